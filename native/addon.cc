@@ -1,0 +1,23 @@
+// The selfsup native addon: registers each capability's functions.
+#include <napi.h>
+
+#include "autograd.h"
+#include "dispatch.h"
+#include "random.h"
+#include "runtime.h"
+#include "tensor_data.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  selfsup::InitDispatch(env, exports);
+  selfsup::InitTensorData(env, exports);
+  selfsup::InitAutograd(env, exports);
+  selfsup::InitRandom(env, exports);
+  selfsup::InitRuntime(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(selfsup, Init)

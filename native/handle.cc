@@ -1,0 +1,144 @@
+#include "handle.h"
+
+#include <cstring>
+#include <unordered_map>
+
+namespace selfsup {
+
+MemoryCounters& Counters() {
+  static MemoryCounters counters;
+  return counters;
+}
+
+namespace {
+
+// Only tensors that own a fresh CPU storage are reported, so a view does not
+// count its base's bytes twice. This is an estimate for GC pressure, not an
+// allocator statistic.
+int64_t BytesToReport(const at::Tensor& t) {
+  if (!t.defined() || !t.is_cpu() || !t.has_storage()) return 0;
+  const c10::Storage& storage = t.storage();
+  if (storage.use_count() != 1) return 0;
+  return static_cast<int64_t>(storage.nbytes());
+}
+
+void Release(Napi::Env env, TensorBox* box) {
+  if (box->disposed) return;
+  box->disposed = true;
+  box->tensor.reset();
+  MemoryCounters& c = Counters();
+  c.liveTensors -= 1;
+  if (box->reportedBytes != 0) {
+    c.reportedBytes -= box->reportedBytes;
+    Napi::MemoryManagement::AdjustExternalMemory(env, -box->reportedBytes);
+    box->reportedBytes = 0;
+  }
+}
+
+void Finalize(Napi::Env env, TensorBox* box) {
+  Release(env, box);
+  delete box;
+}
+
+}  // namespace
+
+Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor) {
+  auto* box = new TensorBox();
+  box->reportedBytes = BytesToReport(tensor);
+  box->tensor = std::move(tensor);
+  MemoryCounters& c = Counters();
+  c.liveTensors += 1;
+  if (c.liveTensors > c.peakTensors) c.peakTensors = c.liveTensors;
+  if (box->reportedBytes != 0) {
+    c.reportedBytes += box->reportedBytes;
+    Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
+  }
+  return Napi::External<TensorBox>::New(env, box, Finalize);
+}
+
+void DisposeBox(Napi::Env env, TensorBox* box) { Release(env, box); }
+
+TensorBox* BoxOf(const Napi::Value& value) {
+  napi_valuetype type;
+  if (napi_typeof(value.Env(), value, &type) != napi_ok) return nullptr;
+  if (type == napi_object) {
+    Napi::Value inner = value.As<Napi::Object>().Get("_h");
+    if (napi_typeof(value.Env(), inner, &type) != napi_ok || type != napi_external) return nullptr;
+    return BoxOf(inner);
+  }
+  if (type != napi_external) return nullptr;
+  auto* box = value.As<Napi::External<TensorBox>>().Data();
+  if (box == nullptr || box->kind != HandleKind::Tensor) return nullptr;
+  return box;
+}
+
+const at::Tensor& TensorOf(const Napi::Value& value, const std::string& what) {
+  TensorBox* box = BoxOf(value);
+  if (box == nullptr) {
+    throw Napi::TypeError::New(value.Env(), "Expected a Tensor for " + what);
+  }
+  if (box->disposed) {
+    throw Napi::Error::New(value.Env(), "Tensor was disposed and cannot be used (" + what + ")");
+  }
+  return box->tensor;
+}
+
+namespace {
+const std::unordered_map<std::string, c10::ScalarType>& DtypeTable() {
+  static const std::unordered_map<std::string, c10::ScalarType> table = {
+      {"float32", c10::kFloat},   {"float", c10::kFloat},      {"float64", c10::kDouble},
+      {"double", c10::kDouble},   {"float16", c10::kHalf},     {"half", c10::kHalf},
+      {"bfloat16", c10::kBFloat16}, {"int64", c10::kLong},     {"long", c10::kLong},
+      {"int32", c10::kInt},       {"int", c10::kInt},          {"int16", c10::kShort},
+      {"short", c10::kShort},     {"int8", c10::kChar},        {"uint8", c10::kByte},
+      {"bool", c10::kBool},       {"complex64", c10::kComplexFloat},
+      {"complex128", c10::kComplexDouble},
+  };
+  return table;
+}
+}  // namespace
+
+bool ParseDtype(const std::string& name, c10::ScalarType* out) {
+  auto it = DtypeTable().find(name);
+  if (it == DtypeTable().end()) return false;
+  *out = it->second;
+  return true;
+}
+
+std::string DtypeName(c10::ScalarType type) {
+  switch (type) {
+    case c10::kFloat: return "float32";
+    case c10::kDouble: return "float64";
+    case c10::kHalf: return "float16";
+    case c10::kBFloat16: return "bfloat16";
+    case c10::kLong: return "int64";
+    case c10::kInt: return "int32";
+    case c10::kShort: return "int16";
+    case c10::kChar: return "int8";
+    case c10::kByte: return "uint8";
+    case c10::kBool: return "bool";
+    case c10::kComplexFloat: return "complex64";
+    case c10::kComplexDouble: return "complex128";
+    default: return c10::toString(type);
+  }
+}
+
+bool ParseDevice(const std::string& name, c10::Device* out, std::string* error) {
+  try {
+    *out = c10::Device(name);
+    return true;
+  } catch (const c10::Error& e) {
+    *error = e.what_without_backtrace();
+    return false;
+  }
+}
+
+std::string DeviceName(const c10::Device& device) {
+  std::string s = c10::DeviceTypeName(device.type(), /*lower_case=*/true);
+  if (device.has_index()) s += ":" + std::to_string(device.index());
+  return s;
+}
+
+void Fail(Napi::Env env, const std::string& message) { throw Napi::Error::New(env, message); }
+
+}  // namespace selfsup

@@ -1,0 +1,81 @@
+// Tensor handles: how an at::Tensor lives inside a JS value, plus the
+// conversions every capability shares (dtype, device, errors).
+#pragma once
+
+#include <napi.h>
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+#include <string>
+
+namespace selfsup {
+
+// Every External the addon creates points at a struct that starts with a
+// tag, so a handle of the wrong kind is rejected instead of misread.
+enum class HandleKind : uint32_t { Tensor = 0x7e50a001, Op = 0x7e50a002, Generator = 0x7e50a003 };
+
+struct TensorBox {
+  HandleKind kind = HandleKind::Tensor;
+  at::Tensor tensor;      // undefined once disposed
+  int64_t reportedBytes;  // CPU bytes reported to V8 as external memory
+  bool disposed = false;
+};
+
+// Live tensor handles and the CPU bytes reported for them.
+struct MemoryCounters {
+  int64_t liveTensors = 0;
+  int64_t reportedBytes = 0;
+  int64_t peakTensors = 0;
+};
+MemoryCounters& Counters();
+
+// Wraps a tensor in a new handle (an External with a finalizer).
+Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor);
+// Releases the tensor held by a box now; safe to call twice.
+void DisposeBox(Napi::Env env, TensorBox* box);
+
+// The box behind a JS value: an External made by WrapTensor, or an object
+// whose `_h` property is one (the TypeScript Tensor). nullptr if neither.
+TensorBox* BoxOf(const Napi::Value& value);
+// Like BoxOf, but throws a clear error naming `what` when the value is not a
+// live tensor.
+const at::Tensor& TensorOf(const Napi::Value& value, const std::string& what);
+
+// Names used on the JS side: 'float32', 'cpu', 'cuda:0', ...
+bool ParseDtype(const std::string& name, c10::ScalarType* out);
+std::string DtypeName(c10::ScalarType type);
+bool ParseDevice(const std::string& name, c10::Device* out, std::string* error);
+std::string DeviceName(const c10::Device& device);
+
+// Throws a JS Error with `message`.
+[[noreturn]] void Fail(Napi::Env env, const std::string& message);
+
+// Runs `body` and turns every C++ exception into a JS Error whose message is
+// libtorch's (without the C++ backtrace), prefixed by `context` when given.
+template <typename F>
+Napi::Value Guard(Napi::Env env, const char* context, F&& body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    std::string msg = e.what_without_backtrace();
+    throw Napi::Error::New(env, context ? std::string(context) + ": " + msg : msg);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, context ? std::string(context) + ": " + e.what() : std::string(e.what()));
+  }
+}
+
+// A callback with every C++ exception turned into a JS Error.
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), nullptr, [&]() { return F(info); });
+}
+
+// exports[name] = guarded F
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+void Export(Napi::Env env, Napi::Object exports, const char* name) {
+  exports.Set(name, Napi::Function::New(env, Guarded<F>, name));
+}
+
+}  // namespace selfsup

@@ -1,0 +1,104 @@
+#include "random.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+
+#include <mutex>
+
+#include "handle.h"
+
+namespace selfsup {
+namespace {
+
+struct GeneratorBox {
+  HandleKind kind = HandleKind::Generator;
+  at::Generator generator;
+};
+
+uint64_t SeedOf(const Napi::Value& v) {
+  if (v.IsBigInt()) {
+    bool lossless = false;
+    uint64_t s = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) throw Napi::RangeError::New(v.Env(), "Expected a seed that fits in 64 bits");
+    return s;
+  }
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "Expected a non-negative integer seed");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d < 0 || d != static_cast<double>(static_cast<uint64_t>(d)))
+    throw Napi::RangeError::New(v.Env(), "Expected a non-negative integer seed but received " +
+                                             v.ToString().Utf8Value());
+  return static_cast<uint64_t>(d);
+}
+
+void Seed(const at::Generator& generator, uint64_t seed) {
+  // The default generators are handed out as const references but are
+  // seeded in place, as torch.manual_seed does.
+  at::Generator& g = const_cast<at::Generator&>(generator);
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_current_seed(seed);
+}
+
+// Seeds the CPU generator and, where there are GPUs, every CUDA generator,
+// as torch.manual_seed does.
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  uint64_t seed = SeedOf(info[0]);
+  Seed(at::detail::getDefaultCPUGenerator(), seed);
+  const auto& hooks = at::detail::getCUDAHooks();
+  if (hooks.hasCUDA()) {
+    for (int i = 0; i < hooks.getNumGPUs(); ++i) Seed(hooks.getDefaultCUDAGenerator(i), seed);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t seed = info[0].IsUndefined() ? at::default_rng_seed_val : SeedOf(info[0]);
+  std::string device = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "cpu";
+  if (device != "cpu") {
+    throw Napi::Error::New(env, "Generator: only 'cpu' generators can be created; on CUDA the default "
+                                "generator is seeded by manualSeed (device '" + device + "' requested)");
+  }
+  auto* box = new GeneratorBox();
+  box->generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return Napi::External<GeneratorBox>::New(env, box, [](Napi::Env, GeneratorBox* b) { delete b; });
+}
+
+GeneratorBox* BoxOfGenerator(const Napi::Value& v) {
+  if (!v.IsExternal()) return nullptr;
+  auto* box = v.As<Napi::External<GeneratorBox>>().Data();
+  if (box == nullptr || box->kind != HandleKind::Generator) return nullptr;
+  return box;
+}
+
+GeneratorBox& RequireGenerator(const Napi::Value& v) {
+  GeneratorBox* box = BoxOfGenerator(v);
+  if (box == nullptr) throw Napi::TypeError::New(v.Env(), "Expected a Generator");
+  return *box;
+}
+
+Napi::Value GeneratorSeed(const Napi::CallbackInfo& info) {
+  Seed(RequireGenerator(info[0]).generator, SeedOf(info[1]));
+  return info.Env().Undefined();
+}
+
+Napi::Value GeneratorInitialSeed(const Napi::CallbackInfo& info) {
+  return Napi::BigInt::New(info.Env(), RequireGenerator(info[0]).generator.current_seed());
+}
+
+}  // namespace
+
+at::Generator* GeneratorOf(const Napi::Value& value) {
+  Napi::Value v = value;
+  if (v.IsObject() && !v.IsExternal()) v = v.As<Napi::Object>().Get("_h");
+  GeneratorBox* box = BoxOfGenerator(v);
+  return box == nullptr ? nullptr : &box->generator;
+}
+
+void InitRandom(Napi::Env env, Napi::Object exports) {
+  Export<ManualSeed>(env, exports, "manualSeed");
+  Export<NewGenerator>(env, exports, "newGenerator");
+  Export<GeneratorSeed>(env, exports, "generatorSeed");
+  Export<GeneratorInitialSeed>(env, exports, "generatorInitialSeed");
+}
+
+}  // namespace selfsup

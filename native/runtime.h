@@ -1,0 +1,15 @@
+// Process-wide state: autocast, devices and CUDA, threads, versions, memory.
+#pragma once
+
+#include <napi.h>
+
+namespace selfsup {
+
+// autocastState(deviceType), setAutocast(deviceType, enabled, dtype),
+// autocastIncrementNesting(), autocastDecrementNesting(), clearAutocastCache(),
+// cudaIsAvailable(), cudaDeviceCount(), cudaSynchronize(index),
+// cudaMemoryStats(index), getNumThreads(), setNumThreads(n), config(),
+// memoryCounters().
+void InitRuntime(Napi::Env env, Napi::Object exports);
+
+}  // namespace selfsup
