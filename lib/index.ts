@@ -1,0 +1,2 @@
+// selfsup: self-supervised representation learning for Node.js on libtorch.
+export * as torch from './torch';

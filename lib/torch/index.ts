@@ -1,0 +1,21 @@
+// The torch namespace: tensors, operators, autograd, memory, devices.
+import './methods';
+
+export { Tensor, NestedArray } from './tensor';
+export { DType, Device, MemoryFormat, AnyTypedArray } from './dtype';
+export {
+  tensor, zeros, ones, empty, full, arange, linspace, eye, rand, randn, randint, randperm,
+  zerosLike, onesLike, emptyLike, fullLike, randLike, randnLike, randintLike,
+  CreationOptions, RandomOptions, NestedInput,
+} from './creation';
+export { scope, keep } from './scope';
+export { ops, listOps, isTensor, OpOverload, OpPacket } from './ops';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';
+export * as autograd from './autograd';
+export { autocast, isAutocastEnabled } from './autocast';
+export * as cuda from './cuda';
+export { memory, MemoryReport } from './memory';
+export { manualSeed, Generator } from './random';
+export { ToOptions } from './methods/conversion';
+export * from './functions';
+export { config, getNumThreads, setNumThreads } from './config';

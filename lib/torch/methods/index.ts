@@ -1,0 +1,2 @@
+// Loads every group of Tensor methods onto Tensor.prototype.
+import './conversion';

@@ -1,0 +1,85 @@
+// Deterministic memory: scopes free every tensor created inside them except
+// what they return or keep().
+
+/** Something a scope can free: a Tensor. */
+export interface Disposable {
+  dispose(): void;
+  /** @internal */ _kept: boolean;
+}
+
+let current: Disposable[] | null = null;
+
+/** @internal Registers a new tensor with the innermost open scope. */
+export function track(t: Disposable): void {
+  if (current !== null) current.push(t);
+}
+
+function collect(value: unknown, into: Set<unknown>, seen: Set<unknown>): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  if ('_h' in value && '_kept' in value) {
+    into.add(value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collect(v, into, seen);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) collect(v, into, seen);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collect(v, into, seen);
+  }
+}
+
+/**
+ * Runs `fn` and frees every tensor created during it, except the tensors in
+ * its result (found in arrays, Maps and plain objects) and those passed to
+ * `keep()`. Returned tensors move to the enclosing scope.
+ *
+ * @example
+ * const loss = torch.scope(() => {
+ *   const l = model.forward(x).pow(2).mean();
+ *   l.backward();
+ *   return l;            // survives; the intermediates are freed
+ * });
+ */
+export function scope<T>(fn: () => T): T {
+  const outer = current;
+  const mine: Disposable[] = [];
+  current = mine;
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    current = outer;
+    for (const t of mine) if (!t._kept) t.dispose();
+    throw err;
+  }
+  current = outer;
+  if (result instanceof Promise) {
+    for (const t of mine) if (!t._kept) t.dispose();
+    throw new TypeError('torch.scope(fn) needs a synchronous fn: tensors would be freed while the promise runs; ' +
+      'await inside the caller and use scope around the synchronous parts');
+  }
+  const survivors = new Set<unknown>();
+  collect(result, survivors, new Set());
+  for (const t of mine) {
+    if (survivors.has(t)) {
+      if (outer !== null) outer.push(t);
+    } else if (!t._kept) {
+      t.dispose();
+    }
+  }
+  return result;
+}
+
+/**
+ * Exempts a tensor from every scope: it lives until `dispose()` (or until
+ * garbage collection finds it unreachable).
+ *
+ * @example
+ * const running = torch.keep(torch.zeros([10]));
+ */
+export function keep<T extends Disposable>(t: T): T {
+  t._kept = true;
+  return t;
+}

@@ -1,0 +1,245 @@
+// The Tensor class: a handle to a libtorch tensor, its metadata, data out,
+// autograd state and lifetime. Operator methods are added by the files in
+// methods/, which extend this class.
+import { native, Handle } from './native';
+import { AnyTypedArray, carrierDtype, Device, DType, typedArrayOver } from './dtype';
+import { track } from './scope';
+
+/** Nested arrays of numbers or booleans, as returned by `toArray()`. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/**
+ * A multi-dimensional array on a device, as `torch.Tensor`.
+ *
+ * Free it with `dispose()`, `using`, or by creating it inside `torch.scope`.
+ *
+ * @example
+ * const x = torch.tensor([[1, 2], [3, 4]]);
+ * x.shape;           // [2, 2]
+ * x.add(1).toArray(); // [[2, 3], [4, 5]]
+ */
+export class Tensor {
+  /** @internal The native handle. */
+  _h: Handle;
+  /** @internal Set by keep(): no scope frees this tensor. */
+  _kept = false;
+
+  /** @internal Tensors are made by torch functions, not by `new`. */
+  constructor(handle: Handle) {
+    this._h = handle;
+    track(this);
+  }
+
+  /** Size of each dimension, as `tensor.shape`. */
+  get shape(): number[] {
+    return native.shape(this._h);
+  }
+
+  /** Element type, as `tensor.dtype` ('float32', ...). */
+  get dtype(): DType {
+    return native.dtype(this._h) as DType;
+  }
+
+  /** Device the data lives on ('cpu', 'cuda:0'). */
+  get device(): Device {
+    return native.device(this._h) as Device;
+  }
+
+  /** Whether autograd records operations on this tensor. */
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this._h);
+  }
+  set requiresGrad(value: boolean) {
+    native.setRequiresGrad(this._h, value);
+  }
+
+  /** The gradient accumulated by `backward()`, or undefined. Assign undefined to clear it. */
+  get grad(): Tensor | undefined {
+    const g = native.getGrad(this._h);
+    return g === undefined ? undefined : new Tensor(g);
+  }
+  set grad(value: Tensor | undefined) {
+    native.setGrad(this._h, value === undefined ? undefined : value._h);
+  }
+
+  /** True for tensors created by the user rather than by a recorded operation. */
+  get isLeaf(): boolean {
+    return native.isLeaf(this._h);
+  }
+
+  /** Name of the autograd node that produced this tensor ('MulBackward0'), or null. */
+  get gradFn(): string | null {
+    return native.gradFnName(this._h);
+  }
+
+  /** True once `dispose()` has freed this tensor. */
+  get isDisposed(): boolean {
+    return native.isDisposed(this._h);
+  }
+
+  /** Number of elements. */
+  numel(): number {
+    return native.numel(this._h);
+  }
+
+  /** Number of dimensions. */
+  dim(): number {
+    return native.dim(this._h);
+  }
+
+  /** Size of dimension `dim` (negative counts from the end), or the shape. */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number | number[] {
+    const shape = this.shape;
+    if (dim === undefined) return shape;
+    const d = dim < 0 ? dim + shape.length : dim;
+    if (!Number.isInteger(d) || d < 0 || d >= shape.length) {
+      throw new RangeError(`Dimension out of range (expected to be in range of [${-shape.length}, ${shape.length - 1}], but got ${dim})`);
+    }
+    return shape[d];
+  }
+
+  /** Strides of each dimension, in elements. */
+  stride(): number[] {
+    return native.strides(this._h);
+  }
+
+  /** Whether the elements are laid out densely in row-major order. */
+  isContiguous(): boolean {
+    return native.isContiguous(this._h);
+  }
+
+  /** Sets `requiresGrad` in place (leaf tensors only) and returns this. */
+  requiresGrad_(value = true): this {
+    native.setRequiresGrad(this._h, value);
+    return this;
+  }
+
+  /** Keeps `.grad` on this non-leaf tensor after backward. */
+  retainGrad(): this {
+    native.retainGrad(this._h);
+    return this;
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to the graph's leaves and
+   * accumulates them in their `.grad`, as `tensor.backward()`.
+   *
+   * @example
+   * const w = torch.randn([3]).requiresGrad_();
+   * w.mul(w).sum().backward();  // w.grad = 2w
+   */
+  backward(gradient?: Tensor, options: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor[] } = {}): void {
+    native.backward(
+      [this._h],
+      gradient === undefined ? undefined : [gradient._h],
+      options.retainGraph,
+      options.createGraph ?? false,
+      options.inputs?.map((t) => t._h),
+    );
+  }
+
+  /** Frees the tensor's memory now. Later use throws. Safe to call twice. */
+  dispose(): void {
+    native.dispose(this._h);
+  }
+
+  [Symbol.dispose](): void {
+    native.dispose(this._h);
+  }
+
+  /**
+   * A copy of the data in a TypedArray: Float32Array for float32, float16
+   * and bfloat16; Float64Array; BigInt64Array for int64; Int32Array, Int16Array,
+   * Int8Array; Uint8Array for uint8 and bool. Blocks until the data is on the host.
+   */
+  toTypedArray(): AnyTypedArray {
+    const dtype = this.dtype;
+    const h = carrier(this._h, dtype);
+    try {
+      return typedArrayOver(dtype, native.toBuffer(h));
+    } finally {
+      if (h !== this._h) native.dispose(h);
+    }
+  }
+
+  /** Like `toTypedArray`, but copies on a worker thread so the event loop keeps running. */
+  async toTypedArrayAsync(): Promise<AnyTypedArray> {
+    const dtype = this.dtype;
+    const h = carrier(this._h, dtype);
+    try {
+      return typedArrayOver(dtype, await native.toBufferAsync(h));
+    } finally {
+      if (h !== this._h) native.dispose(h);
+    }
+  }
+
+  /** The data as nested arrays of numbers (booleans for bool), as `tensor.tolist()`. */
+  toArray(): NestedArray {
+    return nest(this.toTypedArray(), this.shape, this.dtype === 'bool');
+  }
+
+  /** Like `toArray`, without blocking the event loop. */
+  async toArrayAsync(): Promise<NestedArray> {
+    const shape = this.shape;
+    const isBool = this.dtype === 'bool';
+    return nest(await this.toTypedArrayAsync(), shape, isBool);
+  }
+
+  /** The value of a one-element tensor, as `tensor.item()`. */
+  item(): number | boolean {
+    const n = this.numel();
+    if (n !== 1) throw new RangeError(`item() needs a tensor with one element but this one has ${n}`);
+    const v = this.toTypedArray()[0];
+    if (this.dtype === 'bool') return v !== 0;
+    return typeof v === 'bigint' ? Number(v) : v;
+  }
+
+  toString(): string {
+    if (this.isDisposed) return 'tensor(<disposed>)';
+    const shape = this.shape;
+    const dtype = this.dtype;
+    const device = this.device;
+    const extras: string[] = [];
+    if (device !== 'cpu') extras.push(`device='${device}'`);
+    if (dtype !== 'float32' && dtype !== 'int64' && dtype !== 'bool') extras.push(`dtype=${dtype}`);
+    if (this.requiresGrad) extras.push('requires_grad=True');
+    const n = this.numel();
+    const body = n <= 1000 ? JSON.stringify(this.toArray()) : `[... ${n} elements, shape [${shape.join(', ')}]]`;
+    return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+let toDtype: Handle | undefined;
+
+/** The handle of `h` in the dtype its data travels to JS in (float16 as float32, bool as uint8). */
+function carrier(h: Handle, dtype: DType): Handle {
+  const target = carrierDtype(dtype);
+  if (target === dtype) return h;
+  toDtype ??= native.lookupOp('to', 'dtype');
+  return native.call(toDtype, h, target) as Handle;
+}
+
+function nest(flat: AnyTypedArray, shape: readonly number[], isBool: boolean): NestedArray {
+  const at = (i: number): number | boolean => {
+    const v = flat[i];
+    const num = typeof v === 'bigint' ? Number(v) : v;
+    return isBool ? num !== 0 : num;
+  };
+  if (shape.length === 0) return at(0);
+  let offset = 0;
+  const build = (d: number): NestedArray[] => {
+    const out: NestedArray[] = new Array(shape[d]);
+    for (let i = 0; i < shape[d]; i++) out[i] = d === shape.length - 1 ? at(offset++) : build(d + 1);
+    return out;
+  };
+  return build(0);
+}
+
+/** Anything that can stand for a tensor argument: a Tensor or a number. */
+export type TensorOrScalar = Tensor | number;
