@@ -108,6 +108,10 @@ std::unique_ptr<OpEntry> MakeEntry(const c10::OperatorHandle& handle) {
       entry->unsupportedReason = "argument '" + spec.name + "' has type " + spec.typeName +
                                  ", which selfsup cannot pass yet";
     spec.fixedLength = arg.N() ? *arg.N() : 0;
+    if (spec.fixedLength > 0) {
+      size_t pos = spec.typeName.find("[]");
+      if (pos != std::string::npos) spec.typeName.insert(pos + 1, std::to_string(spec.fixedLength));
+    }
     spec.hasDefault = arg.default_value().has_value();
     if (spec.hasDefault) spec.defaultValue = *arg.default_value();
     entry->args.push_back(std::move(spec));
@@ -350,10 +354,11 @@ struct Converter {
       }
       case Kind::IntList: {
         c10::List<int64_t> list;
-        if (v.IsNumber() || v.IsBigInt()) {  // `int[2] stride=2` accepts one number, as in Python
+        if (spec.fixedLength > 0 && (v.IsNumber() || v.IsBigInt())) {
+          // `int[2] stride=2` and `int[1] dim=0` accept one number, as in Python.
           int64_t i;
           if (!IntFrom(spec, v, &i)) return false;
-          for (int32_t k = 0; k < std::max<int32_t>(spec.fixedLength, 1); ++k) list.push_back(i);
+          for (int32_t k = 0; k < spec.fixedLength; ++k) list.push_back(i);
         } else if (!ListFrom(spec, v, "an array of integers", &list,
                              [&](const Napi::Value& e, int64_t* i) { return IntFrom(spec, e, i); })) {
           return false;

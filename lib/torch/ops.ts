@@ -4,6 +4,7 @@
 import { native, Handle, OpInfo } from './native';
 import { Tensor } from './tensor';
 import { wrap } from './op';
+import type { AtenOps } from './generated/aten';
 
 /** A callable operator overload, as `torch.ops.aten.add.Tensor`. */
 export interface OpOverload {
@@ -20,7 +21,9 @@ type Wrapper = (raw: unknown) => unknown;
 
 function wrapperFor(type: string): Wrapper {
   switch (type) {
-    case 'Tensor': return wrap;
+    // NOTE: an undefined tensor in a result (e.g. a gradient that an
+    // output_mask switched off) arrives as null even where the schema says Tensor.
+    case 'Tensor':
     case 'Tensor?': return (r) => (r === null ? null : wrap(r));
     case 'Tensor[]':
     case 'Tensor?[]': return (r) => (r as unknown[]).map((x) => (x === null ? null : wrap(x)));
@@ -39,15 +42,13 @@ function isKwargs(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 }
 
-/** Positional arguments for `info`, with keyword arguments put in their places; null if a keyword is unknown. */
+/** Positional arguments for `info`, with keyword arguments put in their places; null if a keyword is unknown or already given by position. */
 function placeKwargs(info: OpInfo, positional: unknown[], kwargs: Record<string, unknown>): unknown[] | null {
   const args = positional.slice();
   for (const [key, value] of Object.entries(kwargs)) {
     const index = info.args.findIndex((a) => a.name === key);
     if (index < 0) return null;
-    if (index < positional.length) {
-      throw new TypeError(`${info.name}.${info.overload}: argument '${key}' was given both by position and by name`);
-    }
+    if (index < positional.length) return null;
     while (args.length < index) args.push(undefined);
     args[index] = value;
   }
@@ -73,7 +74,8 @@ function makeOverload(qualified: string, overload: string): OpOverload {
       if (placed === null) {
         const names = info.args.map((a) => a.name).join(', ');
         const given = Object.keys(args[args.length - 1] as object).join(', ');
-        throw new TypeError(`${qualified}.${overload}: unknown keyword argument among {${given}}; arguments are (${names})`);
+        throw new TypeError(`${qualified}.${overload}: unknown keyword argument, or one also given by position, among ` +
+          `{${given}}; arguments are (${names})`);
       }
       args = placed;
     }
@@ -159,7 +161,7 @@ export const ops = new Proxy({} as Record<string, Record<string, OpPacket>>, {
     if (typeof prop !== 'string') return undefined;
     return (target[prop] ??= namespace(prop));
   },
-}) as { aten: Record<string, OpPacket>; [ns: string]: Record<string, OpPacket> };
+}) as { aten: AtenOps } & { [ns: string]: Record<string, OpPacket> };
 
 /** Every registered operator as 'ns::name.overload'. */
 export function listOps(): string[] {

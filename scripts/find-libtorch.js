@@ -1,0 +1,293 @@
+#!/usr/bin/env node
+// Finds the libtorch that the native addon is built against and linked to.
+// Order: env LIBTORCH (a libtorch folder), the `torch` package of the
+// `python3` on PATH, the system's libtorch-dev (Debian, Ubuntu).
+//
+// As a module: findLibtorch(options) -> discovery or null; throws
+// LibtorchError when LIBTORCH names something that is not a libtorch.
+// As a command (binding.gyp's command expansions use it):
+//   node scripts/find-libtorch.js --json | --include-dirs | --lib-dir |
+//     --libraries | --ldflags | --defines | --cmake-prefix-path | --version
+'use strict';
+
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const INSTALL_COMMAND = 'sudo apt-get install libtorch-dev libopenblas0-pthread';
+
+class LibtorchError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'LibtorchError';
+  }
+}
+
+/** The message shown when no libtorch is found: every way to get one. */
+function notFoundMessage() {
+  return [
+    'selfsup: no libtorch found. It looked for, in order:',
+    '  1. env LIBTORCH (a libtorch folder with lib/ and include/): not set',
+    "  2. the torch package of the python3 on PATH (torch.utils.cmake_prefix_path): none with TorchConfig.cmake",
+    '  3. the system libtorch (libtorch-dev, /usr/lib/<multiarch>/cmake/Torch): not installed',
+    'Get one of these:',
+    `  - Debian 12 / Ubuntu (CPU): ${INSTALL_COMMAND}`,
+    '    (npm install does this by itself when it runs as root on Debian)',
+    "  - PyTorch: pip install torch, with that python3 first on PATH",
+    '  - a libtorch folder (https://pytorch.org, C++/LibTorch): LIBTORCH=/path/to/libtorch npm install',
+  ].join('\n');
+}
+
+function exists(p) {
+  try {
+    fs.accessSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readText(p) {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The Debian multiarch triplets to try, the compiler's first. */
+function multiarchCandidates() {
+  const out = [];
+  const r = childProcess.spawnSync('gcc', ['-print-multiarch'], { encoding: 'utf8', timeout: 10000 });
+  const fromGcc = r.status === 0 ? r.stdout.trim() : '';
+  if (fromGcc) out.push(fromGcc);
+  const byArch = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch];
+  if (byArch && !out.includes(byArch)) out.push(byArch);
+  return out;
+}
+
+/** "1.13.0" from include/torch/csrc/api/include/torch/version.h, or null. */
+function readVersion(includeDirs) {
+  for (const dir of includeDirs) {
+    for (const rel of ['torch/version.h', 'torch/csrc/api/include/torch/version.h']) {
+      const text = readText(path.join(dir, rel));
+      const m = /#define\s+TORCH_VERSION\s+(?:\\\s*)?"([^"]+)"/.exec(text);
+      if (m) return m[1];
+      const parts = ['MAJOR', 'MINOR', 'PATCH'].map((k) => new RegExp(`#define\\s+TORCH_VERSION_${k}\\s+(\\d+)`).exec(text));
+      if (parts.every(Boolean)) return parts.map((p) => p[1]).join('.');
+    }
+  }
+  return null;
+}
+
+/** The C++ ABI libtorch was built with: TORCH_CXX_FLAGS in TorchConfig.cmake, else `fallback`. */
+function readCxx11Abi(torchConfig, fallback) {
+  const m = /_GLIBCXX_USE_CXX11_ABI=([01])/.exec(readText(torchConfig));
+  return m ? m[1] === '1' : fallback;
+}
+
+function hasCudaLibs(libDir) {
+  let names = [];
+  try {
+    names = fs.readdirSync(libDir);
+  } catch {
+    return false;
+  }
+  return names.some((n) => /^lib(torch_cuda|c10_cuda)\.so/.test(n));
+}
+
+/** The CUDA version in a libtorch zip's build-version file ("2.4.0+cu124" -> "12.4"), or null. */
+function readBuildVersionCuda(root) {
+  const m = /\+cu(\d+)(\d)\b/.exec(readText(path.join(root, 'build-version')));
+  return m ? `${m[1]}.${m[2]}` : null;
+}
+
+/**
+ * Folders with cuda_runtime_api.h that a CUDA libtorch's headers need
+ * (c10/cuda includes it): CUDA_HOME, CUDA_PATH, /usr/local/cuda, and the
+ * nvidia-* wheels next to a pip torch (site-packages/nvidia/<part>/include).
+ */
+function findCudaIncludeDirs(env, torchRoot) {
+  const dirs = [env.CUDA_HOME, env.CUDA_PATH, '/usr/local/cuda'].filter(Boolean).map((d) => path.join(d, 'include'));
+  if (torchRoot) {
+    const nvidia = path.join(torchRoot, '..', 'nvidia');
+    let parts = [];
+    try {
+      parts = fs.readdirSync(nvidia);
+    } catch {
+      // not a pip torch with nvidia wheels
+    }
+    for (const part of parts.sort()) dirs.push(path.join(nvidia, part, 'include'));
+  }
+  const out = [];
+  for (const d of dirs) {
+    const abs = path.resolve(d);
+    if (exists(path.join(abs, 'cuda_runtime_api.h')) && !out.includes(abs)) out.push(abs);
+  }
+  return out;
+}
+
+/** Describes a libtorch laid out as <root>/{lib,include,share/cmake/Torch}. */
+function describeFolder(root, source, extra = {}) {
+  const cmakeDir = path.join(root, 'share', 'cmake');
+  const torchConfig = path.join(cmakeDir, 'Torch', 'TorchConfig.cmake');
+  const libDir = path.join(root, 'lib');
+  const includeDirs = [path.join(root, 'include'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include')];
+  const cuda = hasCudaLibs(libDir);
+  return {
+    source,
+    root,
+    cmakePrefixPath: exists(torchConfig) ? cmakeDir : null,
+    torchConfig: exists(torchConfig) ? torchConfig : null,
+    libDir,
+    includeDirs,
+    version: readVersion(includeDirs),
+    cuda,
+    cudaVersion: cuda ? (extra.cudaVersion || readBuildVersionCuda(root)) : null,
+    cudaIncludeDirs: cuda ? findCudaIncludeDirs(extra.env || process.env, root) : [],
+    cxx11Abi: readCxx11Abi(torchConfig, extra.cxx11Abi === undefined ? true : extra.cxx11Abi),
+  };
+}
+
+/** 1. env LIBTORCH. Throws when it is set but does not name a libtorch. */
+function fromEnv(value, env = process.env) {
+  if (!value) return null;
+  const root = path.resolve(value);
+  if (!exists(root)) {
+    throw new LibtorchError(`selfsup: LIBTORCH=${value} does not exist. Set LIBTORCH to a libtorch folder ` +
+      '(the one with lib/ and include/, e.g. the unzipped libtorch from pytorch.org or a torch package folder), or unset it.');
+  }
+  // Also accept LIBTORCH pointing at share/cmake or share/cmake/Torch of such a folder.
+  const candidates = [root, path.resolve(root, '..', '..'), path.resolve(root, '..', '..', '..')];
+  for (const dir of candidates) {
+    if (exists(path.join(dir, 'share', 'cmake', 'Torch', 'TorchConfig.cmake'))) return describeFolder(dir, 'LIBTORCH', { env });
+  }
+  if (exists(path.join(root, 'lib')) && exists(path.join(root, 'include', 'torch'))) return describeFolder(root, 'LIBTORCH', { env });
+  throw new LibtorchError(`selfsup: LIBTORCH=${value} is not a libtorch folder: it has neither ` +
+    'share/cmake/Torch/TorchConfig.cmake nor lib/ and include/torch/. Set LIBTORCH to the folder that holds them, or unset it.');
+}
+
+const PYTHON_PROBE = [
+  'import json, os, torch',
+  'abi = getattr(torch._C, "_GLIBCXX_USE_CXX11_ABI", None)',
+  'print(json.dumps({"cmake": torch.utils.cmake_prefix_path, "root": os.path.dirname(torch.__file__),',
+  '  "version": torch.__version__, "cuda": torch.version.cuda, "abi": abi}))',
+].join('\n');
+
+/** 2. The torch package of `python` (default: python3 on PATH). Null when absent or without TorchConfig. */
+function fromPython(python = 'python3', env = process.env) {
+  if (!python) return null;
+  const r = childProcess.spawnSync(python, ['-c', PYTHON_PROBE], { encoding: 'utf8', env, timeout: 120000 });
+  if (r.error || r.status !== 0) return null;
+  let probe;
+  try {
+    probe = JSON.parse(r.stdout.trim().split('\n').pop());
+  } catch {
+    return null;
+  }
+  if (!probe.cmake || !exists(path.join(probe.cmake, 'Torch', 'TorchConfig.cmake'))) return null;
+  // The prefix of <prefix>/share/cmake/Torch/TorchConfig.cmake (the torch package folder).
+  const root = path.resolve(probe.cmake, '..', '..');
+  const found = describeFolder(root, 'python', {
+    cudaVersion: probe.cuda || null,
+    cxx11Abi: typeof probe.abi === 'boolean' ? probe.abi : undefined,
+    env,
+  });
+  found.python = python;
+  found.pythonTorchVersion = probe.version;
+  return found;
+}
+
+/** 3. The system's libtorch-dev: /usr/lib/<multiarch>/cmake/Torch/TorchConfig.cmake. */
+function fromSystem(usr = '/usr', multiarchs = multiarchCandidates(), env = process.env) {
+  for (const ma of multiarchs) {
+    const cmakeDir = path.join(usr, 'lib', ma, 'cmake');
+    const torchConfig = path.join(cmakeDir, 'Torch', 'TorchConfig.cmake');
+    if (!exists(torchConfig)) continue;
+    const libDir = path.join(usr, 'lib', ma);
+    const includeDirs = [path.join(usr, 'include'), path.join(usr, 'include', 'torch', 'csrc', 'api', 'include')];
+    const cuda = hasCudaLibs(libDir);
+    return {
+      source: 'system',
+      root: usr,
+      cmakePrefixPath: cmakeDir,
+      torchConfig,
+      libDir,
+      includeDirs,
+      version: readVersion(includeDirs),
+      cuda,
+      cudaVersion: null,
+      cudaIncludeDirs: cuda ? findCudaIncludeDirs(env, null) : [],
+      cxx11Abi: readCxx11Abi(torchConfig, true),
+    };
+  }
+  return null;
+}
+
+/**
+ * Finds libtorch. Options (for tests): env (default process.env), python
+ * (command, or false to skip), usr (default '/usr'), multiarchs.
+ * Returns the discovery or null; throws LibtorchError for a bad LIBTORCH.
+ */
+function findLibtorch(options = {}) {
+  const env = options.env || process.env;
+  return fromEnv(env.LIBTORCH, env) ||
+    fromPython(options.python === undefined ? 'python3' : options.python, env) ||
+    fromSystem(options.usr || '/usr', options.multiarchs || multiarchCandidates(), env);
+}
+
+/** Quotes a path for gyp's shlex-split command expansions. */
+function shq(s) {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+function libraries(found) {
+  const libs = ['-ltorch', '-ltorch_cpu', '-lc10'];
+  if (found.cuda) libs.push('-ltorch_cuda', '-lc10_cuda');
+  return libs;
+}
+
+function cliOutput(flag, found) {
+  switch (flag) {
+    case '--json': return JSON.stringify(found, null, 2);
+    case '--include-dirs': return found.includeDirs.concat(found.cudaIncludeDirs).map(shq).join(' ');
+    case '--lib-dir': return found.libDir;
+    case '--libraries': return libraries(found).join(' ');
+    case '--ldflags': return [`-L${found.libDir}`, `-Wl,-rpath,${found.libDir}`].map(shq).join(' ');
+    case '--defines':
+      return [`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`].concat(found.cuda ? ['SELFSUP_WITH_CUDA'] : []).join(' ');
+    case '--cmake-prefix-path': return found.cmakePrefixPath || '';
+    case '--version': return found.version || '';
+    default: return null;
+  }
+}
+
+function main(argv) {
+  const flag = argv[0] || '--json';
+  let found;
+  try {
+    found = findLibtorch();
+  } catch (e) {
+    process.stderr.write(`${e.message}\n`);
+    return 1;
+  }
+  if (!found) {
+    process.stderr.write(`${notFoundMessage()}\n`);
+    return 1;
+  }
+  const out = cliOutput(flag, found);
+  if (out === null) {
+    process.stderr.write(`find-libtorch: unknown option ${flag}; use --json, --include-dirs, --lib-dir, ` +
+      '--libraries, --ldflags, --defines, --cmake-prefix-path or --version\n');
+    return 2;
+  }
+  process.stdout.write(`${out}\n`);
+  return 0;
+}
+
+module.exports = {
+  findLibtorch, fromEnv, fromPython, fromSystem, notFoundMessage, LibtorchError, INSTALL_COMMAND,
+  readVersion, readCxx11Abi, libraries,
+};
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,29 @@
+import * as assert from 'node:assert/strict';
+import { torch } from '../../lib';
+
+describe('cuda', () => {
+  it('reports availability consistently with the build', () => {
+    const config = torch.config();
+    assert.equal(typeof torch.cuda.isAvailable(), 'boolean');
+    if (!config.builtWithCuda) {
+      assert.equal(torch.cuda.isAvailable(), false);
+      assert.equal(torch.cuda.deviceCount(), 0);
+      assert.equal(torch.memory().cuda, undefined);
+    } else if (torch.cuda.isAvailable()) {
+      assert.ok(torch.cuda.deviceCount() >= 1);
+    }
+  });
+
+  it('moves data to the GPU and back when there is one', function () {
+    if (!torch.cuda.isAvailable()) this.skip();
+    const x = torch.tensor([1, 2, 3]).cuda();
+    assert.equal(x.device, 'cuda:0');
+    assert.deepEqual(x.toArray(), [1, 2, 3]);
+    torch.cuda.synchronize();
+    assert.ok((torch.memory().cuda?.allocatedBytes ?? 0) > 0);
+  });
+
+  it('knows the libtorch version it runs on', () => {
+    assert.match(torch.config().torchVersion, /^\d+\.\d+\.\d+/);
+  });
+});
