@@ -241,9 +241,15 @@ function shq(s) {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
 }
 
+/**
+ * The link flags for libtorch. --no-as-needed keeps libtorch_cuda (which the
+ * addon does not call directly) linked, so its CUDA kernels register at load
+ * time; TorchConfig.cmake does the same for the cmake-js build.
+ */
 function libraries(found) {
-  const libs = ['-ltorch', '-ltorch_cpu', '-lc10'];
+  const libs = ['-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10'];
   if (found.cuda) libs.push('-ltorch_cuda', '-lc10_cuda');
+  libs.push('-Wl,--as-needed');
   return libs;
 }
 

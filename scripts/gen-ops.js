@@ -143,9 +143,10 @@ function parameterList(args, followedByRequired) {
   return out;
 }
 
-function kwargsObject(args) {
+function kwargsObject(args, positional) {
   const props = args.map((a) => `${propertyName(a.name)}${a.omittable ? '?' : ''}: ${a.type}`);
-  return `kwargs: { ${props.join('; ')} }`;
+  const name = positional.some((a) => identifier(a.name) === 'kwargs') ? 'keywords' : 'kwargs';
+  return `${name}: { ${props.join('; ')} }`;
 }
 
 // The parameter lists of one overload: all arguments in schema order (as the
@@ -161,7 +162,7 @@ function signatures(info) {
     let required = 0;
     positional.forEach((a, i) => { if (!a.omittable) required = i + 1; });
     for (let n = required; n <= positional.length; n++) {
-      lists.push([...parameterList(positional.slice(0, n), true), kwargsObject(keywords)]);
+      lists.push([...parameterList(positional.slice(0, n), true), kwargsObject(keywords, positional)]);
     }
   }
   return lists;
@@ -207,7 +208,10 @@ function collect(addon) {
 function operatorType(name, infos) {
   const lines = [];
   lines.push(`  ${propertyName(name)}: {`);
-  for (const info of infos) {
+  // An overload with an argument the addon cannot convert never accepts a
+  // call, so the operator's own signatures leave it out unless nothing is left.
+  const callable = infos.filter((info) => info.args.every((a) => describeArg(a).supported));
+  for (const info of callable.length > 0 ? callable : infos) {
     const result = returnsType(info);
     for (const params of signatures(info)) {
       lines.push(docComment(info, '    '));
@@ -218,12 +222,14 @@ function operatorType(name, infos) {
   lines.push('    readonly overloads: string[];');
   for (const info of infos) {
     if (PACKET_PROPERTIES.has(info.overload)) continue;
-    const method = propertyName(info.overload === '' ? 'default' : info.overload);
+    const property = propertyName(info.overload === '' ? 'default' : info.overload);
     const result = returnsType(info);
+    lines.push(`    readonly ${property}: Overload & {`);
     for (const params of signatures(info)) {
-      lines.push(docComment(info, '    '));
-      lines.push(`    ${method}(${params.join(', ')}): ${result};`);
+      lines.push(docComment(info, '      '));
+      lines.push(`      (${params.join(', ')}): ${result};`);
     }
+    lines.push('    };');
   }
   lines.push('  };');
   return lines.join('\n');
@@ -241,14 +247,22 @@ function generate(addon = loadAddon()) {
     "import type { Tensor } from '../tensor';",
     "import type { Generator } from '../random';",
     "import type { DType, Device, MemoryFormat } from '../dtype';",
+    "import type { OpInfo } from '../native';",
     '',
     'type Scalar = number | boolean;',
+    '',
+    '/** What each overload carries besides its call signatures, as OpOverload in ../ops. */',
+    'interface Overload {',
+    "  /** The schema, as 'aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor'. */",
+    '  readonly schema: string;',
+    '  readonly info: OpInfo;',
+    '}',
     '',
     '/**',
     ' * Every ATen operator with one call signature per schema overload (the',
     ' * runtime takes the first overload that accepts the arguments) and one',
-    ' * method per overload name. Keyword-only arguments may be given in order or',
-    ' * in a trailing object.',
+    ' * property per overload name (`default` for the unnamed one). Keyword-only',
+    ' * arguments may be given in order or in a trailing object.',
     ' * @example',
     ' * torch.ops.aten.add.Tensor(a, b, { alpha: 2 }); // a + 2 * b',
     ' * const [values, indices] = torch.ops.aten.max.dim(x, 1);',

@@ -27,11 +27,12 @@ export function checkInt(value: unknown, what: string, min = -Infinity): number 
   throw new TypeError(`Expected ${kind} for ${what} but received ${describe(value)}`);
 }
 
-/** `value` if it is a number within [min, max] (NaN never is). */
+/** `value` if it is a number within [min, max] (NaN never is; min Number.MIN_VALUE means positive). */
 export function checkNumber(value: unknown, what: string, min = -Infinity, max = Infinity): number {
   if (typeof value === 'number' && value >= min && value <= max) return value;
   const range = max !== Infinity ? `a number in [${min}, ${max}]`
-    : min === -Infinity ? 'a number' : min === 0 ? 'a non-negative number' : `a number >= ${min}`;
+    : min === -Infinity ? 'a number' : min === 0 ? 'a non-negative number'
+      : min === Number.MIN_VALUE ? 'a positive number' : `a number >= ${min}`;
   throw new TypeError(`Expected ${range} for ${what} but received ${describe(value)}`);
 }
 

@@ -43,9 +43,12 @@ export function dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
 }
 
 /**
- * Zeroes whole channels of (N, C, H, W) or (C, H, W) input with probability
+ * Zeroes whole channels (dimension 1) of (N, C, H, W) input with probability
  * `p` and scales the rest by `1 / (1 - p)`, as `torch.nn.functional.dropout2d`.
  * Defaults as PyTorch: p 0.5, training true, inplace false.
+ *
+ * NOTE: like PyTorch 1.13 to 2.x, a 3-D input is read as (N, C, L), not as an
+ * unbatched (C, H, W) image: add the batch dimension yourself for the latter.
  *
  * @example
  * const y = F.dropout2d(torch.randn([8, 64, 16, 16]), { p: 0.2 });
@@ -54,26 +57,13 @@ export function dropout2d(input: Tensor, options: DropoutOptions = {}): Tensor {
   const x = checkTensor(input, 'input');
   const p = probability(options.p ?? 0.5);
   const training = checkBoolean(options.training ?? true, 'options.training');
-  const d = x.dim();
-  if (d !== 3 && d !== 4) {
-    throw new RangeError(`Expected a 3-D (C, H, W) or 4-D (N, C, H, W) input for dropout2d but received shape ` +
-      `[${x.shape.join(', ')}]`);
+  if (x.dim() < 2) {
+    throw new RangeError(`Expected an input with a channel dimension, (N, C, H, W), for dropout2d but received ` +
+      `shape [${x.shape.join(', ')}]`);
   }
-  // NOTE: feature_dropout drops along dimension 1, so an unbatched input gets a batch dimension of 1.
-  const batched = d === 3 ? ops.unsqueeze.tensor(x._h, 0) : x;
-  const inplace = checkBoolean(options.inplace ?? false, 'options.inplace');
-  let out: Tensor;
-  if (inplace) {
-    ops.featureDropout_.raw(batched._h, p, training);
-    out = x;
-  } else {
-    out = ops.featureDropout.tensor(batched._h, p, training);
-    if (d === 3) {
-      const squeezed = ops.squeeze.tensor(out._h, 0);
-      out.dispose();
-      out = squeezed;
-    }
+  if (checkBoolean(options.inplace ?? false, 'options.inplace')) {
+    ops.featureDropout_.raw(x._h, p, training);
+    return x;
   }
-  if (batched !== x) batched.dispose();
-  return out;
+  return ops.featureDropout.tensor(x._h, p, training);
 }

@@ -12,12 +12,15 @@ declare module '../tensor' {
      * @example x.view(2, -1); x.view([B, -1])
      */
     view(...shape: number[]): Tensor;
+    /** `view` with the shape as one array. @example x.view([2, 3]) */
     view(shape: readonly number[]): Tensor;
     /** Like `view`, but copies when the layout requires it, as `tensor.reshape`. @example x.reshape(-1); x.reshape([B, C, H * W]) */
     reshape(...shape: number[]): Tensor;
+    /** `reshape` with the shape as one array. @example x.reshape([2, 3]) */
     reshape(shape: readonly number[]): Tensor;
     /** Reorders dimensions (a view), as `tensor.permute`. @example img.permute(0, 2, 3, 1); x.permute([1, 0]) */
     permute(...dims: number[]): Tensor;
+    /** `permute` with the dims as one array. @example x.permute([2, 3]) */
     permute(dims: readonly number[]): Tensor;
     /** Swaps two dimensions (a view). @example q.transpose(-2, -1) */
     transpose(dim0: number, dim1: number): Tensor;
@@ -32,6 +35,7 @@ declare module '../tensor' {
      * @example bias.view(1, C, 1, 1).expand(B, -1, H, W)
      */
     expand(...sizes: number[]): Tensor;
+    /** `expand` with the sizes as one array. @example x.expand([2, 3]) */
     expand(sizes: readonly number[]): Tensor;
     /** `expand(other.shape)`. @example mask.expandAs(x) */
     expandAs(other: Tensor): Tensor;
@@ -41,9 +45,11 @@ declare module '../tensor' {
     unflatten(dim: number, sizes: readonly number[]): Tensor;
     /** Tiles the data `repeats[i]` times along each dimension (copies), as `tensor.repeat`. @example x.repeat(2, 1) */
     repeat(...repeats: number[]): Tensor;
+    /** `repeat` with the repeats as one array. @example x.repeat([2, 3]) */
     repeat(repeats: readonly number[]): Tensor;
     /** Like `repeat`, padding `dims` with leading 1s when it is shorter than the shape. @example x.tile(2) */
     tile(...dims: number[]): Tensor;
+    /** `tile` with the dims as one array. @example x.tile([2, 3]) */
     tile(dims: readonly number[]): Tensor;
     /** Reverses the order of elements along `dims`. @example img.flip(3) */
     flip(dims: Dims): Tensor;
@@ -76,12 +82,9 @@ const ops = {
   narrow: op('narrow'), select: op('select', 'int'), movedim: op('movedim', 'int'), movedims: op('movedim', 'intlist'),
 };
 
-/**
- * The sizes of a method that takes them as one array or as separate numbers.
- * One argument passes through as it is (the native side reads one number as a one-element list).
- */
+/** The sizes of a method that takes them as one array or as separate numbers. */
 function sizesOf(args: IArguments): unknown {
-  if (args.length === 1) return args[0];
+  if (args.length === 1 && typeof args[0] !== 'number') return args[0];
   const sizes = new Array<unknown>(args.length);
   for (let i = 0; i < args.length; i++) sizes[i] = args[i];
   return sizes;
@@ -120,7 +123,9 @@ Tensor.prototype.flatten = function (this: Tensor, startDim?: number, endDim?: n
 Tensor.prototype.unflatten = function (this: Tensor, dim: number, sizes: readonly number[]) {
   return ops.unflatten.tensor(this._h, dim, sizes);
 };
-Tensor.prototype.flip = function (this: Tensor, dims: Dims) { return ops.flip.tensor(this._h, dims); };
+Tensor.prototype.flip = function (this: Tensor, dims: Dims) {
+  return ops.flip.tensor(this._h, typeof dims === 'number' ? [dims] : dims);
+};
 Tensor.prototype.roll = function (this: Tensor, shifts: Dims, dims?: Dims) {
   return ops.roll.tensor(this._h, shifts, dims);
 };
@@ -141,5 +146,6 @@ Tensor.prototype.select = function (this: Tensor, dim: number, index: number) {
 Tensor.prototype.movedim = function (this: Tensor, source: Dims, destination: Dims) {
   return typeof source === 'number' && typeof destination === 'number'
     ? ops.movedim.tensor(this._h, source, destination)
-    : ops.movedims.tensor(this._h, source, destination);
+    : ops.movedims.tensor(this._h, typeof source === 'number' ? [source] : source,
+      typeof destination === 'number' ? [destination] : destination);
 };

@@ -1,0 +1,289 @@
+// Loss functions: classification (cross entropy, NLL, BCE), regression (MSE,
+// L1, smooth L1, Huber), divergence (KL) and embedding losses.
+import { Tensor } from '../../torch/tensor';
+import { op } from '../../torch/op';
+import { checkBoolean, checkInt, checkNumber, checkOneOf, checkTensor, optionalTensor } from './arguments';
+
+/** How a loss over many elements is reduced: not at all, their mean, or their sum. */
+export type Reduction = 'none' | 'mean' | 'sum';
+
+/** Options shared by the losses, as PyTorch's keyword arguments. */
+export interface LossOptions {
+  /** Default 'mean'. */
+  reduction?: Reduction;
+}
+
+/** Options of `crossEntropy`. */
+export interface CrossEntropyOptions extends LossOptions {
+  /** Weight of each class, (C). Default: none (all 1). */
+  weight?: Tensor | null;
+  /** Target class that contributes neither loss nor count (class-index targets only). Default -100. */
+  ignoreIndex?: number;
+  /** Mix the target with the uniform distribution: (1 - s) * target + s / C. Default 0. */
+  labelSmoothing?: number;
+}
+
+/** Options of `nllLoss`. */
+export interface NllLossOptions extends LossOptions {
+  /** Weight of each class, (C). Default: none. */
+  weight?: Tensor | null;
+  /** Target class that contributes neither loss nor count. Default -100. */
+  ignoreIndex?: number;
+}
+
+/** Options of `binaryCrossEntropyWithLogits`. */
+export interface BceWithLogitsOptions extends LossOptions {
+  /** Weight of each element, broadcast to the input. Default: none. */
+  weight?: Tensor | null;
+  /** Weight of the positive term for each class (the last dimension). Default: none. */
+  posWeight?: Tensor | null;
+}
+
+const ops = {
+  crossEntropy: op('cross_entropy_loss'), nllLoss: op('nll_loss_nd'),
+  mse: op('mse_loss'), l1: op('l1_loss'), smoothL1: op('smooth_l1_loss'), huber: op('huber_loss'),
+  bce: op('binary_cross_entropy'), bceWithLogits: op('binary_cross_entropy_with_logits'),
+  klDiv: op('kl_div'), divScalar: op('div', 'Scalar'), expand: op('expand'),
+  broadcastTensors: op('broadcast_tensors'),
+  cosineEmbedding: op('cosine_embedding_loss'), tripletMargin: op('triplet_margin_loss'),
+};
+
+const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
+
+/** ATen's reduction enum: None 0, Mean 1, Sum 2. */
+function reductionEnum(value: unknown): number {
+  return REDUCTIONS.indexOf(checkOneOf(value ?? 'mean', REDUCTIONS, 'options.reduction'));
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+const warned = new Set<string>();
+
+/**
+ * Input and target broadcast to one shape, as PyTorch's pointwise losses do,
+ * with PyTorch's warning (once per loss) when their shapes differ.
+ */
+function broadcastPair(name: string, input: Tensor, target: Tensor): [Tensor, Tensor, () => void] {
+  const x = checkTensor(input, 'input');
+  const t = checkTensor(target, 'target');
+  if (sameShape(x.shape, t.shape)) return [x, t, () => undefined];
+  if (!warned.has(name)) {
+    warned.add(name);
+    process.emitWarning(`${name}: using a target shape [${t.shape.join(', ')}] that differs from the input shape ` +
+      `[${x.shape.join(', ')}]; they are broadcast, which is rarely intended`);
+  }
+  const [bx, bt] = ops.broadcastTensors.tensors([x._h, t._h]);
+  return [bx, bt, () => { bx.dispose(); bt.dispose(); }];
+}
+
+/**
+ * Cross entropy between logits `input` (N, C) / (C) / (N, C, d1, ...) and
+ * `target`, given as class indices (int64, (N) / () / (N, d1, ...)) or as class
+ * probabilities (float, same shape as input), as `torch.nn.functional.cross_entropy`.
+ * With `labelSmoothing` s the target becomes `(1 - s) * onehot + s / C`.
+ * Defaults as PyTorch: no weight, ignoreIndex -100, reduction 'mean', labelSmoothing 0.
+ *
+ * @example
+ * const loss = F.crossEntropy(logits, labels);                      // labels: int64 (N)
+ * const smooth = F.crossEntropy(logits, labels, { labelSmoothing: 0.1 });
+ */
+export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  return ops.crossEntropy.tensor(checkTensor(input, 'input')._h, checkTensor(target, 'target')._h,
+    optionalTensor(options.weight, 'options.weight'), reductionEnum(options.reduction),
+    checkInt(options.ignoreIndex ?? -100, 'options.ignoreIndex'),
+    checkNumber(options.labelSmoothing ?? 0, 'options.labelSmoothing', 0, 1));
+}
+
+/**
+ * Negative log likelihood of log-probabilities `input` (N, C) / (C) / (N, C, d1, ...)
+ * at int64 class indices `target`, as `torch.nn.functional.nll_loss`.
+ * Defaults as PyTorch: no weight, ignoreIndex -100, reduction 'mean'
+ * (a weighted mean: divided by the summed weights of the counted targets).
+ *
+ * @example
+ * const loss = F.nllLoss(F.logSoftmax(logits, 1), labels);
+ */
+export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
+  return ops.nllLoss.tensor(checkTensor(input, 'input')._h, checkTensor(target, 'target')._h,
+    optionalTensor(options.weight, 'options.weight'), reductionEnum(options.reduction),
+    checkInt(options.ignoreIndex ?? -100, 'options.ignoreIndex'));
+}
+
+/**
+ * Mean squared error `(input - target)^2`, as `torch.nn.functional.mse_loss`.
+ * Defaults as PyTorch: reduction 'mean'.
+ *
+ * @example
+ * const loss = F.mseLoss(prediction, target);                  // scalar
+ * const perElement = F.mseLoss(prediction, target, { reduction: 'none' });
+ */
+export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  const reduction = reductionEnum(options.reduction);
+  const [x, t, free] = broadcastPair('mseLoss', input, target);
+  try {
+    return ops.mse.tensor(x._h, t._h, reduction);
+  } finally {
+    free();
+  }
+}
+
+/**
+ * Mean absolute error `|input - target|`, as `torch.nn.functional.l1_loss`.
+ * Defaults as PyTorch: reduction 'mean'.
+ *
+ * @example
+ * const loss = F.l1Loss(prediction, target, { reduction: 'sum' });
+ */
+export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  const reduction = reductionEnum(options.reduction);
+  const [x, t, free] = broadcastPair('l1Loss', input, target);
+  try {
+    return ops.l1.tensor(x._h, t._h, reduction);
+  } finally {
+    free();
+  }
+}
+
+/**
+ * Smooth L1: `0.5 d^2 / beta` where `|d| < beta`, else `|d| - 0.5 beta`, as
+ * `torch.nn.functional.smooth_l1_loss`. Defaults as PyTorch: reduction 'mean', beta 1.
+ *
+ * @example
+ * const loss = F.smoothL1Loss(boxes, targets, { beta: 0.5 });
+ */
+export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions & { beta?: number } = {}): Tensor {
+  const reduction = reductionEnum(options.reduction);
+  const beta = checkNumber(options.beta ?? 1, 'options.beta', 0);
+  const [x, t, free] = broadcastPair('smoothL1Loss', input, target);
+  try {
+    return ops.smoothL1.tensor(x._h, t._h, reduction, beta);
+  } finally {
+    free();
+  }
+}
+
+/**
+ * Huber: `0.5 d^2` where `|d| < delta`, else `delta (|d| - 0.5 delta)`, as
+ * `torch.nn.functional.huber_loss`. Defaults as PyTorch: reduction 'mean', delta 1.
+ *
+ * @example
+ * const loss = F.huberLoss(prediction, target, { delta: 2 });
+ */
+export function huberLoss(input: Tensor, target: Tensor, options: LossOptions & { delta?: number } = {}): Tensor {
+  const reduction = reductionEnum(options.reduction);
+  const delta = checkNumber(options.delta ?? 1, 'options.delta', Number.MIN_VALUE);
+  const [x, t, free] = broadcastPair('huberLoss', input, target);
+  try {
+    return ops.huber.tensor(x._h, t._h, reduction, delta);
+  } finally {
+    free();
+  }
+}
+
+function checkSameShape(input: Tensor, target: Tensor): void {
+  if (!sameShape(input.shape, target.shape)) {
+    throw new RangeError(`Expected target of shape [${input.shape.join(', ')}] (the input's shape) but received ` +
+      `shape [${target.shape.join(', ')}]`);
+  }
+}
+
+/**
+ * Binary cross entropy between probabilities `input` in [0, 1] and `target`
+ * of the same shape, as `torch.nn.functional.binary_cross_entropy`.
+ * Defaults as PyTorch: no weight, reduction 'mean'. Prefer
+ * `binaryCrossEntropyWithLogits`, which is stable for extreme logits.
+ *
+ * @example
+ * const loss = F.binaryCrossEntropy(torch.sigmoid(logits), labels);
+ */
+export function binaryCrossEntropy(input: Tensor, target: Tensor,
+  options: LossOptions & { weight?: Tensor | null } = {}): Tensor {
+  const x = checkTensor(input, 'input');
+  const t = checkTensor(target, 'target');
+  checkSameShape(x, t);
+  const reduction = reductionEnum(options.reduction);
+  let weight: Tensor | null = null;
+  if (options.weight !== undefined && options.weight !== null) {
+    const w = checkTensor(options.weight, 'options.weight');
+    weight = sameShape(w.shape, t.shape) ? w : ops.expand.tensor(w._h, t.shape);
+  }
+  try {
+    return ops.bce.tensor(x._h, t._h, weight === null ? null : weight._h, reduction);
+  } finally {
+    if (weight !== null && weight !== options.weight) weight.dispose();
+  }
+}
+
+/**
+ * `binaryCrossEntropy(sigmoid(input), target)` computed stably from logits, as
+ * `torch.nn.functional.binary_cross_entropy_with_logits`. `target` has the
+ * input's shape; `posWeight` multiplies the positive term per class.
+ * Defaults as PyTorch: no weight, no posWeight, reduction 'mean'.
+ *
+ * @example
+ * const loss = F.binaryCrossEntropyWithLogits(logits, labels.float(), { posWeight: torch.full([10], 3) });
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceWithLogitsOptions = {}): Tensor {
+  const x = checkTensor(input, 'input');
+  const t = checkTensor(target, 'target');
+  checkSameShape(x, t);
+  return ops.bceWithLogits.tensor(x._h, t._h, optionalTensor(options.weight, 'options.weight'),
+    optionalTensor(options.posWeight, 'options.posWeight'), reductionEnum(options.reduction));
+}
+
+/**
+ * Kullback-Leibler divergence KL(target || exp(input)) with `input` given as
+ * log-probabilities, as `torch.nn.functional.kl_div`: pointwise
+ * `target * (log(target) - input)`. 'batchmean' divides the sum by the batch
+ * size (the mathematical KL); 'mean' divides by the number of elements.
+ * Defaults as PyTorch: reduction 'mean', logTarget false.
+ *
+ * @example
+ * const kl = F.klDiv(F.logSoftmax(student, 1), F.softmax(teacher, 1), { reduction: 'batchmean' });
+ */
+export function klDiv(input: Tensor, target: Tensor,
+  options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
+  const x = checkTensor(input, 'input');
+  const t = checkTensor(target, 'target');
+  const reduction = checkOneOf(options.reduction ?? 'mean', ['none', 'mean', 'sum', 'batchmean'] as const,
+    'options.reduction');
+  const logTarget = checkBoolean(options.logTarget ?? false, 'options.logTarget');
+  const loss = ops.klDiv.tensor(x._h, t._h, reductionEnum(reduction === 'batchmean' ? 'sum' : reduction), logTarget);
+  if (reduction !== 'batchmean' || x.dim() === 0) return loss;
+  const out = ops.divScalar.tensor(loss._h, x.shape[0]);
+  loss.dispose();
+  return out;
+}
+
+/**
+ * `1 - cos(x1, x2)` for target 1 and `max(0, cos(x1, x2) - margin)` for
+ * target -1, as `torch.nn.functional.cosine_embedding_loss`.
+ * Defaults as PyTorch: margin 0, reduction 'mean'.
+ *
+ * @example
+ * const loss = F.cosineEmbeddingLoss(a, b, torch.tensor([1, -1, 1]));
+ */
+export function cosineEmbeddingLoss(input1: Tensor, input2: Tensor, target: Tensor,
+  options: LossOptions & { margin?: number } = {}): Tensor {
+  return ops.cosineEmbedding.tensor(checkTensor(input1, 'input1')._h, checkTensor(input2, 'input2')._h,
+    checkTensor(target, 'target')._h, checkNumber(options.margin ?? 0, 'options.margin'),
+    reductionEnum(options.reduction));
+}
+
+/**
+ * `max(d(a, p) - d(a, n) + margin, 0)` with the p-norm distance d, as
+ * `torch.nn.functional.triplet_margin_loss`.
+ * Defaults as PyTorch: margin 1, p 2, eps 1e-6, swap false, reduction 'mean'.
+ *
+ * @example
+ * const loss = F.tripletMarginLoss(anchor, positive, negative, { margin: 0.2 });
+ */
+export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Tensor,
+  options: LossOptions & { margin?: number; p?: number; eps?: number; swap?: boolean } = {}): Tensor {
+  return ops.tripletMargin.tensor(checkTensor(anchor, 'anchor')._h, checkTensor(positive, 'positive')._h,
+    checkTensor(negative, 'negative')._h, checkNumber(options.margin ?? 1, 'options.margin'),
+    checkNumber(options.p ?? 2, 'options.p', 0), checkNumber(options.eps ?? 1e-6, 'options.eps', 0),
+    checkBoolean(options.swap ?? false, 'options.swap'), reductionEnum(options.reduction));
+}

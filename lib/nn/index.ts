@@ -1,0 +1,2 @@
+// nn: neural-network building blocks. `functional` holds the stateless operators.
+export * as functional from './functional';

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+// `npm install` runs this: find libtorch (installing Debian's libtorch-dev
+// when none is found and it runs as root on Debian), then build the native
+// addon with cmake-js into build/Release/selfsup.node.
+//
+// Environment:
+//   LIBTORCH=<folder>            use this libtorch (see scripts/find-libtorch.js)
+//   SELFSUP_SKIP_NATIVE=1        skip the native step entirely
+//   SELFSUP_BUILD_FROM_SOURCE=1  (or --build-from-source) clean rebuild
+//   SELFSUP_BUILD_DIR=<folder>   build there instead of build/
+'use strict';
+
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const apt = require('./apt');
+const { findLibtorch, notFoundMessage, LibtorchError } = require('./find-libtorch');
+
+const ROOT = path.resolve(__dirname, '..');
+const DATASET_PACKAGE = 'dataset-fashion-mnist';
+// Any of these gives libtorch-dev a fast BLAS; without one it uses the reference BLAS.
+const FAST_BLAS = ['libopenblas0-pthread', 'libopenblas0-openmp', 'libopenblas0-serial', 'libmkl-rt',
+  'libblis4-pthread', 'libblis4-openmp'];
+// The discovery fields that decide whether an existing build can be reused.
+const RECORD_KEYS = ['source', 'root', 'cmakePrefixPath', 'libDir', 'version', 'cuda', 'cudaVersion', 'cxx11Abi'];
+
+class InstallError extends Error {}
+
+function log(msg) {
+  console.log(`selfsup: ${msg}`);
+}
+
+function warn(msg) {
+  console.error(`selfsup: WARNING: ${msg}`);
+}
+
+function truthy(v) {
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+function describe(found) {
+  const where = { LIBTORCH: 'LIBTORCH', python: `torch of ${found.python || 'python3'}`, system: 'system libtorch-dev' }[found.source];
+  const device = found.cuda ? `CUDA${found.cudaVersion ? ` ${found.cudaVersion}` : ''}` : 'CPU';
+  return `libtorch ${found.version || '(unknown version)'} (${where}, ${device}, ` +
+    `_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}) in ${found.libDir}`;
+}
+
+/** Finds libtorch, installing Debian's libtorch-dev as root when there is none. */
+function discover() {
+  let found = findLibtorch();
+  if (found) return found;
+  if (!apt.canInstall()) throw new InstallError(notFoundMessage());
+  log('no libtorch found; installing Debian\'s libtorch-dev and libopenblas0-pthread (running as root)');
+  if (!apt.install(['libtorch-dev', 'libopenblas0-pthread'])) {
+    throw new InstallError(`apt-get could not install libtorch-dev.\n${notFoundMessage()}`);
+  }
+  found = findLibtorch();
+  if (!found) throw new InstallError(`libtorch-dev is installed but its TorchConfig.cmake was not found.\n${notFoundMessage()}`);
+  return found;
+}
+
+/** Debian's libtorch uses the system BLAS: make sure it is OpenBLAS, not the 20x slower reference. */
+function ensureFastBlas(found) {
+  if (found.source !== 'system' || !fs.existsSync('/usr/bin/dpkg-query')) return;
+  if (FAST_BLAS.some((p) => apt.isInstalled(p))) return;
+  if (apt.canInstall() && apt.install(['libopenblas0-pthread'])) return;
+  const line = '*'.repeat(78);
+  console.error([line, 'selfsup: WARNING: libopenblas0-pthread is not installed, so libtorch uses the',
+    'reference BLAS: matrix products and convolutions run about 20x slower. Install it:',
+    '    sudo apt-get install libopenblas0-pthread', line].join('\n'));
+}
+
+/** The default dataset (Fashion-MNIST) from Debian, as root; a hint otherwise. Never fatal. */
+function ensureDataset() {
+  if (!fs.existsSync('/etc/debian_version') || apt.isInstalled(DATASET_PACKAGE)) return;
+  if (apt.canInstall()) {
+    if (!apt.install([DATASET_PACKAGE])) warn(`could not install ${DATASET_PACKAGE} (the default dataset)`);
+    return;
+  }
+  log(`the default dataset (Fashion-MNIST) is not installed: sudo apt-get install ${DATASET_PACKAGE}`);
+}
+
+function cmakeJsBin() {
+  try {
+    const pkgJson = require.resolve('cmake-js/package.json', { paths: [ROOT] });
+    const bin = require(pkgJson).bin;
+    return path.join(path.dirname(pkgJson), typeof bin === 'string' ? bin : bin['cmake-js']);
+  } catch {
+    return null;
+  }
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function record(found) {
+  const out = {};
+  for (const k of RECORD_KEYS) out[k] = found[k] === undefined ? null : found[k];
+  return out;
+}
+
+/** True when the build in `outDir` was made against `found` (libtorch.json, else CMakeCache's prefix). */
+function sameLibtorch(outDir, found) {
+  const prev = readJson(path.join(outDir, 'libtorch.json'));
+  if (prev) return JSON.stringify(record(prev)) === JSON.stringify(record(found));
+  let cache = '';
+  try {
+    cache = fs.readFileSync(path.join(outDir, 'CMakeCache.txt'), 'utf8');
+  } catch {
+    return false;
+  }
+  const m = /^CMAKE_PREFIX_PATH:[A-Z]*=(.*)$/m.exec(cache);
+  return Boolean(m) && m[1].trim() === found.cmakePrefixPath;
+}
+
+function checkTools() {
+  const missing = ['cmake', 'c++'].filter((t) => childProcess.spawnSync(t, ['--version'], { stdio: 'ignore' }).status !== 0);
+  if (missing.length) {
+    throw new InstallError(`${missing.join(' and ')} not found on PATH; the addon is compiled from source. ` +
+      'Install them: sudo apt-get install cmake g++');
+  }
+}
+
+function build(found, outDir, force) {
+  if (!found.cmakePrefixPath) {
+    throw new InstallError(`${found.root} has no share/cmake/Torch/TorchConfig.cmake, which the cmake-js build ` +
+      'needs. Point LIBTORCH at a full libtorch (or build with node-gyp: npx node-gyp rebuild).');
+  }
+  const bin = cmakeJsBin();
+  if (!bin) {
+    throw new InstallError(`cmake-js is not installed next to selfsup (${ROOT}); it is a dependency of selfsup. ` +
+      'Run `npm install` in the package folder (or `npm install cmake-js`) and try again.');
+  }
+  checkTools();
+  const addon = path.join(outDir, 'Release', 'selfsup.node');
+  const same = sameLibtorch(outDir, found);
+  const clean = force || (!same && fs.existsSync(path.join(outDir, 'CMakeCache.txt')));
+  const command = clean ? 'rebuild' : 'compile';
+  const jobs = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  if (force) log('building from source (forced): clean rebuild');
+  else if (clean) log('libtorch changed since the last build: clean rebuild');
+  const incremental = !clean && same && fs.existsSync(addon);
+  const shown = addon.startsWith(ROOT + path.sep) ? path.relative(ROOT, addon) : addon;
+  log(incremental ? `incremental build of ${shown} (its build used this libtorch)`
+    : `building ${shown} with cmake-js (${jobs} jobs); this takes a few minutes`);
+  const started = Date.now();
+  const args = [bin, command, '--log-level', 'warn', '-d', ROOT, '--out', outDir, '-p', String(jobs),
+    `--CDCMAKE_PREFIX_PATH=${found.cmakePrefixPath}`];
+  const r = childProcess.spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) {
+    throw new InstallError(`the cmake-js build failed (exit ${r.status}); see the compiler output above. ` +
+      `Command: ${[process.execPath].concat(args).join(' ')}`);
+  }
+  if (!fs.existsSync(addon)) throw new InstallError(`cmake-js finished but ${addon} is missing`);
+  log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return addon;
+}
+
+/** Loads the addon in a child process (a bad binary must not crash this one) and returns its torch version. */
+function checkLoads(addon) {
+  const code = `const c = require(${JSON.stringify(addon)}).config(); process.stdout.write(c.torchVersion);`;
+  const r = childProcess.spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new InstallError(`the built addon ${addon} does not load:\n${(r.stderr || '').trim()}\n` +
+      'An "undefined symbol" error usually means a C++ ABI mismatch with libtorch; try SELFSUP_BUILD_FROM_SOURCE=1.');
+  }
+  return r.stdout.trim();
+}
+
+function main(argv) {
+  const env = process.env;
+  if (truthy(env.SELFSUP_SKIP_NATIVE)) {
+    log('SELFSUP_SKIP_NATIVE is set: skipping libtorch discovery and the native build');
+    return;
+  }
+  const force = argv.includes('--build-from-source') || truthy(env.SELFSUP_BUILD_FROM_SOURCE) ||
+    truthy(env.npm_config_build_from_source);
+  const outDir = env.SELFSUP_BUILD_DIR ? path.resolve(env.SELFSUP_BUILD_DIR) : path.join(ROOT, 'build');
+
+  const found = discover();
+  log(`found ${describe(found)}`);
+  ensureFastBlas(found);
+  ensureDataset();
+
+  const addon = build(found, outDir, force);
+  const torchVersion = checkLoads(addon);
+  fs.writeFileSync(path.join(outDir, 'libtorch.json'), `${JSON.stringify({ ...record(found),
+    path: found.root, includeDirs: found.includeDirs, torchConfig: found.torchConfig, addon,
+    loadedTorchVersion: torchVersion }, null, 2)}\n`);
+  log(`ready: ${addon} (libtorch ${torchVersion})`);
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof InstallError || e instanceof LibtorchError)) throw e;
+  console.error(e.message.startsWith('selfsup:') ? e.message : `selfsup: ${e.message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,166 @@
+import * as assert from 'node:assert/strict';
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+interface Discovery {
+  source: 'LIBTORCH' | 'python' | 'system';
+  root: string;
+  cmakePrefixPath: string | null;
+  libDir: string;
+  includeDirs: string[];
+  version: string | null;
+  cuda: boolean;
+  cudaVersion: string | null;
+  cxx11Abi: boolean;
+}
+
+interface FindOptions {
+  env?: Record<string, string | undefined>;
+  python?: string | false;
+  usr?: string;
+  multiarchs?: string[];
+}
+
+interface FindLibtorch {
+  findLibtorch(options?: FindOptions): Discovery | null;
+  notFoundMessage(): string;
+}
+
+/** The package root: the folder above this file with scripts/find-libtorch.js (else the working directory). */
+function packageRoot(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'scripts', 'find-libtorch.js'))) return dir;
+  }
+  return process.cwd();
+}
+
+const script = path.join(packageRoot(), 'scripts', 'find-libtorch.js');
+const finder = require(script) as FindLibtorch;
+
+const made: string[] = [];
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** A fake libtorch folder laid out like the pytorch.org zip or a pip torch package. */
+function fakeLibtorch(opts: { version: string; abi: 0 | 1; cuda: boolean }): string {
+  const root = tempDir('selfsup-fake-libtorch-');
+  const write = (rel: string, text: string): void => {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  };
+  write('share/cmake/Torch/TorchConfig.cmake',
+    `if(CMAKE_SYSTEM_NAME STREQUAL "Linux")\n  set(TORCH_CXX_FLAGS "-D_GLIBCXX_USE_CXX11_ABI=${opts.abi}")\nendif()\n`);
+  const [major, minor, patch] = opts.version.split('.');
+  write('include/torch/csrc/api/include/torch/version.h',
+    `#pragma once\n#define TORCH_VERSION_MAJOR ${major}\n#define TORCH_VERSION_MINOR ${minor}\n` +
+    `#define TORCH_VERSION_PATCH ${patch}\n#define TORCH_VERSION \\\n  "${opts.version}"\n`);
+  write('lib/libtorch.so', '');
+  write('lib/libc10.so', '');
+  if (opts.cuda) write('lib/libtorch_cuda.so', '');
+  return root;
+}
+
+/** A stand-in `python3` that prints what the torch probe prints, pointing at `cmakePrefix`. */
+function fakePython(cmakePrefix: string): string {
+  const dir = tempDir('selfsup-fake-python-');
+  const file = path.join(dir, 'python3');
+  const probe = JSON.stringify({ cmake: cmakePrefix, root: path.dirname(cmakePrefix), version: '2.4.1', cuda: null, abi: true });
+  fs.writeFileSync(file, `#!/bin/sh\necho '${probe}'\n`, { mode: 0o755 });
+  return file;
+}
+
+describe('scripts/find-libtorch', () => {
+  const noSystem = { usr: '/nonexistent-usr', multiarchs: ['x86_64-linux-gnu'] };
+
+  after(() => {
+    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops with a clear error when LIBTORCH names a folder that does not exist', () => {
+    assert.throws(() => finder.findLibtorch({ env: { LIBTORCH: '/nonexistent/libtorch' }, python: false }),
+      (e: Error) => {
+        assert.match(e.message, /LIBTORCH=\/nonexistent\/libtorch does not exist/);
+        assert.match(e.message, /lib\/ and include\//);
+        return true;
+      });
+  });
+
+  it('stops with a clear error when LIBTORCH names a folder that is not a libtorch', () => {
+    const empty = tempDir('selfsup-empty-');
+    assert.throws(() => finder.findLibtorch({ env: { LIBTORCH: empty }, python: false }),
+      new RegExp(`LIBTORCH=${empty} is not a libtorch folder: it has neither share/cmake/Torch/TorchConfig.cmake`));
+  });
+
+  it('prefers LIBTORCH and reads its version, C++ ABI and CUDA libraries', () => {
+    const root = fakeLibtorch({ version: '2.11.0', abi: 0, cuda: true });
+    const found = finder.findLibtorch({ env: { LIBTORCH: root }, python: false });
+    assert.ok(found);
+    assert.equal(found.source, 'LIBTORCH');
+    assert.equal(found.version, '2.11.0');
+    assert.equal(found.cxx11Abi, false);
+    assert.equal(found.cuda, true);
+    assert.equal(found.cmakePrefixPath, path.join(root, 'share', 'cmake'));
+    assert.equal(found.libDir, path.join(root, 'lib'));
+    assert.deepEqual(found.includeDirs, [path.join(root, 'include'), path.join(root, 'include/torch/csrc/api/include')]);
+  });
+
+  it('uses the torch package of python3 when it has TorchConfig.cmake', () => {
+    const root = fakeLibtorch({ version: '2.4.1', abi: 1, cuda: false });
+    const found = finder.findLibtorch({ env: {}, python: fakePython(path.join(root, 'share', 'cmake')), ...noSystem });
+    assert.ok(found);
+    assert.equal(found.source, 'python');
+    assert.equal(found.root, root);
+    assert.equal(found.version, '2.4.1');
+    assert.equal(found.cuda, false);
+    assert.equal(found.cudaVersion, null);
+  });
+
+  it('skips a python torch without TorchConfig.cmake (Debian python3-torch) and a missing python3', () => {
+    const noConfig = fakePython('/usr/lib/python3/dist-packages/torch/share/cmake-that-is-not-there');
+    assert.equal(finder.findLibtorch({ env: {}, python: noConfig, ...noSystem }), null);
+    assert.equal(finder.findLibtorch({ env: {}, python: '/nonexistent/python3', ...noSystem }), null);
+  });
+
+  it('names the apt command and LIBTORCH when nothing is found', () => {
+    const message = finder.notFoundMessage();
+    assert.ok(message.includes('sudo apt-get install libtorch-dev libopenblas0-pthread'), message);
+    assert.match(message, /LIBTORCH=\/path\/to\/libtorch/);
+    assert.match(message, /python3/);
+  });
+
+  it('finds Debian 12\'s libtorch-dev 1.13 on a Debian machine, also behind Debian\'s own python3-torch', function () {
+    if (!fs.existsSync('/etc/debian_version')) this.skip();
+    const pythons: (string | false)[] = [false];
+    if (fs.existsSync('/usr/bin/python3')) pythons.push('/usr/bin/python3');
+    for (const python of pythons) {
+      const found = finder.findLibtorch({ env: {}, python });
+      assert.ok(found, 'no libtorch found: is libtorch-dev installed?');
+      assert.equal(found.source, 'system', `python ${String(python)}`);
+      assert.match(found.version ?? '', /^1\.13\.[01]$/);
+      assert.equal(found.cuda, false);
+      assert.equal(found.cxx11Abi, true);
+      assert.ok(fs.existsSync(path.join(found.libDir, 'libtorch_cpu.so')), found.libDir);
+      assert.ok(fs.existsSync(path.join(found.cmakePrefixPath ?? '', 'Torch', 'TorchConfig.cmake')));
+    }
+  });
+
+  it('prints gyp flags from the command line and fails with the message for a bad LIBTORCH', () => {
+    const root = fakeLibtorch({ version: '2.11.0', abi: 0, cuda: true });
+    const env = { ...process.env, LIBTORCH: root };
+    const run = (flag: string): string =>
+      childProcess.execFileSync(process.execPath, [script, flag], { env, encoding: 'utf8' }).trim();
+    assert.equal(run('--defines'), '_GLIBCXX_USE_CXX11_ABI=0 SELFSUP_WITH_CUDA');
+    assert.equal(run('--libraries'), '-Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -ltorch_cuda -lc10_cuda -Wl,--as-needed');
+    assert.equal(run('--ldflags'), `-L${root}/lib -Wl,-rpath,${root}/lib`);
+    const bad = childProcess.spawnSync(process.execPath, [script, '--include-dirs'],
+      { env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' }, encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /LIBTORCH=\/nonexistent\/libtorch does not exist/);
+  });
+});
