@@ -269,7 +269,7 @@ struct Converter {
     uint32_t n = arr.Length();
     out->reserve(n);
     for (uint32_t i = 0; i < n; ++i) {
-      T value;
+      T value{};
       if (!element(arr.Get(i), &value)) {
         *err += " (at index " + std::to_string(i) + ")";
         return false;

@@ -1,7 +1,9 @@
 #include "handle.h"
 
 #include <cstring>
+#include <deque>
 #include <unordered_map>
+#include <vector>
 
 namespace selfsup {
 
@@ -22,10 +24,67 @@ int64_t BytesToReport(const at::Tensor& t) {
   return static_cast<int64_t>(storage.nbytes());
 }
 
-void Release(Napi::Env env, TensorBox* box) {
+// The slot table. A deque keeps references to slots valid as it grows. Only
+// the JS thread touches it.
+struct Table {
+  std::deque<TensorBox> slots;
+  std::vector<uint32_t> free;
+};
+
+Table& Slots() {
+  static Table* table = new Table();
+  return *table;
+}
+
+// Handle value: generation in the high 32 bits, slot index shifted left by 3
+// in the low bits (nonzero, pointer-aligned like a real pointer would be).
+constexpr uint64_t kIndexLimit = uint64_t(1) << 28;
+
+void* Encode(uint32_t index, uint32_t generation) {
+  return reinterpret_cast<void*>((static_cast<uint64_t>(generation) << 32) | ((static_cast<uint64_t>(index) + 1) << 3));
+}
+
+TensorBox& StaleBox() {
+  static TensorBox stale;
+  return stale;
+}
+
+}  // namespace
+
+Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor) {
+  Table& table = Slots();
+  uint32_t index;
+  if (!table.free.empty()) {
+    index = table.free.back();
+    table.free.pop_back();
+  } else {
+    if (table.slots.size() >= kIndexLimit) throw Napi::Error::New(env, "Too many live tensors (2^28): dispose some");
+    index = static_cast<uint32_t>(table.slots.size());
+    table.slots.emplace_back();
+    table.slots.back().index = index;
+  }
+  TensorBox& box = table.slots[index];
+  box.reportedBytes = BytesToReport(tensor);
+  box.tensor = std::move(tensor);
+  box.disposed = false;
+  MemoryCounters& c = Counters();
+  c.liveTensors += 1;
+  if (c.liveTensors > c.peakTensors) c.peakTensors = c.liveTensors;
+  if (box.reportedBytes != 0) {
+    c.reportedBytes += box.reportedBytes;
+    Napi::MemoryManagement::AdjustExternalMemory(env, box.reportedBytes);
+  }
+  napi_value result;
+  NAPI_THROW_IF_FAILED(env, napi_create_external(env, Encode(index, box.generation), nullptr, nullptr, &result),
+                       Napi::Value());
+  return Napi::Value(env, result);
+}
+
+void DisposeBox(Napi::Env env, TensorBox* box) {
   if (box->disposed) return;
   box->disposed = true;
   box->tensor.reset();
+  box->generation += 1;
   MemoryCounters& c = Counters();
   c.liveTensors -= 1;
   if (box->reportedBytes != 0) {
@@ -33,43 +92,30 @@ void Release(Napi::Env env, TensorBox* box) {
     Napi::MemoryManagement::AdjustExternalMemory(env, -box->reportedBytes);
     box->reportedBytes = 0;
   }
+  Slots().free.push_back(box->index);
 }
-
-void Finalize(Napi::Env env, TensorBox* box) {
-  Release(env, box);
-  delete box;
-}
-
-}  // namespace
-
-Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor) {
-  auto* box = new TensorBox();
-  box->reportedBytes = BytesToReport(tensor);
-  box->tensor = std::move(tensor);
-  MemoryCounters& c = Counters();
-  c.liveTensors += 1;
-  if (c.liveTensors > c.peakTensors) c.peakTensors = c.liveTensors;
-  if (box->reportedBytes != 0) {
-    c.reportedBytes += box->reportedBytes;
-    Napi::MemoryManagement::AdjustExternalMemory(env, box->reportedBytes);
-  }
-  return Napi::External<TensorBox>::New(env, box, Finalize);
-}
-
-void DisposeBox(Napi::Env env, TensorBox* box) { Release(env, box); }
 
 TensorBox* BoxOf(const Napi::Value& value) {
+  napi_env env = value.Env();
   napi_valuetype type;
-  if (napi_typeof(value.Env(), value, &type) != napi_ok) return nullptr;
+  if (napi_typeof(env, value, &type) != napi_ok) return nullptr;
+  napi_value raw = value;
   if (type == napi_object) {
-    Napi::Value inner = value.As<Napi::Object>().Get("_h");
-    if (napi_typeof(value.Env(), inner, &type) != napi_ok || type != napi_external) return nullptr;
-    return BoxOf(inner);
+    if (napi_get_named_property(env, value, "_h", &raw) != napi_ok) return nullptr;
+    if (napi_typeof(env, raw, &type) != napi_ok) return nullptr;
   }
   if (type != napi_external) return nullptr;
-  auto* box = value.As<Napi::External<TensorBox>>().Data();
-  if (box == nullptr || box->kind != HandleKind::Tensor) return nullptr;
-  return box;
+  void* data = nullptr;
+  if (napi_get_value_external(env, raw, &data) != napi_ok) return nullptr;
+  const uint64_t bits = reinterpret_cast<uint64_t>(data);
+  const uint64_t low = bits & 0xffffffffu;
+  if ((low & 7) != 0 || low == 0) return nullptr;
+  const uint64_t index = (low >> 3) - 1;
+  Table& table = Slots();
+  if (index >= table.slots.size()) return nullptr;
+  TensorBox& box = table.slots[index];
+  if (box.generation != static_cast<uint32_t>(bits >> 32) || box.disposed) return &StaleBox();
+  return &box;
 }
 
 const at::Tensor& TensorOf(const Napi::Value& value, const std::string& what) {

@@ -10,15 +10,23 @@
 
 namespace selfsup {
 
-// Every External the addon creates points at a struct that starts with a
-// tag, so a handle of the wrong kind is rejected instead of misread.
-enum class HandleKind : uint32_t { Tensor = 0x7e50a001, Op = 0x7e50a002, Generator = 0x7e50a003 };
+// Externals the addon creates for operators and generators point at a struct
+// that starts with a tag, so a handle of the wrong kind is rejected instead
+// of misread.
+enum class HandleKind : uint32_t { Op = 0x7e50a002, Generator = 0x7e50a003 };
 
+// A tensor handle is an External whose value is not a pointer but a slot
+// index and a generation in a table of tensors. It has no finalizer: N-API
+// runs finalizers only when the event loop turns, so a synchronous training
+// loop would pile up millions of them. Tensors are freed by dispose(), by
+// scopes, and, for tensors that escape every scope, by a FinalizationRegistry
+// on the JS side (lib/torch/tensor.ts) that calls dispose(handle).
 struct TensorBox {
-  HandleKind kind = HandleKind::Tensor;
-  at::Tensor tensor;      // undefined once disposed
-  int64_t reportedBytes;  // CPU bytes reported to V8 as external memory
-  bool disposed = false;
+  at::Tensor tensor;          // undefined once disposed
+  int64_t reportedBytes = 0;  // CPU bytes reported to V8 as external memory
+  uint32_t generation = 0;    // bumped on dispose, so stale handles miss
+  uint32_t index = 0;         // position in the slot table
+  bool disposed = true;
 };
 
 // Live tensor handles and the CPU bytes reported for them.
@@ -29,13 +37,14 @@ struct MemoryCounters {
 };
 MemoryCounters& Counters();
 
-// Wraps a tensor in a new handle (an External with a finalizer).
+// Wraps a tensor in a new handle.
 Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor);
 // Releases the tensor held by a box now; safe to call twice.
 void DisposeBox(Napi::Env env, TensorBox* box);
 
-// The box behind a JS value: an External made by WrapTensor, or an object
-// whose `_h` property is one (the TypeScript Tensor). nullptr if neither.
+// The box behind a JS value: a tensor handle, or an object whose `_h`
+// property is one (the TypeScript Tensor). nullptr if neither; a box with
+// `disposed` set for a handle whose tensor was disposed.
 TensorBox* BoxOf(const Napi::Value& value);
 // Like BoxOf, but throws a clear error naming `what` when the value is not a
 // live tensor.

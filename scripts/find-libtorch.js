@@ -155,16 +155,27 @@ function fromEnv(value, env = process.env) {
   const root = path.resolve(value);
   if (!exists(root)) {
     throw new LibtorchError(`selfsup: LIBTORCH=${value} does not exist. Set LIBTORCH to a libtorch folder ` +
-      '(the one with lib/ and include/, e.g. the unzipped libtorch from pytorch.org or a torch package folder), or unset it.');
+      '(the one with lib/ and include/, e.g. the unzipped libtorch from pytorch.org or a torch package folder), ' +
+      'or unset it.');
   }
-  // Also accept LIBTORCH pointing at share/cmake or share/cmake/Torch of such a folder.
-  const candidates = [root, path.resolve(root, '..', '..'), path.resolve(root, '..', '..', '..')];
+  // The folder itself, or its share/cmake or share/cmake/Torch (what torch.utils.cmake_prefix_path names).
+  const candidates = [root];
+  if (/share[\\/]cmake$/.test(root)) candidates.push(path.resolve(root, '..', '..'));
+  if (/share[\\/]cmake[\\/]Torch$/.test(root)) candidates.push(path.resolve(root, '..', '..', '..'));
   for (const dir of candidates) {
-    if (exists(path.join(dir, 'share', 'cmake', 'Torch', 'TorchConfig.cmake'))) return describeFolder(dir, 'LIBTORCH', { env });
+    if (exists(path.join(dir, 'share', 'cmake', 'Torch', 'TorchConfig.cmake'))) {
+      return describeFolder(dir, 'LIBTORCH', { env });
+    }
   }
-  if (exists(path.join(root, 'lib')) && exists(path.join(root, 'include', 'torch'))) return describeFolder(root, 'LIBTORCH', { env });
+  // A system layout (LIBTORCH=/usr or another prefix with lib/<multiarch>/cmake/Torch).
+  const systemLike = fromSystem(root, multiarchCandidates(), env);
+  if (systemLike) return { ...systemLike, source: 'LIBTORCH' };
+  if (exists(path.join(root, 'lib')) && exists(path.join(root, 'include', 'torch'))) {
+    return describeFolder(root, 'LIBTORCH', { env });
+  }
   throw new LibtorchError(`selfsup: LIBTORCH=${value} is not a libtorch folder: it has neither ` +
-    'share/cmake/Torch/TorchConfig.cmake nor lib/ and include/torch/. Set LIBTORCH to the folder that holds them, or unset it.');
+    'share/cmake/Torch/TorchConfig.cmake nor lib/ and include/torch/. ' +
+    'Set LIBTORCH to the folder that holds them, or unset it.');
 }
 
 const PYTHON_PROBE = [

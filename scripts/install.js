@@ -40,7 +40,8 @@ function truthy(v) {
 }
 
 function describe(found) {
-  const where = { LIBTORCH: 'LIBTORCH', python: `torch of ${found.python || 'python3'}`, system: 'system libtorch-dev' }[found.source];
+  const where = { LIBTORCH: 'LIBTORCH', python: `torch of ${found.python || 'python3'}`,
+    system: 'system libtorch-dev' }[found.source];
   const device = found.cuda ? `CUDA${found.cudaVersion ? ` ${found.cudaVersion}` : ''}` : 'CPU';
   return `libtorch ${found.version || '(unknown version)'} (${where}, ${device}, ` +
     `_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}) in ${found.libDir}`;

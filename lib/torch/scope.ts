@@ -5,13 +5,17 @@
 export interface Disposable {
   dispose(): void;
   /** @internal */ _kept: boolean;
+  /** @internal Called when no scope owns the tensor any more: the GC safety net takes over. */
+  _unscoped(): void;
 }
 
 let current: Disposable[] | null = null;
 
-/** @internal Registers a new tensor with the innermost open scope. */
-export function track(t: Disposable): void {
-  if (current !== null) current.push(t);
+/** @internal Registers a new tensor with the innermost open scope; false when no scope is open. */
+export function track(t: Disposable): boolean {
+  if (current === null) return false;
+  current.push(t);
+  return true;
 }
 
 function collect(value: unknown, into: Set<unknown>, seen: Set<unknown>): void {
@@ -65,6 +69,7 @@ export function scope<T>(fn: () => T): T {
   for (const t of mine) {
     if (survivors.has(t)) {
       if (outer !== null) outer.push(t);
+      else t._unscoped();
     } else if (!t._kept) {
       t.dispose();
     }
@@ -80,6 +85,9 @@ export function scope<T>(fn: () => T): T {
  * const running = torch.keep(torch.zeros([10]));
  */
 export function keep<T extends Disposable>(t: T): T {
-  t._kept = true;
+  if (!t._kept) {
+    t._kept = true;
+    t._unscoped();
+  }
   return t;
 }

@@ -5,6 +5,12 @@ import { native, Handle } from './native';
 import { AnyTypedArray, carrierDtype, Device, DType, typedArrayOver } from './dtype';
 import { track } from './scope';
 
+// The safety net for tensors that no scope owns and nobody disposed: V8 tells
+// us when their Tensor object is gone. Tensors inside scopes skip it (a
+// registration costs about as much as a small operator), since the scope
+// frees them.
+const forgotten = new FinalizationRegistry<Handle>((h) => native.dispose(h));
+
 /** Nested arrays of numbers or booleans, as returned by `toArray()`. */
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -23,11 +29,20 @@ export class Tensor {
   _h: Handle;
   /** @internal Set by keep(): no scope frees this tensor. */
   _kept = false;
+  /** @internal Registered with the GC safety net. */
+  _watched = false;
 
   /** @internal Tensors are made by torch functions, not by `new`. */
   constructor(handle: Handle) {
     this._h = handle;
-    track(this);
+    if (!track(this)) this._unscoped();
+  }
+
+  /** @internal No scope owns this tensor: free it when V8 collects it, unless disposed first. */
+  _unscoped(): void {
+    if (this._watched) return;
+    this._watched = true;
+    forgotten.register(this, this._h, this);
   }
 
   /** Size of each dimension, as `tensor.shape`. */
@@ -142,11 +157,15 @@ export class Tensor {
 
   /** Frees the tensor's memory now. Later use throws. Safe to call twice. */
   dispose(): void {
+    if (this._watched) {
+      this._watched = false;
+      forgotten.unregister(this);
+    }
     native.dispose(this._h);
   }
 
   [Symbol.dispose](): void {
-    native.dispose(this._h);
+    this.dispose();
   }
 
   /**
