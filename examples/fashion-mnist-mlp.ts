@@ -42,7 +42,7 @@ const test = load('t10k');
 
 // Kaiming-uniform-like initialisation, as nn.Linear does.
 const init = (fanIn: number, shape: number[]) =>
-  torch.rand(shape).mul(2).sub(1).mul(1 / Math.sqrt(fanIn)).requiresGrad_();
+  torch.scope(() => torch.rand(shape).mul(2).sub(1).mul(1 / Math.sqrt(fanIn)).requiresGrad_());
 const w1 = init(784, [784, 256]);
 const b1 = init(784, [256]);
 const w2 = init(256, [256, 10]);

@@ -1,2 +1,3 @@
 // selfsup: self-supervised representation learning for Node.js on libtorch.
 export * as torch from './torch';
+export * as nn from './nn';

@@ -19,3 +19,7 @@ export { manualSeed, Generator } from './random';
 export { ToOptions } from './methods/conversion';
 export * from './functions';
 export { config, getNumThreads, setNumThreads } from './config';
+// NOTE: an alias, as in PyTorch where torch.nn.functional is part of torch;
+// the functional operators live in lib/nn/functional and depend on
+// lib/torch, not the other way round.
+export * as nn from '../nn';

@@ -9,6 +9,7 @@
 //   ]);
 import { execFileSync } from 'node:child_process';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { torch } from '../../lib';
 
@@ -90,8 +91,13 @@ function decode(v: number | string): number {
 /** The python3 that has Debian's torch (not a pyenv python3 that may come first on PATH). */
 export const PYTHON = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
 
+// dist/test/helpers/parity.js -> test/helpers/parity.py; the working
+// directory when compiled elsewhere.
+const SCRIPT = [path.join(__dirname, '..', '..', '..', 'test', 'helpers', 'parity.py'),
+  path.join(process.cwd(), 'test', 'helpers', 'parity.py')].find((p) => fs.existsSync(p)) ?? 'test/helpers/parity.py';
+
 function runPython(cases: object[]): Reference[] {
-  const out = execFileSync(PYTHON, [path.join(__dirname, '..', '..', '..', 'test', 'helpers', 'parity.py')], {
+  const out = execFileSync(PYTHON, [SCRIPT], {
     input: JSON.stringify(cases),
     maxBuffer: 1 << 30,
     encoding: 'utf8',

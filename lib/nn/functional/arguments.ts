@@ -1,5 +1,6 @@
-// Argument checks and shaping shared by the functional operators: every
-// check runs on JS values and tensor metadata only, never on tensor data.
+// Argument checks and shaping shared by the functional operators (internal:
+// not re-exported). Every check runs on JS values and tensor metadata only,
+// never on tensor data, so nothing here waits for a device.
 import { Tensor } from '../../torch/tensor';
 
 function describe(value: unknown): string {
@@ -23,7 +24,8 @@ export function optionalTensor(value: Tensor | null | undefined, what: string): 
 /** `value` if it is an integer no smaller than `min`. */
 export function checkInt(value: unknown, what: string, min = -Infinity): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value;
-  const kind = min === 1 ? 'positive integer' : min === 0 ? 'non-negative integer' : 'integer';
+  const kind = min === 1 ? 'positive integer' : min === 0 ? 'non-negative integer'
+    : min === -Infinity ? 'integer' : `integer >= ${min}`;
   throw new TypeError(`Expected ${kind} for ${what} but received ${describe(value)}`);
 }
 

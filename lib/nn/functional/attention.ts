@@ -49,7 +49,11 @@ function fusedOp(): Op | null {
   return fused;
 }
 
-/** Whether `scaledDotProductAttention` runs libtorch's fused operator (true) or the composed one (false). */
+/**
+ * Whether `scaledDotProductAttention` runs libtorch's fused operator (true,
+ * libtorch 2.1 and later) or the composed one (false).
+ * @example if (!F.usesFusedAttention()) console.warn('attention runs unfused on this libtorch');
+ */
 export function usesFusedAttention(): boolean {
   return fusedOp() !== null;
 }

@@ -15,6 +15,7 @@ describe('nn/functional memory', () => {
       (q, m) => F.scaledDotProductAttention(q, q, q, { attnMask: m })],
     ['scaledDotProductAttention with a float mask', () => [torch.randn([3, 4]), torch.randn([3, 3])],
       (q, m) => F.scaledDotProductAttention(q, q, q, { attnMask: m })],
+    ['smoothL1Loss with broadcasting', () => [torch.randn([2, 1]), torch.randn([2])], (x, t) => F.smoothL1Loss(x, t)],
     ['l1Loss with equal shapes', () => [torch.randn([2]), torch.randn([2])], (x, t) => F.l1Loss(x, t)],
     ['binaryCrossEntropy with a broadcast weight', () => [f([[0.5, 0.5]]), f([[1, 0]]), f([1, 2])],
       (x, t, w) => F.binaryCrossEntropy(x, t, { weight: w })],
