@@ -1,7 +1,7 @@
 #include "handle.h"
 
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -24,11 +24,23 @@ int64_t BytesToReport(const at::Tensor& t) {
   return static_cast<int64_t>(storage.nbytes());
 }
 
-// The slot table. A deque keeps references to slots valid as it grows. Only
-// the JS thread touches it.
+// The slot table: fixed-size chunks, so a slot never moves and indexing is
+// a shift and a mask. Only the JS thread touches it.
+constexpr uint32_t kChunkBits = 12;
+constexpr uint32_t kChunkSize = uint32_t(1) << kChunkBits;
+
 struct Table {
-  std::deque<TensorBox> slots;
+  std::vector<std::unique_ptr<TensorBox[]>> chunks;
+  uint32_t size = 0;
   std::vector<uint32_t> free;
+
+  TensorBox& operator[](uint32_t index) { return chunks[index >> kChunkBits][index & (kChunkSize - 1)]; }
+
+  uint32_t Grow() {
+    if ((size & (kChunkSize - 1)) == 0) chunks.emplace_back(new TensorBox[kChunkSize]);
+    (*this)[size].index = size;
+    return size++;
+  }
 };
 
 Table& Slots() {
@@ -36,17 +48,32 @@ Table& Slots() {
   return *table;
 }
 
-// Handle value: generation in the high 32 bits, slot index shifted left by 3
-// in the low bits (nonzero, pointer-aligned like a real pointer would be).
-constexpr uint64_t kIndexLimit = uint64_t(1) << 28;
+constexpr int64_t kHandleBase = int64_t(1) << 40;
+constexpr uint32_t kIndexBits = 26;
+constexpr uint32_t kIndexLimit = uint32_t(1) << kIndexBits;
+constexpr uint32_t kGenerationMask = (uint32_t(1) << 26) - 1;
 
-void* Encode(uint32_t index, uint32_t generation) {
-  return reinterpret_cast<void*>((static_cast<uint64_t>(generation) << 32) | ((static_cast<uint64_t>(index) + 1) << 3));
+double Encode(uint32_t index, uint32_t generation) {
+  const int64_t k = kHandleBase + (static_cast<int64_t>(generation & kGenerationMask) << kIndexBits) + index;
+  return -static_cast<double>(k);
 }
 
 TensorBox& StaleBox() {
   static TensorBox stale;
   return stale;
+}
+
+// V8 is told about CPU bytes in batches: a call per tensor would cost more
+// than a small operator's kernel.
+int64_t pendingBytes = 0;
+
+void ReportBytes(napi_env env, int64_t delta) {
+  pendingBytes += delta;
+  if (pendingBytes > (int64_t(1) << 20) || pendingBytes < -(int64_t(1) << 20)) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, pendingBytes, &ignored);
+    pendingBytes = 0;
+  }
 }
 
 }  // namespace
@@ -58,12 +85,10 @@ Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor) {
     index = table.free.back();
     table.free.pop_back();
   } else {
-    if (table.slots.size() >= kIndexLimit) throw Napi::Error::New(env, "Too many live tensors (2^28): dispose some");
-    index = static_cast<uint32_t>(table.slots.size());
-    table.slots.emplace_back();
-    table.slots.back().index = index;
+    if (table.size >= kIndexLimit) throw Napi::Error::New(env, "Too many live tensors (2^26): dispose some");
+    index = table.Grow();
   }
-  TensorBox& box = table.slots[index];
+  TensorBox& box = table[index];
   box.reportedBytes = BytesToReport(tensor);
   box.tensor = std::move(tensor);
   box.disposed = false;
@@ -72,11 +97,10 @@ Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor) {
   if (c.liveTensors > c.peakTensors) c.peakTensors = c.liveTensors;
   if (box.reportedBytes != 0) {
     c.reportedBytes += box.reportedBytes;
-    Napi::MemoryManagement::AdjustExternalMemory(env, box.reportedBytes);
+    ReportBytes(env, box.reportedBytes);
   }
   napi_value result;
-  NAPI_THROW_IF_FAILED(env, napi_create_external(env, Encode(index, box.generation), nullptr, nullptr, &result),
-                       Napi::Value());
+  NAPI_THROW_IF_FAILED(env, napi_create_double(env, Encode(index, box.generation), &result), Napi::Value());
   return Napi::Value(env, result);
 }
 
@@ -84,15 +108,32 @@ void DisposeBox(Napi::Env env, TensorBox* box) {
   if (box->disposed) return;
   box->disposed = true;
   box->tensor.reset();
-  box->generation += 1;
+  box->generation = (box->generation + 1) & kGenerationMask;
   MemoryCounters& c = Counters();
   c.liveTensors -= 1;
   if (box->reportedBytes != 0) {
     c.reportedBytes -= box->reportedBytes;
-    Napi::MemoryManagement::AdjustExternalMemory(env, -box->reportedBytes);
+    ReportBytes(env, -box->reportedBytes);
     box->reportedBytes = 0;
   }
   Slots().free.push_back(box->index);
+}
+
+TensorBox* BoxOfNumber(napi_env env, napi_value value) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok) return nullptr;
+  if (!(d <= -static_cast<double>(kHandleBase)) || d < -9007199254740992.0) return nullptr;
+  const double magnitude = -d;
+  const int64_t k = static_cast<int64_t>(magnitude);
+  if (static_cast<double>(k) != magnitude) return nullptr;
+  const int64_t rest = k - kHandleBase;
+  const uint32_t index = static_cast<uint32_t>(rest & (kIndexLimit - 1));
+  const uint32_t generation = static_cast<uint32_t>(rest >> kIndexBits);
+  Table& table = Slots();
+  if (index >= table.size || generation > kGenerationMask) return nullptr;
+  TensorBox& box = table[index];
+  if (box.generation != generation || box.disposed) return &StaleBox();
+  return &box;
 }
 
 TensorBox* BoxOf(const Napi::Value& value) {
@@ -104,18 +145,8 @@ TensorBox* BoxOf(const Napi::Value& value) {
     if (napi_get_named_property(env, value, "_h", &raw) != napi_ok) return nullptr;
     if (napi_typeof(env, raw, &type) != napi_ok) return nullptr;
   }
-  if (type != napi_external) return nullptr;
-  void* data = nullptr;
-  if (napi_get_value_external(env, raw, &data) != napi_ok) return nullptr;
-  const uint64_t bits = reinterpret_cast<uint64_t>(data);
-  const uint64_t low = bits & 0xffffffffu;
-  if ((low & 7) != 0 || low == 0) return nullptr;
-  const uint64_t index = (low >> 3) - 1;
-  Table& table = Slots();
-  if (index >= table.slots.size()) return nullptr;
-  TensorBox& box = table.slots[index];
-  if (box.generation != static_cast<uint32_t>(bits >> 32) || box.disposed) return &StaleBox();
-  return &box;
+  if (type != napi_number) return nullptr;
+  return BoxOfNumber(env, raw);
 }
 
 const at::Tensor& TensorOf(const Napi::Value& value, const std::string& what) {

@@ -15,12 +15,15 @@ namespace selfsup {
 // of misread.
 enum class HandleKind : uint32_t { Op = 0x7e50a002, Generator = 0x7e50a003 };
 
-// A tensor handle is an External whose value is not a pointer but a slot
-// index and a generation in a table of tensors. It has no finalizer: N-API
-// runs finalizers only when the event loop turns, so a synchronous training
-// loop would pile up millions of them. Tensors are freed by dispose(), by
-// scopes, and, for tensors that escape every scope, by a FinalizationRegistry
-// on the JS side (lib/torch/tensor.ts) that calls dispose(handle).
+// A tensor handle is a JS number that encodes a slot index and a generation
+// in a table of tensors: -(2^40 + generation * 2^26 + index). Numbers cost no
+// GC bookkeeping; an N-API External would create a V8 global handle per tensor
+// and its finalizer would only run when the event loop turns, so a synchronous
+// training loop would pile them up. The range (at most -2^40) and the
+// generation check make a stray user number or a stale handle miss.
+// Tensors are freed by dispose(), by scopes, and, for tensors that escape
+// every scope, by a FinalizationRegistry on the JS side (lib/torch/tensor.ts)
+// that calls dispose(handle).
 struct TensorBox {
   at::Tensor tensor;          // undefined once disposed
   int64_t reportedBytes = 0;  // CPU bytes reported to V8 as external memory
@@ -39,6 +42,9 @@ MemoryCounters& Counters();
 
 // Wraps a tensor in a new handle.
 Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor);
+// The box of a handle value already known to be a number, or nullptr if the
+// number is not a handle.
+TensorBox* BoxOfNumber(napi_env env, napi_value value);
 // Releases the tensor held by a box now; safe to call twice.
 void DisposeBox(Napi::Env env, TensorBox* box);
 

@@ -128,6 +128,25 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Disposes every tensor handle in an array: one call for a whole scope.
+Napi::Value DisposeAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "Expected an array of tensor handles");
+  napi_value array = info[0];
+  uint32_t n = 0;
+  napi_get_array_length(env, array, &n);
+  for (uint32_t i = 0; i < n; ++i) {
+    napi_value element;
+    napi_valuetype type;
+    if (napi_get_element(env, array, i, &element) != napi_ok || napi_typeof(env, element, &type) != napi_ok ||
+        type != napi_number)
+      continue;
+    TensorBox* box = BoxOfNumber(env, element);
+    if (box != nullptr) DisposeBox(env, box);
+  }
+  return env.Undefined();
+}
+
 Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
   TensorBox* box = BoxOf(info[0]);
   return Napi::Boolean::New(info.Env(), box == nullptr || box->disposed);
@@ -170,6 +189,7 @@ void InitTensorData(Napi::Env env, Napi::Object exports) {
   Export<ToBufferAsync>(env, exports, "toBufferAsync");
   Export<ViewBuffer>(env, exports, "viewBuffer");
   Export<Dispose>(env, exports, "dispose");
+  Export<DisposeAll>(env, exports, "disposeAll");
   Export<IsDisposed>(env, exports, "isDisposed");
   Export<Shape>(env, exports, "shape");
   Export<Strides>(env, exports, "strides");

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** An opaque native handle (an N-API External). */
+/** An opaque native handle: a number for tensors (see native/handle.h), an N-API External for operators and generators. */
 export type Handle = { readonly __handle: unique symbol };
 
 export interface OpInfo {
@@ -38,6 +38,7 @@ export interface NativeAddon {
   toBufferAsync(t: Handle): Promise<ArrayBuffer>;
   viewBuffer(t: Handle): ArrayBuffer;
   dispose(t: Handle): void;
+  disposeAll(ts: Handle[]): void;
   isDisposed(t: Handle): boolean;
   shape(t: Handle): number[];
   strides(t: Handle): number[];

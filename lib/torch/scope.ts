@@ -1,9 +1,12 @@
 // Deterministic memory: scopes free every tensor created inside them except
 // what they return or keep().
 
+import { native, Handle } from './native';
+
 /** Something a scope can free: a Tensor. */
 export interface Disposable {
   dispose(): void;
+  /** @internal */ readonly _h: Handle;
   /** @internal */ _kept: boolean;
   /** @internal Called when no scope owns the tensor any more: the GC safety net takes over. */
   _unscoped(): void;
@@ -66,14 +69,18 @@ export function scope<T>(fn: () => T): T {
   }
   const survivors = new Set<unknown>();
   collect(result, survivors, new Set());
+  // One native call frees them all. Tensors owned by a scope are never
+  // registered with the GC safety net, so there is nothing to unregister.
+  const free: Handle[] = [];
   for (const t of mine) {
     if (survivors.has(t)) {
       if (outer !== null) outer.push(t);
       else t._unscoped();
     } else if (!t._kept) {
-      t.dispose();
+      free.push(t._h);
     }
   }
+  native.disposeAll(free);
   return result;
 }
 

@@ -53,10 +53,12 @@ export function checkOneOf<T extends string>(value: unknown, allowed: readonly T
 
 /**
  * One integer per spatial dimension, as PyTorch's `_pair`/`_triple`: a number
- * is repeated `n` times, an array must have `n` entries.
+ * (which the operator repeats `n` times), or an array of `n` entries.
  */
-export function intTuple(value: number | readonly number[], n: number, what: string, min = -Infinity): number[] {
-  if (typeof value === 'number') return new Array<number>(n).fill(checkInt(value, what, min));
+export function intTuple(value: number | readonly number[], n: number, what: string, min = -Infinity): number | number[] {
+  // NOTE: a single number stays a number: the operators' `int[N]` arguments
+  // repeat it natively, which is cheaper than reading an array across N-API.
+  if (typeof value === 'number') return checkInt(value, what, min);
   if (Array.isArray(value) && value.length === n) {
     return value.map((v, i) => checkInt(v, `${what}[${i}]`, min));
   }
