@@ -1,6 +1,8 @@
 #include "unboxed.h"
 
+#include <ATen/core/IListRef.h>
 #include <ATen/core/Tensor.h>
+#include <c10/util/SmallVector.h>
 
 #include <cmath>
 
@@ -10,6 +12,9 @@ namespace {
 using at::Scalar;
 using at::Tensor;
 using OptDtype = c10::optional<at::ScalarType>;
+using OptTensor = c10::optional<Tensor>;
+using IntVec = c10::SmallVector<int64_t, 8>;
+using TensorVec = c10::SmallVector<Tensor, 8>;
 
 template <typename F>
 bool Confirm(const OpEntry& op) {
@@ -25,6 +30,9 @@ bool IsTensor(const ArgSpec& a) { return a.kind == Kind::Tensor && !a.optional; 
 bool IsScalar(const ArgSpec& a) { return a.kind == Kind::Scalar && !a.optional; }
 bool IsInt(const ArgSpec& a) { return a.kind == Kind::Int && !a.optional && !a.symbolic; }
 bool IsOptDtype(const ArgSpec& a) { return a.kind == Kind::ScalarType && a.optional; }
+bool IsOptTensor(const ArgSpec& a) { return a.kind == Kind::Tensor && a.optional; }
+bool IsTensorList(const ArgSpec& a) { return a.kind == Kind::TensorList && !a.optional; }
+bool IsIntList(const ArgSpec& a) { return a.kind == Kind::IntList && !a.optional && !a.symbolic; }
 
 // Reads the JS arguments of one call.
 struct Args {
@@ -92,6 +100,76 @@ struct Args {
     return true;
   }
 
+  // A tensor handle or null/undefined (None).
+  bool GetOptTensor(size_t i, OptTensor* out) const {
+    napi_valuetype type;
+    napi_value raw = Raw(i, &type);
+    if (type == napi_undefined || type == napi_null) {
+      *out = c10::nullopt;
+      return true;
+    }
+    if (type != napi_number) return false;
+    TensorBox* box = BoxOfNumber(env, raw);
+    if (box == nullptr || box->disposed) return false;
+    *out = box->tensor;
+    return true;
+  }
+
+  // An array of tensor handles.
+  bool GetTensors(size_t i, TensorVec* out) const {
+    napi_valuetype type;
+    napi_value raw = Raw(i, &type);
+    bool isArray = false;
+    if (type != napi_object || napi_is_array(env, raw, &isArray) != napi_ok || !isArray) return false;
+    uint32_t n = 0;
+    napi_get_array_length(env, raw, &n);
+    out->reserve(n);
+    for (uint32_t k = 0; k < n; ++k) {
+      napi_value e;
+      napi_valuetype t;
+      if (napi_get_element(env, raw, k, &e) != napi_ok || napi_typeof(env, e, &t) != napi_ok || t != napi_number)
+        return false;
+      TensorBox* box = BoxOfNumber(env, e);
+      if (box == nullptr || box->disposed) return false;
+      out->push_back(box->tensor);
+    }
+    return true;
+  }
+
+  // An int[N] argument: one number (repeated N times, as in Python), an
+  // array of integers, or undefined for the default.
+  bool GetInts(size_t i, IntVec* out) const {
+    const ArgSpec& spec = op.args[i];
+    napi_valuetype type;
+    napi_value raw = Raw(i, &type);
+    if (type == napi_undefined) {
+      if (!spec.hasDefault || !spec.defaultValue.isIntList()) return false;
+      for (int64_t v : spec.defaultValue.toIntList()) out->push_back(v);
+      return true;
+    }
+    double d;
+    if (type == napi_number) {
+      if (spec.fixedLength <= 0) return false;
+      napi_get_value_double(env, raw, &d);
+      if (!std::isfinite(d) || std::trunc(d) != d) return false;
+      out->assign(spec.fixedLength, static_cast<int64_t>(d));
+      return true;
+    }
+    bool isArray = false;
+    if (type != napi_object || napi_is_array(env, raw, &isArray) != napi_ok || !isArray) return false;
+    uint32_t n = 0;
+    napi_get_array_length(env, raw, &n);
+    for (uint32_t k = 0; k < n; ++k) {
+      napi_value e;
+      napi_valuetype t;
+      if (napi_get_element(env, raw, k, &e) != napi_ok || napi_typeof(env, e, &t) != napi_ok || t != napi_number ||
+          napi_get_value_double(env, e, &d) != napi_ok || !std::isfinite(d) || std::trunc(d) != d)
+        return false;
+      out->push_back(static_cast<int64_t>(d));
+    }
+    return true;
+  }
+
   bool GetOptDtype(size_t i, OptDtype* out) const {
     napi_valuetype type;
     napi_value raw = Raw(i, &type);
@@ -121,6 +199,11 @@ Unboxed DetectUnboxed(const OpEntry& op) {
   const bool inplace = !a.empty() && a[0].writes;
   if (inplace && op.returnAliasesArg[0] != 0) return Unboxed::None;
   const size_t n = a.size();
+  if (n == 2 && !inplace && IsTensorList(a[0]) && IsInt(a[1])) {
+    if (Confirm<Tensor(const at::ITensorListRef&, int64_t)>(op)) return Unboxed::LIr;
+    if (Confirm<Tensor(at::TensorList, int64_t)>(op)) return Unboxed::LIa;
+    return Unboxed::None;
+  }
   if (n == 0 || !IsTensor(a[0])) return Unboxed::None;
   if (inplace) {
     if (n == 1) return Confirm<Tensor&(Tensor&)>(op) ? Unboxed::Tm : Unboxed::None;
@@ -140,6 +223,16 @@ Unboxed DetectUnboxed(const OpEntry& op) {
     return Confirm<Tensor(const Tensor&, int64_t, OptDtype)>(op) ? Unboxed::TID : Unboxed::None;
   if (n == 3 && IsInt(a[1]) && IsInt(a[2]))
     return Confirm<Tensor(const Tensor&, int64_t, int64_t)>(op) ? Unboxed::TII : Unboxed::None;
+  if (n == 3 && IsInt(a[1]) && IsTensor(a[2]))
+    return Confirm<Tensor(const Tensor&, int64_t, const Tensor&)>(op) ? Unboxed::TIT : Unboxed::None;
+  if (n == 3 && IsTensor(a[1]) && IsOptTensor(a[2]))
+    return Confirm<Tensor(const Tensor&, const Tensor&, const OptTensor&)>(op) ? Unboxed::TTO : Unboxed::None;
+  if (n == 7 && IsTensor(a[1]) && IsOptTensor(a[2]) && IsIntList(a[3]) && IsIntList(a[4]) && IsIntList(a[5]) &&
+      IsInt(a[6]))
+    return Confirm<Tensor(const Tensor&, const Tensor&, const OptTensor&, at::IntArrayRef, at::IntArrayRef,
+                          at::IntArrayRef, int64_t)>(op)
+               ? Unboxed::Conv
+               : Unboxed::None;
   return Unboxed::None;
 }
 
@@ -147,12 +240,23 @@ bool CallUnboxed(const Napi::CallbackInfo& info, size_t first, const OpEntry& op
   if (info.Length() - first > op.args.size()) return false;
   Napi::Env env = info.Env();
   Args args{env, info, first, op};
+  const Unboxed shape = static_cast<Unboxed>(op.unboxed);
+  if (shape == Unboxed::LIr || shape == Unboxed::LIa) {
+    TensorVec tensors;
+    int64_t dim;
+    if (!args.GetTensors(0, &tensors) || !args.GetInt(1, &dim)) return false;
+    at::TensorList list(tensors.data(), tensors.size());
+    *result = WrapTensor(env, shape == Unboxed::LIr
+                                  ? op.handle.typed<Tensor(const at::ITensorListRef&, int64_t)>().call(list, dim)
+                                  : op.handle.typed<Tensor(at::TensorList, int64_t)>().call(list, dim));
+    return true;
+  }
   Tensor* self = args.GetTensor(0);
   if (self == nullptr) return false;
   Scalar s;
   int64_t i1, i2;
   OptDtype dtype;
-  switch (static_cast<Unboxed>(op.unboxed)) {
+  switch (shape) {
     case Unboxed::T:
       *result = WrapTensor(env, op.handle.typed<Tensor(const Tensor&)>().call(*self));
       return true;
@@ -208,6 +312,36 @@ bool CallUnboxed(const Napi::CallbackInfo& info, size_t first, const OpEntry& op
       op.handle.typed<Tensor&(Tensor&, const Scalar&)>().call(*self, s);
       *result = info[first];
       return true;
+    case Unboxed::TIT: {
+      Tensor* index = args.GetTensor(2);
+      if (!args.GetInt(1, &i1) || index == nullptr) return false;
+      *result = WrapTensor(
+          env, op.handle.typed<Tensor(const Tensor&, int64_t, const Tensor&)>().call(*self, i1, *index));
+      return true;
+    }
+    case Unboxed::TTO: {
+      Tensor* other = args.GetTensor(1);
+      OptTensor third;
+      if (other == nullptr || !args.GetOptTensor(2, &third)) return false;
+      *result = WrapTensor(
+          env, op.handle.typed<Tensor(const Tensor&, const Tensor&, const OptTensor&)>().call(*self, *other, third));
+      return true;
+    }
+    case Unboxed::Conv: {
+      Tensor* weight = args.GetTensor(1);
+      OptTensor bias;
+      IntVec stride, padding, dilation;
+      if (weight == nullptr || !args.GetOptTensor(2, &bias) || !args.GetInts(3, &stride) ||
+          !args.GetInts(4, &padding) || !args.GetInts(5, &dilation) || !args.GetInt(6, &i1))
+        return false;
+      *result = WrapTensor(env, op.handle
+                                    .typed<Tensor(const Tensor&, const Tensor&, const OptTensor&, at::IntArrayRef,
+                                                  at::IntArrayRef, at::IntArrayRef, int64_t)>()
+                                    .call(*self, *weight, bias, stride, padding, dilation, i1));
+      return true;
+    }
+    case Unboxed::LIr:
+    case Unboxed::LIa:
     case Unboxed::None:
       return false;
   }

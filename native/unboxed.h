@@ -23,6 +23,11 @@ enum class Unboxed : uint8_t {
   TD,    // Tensor(const Tensor&, optional<ScalarType>)
   TID,   // Tensor(const Tensor&, int64_t, optional<ScalarType>)
   TII,   // Tensor(const Tensor&, int64_t, int64_t)
+  TIT,   // Tensor(const Tensor&, int64_t, const Tensor&)
+  TTO,   // Tensor(const Tensor&, const Tensor&, const optional<Tensor>&)
+  LIr,   // Tensor(const ITensorListRef&, int64_t)
+  LIa,   // Tensor(TensorList, int64_t)
+  Conv,  // Tensor(const Tensor&, const Tensor&, const optional<Tensor>&, IntArrayRef x3, int64_t)
 };
 
 // The unboxed shape of an operator, confirmed against the C++ signature the

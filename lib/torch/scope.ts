@@ -13,6 +13,7 @@ export interface Disposable {
 }
 
 let current: Disposable[] | null = null;
+const NONE = { has: (_t: unknown) => false };
 
 /** @internal Registers a new tensor with the innermost open scope; false when no scope is open. */
 export function track(t: Disposable): boolean {
@@ -67,8 +68,15 @@ export function scope<T>(fn: () => T): T {
     throw new TypeError('torch.scope(fn) needs a synchronous fn: tensors would be freed while the promise runs; ' +
       'await inside the caller and use scope around the synchronous parts');
   }
-  const survivors = new Set<unknown>();
-  collect(result, survivors, new Set());
+  // The common results (nothing, one tensor, a number) need no search.
+  let survivors: { has(t: unknown): boolean };
+  if (result === null || typeof result !== 'object') survivors = NONE;
+  else if ('_h' in result && '_kept' in result) survivors = { has: (t) => t === result };
+  else {
+    const found = new Set<unknown>();
+    collect(result, found, new Set());
+    survivors = found;
+  }
   // One native call frees them all. Tensors owned by a scope are never
   // registered with the GC safety net, so there is nothing to unregister.
   const free: Handle[] = [];

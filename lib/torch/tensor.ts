@@ -6,10 +6,27 @@ import { AnyTypedArray, carrierDtype, Device, DType, typedArrayOver } from './dt
 import { track } from './scope';
 
 // The safety net for tensors that no scope owns and nobody disposed: V8 tells
-// us when their Tensor object is gone. Tensors inside scopes skip it (a
-// registration costs about as much as a small operator), since the scope
-// frees them.
+// us when their Tensor object is gone. Registering costs about as much as a
+// small operator, so it is deferred: unscoped tensors wait in `unwatched`
+// and only those still alive when the event loop turns (or when 1,024 have
+// queued) are registered. A tensor made and disposed in between, as a loop
+// of top-level operations does, never pays. Tensors inside scopes skip all
+// of this: the scope frees them.
 const forgotten = new FinalizationRegistry<Handle>((h) => native.dispose(h));
+let unwatched: Tensor[] = [];
+let flushScheduled = false;
+
+function watchPending(): void {
+  const pending = unwatched;
+  unwatched = [];
+  flushScheduled = false;
+  for (const t of pending) {
+    if (!t._disposed) {
+      t._watched = true;
+      forgotten.register(t, t._h, t);
+    }
+  }
+}
 
 /** Nested arrays of numbers or booleans, as returned by `toArray()`. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -31,6 +48,10 @@ export class Tensor {
   _kept = false;
   /** @internal Registered with the GC safety net. */
   _watched = false;
+  /** @internal Queued for registration with the GC safety net. */
+  _queued = false;
+  /** @internal Set by dispose(). */
+  _disposed = false;
 
   /** @internal Tensors are made by torch functions, not by `new`. */
   constructor(handle: Handle) {
@@ -40,9 +61,14 @@ export class Tensor {
 
   /** @internal No scope owns this tensor: free it when V8 collects it, unless disposed first. */
   _unscoped(): void {
-    if (this._watched) return;
-    this._watched = true;
-    forgotten.register(this, this._h, this);
+    if (this._watched || this._queued) return;
+    this._queued = true;
+    unwatched.push(this);
+    if (unwatched.length >= 1024) watchPending();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(watchPending).unref();
+    }
   }
 
   /** Size of each dimension, as `tensor.shape`. */
@@ -157,6 +183,7 @@ export class Tensor {
 
   /** Frees the tensor's memory now. Later use throws. Safe to call twice. */
   dispose(): void {
+    this._disposed = true;
     if (this._watched) {
       this._watched = false;
       forgotten.unregister(this);
