@@ -72,7 +72,7 @@ Napi::Value ViewBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const at::Tensor& t = TensorOf(info[0], "viewBuffer");
   if (!t.is_cpu() || !t.is_contiguous())
-    throw Napi::Error::New(env, "viewBuffer needs a contiguous CPU tensor; call .contiguous() or .cpu() first");
+    throw Napi::Error::New(env, "asTypedArray() needs a contiguous CPU tensor; call .contiguous() or .cpu() first");
   if (t.nbytes() == 0) return Napi::ArrayBuffer::New(env, 0);
   auto* keep = new at::Tensor(t);
   return Napi::ArrayBuffer::New(env, keep->data_ptr(), keep->nbytes(),

@@ -210,6 +210,25 @@ export class Tensor {
     }
   }
 
+  /**
+   * A TypedArray over this CPU tensor's own memory, without a copy, as
+   * `tensor.numpy()`: writes through it change the tensor and the other way
+   * round, and it keeps the memory alive after `dispose()`. Needs a
+   * contiguous CPU tensor of a dtype that has a TypedArray (not float16,
+   * bfloat16 or bool: use `toTypedArray()` for a copy).
+   *
+   * @example
+   * const x = torch.zeros([3]);
+   * x.asTypedArray()[1] = 5;   // x is now [0, 5, 0]
+   */
+  asTypedArray(): AnyTypedArray {
+    const dtype = this.dtype;
+    if (dtype === 'float16' || dtype === 'bfloat16' || dtype === 'bool') {
+      throw new TypeError(`asTypedArray() needs a dtype with its own TypedArray, not ${dtype}; toTypedArray() returns a copy`);
+    }
+    return typedArrayOver(dtype, native.viewBuffer(this._h));
+  }
+
   /** Like `toTypedArray`, but copies on a worker thread so the event loop keeps running. */
   async toTypedArrayAsync(): Promise<AnyTypedArray> {
     const dtype = this.dtype;

@@ -14,8 +14,11 @@ describe('cuda', () => {
     }
   });
 
-  it('moves data to the GPU and back when there is one', function () {
-    if (!torch.cuda.isAvailable()) this.skip();
+  it('moves data to the GPU and back when there is one, and says why not otherwise', () => {
+    if (!torch.cuda.isAvailable()) {
+      assert.throws(() => torch.tensor([1, 2, 3]).cuda(), /aten::to.dtype_layout: PyTorch is not linked with support for cuda devices/);
+      return;
+    }
     const x = torch.tensor([1, 2, 3]).cuda();
     assert.equal(x.device, 'cuda:0');
     assert.deepEqual(x.toArray(), [1, 2, 3]);

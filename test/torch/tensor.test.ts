@@ -45,6 +45,22 @@ describe('Tensor', () => {
     assert.deepEqual(t.toArray(), [[1, 4], [2, 5], [3, 6]]);
   });
 
+  it('asTypedArray() shares memory with the tensor, both ways, and outlives dispose()', () => {
+    const x = torch.zeros([3]);
+    const view = x.asTypedArray() as Float32Array;
+    view[1] = 5;
+    assert.deepEqual(x.toArray(), [0, 5, 0]);
+    x.add_(1);
+    assert.deepEqual(Array.from(view), [1, 6, 1]);
+    x.dispose();
+    assert.deepEqual(Array.from(view), [1, 6, 1]);
+    const i = torch.arange(4).asTypedArray();
+    assert.ok(i instanceof BigInt64Array && i[3] === 3n);
+    assert.throws(() => torch.zeros([2], { dtype: 'float16' }).asTypedArray(),
+      /asTypedArray\(\) needs a dtype with its own TypedArray, not float16/);
+    assert.throws(() => torch.zeros([2, 3]).t().asTypedArray(), /asTypedArray\(\) needs a contiguous CPU tensor/);
+  });
+
   it('item() returns the single value and rejects larger tensors', () => {
     assert.equal(torch.tensor([42]).item(), 42);
     assert.equal(torch.full([], true).item(), true);
