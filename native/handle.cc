@@ -119,9 +119,7 @@ void DisposeBox(Napi::Env env, TensorBox* box) {
   Slots().free.push_back(box->index);
 }
 
-TensorBox* BoxOfNumber(napi_env env, napi_value value) {
-  double d;
-  if (napi_get_value_double(env, value, &d) != napi_ok) return nullptr;
+TensorBox* BoxOfHandle(double d) {
   if (!(d <= -static_cast<double>(kHandleBase)) || d < -9007199254740992.0) return nullptr;
   const double magnitude = -d;
   const int64_t k = static_cast<int64_t>(magnitude);
@@ -134,6 +132,12 @@ TensorBox* BoxOfNumber(napi_env env, napi_value value) {
   TensorBox& box = table[index];
   if (box.generation != generation || box.disposed) return &StaleBox();
   return &box;
+}
+
+TensorBox* BoxOfNumber(napi_env env, napi_value value) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok) return nullptr;
+  return BoxOfHandle(d);
 }
 
 TensorBox* BoxOf(const Napi::Value& value) {

@@ -45,6 +45,8 @@ Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor);
 // The box of a handle value already known to be a number, or nullptr if the
 // number is not a handle.
 TensorBox* BoxOfNumber(napi_env env, napi_value value);
+// The box of a handle's numeric value, or nullptr if it is not a handle.
+TensorBox* BoxOfHandle(double value);
 // Releases the tensor held by a box now; safe to call twice.
 void DisposeBox(Napi::Env env, TensorBox* box);
 

@@ -12,6 +12,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { writeFileAtomic } = require('./write-atomic');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUTPUT = path.join(ROOT, 'lib', 'torch', 'generated', 'aten.ts');
@@ -278,6 +279,6 @@ module.exports = { generate, OUTPUT };
 if (require.main === module) {
   const text = generate();
   fs.mkdirSync(path.dirname(OUTPUT), { recursive: true });
-  fs.writeFileSync(OUTPUT, text);
+  writeFileAtomic(OUTPUT, text);
   process.stdout.write(`wrote ${path.relative(process.cwd(), OUTPUT)} (${text.length} bytes)\n`);
 }

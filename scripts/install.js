@@ -14,6 +14,7 @@ const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { writeFileAtomic } = require('./write-atomic');
 const apt = require('./apt');
 const { findLibtorch, notFoundMessage, LibtorchError } = require('./find-libtorch');
 
@@ -191,7 +192,7 @@ function main(argv) {
 
   const addon = build(found, outDir, force);
   const torchVersion = checkLoads(addon);
-  fs.writeFileSync(path.join(outDir, 'libtorch.json'), `${JSON.stringify({ ...record(found),
+  writeFileAtomic(path.join(outDir, 'libtorch.json'), `${JSON.stringify({ ...record(found),
     path: found.root, includeDirs: found.includeDirs, torchConfig: found.torchConfig, addon,
     loadedTorchVersion: torchVersion }, null, 2)}\n`);
   log(`ready: ${addon} (libtorch ${torchVersion})`);

@@ -38,7 +38,8 @@ export interface NativeAddon {
   toBufferAsync(t: Handle): Promise<ArrayBuffer>;
   viewBuffer(t: Handle): ArrayBuffer;
   dispose(t: Handle): void;
-  disposeAll(ts: Handle[]): void;
+  /** Disposes the first `count` tensor handles (numbers) in `handles`. */
+  disposeAll(handles: Float64Array, count: number): void;
   isDisposed(t: Handle): boolean;
   shape(t: Handle): number[];
   strides(t: Handle): number[];

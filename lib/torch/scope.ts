@@ -79,16 +79,17 @@ export function scope<T>(fn: () => T): T {
   }
   // One native call frees them all. Tensors owned by a scope are never
   // registered with the GC safety net, so there is nothing to unregister.
-  const free: Handle[] = [];
+  const free = new Float64Array(mine.length);
+  let count = 0;
   for (const t of mine) {
     if (survivors.has(t)) {
       if (outer !== null) outer.push(t);
       else t._unscoped();
     } else if (!t._kept) {
-      free.push(t._h);
+      free[count++] = t._h as unknown as number;
     }
   }
-  native.disposeAll(free);
+  native.disposeAll(free, count);
   return result;
 }
 
