@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { torch } from '../../../lib';
 import { functional as F } from '../../../lib/nn';
-import { assertClose, f } from './assert-close';
+import { assertClose, f } from '../../helpers/assert-close';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 // Phi(1) for the exact GELU: 0.5 * (1 + erf(1 / sqrt 2))

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { torch } from '../../../lib';
 import { functional as F } from '../../../lib/nn';
-import { assertClose, f, flat } from './assert-close';
+import { assertClose, f, flat } from '../../helpers/assert-close';
 
 type Matrix = number[][];
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { torch } from '../../../lib';
 import { functional as F } from '../../../lib/nn';
-import { assertClose, f, flat } from './assert-close';
+import { assertClose, f, flat } from '../../helpers/assert-close';
 
 describe('nn/functional/dropout', () => {
   it('zeroes about p of the elements and scales the rest by 1 / (1 - p)', () => {

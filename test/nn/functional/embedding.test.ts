@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { torch } from '../../../lib';
 import { functional as F } from '../../../lib/nn';
-import { assertClose, f, i64 } from './assert-close';
+import { assertClose, f, i64 } from '../../helpers/assert-close';
 
 describe('nn/functional/embedding', () => {
   const table = (): torch.Tensor => f([[0, 0], [1, 10], [2, 20], [3, 30]]);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { torch } from '../../../lib';
 import { functional as F } from '../../../lib/nn';
-import { f } from './assert-close';
+import { f } from '../../helpers/assert-close';
 
 // Functions composed of several operators free their intermediates at once:
 // each call leaves exactly one more live tensor, its result.

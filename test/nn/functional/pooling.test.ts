@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { torch } from '../../../lib';
 import { functional as F } from '../../../lib/nn';
-import { assertClose, f, grid } from './assert-close';
+import { assertClose, f, grid } from '../../helpers/assert-close';
 
 // grid([1, 1, 4, 4]) holds x[i][j] = 4i + j:
 //  0  1  2  3

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { torch } from '../../../lib';
 import { functional as F } from '../../../lib/nn';
-import { assertClose, f, grid } from './assert-close';
+import { assertClose, f, grid } from '../../helpers/assert-close';
 
 describe('nn/functional/sampling', () => {
   describe('interpolate', () => {

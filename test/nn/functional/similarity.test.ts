@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { torch } from '../../../lib';
 import { functional as F } from '../../../lib/nn';
-import { assertClose, f } from './assert-close';
+import { assertClose, f } from '../../helpers/assert-close';
 
 describe('nn/functional/similarity', () => {
   it('cosineSimilarity of parallel, orthogonal and opposite vectors', () => {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as torch from '../../../lib/torch';
-import { assertClose } from './assert-close';
+import { assertClose } from '../../helpers/assert-close';
 
 const f = (data: torch.NestedInput) => torch.tensor(data, { dtype: 'float32' });
 const m = () => f([[1, 2], [3, 4]]);

@@ -1,6 +1,6 @@
-// Assertions for the functional tests: tensor values against hand-computed nested arrays.
+// Assertions for tensor values against hand-computed nested arrays, and small tensor builders.
 import * as assert from 'node:assert/strict';
-import { torch } from '../../../lib';
+import { torch } from '../../lib';
 
 /**
  * Asserts that `actual` has the nesting (shape) of `expected` and values within
