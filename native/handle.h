@@ -67,6 +67,15 @@ std::string DeviceName(const c10::Device& device);
 // Throws a JS Error with `message`.
 [[noreturn]] void Fail(Napi::Env env, const std::string& message);
 
+// If a JS exception is pending (a getter or a Proxy trap threw while an
+// argument was read), that exception is the one to report: it is thrown as
+// a C++ Napi::Error, which also clears it. Throwing a second error while one
+// is pending would abort the process.
+inline void RethrowPending(napi_env env) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) throw Napi::Error::New(env);
+}
+
 // Runs `body` and turns every C++ exception into a JS Error whose message is
 // libtorch's (without the C++ backtrace), prefixed by `context` when given.
 template <typename F>
@@ -74,11 +83,14 @@ Napi::Value Guard(Napi::Env env, const char* context, F&& body) {
   try {
     return body();
   } catch (const Napi::Error&) {
+    RethrowPending(env);
     throw;
   } catch (const c10::Error& e) {
+    RethrowPending(env);
     std::string msg = e.what_without_backtrace();
     throw Napi::Error::New(env, context ? std::string(context) + ": " + msg : msg);
   } catch (const std::exception& e) {
+    RethrowPending(env);
     throw Napi::Error::New(env, context ? std::string(context) + ": " + e.what() : std::string(e.what()));
   }
 }
