@@ -4,6 +4,7 @@
 import { native, Handle } from './native';
 import { AnyTypedArray, carrierDtype, Device, DType, typedArrayOver } from './dtype';
 import { track } from './scope';
+import { formatTensor } from './format';
 
 // The safety net for tensors that no scope owns and nobody disposed: V8 tells
 // us when their Tensor object is gone. Registering costs about as much as a
@@ -270,9 +271,7 @@ export class Tensor {
     if (device !== 'cpu') extras.push(`device='${device}'`);
     if (dtype !== 'float32' && dtype !== 'int64' && dtype !== 'bool') extras.push(`dtype=${dtype}`);
     if (this.requiresGrad) extras.push('requires_grad=True');
-    const n = this.numel();
-    const body = n <= 1000 ? JSON.stringify(this.toArray()) : `[... ${n} elements, shape [${shape.join(', ')}]]`;
-    return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''})`;
+    return formatTensor(this.numel() <= 1000 ? this.toArray() : [], shape, dtype, extras);
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -81,9 +81,16 @@ describe('Tensor', () => {
   });
 
   it('prints like PyTorch', () => {
-    assert.equal(torch.tensor([1, 2]).toString(), 'tensor([1,2])');
+    assert.equal(torch.tensor([1, 2]).toString(), 'tensor([1., 2.])');
     assert.equal(torch.tensor([1], { dtype: 'float64' }).requiresGrad_().toString(),
-      'tensor([1], dtype=float64, requires_grad=True)');
+      'tensor([1.], dtype=float64, requires_grad=True)');
+    assert.equal(torch.tensor([[1.5, -2], [3, 4]]).toString(), 'tensor([[ 1.5000, -2.0000],\n        [ 3.0000,  4.0000]])');
+    assert.equal(torch.arange(3).toString(), 'tensor([0, 1, 2])');
+    assert.equal(torch.tensor([true, false]).toString(), 'tensor([True, False])');
+    assert.equal(torch.tensor([NaN, Infinity, 1]).toString(), 'tensor([nan, inf, 1.])');
+    assert.equal(torch.tensor([1e-6, 1]).toString(), 'tensor([1.0000e-06, 1.0000e+00])');
+    assert.equal(torch.zeros([2, 1, 2]).toString(), 'tensor([[[0., 0.]],\n\n        [[0., 0.]]])');
+    assert.equal(torch.zeros([2, 1000]).toString(), 'tensor([... 2000 elements, shape [2, 1000]])');
   });
 
   it('converts dtype and device with to()', () => {
