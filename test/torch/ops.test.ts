@@ -31,6 +31,12 @@ describe('torch.ops (generic dispatcher calls)', () => {
     assert.deepEqual(T(aten.layer_norm(x, [2], null, null, 1e-5)).shape, [2, 2]);
     // float? and int? (clamp min only; cumsum dtype)
     assert.deepEqual(T(aten.clamp(x, 2.5)).toArray(), [[2.5, 2.5], [3, 4]]);
+    // float? (nan_to_num) and int? (argmax with and without a dim)
+    const bad = torch.tensor([NaN, Infinity, -Infinity, 1]);
+    assert.deepEqual(T(aten.nan_to_num(bad, 0, 9, -9)).toArray(), [0, 9, -9, 1]);
+    assert.equal((T(aten.nan_to_num(bad, 5, null, null)).toArray() as number[])[0], 5);
+    assert.equal(T(aten.argmax(x, null, false)).item(), 3);
+    assert.deepEqual(T(aten.argmax(x, 1, false)).toArray(), [1, 1]);
     // Scalar? (clamp with null min)
     assert.deepEqual(T(aten.clamp(x, null, 2)).toArray(), [[1, 2], [2, 2]]);
     // bool[] (output_mask of native_layer_norm_backward is internal; use _upsample_bilinear2d_aa? no) - bool via keepdim
