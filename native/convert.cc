@@ -277,10 +277,8 @@ struct Converter {
       }
       case Kind::Scalar:
         if (v.IsNumber()) {
-          // NOTE: JS has one number type; integral values become integer
-          // Scalars (as Python's `2`), others double Scalars (as `2.5`).
           double d = v.As<Napi::Number>().DoubleValue();
-          if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9007199254740992.0)
+          if (IsIntegral(d))
             *out = static_cast<int64_t>(d);
           else
             *out = d;
@@ -357,12 +355,11 @@ struct Converter {
         } else if (spec.kind == Kind::Scalar || spec.kind == Kind::Float || spec.kind == Kind::Int) {
           double d;
           napi_get_value_double(env, raw, &d);
-          const bool integral = std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9007199254740992.0;
           if (spec.kind == Kind::Float) {
             stack->emplace_back(d);
             continue;
           }
-          if (integral) {
+          if (IsIntegral(d)) {
             stack->emplace_back(static_cast<int64_t>(d));
             continue;
           }

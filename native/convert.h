@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <ATen/core/stack.h>
 
+#include <cmath>
 #include <string>
 
 #include "op_entry.h"
@@ -20,6 +21,13 @@ bool ConvertArguments(const Napi::CallbackInfo& info, size_t first, const OpEntr
 // An operator result as a JS value: tensors become handles, tuples and lists
 // arrays, None null.
 Napi::Value ToJs(Napi::Env env, c10::IValue&& v);
+
+// NOTE: JS has one number type. An integral number within 2^53 counts as an
+// integer (a Scalar like Python's `2`); any other is a double (`2.5`). Both
+// the boxed and the unboxed paths use this rule.
+inline bool IsIntegral(double d) {
+  return std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9007199254740992.0;
+}
 
 // A short description of a JS value for error messages ("string 'x'").
 std::string Describe(const Napi::Value& v);

@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "convert.h"
+
 namespace selfsup {
 namespace {
 
@@ -75,8 +77,7 @@ struct Args {
     if (type != napi_number) return false;
     double d;
     napi_get_value_double(env, raw, &d);
-    // NOTE: the same rule as the boxed path: integral numbers are integer Scalars.
-    if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9007199254740992.0)
+    if (IsIntegral(d))
       *out = Scalar(static_cast<int64_t>(d));
     else
       *out = Scalar(d);
@@ -95,7 +96,7 @@ struct Args {
     if (type != napi_number) return false;
     double d;
     napi_get_value_double(env, raw, &d);
-    if (!std::isfinite(d) || std::trunc(d) != d || std::fabs(d) > 9007199254740992.0) return false;
+    if (!IsIntegral(d)) return false;
     *out = static_cast<int64_t>(d);
     return true;
   }
