@@ -62,7 +62,9 @@ struct IntListHash {
 // nothing changed) when the value is anything else, so the general path can
 // convert it or report the error.
 c10::IValue CachedIntList(const IntListKey& key) {
-  static std::unordered_map<IntListKey, c10::IValue, IntListHash> cache;
+  // Leaked on purpose, like the other process-wide tables: destroying
+  // IValues during exit could run after libtorch's own statics are gone.
+  static auto& cache = *new std::unordered_map<IntListKey, c10::IValue, IntListHash>();
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   if (cache.size() >= 4096) cache.clear();

@@ -96,7 +96,7 @@ class StackLease {
     return depth;
   }
   static torch::jit::Stack& Acquire() {
-    static std::vector<std::unique_ptr<torch::jit::Stack>> pool;
+    static auto& pool = *new std::vector<std::unique_ptr<torch::jit::Stack>>();
     int d = Depth()++;
     while (static_cast<int>(pool.size()) <= d) pool.push_back(std::make_unique<torch::jit::Stack>());
     return *pool[d];

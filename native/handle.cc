@@ -59,7 +59,7 @@ double Encode(uint32_t index, uint32_t generation) {
 }
 
 TensorBox& StaleBox() {
-  static TensorBox stale;
+  static auto& stale = *new TensorBox();
   return stale;
 }
 
