@@ -1,6 +1,7 @@
 #include "random.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 
 #include <mutex>
@@ -45,7 +46,10 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   Seed(at::detail::getDefaultCPUGenerator(), seed);
   const auto& hooks = at::detail::getCUDAHooks();
   if (hooks.hasCUDA()) {
-    for (int i = 0; i < hooks.getNumGPUs(); ++i) Seed(hooks.getDefaultCUDAGenerator(i), seed);
+    // Context::defaultGenerator is the same call in libtorch 1.13 and 2.x
+    // (the CUDA hooks renamed theirs).
+    for (int i = 0; i < hooks.getNumGPUs(); ++i)
+      Seed(at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(i))), seed);
   }
   return info.Env().Undefined();
 }
