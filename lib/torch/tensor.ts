@@ -73,7 +73,7 @@ export class Tensor {
   }
 
   /** Size of each dimension, as `tensor.shape`. */
-  get shape(): number[] {
+  get shape(): readonly number[] {
     return native.shape(this._h);
   }
 
@@ -130,9 +130,9 @@ export class Tensor {
   }
 
   /** Size of dimension `dim` (negative counts from the end), or the shape. */
-  size(): number[];
+  size(): readonly number[];
   size(dim: number): number;
-  size(dim?: number): number | number[] {
+  size(dim?: number): number | readonly number[] {
     const shape = this.shape;
     if (dim === undefined) return shape;
     const d = dim < 0 ? dim + shape.length : dim;
