@@ -175,9 +175,6 @@ Napi::Value Dim(const Napi::CallbackInfo& info) {
 Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), TensorOf(info[0], "isContiguous").is_contiguous());
 }
-Napi::Value SameTensor(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), TensorOf(info[0], "sameTensor").is_same(TensorOf(info[1], "sameTensor")));
-}
 
 }  // namespace
 
@@ -196,7 +193,6 @@ void InitTensorData(Napi::Env env, Napi::Object exports) {
   Export<Numel>(env, exports, "numel");
   Export<Dim>(env, exports, "dim");
   Export<IsContiguous>(env, exports, "isContiguous");
-  Export<SameTensor>(env, exports, "sameTensor");
 }
 
 }  // namespace selfsup

@@ -7,7 +7,7 @@ namespace selfsup {
 
 // fromBuffer(typedArray, shape, dtype), toBuffer(t), toBufferAsync(t),
 // viewBuffer(t), dispose(t), shape(t), strides(t), dtype(t), device(t),
-// numel(t), dim(t), isContiguous(t), isDisposed(t), sameTensor(a, b).
+// numel(t), dim(t), isContiguous(t), isDisposed(t).
 void InitTensorData(Napi::Env env, Napi::Object exports);
 
 }  // namespace selfsup

@@ -2,7 +2,7 @@
 import { native, Handle } from './native';
 import { AnyTypedArray, carrierDtype, checkDevice, checkDtype, Device, DType, typedArrayDtype } from './dtype';
 import { Tensor } from './tensor';
-import { op } from './op';
+import { Op, op } from './op';
 import { Generator } from './random';
 
 /** Options shared by creation functions, as PyTorch's keyword arguments. */
@@ -129,14 +129,7 @@ export function tensor(data: NestedInput | ArrayBufferView, options: CreationOpt
   if (ArrayBuffer.isView(data)) {
     const own = typedArrayDtype(data);
     const shape = checkShape(options.shape ?? [(data as AnyTypedArray).length], 'options.shape');
-    const dtype = dtypeOf(options, own);
-    let t = fromCarrier(data as AnyTypedArray, shape, own, device);
-    if (dtype !== own) {
-      const c = t;
-      t = new Tensor(ops.toDtype.raw(c._h, dtype) as Handle);
-      c.dispose();
-    }
-    return finish(t, options);
+    return finish(fromCarrier(data as AnyTypedArray, shape, dtypeOf(options, own), device), options);
   }
   const shape: number[] = [];
   const values: (number | boolean | bigint)[] = [];
@@ -223,22 +216,23 @@ export function eye(n: number, m?: number | CreationOptions, options: CreationOp
   return finish(ops.eye.tensor(n, m ?? n, dtypeOf(options), undefined, deviceOf(options)), options);
 }
 
-/** Uniform samples in [0, 1), as `torch.rand`. @example torch.rand([2, 3], { generator: g }) */
-export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
+/** Samples of `shape` from `plain`, or from `withGenerator` when the options name a generator. */
+function sample(plain: Op, withGenerator: Op, shape: readonly number[], options: RandomOptions): Tensor {
   checkShape(shape);
   const t = options.generator
-    ? ops.randG.tensor(shape, options.generator, dtypeOf(options), undefined, deviceOf(options))
-    : ops.rand.tensor(shape, dtypeOf(options), undefined, deviceOf(options));
+    ? withGenerator.tensor(shape, options.generator, dtypeOf(options), undefined, deviceOf(options))
+    : plain.tensor(shape, dtypeOf(options), undefined, deviceOf(options));
   return finish(t, options);
+}
+
+/** Uniform samples in [0, 1), as `torch.rand`. @example torch.rand([2, 3], { generator: g }) */
+export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  return sample(ops.rand, ops.randG, shape, options);
 }
 
 /** Standard normal samples, as `torch.randn`. @example torch.randn([8, 3, 32, 32]) */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
-  checkShape(shape);
-  const t = options.generator
-    ? ops.randnG.tensor(shape, options.generator, dtypeOf(options), undefined, deviceOf(options))
-    : ops.randn.tensor(shape, dtypeOf(options), undefined, deviceOf(options));
-  return finish(t, options);
+  return sample(ops.randn, ops.randnG, shape, options);
 }
 
 /** Integers uniform in [low, high), int64 by default, as `torch.randint`. @example torch.randint(0, 10, [5]) */

@@ -48,7 +48,6 @@ export interface NativeAddon {
   numel(t: Handle): number;
   dim(t: Handle): number;
   isContiguous(t: Handle): boolean;
-  sameTensor(a: Handle, b: Handle): boolean;
 
   backward(outputs: Handle[], grads: (Handle | null)[] | undefined, retainGraph: boolean | undefined,
     createGraph: boolean, inputs: Handle[] | undefined): void;

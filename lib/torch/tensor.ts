@@ -62,7 +62,7 @@ export class Tensor {
 
   /** @internal No scope owns this tensor: free it when V8 collects it, unless disposed first. */
   _unscoped(): void {
-    if (this._watched || this._queued) return;
+    if (this._queued) return; // set before _watched and never cleared
     this._queued = true;
     unwatched.push(this);
     if (unwatched.length >= 1024) watchPending();
@@ -257,9 +257,8 @@ export class Tensor {
   item(): number | boolean {
     const n = this.numel();
     if (n !== 1) throw new RangeError(`item() needs a tensor with one element but this one has ${n}`);
-    const v = this.toTypedArray()[0];
-    if (this.dtype === 'bool') return v !== 0;
-    return typeof v === 'bigint' ? Number(v) : v;
+    itemOp ??= native.lookupOp('item');
+    return native.call(itemOp, this._h) as number | boolean;
   }
 
   toString(): string {
@@ -280,6 +279,7 @@ export class Tensor {
 }
 
 let toDtype: Handle | undefined;
+let itemOp: Handle | undefined;
 
 /** The handle of `h` in the dtype its data travels to JS in (float16 as float32, bool as uint8). */
 function carrier(h: Handle, dtype: DType): Handle {

@@ -40,23 +40,27 @@ const ops = {
   adaptiveMaxPool1d: op('adaptive_max_pool1d'), adaptiveMaxPool2d: op('adaptive_max_pool2d'),
 };
 
-function maxPoolArgs(nd: number, kernelSize: number | readonly number[], options: MaxPoolOptions): unknown[] {
+/** Kernel, stride (the kernel by default, as PyTorch) and padding of a pooling window. */
+function windowArgs(nd: number, kernelSize: number | readonly number[], options: MaxPoolOptions | AvgPoolOptions): unknown[] {
   const kernel = intTuple(kernelSize, nd, 'kernelSize', 1);
   return [
     kernel,
     options.stride === undefined ? kernel : intTuple(options.stride, nd, 'options.stride', 1),
     intTuple(options.padding ?? 0, nd, 'options.padding', 0),
+  ];
+}
+
+function maxPoolArgs(nd: number, kernelSize: number | readonly number[], options: MaxPoolOptions): unknown[] {
+  return [
+    ...windowArgs(nd, kernelSize, options),
     intTuple(options.dilation ?? 1, nd, 'options.dilation', 1),
     checkBoolean(options.ceilMode ?? false, 'options.ceilMode'),
   ];
 }
 
 function avgPoolArgs(nd: number, kernelSize: number | readonly number[], options: AvgPoolOptions): unknown[] {
-  const kernel = intTuple(kernelSize, nd, 'kernelSize', 1);
   return [
-    kernel,
-    options.stride === undefined ? kernel : intTuple(options.stride, nd, 'options.stride', 1),
-    intTuple(options.padding ?? 0, nd, 'options.padding', 0),
+    ...windowArgs(nd, kernelSize, options),
     checkBoolean(options.ceilMode ?? false, 'options.ceilMode'),
     checkBoolean(options.countIncludePad ?? true, 'options.countIncludePad'),
   ];
