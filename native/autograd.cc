@@ -102,6 +102,18 @@ Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// PyTorch's `param.data = value`: the tensor keeps its identity (and autograd
+// flags) but adopts value's storage, dtype and device. Module.to() uses it so
+// that optimizers holding the parameter see the moved tensor.
+Napi::Value SetData(const Napi::CallbackInfo& info) {
+  at::Tensor t = TensorOf(info[0], "setData");
+  const at::Tensor& value = TensorOf(info[1], "setData value");
+  return Guard(info.Env(), "setData", [&]() -> Napi::Value {
+    t.set_data(value);
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value IsLeaf(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), TensorOf(info[0], "isLeaf").is_leaf());
 }
@@ -138,6 +150,7 @@ void InitAutograd(Napi::Env env, Napi::Object exports) {
   Export<RequiresGrad>(env, exports, "requiresGrad");
   Export<SetRequiresGrad>(env, exports, "setRequiresGrad");
   Export<IsLeaf>(env, exports, "isLeaf");
+  Export<SetData>(env, exports, "setData");
   Export<RetainGrad>(env, exports, "retainGrad");
   Export<GradFnName>(env, exports, "gradFnName");
   Export<IsGradEnabled>(env, exports, "isGradEnabled");

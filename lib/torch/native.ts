@@ -56,6 +56,7 @@ export interface NativeAddon {
   getGrad(t: Handle): Handle | undefined;
   setGrad(t: Handle, g: Handle | undefined): void;
   requiresGrad(t: Handle): boolean;
+  setData(t: Handle, value: Handle): void;
   setRequiresGrad(t: Handle, value: boolean): void;
   isLeaf(t: Handle): boolean;
   retainGrad(t: Handle): void;

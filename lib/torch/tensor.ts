@@ -158,6 +158,22 @@ export class Tensor {
     return this;
   }
 
+  /**
+   * A detached alias of this tensor (shares storage, no autograd history), as
+   * PyTorch's `tensor.data`. Assigning replaces this tensor's storage, dtype and
+   * device while keeping the JS object and its autograd flags (what
+   * `Module.to()` does to parameters).
+   * @example p.data = p.data.to({ device: 'cuda' });
+   */
+  get data(): Tensor {
+    detachOp ??= native.lookupOp('detach');
+    return new Tensor(native.call(detachOp, this._h) as Handle);
+  }
+
+  set data(value: Tensor) {
+    native.setData(this._h, value._h);
+  }
+
   /** Keeps `.grad` on this non-leaf tensor after backward. */
   retainGrad(): this {
     native.retainGrad(this._h);
@@ -280,6 +296,7 @@ export class Tensor {
 
 let toDtype: Handle | undefined;
 let itemOp: Handle | undefined;
+let detachOp: Handle | undefined;
 
 /** The handle of `h` in the dtype its data travels to JS in (float16 as float32, bool as uint8). */
 function carrier(h: Handle, dtype: DType): Handle {

@@ -1,0 +1,30 @@
+// The `selfsup` command: one subcommand per file, registered here.
+import { Command } from 'commander';
+import { registerInfo } from './info';
+import { registerPreview } from './preview';
+
+/** Builds the command-line program (exported for tests, which parse argv without exiting). */
+export function program(): Command {
+  const p = new Command('selfsup')
+    .description('Self-supervised representation learning for Node.js on libtorch')
+    .version(packageVersion());
+  registerInfo(p);
+  registerPreview(p);
+  return p;
+}
+
+/** The version in package.json. */
+export function packageVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../../../package.json') as { version: string }).version;
+}
+
+/** Runs the command line; errors print their message (no stack) and exit with status 1. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    process.stderr.write(`selfsup: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
