@@ -23,3 +23,9 @@ export { config, getNumThreads, setNumThreads } from './config';
 // the functional operators live in lib/nn/functional and depend on
 // lib/torch, not the other way round.
 export * as nn from '../nn';
+export {
+  saveSafetensors, saveSafetensorsAsync, serializeSafetensors, loadSafetensors, loadSafetensorsAsync,
+  parseSafetensors, readSafetensorsHeader, readSafetensorsMetadata, MAX_HEADER_BYTES,
+  TensorDict, LoadSafetensorsOptions, SafetensorsHeader, SafetensorsTensorInfo, SafetensorsDtype,
+} from './safetensors';
+export { writeFileAtomic, writeFileAtomicAsync, AtomicData, AtomicDataAsync, WriteFileAtomicOptions } from './atomic-file';
