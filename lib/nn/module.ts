@@ -74,6 +74,20 @@ export class Module {
     return value;
   }
 
+  /**
+   * Removes a registered parameter and returns its tensor (not disposed), as
+   * `del module._parameters[name]`. Reparametrisations such as `weightNorm`
+   * use it to replace a parameter by others.
+   * @example
+   * const old = fc.unregisterParameter('weight');  // 'weight' leaves parameters() and stateDict()
+   */
+  unregisterParameter(name: string): Tensor | null {
+    if (!this._parameters.has(name)) throw new Error(`${this.typeName} has no parameter named '${name}'`);
+    const t = this._parameters.get(name) ?? null;
+    this._parameters.delete(name);
+    return t;
+  }
+
   /** Registers a submodule under `name` (its keys get the prefix `name.`) and returns it. */
   registerModule<M extends Module | null>(name: string, module: M): M {
     checkName(name, this._modules, this);

@@ -1,0 +1,53 @@
+// Group normalisation, as torch.nn.GroupNorm.
+import { Tensor, ones, zeros } from '../../torch';
+import { Module } from '../module';
+import { groupNorm } from '../functional/normalization';
+import { bool, nonNegativeNumber, positiveInt, pyBool, pyFloat } from './arguments';
+
+/** Options of `GroupNorm`, as torch.nn.GroupNorm's keyword arguments. */
+export interface GroupNormOptions {
+  /** Added to the variance for numerical stability. Default 1e-5. */
+  eps?: number;
+  /** Learn a per-channel scale (`weight`) and shift (`bias`). Default true. */
+  affine?: boolean;
+}
+
+/**
+ * Splits the C channels of (N, C, *) input into `numGroups` groups and
+ * normalises each group of each sample over its channels and positions, as
+ * `torch.nn.GroupNorm` (Wu & He 2018). Independent of the batch size, unlike
+ * batch norm. Keys: `weight`, `bias` (numChannels).
+ *
+ * @example
+ * const gn = new nn.GroupNorm(8, 64);
+ * gn.forward(torch.randn([2, 64, 16, 16]));
+ */
+export class GroupNorm extends Module {
+  readonly numGroups: number;
+  readonly numChannels: number;
+  readonly eps: number;
+  readonly affine: boolean;
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+
+  constructor(numGroups: number, numChannels: number, options: GroupNormOptions = {}) {
+    super();
+    this.numGroups = positiveInt(numGroups, 'numGroups');
+    this.numChannels = positiveInt(numChannels, 'numChannels');
+    if (this.numChannels % this.numGroups !== 0) {
+      throw new RangeError(`Expected numChannels (${this.numChannels}) divisible by numGroups (${this.numGroups})`);
+    }
+    this.eps = nonNegativeNumber(options.eps ?? 1e-5, 'options.eps');
+    this.affine = bool(options.affine ?? true, 'options.affine');
+    this.weight = this.registerParameter('weight', this.affine ? ones([this.numChannels]) : null);
+    this.bias = this.registerParameter('bias', this.affine ? zeros([this.numChannels]) : null);
+  }
+
+  forward(x: Tensor): Tensor {
+    return groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${pyBool(this.affine)}`;
+  }
+}

@@ -1,0 +1,67 @@
+// The transformer feed-forward block, as timm's `Mlp`.
+import { Tensor } from '../../torch';
+import { Module } from '../module';
+import { Linear } from './linear';
+import { Dropout } from './dropout';
+import { GELU } from './activation';
+import { TensorModule } from './container';
+import { bool, positiveInt, probability } from './arguments';
+
+/** Options of `Mlp`, as timm's `Mlp` keyword arguments. */
+export interface MlpOptions {
+  /** Width of the hidden layer. Default inFeatures (ViT passes 4 x dim). */
+  hiddenFeatures?: number;
+  /** Width of the output. Default inFeatures. */
+  outFeatures?: number;
+  /** Makes the activation layer. Default `() => new nn.GELU()`. */
+  act?: () => TensorModule;
+  /** Dropout after the activation and after fc2, in training. Default 0. */
+  drop?: number;
+  /** Learn biases in fc1 and fc2. Default true. */
+  bias?: boolean;
+}
+
+/**
+ * `drop(fc2(drop(act(fc1(x)))))` over (*, inFeatures) input, as timm's
+ * `layers.Mlp`. Keys: `fc1.weight`, `fc1.bias`, `fc2.weight`, `fc2.bias`.
+ *
+ * @example
+ * const mlp = new nn.Mlp(384, { hiddenFeatures: 1536 });
+ * mlp.forward(torch.randn([8, 197, 384])); // (8, 197, 384)
+ */
+export class Mlp extends Module {
+  readonly fc1: Linear;
+  readonly act: TensorModule;
+  readonly drop1: Dropout;
+  readonly fc2: Linear;
+  readonly drop2: Dropout;
+
+  constructor(inFeatures: number, options: MlpOptions = {}) {
+    super();
+    const inF = positiveInt(inFeatures, 'inFeatures');
+    const hidden = positiveInt(options.hiddenFeatures ?? inF, 'options.hiddenFeatures');
+    const outF = positiveInt(options.outFeatures ?? inF, 'options.outFeatures');
+    const drop = probability(options.drop ?? 0, 'options.drop');
+    const bias = bool(options.bias ?? true, 'options.bias');
+    const act = options.act ?? ((): TensorModule => new GELU());
+    if (typeof act !== 'function') {
+      throw new TypeError(`Expected a function that makes a layer for options.act but received ${String(act)}`);
+    }
+    this.fc1 = this.registerModule('fc1', new Linear(inF, hidden, { bias }));
+    this.act = this.registerModule('act', act());
+    this.drop1 = this.registerModule('drop1', new Dropout(drop));
+    this.fc2 = this.registerModule('fc2', new Linear(hidden, outF, { bias }));
+    this.drop2 = this.registerModule('drop2', new Dropout(drop));
+  }
+
+  forward(x: Tensor): Tensor {
+    const h = this.fc1.forward(x);
+    const a = this.act.forward(h);
+    const d = this.drop1.forward(a);
+    const y = this.fc2.forward(d);
+    const out = this.drop2.forward(y);
+    // Free the intermediates now (an in-place activation or inactive dropout returns its input).
+    for (const t of new Set([h, a, d, y])) if (t !== out && t !== x) t.dispose();
+    return out;
+  }
+}
