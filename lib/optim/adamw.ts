@@ -1,0 +1,136 @@
+// Adam with decoupled weight decay, as torch.optim.AdamW: multi-tensor
+// (`_foreach_*`) by default, and libtorch 2.x's single fused CUDA kernel
+// (`_fused_adamw_`) on request, as PyTorch's `fused=True`.
+import * as torch from '../torch';
+import { aten, hasOp, untypedOp } from './foreach';
+import { Optimizer, ParamGroup, ResolvedGroup, ParamState, checkNonNegative, checkUnitInterval } from './optimizer';
+import { ScratchTensors } from './scratch';
+
+type Tensor = torch.Tensor;
+
+/** Options of `AdamW`, as torch.optim.AdamW's arguments. */
+export interface AdamWOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  /**
+   * Use `aten::_fused_adamw_` (libtorch >= 2.0, CUDA parameters): one kernel
+   * for the whole step. Throws on the first step where it is unavailable.
+   */
+  fused: boolean;
+}
+
+/**
+ * AdamW (Loshchilov & Hutter) with PyTorch's update rule:
+ * `p *= 1 - lr * weightDecay; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`
+ * (`v` replaced by its running maximum with `amsgrad`). State keys are
+ * PyTorch's: `step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`.
+ *
+ * @example
+ * const opt = new optim.AdamW(model.parameters(), { lr: 1.5e-4, betas: [0.9, 0.95], weightDecay: 0.05 });
+ * opt.step();
+ */
+export class AdamW extends Optimizer<AdamWOptions> {
+  // The denominators, written in place each step (see scratch.ts).
+  private readonly denoms = new ScratchTensors();
+
+  constructor(params: Tensor[] | ParamGroup<AdamWOptions>[], options: Partial<AdamWOptions> = {}) {
+    super(params, {
+      lr: options.lr ?? 1e-3,
+      betas: options.betas ?? [0.9, 0.999],
+      eps: options.eps ?? 1e-8,
+      weightDecay: options.weightDecay ?? 1e-2,
+      amsgrad: options.amsgrad ?? false,
+      fused: options.fused ?? false,
+    });
+  }
+
+  protected validate(o: AdamWOptions, where: string): void {
+    checkNonNegative(`lr${where}`, o.lr);
+    checkNonNegative(`eps${where}`, o.eps);
+    checkNonNegative(`weightDecay${where}`, o.weightDecay);
+    if (!Array.isArray(o.betas) || o.betas.length !== 2) {
+      throw new RangeError(`Expected two numbers for betas${where} but received ${String(o.betas)}`);
+    }
+    checkUnitInterval(`betas[0]${where}`, o.betas[0]);
+    checkUnitInterval(`betas[1]${where}`, o.betas[1]);
+  }
+
+  private initState(p: Tensor, amsgrad: boolean): ParamState {
+    const s = this.stateOf(p, () => ({ step: 0 }));
+    if (!(s.exp_avg instanceof torch.Tensor)) {
+      // NOTE: `_foreach_zero` would be one call, but state is created once; zerosLike keeps dtype, device and layout.
+      s.exp_avg = torch.keep(torch.zerosLike(p));
+      s.exp_avg_sq = torch.keep(torch.zerosLike(p));
+    }
+    if (amsgrad && !(s.max_exp_avg_sq instanceof torch.Tensor)) s.max_exp_avg_sq = torch.keep(torch.zerosLike(p));
+    return s;
+  }
+
+  protected updateGroup(group: ResolvedGroup<AdamWOptions>, params: Tensor[], grads: Tensor[]): void {
+    const states = params.map((p) => this.initState(p, group.amsgrad));
+    if (group.fused) {
+      this.fusedUpdate(group, params, grads, states);
+      return;
+    }
+    // Parameters are bucketed by step count: one bucket unless some
+    // parameters missed gradients on earlier steps.
+    const buckets = new Map<number, number[]>();
+    states.forEach((s, i) => {
+      if (s.step instanceof torch.Tensor) s.step = Number(s.step.item()); // after a fused run; once
+      const next = (s.step as number) + 1;
+      s.step = next;
+      const b = buckets.get(next);
+      if (b === undefined) buckets.set(next, [i]);
+      else b.push(i);
+    });
+    const [beta1, beta2] = group.betas;
+    for (const [step, idx] of buckets) {
+      const ps = idx.map((i) => params[i]);
+      const gs = idx.map((i) => grads[i]);
+      const ms = idx.map((i) => states[i].exp_avg as Tensor);
+      const vs = idx.map((i) => states[i].exp_avg_sq as Tensor);
+      if (group.weightDecay !== 0) aten._foreach_mul_.Scalar(ps, 1 - group.lr * group.weightDecay);
+      aten._foreach_mul_.Scalar(ms, beta1);
+      aten._foreach_add_.List(ms, gs, { alpha: 1 - beta1 });
+      aten._foreach_mul_.Scalar(vs, beta2);
+      aten._foreach_addcmul_.Scalar(vs, gs, gs, 1 - beta2);
+      const biasCorrection1 = 1 - beta1 ** step;
+      const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
+      let second = vs;
+      if (group.amsgrad) {
+        second = idx.map((i) => states[i].max_exp_avg_sq as Tensor);
+        aten._foreach_maximum_.List(second, vs);
+      }
+      const denom = this.denoms.like(ps);
+      aten._foreach_sqrt.out(second, { out: denom });
+      aten._foreach_div_.Scalar(denom, biasCorrection2Sqrt);
+      aten._foreach_add_.Scalar(denom, group.eps);
+      aten._foreach_addcdiv_.Scalar(ps, ms, denom, -group.lr / biasCorrection1);
+    }
+  }
+
+  private fusedUpdate(group: ResolvedGroup<AdamWOptions>, params: Tensor[], grads: Tensor[], states: ParamState[]): void {
+    if (!hasOp('aten::_fused_adamw_')) {
+      throw new Error(`AdamW fused: true needs aten::_fused_adamw_, which libtorch ${torch.config().torchVersion} lacks; ` +
+        'use fused: false (the multi-tensor path)');
+    }
+    const steps = states.map((s, i) => {
+      // NOTE: the fused kernel reads the step from a float32 tensor on the
+      // parameter's device, so a captured CUDA graph replays correctly.
+      if (!(s.step instanceof torch.Tensor)) {
+        s.step = torch.keep(torch.full([], s.step as number, { dtype: 'float32', device: params[i].device }));
+      }
+      return s.step;
+    });
+    aten._foreach_add_.Scalar(steps, 1);
+    untypedOp('_fused_adamw_')(params, grads, states.map((s) => s.exp_avg), states.map((s) => s.exp_avg_sq),
+      group.amsgrad ? states.map((s) => s.max_exp_avg_sq) : [], steps, {
+        lr: group.lr, beta1: group.betas[0], beta2: group.betas[1], weight_decay: group.weightDecay,
+        eps: group.eps, amsgrad: group.amsgrad, maximize: false,
+      });
+  }
+}

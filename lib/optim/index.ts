@@ -1,0 +1,13 @@
+// Optimisers, schedules, gradient clipping and loss scaling, as torch.optim
+// (plus torch.nn.utils.clip_grad_norm_ and torch.cuda.amp.GradScaler).
+export {
+  Optimizer, BaseOptions, ParamGroup, ResolvedGroup, ParamState, OptimizerStateDict, StateValue,
+} from './optimizer';
+export { SGD, SGDOptions } from './sgd';
+export { AdamW, AdamWOptions } from './adamw';
+export { LARS, LARSOptions } from './lars';
+export { paramGroupsWeightDecay, ParamGroupsWeightDecayOptions, WeightDecayGroups } from './param-groups';
+export { Schedule, WarmupOptions, cosineSchedule, stepSchedule, constantSchedule } from './schedule';
+export { LRScheduler, ScheduledOption } from './lr-scheduler';
+export { clipGradNorm_ } from './clip';
+export { GradScaler, GradScalerOptions } from './grad-scaler';

@@ -1,0 +1,107 @@
+// LARS (You et al. 2017, "Large Batch Training of Convolutional Networks"),
+// the optimiser of SimCLR and BYOL, with lightly's and solo-learn's rule:
+// SGD whose per-parameter update is rescaled by a trust ratio.
+import * as torch from '../torch';
+import { aten } from './foreach';
+import { Optimizer, ParamGroup, ResolvedGroup, checkNonNegative } from './optimizer';
+import { momentumDirection } from './sgd';
+import { ScalarSlots, ScratchTensors } from './scratch';
+
+type Tensor = torch.Tensor;
+
+/** Options of `LARS`, as lightly's `LARS` arguments. */
+export interface LARSOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** eta in the paper: the trust ratio is `trustCoefficient * ||w|| / (||g|| + weightDecay ||w|| + eps)`. */
+  trustCoefficient: number;
+  eps: number;
+  /**
+   * Plain SGD for this group: no trust ratio and no weight decay (lightly's
+   * `exclude_bias_n_norm`, applied per group: give biases and normalisation
+   * parameters their own group, see `paramGroupsWeightDecay`).
+   */
+  larsExclude: boolean;
+}
+
+/**
+ * LARS: for each parameter with `||w|| > 0` and `||g|| > 0`,
+ * `d = trustCoefficient * ||w|| / (||g|| + weightDecay ||w|| + eps) * (g + weightDecay w)`,
+ * otherwise `d = g`; then SGD momentum on `d` and `p -= lr * buf`. Groups with
+ * `larsExclude: true` take `d = g`. The norms and ratios stay on the device
+ * (no host synchronisation), computed for the whole group at once.
+ *
+ * @example
+ * const groups = optim.paramGroupsWeightDecay(model.namedParameters(), { weightDecay: 1e-6 });
+ * const opt = new optim.LARS(groups, { lr: 0.3 * batchSize / 256, momentum: 0.9 });
+ */
+export class LARS extends Optimizer<LARSOptions> {
+  // Work tensors reused across steps (see scratch.ts): the per-parameter
+  // norms, factors and scaled updates of each group.
+  private readonly slots = new Map<Tensor, Record<'w' | 'g' | 'scale' | 'decay', ScalarSlots>>();
+  private readonly updates = new ScratchTensors();
+
+  constructor(params: Tensor[] | ParamGroup<LARSOptions>[], options: Partial<LARSOptions> & { lr: number }) {
+    super(params, {
+      lr: options.lr,
+      momentum: options.momentum ?? 0.9,
+      dampening: options.dampening ?? 0,
+      weightDecay: options.weightDecay ?? 0,
+      nesterov: options.nesterov ?? false,
+      trustCoefficient: options.trustCoefficient ?? 0.001,
+      eps: options.eps ?? 1e-8,
+      larsExclude: options.larsExclude ?? false,
+    });
+  }
+
+  protected validate(o: LARSOptions, where: string): void {
+    checkNonNegative(`lr${where}`, o.lr);
+    checkNonNegative(`momentum${where}`, o.momentum);
+    checkNonNegative(`dampening${where}`, o.dampening);
+    checkNonNegative(`weightDecay${where}`, o.weightDecay);
+    checkNonNegative(`trustCoefficient${where}`, o.trustCoefficient);
+    checkNonNegative(`eps${where}`, o.eps);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+      throw new RangeError(`Expected momentum > 0 and dampening 0 for nesterov${where} but received ` +
+        `momentum ${o.momentum} and dampening ${o.dampening}`);
+    }
+  }
+
+  protected updateGroup(group: ResolvedGroup<LARSOptions>, params: Tensor[], grads: Tensor[]): void {
+    let dps = grads;
+    if (!group.larsExclude) {
+      const wd = group.weightDecay;
+      // Keyed by the first parameter: one set per group, or per CPU chunk.
+      let slots = this.slots.get(params[0]);
+      if (slots === undefined) {
+        slots = { w: new ScalarSlots(), g: new ScalarSlots(), scale: new ScalarSlots(), decay: new ScalarSlots() };
+        this.slots.set(params[0], slots);
+      }
+      const w = slots.w.get(params);
+      const g = slots.g.get(params);
+      aten._foreach_norm.Scalar_out(params, 2, { out: w.views }); // w.vector: (numParams)
+      aten._foreach_norm.Scalar_out(grads, 2, { out: g.views }); // g.vector: (numParams)
+      const adapt = w.vector.gt(0).logicalAnd(g.vector.gt(0));
+      // NOTE: lightly computes the ratio in the parameter's dtype; so do we (fp32 norms for fp32 weights).
+      const ratio = w.vector.div(g.vector.add(w.vector, { alpha: wd }).add(group.eps)).mul(group.trustCoefficient);
+      const scale = slots.scale.get(params);
+      scale.vector.copy_(torch.where(adapt, ratio, 1));
+      dps = this.updates.like(params);
+      if (wd === 0) {
+        aten._foreach_mul.List_out(grads, scale.views, { out: dps });
+      } else {
+        // d = (g + wd w) * ratio as lightly orders it; wd is 0 where the ratio is not applied.
+        const decay = slots.decay.get(params);
+        decay.vector.copy_(adapt.to(w.vector.dtype).mul(wd));
+        aten._foreach_mul.List_out(params, decay.views, { out: dps });
+        aten._foreach_add_.List(dps, grads);
+        aten._foreach_mul_.List(dps, scale.views);
+      }
+    }
+    if (group.momentum !== 0) dps = momentumDirection(params, dps, group, (p, init) => this.stateOf(p, init));
+    aten._foreach_add_.List(params, dps, { alpha: -group.lr });
+  }
+}

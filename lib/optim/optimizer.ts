@@ -1,0 +1,323 @@
+// The optimiser base class, as torch.optim.Optimizer: parameter groups with
+// per-group options, per-parameter state, zeroGrad, and a state dict that a
+// checkpoint can store (JSON plus a map of tensors).
+import * as torch from '../torch';
+import { aten } from './foreach';
+
+type Tensor = torch.Tensor;
+
+/** Options that every optimiser has. */
+export interface BaseOptions {
+  lr: number;
+  weightDecay: number;
+}
+
+/**
+ * A parameter group: its tensors and the options that override the
+ * optimiser's defaults for them. `lrScale` and `weightDecayScale` multiply the
+ * value an `LRScheduler` sets (layer-wise decay, MAE's `lr_scale`).
+ */
+export type ParamGroup<O extends BaseOptions = BaseOptions> = Partial<O> & {
+  params: Tensor[];
+  /** Multiplies the scheduled learning rate for this group (default 1). */
+  lrScale?: number;
+  /** Multiplies the scheduled weight decay for this group (default 1). */
+  weightDecayScale?: number;
+  /** A label for messages and state dicts. */
+  name?: string;
+};
+
+/** A group after defaults are applied: every option is present; `lr` and the others are mutable. */
+export type ResolvedGroup<O extends BaseOptions = BaseOptions> = O & {
+  params: Tensor[];
+  lrScale?: number;
+  weightDecayScale?: number;
+  name?: string;
+};
+
+/** One parameter's state: tensors (kept alive by the optimiser) and numbers (as `step`). */
+export type ParamState = Record<string, Tensor | number>;
+
+/** A JSON value of a state dict's non-tensor part. */
+export type StateValue = number | boolean | string | number[] | null;
+
+/**
+ * An optimiser's state in two parts: `json` (JSON-able) and `tensors`. The
+ * layout follows PyTorch's `optimizer.state_dict()`:
+ * `json.state[i]` holds the numbers of parameter `i` (parameters numbered
+ * across groups in order), `json.paramGroups[g]` holds group `g`'s options
+ * and `params: [i, ...]`; tensor `state.<i>.<key>` is parameter i's
+ * `<key>` (`momentum_buffer`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`).
+ */
+export interface OptimizerStateDict {
+  json: {
+    state: Record<string, Record<string, number>>;
+    paramGroups: Record<string, StateValue>[];
+  };
+  tensors: Map<string, Tensor>;
+}
+
+/** Throws unless `value` is a finite number >= 0. */
+export function checkNonNegative(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`Expected non-negative number for ${name} but received ${String(value)}`);
+  }
+}
+
+/** Throws unless `value` is a number in [0, 1). */
+export function checkUnitInterval(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+    throw new RangeError(`Expected number in [0, 1) for ${name} but received ${String(value)}`);
+  }
+}
+
+/**
+ * Base of SGD, AdamW and LARS. Subclasses implement `updateGroup` with
+ * multi-tensor (`_foreach_*`) operators, so a step costs a few dispatcher
+ * calls per group whatever the number of parameters.
+ *
+ * @example
+ * const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * loss.backward();
+ * opt.step();
+ * opt.zeroGrad();
+ */
+export abstract class Optimizer<O extends BaseOptions> {
+  /**
+   * On CPU, a group is updated in chunks of parameters of about this many
+   * bytes (counted as float32), so that each chunk stays in cache across the
+   * step's multi-tensor operators. A step then costs a handful of calls per
+   * chunk; CUDA parameters are updated as one list per group.
+   */
+  static cpuChunkBytes = 2 << 20;
+  /** The groups, with defaults applied; set `paramGroups[g].lr` to change a learning rate. */
+  readonly paramGroups: ResolvedGroup<O>[] = [];
+  /** Per-parameter state, created on the first step that sees a gradient. */
+  readonly state = new Map<Tensor, ParamState>();
+
+  protected constructor(params: Tensor[] | ParamGroup<O>[], readonly defaults: O) {
+    if (!Array.isArray(params) || params.length === 0) {
+      throw new TypeError('Expected a non-empty array of parameters or parameter groups for params but received ' +
+        (Array.isArray(params) ? 'an empty array' : String(params)));
+    }
+    // Defaults first, so that their errors carry no group number.
+    this.validate(defaults, '');
+    const groups: ParamGroup<O>[] = params[0] instanceof torch.Tensor
+      ? [{ params: params as Tensor[] } as ParamGroup<O>]
+      : (params as ParamGroup<O>[]);
+    for (const g of groups) this.addParamGroup(g);
+  }
+
+  /**
+   * Adds a group (as `optimizer.add_param_group`), e.g. a head unfrozen later.
+   *
+   * @example
+   * opt.addParamGroup({ params: head.parameters(), lr: 0.01 });
+   */
+  addParamGroup(group: ParamGroup<O>): void {
+    const g = this.paramGroups.length;
+    if (group === null || typeof group !== 'object' || !Array.isArray(group.params)) {
+      throw new TypeError(`Expected parameter group ${g} to be { params: Tensor[], ... } but received ${String(group)}`);
+    }
+    const seen = new Set<Tensor>();
+    for (const other of this.paramGroups) for (const p of other.params) seen.add(p);
+    group.params.forEach((p, i) => {
+      const where = `parameter ${i} of group ${g}`;
+      if (!(p instanceof torch.Tensor)) throw new TypeError(`Expected a Tensor for ${where} but received ${String(p)}`);
+      if (!p.requiresGrad) {
+        throw new TypeError(`Expected ${where} to require grad; leave frozen parameters out ` +
+          '(filter by p.requiresGrad) or call p.requiresGrad_()');
+      }
+      if (!p.isLeaf) throw new TypeError(`Expected ${where} to be a leaf tensor: an optimiser cannot update a computed tensor`);
+      if (seen.has(p)) throw new TypeError(`Expected ${where} to appear in only one parameter group`);
+      seen.add(p);
+    });
+    const resolved = { ...this.defaults } as ResolvedGroup<O>;
+    for (const [k, v] of Object.entries(group)) {
+      if (v !== undefined) (resolved as unknown as Record<string, unknown>)[k] = v;
+    }
+    resolved.params = group.params.slice();
+    this.validate(resolved, ` (group ${g})`);
+    this.paramGroups.push(resolved);
+  }
+
+  /** Throws on an invalid option; `where` is appended to the message. */
+  protected abstract validate(options: O, where: string): void;
+
+  /**
+   * Updates one group's parameters that have a gradient. Runs under
+   * `noGrad` inside a scope: new state tensors must be `torch.keep()`-ed.
+   */
+  protected abstract updateGroup(group: ResolvedGroup<O>, params: Tensor[], grads: Tensor[]): void;
+
+  /**
+   * One optimisation step over every parameter that has a gradient
+   * (parameters whose `grad` is undefined are skipped, as in PyTorch).
+   *
+   * @example
+   * loss.backward(); opt.step(); opt.zeroGrad();
+   */
+  step(): void {
+    torch.noGrad(() => torch.scope(() => {
+      for (const group of this.paramGroups) {
+        const params: Tensor[] = [];
+        const grads: Tensor[] = [];
+        for (const p of group.params) {
+          const g = p.grad;
+          if (g === undefined) continue;
+          params.push(p);
+          grads.push(g);
+        }
+        if (params.length === 0) continue;
+        if (params[0].device !== 'cpu') {
+          this.updateGroup(group, params, grads);
+          continue;
+        }
+        // NOTE: on CPU a multi-tensor operator over a whole model streams all
+        // of it through memory once per operator; chunks of about
+        // `cpuChunkBytes` keep a chunk's parameters, gradients and state in
+        // cache across the step's operators (measured on ResNet-18 with
+        // AdamW and LARS: about twice as fast). On CUDA one list is best.
+        const budget = Optimizer.cpuChunkBytes;
+        let start = 0;
+        let bytes = 0;
+        for (let i = 0; i < params.length; i++) {
+          bytes += params[i].numel() * 4;
+          if (bytes >= budget || i === params.length - 1) {
+            this.updateGroup(group, params.slice(start, i + 1), grads.slice(start, i + 1));
+            start = i + 1;
+            bytes = 0;
+          }
+        }
+      }
+    }));
+  }
+
+  /**
+   * Clears gradients: by default sets them to undefined (PyTorch 2.x's
+   * `set_to_none=True`), else zeroes them in place with one call per group.
+   *
+   * @example
+   * opt.zeroGrad();                       // grads become undefined
+   * opt.zeroGrad({ setToNone: false });   // grads become zeros
+   */
+  zeroGrad(options: { setToNone?: boolean } = {}): void {
+    const setToNone = options.setToNone ?? true;
+    torch.scope(() => {
+      for (const group of this.paramGroups) {
+        if (setToNone) {
+          for (const p of group.params) p.grad = undefined;
+          continue;
+        }
+        const grads = group.params.map((p) => p.grad).filter((g): g is Tensor => g !== undefined);
+        if (grads.length > 0) aten._foreach_zero_(grads);
+      }
+    });
+  }
+
+  /** Parameter state, created with `init` (whose tensors are kept) if absent. */
+  protected stateOf(p: Tensor, init: () => ParamState): ParamState {
+    let s = this.state.get(p);
+    if (s === undefined) {
+      s = init();
+      for (const v of Object.values(s)) if (v instanceof torch.Tensor) torch.keep(v);
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /**
+   * The state in PyTorch's layout (see `OptimizerStateDict`). Tensors are the
+   * optimiser's own (not copies): save them before the next step.
+   *
+   * @example
+   * const { json, tensors } = opt.stateDict();
+   * torch.saveSafetensors('opt.safetensors', tensors, { optimizer: JSON.stringify(json) });
+   */
+  stateDict(): OptimizerStateDict {
+    const state: Record<string, Record<string, number>> = {};
+    const tensors = new Map<string, Tensor>();
+    const paramGroups: Record<string, StateValue>[] = [];
+    let index = 0;
+    for (const group of this.paramGroups) {
+      const ids: number[] = [];
+      for (const p of group.params) {
+        const s = this.state.get(p);
+        if (s !== undefined) {
+          const numbers: Record<string, number> = {};
+          for (const [k, v] of Object.entries(s)) {
+            if (v instanceof torch.Tensor) tensors.set(`state.${index}.${k}`, v);
+            else numbers[k] = v;
+          }
+          state[String(index)] = numbers;
+        }
+        ids.push(index++);
+      }
+      const options: Record<string, StateValue> = {};
+      for (const [k, v] of Object.entries(group)) {
+        if (k === 'params') continue;
+        if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') options[k] = v;
+        else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) options[k] = v as number[];
+      }
+      options.params = ids;
+      paramGroups.push(options);
+    }
+    return { json: { state, paramGroups }, tensors };
+  }
+
+  /**
+   * Restores options and state saved by `stateDict()` into an optimiser built
+   * over the same parameters (same groups, same sizes). State tensors are
+   * copied to each parameter's device; floating state takes the parameter's
+   * dtype, as PyTorch does.
+   *
+   * @example
+   * opt.loadStateDict({ json, tensors: torch.loadSafetensors('opt.safetensors') });
+   */
+  loadStateDict(sd: OptimizerStateDict): void {
+    const groups = sd.json.paramGroups;
+    if (groups.length !== this.paramGroups.length) {
+      throw new RangeError(`Expected ${this.paramGroups.length} parameter groups in the state dict but received ${groups.length}`);
+    }
+    groups.forEach((saved, g) => {
+      const ids = saved.params;
+      const n = this.paramGroups[g].params.length;
+      if (!Array.isArray(ids) || ids.length !== n) {
+        throw new RangeError(`Expected ${n} parameters in group ${g} of the state dict but received ` +
+          `${Array.isArray(ids) ? ids.length : String(ids)}`);
+      }
+    });
+    const fresh = new Map<Tensor, ParamState>();
+    torch.noGrad(() => {
+      groups.forEach((saved, g) => {
+        const group = this.paramGroups[g];
+        const ids = saved.params as number[];
+        group.params.forEach((p, i) => {
+          const id = String(ids[i]);
+          const s: ParamState = { ...(sd.json.state[id] ?? {}) };
+          const prefix = `state.${id}.`;
+          for (const [key, t] of sd.tensors) {
+            if (!key.startsWith(prefix)) continue;
+            const name = key.slice(prefix.length);
+            // NOTE: as PyTorch, `step` keeps its dtype (float32 even for fp16 parameters).
+            const floating = t.dtype === 'float16' || t.dtype === 'bfloat16' || t.dtype === 'float32' || t.dtype === 'float64';
+            const dtype = floating && name !== 'step' ? p.dtype : t.dtype;
+            s[name] = torch.keep(t.to({ device: p.device, dtype, copy: true }));
+          }
+          if (Object.keys(s).length > 0) fresh.set(p, s);
+        });
+        for (const [k, v] of Object.entries(saved)) {
+          if (k !== 'params' && v !== null) (group as unknown as Record<string, unknown>)[k] = v;
+        }
+      });
+    });
+    // Old state tensors are freed now (device memory), unless the caller's
+    // state dict still holds them (loading a dict taken from this optimiser).
+    const given = new Set(sd.tensors.values());
+    for (const s of this.state.values()) {
+      for (const v of Object.values(s)) if (v instanceof torch.Tensor && !given.has(v)) v.dispose();
+    }
+    this.state.clear();
+    for (const [p, s] of fresh) this.state.set(p, s);
+  }
+}

@@ -1,0 +1,122 @@
+// Schedules as pure functions of the step: `(step) => value`, for learning
+// rates, weight decay (DINO 0.04 -> 0.4) and EMA momentum (BYOL 0.996 -> 1).
+
+/** A value as a function of the (0-based) step. */
+export type Schedule = (step: number) => number;
+
+/** Linear warmup shared by the schedules. */
+export interface WarmupOptions {
+  /** Steps of linear warmup before the schedule proper (default 0). */
+  warmupSteps?: number;
+  /** The value at step 0 of the warmup (default 0). */
+  warmupStart?: number;
+}
+
+function checkInteger(name: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new RangeError(`Expected integer >= ${min} for ${name} but received ${String(value)}`);
+  }
+}
+
+function checkFinite(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new RangeError(`Expected finite number for ${name} but received ${String(value)}`);
+  }
+}
+
+function checkStep(step: number): void {
+  if (typeof step !== 'number' || !(step >= 0)) {
+    throw new RangeError(`Expected non-negative number for step but received ${String(step)}`);
+  }
+}
+
+// NOTE: DINO's `np.linspace(warmupStart, base, warmupSteps)`: the warmup
+// reaches `base` at its last step (warmupSteps - 1), and a one-step warmup
+// is just `warmupStart`.
+function warmupValue(step: number, start: number, base: number, steps: number): number {
+  if (steps === 1) return start;
+  return start + (base - start) * (step / (steps - 1));
+}
+
+/**
+ * Linear warmup from `warmupStart` to `base`, then a half cosine from `base`
+ * down (or up) to `final` over the remaining steps: DINO's (and iBOT's, MAE's
+ * per-iteration) `cosine_scheduler(base, final, epochs, niter_per_ep,
+ * warmup_epochs, start_warmup_value)` with `totalSteps = epochs * niter_per_ep`:
+ * `final + (base - final) / 2 * (1 + cos(pi * i / (totalSteps - warmupSteps)))`,
+ * `i = step - warmupSteps`. Steps at or past `totalSteps` give `final`.
+ *
+ * @example
+ * const lr = optim.cosineSchedule({ base: 5e-4, final: 1e-6, totalSteps: 100 * 390, warmupSteps: 10 * 390 });
+ * const momentum = optim.cosineSchedule({ base: 0.996, final: 1, totalSteps });   // BYOL's EMA
+ * const wd = optim.cosineSchedule({ base: 0.04, final: 0.4, totalSteps });        // DINO's weight decay
+ */
+export function cosineSchedule(options: { base: number; final?: number; totalSteps: number } & WarmupOptions): Schedule {
+  const { base, totalSteps } = options;
+  const final = options.final ?? 0;
+  const warmupSteps = options.warmupSteps ?? 0;
+  const warmupStart = options.warmupStart ?? 0;
+  checkFinite('base', base);
+  checkFinite('final', final);
+  checkFinite('warmupStart', warmupStart);
+  checkInteger('totalSteps', totalSteps, 1);
+  checkInteger('warmupSteps', warmupSteps, 0);
+  if (warmupSteps > totalSteps) {
+    throw new RangeError(`Expected warmupSteps <= totalSteps (${totalSteps}) but received ${warmupSteps}`);
+  }
+  const cosineSteps = totalSteps - warmupSteps;
+  return (step) => {
+    checkStep(step);
+    if (step < warmupSteps) return warmupValue(step, warmupStart, base, warmupSteps);
+    if (step >= totalSteps) return final;
+    const i = step - warmupSteps;
+    return final + 0.5 * (base - final) * (1 + Math.cos((Math.PI * i) / cosineSteps));
+  };
+}
+
+/**
+ * Linear warmup, then `base * gamma^k` where k counts the milestones already
+ * reached: torch.optim.lr_scheduler.MultiStepLR in steps.
+ *
+ * @example
+ * const lr = optim.stepSchedule({ base: 0.1, milestones: [30_000, 60_000], gamma: 0.1 });
+ */
+export function stepSchedule(options: { base: number; milestones: readonly number[]; gamma?: number } & WarmupOptions): Schedule {
+  const { base, milestones } = options;
+  const gamma = options.gamma ?? 0.1;
+  const warmupSteps = options.warmupSteps ?? 0;
+  const warmupStart = options.warmupStart ?? 0;
+  checkFinite('base', base);
+  checkFinite('gamma', gamma);
+  checkFinite('warmupStart', warmupStart);
+  checkInteger('warmupSteps', warmupSteps, 0);
+  if (!Array.isArray(milestones)) throw new TypeError(`Expected an array of steps for milestones but received ${String(milestones)}`);
+  milestones.forEach((m, i) => checkInteger(`milestones[${i}]`, m, 0));
+  const sorted = [...milestones].sort((a, b) => a - b);
+  return (step) => {
+    checkStep(step);
+    if (step < warmupSteps) return warmupValue(step, warmupStart, base, warmupSteps);
+    let k = 0;
+    while (k < sorted.length && sorted[k] <= step) k++;
+    return base * gamma ** k;
+  };
+}
+
+/**
+ * Linear warmup, then a constant `value`.
+ *
+ * @example
+ * const lr = optim.constantSchedule({ value: 1e-3, warmupSteps: 500 });
+ */
+export function constantSchedule(options: { value: number } & WarmupOptions): Schedule {
+  const { value } = options;
+  const warmupSteps = options.warmupSteps ?? 0;
+  const warmupStart = options.warmupStart ?? 0;
+  checkFinite('value', value);
+  checkFinite('warmupStart', warmupStart);
+  checkInteger('warmupSteps', warmupSteps, 0);
+  return (step) => {
+    checkStep(step);
+    return step < warmupSteps ? warmupValue(step, warmupStart, value, warmupSteps) : value;
+  };
+}
