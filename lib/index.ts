@@ -1,3 +1,6 @@
 // selfsup: self-supervised representation learning for Node.js on libtorch.
 export * as torch from './torch';
 export * as nn from './nn';
+export * as optim from './optim';
+export * as models from './models';
+export * as data from './data';

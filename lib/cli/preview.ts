@@ -1,8 +1,130 @@
-// `selfsup preview`: placeholder until the data work lands.
-import { Command } from 'commander';
+// `selfsup preview`: a PNG grid of augmented views, to see what a recipe does
+// to a dataset before training on it.
+import { Command, InvalidArgumentError } from 'commander';
+import { Generator } from '../torch/random';
+import { randperm } from '../torch/creation';
+import { scope } from '../torch/scope';
+import { Tensor } from '../torch/tensor';
+import { ImageDataset } from '../data/dataset';
+import { fashionMnist } from '../data/fashion-mnist';
+import { cifar10, cifar100 } from '../data/cifar';
+import { synthetic } from '../data/synthetic';
+import { toFloatImages } from '../data/transforms/normalize';
+import { RECIPES, RecipeName } from '../data/transforms/recipes';
+import { writeImageGrid, ImageGridInfo } from '../data/image-grid';
 
-export function registerPreview(p: Command): void {
-  p.command('preview').description('Write a PNG grid of augmented views').action(() => {
-    throw new Error('selfsup preview is not built yet');
+/** Options of `preview`. */
+export interface PreviewOptions {
+  /** The augmentation recipe: 'simclr', 'byol', 'dino' or 'mae'. */
+  recipe: RecipeName;
+  dataset: ImageDataset;
+  /** Where to write the PNG. */
+  out: string;
+  /** Number of images (rows). Default 8. */
+  n?: number;
+  /** Augmented views per image (columns after the original). Default 4. */
+  views?: number;
+  /** Seed of the image choice and of the augmentations. Default 0. */
+  seed?: number;
+  /** Magnification of the PNG; default 2 for images under 64 px, else 1. */
+  scale?: number;
+}
+
+/**
+ * Writes a grid with `n` random images of `dataset` in the first column and
+ * `views` augmented views of each beside them. Recipes with several views
+ * per call (SimCLR's pair, DINO's 2 global + K local crops) are called until
+ * there are enough; the columns show the views in the recipe's order.
+ *
+ * @example
+ * await preview({ recipe: 'simclr', dataset: data.fashionMnist({ split: 'train' }), out: 'views.png' });
+ */
+export async function preview(options: PreviewOptions): Promise<ImageGridInfo & { file: string }> {
+  const recipe = RECIPES[options.recipe];
+  if (recipe === undefined) {
+    throw new TypeError(`Expected one of ${Object.keys(RECIPES).join(', ')} for recipe but received ${String(options.recipe)}`);
+  }
+  const { dataset } = options;
+  const n = Math.min(options.n ?? 8, dataset.length);
+  const wanted = options.views ?? 4;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected positive integer for n but received ${options.n}`);
+  if (!Number.isInteger(wanted) || wanted < 1) throw new RangeError(`Expected positive integer for views but received ${wanted}`);
+  const [, channels, size] = dataset.images.shape;
+  const columns = scope(() => {
+    const generator = new Generator().manualSeed(options.seed ?? 0);
+    const picked = randperm(dataset.length, { generator }).narrow(0, 0, n);
+    const originals = toFloatImages(dataset.images.indexSelect(0, picked));
+    // No normalisation: the grid shows pixels.
+    const multiView = recipe({ size, channels });
+    const views: Tensor[] = [];
+    while (views.length < wanted) views.push(...multiView.forward(originals, generator));
+    return [originals, ...views.slice(0, wanted)];
   });
+  try {
+    const scale = options.scale ?? (size < 64 ? 2 : 1);
+    return { file: options.out, ...(await writeImageGrid(options.out, columns, { scale })) };
+  } finally {
+    for (const c of columns) c.dispose();
+  }
+}
+
+function positiveInt(what: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || (n === 0 && what !== 'seed')) {
+      throw new InvalidArgumentError(`Expected ${what === 'seed' ? 'a non-negative' : 'a positive'} integer for --${what} ` +
+        `but received ${v}`);
+    }
+    return n;
+  };
+}
+
+/** The datasets `--data` names, read with `root` where they need one. */
+function loadDataset(name: string, split: 'train' | 'test', root: string | undefined): ImageDataset {
+  switch (name) {
+    case 'fashion-mnist': return fashionMnist({ split, root });
+    case 'cifar10':
+    case 'cifar100': {
+      if (root === undefined) throw new Error(`Expected --root with the ${name} binary files for --data ${name}`);
+      return name === 'cifar10' ? cifar10({ split, root }) : cifar100({ split, root });
+    }
+    case 'synthetic': return synthetic({ n: 256 });
+    default:
+      throw new Error(`Expected fashion-mnist, cifar10, cifar100 or synthetic for --data but received ${name}`);
+  }
+}
+
+/**
+ * Registers `selfsup preview --recipe simclr --data fashion-mnist --out views.png [--n 8] [--views 4] [--seed 0]`.
+ * @example registerPreview(new Command('selfsup'));
+ */
+export function registerPreview(program: Command): void {
+  program.command('preview')
+    .description('Write a PNG grid of augmented views: originals in the first column, views beside them')
+    .option('--recipe <name>', `augmentation recipe: ${Object.keys(RECIPES).join(', ')}`, 'simclr')
+    .option('--data <name>', 'dataset: fashion-mnist, cifar10, cifar100 or synthetic', 'fashion-mnist')
+    .option('--root <dir>', 'folder of the dataset files (fashion-mnist: Debian\'s by default)')
+    .option('--split <split>', 'train or test', 'train')
+    .requiredOption('--out <file>', 'PNG file to write')
+    .option('--n <count>', 'number of images (rows)', positiveInt('n'), 8)
+    .option('--views <count>', 'augmented views per image', positiveInt('views'), 4)
+    .option('--seed <seed>', 'seed of the image choice and the augmentations', positiveInt('seed'), 0)
+    .option('--scale <factor>', 'integer magnification (default 2 under 64 px)', positiveInt('scale'))
+    .action(async (o: { recipe: string; data: string; root?: string; split: string; out: string; n: number;
+      views: number; seed: number; scale?: number }) => {
+      if (!(o.recipe in RECIPES)) {
+        throw new Error(`Expected one of ${Object.keys(RECIPES).join(', ')} for --recipe but received ${o.recipe}`);
+      }
+      if (o.split !== 'train' && o.split !== 'test') throw new Error(`Expected train or test for --split but received ${o.split}`);
+      const dataset = loadDataset(o.data, o.split, o.root);
+      try {
+        const info = await preview({ recipe: o.recipe as RecipeName, dataset, out: o.out, n: o.n, views: o.views,
+          seed: o.seed, scale: o.scale });
+        process.stdout.write(`Wrote ${info.file} (${info.width}x${info.height}): ${o.n} ${dataset.name} images, ` +
+          `${o.views} ${o.recipe} views each\n`);
+      } finally {
+        dataset.images.dispose();
+        dataset.labels?.dispose();
+      }
+    });
 }

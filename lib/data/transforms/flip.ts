@@ -1,0 +1,36 @@
+// Random horizontal flip, per sample.
+import { Tensor } from '../../torch/tensor';
+import { Generator } from '../../torch/random';
+import { where } from '../../torch/functions';
+import { Transform, checkImages, checkProbability } from './transform';
+import { bernoulli, perSampleMask } from './random-params';
+
+/**
+ * Mirrors the images where `mask` (B bools) is true, as torchvision's `F.hflip` on those samples.
+ * @example const out = hflip(images, torch.tensor([true, false]));
+ */
+export function hflip(images: Tensor, mask: Tensor): Tensor {
+  const [B] = checkImages(images, 'hflip');
+  if (!(mask instanceof Tensor) || mask.dim() !== 1 || mask.shape[0] !== B || mask.dtype !== 'bool') {
+    throw new RangeError(`Expected a bool mask of shape [${B}] for hflip but received ` +
+      (mask instanceof Tensor ? `${mask.dtype} shape [${mask.shape.join(', ')}]` : String(mask)));
+  }
+  return where(perSampleMask(mask, images), images.flip([3]), images);
+}
+
+/**
+ * torchvision's `RandomHorizontalFlip(p)` for a batch: each image is mirrored with probability `p`.
+ * @example const out = new RandomHorizontalFlip({ p: 0.5 }).forward(images, g);
+ */
+export class RandomHorizontalFlip implements Transform {
+  readonly p: number;
+
+  constructor(options: { p?: number } = {}) {
+    this.p = checkProbability(options.p ?? 0.5, 'RandomHorizontalFlip options.p');
+  }
+
+  forward(images: Tensor, generator?: Generator): Tensor {
+    const [B] = checkImages(images, 'RandomHorizontalFlip');
+    return hflip(images, bernoulli(B, this.p, generator));
+  }
+}

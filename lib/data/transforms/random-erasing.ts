@@ -1,0 +1,102 @@
+// Random erasing (cutout): a random rectangle per image set to a value, as
+// torchvision's RandomErasing (Zhong et al. 2020).
+import { Tensor } from '../../torch/tensor';
+import { Generator } from '../../torch/random';
+import { arange, rand, randn } from '../../torch/creation';
+import { stack, where } from '../../torch/functions';
+import { Transform, checkImages, checkProbability, checkRange } from './transform';
+import { bernoulli } from './random-params';
+
+const TRIES = 10;
+
+/**
+ * Per-sample rectangles with torchvision's `RandomErasing.get_params`
+ * semantics: up to 10 tries of (area uniform in `scale` of the image, aspect
+ * ratio log-uniform in `ratio`, rounded sides strictly smaller than the image),
+ * the first that fits wins; a sample with none (or not picked with probability
+ * `p`) gets an empty box (height = width = 0), which erases nothing.
+ *
+ * Returns (B, 4) int64 [top, left, height, width] on the CPU.
+ *
+ * @example const boxes = randomErasingParams(256, 32, 32, { p: 0.5 }, g);
+ */
+export function randomErasingParams(batch: number, height: number, width: number,
+  options: { p?: number; scale?: readonly [number, number]; ratio?: readonly [number, number] } = {},
+  generator?: Generator): Tensor {
+  const p = checkProbability(options.p ?? 0.5, 'RandomErasing options.p');
+  const [s0, s1] = checkRange(options.scale ?? [0.02, 0.33], 'RandomErasing options.scale', 0);
+  const [r0, r1] = checkRange(options.ratio ?? [0.3, 3.3], 'RandomErasing options.ratio', Number.MIN_VALUE);
+  const apply = bernoulli(batch, p, generator);
+  const area = height * width;
+  const eraseArea = rand([batch, TRIES], { dtype: 'float64', generator }).mul(area * (s1 - s0)).add(area * s0);
+  const aspect = rand([batch, TRIES], { dtype: 'float64', generator }).mul(Math.log(r1) - Math.log(r0))
+    .add(Math.log(r0)).exp();
+  // torchvision: h from area * ratio, w from area / ratio (the reverse of RandomResizedCrop).
+  const h = eraseArea.mul(aspect).sqrt().round();
+  const w = eraseArea.div(aspect).sqrt().round();
+  const valid = h.lt(height).logicalAnd(w.lt(width));
+  const first = valid.logicalAnd(valid.cumsum(1).eq(1));
+  const keep = valid.any(1).logicalAnd(apply);
+  const hh = where(keep, h.mul(first).sum(1), 0);
+  const ww = where(keep, w.mul(first).sum(1), 0);
+  const top = rand([batch], { dtype: 'float64', generator }).mul(hh.neg().add(height + 1)).floor();
+  const left = rand([batch], { dtype: 'float64', generator }).mul(ww.neg().add(width + 1)).floor();
+  return stack([top, left, hh, ww], 1).to('int64');
+}
+
+/**
+ * Sets box b = [top, left, height, width] of image b to `value` (a number, or
+ * image-shaped values such as noise), as torchvision's `F.erase` per sample.
+ * @example const out = erase(images, boxes, 0);
+ */
+export function erase(images: Tensor, boxes: Tensor, value: Tensor | number = 0): Tensor {
+  const [B, , H, W] = checkImages(images, 'erase');
+  if (!(boxes instanceof Tensor) || boxes.dim() !== 2 || boxes.shape[0] !== B || boxes.shape[1] !== 4) {
+    throw new RangeError(`Expected boxes of shape [${B}, 4] (top, left, height, width) for erase but received ` +
+      (boxes instanceof Tensor ? `shape [${boxes.shape.join(', ')}]` : String(boxes)));
+  }
+  const b = boxes.to({ device: images.device, dtype: 'int64' });
+  const [top, left, h, w] = b.unbind(1).map((t) => t.unsqueeze(1)); // (B, 1) each
+  const rows = arange(H, { device: images.device }).unsqueeze(0); // (1, H)
+  const cols = arange(W, { device: images.device }).unsqueeze(0);
+  const inRows = rows.ge(top).logicalAnd(rows.lt(top.add(h))); // (B, H)
+  const inCols = cols.ge(left).logicalAnd(cols.lt(left.add(w))); // (B, W)
+  const mask = inRows.unsqueeze(2).logicalAnd(inCols.unsqueeze(1)).unsqueeze(1); // (B, 1, H, W)
+  return where(mask, value, images);
+}
+
+/**
+ * torchvision's `RandomErasing(p, scale, ratio, value)` for a batch. `value`
+ * 'random' fills with N(0, 1) noise (drawn as in `GaussianNoise`: from
+ * `generator` on the CPU, from the device's generator on CUDA).
+ *
+ * @example const out = new RandomErasing({ p: 0.5, scale: [0.02, 0.33] }).forward(images, g);
+ */
+export class RandomErasing implements Transform {
+  readonly p: number;
+  readonly scale: [number, number];
+  readonly ratio: [number, number];
+  readonly value: number | 'random';
+
+  constructor(options: { p?: number; scale?: readonly [number, number]; ratio?: readonly [number, number];
+    value?: number | 'random'; } = {}) {
+    this.p = checkProbability(options.p ?? 0.5, 'RandomErasing options.p');
+    this.scale = checkRange(options.scale ?? [0.02, 0.33], 'RandomErasing options.scale', 0);
+    this.ratio = checkRange(options.ratio ?? [0.3, 3.3], 'RandomErasing options.ratio', Number.MIN_VALUE);
+    const v = options.value ?? 0;
+    if (v !== 'random' && typeof v !== 'number') {
+      throw new TypeError(`Expected a number or 'random' for RandomErasing options.value but received ${String(v)}`);
+    }
+    this.value = v;
+  }
+
+  forward(images: Tensor, generator?: Generator): Tensor {
+    const [B, , H, W] = checkImages(images, 'RandomErasing');
+    const boxes = randomErasingParams(B, H, W, this, generator);
+    const value = this.value === 'random'
+      ? randn(images.shape, { dtype: images.dtype, device: images.device,
+        generator: images.device === 'cpu' ? generator : undefined })
+      : this.value;
+    return erase(images, boxes, value);
+  }
+}

@@ -1,0 +1,180 @@
+// The augmentation recipes of the papers, scaled by the options to any image
+// size: each returns a MultiView whose forward gives the views a method trains on.
+import { checkInt } from '../../nn/functional/arguments';
+import { Transform } from './transform';
+import { Compose } from './compose';
+import { RandomResizedCrop } from './random-resized-crop';
+import { RandomHorizontalFlip } from './flip';
+import { ColorJitter } from './color-jitter';
+import { RandomGrayscale } from './grayscale';
+import { GaussianBlur, simclrKernelSize } from './gaussian-blur';
+import { RandomSolarize } from './solarize';
+import { Normalize } from './normalize';
+import { MultiView, multiCrop, views } from './multi-crop';
+
+/** Options every recipe takes. */
+export interface RecipeOptions {
+  /** Output side in pixels (the crop size). */
+  size?: number;
+  /** Channels of the input (1 for Fashion-MNIST: saturation, hue and grayscale become no-ops). Default 3. */
+  channels?: number;
+  /** Per-channel mean and std to normalise with as the last step; no normalisation when omitted. */
+  mean?: readonly number[];
+  std?: readonly number[];
+}
+
+function finish(steps: Transform[], o: RecipeOptions): Compose {
+  if (o.mean !== undefined || o.std !== undefined) {
+    if (o.mean === undefined || o.std === undefined) throw new TypeError('Expected both mean and std, or neither');
+    steps.push(new Normalize({ mean: o.mean, std: o.std }));
+  }
+  return new Compose(steps);
+}
+
+function sizeOf(o: RecipeOptions, fallback: number): number {
+  return checkInt(o.size ?? fallback, 'options.size', 1);
+}
+
+function checkChannels(o: RecipeOptions): void {
+  const c = o.channels ?? 3;
+  if (c !== 1 && c !== 3) throw new RangeError(`Expected 1 or 3 for options.channels but received ${String(c)}`);
+}
+
+/** Options of `simclr`. */
+export interface SimclrOptions extends RecipeOptions {
+  /**
+   * 'cifar' (no blur) or 'imagenet' (blur p = 0.5, sigma [0.1, 2], kernel 10% of the side).
+   * Default: 'cifar' up to 64 px, 'imagenet' above.
+   */
+  variant?: 'cifar' | 'imagenet';
+  /** Colour jitter strength s: jitter (0.8s, 0.8s, 0.8s, 0.2s). Default 0.5 for 'cifar', 1 for 'imagenet'. */
+  strength?: number;
+}
+
+/**
+ * SimCLR's two views (Chen et al. 2020, "A Simple Framework for Contrastive
+ * Learning of Visual Representations", appendix A): random resized crop
+ * (scale [0.08, 1]), horizontal flip, colour jitter (0.8s, 0.8s, 0.8s, 0.2s)
+ * with p = 0.8, grayscale with p = 0.2, and on ImageNet Gaussian blur with
+ * p = 0.5, sigma in [0.1, 2.0]. On CIFAR-10 s = 0.5 (jitter 0.4, 0.4, 0.4,
+ * 0.1) and no blur ("we do not use Gaussian blur on CIFAR-10", B.9).
+ *
+ * @example
+ * const recipe = recipes.simclr({ size: 32, mean: cifar.mean, std: cifar.std });
+ * const [x1, x2] = recipe.forward(images, g);
+ * recipes.simclr({ size: 28, channels: 1 }); // Fashion-MNIST
+ */
+export function simclr(options: SimclrOptions = {}): MultiView {
+  const size = sizeOf(options, 32);
+  checkChannels(options);
+  const variant = options.variant ?? (size <= 64 ? 'cifar' : 'imagenet');
+  if (variant !== 'cifar' && variant !== 'imagenet') {
+    throw new TypeError(`Expected 'cifar' or 'imagenet' for options.variant but received ${String(variant)}`);
+  }
+  const s = options.strength ?? (variant === 'cifar' ? 0.5 : 1);
+  const steps: Transform[] = [
+    new RandomResizedCrop({ size, scale: [0.08, 1] }),
+    new RandomHorizontalFlip({ p: 0.5 }),
+    new ColorJitter({ brightness: 0.8 * s, contrast: 0.8 * s, saturation: 0.8 * s, hue: 0.2 * s, p: 0.8 }),
+    new RandomGrayscale({ p: 0.2 }),
+  ];
+  if (variant === 'imagenet') steps.push(new GaussianBlur({ kernelSize: simclrKernelSize(size), sigma: [0.1, 2.0], p: 0.5 }));
+  return views(finish(steps, options), 2, { size });
+}
+
+/** The colour part shared by BYOL and DINO: flip, jitter (0.4, 0.4, 0.2, 0.1) p = 0.8, grayscale p = 0.2. */
+function byolColour(): Transform[] {
+  return [
+    new RandomHorizontalFlip({ p: 0.5 }),
+    new ColorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1, p: 0.8 }),
+    new RandomGrayscale({ p: 0.2 }),
+  ];
+}
+
+/**
+ * BYOL's asymmetric pair (Grill et al. 2020, "Bootstrap Your Own Latent",
+ * table 6): both views get random resized crop (scale [0.08, 1], bicubic),
+ * flip, colour jitter (0.4, 0.4, 0.2, 0.1) with p = 0.8 and grayscale with
+ * p = 0.2; view 1 is always blurred (p = 1.0) and never solarized, view 2 is
+ * blurred with p = 0.1 and solarized with p = 0.2. Blur sigma in [0.1, 2.0],
+ * kernel 23 px at 224 (10% of the side).
+ *
+ * @example const [online, target] = recipes.byol({ size: 32 }).forward(images, g);
+ */
+export function byol(options: RecipeOptions = {}): MultiView {
+  const size = sizeOf(options, 224);
+  checkChannels(options);
+  const kernelSize = simclrKernelSize(size);
+  const view = (blur: number, solarize: number): Transform => finish([
+    ...byolColour(),
+    new GaussianBlur({ kernelSize, sigma: [0.1, 2.0], p: blur }),
+    new RandomSolarize({ threshold: 0.5, p: solarize }),
+  ], options);
+  return multiCrop({ global: { size, scale: [0.08, 1], n: 2, interpolation: 'bicubic',
+    pipeline: [view(1.0, 0), view(0.1, 0.2)] } });
+}
+
+/** Options of `dino`. */
+export interface DinoOptions extends RecipeOptions {
+  /** Side of the global crops; `size` when omitted, else 224. */
+  globalSize?: number;
+  /** Side of the local crops. Default 96 / 224 of the global side (96 at 224). */
+  localSize?: number;
+  /** Number of local crops. Default 8 (main_dino.py --local_crops_number). */
+  localCrops?: number;
+  /** Area range of the global crops. Default [0.4, 1]. */
+  globalScale?: readonly [number, number];
+  /** Area range of the local crops. Default [0.05, 0.4]. */
+  localScale?: readonly [number, number];
+}
+
+/**
+ * DINO's multi-crop (Caron et al. 2021, "Emerging Properties in
+ * Self-Supervised Vision Transformers", main_dino.py DataAugmentationDINO):
+ * 2 global crops (224 px, scale [0.4, 1], bicubic) and K local crops (96 px,
+ * scale [0.05, 0.4]); all get flip, jitter (0.4, 0.4, 0.2, 0.1) p = 0.8 and
+ * grayscale p = 0.2; global crop 1 is blurred with p = 1.0, global crop 2 with
+ * p = 0.1 and solarized with p = 0.2, local crops blurred with p = 0.5.
+ *
+ * @example
+ * const recipe = recipes.dino({ globalSize: 224, localSize: 96, localCrops: 6 });
+ * const crops = recipe.forward(images, g); // 2 global, then 6 local
+ */
+export function dino(options: DinoOptions = {}): MultiView {
+  const globalSize = checkInt(options.globalSize ?? options.size ?? 224, 'options.globalSize', 1);
+  const localSize = checkInt(options.localSize ?? Math.max(1, Math.round((globalSize * 96) / 224)), 'options.localSize', 1);
+  const localCrops = checkInt(options.localCrops ?? 8, 'options.localCrops', 0);
+  checkChannels(options);
+  const globalKernel = simclrKernelSize(globalSize);
+  const pipeline = (kernelSize: number, blur: number, solarize: number): Transform => {
+    const steps = [...byolColour(), new GaussianBlur({ kernelSize, sigma: [0.1, 2.0], p: blur })];
+    if (solarize > 0) steps.push(new RandomSolarize({ threshold: 0.5, p: solarize }));
+    return finish(steps, options);
+  };
+  return multiCrop({
+    global: { size: globalSize, scale: options.globalScale ?? [0.4, 1], n: 2, interpolation: 'bicubic',
+      pipeline: [pipeline(globalKernel, 1.0, 0), pipeline(globalKernel, 0.1, 0.2)] },
+    local: { size: localSize, scale: options.localScale ?? [0.05, 0.4], n: localCrops, interpolation: 'bicubic',
+      pipeline: pipeline(simclrKernelSize(localSize), 0.5, 0) },
+  });
+}
+
+/**
+ * MAE's augmentation (He et al. 2022, "Masked Autoencoders Are Scalable
+ * Vision Learners", main_pretrain.py): random resized crop with scale
+ * [0.2, 1] (bicubic) and horizontal flip only; one view.
+ *
+ * @example const [x] = recipes.mae({ size: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }).forward(images, g);
+ */
+export function mae(options: RecipeOptions = {}): MultiView {
+  const size = sizeOf(options, 224);
+  checkChannels(options);
+  return multiCrop({ global: { size, scale: [0.2, 1], n: 1, interpolation: 'bicubic',
+    pipeline: finish([new RandomHorizontalFlip({ p: 0.5 })], options) } });
+}
+
+/** The recipes by name, for the command line. */
+export const RECIPES = { simclr, byol, dino, mae } as const;
+
+/** A recipe's name. */
+export type RecipeName = keyof typeof RECIPES;

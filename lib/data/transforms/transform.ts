@@ -1,0 +1,60 @@
+// The contract every batched augmentation follows, and the checks on its input.
+import { Tensor } from '../../torch/tensor';
+import { Generator } from '../../torch/random';
+import { isFloatingPoint } from '../../torch/dtype';
+
+/**
+ * A batched augmentation: float images (B, C, H, W) in [0, 1] on any device in,
+ * the same kind out (crops change H and W). Per-sample random parameters come
+ * from `generator` (a CPU `torch.Generator`; the global one when omitted), so
+ * the same seed gives the same output on every run and on every device.
+ *
+ * @example
+ * const flip = new RandomHorizontalFlip({ p: 0.5 });
+ * const out = flip.forward(images, new torch.Generator().manualSeed(0));
+ */
+export interface Transform {
+  /** Applies the augmentation to a batch. */
+  forward(images: Tensor, generator?: Generator): Tensor;
+}
+
+/**
+ * Checks that `images` is a floating point (B, C, H, W) batch and returns its shape.
+ * @example const [B, C, H, W] = checkImages(images, 'ColorJitter');
+ */
+export function checkImages(images: unknown, what: string): [number, number, number, number] {
+  if (!(images instanceof Tensor)) {
+    throw new TypeError(`Expected a Tensor of images (B, C, H, W) for ${what} but received ${String(images)}`);
+  }
+  const s = images.shape;
+  if (s.length !== 4) {
+    throw new RangeError(`Expected images of shape (B, C, H, W) for ${what} but received shape [${s.join(', ')}]`);
+  }
+  if (!isFloatingPoint(images.dtype)) {
+    throw new TypeError(`Expected floating point images in [0, 1] for ${what} but received dtype ${images.dtype}; ` +
+      `convert uint8 images with toFloatImages(images)`);
+  }
+  return [s[0], s[1], s[2], s[3]];
+}
+
+/**
+ * Checks a probability option.
+ * @example const p = checkProbability(options.p ?? 0.5, 'RandomHorizontalFlip options.p');
+ */
+export function checkProbability(p: unknown, what: string): number {
+  if (typeof p === 'number' && p >= 0 && p <= 1) return p;
+  throw new RangeError(`Expected a probability in [0, 1] for ${what} but received ${String(p)}`);
+}
+
+/**
+ * Checks a [low, high] range option with low <= high (and both >= min).
+ * @example const [lo, hi] = checkRange(options.scale ?? [0.08, 1], 'options.scale', 0);
+ */
+export function checkRange(range: unknown, what: string, min = -Infinity): [number, number] {
+  if (Array.isArray(range) && range.length === 2 && typeof range[0] === 'number' && typeof range[1] === 'number' &&
+    range[0] <= range[1] && range[0] >= min) {
+    return [range[0], range[1]];
+  }
+  const floor = min === -Infinity ? '' : ` with low >= ${min}`;
+  throw new RangeError(`Expected [low, high] with low <= high${floor} for ${what} but received ${JSON.stringify(range)}`);
+}

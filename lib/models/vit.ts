@@ -1,0 +1,183 @@
+// Vision Transformer with timm's `vit_*_patch*_224` structure, initialisation
+// and state-dict keys (cls_token, pos_embed, patch_embed.proj, blocks.N.*,
+// norm, head), so timm checkpoints load unchanged.
+import { Tensor, cat, empty, zeros } from '../torch';
+import { Identity, init, LayerNorm, Linear, Module, Sequential, TensorModule } from '../nn';
+import { checkInt, checkNumber, checkOneOf } from '../nn/functional/arguments';
+import { Encoder } from './encoder';
+import { PatchEmbed } from './patch-embed';
+import { interpolatePosEmbed } from './pos-embed';
+import { VitBlock } from './vit-block';
+
+/** Options of `VisionTransformer`; defaults are ViT-B/16 at 224 px, as timm's `VisionTransformer`. */
+export interface VitOptions {
+  /** Image side the position embedding is learned for; other sizes are interpolated. Default 224. */
+  imgSize?: number;
+  /** Patch side in pixels. Default 16. */
+  patchSize?: number;
+  /** Channels of the input images. Default 3. */
+  inChannels?: number;
+  /** Classifier outputs; 0 makes `head` an Identity and `forward` return the pooled feature. Default 1000. */
+  numClasses?: number;
+  /** Token width D. Default 768. */
+  embedDim?: number;
+  /** Number of blocks. Default 12. */
+  depth?: number;
+  /** Attention heads per block. Default 12. */
+  numHeads?: number;
+  /** MLP hidden size as a multiple of embedDim. Default 4. */
+  mlpRatio?: number;
+  /** Bias on the qkv projection. Default true. */
+  qkvBias?: boolean;
+  /** Stochastic depth: the drop-path rate rises linearly from 0 at the first block to this at the last. Default 0. */
+  dropPathRate?: number;
+  /**
+   * 'token': the class token feeds the head (after `norm`). 'avg': the mean of
+   * the patch tokens, normalised by `fc_norm` (and `norm` is an Identity), as
+   * timm's `global_pool='avg'`. Default 'token'.
+   */
+  globalPool?: 'token' | 'avg';
+}
+
+/**
+ * A ViT (Dosovitskiy et al. 2021) as timm builds it: patch embedding, a
+ * learned class token prepended, learned absolute position embeddings added,
+ * pre-norm blocks, a final LayerNorm and a linear head.
+ *
+ * @example
+ * const vit = new VisionTransformer({ imgSize: 32, patchSize: 4, embedDim: 192, depth: 12, numHeads: 3, numClasses: 0 });
+ * vit.forward(torch.randn([8, 3, 32, 32]));          // (8, 192): the class token
+ * vit.forwardFeatures(torch.randn([8, 3, 32, 32]));  // (8, 1 + 64, 192)
+ */
+export class VisionTransformer extends Module implements Encoder {
+  readonly featureDim: number;
+  readonly numClasses: number;
+  readonly embedDim: number;
+  readonly globalPool: 'token' | 'avg';
+  /** Tokens before the patches: the class token. */
+  readonly numPrefixTokens = 1;
+  readonly patchEmbed: PatchEmbed;
+  /** (1, 1, D). */
+  readonly clsToken: Tensor;
+  /** (1, 1 + numPatches, D), learned for imgSize. */
+  readonly posEmbed: Tensor;
+  readonly blocks: Sequential;
+  /** LayerNorm(D, eps 1e-6) after the blocks; Identity with globalPool 'avg'. */
+  readonly norm: TensorModule;
+  /** LayerNorm on the pooled patch tokens with globalPool 'avg'; Identity otherwise. */
+  readonly fcNorm: TensorModule;
+  readonly head: TensorModule;
+
+  constructor(options: VitOptions = {}) {
+    super();
+    const D = checkInt(options.embedDim ?? 768, 'options.embedDim', 1);
+    const depth = checkInt(options.depth ?? 12, 'options.depth', 1);
+    const numHeads = checkInt(options.numHeads ?? 12, 'options.numHeads', 1);
+    if (D % numHeads !== 0) {
+      throw new RangeError(`Expected embedDim (${D}) divisible by numHeads (${numHeads})`);
+    }
+    const dropPathRate = checkNumber(options.dropPathRate ?? 0, 'options.dropPathRate', 0, 1);
+    this.globalPool = checkOneOf(options.globalPool ?? 'token', ['token', 'avg'] as const, 'options.globalPool');
+    this.numClasses = checkInt(options.numClasses ?? 1000, 'options.numClasses', 0);
+    this.embedDim = D;
+    this.featureDim = D;
+
+    this.patchEmbed = this.registerModule('patch_embed', new PatchEmbed({
+      imgSize: options.imgSize ?? 224, patchSize: options.patchSize ?? 16, inChannels: options.inChannels ?? 3, embedDim: D,
+    }));
+    this.clsToken = this.registerParameter('cls_token', zeros([1, 1, D]));
+    this.posEmbed = this.registerParameter('pos_embed', empty([1, this.numPrefixTokens + this.patchEmbed.numPatches, D]));
+    const blocks: VitBlock[] = [];
+    for (let i = 0; i < depth; i++) {
+      blocks.push(new VitBlock(D, {
+        numHeads, mlpRatio: options.mlpRatio ?? 4, qkvBias: options.qkvBias ?? true,
+        dropPath: depth > 1 ? (dropPathRate * i) / (depth - 1) : 0,
+      }));
+    }
+    this.blocks = this.registerModule('blocks', new Sequential(...blocks));
+    const avg = this.globalPool === 'avg';
+    this.norm = this.registerModule('norm', avg ? new Identity() : new LayerNorm(D, { eps: 1e-6 }));
+    this.fcNorm = this.registerModule('fc_norm', avg ? new LayerNorm(D, { eps: 1e-6 }) : new Identity());
+    this.head = this.registerModule('head', this.numClasses > 0 ? new Linear(D, this.numClasses) : new Identity());
+
+    // timm's default ('') initialisation: the patch convolution keeps Conv2d's default.
+    init.truncNormal_(this.posEmbed, { std: 0.02 });
+    init.normal_(this.clsToken, 0, 1e-6);
+    for (const m of this.modules()) {
+      if (!(m instanceof Linear)) continue;
+      init.truncNormal_(m.weight, { std: 0.02 });
+      if (m.bias) init.zeros_(m.bias);
+    }
+  }
+
+  /**
+   * The position embedding for an (h, w) patch grid: the learned one, or its bicubic resampling.
+   * @example models.vitSmall16().posEmbedFor(24, 24); // (1, 1 + 576, 384), for 384 px images
+   */
+  posEmbedFor(h: number, w: number): Tensor {
+    const g = this.patchEmbed.gridSize;
+    return interpolatePosEmbed(this.posEmbed, [h, w], { numPrefixTokens: this.numPrefixTokens, oldGrid: [g, g] });
+  }
+
+  /**
+   * All tokens after the last block and `norm`: (B, 1 + N, D), the class token
+   * first, then the N = (H / p) * (W / p) patch tokens in row-major order.
+   * @example
+   * const tokens = vit.forwardFeatures(images); // (B, 1 + N, D)
+   * const cls = tokens.select(1, 0);            // (B, D)
+   * const patches = tokens.narrow(1, 1, tokens.shape[1] - 1); // (B, N, D)
+   */
+  forwardFeatures(x: Tensor): Tensor {
+    const [h, w] = this.patchEmbed.grid(x);
+    const pos = this.posEmbedFor(h, w); // (1, 1 + N, D)
+    const patches = this.patchEmbed.forward(x); // (B, N, D)
+    const cls = this.clsToken.expand([patches.shape[0], -1, -1]); // (B, 1, D)
+    const tokens = cat([cls, patches], 1).add(pos); // (B, 1 + N, D)
+    return this.norm.forward(this.blocks.forward(tokens));
+  }
+
+  /**
+   * The encoder on a subset of patches, for MAE: patches are embedded and get
+   * their position embedding, the kept ones are gathered, the class token
+   * (plus its position embedding) is prepended, then blocks and `norm`.
+   * Returns (B, 1 + K, D), the class token first, then the kept patches in
+   * the order of `keepIdx`.
+   *
+   * @param keepIdx int64 (B, K): indices of visible patches, in [0, N) over
+   *   the row-major patch grid; the class token is always kept.
+   * @example
+   * const N = vit.patchEmbed.numPatches;
+   * const keep = torch.rand([B, N]).argsort(1).narrow(1, 0, N / 4); // keep 25%
+   * const latent = vit.forwardEncoderMasked(images, keep); // (B, 1 + N / 4, D)
+   */
+  forwardEncoderMasked(x: Tensor, keepIdx: Tensor): Tensor {
+    const [h, w] = this.patchEmbed.grid(x);
+    const B = x.shape[0];
+    if (keepIdx.dtype !== 'int64' || keepIdx.dim() !== 2 || keepIdx.shape[0] !== B) {
+      throw new TypeError(`Expected keepIdx to be int64 of shape (${B}, K) but received ${keepIdx.dtype} ` +
+        `[${keepIdx.shape.join(', ')}]`);
+    }
+    const D = this.embedDim;
+    const pos = this.posEmbedFor(h, w); // (1, 1 + N, D)
+    const patches = this.patchEmbed.forward(x).add(pos.narrow(1, 1, h * w)); // (B, N, D)
+    const kept = patches.gather(1, keepIdx.unsqueeze(-1).expand([-1, -1, D])); // (B, K, D)
+    const cls = this.clsToken.add(pos.narrow(1, 0, 1)).expand([B, -1, -1]); // (B, 1, D)
+    return this.norm.forward(this.blocks.forward(cat([cls, kept], 1))); // (B, 1 + K, D)
+  }
+
+  /**
+   * (B, C, H, W) -> logits (B, numClasses), or the pooled feature (B, D) with numClasses 0.
+   * @example models.vitTiny4({ imgSize: 32, numClasses: 10 }).forward(torch.randn([8, 3, 32, 32])); // (8, 10)
+   */
+  forward(x: Tensor): Tensor {
+    const tokens = this.forwardFeatures(x);
+    const pooled = this.globalPool === 'token'
+      ? tokens.select(1, 0) // (B, D)
+      : tokens.narrow(1, this.numPrefixTokens, tokens.shape[1] - this.numPrefixTokens).mean(1);
+    return this.head.forward(this.fcNorm.forward(pooled));
+  }
+
+  override extraRepr(): string {
+    return `embedDim=${this.embedDim}, numPatches=${this.patchEmbed.numPatches}, numClasses=${this.numClasses}`;
+  }
+}

@@ -1,0 +1,156 @@
+// Smoke tests over every registered model: names, parameter counts against
+// torchvision/timm (and the closed-form count for ViT sizes too large to
+// build in a test), a forward pass on a tiny input, and the registry's errors.
+import * as assert from 'node:assert/strict';
+import * as torch from '../../lib/torch';
+import * as models from '../../lib/models';
+
+// torchvision 0.14 (`sum(p.numel() for p in resnetN().parameters())`).
+const RESNET_COUNTS: Record<string, number> = {
+  resnet18: 11_689_512, resnet34: 21_797_672, resnet50: 25_557_032, resnet101: 44_549_160,
+};
+// timm's published counts (1000-class head), for the variants that exist there.
+const TIMM_COUNTS: Record<string, number> = {
+  vit_tiny_patch16_224: 5_717_416, vit_small_patch16_224: 22_050_664, vit_base_patch16_224: 86_567_656,
+  vit_large_patch16_224: 304_326_632, vit_huge_patch14_224: 632_045_800,
+};
+
+/** timm's ViT parameter count: patch conv, cls token, position embedding, 12 D^2 + 13 D per block, norm, head. */
+function vitCount(size: models.VitSize, p: number, numClasses = 1000, inChannels = 3, imgSize = 224): number {
+  const { embedDim: D, depth } = models.VIT_SIZES[size];
+  const n = (imgSize / p) ** 2;
+  const head = numClasses > 0 ? D * numClasses + numClasses : 0;
+  return inChannels * p * p * D + D + D + (n + 1) * D + depth * (12 * D * D + 13 * D) + 2 * D + head;
+}
+
+const parseVit = (name: string): [models.VitSize, models.VitPatchSize] => {
+  const m = /^vit_(\w+)_patch(\d+)_224$/.exec(name)!;
+  return [m[1] as models.VitSize, Number(m[2]) as models.VitPatchSize];
+};
+
+describe('models registry', function () {
+  this.timeout(120000);
+
+  it('lists 4 ResNets, 5 ViT sizes x 4 patch sizes and small_cnn', () => {
+    const names = models.list();
+    assert.equal(names.length, 25);
+    for (const n of Object.keys(RESNET_COUNTS)) assert.ok(names.includes(n as models.ModelName), n);
+    for (const size of ['tiny', 'small', 'base', 'large', 'huge']) {
+      for (const p of [4, 8, 14, 16]) assert.ok(names.includes(`vit_${size}_patch${p}_224` as models.ModelName));
+    }
+    assert.ok(names.includes('small_cnn'));
+    assert.deepEqual(names, [...names].sort());
+  });
+
+  it('the closed-form ViT count reproduces timm for every published size', () => {
+    for (const [name, count] of Object.entries(TIMM_COUNTS)) assert.equal(vitCount(...parseVit(name)), count, name);
+  });
+
+  for (const [name, count] of Object.entries(RESNET_COUNTS)) {
+    it(`${name}: ${count.toLocaleString('en')} parameters as torchvision, forward at 32 px`, () => {
+      const net = models.create(name as models.ResNetName);
+      try {
+        assert.equal(net.numParameters(), count);
+        assert.equal(net.featureDim, name === 'resnet18' || name === 'resnet34' ? 512 : 2048);
+        net.eval();
+        torch.scope(() => {
+          const y = torch.noGrad(() => net.forward(torch.randn([2, 3, 32, 32])));
+          assert.deepEqual(y.shape, [2, 1000]);
+          assert.ok(y.isfinite().all().item());
+        });
+      } finally {
+        net.dispose();
+      }
+    });
+  }
+
+  // Building is what proves the count. Base (other than patch 16), Large and
+  // Huge (up to 632 M parameters, 2.5 GB) are built at depth 1 instead, which
+  // checks every tensor shape; their count is that plus (depth - 1) times the
+  // parameters of the built block (exact: blocks are identical).
+  for (const name of models.list().filter((n) => n.startsWith('vit_'))) {
+    const [size, p] = parseVit(name);
+    const expected = TIMM_COUNTS[name] ?? vitCount(size, p);
+    const buildable = size === 'tiny' || size === 'small' || name === 'vit_base_patch16_224';
+    it(`${name}: ${expected.toLocaleString('en')} parameters${!buildable ? ' (depth 1 built)' : size === 'base' ? ' (built)' : ', forward of a tiny input'}`, () => {
+      if (buildable) {
+        const net = models.create(name, { numClasses: 10 });
+        try {
+          assert.equal(net.numParameters() - 10 * net.featureDim - 10 + 1000 * net.featureDim + 1000, expected);
+          if (size === 'base') return;
+          // A 2x2 patch grid (the position embedding interpolated) keeps the forward cheap.
+          torch.scope(() => {
+            const y = torch.noGrad(() => net.forward(torch.randn([2, 3, 2 * p, 2 * p])));
+            assert.deepEqual(y.shape, [2, 10]);
+            assert.ok(y.isfinite().all().item());
+          });
+        } finally {
+          net.dispose();
+        }
+        return;
+      }
+      const net = new models.VisionTransformer({ ...models.VIT_SIZES[size], depth: 1, patchSize: p });
+      try {
+        const perBlock = net.blocks.at(0).numParameters();
+        assert.equal(net.numParameters() + (models.VIT_SIZES[size].depth - 1) * perBlock, expected);
+      } finally {
+        net.dispose();
+      }
+    });
+  }
+
+  it('small_cnn: featureDim 128, 277,600 parameters for one channel, forward on 28 px', () => {
+    const net = models.create('small_cnn', { inChannels: 1 });
+    try {
+      assert.equal(net.featureDim, 128);
+      // 3x3 convolutions 1-32-64-64-128-128 without bias, and 2 affine parameters per channel.
+      const convs = 9 * (1 * 32 + 32 * 64 + 64 * 64 + 64 * 128 + 128 * 128);
+      assert.equal(net.numParameters(), convs + 2 * (32 + 64 + 64 + 128 + 128));
+      assert.equal(net.numParameters(), 277_600);
+      torch.scope(() => {
+        const y = net.forward(torch.randn([4, 1, 28, 28]));
+        assert.deepEqual(y.shape, [4, 128]);
+      });
+    } finally {
+      net.dispose();
+    }
+    const clf = models.create('small_cnn', { numClasses: 10, width: 16 });
+    try {
+      assert.equal(clf.featureDim, 64);
+      torch.scope(() => assert.deepEqual(clf.forward(torch.randn([2, 3, 32, 32])).shape, [2, 10]));
+    } finally {
+      clf.dispose();
+    }
+  });
+
+  it('an unknown name lists the close ones', () => {
+    assert.throws(() => models.create('resnet19' as models.ModelName),
+      /Unknown model 'resnet19'\. Did you mean 'resnet18'.*models\.list\(\)/);
+    assert.throws(() => models.create('vit_small_patch16' as models.ModelName), /Did you mean 'vit_small_patch16_224'/);
+    assert.throws(() => models.create('convnext' as models.ModelName), /^RangeError: Unknown model 'convnext'\. models\.list\(\) gives every name\.$/);
+  });
+
+  it('an unknown or invalid option is an error naming it', () => {
+    assert.throws(() => models.create('resnet18', { numclasses: 10 } as unknown as models.ResNetOptions),
+      /Unknown option\(s\) 'numclasses' for model 'resnet18'; expected some of numClasses, inChannels/);
+    assert.throws(() => models.create('resnet18', { numClasses: -1 }),
+      /Expected non-negative integer for options\.numClasses but received -1/);
+    assert.throws(() => models.create('vit_tiny_patch16_224', { imgSize: 100 }),
+      /Expected imgSize \(100\) to be a multiple of patchSize \(16\)/);
+    assert.throws(() => models.create('vit_tiny_patch16_224', { globalPool: 'max' } as unknown as models.VitVariantOptions),
+      /Expected one of 'token', 'avg' for options\.globalPool but received 'max'/);
+  });
+
+  it('the convenience functions build the registered architectures', () => {
+    const a = models.vitTiny16({ imgSize: 32, numClasses: 0 });
+    const b = models.create('vit_tiny_patch16_224', { imgSize: 32, numClasses: 0 });
+    try {
+      assert.deepEqual([...a.stateDict().entries()].map(([k, t]) => [k, t.shape]),
+        [...b.stateDict().entries()].map(([k, t]) => [k, t.shape]));
+      assert.equal(a.featureDim, 192);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+});
