@@ -51,8 +51,8 @@ export function constant(name: string, shape: number[], options: Omit<InputSpec,
   return { name, shape, ...options, requiresGrad: false };
 }
 
-// A small seeded generator, so inputs are the same on every run.
-function mulberry32(seed: number): () => number {
+/** A small seeded uniform generator in [0, 1) (mulberry32), so inputs are the same on every run. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

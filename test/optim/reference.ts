@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { mulberry32 } from '../helpers/parity';
 
 /** The python3 that has Debian's torch (as test/helpers/parity.ts). */
 export const PYTHON = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
@@ -10,17 +11,8 @@ export const PYTHON = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
 /** Tensor data as sent to Python. */
 export interface Packed { shape: number[]; data: number[] }
 
-/** A seeded uniform generator in [0, 1) (mulberry32), so inputs are the same on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform generator in [0, 1), so inputs are the same on every run. */
+export const seeded = mulberry32;
 
 /** float32 values uniform in [low, high) with the given shape. */
 export function randomPacked(rng: () => number, shape: number[], low = -1, high = 1): Packed {

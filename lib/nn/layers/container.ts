@@ -25,54 +25,6 @@ function checkModule(value: unknown, what: string): Module {
 }
 
 /**
- * Modules applied one after another, as `torch.nn.Sequential`; their keys are
- * prefixed '0.', '1.', ... (so `downsample.0.weight` as in torchvision).
- *
- * @example
- * const mlp = new nn.Sequential(new nn.Linear(512, 2048), new nn.ReLU(), new nn.Linear(2048, 128));
- * mlp.forward(torch.randn([8, 512])); // (8, 128)
- */
-export class Sequential<M extends TensorModule = TensorModule> extends Module {
-  private readonly items: M[] = [];
-
-  constructor(...modules: NoInfer<M>[]) {
-    super();
-    for (const m of modules) this.append(m);
-  }
-
-  /** Adds a module at the end (key: the next index) and returns this container. */
-  append(module: M): this {
-    this.items.push(checkModule(module, `Sequential item ${this.items.length}`) as M);
-    this.registerModule(String(this.items.length - 1), module);
-    return this;
-  }
-
-  /** The module at `index` (negative counts from the end). */
-  at(index: number): M {
-    const i = index < 0 ? this.items.length + index : index;
-    if (!Number.isInteger(i) || i < 0 || i >= this.items.length) {
-      throw new RangeError(`Expected an index in [${-this.items.length}, ${this.items.length - 1}] for index but received ${index}`);
-    }
-    return this.items[i];
-  }
-
-  /** The number of modules. */
-  get length(): number {
-    return this.items.length;
-  }
-
-  [Symbol.iterator](): IterableIterator<M> {
-    return this.items[Symbol.iterator]();
-  }
-
-  forward(x: Tensor): Tensor {
-    let y = x;
-    for (const m of this.items) y = m.forward(y);
-    return y;
-  }
-}
-
-/**
  * An indexed list of submodules with keys '0', '1', ..., as
  * `torch.nn.ModuleList` (ViT's `blocks.3.attn...`). It has no forward: loop over it.
  *
@@ -81,16 +33,16 @@ export class Sequential<M extends TensorModule = TensorModule> extends Module {
  * for (const block of blocks) x = block.forward(x);
  */
 export class ModuleList<M extends Module = Module> extends Module {
-  private readonly items: M[] = [];
+  protected readonly items: M[] = [];
 
   constructor(modules: Iterable<M> = []) {
     super();
     for (const m of modules) this.append(m);
   }
 
-  /** Adds a module at the end (key: the next index) and returns this list. */
+  /** Adds a module at the end (key: the next index) and returns this container. */
   append(module: M): this {
-    this.items.push(checkModule(module, `ModuleList item ${this.items.length}`) as M);
+    this.items.push(checkModule(module, `${this.typeName} item ${this.items.length}`) as M);
     this.registerModule(String(this.items.length - 1), module);
     return this;
   }
@@ -117,5 +69,25 @@ export class ModuleList<M extends Module = Module> extends Module {
 
   [Symbol.iterator](): IterableIterator<M> {
     return this.items[Symbol.iterator]();
+  }
+}
+
+/**
+ * Modules applied one after another, as `torch.nn.Sequential`; their keys are
+ * prefixed '0.', '1.', ... (so `downsample.0.weight` as in torchvision).
+ *
+ * @example
+ * const mlp = new nn.Sequential(new nn.Linear(512, 2048), new nn.ReLU(), new nn.Linear(2048, 128));
+ * mlp.forward(torch.randn([8, 512])); // (8, 128)
+ */
+export class Sequential<M extends TensorModule = TensorModule> extends ModuleList<M> {
+  constructor(...modules: NoInfer<M>[]) {
+    super(modules);
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const m of this.items) y = m.forward(y);
+    return y;
   }
 }
