@@ -2,6 +2,10 @@
 # It compiles the same native/*.cc as CMakeLists.txt against the same libtorch:
 # include dirs, lib dir, rpath, C++ ABI and CUDA come from scripts/find-libtorch.js
 # (env LIBTORCH, then python3's torch, then the system libtorch-dev).
+# Run-time search path: $ORIGIN/torch-lib first (scripts/install.js links it to
+# the user's libtorch lib folder next to a prebuilt binary), then the lib folder
+# of the libtorch it was built against. "$$" is make's escape for "$"; the
+# quotes keep the shell from expanding $ORIGIN.
 {
   "targets": [
     {
@@ -22,7 +26,7 @@
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-fvisibility=hidden", "-Wno-unused-parameter"],
-      "ldflags": ["<!@(node scripts/find-libtorch.js --ldflags)"],
+      "ldflags": ["-Wl,-rpath,'$$ORIGIN/torch-lib'", "<!@(node scripts/find-libtorch.js --ldflags)"],
       "libraries": ["<!@(node scripts/find-libtorch.js --libraries)"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",

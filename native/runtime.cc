@@ -6,6 +6,10 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/version.h>
 #ifdef SELFSUP_WITH_CUDA
+// NOTE: cuda_runtime_api.h rather than ATen/cuda/CUDAContext.h, which also
+// needs the cuBLAS, cuSPARSE and cuSOLVER headers that a machine with only
+// the CUDA runtime and a pip torch may lack. c10's CUDA headers need it anyway.
+#include <cuda_runtime_api.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
@@ -127,6 +131,34 @@ Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// One entry per visible GPU, as torch.cuda.get_device_properties(i); empty
+// on a CPU build or when no GPU is visible. `selfsup info` prints these.
+Napi::Value CudaDevices(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+#ifdef SELFSUP_WITH_CUDA
+  const auto& hooks = at::detail::getCUDAHooks();
+  if (!hooks.hasCUDA()) return out;
+  uint32_t n = 0;
+  for (int64_t i = 0; i < hooks.getNumGPUs(); ++i) {
+    cudaDeviceProp p;
+    if (cudaGetDeviceProperties(&p, static_cast<int>(i)) != cudaSuccess) {
+      cudaGetLastError();  // clear the sticky-free error so later CUDA calls do not report it
+      continue;
+    }
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("index", static_cast<double>(i));
+    d.Set("name", std::string(p.name));
+    d.Set("totalMemory", static_cast<double>(p.totalGlobalMem));
+    d.Set("major", static_cast<double>(p.major));
+    d.Set("minor", static_cast<double>(p.minor));
+    d.Set("multiProcessorCount", static_cast<double>(p.multiProcessorCount));
+    out.Set(n++, d);
+  }
+#endif
+  return out;
+}
+
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   if (!info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 1)
@@ -152,6 +184,8 @@ Napi::Value Config(const Napi::CallbackInfo& info) {
   out.Set("cxx11Abi", static_cast<bool>(_GLIBCXX_USE_CXX11_ABI));
   out.Set("buildConfig", at::show_config());
   out.Set("parallelInfo", at::get_parallel_info());
+  out.Set("numThreads", at::get_num_threads());
+  out.Set("numInteropThreads", at::get_num_interop_threads());
   return out;
 }
 
@@ -176,6 +210,7 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   Export<CudaDeviceCount>(env, exports, "cudaDeviceCount");
   Export<CudaSynchronize>(env, exports, "cudaSynchronize");
   Export<CudaMemoryStats>(env, exports, "cudaMemoryStats");
+  Export<CudaDevices>(env, exports, "cudaDevices");
   Export<GetNumThreads>(env, exports, "getNumThreads");
   Export<SetNumThreads>(env, exports, "setNumThreads");
   Export<Config>(env, exports, "config");

@@ -8,7 +8,7 @@ namespace selfsup {
 // autocastState(deviceType), setAutocast(deviceType, enabled, dtype),
 // autocastIncrementNesting(), autocastDecrementNesting(), clearAutocastCache(),
 // cudaIsAvailable(), cudaDeviceCount(), cudaSynchronize(index),
-// cudaMemoryStats(index), getNumThreads(), setNumThreads(n), config(),
+// cudaMemoryStats(index), cudaDevices(), getNumThreads(), setNumThreads(n), config(),
 // memoryCounters().
 void InitRuntime(Napi::Env env, Napi::Object exports);
 

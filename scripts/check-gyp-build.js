@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the addon with node-gyp (binding.gyp, the prebuilt-binary path) in
 // a scratch folder and checks that the result works: an operator call and a
-// backward pass through autograd. cmake-js (npm install) is the other build.
+// backward pass through autograd, and that the run-time search path starts
+// with $ORIGIN/torch-lib. cmake-js (npm install) is the other build.
 //
 //   node scripts/check-gyp-build.js [--keep]
 'use strict';
@@ -33,6 +34,16 @@ function main() {
     childProcess.execFileSync(process.execPath, [gyp, 'rebuild', `--jobs=${os.cpus().length}`, `--nodedir=${nodedir}`],
       { cwd: work, stdio: 'inherit' });
     const addon = path.join(work, 'build', 'Release', 'selfsup.node');
+    // The prebuilt binaries find libtorch through $ORIGIN/torch-lib (docs/shipping.md):
+    // make sure gyp and make kept the "$" (binding.gyp escapes it as "$$").
+    const dyn = childProcess.spawnSync('readelf', ['-d', addon], { encoding: 'utf8' });
+    if (dyn.status === 0) {
+      const runpath = (/\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[(.*)\]/.exec(dyn.stdout) || [])[1] || '';
+      if (!runpath.split(':').includes('$ORIGIN/torch-lib')) {
+        throw new Error(`check-gyp-build: the run-time search path lacks $ORIGIN/torch-lib: [${runpath}]`);
+      }
+      console.log(`check-gyp-build: run-time search path ${runpath}`);
+    }
     const probe = `
       const n = require(${JSON.stringify(addon)});
       const a = n.fromBuffer(new Float32Array([1, 2, 3]), [3], 'float32');

@@ -7,7 +7,14 @@
 // LibtorchError when LIBTORCH names something that is not a libtorch.
 // As a command (binding.gyp's command expansions use it):
 //   node scripts/find-libtorch.js --json | --include-dirs | --lib-dir |
-//     --libraries | --ldflags | --defines | --cmake-prefix-path | --version
+//     --libraries | --ldflags | --defines | --cmake-prefix-path | --version |
+//     --flavour
+//
+// A "flavour" names what a compiled addon depends on in libtorch: its
+// major.minor version, CPU or CUDA (cuXYZ) and the C++ ABI. Prebuilt addons
+// carry it in their file name (docs/shipping.md):
+//   prebuilds/linux-x64/selfsup.napi.glibc.torch-1.13.cpu.cxx11abi1.node
+// node-gyp-build reads the napi and glibc tags and ignores the rest.
 'use strict';
 
 const childProcess = require('node:child_process');
@@ -247,6 +254,39 @@ function findLibtorch(options = {}) {
     fromSystem(options.usr || '/usr', options.multiarchs || multiarchCandidates(), env);
 }
 
+/** "cpu", or "cu" + the CUDA version without the dot ("13.0" -> "cu130"; "cuda" when unknown). */
+function deviceTag(found) {
+  if (!found.cuda) return 'cpu';
+  const m = /^(\d+)\.(\d+)/.exec(found.cudaVersion || '');
+  return m ? `cu${m[1]}${m[2]}` : 'cuda';
+}
+
+/**
+ * The flavour of a discovered libtorch: { torch: "1.13", device: "cpu" | "cu130",
+ * cxx11Abi: 0 | 1, tag }. Patch releases of libtorch keep the C++ API the
+ * addon uses, so the flavour names major.minor; install.js still test-loads a
+ * prebuilt binary before it uses it.
+ */
+function flavourOf(found) {
+  const m = /^(\d+)\.(\d+)/.exec(found.version || '');
+  const torch = m ? `${m[1]}.${m[2]}` : 'unknown';
+  const device = deviceTag(found);
+  const cxx11Abi = found.cxx11Abi ? 1 : 0;
+  return { torch, device, cxx11Abi, tag: `torch-${torch}.${device}.cxx11abi${cxx11Abi}` };
+}
+
+/** The file name of the prebuilt addon for `found` (napi and glibc are node-gyp-build tags). */
+function prebuiltFileName(found) {
+  return `selfsup.napi.glibc.${flavourOf(found).tag}.node`;
+}
+
+/** Parses a prebuilt file name back into its flavour, or null when it is not one of ours. */
+function parsePrebuiltFileName(name) {
+  const m = /^selfsup\.(?:[\w-]+\.)*?torch-(\d+\.\d+)\.(cpu|cu\d+|cuda)\.cxx11abi([01])\.node$/.exec(name);
+  if (!m) return null;
+  return { torch: m[1], device: m[2], cxx11Abi: Number(m[3]), tag: `torch-${m[1]}.${m[2]}.cxx11abi${m[3]}` };
+}
+
 /** Quotes a path for gyp's shlex-split command expansions. */
 function shq(s) {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
@@ -275,6 +315,7 @@ function cliOutput(flag, found) {
       return [`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`].concat(found.cuda ? ['SELFSUP_WITH_CUDA'] : []).join(' ');
     case '--cmake-prefix-path': return found.cmakePrefixPath || '';
     case '--version': return found.version || '';
+    case '--flavour': return flavourOf(found).tag;
     default: return null;
   }
 }
@@ -295,7 +336,7 @@ function main(argv) {
   const out = cliOutput(flag, found);
   if (out === null) {
     process.stderr.write(`find-libtorch: unknown option ${flag}; use --json, --include-dirs, --lib-dir, ` +
-      '--libraries, --ldflags, --defines, --cmake-prefix-path or --version\n');
+      '--libraries, --ldflags, --defines, --cmake-prefix-path, --version or --flavour\n');
     return 2;
   }
   process.stdout.write(`${out}\n`);
@@ -304,7 +345,7 @@ function main(argv) {
 
 module.exports = {
   findLibtorch, fromEnv, fromPython, fromSystem, notFoundMessage, LibtorchError, INSTALL_COMMAND,
-  readVersion, readCxx11Abi, libraries,
+  readVersion, readCxx11Abi, libraries, flavourOf, prebuiltFileName, parsePrebuiltFileName,
 };
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

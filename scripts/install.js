@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // `npm install` runs this: find libtorch (installing Debian's libtorch-dev
-// when none is found and it runs as root on Debian), then build the native
-// addon with cmake-js into build/Release/selfsup.node.
+// when none is found and it runs as root on Debian), then use the prebuilt
+// addon of that libtorch's flavour when one ships in prebuilds/ and loads in a
+// child process, else build the addon from source with cmake-js. The choice is
+// recorded in native-addon.json, which lib/torch/native.ts reads.
 //
-// Environment:
+// Environment (npm config in parentheses):
 //   LIBTORCH=<folder>            use this libtorch (see scripts/find-libtorch.js)
 //   SELFSUP_SKIP_NATIVE=1        skip the native step entirely
-//   SELFSUP_BUILD_FROM_SOURCE=1  (or --build-from-source) clean rebuild
+//   SELFSUP_BUILD_FROM_SOURCE=1  (--build-from-source) ignore prebuilt binaries, clean rebuild
 //   SELFSUP_BUILD_DIR=<folder>   build there instead of build/
+// A development clone (a .git folder next to package.json) always builds from
+// source: its native/ may differ from what the prebuilt binaries were built from.
 'use strict';
 
 const childProcess = require('node:child_process');
@@ -16,9 +20,13 @@ const os = require('node:os');
 const path = require('node:path');
 const { writeFileAtomic } = require('./write-atomic');
 const apt = require('./apt');
-const { findLibtorch, notFoundMessage, LibtorchError } = require('./find-libtorch');
+const { findLibtorch, notFoundMessage, LibtorchError, flavourOf, parsePrebuiltFileName } = require('./find-libtorch');
 
 const ROOT = path.resolve(__dirname, '..');
+/** What lib/torch/native.ts reads to find the addon this install chose. */
+const RECORD_FILE = 'native-addon.json';
+/** The link next to prebuilt binaries that their `$ORIGIN/torch-lib` run-time search path names. */
+const TORCH_LIB_LINK = 'torch-lib';
 const DATASET_PACKAGE = 'dataset-fashion-mnist';
 // Any of these gives libtorch-dev a fast BLAS; without one it uses the reference BLAS.
 const FAST_BLAS = ['libopenblas0-pthread', 'libopenblas0-openmp', 'libopenblas0-serial', 'libmkl-rt',
@@ -164,15 +172,135 @@ function build(found, outDir, force) {
   return addon;
 }
 
-/** Loads the addon in a child process (a bad binary must not crash this one) and returns its torch version. */
+/**
+ * What the child process runs on a candidate addon: load it with every symbol
+ * bound now (RTLD_NOW, so a libtorch that lacks a symbol fails here, not in
+ * the middle of a training run), then an operator and a backward pass.
+ */
+const PROBE = `
+const os = require('node:os');
+const m = { exports: {} };
+process.dlopen(m, process.argv[1], os.constants.dlopen.RTLD_NOW);
+const n = m.exports;
+const a = n.fromBuffer(new Float32Array([1, 2, 3]), [3], 'float32');
+n.setRequiresGrad(a, true);
+const s = n.call(n.lookupOp('sum'), n.call(n.lookupOp('mul', 'Tensor'), a, a));
+n.backward([s]);
+const g = Array.from(new Float32Array(n.toBuffer(n.getGrad(a))));
+if (g.join() !== '2,4,6') throw new Error('wrong gradient of sum(a * a): ' + g.join());
+process.stdout.write(JSON.stringify({ torchVersion: n.config().torchVersion }));
+`;
+
+/**
+ * Loads `addon` in a child process (a bad binary must not crash this one) and
+ * runs an operator and a backward pass. Returns { ok: true, torchVersion } or
+ * { ok: false, reason }.
+ */
+function probeAddon(addon) {
+  const r = childProcess.spawnSync(process.execPath, ['-e', PROBE, addon], { encoding: 'utf8', timeout: 180000 });
+  if (r.status === 0 && !r.signal) {
+    try {
+      return { ok: true, torchVersion: JSON.parse(r.stdout).torchVersion };
+    } catch {
+      return { ok: false, reason: `unexpected output: ${r.stdout.trim().slice(0, 200)}` };
+    }
+  }
+  const how = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
+  // Node echoes the probe's source line before the error: keep only the error itself.
+  const detail = (r.stderr || '').split('\n').filter((l) => l.trim() && !/^\s+at |^\[eval\]|^\s*\^+\s*$|^[{}]$|^Node\.js v|dlopen\(m,/.test(l))
+    .slice(0, 6).join('\n');
+  return { ok: false, reason: `${how}${detail ? `:\n${detail}` : ''}` };
+}
+
+/** Loads the addon that was just built in a child process and returns its torch version. */
 function checkLoads(addon) {
-  const code = `const c = require(${JSON.stringify(addon)}).config(); process.stdout.write(c.torchVersion);`;
-  const r = childProcess.spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new InstallError(`the built addon ${addon} does not load:\n${(r.stderr || '').trim()}\n` +
+  const r = probeAddon(addon);
+  if (!r.ok) {
+    throw new InstallError(`the built addon ${addon} does not work (${r.reason})\n` +
       'An "undefined symbol" error usually means a C++ ABI mismatch with libtorch; try SELFSUP_BUILD_FROM_SOURCE=1.');
   }
-  return r.stdout.trim();
+  return r.torchVersion;
+}
+
+/** The folder with this platform's prebuilt binaries (node-gyp-build's layout). */
+function prebuildsDir(root = ROOT) {
+  return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+}
+
+/**
+ * The prebuilt binaries in `dir` that this Node can load (node-gyp-build's
+ * runtime, N-API and libc tags) and that were built for `found`'s flavour.
+ * Returns { wanted (flavour), all (file names), matches (paths) }.
+ */
+function matchingPrebuilts(found, dir = prebuildsDir()) {
+  let names = [];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.node')).sort();
+  } catch {
+    return { wanted: flavourOf(found), all: [], matches: [] };
+  }
+  let nodeTagsMatch = () => true;
+  try {
+    const gypBuild = require(require.resolve('node-gyp-build', { paths: [ROOT] }));
+    const matchTags = gypBuild.matchTags('node', process.versions.modules);
+    nodeTagsMatch = (name) => matchTags(gypBuild.parseTags(name));
+  } catch {
+    // node-gyp-build is a dependency; without it, rely on the child-process load test alone.
+  }
+  const wanted = flavourOf(found);
+  const matches = names.filter((name) => {
+    const f = parsePrebuiltFileName(name);
+    return f !== null && nodeTagsMatch(name) && f.tag === wanted.tag;
+  }).map((name) => path.join(dir, name));
+  return { wanted, all: names, matches };
+}
+
+/**
+ * Points `<dir>/torch-lib` at libtorch's lib folder: prebuilt binaries have
+ * `$ORIGIN/torch-lib` first in their run-time search path, which is how a
+ * binary built on another machine finds this machine's libtorch (a pip
+ * torch's torch/lib, say) without LD_LIBRARY_PATH or patchelf.
+ */
+function linkTorchLib(dir, libDir) {
+  const link = path.join(dir, TORCH_LIB_LINK);
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(libDir, link);
+  return link;
+}
+
+/** Tries the matching prebuilt binaries; returns { addon, torchVersion, flavour } or null. */
+function usePrebuilt(found) {
+  const dir = prebuildsDir();
+  const { wanted, all, matches } = matchingPrebuilts(found, dir);
+  if (matches.length === 0) {
+    log(`no prebuilt addon for ${wanted.tag}` + (all.length ? ` (prebuilt: ${all.join(', ')})` : '') +
+      '; building from source');
+    return null;
+  }
+  let link = null;
+  try {
+    link = linkTorchLib(dir, found.libDir);
+  } catch (e) {
+    warn(`could not link ${path.join(dir, TORCH_LIB_LINK)} to ${found.libDir} (${e.message})`);
+  }
+  for (const addon of matches) {
+    log(`testing the prebuilt addon ${path.relative(ROOT, addon)} in a child process`);
+    const r = probeAddon(addon);
+    if (r.ok) return { addon, torchVersion: r.torchVersion, flavour: wanted.tag };
+    warn(`the prebuilt addon ${path.basename(addon)} does not work with this libtorch (${r.reason})`);
+  }
+  if (link) fs.rmSync(link, { force: true });
+  log('no prebuilt addon works here; building from source');
+  return null;
+}
+
+/** Writes native-addon.json: which binary lib/torch/native.ts loads, and what it was checked against. */
+function writeRecord(root, kind, addon, found, torchVersion, flavour) {
+  const rel = path.relative(root, addon);
+  const shown = rel.startsWith('..') || path.isAbsolute(rel) ? addon : rel;
+  const data = { kind, path: shown, flavour, torchVersion, libtorch: { ...record(found), path: found.root },
+    node: process.version, installedAt: new Date().toISOString() };
+  writeFileAtomic(path.join(root, RECORD_FILE), `${JSON.stringify(data, null, 2)}\n`);
 }
 
 function main(argv) {
@@ -184,24 +312,43 @@ function main(argv) {
   const force = argv.includes('--build-from-source') || truthy(env.SELFSUP_BUILD_FROM_SOURCE) ||
     truthy(env.npm_config_build_from_source);
   const outDir = env.SELFSUP_BUILD_DIR ? path.resolve(env.SELFSUP_BUILD_DIR) : path.join(ROOT, 'build');
+  // A record from an earlier install must not outlive a failed one (npm rebuild after libtorch changed).
+  fs.rmSync(path.join(ROOT, RECORD_FILE), { force: true });
 
   const found = discover();
   log(`found ${describe(found)}`);
   ensureFastBlas(found);
   ensureDataset();
 
+  const devClone = fs.existsSync(path.join(ROOT, '.git'));
+  if (force) log('building from source: SELFSUP_BUILD_FROM_SOURCE / --build-from-source is set');
+  else if (devClone) log('a development clone (.git): building from source, not using prebuilt binaries');
+  else {
+    const pre = usePrebuilt(found);
+    if (pre) {
+      writeRecord(ROOT, 'prebuilt', pre.addon, found, pre.torchVersion, pre.flavour);
+      log(`ready: prebuilt ${path.relative(ROOT, pre.addon)} (libtorch ${pre.torchVersion}); nothing compiled`);
+      return;
+    }
+  }
+
   const addon = build(found, outDir, force);
   const torchVersion = checkLoads(addon);
   writeFileAtomic(path.join(outDir, 'libtorch.json'), `${JSON.stringify({ ...record(found),
     path: found.root, includeDirs: found.includeDirs, torchConfig: found.torchConfig, addon,
     loadedTorchVersion: torchVersion }, null, 2)}\n`);
+  writeRecord(ROOT, 'built', addon, found, torchVersion, flavourOf(found).tag);
   log(`ready: ${addon} (libtorch ${torchVersion})`);
 }
 
-try {
-  main(process.argv.slice(2));
-} catch (e) {
-  if (!(e instanceof InstallError || e instanceof LibtorchError)) throw e;
-  console.error(e.message.startsWith('selfsup:') ? e.message : `selfsup: ${e.message}`);
-  process.exitCode = 1;
+module.exports = { probeAddon, matchingPrebuilts, prebuildsDir, linkTorchLib, RECORD_FILE, TORCH_LIB_LINK };
+
+if (require.main === module) {
+  try {
+    main(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof InstallError || e instanceof LibtorchError)) throw e;
+    console.error(e.message.startsWith('selfsup:') ? e.message : `selfsup: ${e.message}`);
+    process.exitCode = 1;
+  }
 }

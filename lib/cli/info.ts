@@ -1,8 +1,232 @@
-// `selfsup info`: placeholder until the shipping work lands.
+// `selfsup info`: what this installation runs on. The first thing to paste
+// into a bug report, and the check that a GPU machine really uses its GPU.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
+import { native, addonOrigin, AddonSource } from '../torch/native';
 
+/** The BLAS library libtorch runs matrix products on. */
+export interface BlasInfo {
+  /** `OpenBLAS (pthread)`, `MKL`, `BLIS`, `reference BLAS`, ... */
+  name: string;
+  /** The shared library mapped into this process, or null when BLAS is linked into libtorch. */
+  path: string | null;
+  /** True for the reference (netlib) BLAS, about 20x slower than OpenBLAS. */
+  slow: boolean;
+}
+
+/** A visible GPU. */
+export interface GpuInfo {
+  index: number;
+  name: string;
+  /** Bytes of device memory. */
+  totalMemory: number;
+  /** Compute capability, e.g. `9.0`. */
+  capability: string;
+}
+
+/** Everything `selfsup info` prints; `selfsup info --json` prints this object. */
+export interface Info {
+  selfsup: { version: string; path: string };
+  node: { version: string; napi: string };
+  libtorch: { version: string; path: string | null; cxx11Abi: boolean; builtWithCuda: boolean };
+  cuda: { available: boolean; version: string | null; cudnnVersion: string | null; gpus: GpuInfo[] };
+  blas: BlasInfo;
+  threads: { intraOp: number; interOp: number };
+  addon: { source: AddonSource; path: string; flavour: string | null; record: string | null };
+  warnings: string[];
+}
+
+/** The package root: the folder above this file with package.json named "selfsup". */
+function packageRoot(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    try {
+      if ((JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string }).name === 'selfsup') return dir;
+    } catch {
+      // no package.json here, or not ours: keep walking up
+    }
+  }
+  return path.resolve(__dirname, '..', '..', '..');
+}
+
+function packageVersion(root: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The shared libraries mapped into this process (Linux /proc/self/maps; empty elsewhere).
+ *
+ * @example loadedLibraries().some((f) => f.includes('libtorch'))
+ */
+export function loadedLibraries(): string[] {
+  let text = '';
+  try {
+    text = fs.readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    return [];
+  }
+  const seen = new Set<string>();
+  for (const line of text.split('\n')) {
+    const file = line.trim().split(/\s+/)[5];
+    if (file && file.startsWith('/') && /\.so(\.|$)/.test(file)) seen.add(file);
+  }
+  return [...seen];
+}
+
+/**
+ * Names the BLAS from the mapped libraries, else from libtorch's build
+ * configuration (`BLAS_INFO=mkl` when MKL is linked into libtorch, as in the
+ * PyTorch wheels for x86).
+ *
+ * @example detectBlas(['/usr/lib/x86_64-linux-gnu/blas/libblas.so.3'], '').slow === true
+ */
+export function detectBlas(libraries: readonly string[], buildConfig: string): BlasInfo {
+  const kinds: [RegExp, (file: string) => string][] = [
+    [/openblas/i, (f) => {
+      const variant = /openblas-(pthread|openmp|serial)/.exec(f);
+      return variant ? `OpenBLAS (${variant[1]})` : 'OpenBLAS';
+    }],
+    [/libmkl/i, () => 'MKL'],
+    [/blis/i, () => 'BLIS'],
+    [/atlas/i, () => 'ATLAS'],
+    [/flexiblas/i, () => 'FlexiBLAS'],
+  ];
+  for (const [re, name] of kinds) {
+    const file = libraries.find((f) => re.test(path.basename(f)) || re.test(path.dirname(f)));
+    if (file) return { name: name(file), path: file, slow: false };
+  }
+  // NOTE: Debian's libtorch links the generic libblas.so.3; update-alternatives
+  // decides what it is. The reference implementation lives in .../blas/.
+  const reference = libraries.find((f) => /\/blas\/libblas\.so/.test(f) || /\/libblas\.so/.test(f));
+  if (reference) return { name: 'reference BLAS', path: reference, slow: true };
+  const m = /BLAS_INFO=(\w+)/.exec(buildConfig);
+  if (m && m[1] === 'mkl') return { name: 'MKL (linked into libtorch)', path: null, slow: false };
+  return { name: m ? `${m[1]} (not found among the loaded libraries)` : 'unknown', path: null, slow: false };
+}
+
+/**
+ * "12.1" from cudaRuntimeGetVersion's 12010; null for 0 (no CUDA).
+ *
+ * @example formatCudaVersion(13000) === '13.0'
+ */
+export function formatCudaVersion(v: number): string | null {
+  if (!v) return null;
+  return `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`;
+}
+
+/**
+ * "9.1.0" from cuDNN 9's 90100, "8.9.7" from cuDNN 8's 8907; null for 0.
+ *
+ * @example formatCudnnVersion(8907) === '8.9.7'
+ */
+export function formatCudnnVersion(v: number): string | null {
+  if (!v) return null;
+  // NOTE: cuDNN 9 changed the encoding from major*1000 to major*10000.
+  const [major, rest] = v >= 10000 ? [Math.floor(v / 10000), v % 10000] : [Math.floor(v / 1000), v % 1000];
+  return `${major}.${Math.floor(rest / 100)}.${rest % 100}`;
+}
+
+/** The folder of the loaded libtorch (where libc10 was mapped from). */
+function libtorchPath(libraries: readonly string[]): string | null {
+  const c10 = libraries.find((f) => /\/libc10\.so/.test(f));
+  return c10 ? path.dirname(c10) : null;
+}
+
+/**
+ * Collects what `selfsup info` prints: versions, devices, BLAS, threads and the loaded addon.
+ *
+ * @example
+ * const info = collectInfo();
+ * console.log(info.libtorch.version, info.cuda.gpus.map((g) => g.name));
+ */
+export function collectInfo(): Info {
+  const root = packageRoot();
+  const config = native.config();
+  const libraries = loadedLibraries();
+  const available = native.cudaIsAvailable();
+  const gpus: GpuInfo[] = available
+    ? native.cudaDevices().map((d) => ({ index: d.index, name: d.name, totalMemory: d.totalMemory,
+      capability: `${d.major}.${d.minor}` }))
+    : [];
+  const blas = detectBlas(libraries, config.buildConfig);
+  const warnings: string[] = [];
+  if (blas.slow) {
+    warnings.push('libtorch uses the reference BLAS: matrix products and convolutions run about 20x slower. ' +
+      'Install OpenBLAS: sudo apt-get install libopenblas0-pthread');
+  }
+  if (config.builtWithCuda && !available) {
+    warnings.push('this addon is built with CUDA but no GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)');
+  }
+  return {
+    selfsup: { version: packageVersion(root), path: root },
+    node: { version: process.version, napi: process.versions.napi ?? 'unknown' },
+    libtorch: { version: config.torchVersion, path: libtorchPath(libraries), cxx11Abi: config.cxx11Abi,
+      builtWithCuda: config.builtWithCuda },
+    cuda: { available, version: formatCudaVersion(config.cudaRuntimeVersion),
+      cudnnVersion: formatCudnnVersion(config.cudnnVersion), gpus },
+    blas,
+    threads: { intraOp: config.numThreads, interOp: config.numInteropThreads },
+    addon: { ...addonOrigin },
+    warnings,
+  };
+}
+
+const ADDON_SOURCES: Record<AddonSource, string> = {
+  'SELFSUP_ADDON': 'named by SELFSUP_ADDON',
+  'prebuilt': 'prebuilt',
+  'built': 'built from source at install',
+  'build-folder': 'built from source (build/Release, no install record)',
+};
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}
+
+/**
+ * The report as aligned text lines.
+ *
+ * @example process.stdout.write(formatInfo(collectInfo()));
+ */
+export function formatInfo(info: Info): string {
+  const rows: [string, string][] = [
+    ['selfsup', `${info.selfsup.version} (${info.selfsup.path})`],
+    ['node', `${info.node.version} (N-API ${info.node.napi})`],
+    ['libtorch', `${info.libtorch.version} (${info.libtorch.path ?? 'path unknown'}, ` +
+      `_GLIBCXX_USE_CXX11_ABI=${info.libtorch.cxx11Abi ? 1 : 0})`],
+    ['CUDA', info.libtorch.builtWithCuda ? (info.cuda.version ?? 'built with CUDA, runtime not loaded')
+      : 'none (CPU build)'],
+    ['cuDNN', info.cuda.cudnnVersion ?? 'none'],
+  ];
+  if (info.cuda.gpus.length === 0) rows.push(['GPUs', 'none']);
+  for (const g of info.cuda.gpus) {
+    rows.push([`GPU ${g.index}`, `${g.name}, ${gib(g.totalMemory)}, compute capability ${g.capability}`]);
+  }
+  rows.push(['BLAS', `${info.blas.name}${info.blas.path ? ` (${info.blas.path})` : ''}`]);
+  rows.push(['threads', `${info.threads.intraOp} intra-op, ${info.threads.interOp} inter-op`]);
+  rows.push(['addon', `${ADDON_SOURCES[info.addon.source]}: ${info.addon.path}`]);
+  if (info.addon.flavour) rows.push(['flavour', info.addon.flavour]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  for (const w of info.warnings) lines.push(`WARNING: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Registers `selfsup info [--json]`.
+ *
+ * @example registerInfo(new Command('selfsup')); // then: selfsup info --json
+ */
 export function registerInfo(p: Command): void {
-  p.command('info').description('Print versions, devices and the loaded addon').action(() => {
-    throw new Error('selfsup info is not built yet');
-  });
+  p.command('info')
+    .description('Print versions, devices, BLAS, threads and the loaded addon')
+    .option('--json', 'print the report as JSON')
+    .action((opts: { json?: boolean }) => {
+      const info = collectInfo();
+      process.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(info));
+    });
 }

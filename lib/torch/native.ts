@@ -1,5 +1,6 @@
 // Loads the native addon and describes its functions. Nothing outside
-// lib/torch should need this file.
+// lib/torch should need this file, except `selfsup info` (lib/cli/info.ts),
+// which reports which binary was loaded and from where.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -23,6 +24,21 @@ export interface NativeConfig {
   cxx11Abi: boolean;
   buildConfig: string;
   parallelInfo: string;
+  /** Intra-op threads (at::get_num_threads). */
+  numThreads: number;
+  /** Inter-op threads (at::get_num_interop_threads). */
+  numInteropThreads: number;
+}
+
+/** A visible GPU, as torch.cuda.get_device_properties(index). */
+export interface CudaDeviceProperties {
+  index: number;
+  name: string;
+  /** Bytes of device memory. */
+  totalMemory: number;
+  major: number;
+  minor: number;
+  multiProcessorCount: number;
 }
 
 export interface NativeAddon {
@@ -78,35 +94,105 @@ export interface NativeAddon {
   cudaDeviceCount(): number;
   cudaSynchronize(index?: number): void;
   cudaMemoryStats(index?: number): Record<string, number>;
+  cudaDevices(): CudaDeviceProperties[];
   getNumThreads(): number;
   setNumThreads(n: number): void;
   config(): NativeConfig;
   memoryCounters(): { tensors: number; peakTensors: number; cpuBytes: number };
 }
 
+/**
+ * How the addon was chosen: `SELFSUP_ADDON` (the environment variable),
+ * `prebuilt` (a binary shipped in prebuilds/ that `npm install` tested and
+ * recorded), `built` (compiled from source by `npm install`, recorded), or
+ * `build-folder` (build/Release/selfsup.node found without a record).
+ */
+export type AddonSource = 'SELFSUP_ADDON' | 'prebuilt' | 'built' | 'build-folder';
+
+/** Which addon binary this process loaded, and why. */
+export interface AddonOrigin {
+  source: AddonSource;
+  /** Absolute path of the loaded .node file. */
+  path: string;
+  /** The libtorch flavour the binary was built for (`torch-1.13.cpu.cxx11abi1`), when recorded. */
+  flavour: string | null;
+  /** The install record that named it (native-addon.json), when one did. */
+  record: string | null;
+}
+
+/** The record scripts/install.js writes at the package root. */
+interface InstallRecord {
+  kind: 'prebuilt' | 'built';
+  path: string;
+  flavour?: string;
+}
+
 /** Where the addon was loaded from. */
 export let addonPath = '';
 
-function candidates(): string[] {
-  const root = path.resolve(__dirname, '..', '..', '..');
-  const list: string[] = [];
-  if (process.env.SELFSUP_ADDON) list.push(path.resolve(process.env.SELFSUP_ADDON));
-  list.push(path.join(root, 'build', 'Release', 'selfsup.node'));
+/** Which addon was loaded, from where, and why (see `selfsup info`). */
+export let addonOrigin: AddonOrigin = { source: 'build-folder', path: '', flavour: null, record: null };
+
+/** The package root: three levels above dist/lib/torch/native.js. */
+function packageRoot(): string {
+  return path.resolve(__dirname, '..', '..', '..');
+}
+
+function readRecord(file: string): InstallRecord | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof data !== 'object' || data === null) return null;
+  const r = data as Partial<InstallRecord>;
+  if ((r.kind !== 'prebuilt' && r.kind !== 'built') || typeof r.path !== 'string') return null;
+  return { kind: r.kind, path: r.path, flavour: typeof r.flavour === 'string' ? r.flavour : undefined };
+}
+
+/** The addons to try, in order: SELFSUP_ADDON, the install's record, build/Release. */
+function candidates(): AddonOrigin[] {
+  const root = packageRoot();
+  const list: AddonOrigin[] = [];
+  if (process.env.SELFSUP_ADDON) {
+    list.push({ source: 'SELFSUP_ADDON', path: path.resolve(process.env.SELFSUP_ADDON), flavour: null, record: null });
+  }
+  const recordFile = path.join(root, 'native-addon.json');
+  const rec = readRecord(recordFile);
+  if (rec) {
+    list.push({ source: rec.kind, path: path.resolve(root, rec.path), flavour: rec.flavour ?? null, record: recordFile });
+  }
+  list.push({ source: 'build-folder', path: path.join(root, 'build', 'Release', 'selfsup.node'), flavour: null, record: null });
   return list;
 }
 
 function load(): NativeAddon {
   const tried: string[] = [];
-  for (const file of candidates()) {
-    if (!fs.existsSync(file)) {
-      tried.push(`${file} (missing)`);
+  for (const origin of candidates()) {
+    if (!fs.existsSync(origin.path)) {
+      tried.push(`${origin.path} (${origin.source}, missing)`);
       continue;
     }
-    addonPath = file;
-    return require(file) as NativeAddon;
+    let addon: NativeAddon;
+    try {
+      addon = require(origin.path) as NativeAddon;
+    } catch (err) {
+      // A binary that exists but does not load is reported, not skipped: a
+      // silent fallback to another binary would hide a broken install.
+      const why = err instanceof Error ? err.message : String(err);
+      throw new Error(
+        `selfsup: the native addon ${origin.path} (${origin.source}) does not load: ${why}\n` +
+          'If libtorch changed since selfsup was installed, reinstall the addon: `npm rebuild selfsup` ' +
+          '(add SELFSUP_BUILD_FROM_SOURCE=1 to compile it). `LIBTORCH=<folder>` picks another libtorch.',
+      );
+    }
+    addonPath = origin.path;
+    addonOrigin = origin;
+    return addon;
   }
   throw new Error(
-    'selfsup: the native addon is not built. Run `npm run build:native` in the selfsup package ' +
+    'selfsup: the native addon is not installed. Run `npm rebuild selfsup` (or `npm run build:native` in a clone) ' +
       `(looked for: ${tried.join(', ')})`,
   );
 }

@@ -158,6 +158,10 @@ describe('scripts/find-libtorch', () => {
     assert.equal(run('--defines'), '_GLIBCXX_USE_CXX11_ABI=0 SELFSUP_WITH_CUDA');
     assert.equal(run('--libraries'), '-Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -ltorch_cuda -lc10_cuda -Wl,--as-needed');
     assert.equal(run('--ldflags'), `-L${root}/lib -Wl,-rpath,${root}/lib`);
+    // No CUDA version is known for a bare libtorch folder without build-version: "cuda".
+    assert.equal(run('--flavour'), 'torch-2.11.cuda.cxx11abi0');
+    fs.writeFileSync(path.join(root, 'build-version'), '2.11.0+cu130\n');
+    assert.equal(run('--flavour'), 'torch-2.11.cu130.cxx11abi0');
     const bad = childProcess.spawnSync(process.execPath, [script, '--include-dirs'],
       { env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' }, encoding: 'utf8' });
     assert.equal(bad.status, 1);
