@@ -93,12 +93,14 @@ export class LARS extends Optimizer<LARSOptions> {
       if (wd === 0) {
         aten._foreach_mul.List_out(grads, scale.views, { out: dps });
       } else {
-        // d = (g + wd w) * ratio as lightly orders it; wd is 0 where the ratio is not applied.
+        // d = (g + wd w) * ratio, in two passes over the tensors: d = w * (wd ratio),
+        // then d += g * ratio. wd is 0 where the ratio is not applied (lightly).
+        // NOTE: lightly rounds (g + wd w) before scaling; this rounds each
+        // product instead: the same within float32 rounding.
         const decay = slots.decay.get(params);
-        decay.vector.copy_(adapt.to(w.vector.dtype).mul(wd));
+        decay.vector.copy_(adapt.to(w.vector.dtype).mul(wd).mul(scale.vector));
         aten._foreach_mul.List_out(params, decay.views, { out: dps });
-        aten._foreach_add_.List(dps, grads);
-        aten._foreach_mul_.List(dps, scale.views);
+        aten._foreach_addcmul_.Scalar(dps, grads, scale.views, 1);
       }
     }
     if (group.momentum !== 0) dps = momentumDirection(params, dps, group, (p, init) => this.stateOf(p, init));
