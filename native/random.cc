@@ -89,6 +89,35 @@ Napi::Value GeneratorInitialSeed(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), RequireGenerator(info[0]).generator.current_seed());
 }
 
+// The generator a JS value names: a Generator, or null / undefined for the
+// default CPU generator (torch.get_rng_state / set_rng_state).
+at::Generator GeneratorOrDefault(const Napi::Value& v) {
+  if (v.IsNull() || v.IsUndefined()) return at::detail::getDefaultCPUGenerator();
+  return RequireGenerator(v).generator;
+}
+
+// The generator's whole state as a uint8 tensor, as Generator.get_state():
+// the same bytes PyTorch returns, so states move between the two.
+Napi::Value GeneratorGetState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, "Generator.getState", [&]() -> Napi::Value {
+    at::Generator g = GeneratorOrDefault(info[0]);
+    std::lock_guard<std::mutex> lock(g.mutex());
+    return WrapTensor(env, g.get_state());
+  });
+}
+
+Napi::Value GeneratorSetState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::Tensor state = TensorOf(info[1], "state");
+  return Guard(env, "Generator.setState", [&]() -> Napi::Value {
+    at::Generator g = GeneratorOrDefault(info[0]);
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_state(state);
+    return env.Undefined();
+  });
+}
+
 }  // namespace
 
 at::Generator* GeneratorOf(const Napi::Value& value) {
@@ -103,6 +132,8 @@ void InitRandom(Napi::Env env, Napi::Object exports) {
   Export<NewGenerator>(env, exports, "newGenerator");
   Export<GeneratorSeed>(env, exports, "generatorSeed");
   Export<GeneratorInitialSeed>(env, exports, "generatorInitialSeed");
+  Export<GeneratorGetState>(env, exports, "generatorGetState");
+  Export<GeneratorSetState>(env, exports, "generatorSetState");
 }
 
 }  // namespace selfsup

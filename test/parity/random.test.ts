@@ -18,3 +18,13 @@ parity('seeded random numbers', [
   { name: 'dropout in training', inputs: [input('x', [4, 5])], js: (x) => seeded(() => nn.functional.dropout(x, { p: 0.3 })),
     py: 'F.dropout(x, p=0.3)' },
 ]);
+
+// A generator's state is PyTorch's byte for byte, so checkpoints can carry it.
+parity('generator states', [
+  { name: 'torch.getRngState after seeding and drawing', inputs: [],
+    js: () => seeded(() => { torch.rand([5]); return torch.getRngState(); }),
+    py: '(torch.rand(5), torch.get_rng_state())[1]' },
+  { name: 'Generator.getState after its own draws', inputs: [],
+    js: () => { const g = new torch.Generator().manualSeed(7); torch.randn([3], { generator: g }); return g.getState(); },
+    py: '(lambda g: (torch.randn(3, generator=g), g.get_state())[1])(torch.Generator().manual_seed(7))' },
+]);

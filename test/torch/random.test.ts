@@ -26,4 +26,27 @@ describe('random', () => {
     assert.throws(() => torch.manualSeed(-1), /Expected a non-negative integer seed but received -1/);
     assert.throws(() => torch.manualSeed(1.5), /Expected a non-negative integer seed but received 1.5/);
   });
+  it('getState / setState replay the same draws, for a Generator and for the global generator', () => {
+    const g = new torch.Generator().manualSeed(3);
+    torch.rand([4], { generator: g });
+    const state = g.getState();
+    assert.equal(state.dtype, 'uint8');
+    const first = torch.randn([6], { generator: g }).toArray();
+    torch.rand([10], { generator: g });
+    assert.deepEqual(g.setState(state).initialSeed(), 3n);
+    assert.deepEqual(torch.randn([6], { generator: g }).toArray(), first);
+
+    torch.manualSeed(1);
+    const global = torch.getRngState();
+    const a = torch.rand([5]).toArray();
+    torch.rand([3]);
+    torch.setRngState(global);
+    assert.deepEqual(torch.rand([5]).toArray(), a);
+  });
+
+  it('setState rejects a tensor that is not a generator state', () => {
+    const g = new torch.Generator();
+    assert.throws(() => g.setState(torch.zeros([3])), /Generator.setState: .*/);
+    assert.throws(() => torch.setRngState(torch.zeros([2], { dtype: 'uint8' })), /Generator.setState: .*/);
+  });
 });
