@@ -173,6 +173,11 @@ function load(): NativeAddon {
   const tried: string[] = [];
   for (const origin of candidates()) {
     if (!fs.existsSync(origin.path)) {
+      // An explicit choice that names nothing is a mistake to report, not to route around.
+      if (origin.source === 'SELFSUP_ADDON') {
+        throw new Error(`selfsup: SELFSUP_ADDON names ${origin.path}, which does not exist; ` +
+          'point it at a built selfsup.node or unset it to use the installed addon');
+      }
       tried.push(`${origin.path} (${origin.source}, missing)`);
       continue;
     }
