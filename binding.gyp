@@ -26,7 +26,8 @@
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-fvisibility=hidden", "-Wno-unused-parameter"],
-      "ldflags": ["-Wl,-rpath,'$$ORIGIN/torch-lib'", "<!@(node scripts/find-libtorch.js --ldflags)"],
+      "ldflags": ["<!@(node scripts/find-libtorch.js --blas-ldflags)", "-Wl,-rpath,'$$ORIGIN/torch-lib'",
+                  "<!@(node scripts/find-libtorch.js --ldflags)"],
       "libraries": ["<!@(node scripts/find-libtorch.js --libraries)"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",

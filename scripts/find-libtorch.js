@@ -7,7 +7,7 @@
 // LibtorchError when LIBTORCH names something that is not a libtorch.
 // As a command (binding.gyp's command expansions use it):
 //   node scripts/find-libtorch.js --json | --include-dirs | --lib-dir |
-//     --libraries | --ldflags | --defines | --cmake-prefix-path | --version |
+//     --libraries | --ldflags | --blas-ldflags | --defines | --cmake-prefix-path | --version |
 //     --flavour
 //
 // A "flavour" names what a compiled addon depends on in libtorch: its
@@ -300,8 +300,25 @@ function shq(s) {
 function libraries(found) {
   const libs = ['-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10'];
   if (found.cuda) libs.push('-ltorch_cuda', '-lc10_cuda');
+  const omp = openmpBlasDir(found);
+  if (omp) libs.push(...OPENMP_BLAS_LIBS.map((f) => path.join(omp, f)));
   libs.push('-Wl,--as-needed');
   return libs;
+}
+
+const OPENMP_BLAS_LIBS = ['libopenblas.so.0', 'libblas.so.3', 'liblapack.so.3'];
+
+/**
+ * Debian's OpenMP build of OpenBLAS next to a system libtorch, when installed
+ * (libopenblas0-openmp): the addon links it directly and searches its folder
+ * first, so libtorch uses it instead of the pthread build, whose thread pool
+ * fights libtorch's libgomp one (CMakeLists.txt has the measurements). null
+ * when absent or for other libtorch builds (they bring their own BLAS).
+ */
+function openmpBlasDir(found) {
+  if (found.source !== 'system') return null;
+  const dir = path.join(found.libDir, 'openblas-openmp');
+  return OPENMP_BLAS_LIBS.every((f) => fs.existsSync(path.join(dir, f))) ? dir : null;
 }
 
 function cliOutput(flag, found) {
@@ -311,6 +328,8 @@ function cliOutput(flag, found) {
     case '--lib-dir': return found.libDir;
     case '--libraries': return libraries(found).join(' ');
     case '--ldflags': return [`-L${found.libDir}`, `-Wl,-rpath,${found.libDir}`].map(shq).join(' ');
+    // Searched before $ORIGIN/torch-lib (binding.gyp puts it first).
+    case '--blas-ldflags': return openmpBlasDir(found) ? shq(`-Wl,-rpath,${openmpBlasDir(found)}`) : '';
     case '--defines':
       return [`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`].concat(found.cuda ? ['SELFSUP_WITH_CUDA'] : []).join(' ');
     case '--cmake-prefix-path': return found.cmakePrefixPath || '';
@@ -336,7 +355,7 @@ function main(argv) {
   const out = cliOutput(flag, found);
   if (out === null) {
     process.stderr.write(`find-libtorch: unknown option ${flag}; use --json, --include-dirs, --lib-dir, ` +
-      '--libraries, --ldflags, --defines, --cmake-prefix-path, --version or --flavour\n');
+      '--libraries, --ldflags, --blas-ldflags, --defines, --cmake-prefix-path, --version or --flavour\n');
     return 2;
   }
   process.stdout.write(`${out}\n`);
@@ -345,7 +364,7 @@ function main(argv) {
 
 module.exports = {
   findLibtorch, fromEnv, fromPython, fromSystem, notFoundMessage, LibtorchError, INSTALL_COMMAND,
-  readVersion, readCxx11Abi, libraries, flavourOf, prebuiltFileName, parsePrebuiltFileName,
+  readVersion, readCxx11Abi, libraries, openmpBlasDir, flavourOf, prebuiltFileName, parsePrebuiltFileName,
 };
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -20,7 +20,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { writeFileAtomic } = require('./write-atomic');
 const apt = require('./apt');
-const { findLibtorch, notFoundMessage, LibtorchError, flavourOf, parsePrebuiltFileName } = require('./find-libtorch');
+const { findLibtorch, notFoundMessage, LibtorchError, flavourOf, parsePrebuiltFileName, openmpBlasDir } = require('./find-libtorch');
 
 const ROOT = path.resolve(__dirname, '..');
 /** What lib/torch/native.ts reads to find the addon this install chose. */
@@ -28,11 +28,13 @@ const RECORD_FILE = 'native-addon.json';
 /** The link next to prebuilt binaries that their `$ORIGIN/torch-lib` run-time search path names. */
 const TORCH_LIB_LINK = 'torch-lib';
 const DATASET_PACKAGE = 'dataset-fashion-mnist';
+const OPENMP_BLAS = 'libopenblas0-openmp';
 // Any of these gives libtorch-dev a fast BLAS; without one it uses the reference BLAS.
 const FAST_BLAS = ['libopenblas0-pthread', 'libopenblas0-openmp', 'libopenblas0-serial', 'libmkl-rt',
   'libblis4-pthread', 'libblis4-openmp'];
 // The discovery fields that decide whether an existing build can be reused.
-const RECORD_KEYS = ['source', 'root', 'cmakePrefixPath', 'libDir', 'version', 'cuda', 'cudaVersion', 'cxx11Abi'];
+const RECORD_KEYS = ['source', 'root', 'cmakePrefixPath', 'libDir', 'version', 'cuda', 'cudaVersion', 'cxx11Abi',
+  'openmpBlas'];
 
 class InstallError extends Error {}
 
@@ -73,6 +75,12 @@ function discover() {
 /** Debian's libtorch uses the system BLAS: make sure it is OpenBLAS, not the 20x slower reference. */
 function ensureFastBlas(found) {
   if (found.source !== 'system' || !fs.existsSync('/usr/bin/dpkg-query')) return;
+  // The OpenMP build of OpenBLAS shares libtorch's libgomp thread pool; the
+  // addon links it when present (CMakeLists.txt), without touching the
+  // system's BLAS alternative. Worth having, never required.
+  if (!apt.isInstalled(OPENMP_BLAS) && apt.canInstall() && !apt.install([OPENMP_BLAS])) {
+    warn(`could not install ${OPENMP_BLAS}; libtorch keeps the system BLAS`);
+  }
   if (FAST_BLAS.some((p) => apt.isInstalled(p))) return;
   if (apt.canInstall() && apt.install(['libopenblas0-pthread'])) return;
   const line = '*'.repeat(78);
@@ -318,6 +326,8 @@ function main(argv) {
   const found = discover();
   log(`found ${describe(found)}`);
   ensureFastBlas(found);
+  found.openmpBlas = openmpBlasDir(found);
+  if (found.openmpBlas) log(`BLAS: the OpenMP build of OpenBLAS (${found.openmpBlas})`);
   ensureDataset();
 
   const devClone = fs.existsSync(path.join(ROOT, '.git'));
