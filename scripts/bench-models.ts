@@ -8,14 +8,15 @@
 //
 //   node dist/scripts/bench-models.js [rounds=2] [steps=2] [threads=1]
 //
-// The SGD step is written out here as PyTorch 1.13's default (per-parameter,
-// not foreach) implementation does it, so both sides run the same kernels.
+// Each side uses its own SGD: optim.SGD here (multi-tensor), torch.optim.SGD
+// (1.13's default per-parameter loop) in Python: what a user of each gets.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as torch from '../lib/torch';
 import * as models from '../lib/models';
 import { crossEntropy } from '../lib/nn/functional';
+import { SGD } from '../lib/optim';
 
 const rounds = Number(process.argv[2] ?? 2);
 const steps = Number(process.argv[3] ?? 2);
@@ -46,26 +47,13 @@ const cpuSeconds = (): number => {
 function timeNode(c: Case): Timing {
   torch.manualSeed(0);
   const model = build(c).train();
-  const params = model.parameters();
-  const momentum: (torch.Tensor | undefined)[] = params.map(() => undefined);
+  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   const x = torch.randn([c.batch, c.inChannels, c.size, c.size]);
   const y = torch.randint(0, c.numClasses, [c.batch]);
   const step = (): void => torch.scope(() => {
-    model.zeroGrad();
+    opt.zeroGrad();
     crossEntropy(model.forward(x), y).backward();
-    torch.noGrad(() => {
-      params.forEach((p, i) => {
-        const g = p.grad!;
-        let buf = momentum[i];
-        if (buf === undefined) {
-          buf = torch.keep(g.clone().detach());
-          momentum[i] = buf;
-        } else {
-          buf.mul_(0.9).add_(g);
-        }
-        p.add_(buf, { alpha: -0.01 });
-      });
-    });
+    opt.step();
   });
   try {
     step();
@@ -79,7 +67,7 @@ function timeNode(c: Case): Timing {
     }
     return best;
   } finally {
-    for (const b of momentum) b?.dispose();
+    opt.dispose();
     model.dispose();
     x.dispose();
     y.dispose();

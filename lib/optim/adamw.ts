@@ -59,6 +59,10 @@ export class AdamW extends Optimizer<AdamWOptions> {
     checkUnitInterval(`betas[1]${where}`, o.betas[1]);
   }
 
+  protected override disposeWork(): void {
+    this.denoms.dispose();
+  }
+
   private initState(p: Tensor, amsgrad: boolean): ParamState {
     const s = this.stateOf(p, () => ({ step: 0 }));
     if (!(s.exp_avg instanceof torch.Tensor)) {

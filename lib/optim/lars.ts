@@ -70,6 +70,12 @@ export class LARS extends Optimizer<LARSOptions> {
     }
   }
 
+  protected override disposeWork(): void {
+    for (const slots of this.slots.values()) for (const s of Object.values(slots)) s.dispose();
+    this.slots.clear();
+    this.updates.dispose();
+  }
+
   protected updateGroup(group: ResolvedGroup<LARSOptions>, params: Tensor[], grads: Tensor[]): void {
     let dps = grads;
     if (!group.larsExclude) {

@@ -194,6 +194,23 @@ export abstract class Optimizer<O extends BaseOptions> {
   }
 
   /**
+   * Frees the optimiser's state (momentum buffers, moments) and work tensors
+   * now rather than when the garbage collector finds them: device memory.
+   * The optimiser must not step afterwards.
+   * @example opt.dispose();
+   */
+  dispose(): void {
+    for (const s of this.state.values()) {
+      for (const v of Object.values(s)) if (v instanceof torch.Tensor) v.dispose();
+    }
+    this.state.clear();
+    this.disposeWork();
+  }
+
+  /** Frees subclass work tensors (scratch buffers); called by `dispose`. */
+  protected disposeWork(): void {}
+
+  /**
    * Clears gradients: by default sets them to undefined (PyTorch 2.x's
    * `set_to_none=True`), else zeroes them in place with one call per group.
    *
