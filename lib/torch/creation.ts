@@ -94,21 +94,16 @@ function fill(values: (number | boolean | bigint)[], dtype: DType): AnyTypedArra
   }
 }
 
-/** Makes a CPU tensor of `dtype` from carrier data, then moves it to the device. */
+/** A tensor of `dtype` on `device` from carrier data: a CPU tensor over the data, converted and moved at most once. */
 function fromCarrier(data: AnyTypedArray, shape: readonly number[], dtype: DType, device: Device | undefined): Tensor {
   const carrier = typedArrayDtype(data);
-  let handle: Handle = native.fromBuffer(data, shape, carrier);
-  if (carrier !== dtype) {
-    const converted = ops.toDtype.raw(handle, dtype) as Handle;
-    native.dispose(handle);
-    handle = converted;
-  }
-  if (device !== undefined && device !== 'cpu') {
-    const moved = ops.toDevice.raw(handle, device, dtype) as Handle;
-    native.dispose(handle);
-    handle = moved;
-  }
-  return new Tensor(handle);
+  const handle: Handle = native.fromBuffer(data, shape, carrier);
+  const onDevice = device !== undefined && device !== 'cpu';
+  if (carrier === dtype && !onDevice) return new Tensor(handle);
+  // One `to` converts the dtype and moves to the device together.
+  const converted = (onDevice ? ops.toDevice.raw(handle, device, dtype) : ops.toDtype.raw(handle, dtype)) as Handle;
+  native.dispose(handle);
+  return new Tensor(converted);
 }
 
 /**

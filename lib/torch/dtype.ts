@@ -66,8 +66,13 @@ export function checkDtype(value: unknown, what = 'dtype'): DType {
   throw new TypeError(`Expected one of ${DTYPES.join(', ')} for ${what} but received ${String(value)}`);
 }
 
+/** True if `value` names a device: 'cpu', 'cuda' or 'cuda:N'. */
+export function isDevice(value: unknown): value is Device {
+  return typeof value === 'string' && /^(cpu|cuda(:\d+)?)$/.test(value);
+}
+
 /** Throws unless `value` names a device. */
 export function checkDevice(value: unknown, what = 'device'): Device {
-  if (typeof value === 'string' && /^(cpu|cuda(:\d+)?)$/.test(value)) return value as Device;
+  if (isDevice(value)) return value;
   throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for ${what} but received ${String(value)}`);
 }

@@ -5,6 +5,7 @@ import { native, Handle } from './native';
 import { AnyTypedArray, carrierDtype, Device, DType, typedArrayOver } from './dtype';
 import { track } from './scope';
 import { formatTensor } from './format';
+import { Op, op } from './op';
 
 // The safety net for tensors that no scope owns and nobody disposed: V8 tells
 // us when their Tensor object is gone. Registering costs about as much as a
@@ -166,8 +167,8 @@ export class Tensor {
    * @example p.data = p.data.to({ device: 'cuda' });
    */
   get data(): Tensor {
-    detachOp ??= native.lookupOp('detach');
-    return new Tensor(native.call(detachOp, this._h) as Handle);
+    detachOp ??= op('detach');
+    return detachOp.tensor(this._h);
   }
 
   set data(value: Tensor) {
@@ -273,8 +274,8 @@ export class Tensor {
   item(): number | boolean {
     const n = this.numel();
     if (n !== 1) throw new RangeError(`item() needs a tensor with one element but this one has ${n}`);
-    itemOp ??= native.lookupOp('item');
-    return native.call(itemOp, this._h) as number | boolean;
+    itemOp ??= op('item');
+    return itemOp.raw(this._h) as number | boolean;
   }
 
   toString(): string {
@@ -294,16 +295,17 @@ export class Tensor {
   }
 }
 
-let toDtype: Handle | undefined;
-let itemOp: Handle | undefined;
-let detachOp: Handle | undefined;
+// NOTE: created on first use: op.ts imports this file, so it may not be loaded yet while this one is.
+let toDtype: Op | undefined;
+let itemOp: Op | undefined;
+let detachOp: Op | undefined;
 
 /** The handle of `h` in the dtype its data travels to JS in (float16 as float32, bool as uint8). */
 function carrier(h: Handle, dtype: DType): Handle {
   const target = carrierDtype(dtype);
   if (target === dtype) return h;
-  toDtype ??= native.lookupOp('to', 'dtype');
-  return native.call(toDtype, h, target) as Handle;
+  toDtype ??= op('to', 'dtype');
+  return toDtype.raw(h, target) as Handle;
 }
 
 function nest(flat: AnyTypedArray, shape: readonly number[], isBool: boolean): NestedArray {

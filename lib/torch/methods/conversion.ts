@@ -1,6 +1,6 @@
 // Tensor methods that change dtype, device, layout or autograd identity.
 import { Tensor } from '../tensor';
-import { checkDevice, checkDtype, Device, DType, MemoryFormat } from '../dtype';
+import { checkDevice, checkDtype, Device, DType, isDevice, MemoryFormat } from '../dtype';
 import { op } from '../op';
 
 /** Options of `Tensor.to`, as PyTorch's keyword arguments. */
@@ -67,7 +67,7 @@ const ops = {
 
 Tensor.prototype.to = function (this: Tensor, target: DType | Device | ToOptions): Tensor {
   if (typeof target === 'string') {
-    if (/^(cpu|cuda(:\d+)?)$/.test(target)) {
+    if (isDevice(target)) {
       return ops.toDtypeLayout.tensor(this._h, undefined, undefined, target);
     }
     return ops.toDtype.tensor(this._h, checkDtype(target, 'to(target)'));
