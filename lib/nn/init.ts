@@ -2,6 +2,7 @@
 // runs without recording gradients and draws from the same random stream as
 // PyTorch's, so after the same `manualSeed` the values equal PyTorch's.
 import { Tensor, Generator, noGrad, ops } from '../torch';
+import { checkTensor } from './functional/arguments';
 
 /** The nonlinearities `calculateGain` knows, as `torch.nn.init.calculate_gain`. */
 export type Nonlinearity =
@@ -14,11 +15,6 @@ export type FanMode = 'fan_in' | 'fan_out';
 /** A seeded generator to draw from instead of the global one (an extension of PyTorch 1.13's init). */
 export interface GeneratorOption {
   generator?: Generator;
-}
-
-function checkTensorArg(value: unknown, what: string): Tensor {
-  if (value instanceof Tensor) return value;
-  throw new TypeError(`Expected a Tensor for ${what} but received ${String(value)}`);
 }
 
 function checkFinite(value: unknown, what: string): number {
@@ -57,7 +53,7 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  * @example nn.init.calculateFanInAndFanOut(torch.empty([64, 3, 7, 7])) // { fanIn: 147, fanOut: 3136 }
  */
 export function calculateFanInAndFanOut(tensor: Tensor): { fanIn: number; fanOut: number } {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   if (t.dim() < 2) {
     throw new RangeError(`Expected a tensor with at least 2 dimensions to compute fan in and fan out but received ` +
       `shape [${t.shape.join(', ')}]`);
@@ -71,7 +67,7 @@ export function calculateFanInAndFanOut(tensor: Tensor): { fanIn: number; fanOut
  * @example nn.init.uniform_(w, -0.1, 0.1)
  */
 export function uniform_(tensor: Tensor, a = 0, b = 1, options: GeneratorOption = {}): Tensor {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   noGrad(() => t.uniform_(checkFinite(a, 'a'), checkFinite(b, 'b'), options));
   return t;
 }
@@ -81,7 +77,7 @@ export function uniform_(tensor: Tensor, a = 0, b = 1, options: GeneratorOption 
  * @example nn.init.normal_(embedding.weight, 0, 0.02)
  */
 export function normal_(tensor: Tensor, mean = 0, std = 1, options: GeneratorOption = {}): Tensor {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   noGrad(() => t.normal_(checkFinite(mean, 'mean'), checkFinite(std, 'std'), options));
   return t;
 }
@@ -91,7 +87,7 @@ export function normal_(tensor: Tensor, mean = 0, std = 1, options: GeneratorOpt
  * @example nn.init.constant_(bn.weight, 0.5)
  */
 export function constant_(tensor: Tensor, value: number): Tensor {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   noGrad(() => t.fill_(checkFinite(value, 'value')));
   return t;
 }
@@ -101,7 +97,7 @@ export function constant_(tensor: Tensor, value: number): Tensor {
  * @example nn.init.zeros_(linear.bias!)
  */
 export function zeros_(tensor: Tensor): Tensor {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   noGrad(() => t.zero_());
   return t;
 }
@@ -159,7 +155,7 @@ function erf(x: number): number {
  * @example nn.init.truncNormal_(vit.posEmbed, { std: 0.02 })
  */
 export function truncNormal_(tensor: Tensor, options: TruncNormalOptions = {}): Tensor {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   const mean = checkFinite(options.mean ?? 0, 'options.mean');
   const std = checkFinite(options.std ?? 1, 'options.std');
   const a = checkFinite(options.a ?? -2, 'options.a');
@@ -207,7 +203,7 @@ function kaimingStd(t: Tensor, options: KaimingOptions): number {
  * @example nn.init.kaimingUniform_(linear.weight, { a: Math.sqrt(5) }) // Linear's default init
  */
 export function kaimingUniform_(tensor: Tensor, options: KaimingOptions = {}): Tensor {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   if (t.numel() === 0) return t;
   const bound = Math.sqrt(3) * kaimingStd(t, options);
   noGrad(() => t.uniform_(-bound, bound, { generator: options.generator }));
@@ -221,7 +217,7 @@ export function kaimingUniform_(tensor: Tensor, options: KaimingOptions = {}): T
  * @example nn.init.kaimingNormal_(conv.weight, { mode: 'fan_out', nonlinearity: 'relu' })
  */
 export function kaimingNormal_(tensor: Tensor, options: KaimingOptions = {}): Tensor {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   if (t.numel() === 0) return t;
   const std = kaimingStd(t, options);
   noGrad(() => t.normal_(0, std, { generator: options.generator }));
@@ -246,7 +242,7 @@ function xavierStd(t: Tensor, options: XavierOptions): number {
  * @example nn.init.xavierUniform_(linear.weight)
  */
 export function xavierUniform_(tensor: Tensor, options: XavierOptions = {}): Tensor {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   const a = Math.sqrt(3) * xavierStd(t, options);
   noGrad(() => t.uniform_(-a, a, { generator: options.generator }));
   return t;
@@ -258,7 +254,7 @@ export function xavierUniform_(tensor: Tensor, options: XavierOptions = {}): Ten
  * @example nn.init.xavierNormal_(linear.weight, { gain: nn.init.calculateGain('tanh') })
  */
 export function xavierNormal_(tensor: Tensor, options: XavierOptions = {}): Tensor {
-  const t = checkTensorArg(tensor, 'tensor');
+  const t = checkTensor(tensor, 'tensor');
   const std = xavierStd(t, options);
   noGrad(() => t.normal_(0, std, { generator: options.generator }));
   return t;

@@ -1,5 +1,6 @@
 // Module: the base of every layer and model, as torch.nn.Module.
 import { Tensor, DType, Device, MemoryFormat, noGrad, keep } from '../torch';
+import { sameShape } from './functional/arguments';
 
 /** A state dict: PyTorch key names to tensors, in registration order. */
 export type StateDict = Map<string, Tensor>;
@@ -326,10 +327,6 @@ function checkName(name: string, map: Map<string, unknown>, owner: Module): void
   if (!name || name.includes('.'))
     throw new Error(`Expected a non-empty name without '.' in ${owner.typeName} but received '${name}'`);
   if (map.has(name)) throw new Error(`${owner.typeName} already has a member named '${name}'`);
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function convert(t: Tensor, opts: ModuleToOptions): Tensor {

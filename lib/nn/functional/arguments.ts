@@ -3,7 +3,8 @@
 // never on tensor data, so nothing here waits for a device.
 import { Tensor } from '../../torch/tensor';
 
-function describe(value: unknown): string {
+/** `value` as error messages show it: strings quoted, arrays as JSON, tensors by shape. */
+export function describe(value: unknown): string {
   if (value instanceof Tensor) return `a Tensor of shape [${value.shape.join(', ')}]`;
   if (typeof value === 'string') return `'${value}'`;
   if (Array.isArray(value)) return JSON.stringify(value);
@@ -63,6 +64,11 @@ export function intTuple(value: number | readonly number[], n: number, what: str
     return value.map((v, i) => checkInt(v, `${what}[${i}]`, min));
   }
   throw new TypeError(`Expected a number or an array of ${n} numbers for ${what} but received ${describe(value)}`);
+}
+
+/** Whether two shapes are equal, dimension by dimension. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** Throws unless `input` has one of the numbers of dimensions in `dims`. */

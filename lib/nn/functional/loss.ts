@@ -2,7 +2,7 @@
 // L1, smooth L1, Huber), divergence (KL) and embedding losses.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkInt, checkNumber, checkOneOf, checkTensor, optionalTensor } from './arguments';
+import { checkBoolean, checkInt, checkNumber, checkOneOf, checkTensor, optionalTensor, sameShape } from './arguments';
 
 /** How a loss over many elements is reduced: not at all, their mean, or their sum. */
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -55,27 +55,29 @@ function reductionEnum(value: unknown): number {
   return REDUCTIONS.indexOf(checkOneOf(value ?? 'mean', REDUCTIONS, 'options.reduction'));
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 const warned = new Set<string>();
 
 /**
- * Input and target broadcast to one shape, as PyTorch's pointwise losses do,
- * with PyTorch's warning (once per loss) when their shapes differ.
+ * `loss(input, target)` with input and target broadcast to one shape, as
+ * PyTorch's pointwise losses do, with PyTorch's warning (once per loss) when
+ * their shapes differ. The broadcast copies are freed afterwards.
  */
-function broadcastPair(name: string, input: Tensor, target: Tensor): [Tensor, Tensor, () => void] {
+function pointwiseLoss(name: string, input: Tensor, target: Tensor, loss: (x: Tensor, t: Tensor) => Tensor): Tensor {
   const x = checkTensor(input, 'input');
   const t = checkTensor(target, 'target');
-  if (sameShape(x.shape, t.shape)) return [x, t, () => undefined];
+  if (sameShape(x.shape, t.shape)) return loss(x, t);
   if (!warned.has(name)) {
     warned.add(name);
     process.emitWarning(`${name}: using a target shape [${t.shape.join(', ')}] that differs from the input shape ` +
       `[${x.shape.join(', ')}]; they are broadcast, which is rarely intended`);
   }
   const [bx, bt] = ops.broadcastTensors.tensors([x._h, t._h]);
-  return [bx, bt, () => { bx.dispose(); bt.dispose(); }];
+  try {
+    return loss(bx, bt);
+  } finally {
+    bx.dispose();
+    bt.dispose();
+  }
 }
 
 /**
@@ -121,12 +123,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   const reduction = reductionEnum(options.reduction);
-  const [x, t, free] = broadcastPair('mseLoss', input, target);
-  try {
-    return ops.mse.tensor(x._h, t._h, reduction);
-  } finally {
-    free();
-  }
+  return pointwiseLoss('mseLoss', input, target, (x, t) => ops.mse.tensor(x._h, t._h, reduction));
 }
 
 /**
@@ -138,12 +135,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}
  */
 export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
   const reduction = reductionEnum(options.reduction);
-  const [x, t, free] = broadcastPair('l1Loss', input, target);
-  try {
-    return ops.l1.tensor(x._h, t._h, reduction);
-  } finally {
-    free();
-  }
+  return pointwiseLoss('l1Loss', input, target, (x, t) => ops.l1.tensor(x._h, t._h, reduction));
 }
 
 /**
@@ -156,12 +148,7 @@ export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {})
 export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions & { beta?: number } = {}): Tensor {
   const reduction = reductionEnum(options.reduction);
   const beta = checkNumber(options.beta ?? 1, 'options.beta', 0);
-  const [x, t, free] = broadcastPair('smoothL1Loss', input, target);
-  try {
-    return ops.smoothL1.tensor(x._h, t._h, reduction, beta);
-  } finally {
-    free();
-  }
+  return pointwiseLoss('smoothL1Loss', input, target, (x, t) => ops.smoothL1.tensor(x._h, t._h, reduction, beta));
 }
 
 /**
@@ -174,12 +161,7 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions
 export function huberLoss(input: Tensor, target: Tensor, options: LossOptions & { delta?: number } = {}): Tensor {
   const reduction = reductionEnum(options.reduction);
   const delta = checkNumber(options.delta ?? 1, 'options.delta', Number.MIN_VALUE);
-  const [x, t, free] = broadcastPair('huberLoss', input, target);
-  try {
-    return ops.huber.tensor(x._h, t._h, reduction, delta);
-  } finally {
-    free();
-  }
+  return pointwiseLoss('huberLoss', input, target, (x, t) => ops.huber.tensor(x._h, t._h, reduction, delta));
 }
 
 function checkSameShape(input: Tensor, target: Tensor): void {

@@ -2,7 +2,7 @@
 import { Tensor } from '../../torch';
 import { Module } from '../module';
 import { gelu, relu, silu } from '../functional/activation';
-import { bool } from './arguments';
+import { checkBoolean } from './arguments';
 
 /** Options of the activations that can overwrite their input. */
 export interface InplaceOption {
@@ -19,7 +19,7 @@ export class ReLU extends Module {
 
   constructor(options: InplaceOption = {}) {
     super();
-    this.inplace = bool(options.inplace ?? false, 'options.inplace');
+    this.inplace = checkBoolean(options.inplace ?? false, 'options.inplace');
   }
 
   forward(x: Tensor): Tensor {
@@ -66,7 +66,7 @@ export class SiLU extends Module {
 
   constructor(options: InplaceOption = {}) {
     super();
-    this.inplace = bool(options.inplace ?? false, 'options.inplace');
+    this.inplace = checkBoolean(options.inplace ?? false, 'options.inplace');
   }
 
   forward(x: Tensor): Tensor {

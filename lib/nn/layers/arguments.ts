@@ -1,12 +1,11 @@
 // Constructor argument checks shared by the layers (internal: not exported
-// from nn). They produce the project's one error format, naming the argument.
+// from nn). They produce the project's one error format, naming the argument;
+// the checks that are the same for functions and layers live in
+// ../functional/arguments and are re-exported here.
 import { Tensor } from '../../torch';
+import { describe } from '../functional/arguments';
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (Array.isArray(value)) return JSON.stringify(value);
-  return String(value);
-}
+export { checkBoolean } from '../functional/arguments';
 
 /** `value` if it is a positive integer. */
 export function positiveInt(value: unknown, what: string): number {
@@ -14,28 +13,10 @@ export function positiveInt(value: unknown, what: string): number {
   throw new RangeError(`Expected positive integer for ${what} but received ${describe(value)}`);
 }
 
-/** `value` if it is a non-negative integer. */
-export function nonNegativeInt(value: unknown, what: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
-  throw new RangeError(`Expected non-negative integer for ${what} but received ${describe(value)}`);
-}
-
 /** `value` if it is a probability in [0, 1]. */
 export function probability(value: unknown, what: string): number {
   if (typeof value === 'number' && value >= 0 && value <= 1) return value;
   throw new RangeError(`Expected a probability in [0, 1] for ${what} but received ${describe(value)}`);
-}
-
-/** `value` if it is a positive finite number. */
-export function positiveNumber(value: unknown, what: string): number {
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
-  throw new RangeError(`Expected a positive number for ${what} but received ${describe(value)}`);
-}
-
-/** `value` if it is a boolean. */
-export function bool(value: unknown, what: string): boolean {
-  if (typeof value === 'boolean') return value;
-  throw new TypeError(`Expected true or false for ${what} but received ${describe(value)}`);
 }
 
 /** A number or a pair of numbers as a pair of integers no smaller than `min`, as PyTorch's `_pair`. */

@@ -6,7 +6,7 @@ import { Linear } from './linear';
 import { Dropout } from './dropout';
 import { LayerNorm } from './layer-norm';
 import { Identity, TensorModule } from './container';
-import { bool, expectDims, positiveInt, probability } from './arguments';
+import { checkBoolean, expectDims, positiveInt, probability } from './arguments';
 
 /** Options of `Attention`, as timm's `Attention` keyword arguments. */
 export interface AttentionOptions {
@@ -54,11 +54,11 @@ export class Attention extends Module {
       throw new RangeError(`Expected dim (${this.dim}) divisible by numHeads (${this.numHeads})`);
     }
     this.headDim = this.dim / this.numHeads;
-    const qkNorm = bool(options.qkNorm ?? false, 'options.qkNorm');
+    const qkNorm = checkBoolean(options.qkNorm ?? false, 'options.qkNorm');
     this.attnDropP = probability(options.attnDrop ?? 0, 'options.attnDrop');
     // Registration order is timm's, so state-dict keys come in the same order.
     this.qkv = this.registerModule('qkv', new Linear(this.dim, 3 * this.dim,
-      { bias: bool(options.qkvBias ?? false, 'options.qkvBias') }));
+      { bias: checkBoolean(options.qkvBias ?? false, 'options.qkvBias') }));
     this.qNorm = this.registerModule('q_norm', qkNorm ? new LayerNorm(this.headDim) : new Identity());
     this.kNorm = this.registerModule('k_norm', qkNorm ? new LayerNorm(this.headDim) : new Identity());
     this.attnDrop = this.registerModule('attn_drop', new Dropout(this.attnDropP));

@@ -4,7 +4,7 @@ import { Tensor, ones, zeros } from '../../torch';
 import { Module } from '../module';
 import { batchNorm } from '../functional/normalization';
 import { ones_, zeros_ } from '../init';
-import { bool, expectDims, nonNegativeNumber, positiveInt, probability, pyBool, pyFloat } from './arguments';
+import { checkBoolean, expectDims, nonNegativeNumber, positiveInt, probability, pyBool, pyFloat } from './arguments';
 
 /** Options of the batch norm layers, as torch.nn.BatchNorm2d's keyword arguments. */
 export interface BatchNormOptions {
@@ -51,8 +51,8 @@ export abstract class BatchNorm extends Module {
     this.eps = nonNegativeNumber(options.eps ?? 1e-5, 'options.eps');
     const momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.momentum = momentum === null ? null : probability(momentum, 'options.momentum');
-    this.affine = bool(options.affine ?? true, 'options.affine');
-    this.trackRunningStats = bool(options.trackRunningStats ?? true, 'options.trackRunningStats');
+    this.affine = checkBoolean(options.affine ?? true, 'options.affine');
+    this.trackRunningStats = checkBoolean(options.trackRunningStats ?? true, 'options.trackRunningStats');
     this.weight = this.registerParameter('weight', this.affine ? ones([this.numFeatures]) : null);
     this.bias = this.registerParameter('bias', this.affine ? zeros([this.numFeatures]) : null);
     const track = this.trackRunningStats;

@@ -3,7 +3,7 @@ import { Tensor, empty } from '../../torch';
 import { Module } from '../module';
 import { conv2d, convTranspose2d } from '../functional/conv';
 import { resetLinearLike } from './linear';
-import { bool, expectDims, pair, positiveInt } from './arguments';
+import { checkBoolean, expectDims, pair, positiveInt } from './arguments';
 
 /** Options of `Conv2d`, as torch.nn.Conv2d's keyword arguments. */
 export interface Conv2dOptions {
@@ -87,7 +87,7 @@ export class Conv2d extends Module {
     this.dilation = pair(options.dilation ?? 1, 'options.dilation', 1);
     this.groups = positiveInt(options.groups ?? 1, 'options.groups');
     checkGroups(this.inChannels, this.outChannels, this.groups);
-    const hasBias = bool(options.bias ?? true, 'options.bias');
+    const hasBias = checkBoolean(options.bias ?? true, 'options.bias');
     this.weight = this.registerParameter('weight',
       empty([this.outChannels, this.inChannels / this.groups, ...this.kernelSize]));
     this.bias = this.registerParameter('bias', hasBias ? empty([this.outChannels]) : null);
@@ -159,7 +159,7 @@ export class ConvTranspose2d extends Module {
           `${tuple(this.outputPadding)}, stride ${tuple(this.stride)}, dilation ${tuple(this.dilation)}`);
       }
     }
-    const hasBias = bool(options.bias ?? true, 'options.bias');
+    const hasBias = checkBoolean(options.bias ?? true, 'options.bias');
     this.weight = this.registerParameter('weight',
       empty([this.inChannels, this.outChannels / this.groups, ...this.kernelSize]));
     this.bias = this.registerParameter('bias', hasBias ? empty([this.outChannels]) : null);

@@ -3,7 +3,7 @@
 import { Tensor, empty, ops } from '../../torch';
 import { Module } from '../module';
 import { dropout } from '../functional/dropout';
-import { bool, probability, pyBool, pyFloat } from './arguments';
+import { checkBoolean, probability, pyBool, pyFloat } from './arguments';
 
 /**
  * Zeroes each element with probability `p` and scales the rest by
@@ -19,7 +19,7 @@ export class Dropout extends Module {
   constructor(p = 0.5, options: { inplace?: boolean } = {}) {
     super();
     this.p = probability(p, 'p');
-    this.inplace = bool(options.inplace ?? false, 'options.inplace');
+    this.inplace = checkBoolean(options.inplace ?? false, 'options.inplace');
   }
 
   forward(x: Tensor): Tensor {

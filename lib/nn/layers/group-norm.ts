@@ -2,7 +2,7 @@
 import { Tensor, ones, zeros } from '../../torch';
 import { Module } from '../module';
 import { groupNorm } from '../functional/normalization';
-import { bool, nonNegativeNumber, positiveInt, pyBool, pyFloat } from './arguments';
+import { checkBoolean, nonNegativeNumber, positiveInt, pyBool, pyFloat } from './arguments';
 
 /** Options of `GroupNorm`, as torch.nn.GroupNorm's keyword arguments. */
 export interface GroupNormOptions {
@@ -38,7 +38,7 @@ export class GroupNorm extends Module {
       throw new RangeError(`Expected numChannels (${this.numChannels}) divisible by numGroups (${this.numGroups})`);
     }
     this.eps = nonNegativeNumber(options.eps ?? 1e-5, 'options.eps');
-    this.affine = bool(options.affine ?? true, 'options.affine');
+    this.affine = checkBoolean(options.affine ?? true, 'options.affine');
     this.weight = this.registerParameter('weight', this.affine ? ones([this.numChannels]) : null);
     this.bias = this.registerParameter('bias', this.affine ? zeros([this.numChannels]) : null);
   }

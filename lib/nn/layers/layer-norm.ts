@@ -2,7 +2,7 @@
 import { Tensor, ones, zeros } from '../../torch';
 import { Module } from '../module';
 import { layerNorm } from '../functional/normalization';
-import { bool, nonNegativeNumber, positiveInt, pyBool, pyFloat } from './arguments';
+import { checkBoolean, nonNegativeNumber, positiveInt, pyBool, pyFloat } from './arguments';
 
 /** Options of `LayerNorm`, as torch.nn.LayerNorm's keyword arguments. */
 export interface LayerNormOptions {
@@ -37,7 +37,7 @@ export class LayerNorm extends Module {
     }
     this.normalizedShape = dims.map((d, i) => positiveInt(d, `normalizedShape[${i}]`));
     this.eps = nonNegativeNumber(options.eps ?? 1e-5, 'options.eps');
-    this.elementwiseAffine = bool(options.elementwiseAffine ?? true, 'options.elementwiseAffine');
+    this.elementwiseAffine = checkBoolean(options.elementwiseAffine ?? true, 'options.elementwiseAffine');
     this.weight = this.registerParameter('weight', this.elementwiseAffine ? ones(this.normalizedShape) : null);
     this.bias = this.registerParameter('bias', this.elementwiseAffine ? zeros(this.normalizedShape) : null);
   }

@@ -3,7 +3,7 @@ import { Tensor, empty } from '../../torch';
 import { Module } from '../module';
 import { linear } from '../functional/linear';
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
-import { bool, positiveInt } from './arguments';
+import { checkBoolean, positiveInt, pyBool } from './arguments';
 
 /** Options of `Linear`, as torch.nn.Linear's keyword arguments. */
 export interface LinearOptions {
@@ -46,7 +46,7 @@ export class Linear extends Module {
     super();
     this.inFeatures = positiveInt(inFeatures, 'inFeatures');
     this.outFeatures = positiveInt(outFeatures, 'outFeatures');
-    const hasBias = bool(options.bias ?? true, 'options.bias');
+    const hasBias = checkBoolean(options.bias ?? true, 'options.bias');
     this.weight = this.registerParameter('weight', empty([this.outFeatures, this.inFeatures]));
     this.bias = this.registerParameter('bias', hasBias ? empty([this.outFeatures]) : null);
     this.resetParameters();
@@ -62,6 +62,6 @@ export class Linear extends Module {
   }
 
   override extraRepr(): string {
-    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null ? 'True' : 'False'}`;
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyBool(this.bias !== null)}`;
   }
 }

@@ -5,7 +5,7 @@ import { Linear } from './linear';
 import { Dropout } from './dropout';
 import { GELU } from './activation';
 import { TensorModule } from './container';
-import { bool, positiveInt, probability } from './arguments';
+import { checkBoolean, positiveInt, probability } from './arguments';
 
 /** Options of `Mlp`, as timm's `Mlp` keyword arguments. */
 export interface MlpOptions {
@@ -42,7 +42,7 @@ export class Mlp extends Module {
     const hidden = positiveInt(options.hiddenFeatures ?? inF, 'options.hiddenFeatures');
     const outF = positiveInt(options.outFeatures ?? inF, 'options.outFeatures');
     const drop = probability(options.drop ?? 0, 'options.drop');
-    const bias = bool(options.bias ?? true, 'options.bias');
+    const bias = checkBoolean(options.bias ?? true, 'options.bias');
     const act = options.act ?? ((): TensorModule => new GELU());
     if (typeof act !== 'function') {
       throw new TypeError(`Expected a function that makes a layer for options.act but received ${String(act)}`);

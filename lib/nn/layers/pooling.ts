@@ -4,7 +4,7 @@
 import { Tensor } from '../../torch';
 import { Module } from '../module';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../functional/pooling';
-import { bool, pair } from './arguments';
+import { checkBoolean, pair, pyBool } from './arguments';
 
 type Size2 = number | readonly [number, number];
 
@@ -34,7 +34,7 @@ export class MaxPool2d extends Module {
     pair(this.padding, 'options.padding', 0);
     this.dilation = options.dilation ?? 1;
     pair(this.dilation, 'options.dilation', 1);
-    this.ceilMode = bool(options.ceilMode ?? false, 'options.ceilMode');
+    this.ceilMode = checkBoolean(options.ceilMode ?? false, 'options.ceilMode');
   }
 
   forward(x: Tensor): Tensor {
@@ -43,7 +43,7 @@ export class MaxPool2d extends Module {
 
   override extraRepr(): string {
     return `kernel_size=${show(this.kernelSize)}, stride=${show(this.stride)}, padding=${show(this.padding)}, ` +
-      `dilation=${show(this.dilation)}, ceil_mode=${this.ceilMode ? 'True' : 'False'}`;
+      `dilation=${show(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
   }
 }
 
@@ -67,8 +67,8 @@ export class AvgPool2d extends Module {
     pair(this.stride, 'options.stride', 1);
     this.padding = options.padding ?? 0;
     pair(this.padding, 'options.padding', 0);
-    this.ceilMode = bool(options.ceilMode ?? false, 'options.ceilMode');
-    this.countIncludePad = bool(options.countIncludePad ?? true, 'options.countIncludePad');
+    this.ceilMode = checkBoolean(options.ceilMode ?? false, 'options.ceilMode');
+    this.countIncludePad = checkBoolean(options.countIncludePad ?? true, 'options.countIncludePad');
   }
 
   forward(x: Tensor): Tensor {
