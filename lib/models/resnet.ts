@@ -5,7 +5,7 @@ import { Tensor } from '../torch';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, Sequential, TensorModule } from '../nn';
 import { adaptiveAvgPool2d, maxPool2d } from '../nn/functional';
 import { checkBoolean, checkInt } from '../nn/functional/arguments';
-import { BasicBlock, BlockType, Bottleneck, basicBlock, bottleneck, downsample } from './resnet-blocks';
+import { BlockType, ResidualBlock, basicBlock, bottleneck, downsample } from './resnet-blocks';
 import { Encoder } from './encoder';
 
 /** Options of the ResNets. */
@@ -65,11 +65,13 @@ export class ResNet extends Module implements Encoder {
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
     this.relu = this.registerModule('relu', new ReLU({ inplace: true }));
     let inplanes = 64;
+    const residualBlocks: ResidualBlock[] = [];
     const stage = (name: string, planes: number, blocks: number, stride: number): Sequential => {
       const out = planes * block.expansion;
       const list = [block.create(inplanes, planes, stride, downsample(inplanes, out, stride))];
       inplanes = out;
       for (let i = 1; i < blocks; i++) list.push(block.create(inplanes, planes, 1, new Identity()));
+      residualBlocks.push(...list);
       return this.registerModule(name, new Sequential(...list));
     };
     this.layer1 = stage('layer1', 64, layers[0], 1);
@@ -84,9 +86,7 @@ export class ResNet extends Module implements Encoder {
       if (m instanceof Conv2d) init.kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
     }
     if (zeroInitResidual) {
-      for (const m of this.modules()) {
-        if (m instanceof BasicBlock || m instanceof Bottleneck) init.zeros_(m.lastNorm.weight as Tensor);
-      }
+      for (const b of residualBlocks) init.zeros_(b.lastNorm.weight as Tensor);
     }
   }
 

@@ -4,18 +4,13 @@
 import * as torch from '../torch';
 import { aten } from './foreach';
 import { Optimizer, ParamGroup, ResolvedGroup, checkNonNegative } from './optimizer';
-import { momentumDirection } from './sgd';
+import { SGDOptions, checkSGDOptions, momentumDirection } from './sgd';
 import { ScalarSlots, ScratchTensors } from './scratch';
 
 type Tensor = torch.Tensor;
 
-/** Options of `LARS`, as lightly's `LARS` arguments. */
-export interface LARSOptions {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  weightDecay: number;
-  nesterov: boolean;
+/** Options of `LARS`, as lightly's `LARS` arguments: SGD's, plus the trust ratio's. */
+export interface LARSOptions extends SGDOptions {
   /** eta in the paper: the trust ratio is `trustCoefficient * ||w|| / (||g|| + weightDecay ||w|| + eps)`. */
   trustCoefficient: number;
   eps: number;
@@ -58,16 +53,9 @@ export class LARS extends Optimizer<LARSOptions> {
   }
 
   protected validate(o: LARSOptions, where: string): void {
-    checkNonNegative(`lr${where}`, o.lr);
-    checkNonNegative(`momentum${where}`, o.momentum);
-    checkNonNegative(`dampening${where}`, o.dampening);
-    checkNonNegative(`weightDecay${where}`, o.weightDecay);
+    checkSGDOptions(o, where);
     checkNonNegative(`trustCoefficient${where}`, o.trustCoefficient);
     checkNonNegative(`eps${where}`, o.eps);
-    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
-      throw new RangeError(`Expected momentum > 0 and dampening 0 for nesterov${where} but received ` +
-        `momentum ${o.momentum} and dampening ${o.dampening}`);
-    }
   }
 
   protected override disposeWork(): void {

@@ -30,12 +30,27 @@ function checkStep(step: number): void {
   }
 }
 
-// NOTE: DINO's `np.linspace(warmupStart, base, warmupSteps)`: the warmup
-// reaches `base` at its last step (warmupSteps - 1), and a one-step warmup
-// is just `warmupStart`.
-function warmupValue(step: number, start: number, base: number, steps: number): number {
-  if (steps === 1) return start;
-  return start + (base - start) * (step / (steps - 1));
+/** The warmup options with their defaults, checked. */
+function resolveWarmup(options: WarmupOptions): Required<WarmupOptions> {
+  const warmupSteps = options.warmupSteps ?? 0;
+  const warmupStart = options.warmupStart ?? 0;
+  checkFinite('warmupStart', warmupStart);
+  checkInteger('warmupSteps', warmupSteps, 0);
+  return { warmupSteps, warmupStart };
+}
+
+/** `after` (the schedule proper), preceded by the linear warmup from `warmupStart` to `base`; checks the step. */
+function withWarmup(warmup: Required<WarmupOptions>, base: number, after: Schedule): Schedule {
+  const { warmupSteps, warmupStart } = warmup;
+  return (step) => {
+    checkStep(step);
+    if (step >= warmupSteps) return after(step);
+    // NOTE: DINO's `np.linspace(warmupStart, base, warmupSteps)`: the warmup
+    // reaches `base` at its last step (warmupSteps - 1), and a one-step warmup
+    // is just `warmupStart`.
+    if (warmupSteps === 1) return warmupStart;
+    return warmupStart + (base - warmupStart) * (step / (warmupSteps - 1));
+  };
 }
 
 /**
@@ -54,24 +69,20 @@ function warmupValue(step: number, start: number, base: number, steps: number): 
 export function cosineSchedule(options: { base: number; final?: number; totalSteps: number } & WarmupOptions): Schedule {
   const { base, totalSteps } = options;
   const final = options.final ?? 0;
-  const warmupSteps = options.warmupSteps ?? 0;
-  const warmupStart = options.warmupStart ?? 0;
   checkFinite('base', base);
   checkFinite('final', final);
-  checkFinite('warmupStart', warmupStart);
   checkInteger('totalSteps', totalSteps, 1);
-  checkInteger('warmupSteps', warmupSteps, 0);
+  const warmup = resolveWarmup(options);
+  const { warmupSteps } = warmup;
   if (warmupSteps > totalSteps) {
     throw new RangeError(`Expected warmupSteps <= totalSteps (${totalSteps}) but received ${warmupSteps}`);
   }
   const cosineSteps = totalSteps - warmupSteps;
-  return (step) => {
-    checkStep(step);
-    if (step < warmupSteps) return warmupValue(step, warmupStart, base, warmupSteps);
+  return withWarmup(warmup, base, (step) => {
     if (step >= totalSteps) return final;
     const i = step - warmupSteps;
     return final + 0.5 * (base - final) * (1 + Math.cos((Math.PI * i) / cosineSteps));
-  };
+  });
 }
 
 /**
@@ -84,22 +95,17 @@ export function cosineSchedule(options: { base: number; final?: number; totalSte
 export function stepSchedule(options: { base: number; milestones: readonly number[]; gamma?: number } & WarmupOptions): Schedule {
   const { base, milestones } = options;
   const gamma = options.gamma ?? 0.1;
-  const warmupSteps = options.warmupSteps ?? 0;
-  const warmupStart = options.warmupStart ?? 0;
   checkFinite('base', base);
   checkFinite('gamma', gamma);
-  checkFinite('warmupStart', warmupStart);
-  checkInteger('warmupSteps', warmupSteps, 0);
+  const warmup = resolveWarmup(options);
   if (!Array.isArray(milestones)) throw new TypeError(`Expected an array of steps for milestones but received ${String(milestones)}`);
   milestones.forEach((m, i) => checkInteger(`milestones[${i}]`, m, 0));
   const sorted = [...milestones].sort((a, b) => a - b);
-  return (step) => {
-    checkStep(step);
-    if (step < warmupSteps) return warmupValue(step, warmupStart, base, warmupSteps);
+  return withWarmup(warmup, base, (step) => {
     let k = 0;
     while (k < sorted.length && sorted[k] <= step) k++;
     return base * gamma ** k;
-  };
+  });
 }
 
 /**
@@ -110,13 +116,6 @@ export function stepSchedule(options: { base: number; milestones: readonly numbe
  */
 export function constantSchedule(options: { value: number } & WarmupOptions): Schedule {
   const { value } = options;
-  const warmupSteps = options.warmupSteps ?? 0;
-  const warmupStart = options.warmupStart ?? 0;
   checkFinite('value', value);
-  checkFinite('warmupStart', warmupStart);
-  checkInteger('warmupSteps', warmupSteps, 0);
-  return (step) => {
-    checkStep(step);
-    return step < warmupSteps ? warmupValue(step, warmupStart, value, warmupSteps) : value;
-  };
+  return withWarmup(resolveWarmup(options), value, () => value);
 }
