@@ -50,7 +50,11 @@ function packageRoot(): string {
   return path.resolve(__dirname, '..', '..', '..');
 }
 
-function packageVersion(root: string): string {
+/**
+ * The version in selfsup's package.json; 'unknown' when it cannot be read.
+ * @example packageVersion() // '0.1.0'
+ */
+export function packageVersion(root: string = packageRoot()): string {
   try {
     return (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {

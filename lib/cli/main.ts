@@ -1,6 +1,6 @@
 // The `selfsup` command: one subcommand per file, registered here.
 import { Command } from 'commander';
-import { registerInfo } from './info';
+import { packageVersion, registerInfo } from './info';
 import { registerPreview } from './preview';
 
 /** Builds the command-line program (exported for tests, which parse argv without exiting). */
@@ -13,11 +13,7 @@ export function program(): Command {
   return p;
 }
 
-/** The version in package.json. */
-export function packageVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('../../../package.json') as { version: string }).version;
-}
+export { packageVersion };
 
 /** Runs the command line; errors print their message (no stack) and exit with status 1. */
 export async function main(argv: string[] = process.argv): Promise<void> {

@@ -5,7 +5,7 @@ import { Generator } from '../torch/random';
 import { randperm } from '../torch/creation';
 import { scope } from '../torch/scope';
 import { Tensor } from '../torch/tensor';
-import { ImageDataset } from '../data/dataset';
+import { disposeDataset, ImageDataset } from '../data/dataset';
 import { fashionMnist } from '../data/fashion-mnist';
 import { cifar10, cifar100 } from '../data/cifar';
 import { synthetic } from '../data/synthetic';
@@ -123,8 +123,7 @@ export function registerPreview(program: Command): void {
         process.stdout.write(`Wrote ${info.file} (${info.width}x${info.height}): ${o.n} ${dataset.name} images, ` +
           `${o.views} ${o.recipe} views each\n`);
       } finally {
-        dataset.images.dispose();
-        dataset.labels?.dispose();
+        disposeDataset(dataset);
       }
     });
 }

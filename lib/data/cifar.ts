@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as torch from '../torch';
 import { checkSplit, ImageDataset, makeDataset, Split } from './dataset';
+import { readDatasetFile } from './dataset-file';
 
 const IMAGE_BYTES = 3 * 32 * 32;
 
@@ -79,13 +80,7 @@ function readRecords(files: string[], labelBytes: number, labelIndex: number, nu
   { images: torch.Tensor; labels: torch.Tensor } {
   const record = labelBytes + IMAGE_BYTES;
   const buffers = files.map((file) => {
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(file);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(code === 'ENOENT' ? `CIFAR file ${file} does not exist` : `Cannot read CIFAR file ${file}: ${(err as Error).message}`);
-    }
+    const buf = readDatasetFile(file, 'CIFAR');
     if (buf.length === 0 || buf.length % record !== 0) {
       throw new Error(`CIFAR file ${file} has ${buf.length} bytes, not a positive multiple of the ${record}-byte ` +
         `record (${labelBytes} label byte${labelBytes > 1 ? 's' : ''} + 3072 image bytes): the file is truncated ` +

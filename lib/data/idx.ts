@@ -1,8 +1,8 @@
 // The IDX file format of MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/):
 // a 4-byte magic number 0x00 0x00 <type> <ndim>, ndim big-endian uint32
 // sizes, then the values in row-major order, big-endian. Files may be gzipped.
-import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
+import { readDatasetFile } from './dataset-file';
 
 /** Element types of IDX files, by the type byte of the magic number. */
 const TYPES = {
@@ -14,7 +14,9 @@ const TYPES = {
   0x0e: { dtype: 'float64', bytes: 8 },
 } as const;
 
-export type IdxDType = (typeof TYPES)[keyof typeof TYPES]['dtype'];
+type IdxType = (typeof TYPES)[keyof typeof TYPES];
+
+export type IdxDType = IdxType['dtype'];
 
 /** The contents of an IDX file: its sizes, element type and values (host byte order). */
 export interface IdxArray {
@@ -40,13 +42,7 @@ export interface IdxExpectation {
  * dims; // [60000]
  */
 export function readIdx(file: string, expect: IdxExpectation = {}): IdxArray {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `IDX file ${file} does not exist` : `Cannot read IDX file ${file}: ${(err as Error).message}`);
-  }
+  let buf = readDatasetFile(file, 'IDX');
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       buf = zlib.gunzipSync(buf);
@@ -94,13 +90,13 @@ export function parseIdx(buf: Uint8Array, file: string, expect: IdxExpectation =
     throw new Error(`IDX file ${file} has ${found - expected} bytes after the (${dims.join(', ')}) ${type.dtype} ` +
       `values its header announces: the file is not IDX or its header is damaged`);
   }
-  return { dims, dtype: type.dtype, data: decode(view, headerBytes, count, type.dtype) };
+  return { dims, dtype: type.dtype, data: decode(view, headerBytes, count, type) };
 }
 
 /** The values after the header: a view of `view` for bytes, a converted copy (from big-endian) otherwise. */
-function decode(view: DataView, offset: number, count: number, dtype: IdxDType): IdxArray['data'] {
-  const bytes = new Uint8Array(view.buffer, view.byteOffset + offset, count * TYPES_BY_NAME[dtype]);
-  switch (dtype) {
+function decode(view: DataView, offset: number, count: number, type: IdxType): IdxArray['data'] {
+  const bytes = new Uint8Array(view.buffer, view.byteOffset + offset, count * type.bytes);
+  switch (type.dtype) {
     case 'uint8': return bytes;
     case 'int8': return new Int8Array(bytes.buffer, bytes.byteOffset, count);
     case 'int16': return Int16Array.from({ length: count }, (_, i) => view.getInt16(offset + 2 * i, false));
@@ -109,8 +105,6 @@ function decode(view: DataView, offset: number, count: number, dtype: IdxDType):
     case 'float64': return Float64Array.from({ length: count }, (_, i) => view.getFloat64(offset + 8 * i, false));
   }
 }
-
-const TYPES_BY_NAME: Record<IdxDType, number> = { uint8: 1, int8: 1, int16: 2, int32: 4, float32: 4, float64: 8 };
 
 /**
  * IDX bytes for `data` of shape `dims` (uint8 only), as the test suites and

@@ -13,9 +13,8 @@
 //   ..  uint8 x N*C*H*W images
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as torch from '../torch';
-import { Tensor } from '../torch';
+import { Tensor, writeFileAtomic } from '../torch';
 
 const MAGIC = Buffer.from('SSIMGCH\0', 'latin1');
 const VERSION = 1;
@@ -121,8 +120,7 @@ function readFully(fd: number, target: Uint8Array, position: number): void {
 }
 
 /**
- * Writes a cache file atomically: to a temporary file in the same folder,
- * then renamed over `file`, so a reader never sees half a cache.
+ * Writes a cache file atomically (`writeFileAtomic`), so a reader never sees half a cache.
  * @example writeImageCache(cacheFile, key, { meta, images, labels });
  */
 export function writeImageCache(file: string, key: Buffer, contents: ImageCacheContents): void {
@@ -136,21 +134,10 @@ export function writeImageCache(file: string, key: Buffer, contents: ImageCacheC
   [n, c, h, w, labels ? 1 : 0].forEach((v, i) => header.writeUInt32LE(v, 12 + 4 * i));
   key.copy(header, 32);
   header.writeUInt32LE(json.length, 64);
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(temp, 'w');
-  try {
-    fs.writeSync(fd, header);
-    fs.writeSync(fd, json);
-    if (labels) fs.writeSync(fd, new Uint8Array((labels.toTypedArray() as BigInt64Array).buffer));
-    // The array keeps the memory alive after the scope frees the handle.
-    const pixels = torch.scope(() => images.contiguous().asTypedArray() as Uint8Array);
-    for (let done = 0; done < pixels.length;) done += fs.writeSync(fd, pixels, done, Math.min(pixels.length - done, 1 << 30));
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(temp, file);
-  } catch (err) {
-    try { fs.closeSync(fd); } catch { /* already closed */ }
-    fs.rmSync(temp, { force: true });
-    throw err;
-  }
+  // The array keeps the memory alive after the scope frees the handle.
+  const pixels = torch.scope(() => images.contiguous().asTypedArray() as Uint8Array);
+  const chunks: Uint8Array[] = [header, json];
+  if (labels) chunks.push(new Uint8Array((labels.toTypedArray() as BigInt64Array).buffer));
+  chunks.push(pixels);
+  writeFileAtomic(file, chunks);
 }

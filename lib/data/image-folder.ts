@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as torch from '../torch';
 import { Tensor } from '../torch';
+import { checkInt } from '../nn/functional/arguments';
 import { channelStats, ImageDataset, makeDataset } from './dataset';
 import type { DecodeJob, DecodeResult } from './decode-worker';
 import { CacheKeyEntry, imageCacheKey, ImageCacheMeta, readImageCache, writeImageCache } from './image-cache';
@@ -161,10 +162,7 @@ export async function imageFolder(options: ImageFolderOptions): Promise<ImageDat
   }
   const root = path.resolve(options.root);
   const [height, width] = checkSize(options.size);
-  const workers = options.workers ?? Math.min(4, os.availableParallelism());
-  if (!Number.isInteger(workers) || workers <= 0) {
-    throw new TypeError(`Expected positive integer for imageFolder options.workers but received ${workers}`);
-  }
+  const workers = checkInt(options.workers ?? Math.min(4, os.availableParallelism()), 'imageFolder options.workers', 1);
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'SelfsupDataWarning'));
   const name = options.name ?? path.basename(root);
   const { entries, classes } = listFolder(root, options.labelled);

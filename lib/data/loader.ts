@@ -2,6 +2,8 @@
 // on (seed, epoch), prepared one step ahead of the consumer.
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
+import { isDevice } from '../torch/dtype';
+import { checkInt } from '../nn/functional/arguments';
 import { ImageDataset } from './dataset';
 
 /** One batch as the Loader yields it (without a transform). All tensors are on the loader's device. */
@@ -61,13 +63,6 @@ export function disposeBatch(value: unknown): void {
   }
 }
 
-function nonNegativeInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 0) {
-    throw new TypeError(`Expected non-negative integer for ${name} but received ${value}`);
-  }
-  return value;
-}
-
 /**
  * Iterates over an ImageDataset in batches.
  *
@@ -108,19 +103,16 @@ export class Loader<T = Batch> {
       throw new TypeError('Expected an ImageDataset with (N, C, H, W) images for Loader but received ' +
         `${images instanceof Tensor ? `images of shape (${images.shape.join(', ')})` : String(dataset)}`);
     }
-    if (!Number.isInteger(options?.batchSize) || options.batchSize <= 0) {
-      throw new TypeError(`Expected positive integer for batchSize but received ${options?.batchSize}`);
-    }
     this.dataset = dataset;
-    this.batchSize = options.batchSize;
+    this.batchSize = checkInt(options?.batchSize, 'batchSize', 1);
     this.shuffle = options.shuffle ?? true;
-    this.seed = nonNegativeInteger(options.seed ?? 0, 'seed');
+    this.seed = checkInt(options.seed ?? 0, 'seed', 0);
     this.dropLast = options.dropLast ?? true;
     this.device = options.device ?? 'cpu';
-    if (!/^(cpu|cuda(:\d+)?)$/.test(this.device)) {
+    if (!isDevice(this.device)) {
       throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for device but received ${JSON.stringify(this.device)}`);
     }
-    this.prefetch = nonNegativeInteger(options.prefetch ?? 1, 'prefetch');
+    this.prefetch = checkInt(options.prefetch ?? 1, 'prefetch', 0);
     this.transform = options.transform;
     const n = images.shape[0];
     if (this.dropLast && this.batchSize > n) {
@@ -149,7 +141,7 @@ export class Loader<T = Batch> {
    * @example loader.order(3).slice(0, 0, 256) // the indices of epoch 3's first batch
    */
   order(epoch: number): Tensor {
-    nonNegativeInteger(epoch, 'epoch');
+    checkInt(epoch, 'epoch', 0);
     const n = this.dataset.images.shape[0];
     if (!this.shuffle) return torch.arange(n);
     const generator = new torch.Generator().manualSeed(this.seed + epoch);
@@ -165,9 +157,9 @@ export class Loader<T = Batch> {
    * for await (const { images, labels, step } of loader.epoch(2, { startStep: 100 })) { ... }
    */
   async *epoch(epoch: number, options: { startStep?: number } = {}): AsyncGenerator<T, void, undefined> {
-    nonNegativeInteger(epoch, 'epoch');
+    checkInt(epoch, 'epoch', 0);
     const length = this.length;
-    const startStep = nonNegativeInteger(options.startStep ?? 0, 'startStep');
+    const startStep = checkInt(options.startStep ?? 0, 'startStep', 0);
     if (startStep > length) {
       throw new RangeError(`Expected startStep in 0..${length} (the loader has ${length} batches per epoch) but ` +
         `received ${startStep}`);

@@ -1,6 +1,7 @@
 // Synthetic images with class-dependent structure: a fast, deterministic
 // stand-in for real data in tests of methods, evaluators and the loader.
 import * as torch from '../torch';
+import { checkInt } from '../nn/functional/arguments';
 import { ImageDataset, makeDataset } from './dataset';
 
 export interface SyntheticOptions {
@@ -16,13 +17,6 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`Expected positive integer for synthetic options.${name} but received ${value}`);
-  }
-  return value;
-}
-
 /**
  * Deterministic synthetic images: each class has a smooth random colour
  * pattern (a 4x4 grid of random values, bilinearly upsampled); each image is
@@ -36,14 +30,11 @@ function positiveInteger(value: number, name: string): number {
  * ds.images.shape; // [512, 3, 32, 32]
  */
 export function synthetic(options: SyntheticOptions = {}): ImageDataset {
-  const n = positiveInteger(options.n ?? 1024, 'n');
-  const c = positiveInteger(options.channels ?? 3, 'channels');
-  const size = positiveInteger(options.size ?? 32, 'size');
-  const k = positiveInteger(options.classes ?? 10, 'classes');
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0) {
-    throw new TypeError(`Expected non-negative integer for synthetic options.seed but received ${seed}`);
-  }
+  const n = checkInt(options.n ?? 1024, 'synthetic options.n', 1);
+  const c = checkInt(options.channels ?? 3, 'synthetic options.channels', 1);
+  const size = checkInt(options.size ?? 32, 'synthetic options.size', 1);
+  const k = checkInt(options.classes ?? 10, 'synthetic options.classes', 1);
+  const seed = checkInt(options.seed ?? 0, 'synthetic options.seed', 0);
   const generator = new torch.Generator().manualSeed(seed);
   const smooth = (count: number) => torch.ops.aten.upsample_bilinear2d(
     torch.rand([count, c, 4, 4], { generator }), [size, size], false) as torch.Tensor; // (count, C, size, size)

@@ -1,19 +1,17 @@
 // Additive Gaussian pixel noise.
 import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
-import { randn } from '../../torch/creation';
 import { where } from '../../torch/functions';
 import { Transform, checkImages, checkProbability } from './transform';
-import { bernoulli, perSampleMask } from './random-params';
+import { bernoulli, imageNoise, perSampleMask } from './random-params';
 
 /**
  * Adds N(0, std^2) noise to every pixel of the images picked with probability
  * `p`, then clamps to [0, 1] (unless `clip` is false).
  *
- * NOTE: the noise is image-sized, so it is drawn on the images' device: from
- * `generator` on the CPU, from the device's default generator (seeded by
- * `torch.manualSeed`) on CUDA, because copying image-sized noise from the host
- * would cost more than the augmentation.
+ * NOTE: the noise is image-sized, so it is drawn on the images' device
+ * (`imageNoise`): from `generator` on the CPU, from the device's default
+ * generator (seeded by `torch.manualSeed`) on CUDA.
  *
  * @example const out = new GaussianNoise({ std: 0.05 }).forward(images, g);
  */
@@ -35,9 +33,7 @@ export class GaussianNoise implements Transform {
   forward(images: Tensor, generator?: Generator): Tensor {
     const [B] = checkImages(images, 'GaussianNoise');
     const apply = bernoulli(B, this.p, generator);
-    const onCpu = images.device === 'cpu';
-    const noise = randn(images.shape, { dtype: images.dtype, device: images.device, generator: onCpu ? generator : undefined });
-    let out = images.add(noise.mul(this.std));
+    let out = images.add(imageNoise(images, generator).mul(this.std));
     if (this.clip) out = out.clamp(0, 1);
     return this.p === 1 ? out : where(perSampleMask(apply, images), out, images);
   }

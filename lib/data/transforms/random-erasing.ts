@@ -2,10 +2,10 @@
 // torchvision's RandomErasing (Zhong et al. 2020).
 import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
-import { arange, rand, randn } from '../../torch/creation';
+import { arange } from '../../torch/creation';
 import { stack, where } from '../../torch/functions';
-import { Transform, checkImages, checkProbability, checkRange } from './transform';
-import { bernoulli } from './random-params';
+import { Transform, checkBoxes, checkImages, checkProbability, checkRange } from './transform';
+import { bernoulli, boxCandidates, boxOffsets, imageNoise } from './random-params';
 
 const TRIES = 10;
 
@@ -24,13 +24,10 @@ export function randomErasingParams(batch: number, height: number, width: number
   options: { p?: number; scale?: readonly [number, number]; ratio?: readonly [number, number] } = {},
   generator?: Generator): Tensor {
   const p = checkProbability(options.p ?? 0.5, 'RandomErasing options.p');
-  const [s0, s1] = checkRange(options.scale ?? [0.02, 0.33], 'RandomErasing options.scale', 0);
-  const [r0, r1] = checkRange(options.ratio ?? [0.3, 3.3], 'RandomErasing options.ratio', Number.MIN_VALUE);
+  const scale = checkRange(options.scale ?? [0.02, 0.33], 'RandomErasing options.scale', 0);
+  const ratio = checkRange(options.ratio ?? [0.3, 3.3], 'RandomErasing options.ratio', Number.MIN_VALUE);
   const apply = bernoulli(batch, p, generator);
-  const area = height * width;
-  const eraseArea = rand([batch, TRIES], { dtype: 'float64', generator }).mul(area * (s1 - s0)).add(area * s0);
-  const aspect = rand([batch, TRIES], { dtype: 'float64', generator }).mul(Math.log(r1) - Math.log(r0))
-    .add(Math.log(r0)).exp();
+  const { areas: eraseArea, aspects: aspect } = boxCandidates(batch, TRIES, height * width, scale, ratio, generator);
   // torchvision: h from area * ratio, w from area / ratio (the reverse of RandomResizedCrop).
   const h = eraseArea.mul(aspect).sqrt().round();
   const w = eraseArea.div(aspect).sqrt().round();
@@ -39,8 +36,8 @@ export function randomErasingParams(batch: number, height: number, width: number
   const keep = valid.any(1).logicalAnd(apply);
   const hh = where(keep, h.mul(first).sum(1), 0);
   const ww = where(keep, w.mul(first).sum(1), 0);
-  const top = rand([batch], { dtype: 'float64', generator }).mul(hh.neg().add(height + 1)).floor();
-  const left = rand([batch], { dtype: 'float64', generator }).mul(ww.neg().add(width + 1)).floor();
+  const top = boxOffsets(height, hh, generator);
+  const left = boxOffsets(width, ww, generator);
   return stack([top, left, hh, ww], 1).to('int64');
 }
 
@@ -51,11 +48,7 @@ export function randomErasingParams(batch: number, height: number, width: number
  */
 export function erase(images: Tensor, boxes: Tensor, value: Tensor | number = 0): Tensor {
   const [B, , H, W] = checkImages(images, 'erase');
-  if (!(boxes instanceof Tensor) || boxes.dim() !== 2 || boxes.shape[0] !== B || boxes.shape[1] !== 4) {
-    throw new RangeError(`Expected boxes of shape [${B}, 4] (top, left, height, width) for erase but received ` +
-      (boxes instanceof Tensor ? `shape [${boxes.shape.join(', ')}]` : String(boxes)));
-  }
-  const b = boxes.to({ device: images.device, dtype: 'int64' });
+  const b = checkBoxes(boxes, B, 'erase').to({ device: images.device, dtype: 'int64' });
   const [top, left, h, w] = b.unbind(1).map((t) => t.unsqueeze(1)); // (B, 1) each
   const rows = arange(H, { device: images.device }).unsqueeze(0); // (1, H)
   const cols = arange(W, { device: images.device }).unsqueeze(0);
@@ -93,10 +86,7 @@ export class RandomErasing implements Transform {
   forward(images: Tensor, generator?: Generator): Tensor {
     const [B, , H, W] = checkImages(images, 'RandomErasing');
     const boxes = randomErasingParams(B, H, W, this, generator);
-    const value = this.value === 'random'
-      ? randn(images.shape, { dtype: images.dtype, device: images.device,
-        generator: images.device === 'cpu' ? generator : undefined })
-      : this.value;
+    const value = this.value === 'random' ? imageNoise(images, generator) : this.value;
     return erase(images, boxes, value);
   }
 }

@@ -3,7 +3,7 @@
 // visit the host, and no JS loop runs over the samples.
 import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
-import { rand, randperm, tensor } from '../../torch/creation';
+import { rand, randn, randperm, tensor } from '../../torch/creation';
 
 /**
  * B numbers uniform in [low, high), float64 on the CPU, as torchvision's
@@ -30,6 +30,43 @@ export function bernoulli(n: number, p: number, generator?: Generator): Tensor {
  */
 export function permutation(n: number, generator?: Generator): number[] {
   return randperm(n, { generator }).toArray() as number[];
+}
+
+/**
+ * `tries` candidate boxes per sample, as torchvision's RandomResizedCrop and
+ * RandomErasing draw them: areas uniform in `scale` x `area`, aspect ratios
+ * log-uniform in `ratio`. float64 (B, tries) each, on the CPU.
+ * @example const { areas, aspects } = boxCandidates(256, 10, 32 * 32, [0.08, 1], [3 / 4, 4 / 3], g);
+ */
+export function boxCandidates(batch: number, tries: number, area: number, scale: readonly [number, number],
+  ratio: readonly [number, number], generator?: Generator): { areas: Tensor; aspects: Tensor } {
+  const [s0, s1] = scale;
+  const [r0, r1] = ratio;
+  const areas = rand([batch, tries], { dtype: 'float64', generator }).mul(area * (s1 - s0)).add(area * s0);
+  const aspects = rand([batch, tries], { dtype: 'float64', generator }).mul(Math.log(r1) - Math.log(r0))
+    .add(Math.log(r0)).exp();
+  return { areas, aspects };
+}
+
+/**
+ * Per-sample box positions: floor(u * (extent - size + 1)), as torchvision's
+ * `torch.randint(0, extent - size + 1)` for each of the (B) float64 `sizes`.
+ * @example const top = boxOffsets(32, heights, g); // (B) float64 in 0..32 - heights
+ */
+export function boxOffsets(extent: number, sizes: Tensor, generator?: Generator): Tensor {
+  return rand([sizes.shape[0]], { dtype: 'float64', generator }).mul(sizes.neg().add(extent + 1)).floor();
+}
+
+/**
+ * N(0, 1) noise shaped like `images`, drawn on their device.
+ * NOTE: from `generator` on the CPU, from the device's default generator
+ * (seeded by `torch.manualSeed`) on CUDA, because copying image-sized noise
+ * from the host would cost more than the augmentation.
+ * @example const noise = imageNoise(images, g); // (B, C, H, W)
+ */
+export function imageNoise(images: Tensor, generator?: Generator): Tensor {
+  return randn(images.shape, { dtype: images.dtype, device: images.device,
+    generator: images.device === 'cpu' ? generator : undefined });
 }
 
 /**

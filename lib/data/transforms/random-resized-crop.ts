@@ -3,11 +3,12 @@
 // gridSample.
 import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
-import { arange, rand } from '../../torch/creation';
+import { arange } from '../../torch/creation';
 import { clamp, stack, where } from '../../torch/functions';
 import { gridSample } from '../../nn/functional/sampling';
 import { checkInt } from '../../nn/functional/arguments';
-import { Transform, checkImages, checkRange } from './transform';
+import { Transform, checkBoxes, checkImages, checkRange } from './transform';
+import { boxCandidates, boxOffsets } from './random-params';
 
 /** Options of `RandomResizedCrop`; defaults as torchvision's `RandomResizedCrop`. */
 export interface RandomResizedCropOptions {
@@ -39,13 +40,9 @@ const TRIES = 10;
 export function randomResizedCropParams(batch: number, height: number, width: number,
   options: { scale?: readonly [number, number]; ratio?: readonly [number, number] } = {},
   generator?: Generator): Tensor {
-  const [s0, s1] = checkRange(options.scale ?? [0.08, 1], 'options.scale', 0);
+  const scale = checkRange(options.scale ?? [0.08, 1], 'options.scale', 0);
   const [r0, r1] = checkRange(options.ratio ?? [3 / 4, 4 / 3], 'options.ratio', Number.MIN_VALUE);
-  const area = height * width;
-  const targetArea = rand([batch, TRIES], { dtype: 'float64', generator }).mul(area * (s1 - s0)).add(area * s0);
-  const logRatio = rand([batch, TRIES], { dtype: 'float64', generator }).mul(Math.log(r1) - Math.log(r0))
-    .add(Math.log(r0));
-  const aspect = logRatio.exp();
+  const { areas: targetArea, aspects: aspect } = boxCandidates(batch, TRIES, height * width, scale, [r0, r1], generator);
   // NOTE: torch.round rounds half to even, as Python's round() in torchvision.
   const w = targetArea.mul(aspect).sqrt().round(); // (B, TRIES)
   const h = targetArea.div(aspect).sqrt().round();
@@ -61,10 +58,8 @@ export function randomResizedCropParams(batch: number, height: number, width: nu
   const hh = where(found, h.mul(first).sum(1), fh);
   const ww = where(found, w.mul(first).sum(1), fw);
   // torch.randint(0, height - h + 1) per sample, as floor(u * (height - h + 1)).
-  const top = where(found, rand([batch], { dtype: 'float64', generator }).mul(hh.neg().add(height + 1)).floor(),
-    Math.floor((height - fh) / 2));
-  const left = where(found, rand([batch], { dtype: 'float64', generator }).mul(ww.neg().add(width + 1)).floor(),
-    Math.floor((width - fw) / 2));
+  const top = where(found, boxOffsets(height, hh, generator), Math.floor((height - fh) / 2));
+  const left = where(found, boxOffsets(width, ww, generator), Math.floor((width - fw) / 2));
   return stack([top, left, hh, ww], 1).to('int64');
 }
 
@@ -97,10 +92,7 @@ function outputSize(size: number | readonly number[], what: string): [number, nu
 export function resizedCrop(images: Tensor, boxes: Tensor, size: number | readonly [number, number],
   options: { interpolation?: 'bilinear' | 'bicubic' } = {}): Tensor {
   const [B, , H, W] = checkImages(images, 'resizedCrop');
-  if (!(boxes instanceof Tensor) || boxes.dim() !== 2 || boxes.shape[0] !== B || boxes.shape[1] !== 4) {
-    throw new RangeError(`Expected boxes of shape [${B}, 4] (top, left, height, width) for resizedCrop but received ` +
-      (boxes instanceof Tensor ? `shape [${boxes.shape.join(', ')}]` : String(boxes)));
-  }
+  checkBoxes(boxes, B, 'resizedCrop');
   const [oh, ow] = outputSize(size, 'size');
   const dev = images.device;
   const b = boxes.to({ device: dev, dtype: images.dtype });

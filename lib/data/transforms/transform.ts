@@ -38,6 +38,18 @@ export function checkImages(images: unknown, what: string): [number, number, num
 }
 
 /**
+ * Checks per-sample boxes: a (B, 4) tensor of [top, left, height, width].
+ * @example checkBoxes(boxes, B, 'erase');
+ */
+export function checkBoxes(boxes: unknown, batch: number, what: string): Tensor {
+  if (!(boxes instanceof Tensor) || boxes.dim() !== 2 || boxes.shape[0] !== batch || boxes.shape[1] !== 4) {
+    throw new RangeError(`Expected boxes of shape [${batch}, 4] (top, left, height, width) for ${what} but received ` +
+      (boxes instanceof Tensor ? `shape [${boxes.shape.join(', ')}]` : String(boxes)));
+  }
+  return boxes;
+}
+
+/**
  * Checks a probability option.
  * @example const p = checkProbability(options.p ?? 0.5, 'RandomHorizontalFlip options.p');
  */
