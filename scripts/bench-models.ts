@@ -10,13 +10,11 @@
 //
 // Each side uses its own SGD: optim.SGD here (multi-tensor), torch.optim.SGD
 // (1.13's default per-parameter loop) in Python: what a user of each gets.
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as torch from '../lib/torch';
 import * as models from '../lib/models';
 import { crossEntropy } from '../lib/nn/functional';
 import { SGD } from '../lib/optim';
+import { runPythonBench } from './bench-python';
 
 const rounds = Number(process.argv[2] ?? 2);
 const steps = Number(process.argv[3] ?? 2);
@@ -75,9 +73,6 @@ function timeNode(c: Case): Timing {
 }
 
 torch.setNumThreads(threads);
-const python = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
-const script = [path.join(__dirname, '..', '..', 'scripts', 'bench_models.py'), path.join(process.cwd(), 'scripts', 'bench_models.py')]
-  .find((p) => fs.existsSync(p)) ?? 'scripts/bench_models.py';
 const node: Record<string, Timing> = {};
 const py: Record<string, Timing> = {};
 const keepBest = (into: Record<string, Timing>, name: string, t: Timing): void => {
@@ -86,8 +81,7 @@ const keepBest = (into: Record<string, Timing>, name: string, t: Timing): void =
 };
 for (let round = 0; round < rounds; round++) {
   for (const c of cases) keepBest(node, c.name, timeNode(c));
-  const result = JSON.parse(execFileSync(python, [script, JSON.stringify(cases), String(steps), String(threads)],
-    { encoding: 'utf8' })) as Record<string, Timing>;
+  const result = runPythonBench<Record<string, Timing>>('bench_models.py', [JSON.stringify(cases), String(steps), String(threads)]);
   for (const [name, t] of Object.entries(result)) keepBest(py, name, t);
 }
 

@@ -8,10 +8,8 @@
 // Python's reference counting does when the next result replaces it), and
 // "in scope" runs the calls inside torch.scope, 100 at a time, as the
 // Trainer's steps do.
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { torch, nn } from '../lib';
+import { runPythonBench } from './bench-python';
 
 const F = nn.functional;
 const iters = Number(process.argv[2] ?? 20000);
@@ -83,9 +81,6 @@ function timeScoped(fn: () => torch.Tensor | void): number {
 const node: Record<string, number> = {};
 const scoped: Record<string, number> = {};
 const py: Record<string, number> = {};
-const python = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
-const script = [path.join(__dirname, '..', '..', 'scripts', 'bench_ops.py'), path.join(process.cwd(), 'scripts', 'bench_ops.py')]
-  .find((p) => fs.existsSync(p)) ?? 'scripts/bench_ops.py';
 const best = (into: Record<string, number>, name: string, value: number) => {
   into[name] = Math.min(into[name] ?? Infinity, value);
 };
@@ -96,7 +91,7 @@ for (let round = 0; round < 3; round++) {
     a.dispose();
     a = torch.randn([4, 4]);
   }
-  const result = JSON.parse(execFileSync(python, [script, String(iters), String(repeats)], { encoding: 'utf8' })) as Record<string, number>;
+  const result = runPythonBench<Record<string, number>>('bench_ops.py', [String(iters), String(repeats)]);
   for (const [name, value] of Object.entries(result)) best(py, name, value);
 }
 

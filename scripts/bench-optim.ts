@@ -5,14 +5,12 @@
 // 62 tensors shrunk to 4 elements each, where the time is the front end's.
 //
 //   node dist/scripts/bench-optim.js [steps=10] [repeats=3]
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as torch from '../lib/torch';
 import { SGD } from '../lib/optim/sgd';
 import { AdamW } from '../lib/optim/adamw';
 import { LARS } from '../lib/optim/lars';
 import { Optimizer, BaseOptions } from '../lib/optim/optimizer';
+import { runPythonBench } from './bench-python';
 
 const steps = Number(process.argv[2] ?? 10);
 const repeats = Number(process.argv[3] ?? 3);
@@ -63,10 +61,6 @@ const node: [string, string, (ps: torch.Tensor[]) => Optimizer<BaseOptions>][] =
 const forLoop: Record<string, string> = { SGD: 'SGD for-loop', AdamW: 'AdamW for-loop', LARS: 'LARS for-loop (lightly)' };
 
 torch.setNumThreads(1);
-const python = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
-const script = [path.join(__dirname, '..', '..', 'scripts', 'bench_optim.py'), path.join(process.cwd(), 'scripts', 'bench_optim.py')]
-  .find((p) => fs.existsSync(p)) ?? 'scripts/bench_optim.py';
-
 const full = resnet18Shapes();
 const numel = full.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
 console.log(`libtorch ${torch.config().torchVersion}, CPU, 1 thread; ms per step, best of ${repeats} x ${steps} steps x 2 alternating rounds`);
@@ -77,9 +71,7 @@ for (const [label, shapes] of [[`resnet18 (${full.length} tensors, ${numel} para
   const py: Record<string, number> = {};
   const mine: Record<string, number> = {};
   for (let round = 0; round < 2; round++) {
-    const r = JSON.parse(execFileSync(python, [script], {
-      input: JSON.stringify({ shapes, steps, repeats }), encoding: 'utf8',
-    })) as Record<string, number>;
+    const r = runPythonBench<Record<string, number>>('bench_optim.py', [], JSON.stringify({ shapes, steps, repeats }));
     for (const [k, v] of Object.entries(r)) py[k] = Math.min(py[k] ?? Infinity, v);
     for (const [name, , make] of node) mine[name] = Math.min(mine[name] ?? Infinity, timeNode(shapes as number[][], make));
   }

@@ -5,12 +5,12 @@
 // other, best of `repeats` each. Not a test: run it by hand.
 //
 //   node dist/scripts/bench-safetensors.js [repeats=3] [rounds=2]
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as torch from '../lib/torch';
 import * as models from '../lib/models';
+import { runPythonBench } from './bench-python';
 
 const repeats = Number(process.argv[2] ?? 3);
 const rounds = Number(process.argv[3] ?? 2);
@@ -37,14 +37,12 @@ async function main(): Promise<void> {
   const node: Record<string, number> = {};
   const py: Record<string, number> = {};
   const keep = (into: Record<string, number>, k: string, v: number): void => { into[k] = Math.max(into[k] ?? 0, v); };
-  const script = path.join(__dirname, '..', '..', 'scripts', 'bench_safetensors.py');
-  const python = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
   for (let r = 0; r < rounds; r++) {
     keep(node, 'saveSafetensors (fsync)', await bestRate(() => torch.saveSafetensors(file, sd)));
     keep(node, 'saveSafetensorsAsync (fsync)', await bestRate(() => torch.saveSafetensorsAsync(file, sd)));
     keep(node, 'loadSafetensors', await bestRate(() => torch.loadSafetensors(file)));
     keep(node, 'loadSafetensorsAsync', await bestRate(() => torch.loadSafetensorsAsync(file)));
-    const out = JSON.parse(execFileSync(python, [script, dir, String(repeats)], { encoding: 'utf8' })) as Record<string, number>;
+    const out = runPythonBench<Record<string, number>>('bench_safetensors.py', [dir, String(repeats)]);
     for (const [k, v] of Object.entries(out)) if (k !== 'bytes') keep(py, k, v);
   }
   console.log(`ResNet-50 state dict, ${(bytes / 1e6).toFixed(1)} MB, best of ${repeats} x ${rounds} rounds, MB/s (higher is better)`);

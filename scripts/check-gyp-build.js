@@ -11,24 +11,20 @@ const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { probeAddon } = require('./install');
+const { scratchCopy, nodeDir } = require('./prebuild');
 
 const ROOT = path.resolve(__dirname, '..');
 
-function nodeHeadersDir() {
-  const prefix = path.resolve(process.execPath, '..', '..');
-  if (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) return prefix;
-  throw new Error(`Node's headers are not under ${prefix}/include/node; set npm_config_nodedir`);
-}
-
 function main() {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-gyp-'));
+  const nodedir = nodeDir();
+  if (!nodedir) {
+    throw new Error(`Node's headers are not under ${path.resolve(process.execPath, '..', '..')}/include/node; ` +
+      'set npm_config_nodedir');
+  }
+  const work = scratchCopy('selfsup-gyp-');
   try {
-    for (const entry of ['native', 'scripts', 'binding.gyp', 'package.json']) {
-      fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
-    }
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
     const gyp = require.resolve('node-gyp/bin/node-gyp.js', { paths: [ROOT] });
-    const nodedir = process.env.npm_config_nodedir || nodeHeadersDir();
     console.log(`check-gyp-build: node-gyp rebuild in ${work}`);
     const t0 = Date.now();
     childProcess.execFileSync(process.execPath, [gyp, 'rebuild', `--jobs=${os.cpus().length}`, `--nodedir=${nodedir}`],
@@ -44,18 +40,10 @@ function main() {
       }
       console.log(`check-gyp-build: run-time search path ${runpath}`);
     }
-    const probe = `
-      const n = require(${JSON.stringify(addon)});
-      const a = n.fromBuffer(new Float32Array([1, 2, 3]), [3], 'float32');
-      n.setRequiresGrad(a, true);
-      const y = n.call(n.lookupOp('mul', 'Tensor'), a, a);
-      const s = n.call(n.lookupOp('sum'), y);
-      n.backward([s]);
-      const g = Array.from(new Float32Array(n.toBuffer(n.getGrad(a))));
-      if (g.join() !== '2,4,6') throw new Error('wrong gradient ' + g);
-      console.log('check-gyp-build: loads, libtorch ' + n.config().torchVersion + ', gradient ' + g.join(','));
-    `;
-    childProcess.execFileSync(process.execPath, ['-e', probe], { stdio: 'inherit' });
+    // The same child-process check install.js gives every addon: an operator and a backward pass.
+    const probe = probeAddon(addon);
+    if (!probe.ok) throw new Error(`check-gyp-build: the addon does not work: ${probe.reason}`);
+    console.log(`check-gyp-build: loads, libtorch ${probe.torchVersion}, gradient 2,4,6`);
     console.log(`check-gyp-build: passed (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   } finally {
     if (!process.argv.includes('--keep')) fs.rmSync(work, { recursive: true, force: true });

@@ -51,6 +51,24 @@ function nodeDir() {
   return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : null;
 }
 
+/**
+ * A fresh scratch folder (named `prefix`...) holding a copy of what the addon
+ * is built from, with node_modules linked: node-gyp then leaves build/ alone.
+ */
+function scratchCopy(prefix) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    for (const entry of ['native', 'scripts', 'binding.gyp', 'package.json']) {
+      fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
+  } catch (err) {
+    fs.rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+  return work;
+}
+
 /** Runs prebuildify (N-API, stripped, libc tag) in `work`; returns the .node file it wrote. */
 function runPrebuildify(work) {
   const bin = require.resolve('prebuildify/bin.js', { paths: [ROOT] });
@@ -85,12 +103,8 @@ function main(argv) {
   }
   log(`building ${shown} against libtorch ${found.version} in ${found.libDir}`);
   const started = Date.now();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-prebuild-'));
+  const work = scratchCopy('selfsup-prebuild-');
   try {
-    for (const entry of ['native', 'scripts', 'binding.gyp', 'package.json']) {
-      fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
-    }
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
     const built = runPrebuildify(work);
     const probe = probeAddon(built);
     if (!probe.ok) throw new Error(`the prebuilt addon does not work: ${probe.reason}`);
@@ -114,4 +128,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { upToDate, SOURCES };
+module.exports = { upToDate, SOURCES, scratchCopy, nodeDir };

@@ -2,13 +2,13 @@
 # loads the JS module's state dict into them, runs forward and backward on
 # the same inputs and reports outputs, gradients and the state afterwards.
 # Reads one JSON document from stdin, writes one to stdout.
-import json
 import math
-import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from parity import grad_weights, serve
 
 
 class TimmAttention(nn.Module):
@@ -67,12 +67,6 @@ def pack(t):
             'data': t.reshape(-1).double().tolist() if t.is_floating_point() else t.reshape(-1).tolist()}
 
 
-def grad_weights(t):
-    n = t.numel()
-    w = torch.tensor([math.sin(0.37 * i + 0.1) for i in range(n)], dtype=torch.float64)
-    return w.reshape(t.shape).to(t.dtype)
-
-
 def scope():
     return {'torch': torch, 'nn': nn, 'F': F, 'math': math, 'TimmAttention': TimmAttention, 'TimmMlp': TimmMlp}
 
@@ -106,16 +100,5 @@ def run(case):
     return result
 
 
-def main():
-    cases = json.load(sys.stdin)
-    results = []
-    for case in cases:
-        try:
-            results.append(run(case))
-        except Exception as e:  # reported per case, so one bad case does not hide the others
-            results.append({'error': f'{type(e).__name__}: {e}'})
-    json.dump(results, sys.stdout)
-
-
 if __name__ == '__main__':
-    main()
+    serve(run)

@@ -2,10 +2,9 @@
 # written from lightly's formula, and clip_grad_norm_) on parameters and
 # gradients given as JSON, and returns parameters and state after chosen steps.
 # Reads one JSON document on stdin, writes one on stdout.
-import json
-import sys
-
 import torch
+
+from parity import serve
 
 
 class LightlyLARS(torch.optim.Optimizer):
@@ -99,15 +98,9 @@ def run_clip(case):
     return {'total': float(total), 'grads': [flat(p.grad) for p in params]}
 
 
-def main():
-    cases = json.load(sys.stdin)
-    out = []
-    for case in cases:
-        try:
-            out.append(run_clip(case) if case.get('kind') == 'clip' else run_optimizer(case))
-        except Exception as e:  # reported per case
-            out.append({'error': '%s: %s' % (type(e).__name__, e)})
-    json.dump(out, sys.stdout)
+def run_case(case):
+    return run_clip(case) if case.get('kind') == 'clip' else run_optimizer(case)
 
 
-main()
+if __name__ == '__main__':
+    serve(run_case)

@@ -34,9 +34,10 @@ def pack(t):
     return {'shape': list(t.shape), 'dtype': dtype, 'data': encode(flat)}
 
 
-def grad_weights(n):
-    # The same deterministic output gradient as test/helpers/parity.ts.
-    return torch.tensor([math.sin(0.37 * i + 0.1) for i in range(n)], dtype=torch.float64)
+def grad_weights(t):
+    # The same deterministic output gradient as test/helpers/parity.ts, shaped as `t`.
+    w = torch.tensor([math.sin(0.37 * i + 0.1) for i in range(t.numel())], dtype=torch.float64)
+    return w.reshape(t.shape).to(t.dtype)
 
 
 def run_case(case):
@@ -58,23 +59,28 @@ def run_case(case):
     if leaves and diff:
         total = 0
         for o in diff:
-            w = grad_weights(o.numel()).reshape(o.shape).to(o.dtype)
-            total = total + (o * w).sum()
+            total = total + (o * grad_weights(o)).sum()
         total.backward()
         for name, t in leaves:
             grads[name] = pack(t.grad) if t.grad is not None else None
     return {'outputs': packed, 'grads': grads}
 
 
-def main():
+def serve(run):
+    """Answers a JSON list of cases on stdin with the JSON list of run(case) on stdout.
+
+    The other reference scripts in this folder (nn_layers.py, optim_ref.py,
+    transforms_ref.py) share this loop: `from parity import serve`.
+    """
     cases = json.load(sys.stdin)
     results = []
     for case in cases:
         try:
-            results.append(run_case(case))
+            results.append(run(case))
         except Exception as e:  # reported per case, so one bad case fails alone
             results.append({'error': '%s: %s' % (type(e).__name__, e)})
     json.dump(results, sys.stdout)
 
 
-main()
+if __name__ == '__main__':
+    serve(run_case)

@@ -2,15 +2,15 @@
 # torchvision 0.14's functional ops applied image by image with the parameters
 # the JS side chose. Reads a JSON list of cases on stdin, writes a JSON list of
 # {shape, data} (or {error}) on stdout.
-import json
 import math
-import sys
 
 import torch
 import torch.nn.functional as F
 import torchvision.transforms as T
 import torchvision.transforms.functional as TF
 from torchvision.transforms import InterpolationMode
+
+from parity import serve
 
 
 def per_image(x, fn):
@@ -82,17 +82,10 @@ def run(c):
     raise ValueError('unknown op ' + op)
 
 
-def main():
-    cases = json.load(sys.stdin)
-    out = []
-    for c in cases:
-        try:
-            y = run(c)
-            out.append({'shape': list(y.shape), 'data': y.flatten().tolist()})
-        except Exception as e:  # reported to the JS side, which fails the test with it
-            out.append({'error': f'{type(e).__name__}: {e}'})
-    json.dump(out, sys.stdout)
+def answer(c):
+    y = run(c)
+    return {'shape': list(y.shape), 'data': y.flatten().tolist()}
 
 
 if __name__ == '__main__':
-    main()
+    serve(answer)

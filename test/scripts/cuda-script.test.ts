@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { repoRoot } from '../install/package-fixture';
 
-const root = path.join(__dirname, '..', '..', '..');
+const root = repoRoot();
 
 (process.env.SELFSUP_SKIP_INSTALL_TESTS === '1' ? describe.skip : describe)('scripts/cuda/build-and-test.sh (CPU dry run)', function () {
   this.timeout(600_000);

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { cleanUp, repoRoot, tempDir } from '../install/package-fixture';
 
 interface Discovery {
   source: 'LIBTORCH' | 'python' | 'system';
@@ -28,24 +28,8 @@ interface FindLibtorch {
   notFoundMessage(): string;
 }
 
-/** The package root: the folder above this file with scripts/find-libtorch.js (else the working directory). */
-function packageRoot(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'scripts', 'find-libtorch.js'))) return dir;
-  }
-  return process.cwd();
-}
-
-const script = path.join(packageRoot(), 'scripts', 'find-libtorch.js');
+const script = path.join(repoRoot(), 'scripts', 'find-libtorch.js');
 const finder = require(script) as FindLibtorch;
-
-const made: string[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
 
 /** A fake libtorch folder laid out like the pytorch.org zip or a pip torch package. */
 function fakeLibtorch(opts: { version: string; abi: 0 | 1; cuda: boolean }): string {
@@ -78,9 +62,7 @@ function fakePython(cmakePrefix: string): string {
 describe('scripts/find-libtorch', () => {
   const noSystem = { usr: '/nonexistent-usr', multiarchs: ['x86_64-linux-gnu'] };
 
-  after(() => {
-    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(cleanUp);
 
   it('stops with a clear error when LIBTORCH names a folder that does not exist', () => {
     assert.throws(() => finder.findLibtorch({ env: { LIBTORCH: '/nonexistent/libtorch' }, python: false }),
