@@ -96,19 +96,6 @@ export class Module {
     return module;
   }
 
-  /**
-   * Replaces a registered buffer's tensor (as `self.running_mean = ...`),
-   * disposing the old one. Fields that held the old tensor must be updated by
-   * the caller; prefer in-place updates (`copy_`, `mul_`) that keep identity.
-   */
-  protected setBuffer(name: string, value: Tensor): void {
-    if (!this._buffers.has(name)) throw new Error(`${this.typeName} has no buffer named '${name}'`);
-    const old = this._buffers.get(name);
-    keep(value);
-    this._buffers.set(name, value);
-    if (old && old !== value) old.dispose();
-  }
-
   /** Direct children with their names. */
   *namedChildren(): IterableIterator<[string, Module]> {
     for (const [name, m] of this._modules) if (m) yield [name, m];
