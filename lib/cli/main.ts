@@ -2,12 +2,16 @@
 import { Command } from 'commander';
 import { packageVersion, registerInfo } from './info';
 import { registerPreview } from './preview';
+import { registerTrain } from './train';
+import { registerEval } from './eval';
 
 /** Builds the command-line program (exported for tests, which parse argv without exiting). */
 export function program(): Command {
   const p = new Command('selfsup')
     .description('Self-supervised representation learning for Node.js on libtorch')
     .version(packageVersion());
+  registerTrain(p);
+  registerEval(p);
   registerInfo(p);
   registerPreview(p);
   return p;

@@ -1,0 +1,147 @@
+// `selfsup eval`: the evaluation table of a trained encoder, from a run folder,
+// a checkpoint or an encoder's safetensors file.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, InvalidArgumentError } from 'commander';
+import { Tensor } from '../torch';
+import { loadSafetensors } from '../torch/safetensors';
+import { writeFileAtomic } from '../torch/atomic-file';
+import { disposeDataset, ImageDataset } from '../data/dataset';
+import { create as createModel } from '../models/registry';
+import { Encoder } from '../models/encoder';
+import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
+import { findCheckpoint } from '../train/checkpoint';
+import { loadDataSplit, parseDataSpec } from './data-spec';
+import { encoderOptionsFor, readRunConfig } from './train';
+import { RunConfig } from './run-config';
+
+/** Options of `runEval`. */
+export interface EvalCommandOptions {
+  knn?: boolean;
+  linear?: boolean;
+  floors?: boolean;
+  /** Dataset to evaluate on (default: the run's). */
+  data?: string;
+  /** Encoder name and options when `target` is a bare safetensors file outside a run folder. */
+  encoder?: string;
+  encoderOptions?: Record<string, unknown>;
+  device?: RunConfig['device'];
+  trainSubset?: number;
+  log?: (line: string) => void;
+}
+
+/** The run folder holding `file` (a checkpoint under runs/x/checkpoints/ or runs/x/encoder.safetensors), if any. */
+function runFolderOf(file: string): string | undefined {
+  for (let dir = path.dirname(path.resolve(file)), i = 0; i < 3; dir = path.dirname(dir), i++) {
+    if (fs.existsSync(path.join(dir, 'config.json'))) return dir;
+  }
+  return undefined;
+}
+
+/** The encoder weights in `target`: encoder.safetensors of a run, a checkpoint's `model.encoder.*`, or a bare file. */
+function encoderWeights(target: string): Map<string, Tensor> {
+  let file = target;
+  if (fs.statSync(target).isDirectory()) {
+    const exported = path.join(target, 'encoder.safetensors');
+    file = fs.existsSync(exported) ? exported : findCheckpoint(target).safetensors;
+  } else if (target.endsWith('.json')) {
+    file = findCheckpoint(target).safetensors;
+  }
+  const tensors = loadSafetensors(file);
+  const prefix = 'model.encoder.';
+  if (![...tensors.keys()].some((k) => k.startsWith(prefix))) return tensors;
+  const out = new Map<string, Tensor>();
+  for (const [k, t] of tensors) {
+    if (k.startsWith(prefix)) out.set(k.slice(prefix.length), t);
+    else t.dispose();
+  }
+  return out;
+}
+
+/**
+ * Evaluates the encoder of a run folder, checkpoint or safetensors file on a
+ * labelled dataset: weighted k-NN and/or linear probe, with the raw-pixel and
+ * random-encoder floors. Writes eval.json into the run folder when there is one.
+ *
+ * @example const report = await runEval('runs/simclr-20261128-101500', { knn: true, linear: true });
+ */
+export async function runEval(target: string, o: EvalCommandOptions = {}): Promise<EvalReport> {
+  if (!fs.existsSync(target)) throw new Error(`Cannot evaluate '${target}': no such run folder or file`);
+  const runDir = fs.statSync(target).isDirectory() ? target : runFolderOf(target);
+  const run = runDir !== undefined && fs.existsSync(path.join(runDir, 'config.json')) ? readRunConfig(runDir) : undefined;
+  const encoderName = o.encoder ?? run?.encoder;
+  if (encoderName === undefined) {
+    throw new Error(`'${target}' is not inside a run folder: name its architecture with --encoder (and --encoder-options)`);
+  }
+  const dataArg = o.data ?? run?.data;
+  if (dataArg === undefined) throw new Error('Name the dataset to evaluate on with --data (e.g. --data fashion-mnist)');
+  const spec = parseDataSpec(dataArg);
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const datasets: ImageDataset[] = [];
+  try {
+    const train = await loadDataSplit(spec, 'train', run?.imageSize) as ImageDataset;
+    datasets.push(train);
+    const test = await loadDataSplit(spec, 'test', run?.imageSize);
+    if (test === undefined) throw new Error(`--data ${dataArg} has no test split: evaluate on a labelled dataset with train and test splits`);
+    datasets.push(test);
+    const encoderOptions = {
+      ...encoderOptionsFor(encoderName, train.images.shape),
+      ...(o.encoder === undefined ? run?.encoderOptions : undefined), ...o.encoderOptions, numClasses: 0,
+    };
+    const build = (): Encoder => createModel(encoderName, encoderOptions);
+    const encoder = build();
+    const weights = encoderWeights(target);
+    try {
+      encoder.loadStateDict(weights, { strict: true });
+    } catch (err) {
+      throw new Error(`The weights in '${target}' do not fit ${encoderName}: ${(err as Error).message}`);
+    } finally {
+      weights.forEach((t) => t.dispose());
+    }
+    const both = o.knn === undefined && o.linear === undefined;
+    const report = await evaluateEncoder(encoder, {
+      train, test, knn: both || o.knn === true, linear: both || o.linear === true, floors: o.floors ?? true,
+      randomEncoder: build, device: o.device ?? 'cpu', trainSubset: o.trainSubset, log,
+    });
+    if (runDir !== undefined && run !== undefined) {
+      writeFileAtomic(path.join(runDir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
+    }
+    return report;
+  } finally {
+    datasets.forEach(disposeDataset);
+  }
+}
+
+/**
+ * Registers `selfsup eval <run or checkpoint> [--knn] [--linear] ...`.
+ * @example registerEval(new Command('selfsup'));
+ */
+export function registerEval(program: Command): void {
+  program.command('eval')
+    .description('Evaluate a trained encoder: weighted k-NN (k 20 and 200, T 0.07) and a linear probe, next to ' +
+      'raw pixels and a random encoder')
+    .argument('<target>', 'run folder, checkpoint (.json or .safetensors) or encoder .safetensors')
+    .option('--knn', 'weighted k-NN (default: k-NN and linear probe)')
+    .option('--linear', 'linear probe on frozen features')
+    .option('--no-floors', 'leave out the raw-pixel and random-encoder rows')
+    .option('--data <spec>', 'labelled dataset (default: the run\'s)')
+    .option('--encoder <name>', 'architecture of a bare safetensors file')
+    .option('--encoder-options <json>', 'its options as JSON', (v: string) => {
+      try {
+        return JSON.parse(v) as Record<string, unknown>;
+      } catch {
+        throw new InvalidArgumentError(`Expected a JSON object for --encoder-options but received ${v}`);
+      }
+    })
+    .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
+    .option('--train-subset <n>', 'training images for the k-NN bank and the probe (default all)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`Expected a positive integer for --train-subset but received ${v}`);
+      return n;
+    })
+    .action(async (target: string, f: { knn?: boolean; linear?: boolean; floors: boolean; data?: string; encoder?: string;
+      encoderOptions?: Record<string, unknown>; device: string; trainSubset?: number }) => {
+      const report = await runEval(target, { ...f, device: f.device as RunConfig['device'] });
+      process.stdout.write(`${formatReport(report)}\n`);
+    });
+}

@@ -1,0 +1,31 @@
+// The README's main job: what `selfsup train` runs with no arguments.
+import { RunConfig } from './run-config';
+
+/**
+ * SimCLR on Fashion-MNIST with a narrow small_cnn, sized to finish in about
+ * ten minutes on two CPU cores (training, then the evaluation table).
+ *
+ * Why SimCLR: of the four methods it is the one that learns fastest from
+ * scratch in a few epochs on a small CPU encoder. BYOL and DINO need their
+ * EMA teachers to warm up over many epochs, and MAE needs a ViT, which on
+ * 28 px images at this budget learns pixel statistics more than classes.
+ * The values below were chosen by short sweeps on this machine (see
+ * docs/training.md, "The main job").
+ */
+export const MAIN_JOB: RunConfig = {
+  method: 'simclr',
+  data: 'fashion-mnist',
+  imageSize: 28,
+  encoder: 'small_cnn',
+  encoderOptions: { inChannels: 1, width: 16 },
+  methodOptions: { temperature: 0.2, hiddenDim: 512, outDim: 128 },
+  epochs: 8,
+  batchSize: 256,
+  optimizer: { optimizer: 'adamw', lr: 0.002, lrScaling: 'none', weightDecay: 1e-6, warmupEpochs: 0.5 },
+  device: 'cpu',
+  seed: 0,
+  precision: 'auto',
+  knnEvery: 2,
+  eval: true,
+  out: '',
+};

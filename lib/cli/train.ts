@@ -1,0 +1,258 @@
+// `selfsup train`: trains a method on a dataset into a run folder, then
+// prints the evaluation table (k-NN and linear probe next to their floors).
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, InvalidArgumentError } from 'commander';
+import { writeFileAtomic } from '../torch/atomic-file';
+import { disposeDataset, ImageDataset } from '../data/dataset';
+import { create as createModel } from '../models/registry';
+import { Encoder } from '../models/encoder';
+import { create as createMethod, list as listMethods } from '../ssl/registry';
+import { Method, MethodName } from '../ssl/method';
+import { Trainer, TrainResult } from '../train/trainer';
+import { ProgressStream } from '../train/options';
+import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
+import { loadDataSplit, parseDataSpec } from './data-spec';
+import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
+import { MAIN_JOB } from './main-job';
+
+/** Defaults of a run of `method` when the main job's preset does not apply. */
+function methodDefaults(method: MethodName, device: string): RunConfig {
+  const vit = method === 'dino' || method === 'mae';
+  return {
+    method, data: 'fashion-mnist', imageSize: 64,
+    encoder: vit ? 'vit_tiny_patch4_224' : device === 'cpu' ? 'small_cnn' : 'resnet18',
+    encoderOptions: {}, methodOptions: {}, epochs: 10, batchSize: 256, optimizer: {}, device: 'cpu', seed: 0,
+    precision: 'auto', knnEvery: 1, eval: true, out: '',
+  };
+}
+
+/** Encoder options that follow from the data: input channels, image size, the small-image ResNet stem. */
+export function encoderOptionsFor(encoder: string, images: readonly number[]): Record<string, unknown> {
+  const [, channels, size] = images;
+  if (encoder.startsWith('vit_')) return { inChannels: channels, imgSize: size };
+  if (encoder.startsWith('resnet')) return { inChannels: channels, smallImages: size <= 64 };
+  return { inChannels: channels };
+}
+
+/** The method a run config describes, for data of `shape` (N, C, H, W). */
+export function buildMethod(c: RunConfig, shape: readonly number[]): { method: Method; encoder: () => Encoder } {
+  const encoderOptions = { ...encoderOptionsFor(c.encoder, shape), ...c.encoderOptions, numClasses: 0 };
+  const methodOptions: Record<string, unknown> = { ...c.methodOptions };
+  // NOTE: SimCLR's temperature: 0.5 on CIFAR-size images, 0.1 on ImageNet-size (SimCLR, appendix B.9 / table 5).
+  if (c.method === 'simclr' && methodOptions.temperature === undefined && shape[2] > 64) methodOptions.temperature = 0.1;
+  const method = createMethod(c.method, { encoder: c.encoder, encoderOptions, ...methodOptions } as never);
+  return { method, encoder: () => createModel(c.encoder, encoderOptions) };
+}
+
+/** What `runTrain` returns (for tests and programs). */
+export interface TrainRun {
+  config: RunConfig;
+  result: TrainResult;
+  report?: EvalReport;
+}
+
+/**
+ * Runs a resolved config: data, method, Trainer, then the evaluation table
+ * (printed on `out`, written to eval.json). `resume` continues the run folder.
+ *
+ * @example await runTrain({ ...MAIN_JOB, epochs: 1, out: 'runs/quick' });
+ */
+export async function runTrain(c: RunConfig, options: {
+  resume?: boolean; stream?: ProgressStream; progress?: 'auto' | 'bar' | 'lines' | 'none';
+  print?: (text: string) => void;
+} = {}): Promise<TrainRun> {
+  checkRunConfig(c);
+  const print = options.print ?? ((t: string) => process.stdout.write(t));
+  const log = (line: string): void => { (options.stream ?? process.stderr).write(`${line}\n`); };
+  const spec = parseDataSpec(c.data);
+  const datasets: ImageDataset[] = [];
+  try {
+    const train = await loadDataSplit(spec, 'train', c.imageSize) as ImageDataset;
+    datasets.push(train);
+    const wantTest = (c.eval || c.knnEvery > 0) && train.labels !== undefined;
+    const test = wantTest ? await loadDataSplit(spec, 'test', c.imageSize) : undefined;
+    if (test !== undefined) datasets.push(test);
+    const { method, encoder } = buildMethod(c, train.images.shape);
+    const trainer = new Trainer(method, {
+      data: train, epochs: c.epochs, steps: c.steps, batchSize: c.batchSize, lr: c.lr, optimizer: c.optimizer,
+      device: c.device, seed: c.seed, precision: c.precision, clipGrad: c.clipGrad, checkpointEvery: c.checkpointEvery,
+      out: c.out, progress: options.progress, stream: options.stream,
+      monitor: test !== undefined && c.knnEvery > 0 ? { train, test, everyEpochs: c.knnEvery } : undefined,
+      config: c as unknown as Record<string, unknown>, resume: options.resume ? c.out : undefined,
+    });
+    log(`Training ${c.method} (${c.encoder}, ${method.encoder.numParameters().toLocaleString('en-US')} parameters) on ` +
+      `${train.name} (${train.length.toLocaleString('en-US')} images) for ${c.steps !== undefined ? `${c.steps} steps` :
+        `${c.epochs} epochs`} on ${c.device}; run folder ${c.out}`);
+    const result = await trainer.fit();
+    if (result.interrupted) {
+      log(`Interrupted after step ${result.steps}: resume with  selfsup train --resume ${c.out}`);
+      return { config: c, result };
+    }
+    log(`Trained ${result.steps} steps in ${result.seconds.toFixed(0)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
+    if (!c.eval || test === undefined) return { config: c, result };
+    log('Evaluating: weighted k-NN (T = 0.07) and linear probe, next to raw pixels and a random encoder');
+    const report = await evaluateEncoder(method.encoder, {
+      train, test, randomEncoder: encoder, device: c.device, trainSubset: c.evalTrainSubset, log,
+    });
+    writeFileAtomic(path.join(c.out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
+    print(`\n${formatReport(report)}\n`);
+    return { config: c, result, report };
+  } finally {
+    datasets.forEach(disposeDataset);
+  }
+}
+
+/** The RunConfig of a run folder's config.json (what `--resume` and `selfsup eval` rebuild). */
+export function readRunConfig(dir: string): RunConfig {
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file)) {
+    throw new Error(`'${dir}' is not a run folder: it has no config.json (selfsup train writes one into --out)`);
+  }
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { config?: RunConfig };
+  if (saved.config === undefined || typeof saved.config.method !== 'string') {
+    throw new Error(`${file} was not written by selfsup train (no "config" record): resume it from the API instead`);
+  }
+  return { ...saved.config, out: dir };
+}
+
+function intArg(name: string, min = 1): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected an integer >= ${min} for ${name} but received ${v}`);
+    return n;
+  };
+}
+
+function numberArg(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected a non-negative number for ${name} but received ${v}`);
+    return n;
+  };
+}
+
+function jsonArg(name: string): (v: string) => Record<string, unknown> {
+  return (v) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      throw new InvalidArgumentError(`Expected a JSON object for ${name} (as '{"width": 16}') but received ${v}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new InvalidArgumentError(`Expected a JSON object for ${name} but received ${v}`);
+    }
+    return parsed as Record<string, unknown>;
+  };
+}
+
+/** The flags of `selfsup train`, as commander gives them. */
+interface TrainFlags {
+  data?: string; encoder?: string; encoderOptions?: Record<string, unknown>; methodOptions?: Record<string, unknown>;
+  epochs?: number; steps?: number; batchSize?: number; lr?: number; device?: string; out?: string; resume?: string;
+  config?: string; seed?: number; precision?: string; clipGrad?: number; checkpointEvery?: number; knnEvery?: number;
+  eval: boolean; imageSize?: number; evalTrainSubset?: number; progress?: string;
+}
+
+/**
+ * The RunConfig of a command line: the main job's preset when no method and
+ * no --config are given, else the method's defaults, then the --config file,
+ * then the flags.
+ *
+ * @example resolveRunConfig(undefined, { eval: true }); // the main job
+ */
+export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, now = new Date()): RunConfig {
+  if (f.resume !== undefined) {
+    const given = Object.entries(f).filter(([k, v]) => v !== undefined && !['resume', 'eval', 'device', 'progress'].includes(k));
+    if (methodArg !== undefined || given.length > 0) {
+      throw new Error(`--resume continues a run with its own config.json; drop ${methodArg !== undefined ? `'${methodArg}' ` : ''}` +
+        `${given.map(([k]) => `--${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`).join(' ')}`.trimEnd());
+    }
+    const c = readRunConfig(f.resume);
+    return { ...c, device: (f.device as RunConfig['device'] | undefined) ?? c.device, eval: f.eval && c.eval };
+  }
+  const file = f.config !== undefined ? readConfigFile(f.config) : {};
+  const methodName = methodArg ?? file.method;
+  if (methodName !== undefined && !(listMethods() as string[]).includes(methodName)) {
+    throw new Error(`Unknown method '${methodName}'; expected one of ${listMethods().join(', ')}`);
+  }
+  const device = f.device ?? file.device ?? 'cpu';
+  const base = methodName === undefined ? MAIN_JOB : methodDefaults(methodName as MethodName, device);
+  const c: RunConfig = { ...base, ...file };
+  const set = <K extends keyof RunConfig>(key: K, value: RunConfig[K] | undefined): void => {
+    if (value !== undefined) c[key] = value;
+  };
+  set('data', f.data);
+  if (f.encoder !== undefined && f.encoder !== c.encoder) {
+    c.encoder = f.encoder;
+    c.encoderOptions = {};
+  }
+  set('encoderOptions', f.encoderOptions === undefined ? undefined : { ...c.encoderOptions, ...f.encoderOptions });
+  set('methodOptions', f.methodOptions === undefined ? undefined : { ...c.methodOptions, ...f.methodOptions });
+  if (f.steps !== undefined) {
+    c.steps = f.steps;
+    if (f.epochs === undefined) delete c.epochs;
+  }
+  if (f.epochs !== undefined) {
+    c.epochs = f.epochs;
+    if (f.steps === undefined) delete c.steps;
+  }
+  set('batchSize', f.batchSize);
+  set('lr', f.lr);
+  set('device', device as RunConfig['device']);
+  set('seed', f.seed);
+  set('precision', f.precision as RunConfig['precision'] | undefined);
+  set('clipGrad', f.clipGrad);
+  set('checkpointEvery', f.checkpointEvery);
+  set('knnEvery', f.knnEvery);
+  set('imageSize', f.imageSize);
+  set('evalTrainSubset', f.evalTrainSubset);
+  if (!f.eval) c.eval = false;
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  c.out = f.out ?? (file.out !== undefined && file.out !== '' ? file.out : path.join('runs', `${c.method}-${stamp}`));
+  checkRunConfig(c);
+  return c;
+}
+
+/**
+ * Registers `selfsup train [method] [--data ...] [--encoder ...] ...`.
+ * @example registerTrain(new Command('selfsup'));
+ */
+export function registerTrain(program: Command): void {
+  program.command('train')
+    .description('Train a self-supervised method into a run folder, then evaluate it (with no arguments: the ' +
+      'main job, SimCLR on Fashion-MNIST in about 10 minutes on 2 CPU cores)')
+    .argument('[method]', `${listMethods().join(', ')}`)
+    .option('--data <spec>', 'fashion-mnist, cifar10:<dir>, cifar100:<dir> or folder:<dir>')
+    .option('--encoder <name>', 'encoder from the model registry (selfsup info lists them)')
+    .option('--encoder-options <json>', 'options of the encoder, e.g. \'{"width": 32}\'', jsonArg('--encoder-options'))
+    .option('--method-options <json>', 'options of the method, e.g. \'{"temperature": 0.1}\'', jsonArg('--method-options'))
+    .option('--epochs <n>', 'passes over the training data', intArg('--epochs'))
+    .option('--steps <n>', 'optimizer steps instead of epochs', intArg('--steps'))
+    .option('--batch-size <n>', 'images per step', intArg('--batch-size'))
+    .option('--lr <x>', 'peak learning rate (default: the method\'s recipe, scaled by the batch size)', numberArg('--lr'))
+    .option('--device <device>', 'cpu, cuda or cuda:N')
+    .option('--precision <p>', 'auto (bf16 autocast on CUDA), float32 or bfloat16')
+    .option('--clip-grad <x>', 'clip the gradient norm to this (0: off)', numberArg('--clip-grad'))
+    .option('--seed <n>', 'seed of weights, data order and augmentations', intArg('--seed', 0))
+    .option('--out <dir>', 'run folder (default runs/<method>-<time>)')
+    .option('--resume <dir>', 'continue an interrupted run from its last checkpoint')
+    .option('--config <file>', 'JSON file with any of these options (flags override it)')
+    .option('--checkpoint-every <n>', 'also save a checkpoint every n steps', intArg('--checkpoint-every'))
+    .option('--knn-every <n>', 'online k-NN every n epochs (0: off)', intArg('--knn-every', 0))
+    .option('--image-size <px>', 'side of image-folder images after decoding', intArg('--image-size', 8))
+    .option('--eval-train-subset <n>', 'training images used by the final evaluation (default all)', intArg('--eval-train-subset'))
+    .option('--no-eval', 'skip the final evaluation table')
+    .option('--progress <mode>', 'auto, bar, lines or none')
+    .action(async (methodArg: string | undefined, flags: TrainFlags) => {
+      if (flags.progress !== undefined && !['auto', 'bar', 'lines', 'none'].includes(flags.progress)) {
+        throw new Error(`Expected auto, bar, lines or none for --progress but received ${flags.progress}`);
+      }
+      const config = resolveRunConfig(methodArg, flags);
+      const run = await runTrain(config, {
+        resume: flags.resume !== undefined, progress: flags.progress as 'auto' | undefined,
+      });
+      if (run.result.interrupted) process.exitCode = 130;
+    });
+}

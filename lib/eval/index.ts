@@ -1,0 +1,12 @@
+// Evaluation of frozen encoders: weighted k-NN, linear probe, fine-tuning,
+// the raw-pixel and random-encoder floors, and the report that puts them side by side.
+export {
+  extractFeatures, ExtractFeaturesOptions, FeatureSet, inEvalMode, moduleDevice, checkEncoderDevice,
+} from './features';
+export { knn, KnnOptions, KnnResult, LabelledFeatures } from './knn';
+export {
+  linearProbe, LinearProbeOptions, LinearProbeResult, fitLinearClassifier, FitLinearOptions,
+} from './linear-probe';
+export { rawPixelFeatures, RawPixelOptions, seededEncoder } from './floors';
+export { evaluateEncoder, formatReport, EvaluateOptions, EvalReport, EvalRow, EvalRowName } from './report';
+export { fineTune, FineTuneOptions, FineTuneResult } from './fine-tune';

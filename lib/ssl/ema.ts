@@ -1,0 +1,80 @@
+// Exponential moving averages of a student's weights: the target network of
+// BYOL and the teacher of DINO, updated after every optimizer step.
+import * as torch from '../torch';
+import { Tensor } from '../torch';
+import { Module } from '../nn';
+import { checkNumber } from '../nn/functional/arguments';
+import { aten } from '../optim/foreach';
+import { cosineSchedule, Schedule } from '../optim/schedule';
+
+/**
+ * Copies the student's parameters and buffers into the teacher (same
+ * architecture, same keys) and freezes the teacher: the starting point of
+ * BYOL's target and DINO's teacher.
+ *
+ * @example
+ * const teacher = makeEncoder(); initTeacher(teacher, student);
+ */
+export function initTeacher(teacher: Module, student: Module): void {
+  teacher.loadStateDict(student.stateDict(), { strict: true });
+  teacher.requiresGrad_(false);
+}
+
+/**
+ * teacher = momentum * teacher + (1 - momentum) * student, over parameters
+ * paired by name (buffers such as batch-norm statistics are not averaged: the
+ * teacher keeps its own, as in BYOL and DINO). Two multi-tensor calls for the
+ * whole network; runs without grad.
+ *
+ * @example
+ * emaUpdate_(method.teacher, method.student, schedule(step)); // lightly's update_momentum
+ */
+export function emaUpdate_(teacher: Module, student: Module, momentum: number): void {
+  checkNumber(momentum, 'momentum', 0, 1);
+  const pairs = pairParameters(teacher, student);
+  if (pairs.teacher.length === 0) return;
+  torch.noGrad(() => {
+    // NOTE: lerp_(student, 1 - m) = teacher + (1 - m)(student - teacher), the
+    // same value as m * teacher + (1 - m) * student up to rounding; the
+    // two-call mul/add form is used because libtorch 1.13 has no _foreach_lerp_.
+    aten._foreach_mul_.Scalar(pairs.teacher, momentum);
+    aten._foreach_add_.List(pairs.teacher, pairs.student, { alpha: 1 - momentum });
+  });
+}
+
+const pairCache = new WeakMap<Module, WeakMap<Module, { teacher: Tensor[]; student: Tensor[] }>>();
+
+function pairParameters(teacher: Module, student: Module): { teacher: Tensor[]; student: Tensor[] } {
+  let inner = pairCache.get(teacher);
+  if (inner === undefined) pairCache.set(teacher, (inner = new WeakMap()));
+  const cached = inner.get(student);
+  if (cached !== undefined) return cached;
+  const studentParams = new Map(student.namedParameters());
+  const pairs = { teacher: [] as Tensor[], student: [] as Tensor[] };
+  for (const [name, t] of teacher.namedParameters()) {
+    const s = studentParams.get(name);
+    if (s === undefined) throw new Error(`EMA teacher has parameter '${name}' that the student lacks`);
+    if (s.shape.join() !== t.shape.join()) {
+      throw new Error(`EMA teacher parameter '${name}' has shape [${t.shape.join(', ')}] but the student's is [${s.shape.join(', ')}]`);
+    }
+    pairs.teacher.push(t);
+    pairs.student.push(s);
+  }
+  if (pairs.teacher.length !== studentParams.size) {
+    throw new Error(`EMA student has ${studentParams.size} parameters but the teacher has ${pairs.teacher.length}`);
+  }
+  inner.set(student, pairs);
+  return pairs;
+}
+
+/**
+ * The EMA momentum schedule of BYOL and DINO: a cosine from `base` (0.996)
+ * up to `final` (1) over the run, `1 - (1 - base) * (cos(pi k / K) + 1) / 2`.
+ *
+ * @example const tau = momentumSchedule({ base: 0.996, totalSteps }); tau(0); // 0.996
+ */
+export function momentumSchedule(options: { base?: number; final?: number; totalSteps: number }): Schedule {
+  const base = checkNumber(options.base ?? 0.996, 'base', 0, 1);
+  const final = checkNumber(options.final ?? 1, 'final', 0, 1);
+  return cosineSchedule({ base, final, totalSteps: options.totalSteps });
+}

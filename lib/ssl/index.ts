@@ -1,0 +1,16 @@
+// Self-supervised methods, their losses, heads and EMA teachers.
+export { Method, MethodName, TrainProgress, StepOutput, ImageSpec, OptimizerRecipe } from './method';
+export { initTeacher, emaUpdate_, momentumSchedule } from './ema';
+export * as losses from './losses';
+export { makeEncoder, encoderConfig, EncoderSpec, EncoderFactory, MakeEncoderContext } from './encoder-spec';
+export {
+  ProjectionHead, ProjectionHeadBlock, simclrProjectionHead, byolProjectionHead, byolPredictionHead,
+} from './heads/projection-head';
+export { DINOHead, DINOHeadOptions } from './heads/dino-head';
+export { SimCLR, SimCLROptions, SIMCLR_RECIPE } from './simclr';
+export { BYOL, BYOLOptions, BYOL_RECIPE } from './byol';
+export { DINO, DINOOptions, DINO_RECIPE } from './dino';
+export { MAE, MAEOptions, MAE_RECIPE, randomMasking, RandomMasking, numKept, initMaeEncoder, Reconstruction } from './mae';
+export { MAEDecoder, MAEDecoderOptions, get2dSincosPosEmbed } from './mae-decoder';
+export { writeReconstruction, ReconstructionOptions } from './mae-reconstruction';
+export { create, list, MethodOptionsOf } from './registry';

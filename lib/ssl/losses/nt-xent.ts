@@ -1,0 +1,66 @@
+// SimCLR's contrastive loss: NT-Xent (normalised temperature-scaled cross
+// entropy) over the 2N views of a batch of N images.
+import * as torch from '../../torch';
+import { Tensor } from '../../torch';
+import { normalize, crossEntropy } from '../../nn/functional';
+import { checkNumber, checkTensor } from '../../nn/functional/arguments';
+import { atLeastFloat32, withoutAutocast } from './precision';
+
+/** Options of {@link ntXent}. */
+export interface NTXentOptions {
+  /**
+   * The temperature tau that divides the cosine similarities (default 0.5).
+   * SimCLR (Chen et al. 2020, Appendix B.9) uses 0.5 for CIFAR-10 and
+   * "0.1 for ImageNet" with large batches.
+   */
+  temperature?: number;
+}
+
+// NOTE: a finite large negative instead of -inf for a row's own similarity:
+// exp() of it is exactly 0 in float32, and no kernel ever sees -inf * 0.
+const SELF_SIMILARITY = -1e9;
+
+/**
+ * NT-Xent, the loss of SimCLR: "sim(u, v) = u.v / (||u|| ||v||)" and, for a
+ * positive pair (i, j), "l(i, j) = -log exp(sim(z_i, z_j)/tau) /
+ * sum_{k != i} exp(sim(z_i, z_k)/tau)", averaged over all 2N anchors
+ * (Chen et al. 2020, Algorithm 1). Row i of `z1` and row i of `z2` are the
+ * two views of image i; each of the 2N rows is an anchor whose positive is
+ * the other view of its image and whose 2N - 2 negatives are the other rows.
+ * Equal to lightly's `NTXentLoss(temperature)` without memory bank.
+ *
+ * Computed in float32 (autocast is turned off for the similarity matrix), so
+ * it can be called inside a bf16 autocast region; no value is read back to
+ * the host. With N = 1 there are no negatives and the loss is 0.
+ *
+ * @param z1 (N, D) projections of the first views.
+ * @param z2 (N, D) projections of the second views, row i paired with row i of z1.
+ * @returns the scalar mean loss (float32, or float64 for float64 inputs).
+ *
+ * @example
+ * const z1 = projector.forward(encoder.forward(view1));  // (N, 128)
+ * const z2 = projector.forward(encoder.forward(view2));  // (N, 128)
+ * const loss = ntXent(z1, z2, { temperature: 0.5 });
+ * loss.backward();
+ */
+export function ntXent(z1: Tensor, z2: Tensor, options: NTXentOptions = {}): Tensor {
+  checkTensor(z1, 'z1');
+  checkTensor(z2, 'z2');
+  const temperature = checkNumber(options.temperature ?? 0.5, 'options.temperature', Number.MIN_VALUE);
+  if (z1.dim() !== 2 || z1.shape[0] < 1 || z1.shape[1] < 1) {
+    throw new RangeError(`Expected z1 of shape (N, D) with N >= 1 but received shape [${z1.shape.join(', ')}]`);
+  }
+  if (z2.shape.length !== 2 || z2.shape[0] !== z1.shape[0] || z2.shape[1] !== z1.shape[1]) {
+    throw new RangeError(`Expected z2 of the shape of z1 [${z1.shape.join(', ')}] (row i of both are views of ` +
+      `image i) but received shape [${z2.shape.join(', ')}]`);
+  }
+  const n = z1.shape[0];
+  const device = z1.device;
+  const z = torch.cat([normalize(atLeastFloat32(z1), { dim: 1 }), normalize(atLeastFloat32(z2), { dim: 1 })], 0); // (2N, D)
+  const similarity = withoutAutocast(z, () => z.matmul(z.t())); // (2N, 2N) cosine similarities
+  const diagonal = torch.eye(2 * n, { dtype: 'bool', device });
+  const logits = similarity.div(temperature).maskedFill(diagonal, SELF_SIMILARITY); // (2N, 2N)
+  // Anchor i (a view-1 row) has its positive at column i + N, anchor i + N at column i.
+  const positives = torch.arange(2 * n, { device }).roll(n); // (2N) int64
+  return crossEntropy(logits, positives);
+}

@@ -1,0 +1,44 @@
+// The methods by name, for the command line and for rebuilding a run's method
+// from its config.json.
+import { Method, MethodName } from './method';
+import { SimCLR, SimCLROptions } from './simclr';
+import { BYOL, BYOLOptions } from './byol';
+import { DINO, DINOOptions } from './dino';
+import { MAE, MAEOptions } from './mae';
+
+/** The options of each method, by name. */
+export interface MethodOptionsOf {
+  simclr: SimCLROptions;
+  byol: BYOLOptions;
+  dino: DINOOptions;
+  mae: MAEOptions;
+}
+
+const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = {
+  simclr: (o) => new SimCLR(o),
+  byol: (o) => new BYOL(o),
+  dino: (o) => new DINO(o),
+  mae: (o) => new MAE(o),
+};
+
+/**
+ * Builds a method by name; `options` are its constructor's (a method's
+ * `config()` is accepted, so `create(name, method.config())` rebuilds it).
+ *
+ * @example
+ * const method = ssl.create('simclr', { encoder: 'small_cnn', encoderOptions: { inChannels: 1 } });
+ */
+export function create<N extends MethodName>(name: N, options: MethodOptionsOf[N]): Method {
+  if (!Object.prototype.hasOwnProperty.call(METHODS, name)) {
+    throw new RangeError(`Unknown method '${String(name)}'; expected one of ${list().map((n) => `'${n}'`).join(', ')}`);
+  }
+  return (METHODS[name] as (o: MethodOptionsOf[N]) => Method)(options);
+}
+
+/**
+ * The method names, in the order the README presents them.
+ * @example ssl.list(); // ['simclr', 'byol', 'dino', 'mae']
+ */
+export function list(): MethodName[] {
+  return Object.keys(METHODS) as MethodName[];
+}

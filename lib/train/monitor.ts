@@ -1,0 +1,55 @@
+// The online k-NN monitor: weighted k-NN accuracy of the encoder's frozen
+// features on fixed, seeded subsets of labelled train and test data, so
+// that successive evaluations during a run are comparable and cheap.
+import * as torch from '../torch';
+import { Tensor, Device } from '../torch';
+import { ImageDataset } from '../data/dataset';
+import { Encoder } from '../models/encoder';
+import { extractFeatures } from '../eval/features';
+import { knn } from '../eval/knn';
+import { MonitorOptions } from './options';
+
+/**
+ * Evaluates an encoder with k-NN (T = 0.07) on the same subsets every time.
+ * The subsets come from their own generator (seeded with `seed`), so running
+ * the monitor changes no other random state: a resumed run stays exact.
+ *
+ * @example
+ * const monitor = new KnnMonitor({ train, test, k: 20 }, { seed: 0, device: 'cpu', mean, std });
+ * monitor.evaluate(method.encoder); // { 20: 0.81 }
+ */
+export class KnnMonitor {
+  private readonly trainIndices: Tensor;
+  private readonly testIndices: Tensor;
+
+  constructor(readonly options: Required<MonitorOptions>,
+    readonly run: { seed: number; device: Device; mean: readonly number[]; std: readonly number[]; batchSize?: number }) {
+    const pick = (ds: ImageDataset, size: number, offset: number): Tensor => {
+      const n = ds.images.shape[0];
+      const g = new torch.Generator().manualSeed(run.seed + offset);
+      return torch.keep(torch.scope(() => torch.randperm(n, { generator: g }).narrow(0, 0, Math.min(n, size)).clone()));
+    };
+    this.trainIndices = pick(options.train, options.trainSubset, 1000003);
+    this.testIndices = pick(options.test, options.testSubset, 2000003);
+  }
+
+  /** Top-1 accuracy in [0, 1] by k (one entry, `options.k`). @example monitor.evaluate(method.encoder)[20] */
+  evaluate(encoder: Encoder): Record<string, number> {
+    return torch.scope(() => {
+      const common = { batchSize: this.run.batchSize ?? 512, device: this.run.device, mean: this.run.mean, std: this.run.std };
+      const train = extractFeatures(encoder, this.options.train, { ...common, indices: this.trainIndices });
+      const test = extractFeatures(encoder, this.options.test, { ...common, indices: this.testIndices });
+      const numClasses = this.options.train.classes?.length;
+      const { top1 } = knn(train, test, { k: [this.options.k], temperature: 0.07, numClasses });
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(top1)) out[k] = v;
+      return out;
+    });
+  }
+
+  /** Frees the subset indices. @example monitor.dispose(); */
+  dispose(): void {
+    this.trainIndices.dispose();
+    this.testIndices.dispose();
+  }
+}

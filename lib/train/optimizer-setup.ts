@@ -1,0 +1,94 @@
+// The optimizer and its schedules from a method's recipe: learning-rate
+// scaling with the batch size, warmup in epochs turned into steps, a cosine
+// to `finalLrRatio`, and a cosine weight decay (DINO's 0.04 -> 0.4).
+import { OptimizerRecipe, Method } from '../ssl/method';
+import { Optimizer, BaseOptions } from '../optim/optimizer';
+import { SGD } from '../optim/sgd';
+import { AdamW } from '../optim/adamw';
+import { LARS } from '../optim/lars';
+import { LRScheduler } from '../optim/lr-scheduler';
+import { cosineSchedule } from '../optim/schedule';
+import { checkNumber, checkOneOf } from '../nn/functional/arguments';
+
+/** What `setupOptimizer` built. */
+export interface OptimizerSetup {
+  optimizer: Optimizer<BaseOptions>;
+  /** Sets each group's learning rate every step. */
+  lrScheduler: LRScheduler;
+  /** Sets the decayed group's weight decay every step (only with `weightDecayEnd`). */
+  wdScheduler?: LRScheduler;
+  /** The recipe after overrides. */
+  recipe: OptimizerRecipe;
+  /** The peak learning rate after scaling. */
+  peakLr: number;
+  warmupSteps: number;
+}
+
+/**
+ * The recipe with `overrides` applied field by field, checked.
+ * @example mergeRecipe(method.recipe, { optimizer: 'adamw', lr: 1e-3 })
+ */
+export function mergeRecipe(recipe: OptimizerRecipe, overrides: Partial<OptimizerRecipe> = {}): OptimizerRecipe {
+  const merged: OptimizerRecipe = { ...recipe };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
+  }
+  checkOneOf(merged.optimizer, ['sgd', 'lars', 'adamw'], 'optimizer.optimizer');
+  checkOneOf(merged.lrScaling, ['linear', 'sqrt', 'none'], 'optimizer.lrScaling');
+  checkNumber(merged.lr, 'optimizer.lr', 0);
+  checkNumber(merged.weightDecay, 'optimizer.weightDecay', 0);
+  checkNumber(merged.warmupEpochs, 'optimizer.warmupEpochs', 0);
+  if (merged.finalLrRatio !== undefined) checkNumber(merged.finalLrRatio, 'optimizer.finalLrRatio', 0);
+  if (merged.weightDecayEnd !== undefined) checkNumber(merged.weightDecayEnd, 'optimizer.weightDecayEnd', 0);
+  if (merged.clipGrad !== undefined) checkNumber(merged.clipGrad, 'optimizer.clipGrad', 0);
+  return merged;
+}
+
+/**
+ * The peak learning rate: `lr * batchSize / 256` ('linear', Goyal et al.),
+ * `lr * sqrt(batchSize)` ('sqrt', SimCLR's LARS rule) or `lr` ('none').
+ * @example scaledLr({ ...recipe, lr: 0.3, lrScaling: 'linear' }, 512) // 0.6
+ */
+export function scaledLr(recipe: OptimizerRecipe, batchSize: number): number {
+  if (recipe.lrScaling === 'linear') return (recipe.lr * batchSize) / 256;
+  if (recipe.lrScaling === 'sqrt') return recipe.lr * Math.sqrt(batchSize);
+  return recipe.lr;
+}
+
+/**
+ * Builds the optimizer over `method.parameterGroups(weightDecay)` and the
+ * per-step schedules for a run of `totalSteps` steps.
+ *
+ * @example
+ * const { optimizer, lrScheduler } = setupOptimizer(method, { batchSize: 256, stepsPerEpoch: 234, totalSteps: 2340 });
+ */
+export function setupOptimizer(method: Method, options: {
+  batchSize: number; stepsPerEpoch: number; totalSteps: number; overrides?: Partial<OptimizerRecipe>; lr?: number;
+}): OptimizerSetup {
+  const recipe = mergeRecipe(method.recipe, options.overrides);
+  const peakLr = options.lr ?? scaledLr(recipe, options.batchSize);
+  const { totalSteps } = options;
+  // NOTE: fractional warmup epochs round to whole steps, and a warmup longer
+  // than the run is cut to the run (a 1-epoch smoke test of a 10-epoch recipe).
+  const warmupSteps = Math.min(totalSteps, Math.round(recipe.warmupEpochs * options.stepsPerEpoch));
+  const groups = method.parameterGroups(recipe.weightDecay).filter((g) => g.params.length > 0);
+  if (groups.length === 0) {
+    throw new RangeError(`Method '${method.name}' has no parameters that require grad: nothing to train`);
+  }
+  const momentum = recipe.momentum ?? 0.9;
+  let optimizer: Optimizer<BaseOptions>;
+  if (recipe.optimizer === 'adamw') {
+    optimizer = new AdamW(groups, { lr: peakLr, weightDecay: recipe.weightDecay, betas: recipe.betas ?? [0.9, 0.999] }) as
+      unknown as Optimizer<BaseOptions>;
+  } else if (recipe.optimizer === 'lars') {
+    optimizer = new LARS(groups, { lr: peakLr, weightDecay: recipe.weightDecay, momentum }) as unknown as Optimizer<BaseOptions>;
+  } else {
+    optimizer = new SGD(groups, { lr: peakLr, weightDecay: recipe.weightDecay, momentum }) as unknown as Optimizer<BaseOptions>;
+  }
+  const lrScheduler = new LRScheduler(optimizer, cosineSchedule({
+    base: peakLr, final: peakLr * (recipe.finalLrRatio ?? 0), totalSteps, warmupSteps,
+  }));
+  const wdScheduler = recipe.weightDecayEnd === undefined ? undefined : new LRScheduler(optimizer,
+    cosineSchedule({ base: recipe.weightDecay, final: recipe.weightDecayEnd, totalSteps }), { option: 'weightDecay' });
+  return { optimizer, lrScheduler, wdScheduler, recipe, peakLr, warmupSteps };
+}

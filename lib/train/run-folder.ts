@@ -1,0 +1,80 @@
+// A run folder's files other than checkpoints and metrics: config.json
+// (what was run, to rebuild or compare it) and the loss and k-NN plots.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as torch from '../torch';
+import { writeFileAtomic } from '../torch/atomic-file';
+import { writePlot } from './plot';
+import { KnnRecord, LogRecord, StepRecord } from './options';
+
+/**
+ * Throws unless `out` is new, empty, or the run being resumed: a fresh run
+ * must not mix its metrics and checkpoints with an earlier one's.
+ *
+ * @example checkRunFolder('runs/a', false);
+ */
+export function checkRunFolder(out: string, resuming: boolean): void {
+  if (resuming) return;
+  const ckDir = path.join(out, 'checkpoints');
+  if (fs.existsSync(path.join(out, 'metrics.jsonl')) || (fs.existsSync(ckDir) && fs.readdirSync(ckDir).length > 0)) {
+    throw new Error(`The run folder '${out}' already holds a run: resume it (resume: '${out}', --resume ${out}) or ` +
+      'choose another folder');
+  }
+}
+
+/**
+ * Writes `<out>/config.json` (atomically) with the versions of Node,
+ * libtorch and selfsup added under `versions`.
+ *
+ * @example writeConfig('runs/a', { method: 'simclr', methodConfig: method.config(), trainer: {...} });
+ */
+export function writeConfig(out: string, config: Record<string, unknown>): void {
+  fs.mkdirSync(out, { recursive: true });
+  const full = { ...config, versions: versions(), time: new Date().toISOString() };
+  writeFileAtomic(path.join(out, 'config.json'), `${JSON.stringify(full, null, 2)}\n`);
+}
+
+/**
+ * Redraws `loss.png` from the step records and, once the monitor has run,
+ * `knn.png` (top-1 in % against epochs completed).
+ *
+ * @example await writePlots('runs/a', history, { method: 'simclr', stepsPerEpoch: 234 });
+ */
+export async function writePlots(out: string, history: readonly LogRecord[],
+  run: { method: string; stepsPerEpoch: number }): Promise<void> {
+  const steps = history.filter((r): r is StepRecord => r.type === 'step');
+  await writePlot(path.join(out, 'loss.png'), {
+    title: `${run.method} training loss`, xLabel: 'step', yLabel: 'loss',
+    series: [{ name: 'loss', points: steps.map((r) => [r.step, r.loss] as const) }],
+  });
+  const knn = history.filter((r): r is KnnRecord => r.type === 'knn');
+  if (knn.length === 0) return;
+  await writePlot(path.join(out, 'knn.png'), {
+    title: `${run.method} online k-NN top-1 (%)`, xLabel: 'epoch', yLabel: 'top-1 (%)',
+    series: Object.keys(knn[0].top1).map((k) => ({
+      name: `k=${k}`, points: knn.map((r) => [r.step / run.stepsPerEpoch, 100 * (r.top1[k] ?? NaN)] as const),
+    })),
+  });
+}
+
+/** Versions recorded in config.json. */
+function versions(): Record<string, string> {
+  const out: Record<string, string> = { node: process.version };
+  try {
+    out.libtorch = torch.config().torchVersion;
+  } catch {
+    // The addon reports no version: leave it out.
+  }
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'selfsup' && pkg.version !== undefined) {
+        out.selfsup = pkg.version;
+        break;
+      }
+    }
+    if (path.dirname(dir) === dir) break;
+  }
+  return out;
+}

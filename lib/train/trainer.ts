@@ -1,0 +1,370 @@
+// The training loop: a method, a dataset and options in; a trained method, a
+// run folder (config, metrics, checkpoints, plots, encoder weights) out.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as torch from '../torch';
+import { Tensor } from '../torch';
+import { normalize } from '../nn/functional';
+import { Loader, disposeBatch } from '../data/loader';
+import { toFloatImages } from '../data/transforms/normalize';
+import { MultiView } from '../data/transforms/multi-crop';
+import { Method, TrainProgress } from '../ssl/method';
+import { clipGradNorm_ } from '../optim/clip';
+import { saveSafetensors } from '../torch/safetensors';
+import { LogRecord, KnnRecord, StepRecord, ResolvedOptions, TrainerOptions, resolveOptions } from './options';
+import { OptimizerSetup, setupOptimizer } from './optimizer-setup';
+import {
+  CheckpointFiles, findCheckpoint, fromBase64, pruneCheckpoints, readCheckpoint, restoreCheckpoint, saveCheckpoint, toBase64,
+} from './checkpoint';
+import { MetricsLog } from './metrics-log';
+import { Progress } from './progress';
+import { checkRunFolder, writeConfig, writePlots } from './run-folder';
+import { SigintHandler } from './interrupt';
+import { KnnMonitor } from './monitor';
+
+/** What `fit()` resolves with. */
+export interface TrainResult {
+  /** The method's registry name. */
+  method: string;
+  /** Optimizer steps completed over the whole run (resumes included). */
+  steps: number;
+  /** Steps the run was set up for. */
+  totalSteps: number;
+  /** Epochs completed (fractional when stopped mid-epoch). */
+  epochs: number;
+  /** True when stopped early by the signal or Ctrl-C. */
+  interrupted: boolean;
+  /** The last loss read (null when no step ran). */
+  loss: number | null;
+  /** Every k-NN monitor result of the run. */
+  knn: KnnRecord[];
+  /** Seconds this call trained for. */
+  seconds: number;
+  /** Images per second over this call's steps. */
+  imagesPerSecond: number;
+  /** The run folder, when `out` was given. */
+  out?: string;
+  /** The JSON file of the last checkpoint written. */
+  checkpoint?: string;
+  /** encoder.safetensors, written when the run completed. */
+  encoder?: string;
+}
+
+/** One view batch and the augmentation generator's state after drawing it. */
+interface Prepared { views: Tensor[]; augState: Tensor }
+
+/** A step's host-side results. */
+interface StepResult { loss: number; embStd: number | null; logs?: Record<string, number> }
+
+/**
+ * Trains a self-supervised method.
+ *
+ * Each step runs inside one memory scope: views (drawn by the Loader's
+ * transform with a Trainer-owned generator, so augmentation is resumable) ->
+ * `trainingStep` (under bf16 autocast when enabled) -> `backward` ->
+ * `beforeOptimizerStep` -> gradient clipping -> `optimizer.step()` ->
+ * schedulers -> `afterOptimizerStep`.
+ *
+ * @example
+ * const method = new ssl.SimCLR({ encoder: models.create('small_cnn', { inChannels: 1 }) });
+ * const trainer = new Trainer(method, { data: data.fashionMnist({ split: 'train' }), epochs: 1, out: 'runs/simclr' });
+ * const result = await trainer.fit(); // result.loss, runs/simclr/encoder.safetensors
+ */
+export class Trainer {
+  readonly options: ResolvedOptions;
+  readonly augmentation: MultiView;
+  readonly loader: Loader<Prepared>;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  readonly epochs: number;
+  private readonly generator = new torch.Generator();
+  private fitted = false;
+
+  constructor(readonly method: Method, private readonly raw: TrainerOptions) {
+    if (method === null || typeof method !== 'object' || typeof method.trainingStep !== 'function') {
+      throw new TypeError(`Expected a Method (SimCLR, BYOL, DINO, MAE) for Trainer but received ${String(method)}`);
+    }
+    this.options = resolveOptions(raw);
+    const { data } = raw;
+    const [, channels, size] = data.images.shape;
+    this.augmentation = raw.augmentation ?? method.augmentation({ size, channels, mean: data.mean, std: data.std });
+    const device = this.options.device;
+    this.loader = new Loader<Prepared>(data, {
+      batchSize: this.options.batchSize, seed: this.options.seed, device, shuffle: true, dropLast: true,
+      // NOTE: the loader prepares batch k + 1 before step k runs, so the
+      // generator's state at checkpoint time is already past batch k + 1's
+      // draws. Each batch therefore carries the state right after its own
+      // draws: the checkpoint after step k stores batch k's, exactly where a
+      // resumed run must start drawing.
+      transform: (images) => {
+        const views = this.augmentation.forward(toFloatImages(images), this.generator);
+        return { views, augState: this.generator.getState() };
+      },
+    });
+    this.stepsPerEpoch = this.loader.length;
+    this.totalSteps = this.options.steps ?? (this.options.epochs ?? 1) * this.stepsPerEpoch;
+    this.epochs = Math.ceil(this.totalSteps / this.stepsPerEpoch);
+  }
+
+  /**
+   * Runs the training to its end (or until aborted) and resolves with a summary.
+   * @example const { loss, interrupted } = await new Trainer(method, { data, steps: 100 }).fit();
+   */
+  async fit(): Promise<TrainResult> {
+    if (this.fitted) throw new Error('Trainer.fit() was already called: build a new Trainer to train again');
+    this.fitted = true;
+    const o = this.options;
+    const method = this.method;
+    method.to(o.device);
+    const setup = setupOptimizer(method, {
+      batchSize: o.batchSize, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps,
+      overrides: this.raw.optimizer, lr: this.raw.lr,
+    });
+    const clipGrad = o.clipGrad ?? setup.recipe.clipGrad;
+    torch.manualSeed(o.seed);
+    this.generator.manualSeed(o.seed);
+    let step = 0;
+    let elapsedBefore = 0;
+    let position = { epoch: 0, step: 0 };
+    let resumedFrom: CheckpointFiles | undefined;
+    if (o.resume !== undefined) {
+      resumedFrom = findCheckpoint(o.resume);
+      const ck = readCheckpoint(resumedFrom, o.device);
+      try {
+        restoreCheckpoint(method, setup.optimizer, ck, resumedFrom.json);
+      } finally {
+        for (const t of ck.tensors.values()) t.dispose();
+      }
+      // NOTE: the global CPU generator is restored (methods may draw from it:
+      // MAE's masks, dropout); CUDA generators are not saved, so a CUDA run
+      // whose method draws on the device resumes with other random numbers.
+      torch.scope(() => {
+        torch.setRngState(fromBase64(ck.state.rngState));
+        this.generator.setState(fromBase64(ck.state.augmentationState));
+      });
+      setup.lrScheduler.loadStateDict({ lastStep: ck.state.schedulers.lr });
+      setup.wdScheduler?.loadStateDict({ lastStep: ck.state.schedulers.wd ?? ck.state.schedulers.lr });
+      step = ck.state.step;
+      elapsedBefore = ck.state.elapsed;
+      position = ck.state.loader;
+    }
+    const log = new MetricsLog(o.out === undefined ? undefined : path.join(o.out, 'metrics.jsonl'));
+    let history: LogRecord[] = [];
+    if (o.out !== undefined) {
+      checkRunFolder(o.out, resumedFrom !== undefined);
+      fs.mkdirSync(o.out, { recursive: true });
+      if (resumedFrom !== undefined) history = log.truncate(step);
+      writeConfig(o.out, { ...this.configRecord(setup, clipGrad), resumedFrom: resumedFrom?.json ?? null });
+    }
+    const progress = new Progress(o.progress, o.stream, { epochs: this.epochs, stepsPerEpoch: this.stepsPerEpoch });
+    const monitor = o.monitor === undefined ? undefined : new KnnMonitor(o.monitor, {
+      seed: o.seed, device: o.device, mean: this.raw.data.mean, std: this.raw.data.std,
+    });
+    const sigint = new SigintHandler(() => progress.message('Stopping after this step (Ctrl-C again to quit at once)'));
+    if (o.handleSigint) sigint.install();
+    const params = setup.optimizer.paramGroups.flatMap((g) => g.params);
+    const bf16 = o.precision === 'bfloat16';
+    const deviceType = o.device === 'cpu' ? 'cpu' : 'cuda';
+    const plotInfo = { method: method.name, stepsPerEpoch: this.stepsPerEpoch };
+    const fitStart = Date.now();
+    const startStep = step;
+    let windowStart = Date.now();
+    let windowSteps = 0;
+    let lastLoss: number | null = null;
+    let lastCheckpoint: CheckpointFiles | undefined;
+    let interrupted = false;
+    let augState: Tensor | undefined;
+    const emit = (record: LogRecord): void => {
+      history.push(record);
+      log.append(record);
+      this.raw.onLog?.(record);
+    };
+    const now = (): number => elapsedBefore + (Date.now() - fitStart) / 1000;
+    const saveNow = (): void => {
+      if (o.out === undefined || augState === undefined) return;
+      const dir = path.join(o.out, 'checkpoints');
+      lastCheckpoint = torch.scope(() => saveCheckpoint(dir, method, setup.optimizer, {
+        step, epoch: position.epoch, loader: this.loader.state(), rngState: toBase64(torch.getRngState()),
+        augmentationState: toBase64(augState!),
+        schedulers: { lr: setup.lrScheduler.lastStep, wd: setup.wdScheduler?.lastStep }, elapsed: now(),
+      }));
+      pruneCheckpoints(dir, 2);
+    };
+    try {
+      let epochLosses: number[] = [];
+      let epochStart = Date.now();
+      const resumeAt = { ...position };
+      outer: for (let epoch = resumeAt.epoch; step < this.totalSteps; epoch++) {
+        const first = epoch === resumeAt.epoch ? resumeAt.step : 0;
+        for await (const item of this.loader.epoch(epoch, { startStep: first })) {
+          const stepInEpoch = this.loader.state().step === 0 ? this.stepsPerEpoch - 1 : this.loader.state().step - 1;
+          const p: TrainProgress = { step, totalSteps: this.totalSteps, epoch, stepsPerEpoch: this.stepsPerEpoch };
+          const last = step + 1 === this.totalSteps;
+          const logNow = (step + 1) % o.logEvery === 0 || last || stepInEpoch === this.stepsPerEpoch - 1;
+          const readLoss = o.device === 'cpu' || logNow;
+          const lr = setup.lrScheduler.value;
+          const wd = setup.wdScheduler?.value ?? setup.recipe.weightDecay;
+          let result: StepResult;
+          try {
+            result = torch.scope(() => this.step(item.views, p, { readLoss, logNow, bf16, deviceType, clipGrad, params, setup }));
+          } finally {
+            disposeBatch(item.views);
+            augState?.dispose();
+            augState = item.augState;
+          }
+          step++;
+          windowSteps++;
+          position = this.loader.state();
+          if (readLoss) {
+            lastLoss = result.loss;
+            epochLosses.push(result.loss);
+          }
+          if (logNow) {
+            const seconds = (Date.now() - windowStart) / 1000;
+            const record: StepRecord = {
+              type: 'step', step: step - 1, epoch, loss: result.loss, lr, wd,
+              imgPerSec: (windowSteps * o.batchSize) / Math.max(seconds, 1e-9), embStd: result.embStd, time: now(),
+              eta: ((this.totalSteps - step) * seconds) / windowSteps,
+            };
+            if (result.logs !== undefined) record.logs = result.logs;
+            emit(record);
+            progress.step(record, stepInEpoch, last);
+            windowStart = Date.now();
+            windowSteps = 0;
+          }
+          const epochDone = position.step === 0;
+          const runDone = step >= this.totalSteps;
+          if (epochDone || runDone) {
+            progress.endLine();
+            if (epochDone) {
+              const loss = epochLosses.reduce((a, b) => a + b, 0) / Math.max(1, epochLosses.length);
+              const seconds = (Date.now() - epochStart) / 1000;
+              emit({ type: 'epoch', step, epoch, loss, seconds, time: now() });
+            }
+            // The monitor also runs when a step budget ends mid-epoch, so every run ends with a k-NN result.
+            if (monitor !== undefined && ((epochDone && (epoch + 1) % monitor.options.everyEpochs === 0) || runDone)) {
+              const top1 = monitor.evaluate(method.encoder);
+              emit({ type: 'knn', step, epoch, top1, time: now() });
+              progress.message(`k-NN top-1 at step ${step} (epoch ${epoch + 1}): ${Object.entries(top1)
+                .map(([k, v]) => `(k=${k}) ${(100 * v).toFixed(2)}%`).join(' ')}`);
+            }
+            if (o.out !== undefined) await writePlots(o.out, history, plotInfo);
+            epochLosses = [];
+            epochStart = Date.now();
+            windowStart = Date.now();
+          }
+          const stop = this.raw.signal?.aborted === true || sigint.requested;
+          const periodic = o.checkpointEvery !== undefined && step % o.checkpointEvery === 0;
+          if (periodic || epochDone || stop || runDone) {
+            saveNow();
+            // Checkpoint time is not training speed.
+            windowStart = Date.now();
+            windowSteps = 0;
+          }
+          if (stop && step < this.totalSteps) {
+            interrupted = true;
+            const where = lastCheckpoint === undefined ? 'no run folder (out) was given, so nothing was saved'
+              : `checkpoint saved to ${lastCheckpoint.json}; resume from ${o.out}`;
+            const text = `Interrupted: ${where}`;
+            if (sigint.requested) {
+              progress.endLine();
+              o.stream.write(`${text}\n`);
+            } else {
+              progress.message(text);
+            }
+            break outer;
+          }
+          if (runDone) break outer;
+        }
+      }
+      progress.endLine();
+      let encoderPath: string | undefined;
+      if (o.out !== undefined && interrupted) await writePlots(o.out, history, plotInfo);
+      if (o.out !== undefined && !interrupted) {
+        encoderPath = path.join(o.out, 'encoder.safetensors');
+        saveSafetensors(encoderPath, method.encoder.stateDict(), { format: 'pt', method: method.name });
+      }
+      const seconds = (Date.now() - fitStart) / 1000;
+      return {
+        method: method.name, steps: step, totalSteps: this.totalSteps, epochs: step / this.stepsPerEpoch, interrupted,
+        loss: lastLoss, knn: history.filter((r): r is KnnRecord => r.type === 'knn'), seconds,
+        imagesPerSecond: ((step - startStep) * o.batchSize) / Math.max(seconds, 1e-9),
+        out: o.out, checkpoint: lastCheckpoint?.json, encoder: encoderPath,
+      };
+    } finally {
+      sigint.remove();
+      augState?.dispose();
+      // The gradients and the optimizer's state are freed now rather than
+      // when the collector finds them (device memory); the weights stay.
+      setup.optimizer.zeroGrad();
+      setup.optimizer.dispose();
+      monitor?.dispose();
+    }
+  }
+
+  /** One optimisation step (inside the caller's scope); reads to the host only what is asked. */
+  private step(views: Tensor[], p: TrainProgress, s: {
+    readLoss: boolean; logNow: boolean; bf16: boolean; deviceType: 'cpu' | 'cuda'; clipGrad?: number; params: Tensor[];
+    setup: OptimizerSetup;
+  }): StepResult {
+    const method = this.method;
+    method.train();
+    s.setup.optimizer.zeroGrad();
+    const out = s.bf16 ? torch.autocast(s.deviceType, 'bfloat16', () => method.trainingStep(views, p))
+      : method.trainingStep(views, p);
+    let loss = NaN;
+    if (s.readLoss) {
+      loss = Number(out.loss.item());
+      if (!Number.isFinite(loss)) {
+        throw new Error(`Loss is ${loss} at step ${p.step} (epoch ${p.epoch}): training diverged. Lower the learning ` +
+          `rate (--lr, now ${s.setup.lrScheduler.value.toPrecision(3)}), check the input normalisation (mean/std of the ` +
+          'data), or enable gradient clipping (--clip-grad 3)');
+      }
+    }
+    let embStd: number | null = null;
+    let logs: Record<string, number> | undefined;
+    if (s.logNow) {
+      if (out.embedding !== undefined) {
+        // NOTE: std over the batch of L2-normalised rows, averaged over the
+        // dimensions: about 1/sqrt(D) when the embeddings spread, 0 when all
+        // rows collapse to one point (SimSiam's collapse monitor).
+        embStd = Number(torch.noGrad(() => normalize(out.embedding!.detach().float(), { dim: 1 }).std(0).mean()).item());
+      }
+      if (out.logs !== undefined) {
+        logs = {};
+        for (const [k, v] of Object.entries(out.logs)) logs[k] = typeof v === 'number' ? v : Number(v.detach().float().item());
+      }
+    }
+    out.loss.backward();
+    method.beforeOptimizerStep(p);
+    if (s.clipGrad !== undefined && s.clipGrad > 0) clipGradNorm_(s.params, s.clipGrad);
+    s.setup.optimizer.step();
+    s.setup.lrScheduler.step();
+    s.setup.wdScheduler?.step();
+    method.afterOptimizerStep(p);
+    return { loss, embStd, logs };
+  }
+
+  /** What config.json records about the run (besides versions). */
+  private configRecord(setup: OptimizerSetup, clipGrad: number | undefined): Record<string, unknown> {
+    const o = this.options;
+    const data = this.raw.data;
+    const m = o.monitor;
+    return {
+      method: this.method.name,
+      methodConfig: this.method.config(),
+      trainer: {
+        epochs: o.epochs ?? null, steps: o.steps ?? null, totalSteps: this.totalSteps, stepsPerEpoch: this.stepsPerEpoch,
+        batchSize: o.batchSize, device: o.device, seed: o.seed, precision: o.precision, clipGrad: clipGrad ?? null,
+        checkpointEvery: o.checkpointEvery ?? null, logEvery: o.logEvery, optimizer: setup.recipe, peakLr: setup.peakLr,
+        warmupSteps: setup.warmupSteps,
+        monitor: m === undefined ? null : {
+          train: m.train.name, test: m.test.name, everyEpochs: m.everyEpochs, trainSubset: m.trainSubset,
+          testSubset: m.testSubset, k: m.k,
+        },
+      },
+      data: { name: data.name, length: data.images.shape[0], shape: data.images.shape.slice(1), mean: data.mean, std: data.std },
+      config: this.raw.config ?? {},
+    };
+  }
+}

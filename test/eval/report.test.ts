@@ -1,0 +1,112 @@
+// evaluateEncoder and formatReport: the rows and their numbers agree with
+// the functions they are built from, the report survives JSON, the table
+// reads as the README shows it, bad input fails before any work.
+import * as assert from 'node:assert/strict';
+import * as torch from '../../lib/torch';
+import { evaluateEncoder, formatReport, EvalReport } from '../../lib/eval/report';
+import { knn } from '../../lib/eval/knn';
+import { extractFeatures } from '../../lib/eval/features';
+import { rawPixelFeatures, seededEncoder } from '../../lib/eval/floors';
+import { synthetic } from '../../lib/data/synthetic';
+import { disposeDataset, makeDataset, randomSplit, ImageDataset } from '../../lib/data/dataset';
+import { SmallCnn } from '../../lib/models/small-cnn';
+
+describe('eval: report', function () {
+  this.timeout(120000);
+  let train: ImageDataset;
+  let test: ImageDataset;
+  const factory = () => new SmallCnn({ inChannels: 1, width: 4 });
+  before(() => {
+    // One dataset split in two: the classes' patterns depend on the synthetic seed.
+    const full = synthetic({ n: 500, channels: 1, size: 12, classes: 5, seed: 1 });
+    [train, test] = randomSplit(full, [400, 100], { seed: 0 });
+    disposeDataset(full);
+  });
+  after(() => {
+    disposeDataset(train);
+    disposeDataset(test);
+  });
+
+  it('evaluates the encoder and both floors, with the same numbers as knn on the same features', async () => {
+    const encoder = seededEncoder(factory, 5);
+    const lines: string[] = [];
+    const report = await evaluateEncoder(encoder, { train, test, randomEncoder: factory, k: [5, 50], log: (l) => lines.push(l),
+      linearOptions: { epochs: 3 } });
+    assert.deepEqual(report.rows.map((r) => r.name), ['raw pixels', 'random encoder', 'trained encoder']);
+    assert.deepEqual(report.k, [5, 50]);
+    assert.equal(report.temperature, 0.07);
+    assert.deepEqual(report.train, { name: train.name, size: 400 });
+    assert.deepEqual(report.test, { name: test.name, size: 100 });
+    assert.equal(report.rows[0].featureDim, 144);
+    assert.equal(report.rows[2].featureDim, 16);
+    torch.scope(() => {
+      const raw = knn(rawPixelFeatures(train), rawPixelFeatures(test), { k: [5, 50] });
+      assert.deepEqual(report.rows[0].knn, { 5: raw.top1[5], 50: raw.top1[50] });
+      const opts = { mean: train.mean, std: train.std };
+      const random = seededEncoder(factory, 0);
+      const r = knn(extractFeatures(random, train, opts), extractFeatures(random, test, opts), { k: [5, 50] });
+      assert.deepEqual(report.rows[1].knn, { 5: r.top1[5], 50: r.top1[50] });
+      const t = knn(extractFeatures(encoder, train, opts), extractFeatures(encoder, test, opts), { k: [5, 50] });
+      assert.deepEqual(report.rows[2].knn, { 5: t.top1[5], 50: t.top1[50] });
+    });
+    for (const row of report.rows) {
+      assert.ok(row.linear! > 0.5 && row.linear! <= 1 && row.linearTrain! > 0.5, `${row.name} linear ${row.linear}`);
+      assert.ok(row.knnTop5 !== undefined && row.seconds >= 0);
+    }
+    assert.equal(lines.length, 3);
+    assert.match(lines[0], /^eval: raw pixels: k-NN@5 \d+\.\d%, k-NN@50 \d+\.\d%, linear \d+\.\d% \(\d+\.\d s\)$/);
+    // JSON-able: numbers and strings only.
+    assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
+    assert.equal(encoder.training, true);
+  });
+
+  it('formats a table with one decimal, and leaves out what was not measured', () => {
+    const report: EvalReport = {
+      train: { name: 'a', size: 10 }, test: { name: 'b', size: 5 }, k: [20, 200], temperature: 0.07, seconds: 1,
+      rows: [
+        { name: 'raw pixels', featureDim: 784, knn: { 20: 0.8459, 200: 0.7913 }, linear: 0.8412, seconds: 1 },
+        { name: 'random encoder', featureDim: 128, knn: { 20: 0.766, 200: 0.7171 }, seconds: 1 },
+        { name: 'trained encoder', featureDim: 128, knn: { 20: 0.8601, 200: 0.83 }, linear: 0.86049, seconds: 1 },
+      ],
+    };
+    assert.equal(formatReport(report), [
+      '                    k-NN@20  k-NN@200  linear',
+      'raw pixels             84.6      79.1    84.1',
+      'random encoder         76.6      71.7       -',
+      'trained encoder        86.0      83.0    86.0',
+    ].join('\n'));
+    const knnOnly = { ...report, rows: report.rows.map(({ linear: _, ...r }) => r) };
+    assert.equal(formatReport(knnOnly).split('\n')[0], '                    k-NN@20  k-NN@200');
+    assert.throws(() => formatReport({} as EvalReport), /Expected an EvalReport \(from evaluateEncoder\)/);
+  });
+
+  it('evaluates k-NN only on a training subset, without floors, and frees what it creates', async () => {
+    const encoder = factory();
+    await evaluateEncoder(encoder, { train, test, linear: false, floors: false, k: [10], trainSubset: 100 });
+    const before = torch.memory().tensors;
+    const report = await evaluateEncoder(encoder, { train, test, linear: false, floors: false, k: [10], trainSubset: 100 });
+    assert.equal(torch.memory().tensors, before);
+    assert.equal(report.rows.length, 1);
+    assert.equal(report.train.size, 100);
+    assert.equal(report.rows[0].linear, undefined);
+    assert.equal(formatReport(report).split('\n')[1].trim().split(/\s+/).length, 3); // 'trained encoder' + 1 number
+  });
+
+  it('rejects bad input before any work', async () => {
+    const encoder = factory();
+    const unlabelled = makeDataset({ name: 'nolabels', images: test.images, mean: [0], std: [1] });
+    await assert.rejects(evaluateEncoder(encoder, { train, test: unlabelled }),
+      /Dataset 'nolabels' \(options.test\) has no labels: k-NN and the linear probe need a labelled dataset/);
+    await assert.rejects(evaluateEncoder(encoder, { train, test, trainSubset: 1000 }),
+      /Expected options.trainSubset at most 400/);
+    await assert.rejects(evaluateEncoder(encoder, { train, test, trainSubset: 100 }),
+      /Expected every k in options.k to be at most 100 \(the training images used\) but received 200/);
+    const big = makeDataset({ name: 'big', images: torch.zeros([2, 1, 16, 16], { dtype: 'uint8' }),
+      labels: torch.zeros([2], { dtype: 'int64' }) });
+    await assert.rejects(evaluateEncoder(encoder, { train, test: big }),
+      /train images are 1x12x12 but test images are 1x16x16: evaluate on two splits of the same dataset/);
+    await assert.rejects(evaluateEncoder(encoder, { train, test, device: 'cuda' }),
+      /The encoder's parameters are on cpu but options.device is cuda/);
+    disposeDataset(big);
+  });
+});

@@ -1,0 +1,66 @@
+import { strict as assert } from 'assert';
+import * as torch from '../../lib/torch';
+import { LARS } from '../../lib/optim/lars';
+import { AdamW } from '../../lib/optim/adamw';
+import { SGD } from '../../lib/optim/sgd';
+import { mergeRecipe, scaledLr, setupOptimizer } from '../../lib/train/optimizer-setup';
+import { ToyMethod } from './toy-method';
+
+describe('train/optimizer-setup', () => {
+  it('scales the learning rate with the batch size as the recipe says', () => {
+    const r = { optimizer: 'lars' as const, lr: 0.3, lrScaling: 'linear' as const, weightDecay: 1e-6, warmupEpochs: 10 };
+    assert.equal(scaledLr(r, 512), 0.6);
+    assert.equal(scaledLr({ ...r, lr: 0.075, lrScaling: 'sqrt' }, 4096), 0.075 * 64);
+    assert.equal(scaledLr({ ...r, lrScaling: 'none' }, 4096), 0.3);
+  });
+
+  it('overrides recipe fields one by one and checks them', () => {
+    const m = new ToyMethod();
+    const r = mergeRecipe(m.recipe, { optimizer: 'adamw', betas: [0.9, 0.95], weightDecayEnd: undefined });
+    assert.equal(r.optimizer, 'adamw');
+    assert.deepEqual(r.betas, [0.9, 0.95]);
+    assert.equal(r.lr, 0.3);
+    assert.equal(r.weightDecayEnd, 1e-3, 'undefined does not erase a recipe field');
+    assert.throws(() => mergeRecipe(m.recipe, { optimizer: 'adam' as 'adamw' }), /'sgd', 'lars', 'adamw' for optimizer.optimizer/);
+    assert.throws(() => mergeRecipe(m.recipe, { lr: -1 }), /optimizer.lr/);
+  });
+
+  it('builds LARS with warmup, a cosine to finalLrRatio and a cosine weight decay on the decayed group only', () => {
+    torch.manualSeed(0);
+    const m = new ToyMethod();
+    const s = setupOptimizer(m, { batchSize: 512, stepsPerEpoch: 10, totalSteps: 100 });
+    assert.ok(s.optimizer instanceof LARS);
+    assert.equal(s.peakLr, 0.6);
+    assert.equal(s.warmupSteps, 5); // 0.5 epochs of 10 steps
+    const [decay, noDecay] = s.optimizer.paramGroups;
+    assert.equal(decay.lr, 0, 'warmup starts at 0');
+    for (let i = 0; i < 4; i++) s.lrScheduler.step();
+    assert.equal(decay.lr, 0.6, 'the warmup reaches the peak at its last step');
+    assert.equal(noDecay.lr, 0.6);
+    for (let i = 4; i < 100; i++) s.lrScheduler.step();
+    assert.ok(Math.abs(decay.lr - 0.006) < 1e-12, `final lr ${decay.lr}`);
+    assert.ok(Math.abs(decay.weightDecay - 1e-4) < 1e-15, `first wd ${decay.weightDecay}`);
+    assert.equal(noDecay.weightDecay, 0);
+    for (let i = 0; i < 100; i++) s.wdScheduler!.step();
+    assert.ok(Math.abs(decay.weightDecay - 1e-3) < 1e-15);
+    assert.equal(noDecay.weightDecay, 0, 'the no-decay group stays at 0');
+    s.optimizer.dispose();
+  });
+
+  it('builds AdamW and SGD, takes an absolute lr, and cuts a warmup longer than the run', () => {
+    torch.manualSeed(0);
+    const m = new ToyMethod({ recipe: { weightDecayEnd: undefined } });
+    const a = setupOptimizer(m, { batchSize: 64, stepsPerEpoch: 2, totalSteps: 3, lr: 0.01,
+      overrides: { optimizer: 'adamw', betas: [0.9, 0.95], warmupEpochs: 40 } });
+    assert.ok(a.optimizer instanceof AdamW);
+    assert.deepEqual((a.optimizer as unknown as AdamW).paramGroups[0].betas, [0.9, 0.95]);
+    assert.equal(a.peakLr, 0.01);
+    assert.equal(a.warmupSteps, 3);
+    assert.equal(a.wdScheduler, undefined);
+    const s = setupOptimizer(m, { batchSize: 64, stepsPerEpoch: 2, totalSteps: 3, overrides: { optimizer: 'sgd', warmupEpochs: 0 } });
+    assert.ok(s.optimizer instanceof SGD);
+    assert.equal(s.optimizer.paramGroups[0].lr, (0.3 * 64) / 256, 'no warmup: the peak at step 0');
+    a.optimizer.dispose();
+    s.optimizer.dispose();
+  });
+});
