@@ -1,6 +1,7 @@
 // The `--data` argument of the commands: a dataset name with an optional
 // folder, `fashion-mnist`, `cifar10:<dir>`, `cifar100:<dir>`, `folder:<dir>`.
-import { ImageDataset } from '../data/dataset';
+import { arange } from '../torch/creation';
+import { disposeDataset, ImageDataset, subset } from '../data/dataset';
 import { fashionMnist } from '../data/fashion-mnist';
 import { cifar10, cifar100 } from '../data/cifar';
 import { imageFolder } from '../data/image-folder';
@@ -52,6 +53,14 @@ export async function loadDataSplit(spec: DataSpec, split: 'train' | 'test', ima
     case 'cifar10': return cifar10({ split, root: spec.root as string });
     case 'cifar100': return cifar100({ split, root: spec.root as string });
     case 'folder': return split === 'train' ? imageFolder({ root: spec.root as string, size: imageSize }) : undefined;
-    case 'synthetic': return synthetic({ n: split === 'train' ? 512 : 256, seed: split === 'train' ? 0 : 1, channels: 1, size: 16 });
+    case 'synthetic': {
+      // One draw split in two, so that both splits share the classes' patterns.
+      const all = synthetic({ n: 768, channels: 1, size: 16 });
+      const part = split === 'train' ? arange(0, 512) : arange(512, 768);
+      const out = subset(all, part, `synthetic[${split}]`);
+      part.dispose();
+      disposeDataset(all);
+      return out;
+    }
   }
 }

@@ -68,7 +68,17 @@ function encoderWeights(target: string): Map<string, Tensor> {
 export async function runEval(target: string, o: EvalCommandOptions = {}): Promise<EvalReport> {
   if (!fs.existsSync(target)) throw new Error(`Cannot evaluate '${target}': no such run folder or file`);
   const runDir = fs.statSync(target).isDirectory() ? target : runFolderOf(target);
-  const run = runDir !== undefined && fs.existsSync(path.join(runDir, 'config.json')) ? readRunConfig(runDir) : undefined;
+  let run: RunConfig | undefined;
+  if (runDir !== undefined) {
+    try {
+      run = readRunConfig(runDir);
+    } catch (err) {
+      // A run folder written through the API has no CLI record: the flags must name the encoder and the data.
+      if (o.encoder === undefined || o.data === undefined) {
+        throw new Error(`${(err as Error).message}; or name the encoder and the data with --encoder and --data`);
+      }
+    }
+  }
   const encoderName = o.encoder ?? run?.encoder;
   if (encoderName === undefined) {
     throw new Error(`'${target}' is not inside a run folder: name its architecture with --encoder (and --encoder-options)`);
@@ -89,7 +99,9 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
       ...(o.encoder === undefined ? run?.encoderOptions : undefined), ...o.encoderOptions, numClasses: 0,
     };
     const build = (): Encoder => createModel(encoderName, encoderOptions);
+    const device = o.device ?? 'cpu';
     const encoder = build();
+    encoder.to(device);
     const weights = encoderWeights(target);
     try {
       encoder.loadStateDict(weights, { strict: true });
@@ -101,7 +113,7 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
     const both = o.knn === undefined && o.linear === undefined;
     const report = await evaluateEncoder(encoder, {
       train, test, knn: both || o.knn === true, linear: both || o.linear === true, floors: o.floors ?? true,
-      randomEncoder: build, device: o.device ?? 'cpu', trainSubset: o.trainSubset, log,
+      randomEncoder: build, device, trainSubset: o.trainSubset, log,
     });
     if (runDir !== undefined && run !== undefined) {
       writeFileAtomic(path.join(runDir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);

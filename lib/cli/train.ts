@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
 import { writeFileAtomic } from '../torch/atomic-file';
+import { manualSeed } from '../torch/random';
 import { disposeDataset, ImageDataset } from '../data/dataset';
 import { create as createModel } from '../models/registry';
 import { Encoder } from '../models/encoder';
@@ -73,6 +74,8 @@ export async function runTrain(c: RunConfig, options: {
     const wantTest = (c.eval || c.knnEvery > 0) && train.labels !== undefined;
     const test = wantTest ? await loadDataSplit(spec, 'test', c.imageSize) : undefined;
     if (test !== undefined) datasets.push(test);
+    // The seed also fixes the initial weights: seed before the method is built.
+    manualSeed(c.seed);
     const { method, encoder } = buildMethod(c, train.images.shape);
     const trainer = new Trainer(method, {
       data: train, epochs: c.epochs, steps: c.steps, batchSize: c.batchSize, lr: c.lr, optimizer: c.optimizer,
@@ -124,10 +127,12 @@ function intArg(name: string, min = 1): (v: string) => number {
   };
 }
 
-function numberArg(name: string): (v: string) => number {
+function numberArg(name: string, positive = false): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected a non-negative number for ${name} but received ${v}`);
+    if (!Number.isFinite(n) || n < 0 || (positive && n === 0)) {
+      throw new InvalidArgumentError(`Expected a ${positive ? 'positive' : 'non-negative'} number for ${name} but received ${v}`);
+    }
     return n;
   };
 }
@@ -231,7 +236,7 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'passes over the training data', intArg('--epochs'))
     .option('--steps <n>', 'optimizer steps instead of epochs', intArg('--steps'))
     .option('--batch-size <n>', 'images per step', intArg('--batch-size'))
-    .option('--lr <x>', 'peak learning rate (default: the method\'s recipe, scaled by the batch size)', numberArg('--lr'))
+    .option('--lr <x>', 'peak learning rate (default: the method\'s recipe, scaled by the batch size)', numberArg('--lr', true))
     .option('--device <device>', 'cpu, cuda or cuda:N')
     .option('--precision <p>', 'auto (bf16 autocast on CUDA), float32 or bfloat16')
     .option('--clip-grad <x>', 'clip the gradient norm to this (0: off)', numberArg('--clip-grad'))

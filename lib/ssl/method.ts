@@ -90,7 +90,7 @@ export interface OptimizerRecipe {
  */
 export abstract class Method extends Module {
   /** The method's registry name. */
-  abstract readonly name: MethodName;
+  abstract readonly name: string;
   /** The backbone that is trained and evaluated (k-NN, linear probe); the student for teacher-student methods. */
   abstract readonly encoder: Encoder;
   /** The optimisation recipe of the paper, for the Trainer's defaults. */

@@ -62,7 +62,7 @@ describe('ssl: SimCLR', function () {
     assert.equal(SIMCLR_RECIPE.lr, 0.3);
     const config = JSON.parse(JSON.stringify(method.config())) as Record<string, unknown>;
     assert.deepEqual(config, { encoder: 'small_cnn', encoderOptions: { width: 8 }, hiddenDim: 2048, outDim: 128,
-      temperature: 0.5, recipe: { lr: 0.075, lrScaling: 'sqrt' } });
+      temperature: 0.5, cropScale: [0.08, 1], recipe: { lr: 0.075, lrScaling: 'sqrt' } });
     const rebuilt = new SimCLR(config as unknown as ConstructorParameters<typeof SimCLR>[0]);
     assert.deepEqual(rebuilt.config(), config);
     assert.equal(rebuilt.numParameters(), method.numParameters());
@@ -123,13 +123,15 @@ describe('ssl: SimCLR', function () {
     assert.equal(method.encoder, encoder);
     const fromFactory = new SimCLR({ encoder: () => create('small_cnn', { width: 4 }), hiddenDim: 16, outDim: 8 });
     assert.equal(fromFactory.encoder.featureDim, 16);
-    assert.deepEqual(fromFactory.config(), { encoder: 'custom', hiddenDim: 16, outDim: 8, temperature: 0.5 });
+    assert.deepEqual(fromFactory.config(), { encoder: 'custom', hiddenDim: 16, outDim: 8, temperature: 0.5, cropScale: [0.08, 1] });
   });
 
   it('rejects bad options with actionable messages', () => {
     const bad = (options: unknown): ConstructorParameters<typeof SimCLR>[0] => options as ConstructorParameters<typeof SimCLR>[0];
     assert.throws(() => new SimCLR(bad({ encoder: 'small_cnn', temprature: 0.1 })),
-      /Unknown option\(s\) 'temprature' for SimCLR; expected some of encoder, encoderOptions, hiddenDim, outDim, temperature, recipe/);
+      /Unknown option\(s\) 'temprature' for SimCLR; expected some of encoder, encoderOptions, hiddenDim, outDim, temperature, cropScale, recipe/);
+    assert.throws(() => new SimCLR({ encoder: 'small_cnn', cropScale: [0.9, 0.2] }),
+      /Expected \[low, high\] with low <= high with low >= 0 for SimCLR option cropScale but received \[0.9,0.2\]/);
     assert.throws(() => new SimCLR({ encoder: 'small_cnn', temperature: 0 }),
       /Expected a positive number for SimCLR option temperature but received 0/);
     assert.throws(() => new SimCLR(bad({ encoder: 'small_cnn', temperature: '0.1' })),

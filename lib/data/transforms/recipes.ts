@@ -49,6 +49,8 @@ export interface SimclrOptions extends RecipeOptions {
   variant?: 'cifar' | 'imagenet';
   /** Colour jitter strength s: jitter (0.8s, 0.8s, 0.8s, 0.2s). Default 0.5 for 'cifar', 1 for 'imagenet'. */
   strength?: number;
+  /** Area range of the random resized crop. Default [0.08, 1] (the paper's). */
+  scale?: readonly [number, number];
 }
 
 /**
@@ -73,7 +75,7 @@ export function simclr(options: SimclrOptions = {}): MultiView {
   }
   const s = options.strength ?? (variant === 'cifar' ? 0.5 : 1);
   const steps: Transform[] = [
-    new RandomResizedCrop({ size, scale: [0.08, 1] }),
+    new RandomResizedCrop({ size, scale: options.scale ?? [0.08, 1] }),
     new RandomHorizontalFlip({ p: 0.5 }),
     new ColorJitter({ brightness: 0.8 * s, contrast: 0.8 * s, saturation: 0.8 * s, hue: 0.2 * s, p: 0.8 }),
     new RandomGrayscale({ p: 0.2 }),
