@@ -33,8 +33,8 @@ async function run(source: string): Promise<unknown[][]> {
 }
 
 describe('README', () => {
-  it('has the core example and the training example', () => {
-    assert.equal(examples().length, 2);
+  it('has the core example, the training example and the self-supervised example', () => {
+    assert.equal(examples().length, 3);
   });
 
   it('the core example compiles and runs', async () => {
@@ -52,5 +52,16 @@ describe('README', () => {
     assert.ok(losses[losses.length - 1] < losses[0], `loss did not fall: ${losses.join(', ')}`);
     const same = logged.find((l) => l[0] === 'reloaded encoder gives the same features:');
     assert.deepEqual(same, ['reloaded encoder gives the same features:', true]);
+  });
+
+  it('the self-supervised example trains, and its encoder beats the random-encoder floor', async () => {
+    const logged = await run(examples()[2]);
+    const loss = logged.find((l) => l[0] === 'loss after');
+    assert.ok(loss !== undefined, JSON.stringify(logged));
+    assert.equal(loss[1], 150);
+    assert.ok(Number.isFinite(loss[3]) && (loss[3] as number) < 4, `loss ${String(loss[3])}`);
+    const table = String(logged.at(-1)![0]);
+    const knn20 = (row: string): number => Number(new RegExp(`${row}\\s+([0-9.]+)`).exec(table)![1]);
+    assert.ok(knn20('trained encoder') > knn20('random encoder') + 1, table);
   });
 });

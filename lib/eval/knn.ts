@@ -2,16 +2,12 @@
 // 2018, InstDisc; the evaluation of DINO's eval_knn.py knn_classifier): the
 // standard yardstick of a self-supervised encoder, with no training at all.
 import * as torch from '../torch';
-import { Device, Tensor } from '../torch';
-import { isDevice, isFloatingPoint } from '../torch/dtype';
+import { Device } from '../torch';
 import { normalize } from '../nn/functional/normalization';
 import { checkInt, checkNumber } from '../nn/functional/arguments';
+import { LabelledFeatures, checkTrainTest } from './labelled-features';
 
-/** Labelled features: float (N, D) and int64 (N), as `extractFeatures` returns them. */
-export interface LabelledFeatures {
-  features: Tensor;
-  labels: Tensor;
-}
+export { LabelledFeatures } from './labelled-features';
 
 /** Options of `knn`. */
 export interface KnnOptions {
@@ -33,43 +29,6 @@ export interface KnnResult {
   top1: Record<number, number>;
   /** Top-5 accuracy for each k (only when there are at least 5 classes). */
   top5?: Record<number, number>;
-}
-
-function describeShape(t: unknown): string {
-  return t instanceof Tensor ? `${t.dtype} of shape [${t.shape.join(', ')}]` : String(t);
-}
-
-/** Checks one labelled feature set and returns its size (N, D). */
-export function checkLabelledFeatures(set: LabelledFeatures, what: string): [number, number] {
-  const { features, labels } = set ?? ({} as LabelledFeatures);
-  if (!(features instanceof Tensor) || features.dim() !== 2 || !isFloatingPoint(features.dtype)) {
-    throw new TypeError(`Expected floating point (N, D) ${what}.features but received ${describeShape(features)}`);
-  }
-  const n = features.shape[0];
-  if (!(labels instanceof Tensor) || labels.dim() !== 1 || labels.dtype !== 'int64' || labels.shape[0] !== n) {
-    throw new TypeError(`Expected int64 ${what}.labels of shape [${n}] (one per feature row) but received ` +
-      describeShape(labels));
-  }
-  return [n, features.shape[1]];
-}
-
-/**
- * The smallest and largest label of each set, read in one go; throws when a
- * set has negative labels (extractFeatures gives -1 for an unlabelled dataset).
- */
-export function labelRange(sets: readonly [LabelledFeatures, string][]): number {
-  let top = -1;
-  for (const [set, what] of sets) {
-    if (set.labels.shape[0] === 0) continue;
-    const [lo, hi] = torch.scope(() => [set.labels.min().item() as number, set.labels.max().item() as number]);
-    if (lo < 0) {
-      throw new RangeError(`${what}.labels has label ${lo}: evaluation needs a labelled dataset (extractFeatures ` +
-        'gives -1 for a dataset without labels); evaluate on a labelled split such as ' +
-        "data.fashionMnist({ split: 'test' })");
-    }
-    top = Math.max(top, hi);
-  }
-  return top + 1;
 }
 
 /**
@@ -96,12 +55,7 @@ export function labelRange(sets: readonly [LabelledFeatures, string][]): number 
  * top1[20]; // 0.846 for raw Fashion-MNIST pixels
  */
 export function knn(train: LabelledFeatures, test: LabelledFeatures, options: KnnOptions = {}): KnnResult {
-  const [nTrain, dTrain] = checkLabelledFeatures(train, 'train');
-  const [nTest, dTest] = checkLabelledFeatures(test, 'test');
-  if (dTrain !== dTest) {
-    throw new RangeError(`train features have ${dTrain} dimensions but test features have ${dTest}: extract both ` +
-      'with the same encoder (or both as raw pixels of the same image size)');
-  }
+  const { nTrain, nTest, device, numClasses } = checkTrainTest(train, test, options);
   if (nTest === 0) {
     throw new RangeError('Expected at least one test feature for knn but test.features has 0 rows');
   }
@@ -115,15 +69,6 @@ export function knn(train: LabelledFeatures, test: LabelledFeatures, options: Kn
   }
   const temperature = checkNumber(options.temperature ?? 0.07, 'options.temperature', Number.MIN_VALUE);
   const chunkSize = checkInt(options.chunkSize ?? 256, 'options.chunkSize', 1);
-  const device = options.device ?? train.features.device;
-  if (!isDevice(device)) {
-    throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for options.device but received ${JSON.stringify(device)}`);
-  }
-  const seen = labelRange([[train, 'train'], [test, 'test']]);
-  const numClasses = options.numClasses === undefined ? seen : checkInt(options.numClasses, 'options.numClasses', 1);
-  if (seen > numClasses) {
-    throw new RangeError(`Expected labels below options.numClasses (${numClasses}) but found label ${seen - 1}`);
-  }
   const withTop5 = numClasses >= 5;
 
   const counts = torch.scope(() => torch.noGrad(() => {

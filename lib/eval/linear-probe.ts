@@ -2,7 +2,6 @@
 // is never run here: features come precomputed from extractFeatures).
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { isDevice } from '../torch/dtype';
 import { checkInt, checkNumber, checkOneOf } from '../nn/functional/arguments';
 import { crossEntropy } from '../nn/functional/loss';
 import { linear } from '../nn/functional/linear';
@@ -11,7 +10,7 @@ import { AdamW } from '../optim/adamw';
 import { Optimizer, BaseOptions } from '../optim/optimizer';
 import { cosineSchedule } from '../optim/schedule';
 import { LRScheduler } from '../optim/lr-scheduler';
-import { LabelledFeatures, checkLabelledFeatures, labelRange } from './knn';
+import { LabelledFeatures, checkTrainTest } from './labelled-features';
 
 /** Options of `linearProbe`. */
 export interface LinearProbeOptions {
@@ -92,12 +91,7 @@ function accuracy(x: Tensor, labels: Tensor, w: Tensor, b: Tensor): number {
  * const { top1, trainTop1 } = evaluate.linearProbe(train, test, { epochs: 10 });
  */
 export function linearProbe(train: LabelledFeatures, test: LabelledFeatures, options: LinearProbeOptions = {}): LinearProbeResult {
-  const [nTrain, dTrain] = checkLabelledFeatures(train, 'train');
-  const [, dTest] = checkLabelledFeatures(test, 'test');
-  if (dTrain !== dTest) {
-    throw new RangeError(`train features have ${dTrain} dimensions but test features have ${dTest}: extract both ` +
-      'with the same encoder (or both as raw pixels of the same image size)');
-  }
+  const { nTrain, device, numClasses } = checkTrainTest(train, test, options);
   if (nTrain === 0) throw new RangeError('Expected at least one training feature for linearProbe but train has 0 rows');
   const epochs = checkInt(options.epochs ?? 20, 'options.epochs', 1);
   const batchSize = checkInt(options.batchSize ?? 256, 'options.batchSize', 1);
@@ -105,15 +99,6 @@ export function linearProbe(train: LabelledFeatures, test: LabelledFeatures, opt
   const lr = checkNumber(options.lr ?? (kind === 'sgd' ? 0.1 : 1e-3), 'options.lr', 0);
   const weightDecay = checkNumber(options.weightDecay ?? 0, 'options.weightDecay', 0);
   const seed = checkInt(options.seed ?? 0, 'options.seed', 0);
-  const device = options.device ?? train.features.device;
-  if (!isDevice(device)) {
-    throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for options.device but received ${JSON.stringify(device)}`);
-  }
-  const seen = labelRange([[train, 'train'], [test, 'test']]);
-  const numClasses = options.numClasses === undefined ? seen : checkInt(options.numClasses, 'options.numClasses', 1);
-  if (seen > numClasses) {
-    throw new RangeError(`Expected labels below options.numClasses (${numClasses}) but found label ${seen - 1}`);
-  }
 
   return torch.scope(() => {
     const rawTrain = train.features.to({ device, dtype: 'float32' });

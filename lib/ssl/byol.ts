@@ -11,9 +11,9 @@ import { MultiView } from '../data/transforms/multi-crop';
 import { byol as byolAugmentation } from '../data/transforms/recipes';
 import { checkInt, checkNumber } from '../nn/functional/arguments';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderFactory, encoderConfig, makeEncoder } from './encoder-spec';
+import { EncoderFactory, makeEncoder } from './encoder-spec';
 import { ProjectionHead, byolPredictionHead, byolProjectionHead } from './heads/projection-head';
-import { checkOptionKeys, checkTwoViews, resolveRecipe } from './method-options';
+import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
 import { byolLoss } from './losses';
 
@@ -189,13 +189,6 @@ export class BYOL extends Method {
    * @example JSON.stringify(method.config()); // {"encoder":"resnet18",...,"momentumBase":0.996}
    */
   config(): Record<string, unknown> {
-    const out: Record<string, unknown> = {
-      ...encoderConfig(this.options.encoder, this.options.encoderOptions),
-      hiddenDim: this.hiddenDim,
-      outDim: this.outDim,
-      momentumBase: this.momentumBase,
-    };
-    if (this.options.recipe !== undefined) out.recipe = { ...this.options.recipe };
-    return out;
+    return methodConfig(this.options, { hiddenDim: this.hiddenDim, outDim: this.outDim, momentumBase: this.momentumBase });
   }
 }

@@ -1,8 +1,10 @@
 // Checks of what a method is given, shared by the methods: unknown option keys
-// (a typo must not silently fall back to a default), recipe overrides, views.
+// (a typo must not silently fall back to a default), recipe overrides, views;
+// and how a method's config() writes those options back.
 import { Tensor } from '../torch';
 import { describe, sameShape } from '../nn/functional/arguments';
 import { OptimizerRecipe } from './method';
+import { EncoderSpec, encoderConfig } from './encoder-spec';
 
 const RECIPE_KEYS: readonly (keyof OptimizerRecipe)[] = [
   'optimizer', 'lr', 'lrScaling', 'finalLrRatio', 'weightDecay', 'weightDecayEnd', 'momentum', 'betas',
@@ -59,4 +61,27 @@ export function checkTwoViews(views: readonly Tensor[], method: string): [Tensor
       `[${x1.shape.join(', ')}] and [${x2.shape.join(', ')}]`);
   }
   return [x1, x2];
+}
+
+/** The options every method takes: which encoder to train and overrides of the paper's recipe. */
+export interface CommonMethodOptions {
+  encoder: EncoderSpec;
+  encoderOptions?: Record<string, unknown>;
+  recipe?: Partial<OptimizerRecipe>;
+}
+
+/**
+ * A method's `config()`: the encoder spec first (`encoder: 'custom'` for a
+ * factory or instance, which JSON cannot hold), then the method's own
+ * resolved options, then the recipe overrides when there are any, so that
+ * `ssl.create(name, config)` rebuilds the method.
+ *
+ * @example methodConfig({ encoder: 'small_cnn' }, { temperature: 0.5 }); // { encoder: 'small_cnn', temperature: 0.5 }
+ */
+export function methodConfig(options: CommonMethodOptions, own: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...encoderConfig(options.encoder, options.encoderOptions),
+    ...own,
+    ...(options.recipe === undefined ? {} : { recipe: { ...options.recipe } }),
+  };
 }

@@ -11,9 +11,9 @@ import { simclr as simclrAugmentation } from '../data/transforms/recipes';
 import { checkRange } from '../data/transforms/transform';
 import { checkInt, checkNumber } from '../nn/functional/arguments';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, encoderConfig, makeEncoder } from './encoder-spec';
+import { EncoderSpec, makeEncoder } from './encoder-spec';
 import { ProjectionHead, simclrProjectionHead } from './heads/projection-head';
-import { checkOptionKeys, checkTwoViews, resolveRecipe } from './method-options';
+import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
 import { ntXent } from './losses';
 
 /** Options of `SimCLR`. */
@@ -143,14 +143,8 @@ export class SimCLR extends Method {
    * @example JSON.stringify(method.config()); // {"encoder":"small_cnn",...,"temperature":0.5}
    */
   config(): Record<string, unknown> {
-    const out: Record<string, unknown> = {
-      ...encoderConfig(this.options.encoder, this.options.encoderOptions),
-      hiddenDim: this.hiddenDim,
-      outDim: this.outDim,
-      temperature: this.temperature,
-      cropScale: [...this.cropScale],
-    };
-    if (this.options.recipe !== undefined) out.recipe = { ...this.options.recipe };
-    return out;
+    return methodConfig(this.options, {
+      hiddenDim: this.hiddenDim, outDim: this.outDim, temperature: this.temperature, cropScale: [...this.cropScale],
+    });
   }
 }

@@ -60,6 +60,11 @@ describe('cli: selfsup train and eval', function () {
     assert.throws(() => resolveRunConfig(undefined, { eval: true, config: file }), /is not valid JSON/);
   });
 
+  it('the GPU recipe in examples/configs is a valid --config', () => {
+    const c = resolveRunConfig(undefined, { eval: true, config: path.join(repoRoot(), 'examples', 'configs', 'simclr-resnet18-gpu.json') });
+    assert.deepEqual([c.method, c.encoder, c.epochs, c.batchSize, c.device], ['simclr', 'resnet18', 100, 512, 'cuda']);
+  });
+
   it('rejects bad input before any work starts, naming what was wrong', () => {
     assert.throws(() => resolveRunConfig('simclrr', { eval: true }), /Unknown method 'simclrr'; expected one of simclr, byol, dino, mae/);
     assert.throws(() => resolveRunConfig('simclr', { eval: true, encoder: 'resnet19' }), /Unknown encoder 'resnet19'; expected .*resnet18/);

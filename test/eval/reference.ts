@@ -1,28 +1,13 @@
 // Runs test/helpers/eval_ref.py (DINO's k-NN classifier and a PyTorch linear
 // probe in Debian's python3-torch) on features written to a temp folder.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as torch from '../../lib/torch';
-
-/** The python3 that has Debian's torch (as test/helpers/parity.ts). */
-export const PYTHON = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
+import { runPythonReference } from '../helpers/python-reference';
 
 /** A tensor as eval_ref.py reads it: a raw little-endian file. */
 export interface TensorFile { path: string; shape: number[]; dtype: 'float32' | 'int64' }
-
-/** The repository root: the nearest folder up from here whose package.json is named selfsup. */
-export function findRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'selfsup') return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
 
 /** A temp folder for tensor files, removed by `cleanup`. */
 export class TensorFolder {
@@ -50,9 +35,7 @@ export class TensorFolder {
 
 /** Sends `cases` to eval_ref.py and returns its answers; throws with PyTorch's message when a case failed. */
 export function runEvalRef<T>(cases: object[]): T[] {
-  const script = path.join(findRoot(), 'test', 'helpers', 'eval_ref.py');
-  const out = execFileSync(PYTHON, [script], { input: JSON.stringify(cases), maxBuffer: 1 << 28, encoding: 'utf8' });
-  const results = JSON.parse(out) as (T & { error?: string })[];
+  const results = runPythonReference<(T & { error?: string })[]>('eval_ref.py', cases);
   results.forEach((r, i) => {
     if (r.error !== undefined) throw new Error(`eval_ref.py case ${i}: ${r.error}`);
   });

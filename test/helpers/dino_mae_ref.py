@@ -2,7 +2,7 @@
 # DINO's DINOHead (facebookresearch/dino vision_transformer.py), MAE's
 # get_2d_sincos_pos_embed (facebookresearch/mae util/pos_embed.py, with only
 # np.float -> np.float64, removed from numpy) and MAE's forward_decoder
-# (models_mae.py) over a minimal copy of timm's Block (timm is not packaged).
+# (models_mae.py) over models_ref.py's copy of timm's Block (timm is not packaged).
 # Usage: /usr/bin/python3 dino_mae_ref.py < job.json > result.json
 import json
 import sys
@@ -10,6 +10,10 @@ import sys
 import numpy as np
 import torch
 import torch.nn as nn
+
+# timm's Block (qkv_bias=True, mlp_ratio 4, LayerNorm eps 1e-6), as MAE's decoder builds it. models_ref.py
+# sits next to this script, whose folder python puts first on sys.path.
+from models_ref import Block
 
 
 def get_2d_sincos_pos_embed(embed_dim, grid_size, cls_token=False):
@@ -93,48 +97,6 @@ def dino_head(job):
         'out': out.detach().flatten().tolist(),
         'grads': {k: p.grad.flatten().tolist() for k, p in head.named_parameters() if p.grad is not None},
     }
-
-
-class Attention(nn.Module):
-    # timm's Attention (qkv_bias=True), as MAE's decoder blocks use it.
-    def __init__(self, dim, num_heads):
-        super().__init__()
-        self.num_heads = num_heads
-        self.scale = (dim // num_heads) ** -0.5
-        self.qkv = nn.Linear(dim, dim * 3, bias=True)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        B, N, C = x.shape
-        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)
-        attn = ((q * self.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
-        x = (attn @ v).transpose(1, 2).reshape(B, N, C)
-        return self.proj(x)
-
-
-class Mlp(nn.Module):
-    def __init__(self, dim, hidden):
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class Block(nn.Module):
-    def __init__(self, dim, num_heads, mlp_ratio=4.):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = Attention(dim, num_heads)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
 
 
 class MaeDecoder(nn.Module):

@@ -12,8 +12,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# models_ref.py sits next to this script, whose folder python puts first on sys.path.
+from models_ref import SmallCnn, save_safetensors
+
 DTYPES = {'F32': torch.float32, 'F64': torch.float64, 'I64': torch.int64}
-NAMES = {v: k for k, v in DTYPES.items()}
 
 
 def load_safetensors(path):
@@ -29,41 +31,6 @@ def load_safetensors(path):
         t = torch.frombuffer(bytearray(buf[8 + n + a:8 + n + b]), dtype=DTYPES[e['dtype']])
         out[name] = t.reshape(e['shape']).clone()
     return out
-
-
-def save_safetensors(path, tensors):
-    header, chunks, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous().cpu()
-        data = t.numpy().tobytes()
-        header[name] = {'dtype': NAMES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b' ' * (-len(text) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(text)))
-        f.write(text)
-        for c in chunks:
-            f.write(c)
-
-
-class SmallCnn(nn.Module):
-    """lib/models/small-cnn.ts with numClasses 0."""
-
-    def __init__(self, in_chans=3, w=8):
-        super().__init__()
-        chans, strides = [in_chans, w, 2 * w, 2 * w, 4 * w, 4 * w], [1, 2, 1, 2, 1]
-        for i in range(5):
-            setattr(self, f'conv{i + 1}', nn.Conv2d(chans[i], chans[i + 1], 3, strides[i], 1, bias=False))
-            setattr(self, f'bn{i + 1}', nn.BatchNorm2d(chans[i + 1]))
-        self.relu = nn.ReLU(inplace=True)
-        self.fc = nn.Identity()
-
-    def forward(self, x):
-        for i in range(5):
-            x = self.relu(getattr(self, f'bn{i + 1}')(getattr(self, f'conv{i + 1}')(x)))
-        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
 class Head(nn.Module):
@@ -99,7 +66,7 @@ def sgd_(params, lr):
 
 def run_simclr(d, cfg, x1, x2):
     m = nn.Module()
-    m.encoder = SmallCnn(w=cfg['width'])
+    m.encoder = SmallCnn(3, 0, w=cfg['width'])  # lib/models/small-cnn.ts, numClasses 0
     m.projection_head = Head(4 * cfg['width'], cfg['hiddenDim'], cfg['outDim'])
     m.load_state_dict(load_safetensors(f'{d}/simclr.weights.safetensors'), strict=True)
     m.train()
@@ -116,10 +83,10 @@ def run_simclr(d, cfg, x1, x2):
 def run_byol(d, cfg, x1, x2):
     w, h, o = cfg['width'], cfg['hiddenDim'], cfg['outDim']
     m = nn.Module()
-    m.encoder = SmallCnn(w=w)
+    m.encoder = SmallCnn(3, 0, w=w)
     m.projection_head = Head(4 * w, h, o)
     m.prediction_head = Head(o, h, o)
-    m.target_encoder = SmallCnn(w=w)
+    m.target_encoder = SmallCnn(3, 0, w=w)
     m.target_projection_head = Head(4 * w, h, o)
     m.load_state_dict(load_safetensors(f'{d}/byol.weights.safetensors'), strict=True)
     for p in list(m.target_encoder.parameters()) + list(m.target_projection_head.parameters()):

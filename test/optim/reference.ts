@@ -1,12 +1,7 @@
 // Runs test/helpers/optim_ref.py (torch.optim and reference formulas in
 // Debian's python3-torch) and shares the seeded inputs of the optimiser tests.
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { mulberry32 } from '../helpers/parity';
-
-/** The python3 that has Debian's torch (as test/helpers/parity.ts). */
-export const PYTHON = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
+import { runPythonReference } from '../helpers/python-reference';
 
 /** Tensor data as sent to Python. */
 export interface Packed { shape: number[]; data: number[] }
@@ -20,20 +15,7 @@ export function randomPacked(rng: () => number, shape: number[], low = -1, high 
   return { shape, data: Array.from({ length: n }, () => Math.fround(low + (high - low) * rng())) };
 }
 
-function findRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'selfsup') return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-}
-
 /** Sends `cases` to optim_ref.py and returns its JSON answer. */
 export function runOptimRef<T>(cases: object[]): T[] {
-  const script = path.join(findRoot(), 'test', 'helpers', 'optim_ref.py');
-  const out = execFileSync(PYTHON, [script], { input: JSON.stringify(cases), maxBuffer: 1 << 28, encoding: 'utf8' });
-  return JSON.parse(out) as T[];
+  return runPythonReference<T[]>('optim_ref.py', cases);
 }

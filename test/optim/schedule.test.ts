@@ -7,7 +7,7 @@ import { cosineSchedule, stepSchedule, constantSchedule } from '../../lib/optim/
 import { LRScheduler } from '../../lib/optim/lr-scheduler';
 import { SGD } from '../../lib/optim/sgd';
 import { AdamW } from '../../lib/optim/adamw';
-import { PYTHON } from './reference';
+import { PYTHON } from '../helpers/python-reference';
 
 const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) <= 1e-12 * (1 + Math.abs(b)), `${what}: got ${a}, expected ${b}`);
 
