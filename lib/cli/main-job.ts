@@ -5,12 +5,12 @@ import { RunConfig } from './run-config';
  * SimCLR on Fashion-MNIST with a narrow small_cnn, sized to finish in about
  * ten minutes on two CPU cores (training, then the evaluation table).
  *
- * Why SimCLR: of the four methods it is the one that learns fastest from
- * scratch in a few epochs on a small CPU encoder. BYOL and DINO need their
- * EMA teachers to warm up over many epochs, and MAE needs a ViT, which on
- * 28 px images at this budget learns pixel statistics more than classes.
- * The values below were chosen by short sweeps on this machine (see
- * docs/training.md, "The main job").
+ * Why SimCLR: its in-batch negatives give a useful signal from the first
+ * steps, while BYOL's and DINO's EMA teachers need many epochs to become good
+ * targets and MAE needs a ViT (reasoned from the methods, not measured side by
+ * side). The values below were chosen by short sweeps on this machine (see
+ * docs/training.md, "The main job"): 8 min on 2 cores, k-NN@20 84.9% against
+ * 84.6% for raw pixels and 75.9% for the random encoder.
  */
 export const MAIN_JOB: RunConfig = {
   method: 'simclr',
