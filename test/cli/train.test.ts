@@ -8,7 +8,10 @@ import { resolveRunConfig, runTrain } from '../../lib/cli/train';
 import { runEval } from '../../lib/cli/eval';
 import { MAIN_JOB } from '../../lib/cli/main-job';
 import { RunConfig } from '../../lib/cli/run-config';
-import { parseDataSpec } from '../../lib/cli/data-spec';
+import { loadDataSplit, parseDataSpec } from '../../lib/cli/data-spec';
+import { disposeDataset } from '../../lib/data/dataset';
+import { SimCLR } from '../../lib/ssl/simclr';
+import { Trainer } from '../../lib/train/trainer';
 import { loadSafetensors } from '../../lib/torch/safetensors';
 import { repoRoot } from '../install/package-fixture';
 
@@ -119,6 +122,22 @@ describe('cli: selfsup train and eval', function () {
     assert.equal(fromCk.rows[0].knn!['20'], fromTrain.knn!['20']);
     await assert.rejects(runEval(path.join(out, 'encoder.safetensors'), { encoder: 'resnet18', knn: true, log: () => {} }),
       /do not fit resnet18/);
+  });
+
+  it('`selfsup eval` reads a run folder written through the API when --encoder and --data are given', async () => {
+    const out = path.join(dir, 'api');
+    const train = await loadDataSplit(parseDataSpec('synthetic'), 'train');
+    try {
+      const method = new SimCLR({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: 4 }, hiddenDim: 16, outDim: 8 });
+      await new Trainer(method, { data: train!, steps: 2, batchSize: 64, out, progress: 'none' }).fit();
+    } finally {
+      disposeDataset(train!);
+    }
+    await assert.rejects(runEval(out, { knn: true, log: () => {} }),
+      /was not written by selfsup train .*; or name the encoder and the data with --encoder and --data/);
+    const report = await runEval(out, { knn: true, encoder: 'small_cnn', encoderOptions: { width: 4 }, data: 'synthetic',
+      trainSubset: 256, log: () => {} });
+    assert.deepEqual(report.rows.map((r) => r.name), ['raw pixels', 'random encoder', 'trained encoder']);
   });
 
   it('the command line trains, stops on Ctrl-C with a checkpoint, and --resume finishes the run', async () => {
