@@ -145,22 +145,24 @@ function trainerStep(method: Method, views: Tensor[], opt: LARS | AdamW, clipGra
 const randnViews = (n: number, batch: number, size: number): Tensor[] =>
   Array.from({ length: n }, () => torch.randn([batch, 1, size, size]));
 
+/** SimCLR's and BYOL's step: LARS over the method's groups, two fixed views. */
+function larsStep(method: Method, c: { weightDecay: number; lr: number; momentum: number; batch: number; size: number }): Runner {
+  const opt = new LARS(method.parameterGroups(c.weightDecay), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
+  return trainerStep(method, randnViews(2, c.batch, c.size), opt);
+}
+
 function build(name: CaseName): Runner {
   if (name === 'simclr') {
     const c = CONFIG.simclr;
     const method = new SimCLR({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: c.width },
       hiddenDim: c.hiddenDim, outDim: c.outDim, temperature: c.temperature });
-    const opt = new LARS(method.parameterGroups(c.weightDecay),
-      { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
-    return trainerStep(method, randnViews(2, c.batch, c.size), opt);
+    return larsStep(method, c);
   }
   if (name === 'byol') {
     const c = CONFIG.byol;
     const method = new BYOL({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: c.width },
       hiddenDim: c.hiddenDim, outDim: c.outDim, momentumBase: c.emaMomentum });
-    const opt = new LARS(method.parameterGroups(c.weightDecay),
-      { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
-    return trainerStep(method, randnViews(2, c.batch, c.size), opt);
+    return larsStep(method, c);
   }
   if (name === 'dino') {
     const c = CONFIG.dino;

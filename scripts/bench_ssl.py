@@ -54,14 +54,20 @@ def frozen_copy(module, build):
     return teacher
 
 
-def simclr(c):
-    m = nn.Module()
-    m.encoder = SmallCnn(1, 0, c['width'])
-    m.projection_head = Head(4 * c['width'], c['hiddenDim'], c['outDim'])
+def lars_and_views(m, c):
+    """SimCLR's and BYOL's setup: train mode, lightly's LARS over the weight-decay groups, two fixed views."""
     m.train()
     groups = weight_decay_groups(m.named_parameters(), c['weightDecay'], {'exclude': True})
     opt = LightlyLARS(groups, lr=c['lr'], momentum=c['momentum'], weight_decay=c['weightDecay'])
     x1, x2 = torch.randn(c['batch'], 1, c['size'], c['size']), torch.randn(c['batch'], 1, c['size'], c['size'])
+    return opt, x1, x2
+
+
+def simclr(c):
+    m = nn.Module()
+    m.encoder = SmallCnn(1, 0, c['width'])
+    m.projection_head = Head(4 * c['width'], c['hiddenDim'], c['outDim'])
+    opt, x1, x2 = lars_and_views(m, c)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -79,10 +85,7 @@ def byol(c):
     m.prediction_head = Head(c['outDim'], c['hiddenDim'], c['outDim'])
     m.target_encoder = frozen_copy(m.encoder, lambda: SmallCnn(1, 0, w))
     m.target_projection_head = frozen_copy(m.projection_head, lambda: Head(4 * w, c['hiddenDim'], c['outDim']))
-    m.train()
-    groups = weight_decay_groups(m.named_parameters(), c['weightDecay'], {'exclude': True})
-    opt = LightlyLARS(groups, lr=c['lr'], momentum=c['momentum'], weight_decay=c['weightDecay'])
-    x1, x2 = torch.randn(c['batch'], 1, c['size'], c['size']), torch.randn(c['batch'], 1, c['size'], c['size'])
+    opt, x1, x2 = lars_and_views(m, c)
 
     def step():
         opt.zero_grad(set_to_none=True)

@@ -2,7 +2,7 @@
 // a checkpoint or an encoder's safetensors file.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { Tensor } from '../torch';
 import { loadSafetensors } from '../torch/safetensors';
 import { writeFileAtomic } from '../torch/atomic-file';
@@ -14,6 +14,7 @@ import { findCheckpoint } from '../train/checkpoint';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { encoderOptionsFor, readRunConfig } from './train';
 import { RunConfig } from './run-config';
+import { intArg, jsonArg } from './option-parsers';
 
 /** Options of `runEval`. */
 export interface EvalCommandOptions {
@@ -94,10 +95,8 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
     const test = await loadDataSplit(spec, 'test', run?.imageSize);
     if (test === undefined) throw new Error(`--data ${dataArg} has no test split: evaluate on a labelled dataset with train and test splits`);
     datasets.push(test);
-    const encoderOptions = {
-      ...encoderOptionsFor(encoderName, train.images.shape),
-      ...(o.encoder === undefined ? run?.encoderOptions : undefined), ...o.encoderOptions, numClasses: 0,
-    };
+    const encoderOptions = encoderOptionsFor(encoderName, train.images.shape,
+      { ...(o.encoder === undefined ? run?.encoderOptions : undefined), ...o.encoderOptions });
     const build = (): Encoder => createModel(encoderName, encoderOptions);
     const device = o.device ?? 'cpu';
     const encoder = build();
@@ -138,19 +137,9 @@ export function registerEval(program: Command): void {
     .option('--no-floors', 'leave out the raw-pixel and random-encoder rows')
     .option('--data <spec>', 'labelled dataset (default: the run\'s)')
     .option('--encoder <name>', 'architecture of a bare safetensors file')
-    .option('--encoder-options <json>', 'its options as JSON', (v: string) => {
-      try {
-        return JSON.parse(v) as Record<string, unknown>;
-      } catch {
-        throw new InvalidArgumentError(`Expected a JSON object for --encoder-options but received ${v}`);
-      }
-    })
+    .option('--encoder-options <json>', 'its options as JSON', jsonArg('--encoder-options'))
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
-    .option('--train-subset <n>', 'training images for the k-NN bank and the probe (default all)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`Expected a positive integer for --train-subset but received ${v}`);
-      return n;
-    })
+    .option('--train-subset <n>', 'training images for the k-NN bank and the probe (default all)', intArg('--train-subset'))
     .action(async (target: string, f: { knn?: boolean; linear?: boolean; floors: boolean; data?: string; encoder?: string;
       encoderOptions?: Record<string, unknown>; device: string; trainSubset?: number }) => {
       const report = await runEval(target, { ...f, device: f.device as RunConfig['device'] });

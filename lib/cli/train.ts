@@ -2,7 +2,7 @@
 // prints the evaluation table (k-NN and linear probe next to their floors).
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { writeFileAtomic } from '../torch/atomic-file';
 import { manualSeed } from '../torch/random';
 import { disposeDataset, ImageDataset } from '../data/dataset';
@@ -16,6 +16,7 @@ import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
 import { MAIN_JOB } from './main-job';
+import { intArg, jsonArg, numberArg } from './option-parsers';
 
 /** Defaults of a run of `method` when the main job's preset does not apply. */
 function methodDefaults(method: MethodName, device: string): RunConfig {
@@ -28,17 +29,24 @@ function methodDefaults(method: MethodName, device: string): RunConfig {
   };
 }
 
-/** Encoder options that follow from the data: input channels, image size, the small-image ResNet stem. */
-export function encoderOptionsFor(encoder: string, images: readonly number[]): Record<string, unknown> {
-  const [, channels, size] = images;
-  if (encoder.startsWith('vit_')) return { inChannels: channels, imgSize: size };
-  if (encoder.startsWith('resnet')) return { inChannels: channels, smallImages: size <= 64 };
-  return { inChannels: channels };
+/**
+ * The options of `encoder` as a feature extractor for images of `shape`
+ * (N, C, H, W): input channels, image size and the small-image ResNet stem
+ * follow from the data, `overrides` go over them, numClasses is 0.
+ *
+ * @example encoderOptionsFor('resnet18', [50000, 3, 32, 32], {}); // { inChannels: 3, smallImages: true, numClasses: 0 }
+ */
+export function encoderOptionsFor(encoder: string, shape: readonly number[],
+  overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const [, channels, size] = shape;
+  const fromData = encoder.startsWith('vit_') ? { inChannels: channels, imgSize: size }
+    : encoder.startsWith('resnet') ? { inChannels: channels, smallImages: size <= 64 } : { inChannels: channels };
+  return { ...fromData, ...overrides, numClasses: 0 };
 }
 
 /** The method a run config describes, for data of `shape` (N, C, H, W). */
 export function buildMethod(c: RunConfig, shape: readonly number[]): { method: Method; encoder: () => Encoder } {
-  const encoderOptions = { ...encoderOptionsFor(c.encoder, shape), ...c.encoderOptions, numClasses: 0 };
+  const encoderOptions = encoderOptionsFor(c.encoder, shape, c.encoderOptions);
   const methodOptions: Record<string, unknown> = { ...c.methodOptions };
   // NOTE: SimCLR's temperature: 0.5 on CIFAR-size images, 0.1 on ImageNet-size (SimCLR, appendix B.9 / table 5).
   if (c.method === 'simclr' && methodOptions.temperature === undefined && shape[2] > 64) methodOptions.temperature = 0.1;
@@ -117,39 +125,6 @@ export function readRunConfig(dir: string): RunConfig {
     throw new Error(`${file} was not written by selfsup train (no "config" record): resume it from the API instead`);
   }
   return { ...saved.config, out: dir };
-}
-
-function intArg(name: string, min = 1): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected an integer >= ${min} for ${name} but received ${v}`);
-    return n;
-  };
-}
-
-function numberArg(name: string, positive = false): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0 || (positive && n === 0)) {
-      throw new InvalidArgumentError(`Expected a ${positive ? 'positive' : 'non-negative'} number for ${name} but received ${v}`);
-    }
-    return n;
-  };
-}
-
-function jsonArg(name: string): (v: string) => Record<string, unknown> {
-  return (v) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(v);
-    } catch {
-      throw new InvalidArgumentError(`Expected a JSON object for ${name} (as '{"width": 16}') but received ${v}`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new InvalidArgumentError(`Expected a JSON object for ${name} but received ${v}`);
-    }
-    return parsed as Record<string, unknown>;
-  };
 }
 
 /** The flags of `selfsup train`, as commander gives them. */

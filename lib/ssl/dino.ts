@@ -9,10 +9,11 @@ import { VisionTransformer } from '../models/vit';
 import { MultiView } from '../data/transforms/multi-crop';
 import { dino as dinoRecipe } from '../data/transforms/recipes';
 import { ParamGroup } from '../optim/optimizer';
+import { Schedule } from '../optim/schedule';
 import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, encoderConfig, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, resolveRecipe } from './method-options';
+import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
 import { DINOLoss } from './losses/dino-loss';
 import { DINOHead } from './heads/dino-head';
@@ -141,6 +142,7 @@ export class DINO extends Method {
   readonly recipe: OptimizerRecipe;
   private readonly options: DINOOptions;
   private readonly localSize: number | undefined;
+  private schedule: { totalSteps: number; at: Schedule } | null = null;
 
   constructor(options: DINOOptions) {
     super();
@@ -244,7 +246,12 @@ export class DINO extends Method {
    * @example method.momentumAt({ step: 0, totalSteps: 1000, epoch: 0, stepsPerEpoch: 10 }); // 0.996
    */
   momentumAt(progress: TrainProgress): number {
-    return momentumSchedule({ base: this.momentumTeacher, final: 1, totalSteps: progress.totalSteps })(progress.step);
+    // The schedule is built once per run length (as BYOL does), not on every step.
+    if (this.schedule === null || this.schedule.totalSteps !== progress.totalSteps) {
+      const at = momentumSchedule({ base: this.momentumTeacher, final: 1, totalSteps: progress.totalSteps });
+      this.schedule = { totalSteps: progress.totalSteps, at };
+    }
+    return this.schedule.at(progress.step);
   }
 
   /**
@@ -260,16 +267,15 @@ export class DINO extends Method {
   /** The options, JSON-able. @example JSON.stringify(method.config()); // {"encoder":"vit_small_patch16_224",...} */
   config(): Record<string, unknown> {
     const o = this.options;
-    return {
-      ...encoderConfig(o.encoder, o.encoderOptions), outDim: this.head.outDim,
+    return methodConfig(o, {
+      outDim: this.head.outDim,
       hiddenDim: o.hiddenDim ?? 2048, bottleneckDim: this.head.bottleneckDim, normLastLayer: o.normLastLayer ?? true,
       warmupTeacherTemp: o.warmupTeacherTemp ?? 0.04, teacherTemp: o.teacherTemp ?? 0.04,
       warmupTeacherTempEpochs: o.warmupTeacherTempEpochs ?? 0, studentTemp: this.dinoLoss.studentTemp,
       centerMomentum: this.dinoLoss.centerMomentum, momentumTeacher: this.momentumTeacher,
       freezeLastLayer: this.freezeLastLayer, localCrops: this.localCrops,
       ...(this.localSize === undefined ? {} : { localSize: this.localSize }), epochs: this.dinoLoss.epochs,
-      ...(o.recipe === undefined ? {} : { recipe: { ...o.recipe } }),
-    };
+    });
   }
 }
 

@@ -59,8 +59,7 @@ export function makeEncoder(
     const name = spec;
     const merged = { numClasses: 0, ...(options ?? {}) };
     // Build once now so an unknown name or option fails before any work starts.
-    const first: Encoder | undefined = checkEncoder(create(name, merged), method, `models.create('${name}')`);
-    let pending: Encoder | undefined = first;
+    let pending: Encoder | undefined = checkEncoder(create(name, merged), method, `models.create('${name}')`);
     return () => {
       if (pending !== undefined) {
         const e = pending;

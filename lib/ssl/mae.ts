@@ -14,8 +14,8 @@ import { mae as maeRecipe } from '../data/transforms/recipes';
 import { ParamGroup } from '../optim/optimizer';
 import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, encoderConfig, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, resolveRecipe } from './method-options';
+import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
 import { maeLoss, patchify, unpatchify } from './losses/mae-loss';
 import { MAEDecoder, get2dSincosPosEmbed } from './mae-decoder';
 
@@ -288,12 +288,11 @@ export class MAE extends Method {
   /** The options, JSON-able. @example JSON.stringify(method.config()); // {"encoder":"vit_base_patch16_224",...} */
   config(): Record<string, unknown> {
     const o = this.options;
-    return {
-      ...encoderConfig(o.encoder, o.encoderOptions), maskRatio: this.maskRatio,
+    return methodConfig(o, {
+      maskRatio: this.maskRatio,
       decoderDim: this.decoder.decoderDim, decoderDepth: this.decoder.decoderBlocks.length,
       decoderHeads: o.decoderHeads ?? 16, normPixLoss: this.normPixLoss, initEncoder: o.initEncoder ?? true,
-      ...(o.recipe === undefined ? {} : { recipe: { ...o.recipe } }),
-    };
+    });
   }
 }
 

@@ -41,9 +41,7 @@ export class KnnMonitor {
       const test = extractFeatures(encoder, this.options.test, { ...common, indices: this.testIndices });
       const numClasses = this.options.train.classes?.length;
       const { top1 } = knn(train, test, { k: [this.options.k], temperature: 0.07, numClasses });
-      const out: Record<string, number> = {};
-      for (const [k, v] of Object.entries(top1)) out[k] = v;
-      return out;
+      return Object.fromEntries(Object.entries(top1));
     });
   }
 

@@ -75,16 +75,11 @@ export function setupOptimizer(method: Method, options: {
   if (groups.length === 0) {
     throw new RangeError(`Method '${method.name}' has no parameters that require grad: nothing to train`);
   }
+  const base = { lr: peakLr, weightDecay: recipe.weightDecay };
   const momentum = recipe.momentum ?? 0.9;
-  let optimizer: Optimizer<BaseOptions>;
-  if (recipe.optimizer === 'adamw') {
-    optimizer = new AdamW(groups, { lr: peakLr, weightDecay: recipe.weightDecay, betas: recipe.betas ?? [0.9, 0.999] }) as
-      unknown as Optimizer<BaseOptions>;
-  } else if (recipe.optimizer === 'lars') {
-    optimizer = new LARS(groups, { lr: peakLr, weightDecay: recipe.weightDecay, momentum }) as unknown as Optimizer<BaseOptions>;
-  } else {
-    optimizer = new SGD(groups, { lr: peakLr, weightDecay: recipe.weightDecay, momentum }) as unknown as Optimizer<BaseOptions>;
-  }
+  const optimizer = (recipe.optimizer === 'adamw' ? new AdamW(groups, { ...base, betas: recipe.betas ?? [0.9, 0.999] })
+    : recipe.optimizer === 'lars' ? new LARS(groups, { ...base, momentum })
+      : new SGD(groups, { ...base, momentum })) as unknown as Optimizer<BaseOptions>;
   const lrScheduler = new LRScheduler(optimizer, cosineSchedule({
     base: peakLr, final: peakLr * (recipe.finalLrRatio ?? 0), totalSteps, warmupSteps,
   }));

@@ -184,7 +184,7 @@ export class Trainer {
       if (o.out === undefined || augState === undefined) return;
       const dir = path.join(o.out, 'checkpoints');
       lastCheckpoint = torch.scope(() => saveCheckpoint(dir, method, setup.optimizer, {
-        step, epoch: position.epoch, loader: this.loader.state(), rngState: toBase64(torch.getRngState()),
+        step, epoch: position.epoch, loader: position, rngState: toBase64(torch.getRngState()),
         augmentationState: toBase64(augState!),
         schedulers: { lr: setup.lrScheduler.lastStep, wd: setup.wdScheduler?.lastStep }, elapsed: now(),
       }));
@@ -197,10 +197,15 @@ export class Trainer {
       outer: for (let epoch = resumeAt.epoch; step < this.totalSteps; epoch++) {
         const first = epoch === resumeAt.epoch ? resumeAt.step : 0;
         for await (const item of this.loader.epoch(epoch, { startStep: first })) {
-          const stepInEpoch = this.loader.state().step === 0 ? this.stepsPerEpoch - 1 : this.loader.state().step - 1;
+          // The loader already points past this batch (its position only
+          // moves when the next batch is handed out), so this is where a
+          // checkpoint after this step resumes.
+          position = this.loader.state();
+          const epochDone = position.step === 0;
+          const stepInEpoch = epochDone ? this.stepsPerEpoch - 1 : position.step - 1;
+          const runDone = step + 1 >= this.totalSteps;
           const p: TrainProgress = { step, totalSteps: this.totalSteps, epoch, stepsPerEpoch: this.stepsPerEpoch };
-          const last = step + 1 === this.totalSteps;
-          const logNow = (step + 1) % o.logEvery === 0 || last || stepInEpoch === this.stepsPerEpoch - 1;
+          const logNow = (step + 1) % o.logEvery === 0 || runDone || epochDone;
           const readLoss = o.device === 'cpu' || logNow;
           const lr = setup.lrScheduler.value;
           const wd = setup.wdScheduler?.value ?? setup.recipe.weightDecay;
@@ -214,7 +219,6 @@ export class Trainer {
           }
           step++;
           windowSteps++;
-          position = this.loader.state();
           if (readLoss) {
             lastLoss = result.loss;
             epochLosses.push(result.loss);
@@ -228,12 +232,10 @@ export class Trainer {
             };
             if (result.logs !== undefined) record.logs = result.logs;
             emit(record);
-            progress.step(record, stepInEpoch, last);
+            progress.step(record, stepInEpoch, runDone);
             windowStart = Date.now();
             windowSteps = 0;
           }
-          const epochDone = position.step === 0;
-          const runDone = step >= this.totalSteps;
           if (epochDone || runDone) {
             progress.endLine();
             if (epochDone) {
@@ -251,7 +253,6 @@ export class Trainer {
             if (o.out !== undefined) await writePlots(o.out, history, plotInfo);
             epochLosses = [];
             epochStart = Date.now();
-            windowStart = Date.now();
           }
           const stop = this.raw.signal?.aborted === true || sigint.requested;
           const periodic = o.checkpointEvery !== undefined && step % o.checkpointEvery === 0;
@@ -279,8 +280,9 @@ export class Trainer {
       }
       progress.endLine();
       let encoderPath: string | undefined;
-      if (o.out !== undefined && interrupted) await writePlots(o.out, history, plotInfo);
-      if (o.out !== undefined && !interrupted) {
+      if (o.out !== undefined && interrupted) {
+        await writePlots(o.out, history, plotInfo);
+      } else if (o.out !== undefined) {
         encoderPath = path.join(o.out, 'encoder.safetensors');
         saveSafetensors(encoderPath, method.encoder.stateDict(), { format: 'pt', method: method.name });
       }

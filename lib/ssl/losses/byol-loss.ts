@@ -2,7 +2,7 @@
 // target network's projection.
 import { Tensor } from '../../torch';
 import { normalize } from '../../nn/functional';
-import { checkTensor } from '../../nn/functional/arguments';
+import { checkTensor, sameShape } from '../../nn/functional/arguments';
 import { atLeastFloat32 } from './precision';
 
 /**
@@ -30,7 +30,7 @@ export function byolLoss(p: Tensor, z: Tensor): Tensor {
   if (p.dim() !== 2 || p.shape[0] < 1) {
     throw new RangeError(`Expected p of shape (B, D) with B >= 1 but received shape [${p.shape.join(', ')}]`);
   }
-  if (z.dim() !== 2 || z.shape[0] !== p.shape[0] || z.shape[1] !== p.shape[1]) {
+  if (!sameShape(z.shape, p.shape)) {
     throw new RangeError(`Expected z of the shape of p [${p.shape.join(', ')}] but received shape [${z.shape.join(', ')}]`);
   }
   // NOTE: F.normalize's eps (1e-12) as BYOL's reference `normalize` so a zero

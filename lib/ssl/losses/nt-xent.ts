@@ -3,7 +3,7 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { normalize, crossEntropy } from '../../nn/functional';
-import { checkNumber, checkTensor } from '../../nn/functional/arguments';
+import { checkNumber, checkTensor, sameShape } from '../../nn/functional/arguments';
 import { atLeastFloat32, withoutAutocast } from './precision';
 
 /** Options of {@link ntXent}. */
@@ -50,7 +50,7 @@ export function ntXent(z1: Tensor, z2: Tensor, options: NTXentOptions = {}): Ten
   if (z1.dim() !== 2 || z1.shape[0] < 1 || z1.shape[1] < 1) {
     throw new RangeError(`Expected z1 of shape (N, D) with N >= 1 but received shape [${z1.shape.join(', ')}]`);
   }
-  if (z2.shape.length !== 2 || z2.shape[0] !== z1.shape[0] || z2.shape[1] !== z1.shape[1]) {
+  if (!sameShape(z2.shape, z1.shape)) {
     throw new RangeError(`Expected z2 of the shape of z1 [${z1.shape.join(', ')}] (row i of both are views of ` +
       `image i) but received shape [${z2.shape.join(', ')}]`);
   }
