@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "autograd.h"
+#include "cuda_graph.h"
 #include "dispatch.h"
 #include "random.h"
 #include "runtime.h"
@@ -15,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   selfsup::InitAutograd(env, exports);
   selfsup::InitRandom(env, exports);
   selfsup::InitRuntime(env, exports);
+  selfsup::InitCudaGraph(env, exports);
   return exports;
 }
 

@@ -88,6 +88,16 @@ Napi::Value ClearAutocastCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The autocast weight cache must be off inside a CUDA graph capture: a cached
+// cast made during capture would be freed while the graph still reads it.
+Napi::Value AutocastCacheEnabled(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::autocast::is_autocast_cache_enabled());
+}
+Napi::Value SetAutocastCacheEnabled(const Napi::CallbackInfo& info) {
+  at::autocast::set_autocast_cache_enabled(info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
 Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {
   const auto& hooks = at::detail::getCUDAHooks();
   return Napi::Boolean::New(info.Env(), hooks.hasCUDA() && hooks.getNumGPUs() > 0);
@@ -206,6 +216,8 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   Export<AutocastIncrementNesting>(env, exports, "autocastIncrementNesting");
   Export<AutocastDecrementNesting>(env, exports, "autocastDecrementNesting");
   Export<ClearAutocastCache>(env, exports, "clearAutocastCache");
+  Export<AutocastCacheEnabled>(env, exports, "autocastCacheEnabled");
+  Export<SetAutocastCacheEnabled>(env, exports, "setAutocastCacheEnabled");
   Export<CudaIsAvailable>(env, exports, "cudaIsAvailable");
   Export<CudaDeviceCount>(env, exports, "cudaDeviceCount");
   Export<CudaSynchronize>(env, exports, "cudaSynchronize");

@@ -7,6 +7,7 @@ namespace selfsup {
 
 // autocastState(deviceType), setAutocast(deviceType, enabled, dtype),
 // autocastIncrementNesting(), autocastDecrementNesting(), clearAutocastCache(),
+// autocastCacheEnabled(), setAutocastCacheEnabled(enabled),
 // cudaIsAvailable(), cudaDeviceCount(), cudaSynchronize(index),
 // cudaMemoryStats(index), cudaDevices(), getNumThreads(), setNumThreads(n), config(),
 // memoryCounters().

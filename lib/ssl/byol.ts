@@ -15,6 +15,7 @@ import { EncoderFactory, makeEncoder } from './encoder-spec';
 import { ProjectionHead, byolPredictionHead, byolProjectionHead } from './heads/projection-head';
 import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
+import { StepScalars } from './step-scalars';
 import { byolLoss } from './losses';
 
 /** Options of `BYOL`. */
@@ -79,6 +80,7 @@ export const BYOL_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  */
 export class BYOL extends Method {
   readonly name = 'byol' as const;
+  override readonly capturable = true;
   readonly encoder: Encoder;
   readonly projectionHead: ProjectionHead;
   readonly predictionHead: ProjectionHead;
@@ -88,6 +90,7 @@ export class BYOL extends Method {
   readonly hiddenDim: number;
   readonly outDim: number;
   readonly momentumBase: number;
+  private readonly stepScalars = new StepScalars();
   /** The EMA momentum of the last target update (`momentumBase` before the first). */
   currentMomentum: number;
   private readonly options: BYOLOptions;
@@ -155,8 +158,18 @@ export class BYOL extends Method {
   override afterOptimizerStep(progress: TrainProgress): void {
     const m = this.momentumAt(progress.step, progress.totalSteps);
     this.currentMomentum = m;
-    emaUpdate_(this.targetEncoder, this.encoder, m);
-    emaUpdate_(this.targetProjectionHead, this.projectionHead, m);
+    // Inside a CUDA graph capture the momentum is read from the device, where prepareStep wrote this step's value.
+    const momentum = torch.cuda.isCapturing() ? this.stepScalars.tensor('momentum', 'BYOL') : m;
+    emaUpdate_(this.targetEncoder, this.encoder, momentum);
+    emaUpdate_(this.targetProjectionHead, this.projectionHead, momentum);
+  }
+
+  /**
+   * Writes this step's EMA momentum to the device (read by a captured step).
+   * @example method.prepareStep(progress); // then the step, or a graph replay
+   */
+  override prepareStep(progress: TrainProgress): void {
+    this.stepScalars.set('momentum', this.momentumAt(progress.step, progress.totalSteps), this.encoder.parameters()[0].device);
   }
 
   /**

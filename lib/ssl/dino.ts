@@ -15,6 +15,8 @@ import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from '.
 import { EncoderSpec, makeEncoder } from './encoder-spec';
 import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
+import { StepScalars } from './step-scalars';
+import { foreachMulByTensor_ } from '../optim/foreach';
 import { DINOLoss } from './losses/dino-loss';
 import { DINOHead } from './heads/dino-head';
 
@@ -129,6 +131,7 @@ function multiCropForward(backbone: Encoder, head: DINOHead, crops: readonly Ten
  */
 export class DINO extends Method {
   readonly name = 'dino' as const;
+  override readonly capturable = true;
   /** The student backbone (the one evaluated). */
   readonly encoder: Encoder;
   readonly head: DINOHead;
@@ -137,6 +140,7 @@ export class DINO extends Method {
   readonly dinoLoss: DINOLoss;
   readonly momentumTeacher: number;
   readonly freezeLastLayer: number;
+  private readonly stepScalars = new StepScalars();
   readonly localCrops: number;
   /** `DINO_RECIPE` with the `recipe` option's overrides. */
   readonly recipe: OptimizerRecipe;
@@ -205,11 +209,18 @@ export class DINO extends Method {
     }
     const teacherOutput = torch.noGrad(() => multiCropForward(this.teacherEncoder, this.teacherHead, views.slice(0, 2)));
     const studentOutput = multiCropForward(this.encoder, this.head, views); // (nCrops * B, K)
-    const loss = this.dinoLoss.forward(studentOutput, teacherOutput, progress.epoch);
     const batch = views[0].shape[0];
+    const embedding = studentOutput.narrow(0, 0, batch).detach();
+    if (torch.cuda.isCapturing()) {
+      // Inside a CUDA graph capture the per-step values come from the device, where prepareStep wrote them.
+      const teacherTemp = this.stepScalars.tensor('teacherTemp', 'DINO');
+      const loss = this.dinoLoss.forward(studentOutput, teacherOutput, progress.epoch, teacherTemp);
+      return { loss, embedding, logs: { teacherTemp, momentum: this.stepScalars.tensor('momentum', 'DINO') } };
+    }
+    const loss = this.dinoLoss.forward(studentOutput, teacherOutput, progress.epoch);
     return {
       loss,
-      embedding: studentOutput.narrow(0, 0, batch).detach(),
+      embedding,
       logs: { teacherTemp: this.dinoLoss.teacherTempAt(progress.epoch), momentum: this.momentumAt(progress) },
     };
   }
@@ -226,6 +237,14 @@ export class DINO extends Method {
    * @example loss.backward(); method.beforeOptimizerStep(progress); optimizer.step();
    */
   override beforeOptimizerStep(progress: TrainProgress): void {
+    if (torch.cuda.isCapturing()) {
+      // A captured step cannot branch on the epoch: the grads are multiplied
+      // by a device factor, 0 while frozen and 1 after (set by prepareStep).
+      if (this.freezeLastLayer === 0) return;
+      const grads = this.head.lastLayer.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== undefined);
+      foreachMulByTensor_(grads, this.stepScalars.tensor('lastLayerScale', 'DINO'));
+      return;
+    }
     if (progress.epoch >= this.freezeLastLayer) return;
     for (const p of this.head.lastLayer.parameters()) p.grad?.zero_();
   }
@@ -236,9 +255,21 @@ export class DINO extends Method {
    * @example optimizer.step(); method.afterOptimizerStep(progress);
    */
   override afterOptimizerStep(progress: TrainProgress): void {
-    const m = this.momentumAt(progress);
+    const m = torch.cuda.isCapturing() ? this.stepScalars.tensor('momentum', 'DINO') : this.momentumAt(progress);
     emaUpdate_(this.teacherEncoder, this.encoder, m);
     emaUpdate_(this.teacherHead, this.head, m);
+  }
+
+  /**
+   * Writes this step's EMA momentum, teacher temperature and last-layer
+   * gradient factor to the device (read by a captured step).
+   * @example method.prepareStep(progress); // then the step, or a graph replay
+   */
+  override prepareStep(progress: TrainProgress): void {
+    const device = this.encoder.parameters()[0].device;
+    this.stepScalars.set('momentum', this.momentumAt(progress), device);
+    this.stepScalars.set('teacherTemp', this.dinoLoss.teacherTempAt(progress.epoch), device);
+    if (this.freezeLastLayer > 0) this.stepScalars.set('lastLayerScale', progress.epoch < this.freezeLastLayer ? 0 : 1, device);
   }
 
   /**

@@ -4,7 +4,7 @@ import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Module } from '../nn';
 import { checkNumber } from '../nn/functional/arguments';
-import { aten } from '../optim/foreach';
+import { aten, foreachMulByTensor_ } from '../optim/foreach';
 import { cosineSchedule, Schedule } from '../optim/schedule';
 
 /**
@@ -23,23 +23,32 @@ export function initTeacher(teacher: Module, student: Module): void {
 /**
  * teacher = momentum * teacher + (1 - momentum) * student, over parameters
  * paired by name (buffers such as batch-norm statistics are not averaged: the
- * teacher keeps its own, as in BYOL and DINO). Two multi-tensor calls for the
- * whole network; runs without grad.
+ * teacher keeps its own, as in BYOL and DINO). A few multi-tensor calls for
+ * the whole network; runs without grad. `momentum` may be a 0-d device
+ * tensor (a `DeviceScalar`'s), read on the device: what a captured CUDA-graph
+ * step needs, as the value changes every step.
  *
  * @example
  * emaUpdate_(method.teacher, method.student, schedule(step)); // lightly's update_momentum
  */
-export function emaUpdate_(teacher: Module, student: Module, momentum: number): void {
-  checkNumber(momentum, 'momentum', 0, 1);
+export function emaUpdate_(teacher: Module, student: Module, momentum: number | Tensor): void {
+  if (!(momentum instanceof torch.Tensor)) checkNumber(momentum, 'momentum', 0, 1);
   const pairs = pairParameters(teacher, student);
   if (pairs.teacher.length === 0) return;
-  torch.noGrad(() => {
+  torch.noGrad(() => torch.scope(() => {
+    if (momentum instanceof torch.Tensor) {
+      // teacher += (1 - m) (student - teacher), with m read on the device.
+      const diff = aten._foreach_sub.List(pairs.student, pairs.teacher);
+      foreachMulByTensor_(diff, momentum.neg().add(1));
+      aten._foreach_add_.List(pairs.teacher, diff);
+      return;
+    }
     // NOTE: lerp_(student, 1 - m) = teacher + (1 - m)(student - teacher), the
     // same value as m * teacher + (1 - m) * student up to rounding; the
     // two-call mul/add form is used because libtorch 1.13 has no _foreach_lerp_.
     aten._foreach_mul_.Scalar(pairs.teacher, momentum);
     aten._foreach_add_.List(pairs.teacher, pairs.student, { alpha: 1 - momentum });
-  });
+  }));
 }
 
 const pairCache = new WeakMap<Module, WeakMap<Module, { teacher: Tensor[]; student: Tensor[] }>>();

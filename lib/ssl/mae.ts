@@ -167,6 +167,7 @@ export interface Reconstruction {
  */
 export class MAE extends Method {
   readonly name = 'mae' as const;
+  override readonly capturable = true;
   readonly encoder: VisionTransformer;
   readonly decoder: MAEDecoder;
   readonly maskRatio: number;

@@ -78,8 +78,8 @@ export interface OptimizerRecipe {
  * encoder as `encoder` (so checkpoints hold `encoder.*` keys with the
  * torchvision/timm names after the prefix), its heads, teacher and buffers.
  *
- * The Trainer calls, for each step, inside one memory scope:
- * `trainingStep(views, progress)` -> `loss.backward()` ->
+ * The Trainer calls, for each step, `prepareStep(progress)`, then inside one
+ * memory scope: `trainingStep(views, progress)` -> `loss.backward()` ->
  * `beforeOptimizerStep(progress)` -> clipping -> `optimizer.step()` ->
  * `afterOptimizerStep(progress)`.
  *
@@ -95,6 +95,13 @@ export abstract class Method extends Module {
   abstract readonly encoder: Encoder;
   /** The optimisation recipe of the paper, for the Trainer's defaults. */
   abstract readonly recipe: OptimizerRecipe;
+  /**
+   * Whether a training step can be captured into a CUDA graph: no host reads,
+   * fixed shapes, per-step values read from device scalars that
+   * `prepareStep` sets. SimCLR, BYOL, DINO and MAE are; a new method is not
+   * until it says so (the Trainer then runs it eagerly).
+   */
+  readonly capturable: boolean = false;
 
   /** The paper's augmentation for images of `spec` (views in the order `trainingStep` expects). */
   abstract augmentation(spec: ImageSpec): MultiView;
@@ -108,6 +115,14 @@ export abstract class Method extends Module {
    * require grad (teachers are excluded because they do not).
    */
   abstract parameterGroups(weightDecay: number): ParamGroup[];
+
+  /**
+   * The host part of a step, called by the Trainer before each step (and
+   * before each replay of a captured CUDA-graph step): writes the values that
+   * change from step to step (EMA momentum, teacher temperature) into device
+   * scalars that the step reads while a capture runs. Default: nothing.
+   */
+  prepareStep(_progress: TrainProgress): void {}
 
   /** After backward, before clipping and the optimizer step (DINO zeroes its last layer's grads in epoch 0). */
   beforeOptimizerStep(_progress: TrainProgress): void {}

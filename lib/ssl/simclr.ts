@@ -82,6 +82,7 @@ export const SIMCLR_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  */
 export class SimCLR extends Method {
   readonly name = 'simclr' as const;
+  override readonly capturable = true;
   readonly encoder: Encoder;
   readonly projectionHead: ProjectionHead;
   readonly recipe: OptimizerRecipe;

@@ -1,6 +1,8 @@
 // CUDA devices, as torch.cuda.
 import { native } from './native';
 
+export { CUDAGraph, onSideStream, checkCapturable, isCapturing } from './cuda-graph';
+
 /** Whether a CUDA GPU can be used (a CUDA build of libtorch and a visible GPU). @example torch.cuda.isAvailable() */
 export function isAvailable(): boolean {
   return native.cudaIsAvailable();

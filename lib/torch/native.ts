@@ -92,6 +92,13 @@ export interface NativeAddon {
   autocastIncrementNesting(): number;
   autocastDecrementNesting(): number;
   clearAutocastCache(): void;
+  autocastCacheEnabled(): boolean;
+  setAutocastCacheEnabled(enabled: boolean): void;
+  cudaGraphCreate(): unknown;
+  cudaGraphCapture(graph: unknown, fn: () => void): void;
+  cudaGraphReplay(graph: unknown): void;
+  cudaGraphReset(graph: unknown): void;
+  cudaOnSideStream(fn: () => unknown): unknown;
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(index?: number): void;

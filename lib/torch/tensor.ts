@@ -6,6 +6,7 @@ import { AnyTypedArray, carrierDtype, Device, DType, typedArrayOver } from './dt
 import { track } from './scope';
 import { formatTensor } from './format';
 import { Op, op } from './op';
+import { checkHostRead } from './capture-state';
 
 // The safety net for tensors that no scope owns and nobody disposed: V8 tells
 // us when their Tensor object is gone. Registering costs about as much as a
@@ -219,6 +220,7 @@ export class Tensor {
    * Int8Array; Uint8Array for uint8 and bool. Blocks until the data is on the host.
    */
   toTypedArray(): AnyTypedArray {
+    checkHostRead('toTypedArray()');
     const dtype = this.dtype;
     const h = carrier(this._h, dtype);
     try {
@@ -240,6 +242,7 @@ export class Tensor {
    * x.asTypedArray()[1] = 5;   // x is now [0, 5, 0]
    */
   asTypedArray(): AnyTypedArray {
+    checkHostRead('asTypedArray()');
     const dtype = this.dtype;
     if (dtype === 'float16' || dtype === 'bfloat16' || dtype === 'bool') {
       throw new TypeError(`asTypedArray() needs a dtype with its own TypedArray, not ${dtype}; toTypedArray() returns a copy`);
@@ -249,6 +252,7 @@ export class Tensor {
 
   /** Like `toTypedArray`, but copies on a worker thread so the event loop keeps running. */
   async toTypedArrayAsync(): Promise<AnyTypedArray> {
+    checkHostRead('toTypedArrayAsync()');
     const dtype = this.dtype;
     const h = carrier(this._h, dtype);
     try {
@@ -274,6 +278,7 @@ export class Tensor {
   item(): number | boolean {
     const n = this.numel();
     if (n !== 1) throw new RangeError(`item() needs a tensor with one element but this one has ${n}`);
+    checkHostRead('item()');
     itemOp ??= op('item');
     return itemOp.raw(this._h) as number | boolean;
   }

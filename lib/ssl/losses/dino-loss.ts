@@ -94,11 +94,12 @@ export class DINOLoss extends Module {
    * @param studentOutput (nCrops * B, outDim) student head outputs, crop-major: the 2 global crops first, then the local ones.
    * @param teacherOutput (2 * B, outDim) teacher head outputs of the 2 global crops, in the same order; receives no gradient.
    * @param epoch the 0-based epoch, for the teacher temperature.
+   * @param teacherTemp the temperature as a 0-d device tensor instead of `teacherTempAt(epoch)` (a captured CUDA-graph step reads it there).
    */
-  forward(studentOutput: Tensor, teacherOutput: Tensor, epoch: number): Tensor {
+  forward(studentOutput: Tensor, teacherOutput: Tensor, epoch: number, teacherTemp?: Tensor): Tensor {
     checkTensor(studentOutput, 'studentOutput');
     checkTensor(teacherOutput, 'teacherOutput');
-    const temp = this.teacherTempAt(epoch);
+    const temp = teacherTemp ?? this.teacherTempAt(epoch);
     const { batch, nCrops } = this.checkShapes(studentOutput, teacherOutput);
     if (this.center.device !== teacherOutput.device) {
       throw new Error(`DINOLoss.center is on ${this.center.device} but teacherOutput is on ${teacherOutput.device}: ` +

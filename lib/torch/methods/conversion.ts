@@ -2,6 +2,7 @@
 import { Tensor } from '../tensor';
 import { checkDevice, checkDtype, Device, DType, isDevice, MemoryFormat } from '../dtype';
 import { op } from '../op';
+import { captureInProgress, checkHostCopy } from '../capture-state';
 
 /** Options of `Tensor.to`, as PyTorch's keyword arguments. */
 export interface ToOptions {
@@ -66,6 +67,7 @@ const ops = {
 };
 
 Tensor.prototype.to = function (this: Tensor, target: DType | Device | ToOptions): Tensor {
+  if (captureInProgress() !== null) checkCaptureCopy(this, target);
   if (typeof target === 'string') {
     if (isDevice(target)) {
       return ops.toDtypeLayout.tensor(this._h, undefined, undefined, target);
@@ -80,6 +82,12 @@ Tensor.prototype.to = function (this: Tensor, target: DType | Device | ToOptions
   return ops.toDtypeLayout.tensor(this._h, dtype, undefined, device, undefined, target.nonBlocking ?? false,
     target.copy ?? false, target.memoryFormat);
 };
+
+/** During a capture: refuses a copy from a CPU tensor to the GPU (see capture-state.ts). */
+function checkCaptureCopy(t: Tensor, target: DType | Device | ToOptions): void {
+  const device = typeof target === 'string' ? (isDevice(target) ? target : undefined) : target?.device;
+  if (device !== undefined && device !== 'cpu' && t.device === 'cpu') checkHostCopy(`to('${device}')`);
+}
 
 Tensor.prototype.cpu = function (this: Tensor) { return this.to('cpu'); };
 Tensor.prototype.cuda = function (this: Tensor, index?: number) {
@@ -105,6 +113,9 @@ Tensor.prototype.contiguous = function (this: Tensor, memoryFormat: MemoryFormat
   return ops.contiguous.tensor(this._h, memoryFormat);
 };
 Tensor.prototype.copy_ = function <T extends Tensor>(this: T, src: Tensor, nonBlocking = false): T {
+  if (captureInProgress() !== null && src instanceof Tensor && src.device === 'cpu' && this.device !== 'cpu') {
+    checkHostCopy('copy_(cpuTensor)');
+  }
   ops.copy_.raw(this._h, src instanceof Tensor ? src._h : src, nonBlocking);
   return this;
 };
