@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Parses the addon's CUDA branches (the code under SELFSUP_WITH_CUDA) with
+// g++ -fsyntax-only against the installed libtorch's headers and stub CUDA
+// runtime declarations (scripts/cuda/stub-include), so a CPU-only machine
+// catches C++ mistakes in code that only a CUDA build compiles. This does not
+// replace a real CUDA build (scripts/cuda/build-and-test.sh on a GPU machine).
+//
+//   node scripts/cuda/check-syntax.js
+'use strict';
+
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function torchIncludes() {
+  for (const base of ['/usr/include', process.env.LIBTORCH && path.join(process.env.LIBTORCH, 'include')]) {
+    if (base && fs.existsSync(path.join(base, 'ATen', 'cuda', 'CUDAGraph.h'))) {
+      return [base, path.join(base, 'torch', 'csrc', 'api', 'include')];
+    }
+  }
+  throw new Error('libtorch headers with ATen/cuda/CUDAGraph.h not found in /usr/include or $LIBTORCH/include');
+}
+
+function main() {
+  const napi = require(require.resolve('node-addon-api', { paths: [ROOT] })).include_dir.replace(/^"|"$/g, '');
+  const nodeApi = path.join(path.dirname(require.resolve('node-api-headers/package.json', { paths: [ROOT] })), 'include');
+  const files = fs.readdirSync(path.join(ROOT, 'native')).filter((f) => f.endsWith('.cc'))
+    .filter((f) => fs.readFileSync(path.join(ROOT, 'native', f), 'utf8').includes('SELFSUP_WITH_CUDA'))
+    .map((f) => path.join('native', f));
+  const args = ['-std=c++17', '-fsyntax-only', '-DSELFSUP_WITH_CUDA', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS',
+    `-I${path.join(__dirname, 'stub-include')}`, `-I${nodeApi}`, `-I${path.resolve(ROOT, napi)}`,
+    ...torchIncludes().map((d) => `-I${d}`), ...files];
+  const t0 = Date.now();
+  childProcess.execFileSync('g++', args, { cwd: ROOT, stdio: 'inherit' });
+  console.log(`check-syntax: the CUDA branches of ${files.join(', ')} parse (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`check-syntax: ${e.message}`);
+  process.exit(1);
+}
