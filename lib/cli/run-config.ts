@@ -35,6 +35,10 @@ export interface RunConfig {
   seed: number;
   precision: 'auto' | 'float32' | 'bfloat16';
   clipGrad?: number;
+  /** Capture the training step into a CUDA graph: auto (on CUDA, default), on, off. */
+  cudaGraph?: 'auto' | 'on' | 'off';
+  /** Channels-last weights and views: auto (convolutional encoders on CUDA, default), on, off. */
+  channelsLast?: 'auto' | 'on' | 'off';
   checkpointEvery?: number;
   /** Online k-NN every this many epochs (0: off; needs a labelled test split). */
   knnEvery: number;
@@ -48,8 +52,8 @@ export interface RunConfig {
 
 /** Keys a --config file may hold. */
 const KEYS: readonly (keyof RunConfig)[] = ['method', 'data', 'imageSize', 'encoder', 'encoderOptions', 'methodOptions',
-  'epochs', 'steps', 'batchSize', 'lr', 'optimizer', 'device', 'seed', 'precision', 'clipGrad', 'checkpointEvery',
-  'knnEvery', 'eval', 'evalTrainSubset', 'out'];
+  'epochs', 'steps', 'batchSize', 'lr', 'optimizer', 'device', 'seed', 'precision', 'clipGrad', 'cudaGraph',
+  'channelsLast', 'checkpointEvery', 'knnEvery', 'eval', 'evalTrainSubset', 'out'];
 
 /**
  * Reads a --config JSON file: an object with some of RunConfig's keys.
@@ -113,6 +117,14 @@ export function checkRunConfig(c: RunConfig): void {
   if (!isDevice(c.device)) throw new Error(`Expected cpu, cuda or cuda:N for --device but received ${String(c.device)}`);
   if (!['auto', 'float32', 'bfloat16'].includes(c.precision)) {
     throw new Error(`Expected auto, float32 or bfloat16 for --precision but received ${String(c.precision)}`);
+  }
+  for (const key of ['cudaGraph', 'channelsLast'] as const) {
+    const v = c[key];
+    const flag = key === 'cudaGraph' ? '--cuda-graph' : '--channels-last';
+    if (v !== undefined && !['auto', 'on', 'off'].includes(v)) throw new Error(`Expected auto, on or off for ${flag} but received ${String(v)}`);
+  }
+  if (c.cudaGraph === 'on' && !c.device.startsWith('cuda')) {
+    throw new Error(`--cuda-graph on needs --device cuda (the device is ${c.device})`);
   }
   for (const key of ['encoderOptions', 'methodOptions', 'optimizer'] as const) {
     const v = c[key];

@@ -88,6 +88,7 @@ export async function runTrain(c: RunConfig, options: {
     const trainer = new Trainer(method, {
       data: train, epochs: c.epochs, steps: c.steps, batchSize: c.batchSize, lr: c.lr, optimizer: c.optimizer,
       device: c.device, seed: c.seed, precision: c.precision, clipGrad: c.clipGrad, checkpointEvery: c.checkpointEvery,
+      cudaGraph: onOff(c.cudaGraph), channelsLast: onOff(c.channelsLast),
       out: c.out, progress: options.progress, stream: options.stream,
       monitor: test !== undefined && c.knnEvery > 0 ? { train, test, everyEpochs: c.knnEvery } : undefined,
       config: c as unknown as Record<string, unknown>, resume: options.resume ? c.out : undefined,
@@ -114,6 +115,11 @@ export async function runTrain(c: RunConfig, options: {
   }
 }
 
+/** A RunConfig on/off/auto switch as the Trainer's option. */
+function onOff(v: 'auto' | 'on' | 'off' | undefined): 'auto' | boolean {
+  return v === undefined || v === 'auto' ? 'auto' : v === 'on';
+}
+
 /** The RunConfig of a run folder's config.json (what `--resume` and `selfsup eval` rebuild). */
 export function readRunConfig(dir: string): RunConfig {
   const file = path.join(dir, 'config.json');
@@ -132,6 +138,7 @@ interface TrainFlags {
   data?: string; encoder?: string; encoderOptions?: Record<string, unknown>; methodOptions?: Record<string, unknown>;
   epochs?: number; steps?: number; batchSize?: number; lr?: number; device?: string; out?: string; resume?: string;
   config?: string; seed?: number; precision?: string; clipGrad?: number; checkpointEvery?: number; knnEvery?: number;
+  cudaGraph?: string; channelsLast?: string;
   eval: boolean; imageSize?: number; evalTrainSubset?: number; progress?: string;
 }
 
@@ -184,6 +191,8 @@ export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, n
   set('seed', f.seed);
   set('precision', f.precision as RunConfig['precision'] | undefined);
   set('clipGrad', f.clipGrad);
+  set('cudaGraph', f.cudaGraph as RunConfig['cudaGraph']);
+  set('channelsLast', f.channelsLast as RunConfig['channelsLast']);
   set('checkpointEvery', f.checkpointEvery);
   set('knnEvery', f.knnEvery);
   set('imageSize', f.imageSize);
@@ -215,6 +224,8 @@ export function registerTrain(program: Command): void {
     .option('--device <device>', 'cpu, cuda or cuda:N')
     .option('--precision <p>', 'auto (bf16 autocast on CUDA), float32 or bfloat16')
     .option('--clip-grad <x>', 'clip the gradient norm to this (0: off)', numberArg('--clip-grad'))
+    .option('--cuda-graph <mode>', 'capture the training step into a CUDA graph: auto (on CUDA), on or off')
+    .option('--channels-last <mode>', 'channels-last weights and views: auto (CNNs on CUDA), on or off')
     .option('--seed <n>', 'seed of weights, data order and augmentations', intArg('--seed', 0))
     .option('--out <dir>', 'run folder (default runs/<method>-<time>)')
     .option('--resume <dir>', 'continue an interrupted run from its last checkpoint')

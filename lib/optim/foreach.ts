@@ -71,3 +71,25 @@ export function foreachMulByTensor_(tensors: Tensor[], factor: Tensor): void {
 export function foreachNorms(tensors: Tensor[], normType: number): Tensor {
   return torch.stack(aten._foreach_norm.Scalar(tensors, normType) as Tensor[]);
 }
+
+/**
+ * `targets[i] += sources[i] * factor` for a 0-d tensor `factor`, without
+ * reading it back to the host: the update `p -= lr * buf` of a capturable
+ * step, with `factor` holding `-lr` on the device.
+ *
+ * NOTE: libtorch 2.x multiplies the list by one scalar tensor in one fused
+ * kernel (`_foreach_mul.Tensor`), then adds; 1.13 has no such overload, and
+ * `_foreach_addcmul_` with the 0-d factor repeated (broadcast per tensor)
+ * does it without a temporary list.
+ *
+ * @example
+ * foreachAddScaled_(params, bufs, negLr);   // p += buf * (-lr)
+ */
+export function foreachAddScaled_(targets: Tensor[], sources: Tensor[], factor: Tensor): void {
+  if (targets.length === 0) return;
+  if (hasOp('aten::_foreach_mul.Tensor')) {
+    aten._foreach_add_.List(targets, untypedOp('_foreach_mul', 'Tensor')(sources, factor) as Tensor[]);
+    return;
+  }
+  aten._foreach_addcmul_.Scalar(targets, sources, sources.map(() => factor), 1);
+}

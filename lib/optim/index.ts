@@ -1,11 +1,11 @@
 // Optimisers, schedules, gradient clipping and loss scaling, as torch.optim
 // (plus torch.nn.utils.clip_grad_norm_ and torch.cuda.amp.GradScaler).
 export {
-  Optimizer, BaseOptions, ParamGroup, ResolvedGroup, ParamState, OptimizerStateDict, StateValue,
+  Optimizer, BaseOptions, ParamGroup, ResolvedGroup, ParamState, OptimizerStateDict, StateValue, StepOptions,
 } from './optimizer';
-export { SGD, SGDOptions } from './sgd';
-export { AdamW, AdamWOptions } from './adamw';
-export { LARS, LARSOptions } from './lars';
+export { SGD, SGDOptions, SGDConstructorOptions } from './sgd';
+export { AdamW, AdamWOptions, AdamWConstructorOptions } from './adamw';
+export { LARS, LARSOptions, LARSConstructorOptions } from './lars';
 export { paramGroupsWeightDecay, ParamGroupsWeightDecayOptions, WeightDecayGroups } from './param-groups';
 export { Schedule, WarmupOptions, cosineSchedule, stepSchedule, constantSchedule } from './schedule';
 export { LRScheduler, ScheduledOption } from './lr-scheduler';

@@ -2,8 +2,8 @@
 // the optimiser of SimCLR and BYOL, with lightly's and solo-learn's rule:
 // SGD whose per-parameter update is rescaled by a trust ratio.
 import * as torch from '../torch';
-import { aten } from './foreach';
-import { Optimizer, ParamGroup, ResolvedGroup, checkNonNegative } from './optimizer';
+import { aten, foreachAddScaled_ } from './foreach';
+import { Optimizer, ParamGroup, ResolvedGroup, StepOptions, checkNonNegative } from './optimizer';
 import { SGDOptions, checkSGDOptions, momentumDirection } from './sgd';
 import { ScalarSlots, ScratchTensors } from './scratch';
 
@@ -22,6 +22,9 @@ export interface LARSOptions extends SGDOptions {
   larsExclude: boolean;
 }
 
+/** What `new LARS(params, options)` takes: the group defaults plus options of the optimiser as a whole. */
+export type LARSConstructorOptions = Partial<LARSOptions> & StepOptions & { lr: number };
+
 /**
  * LARS: for each parameter with `||w|| > 0` and `||g|| > 0`,
  * `d = trustCoefficient * ||w|| / (||g|| + weightDecay ||w|| + eps) * (g + weightDecay w)`,
@@ -39,7 +42,7 @@ export class LARS extends Optimizer<LARSOptions> {
   private readonly slots = new Map<Tensor, Record<'w' | 'g' | 'scale' | 'decay', ScalarSlots>>();
   private readonly updates = new ScratchTensors();
 
-  constructor(params: Tensor[] | ParamGroup<LARSOptions>[], options: Partial<LARSOptions> & { lr: number }) {
+  constructor(params: Tensor[] | ParamGroup<LARSOptions>[], options: LARSConstructorOptions) {
     super(params, {
       lr: options.lr,
       momentum: options.momentum ?? 0.9,
@@ -49,13 +52,19 @@ export class LARS extends Optimizer<LARSOptions> {
       trustCoefficient: options.trustCoefficient ?? 0.001,
       eps: options.eps ?? 1e-8,
       larsExclude: options.larsExclude ?? false,
-    });
+    }, { capturable: options.capturable });
   }
 
   protected validate(o: LARSOptions, where: string): void {
     checkSGDOptions(o, where);
     checkNonNegative(`trustCoefficient${where}`, o.trustCoefficient);
     checkNonNegative(`eps${where}`, o.eps);
+  }
+
+  // A capturable step reads the weight decay (in the trust ratio and the
+  // update) and `-lr` from the device.
+  protected override capturableValues(group: ResolvedGroup<LARSOptions>): Record<string, number> {
+    return group.larsExclude ? { negLr: -group.lr } : { negLr: -group.lr, weightDecay: group.weightDecay };
   }
 
   protected override disposeWork(): void {
@@ -68,6 +77,9 @@ export class LARS extends Optimizer<LARSOptions> {
     let dps = grads;
     if (!group.larsExclude) {
       const wd = group.weightDecay;
+      // NOTE: a capturable step reads wd from the device and always takes the
+      // decay branch: a captured graph cannot take the `wd === 0` branch again.
+      const wdDevice = this.capturable ? this.deviceScalar(group, 'weightDecay') : undefined;
       // Keyed by the first parameter: one set per group, or per CPU chunk.
       let slots = this.slots.get(params[0]);
       if (slots === undefined) {
@@ -80,11 +92,12 @@ export class LARS extends Optimizer<LARSOptions> {
       aten._foreach_norm.Scalar_out(grads, 2, { out: g.views }); // g.vector: (numParams)
       const adapt = w.vector.gt(0).logicalAnd(g.vector.gt(0));
       // NOTE: lightly computes the ratio in the parameter's dtype; so do we (fp32 norms for fp32 weights).
-      const ratio = w.vector.div(g.vector.add(w.vector, { alpha: wd }).add(group.eps)).mul(group.trustCoefficient);
+      const gPlusDecay = wdDevice === undefined ? g.vector.add(w.vector, { alpha: wd }) : w.vector.mul(wdDevice).add(g.vector);
+      const ratio = w.vector.div(gPlusDecay.add(group.eps)).mul(group.trustCoefficient);
       const scale = slots.scale.get(params);
       scale.vector.copy_(torch.where(adapt, ratio, 1));
       dps = this.updates.like(params);
-      if (wd === 0) {
+      if (wd === 0 && wdDevice === undefined) {
         aten._foreach_mul.List_out(grads, scale.views, { out: dps });
       } else {
         // d = (g + wd w) * ratio, in two passes over the tensors: d = w * (wd ratio),
@@ -92,12 +105,13 @@ export class LARS extends Optimizer<LARSOptions> {
         // NOTE: lightly rounds (g + wd w) before scaling; this rounds each
         // product instead: the same within float32 rounding.
         const decay = slots.decay.get(params);
-        decay.vector.copy_(adapt.to(w.vector.dtype).mul(wd).mul(scale.vector));
+        decay.vector.copy_(adapt.to(w.vector.dtype).mul(wdDevice ?? wd).mul(scale.vector));
         aten._foreach_mul.List_out(params, decay.views, { out: dps });
         aten._foreach_addcmul_.Scalar(dps, grads, scale.views, 1);
       }
     }
     if (group.momentum !== 0) dps = momentumDirection(params, dps, group, (p, init) => this.stateOf(p, init));
-    aten._foreach_add_.List(params, dps, { alpha: -group.lr });
+    if (this.capturable) foreachAddScaled_(params, dps, this.deviceScalar(group, 'negLr'));
+    else aten._foreach_add_.List(params, dps, { alpha: -group.lr });
   }
 }

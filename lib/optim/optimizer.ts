@@ -2,6 +2,7 @@
 // per-group options, per-parameter state, zeroGrad, and a state dict that a
 // checkpoint can store (JSON plus a map of tensors).
 import * as torch from '../torch';
+import { captureInProgress } from '../torch/capture-state';
 import { aten } from './foreach';
 
 type Tensor = torch.Tensor;
@@ -57,6 +58,33 @@ export interface OptimizerStateDict {
   tensors: Map<string, Tensor>;
 }
 
+/** Options of the optimiser as a whole (not per group, not in the state dict). */
+export interface StepOptions {
+  /**
+   * Run steps without host synchronisation and without per-step host values
+   * in kernel arguments, as PyTorch's `capturable=True`: the learning rate and
+   * weight decay reach the step through device scalars written by
+   * `prepareStep()`, so a CUDA graph captured once replays under changing
+   * schedules (default false).
+   */
+  capturable?: boolean;
+}
+
+/**
+ * Throws when a CUDA graph capture (or a `checkCapturable` rehearsal) is in
+ * progress: `what` (optimiser state, a device scalar) would be created inside
+ * the graph, and every replay would create (re-zero) it again.
+ *
+ * @example
+ * checkNoCapture('the momentum buffers of 3 parameters');
+ */
+export function checkNoCapture(what: string): void {
+  const capture = captureInProgress();
+  if (capture === null) return;
+  throw new Error(`${what} would be created during ${capture}: optimiser state must exist before a capture. ` +
+    'Run one eager optimizer.step() (with every captured parameter holding a gradient) before capturing');
+}
+
 /** Throws unless `value` is a finite number >= 0. */
 export function checkNonNegative(name: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -94,8 +122,17 @@ export abstract class Optimizer<O extends BaseOptions> {
   readonly paramGroups: ResolvedGroup<O>[] = [];
   /** Per-parameter state, created on the first step that sees a gradient. */
   readonly state = new Map<Tensor, ParamState>();
+  /** Whether steps are capturable (see `StepOptions.capturable`). */
+  readonly capturable: boolean;
+  // The device scalars of each group (capturable only), by name.
+  private readonly deviceScalars = new Map<ResolvedGroup<O>, { device: torch.Device; byName: Map<string, torch.DeviceScalar> }>();
 
-  protected constructor(params: Tensor[] | ParamGroup<O>[], readonly defaults: O) {
+  protected constructor(params: Tensor[] | ParamGroup<O>[], readonly defaults: O, options: StepOptions = {}) {
+    const capturable = options.capturable ?? false;
+    if (typeof capturable !== 'boolean') {
+      throw new TypeError(`Expected a boolean for capturable but received ${String(capturable)}`);
+    }
+    this.capturable = capturable;
     if (!Array.isArray(params) || params.length === 0) {
       throw new TypeError('Expected a non-empty array of parameters or parameter groups for params but received ' +
         (Array.isArray(params) ? 'an empty array' : String(params)));
@@ -151,6 +188,67 @@ export abstract class Optimizer<O extends BaseOptions> {
   protected abstract updateGroup(group: ResolvedGroup<O>, params: Tensor[], grads: Tensor[]): void;
 
   /**
+   * The values a capturable step of `group` reads from the device, by name,
+   * computed on the host (in float64) from the group's current options:
+   * `{ negLr: -group.lr, ... }`. Only called when `capturable` is true.
+   */
+  protected capturableValues(group: ResolvedGroup<O>): Record<string, number> {
+    return { lr: group.lr, weightDecay: group.weightDecay };
+  }
+
+  /**
+   * Writes every group's current learning rate and weight decay (as an
+   * `LRScheduler` left them), and the factors derived from them, into the
+   * device scalars that a capturable step reads; creates them (float32, on
+   * the group's device) the first time. A no-op unless `capturable`.
+   * `step()` calls it; call it yourself before each replay of a captured step.
+   * During a capture it only checks: a value changed since the last call
+   * throws (the graph would replay the stale one).
+   *
+   * @example
+   * sched.step();          // the schedule moves on the host
+   * opt.prepareStep();     // its values reach the device
+   * graph.replay();        // the captured step reads them
+   */
+  prepareStep(): void {
+    if (!this.capturable) return;
+    this.paramGroups.forEach((group, g) => {
+      if (group.params.length === 0) return;
+      const device = group.params[0].device;
+      let entry = this.deviceScalars.get(group);
+      if (entry !== undefined && entry.device !== device) {
+        checkNoCapture(`The device scalars of group ${g} (moved to ${device})`);
+        for (const s of entry.byName.values()) s.dispose();
+        entry = undefined;
+      }
+      if (entry === undefined) {
+        entry = { device, byName: new Map() };
+        this.deviceScalars.set(group, entry);
+      }
+      const scalars = entry.byName;
+      for (const [name, value] of Object.entries(this.capturableValues(group))) {
+        const s = scalars.get(name);
+        if (s !== undefined) {
+          s.set(value);
+          continue;
+        }
+        checkNoCapture(`The device scalar ${name} of group ${g}`);
+        scalars.set(name, new torch.DeviceScalar(value, { device, dtype: 'float32' }));
+      }
+    });
+  }
+
+  /**
+   * The 0-d float32 device tensor holding `name` of `group` (see
+   * `capturableValues`), as written by the last `prepareStep()`.
+   */
+  protected deviceScalar(group: ResolvedGroup<O>, name: string): Tensor {
+    const s = this.deviceScalars.get(group)?.byName.get(name);
+    if (s === undefined) throw new Error(`No device scalar ${name} for this group: prepareStep() must run before the step`);
+    return s.tensor;
+  }
+
+  /**
    * One optimisation step over every parameter that has a gradient
    * (parameters whose `grad` is undefined are skipped, as in PyTorch).
    *
@@ -158,6 +256,7 @@ export abstract class Optimizer<O extends BaseOptions> {
    * loss.backward(); opt.step(); opt.zeroGrad();
    */
   step(): void {
+    if (this.capturable) this.prepareStep();
     torch.noGrad(() => torch.scope(() => {
       for (const group of this.paramGroups) {
         const params: Tensor[] = [];
@@ -204,6 +303,8 @@ export abstract class Optimizer<O extends BaseOptions> {
       for (const v of Object.values(s)) if (v instanceof torch.Tensor) v.dispose();
     }
     this.state.clear();
+    for (const { byName } of this.deviceScalars.values()) for (const s of byName.values()) s.dispose();
+    this.deviceScalars.clear();
     this.disposeWork();
   }
 
@@ -236,6 +337,7 @@ export abstract class Optimizer<O extends BaseOptions> {
   protected stateOf(p: Tensor, init: () => ParamState): ParamState {
     let s = this.state.get(p);
     if (s === undefined) {
+      checkNoCapture('The state of a parameter seen for the first time');
       s = init();
       for (const v of Object.values(s)) if (v instanceof torch.Tensor) torch.keep(v);
       this.state.set(p, s);

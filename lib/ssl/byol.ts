@@ -158,14 +158,15 @@ export class BYOL extends Method {
   override afterOptimizerStep(progress: TrainProgress): void {
     const m = this.momentumAt(progress.step, progress.totalSteps);
     this.currentMomentum = m;
-    // Inside a CUDA graph capture the momentum is read from the device, where prepareStep wrote this step's value.
-    const momentum = torch.cuda.isCapturing() ? this.stepScalars.tensor('momentum', 'BYOL') : m;
+    // After prepareStep (a graphed run) the momentum is read from the device, where it wrote this step's value.
+    const momentum = this.stepScalars.read('momentum', m, 'BYOL');
     emaUpdate_(this.targetEncoder, this.encoder, momentum);
     emaUpdate_(this.targetProjectionHead, this.projectionHead, momentum);
   }
 
   /**
-   * Writes this step's EMA momentum to the device (read by a captured step).
+   * Writes this step's EMA momentum to the device; the step then reads it
+   * there (what a captured CUDA-graph step needs).
    * @example method.prepareStep(progress); // then the step, or a graph replay
    */
   override prepareStep(progress: TrainProgress): void {

@@ -211,18 +211,12 @@ export class DINO extends Method {
     const studentOutput = multiCropForward(this.encoder, this.head, views); // (nCrops * B, K)
     const batch = views[0].shape[0];
     const embedding = studentOutput.narrow(0, 0, batch).detach();
-    if (torch.cuda.isCapturing()) {
-      // Inside a CUDA graph capture the per-step values come from the device, where prepareStep wrote them.
-      const teacherTemp = this.stepScalars.tensor('teacherTemp', 'DINO');
-      const loss = this.dinoLoss.forward(studentOutput, teacherOutput, progress.epoch, teacherTemp);
-      return { loss, embedding, logs: { teacherTemp, momentum: this.stepScalars.tensor('momentum', 'DINO') } };
-    }
-    const loss = this.dinoLoss.forward(studentOutput, teacherOutput, progress.epoch);
-    return {
-      loss,
-      embedding,
-      logs: { teacherTemp: this.dinoLoss.teacherTempAt(progress.epoch), momentum: this.momentumAt(progress) },
-    };
+    // After prepareStep (a graphed run) the per-step values come from the device, where it wrote them.
+    const teacherTemp = this.stepScalars.read('teacherTemp', this.dinoLoss.teacherTempAt(progress.epoch), 'DINO');
+    const momentum = this.stepScalars.read('momentum', this.momentumAt(progress), 'DINO');
+    const loss = this.dinoLoss.forward(studentOutput, teacherOutput, progress.epoch,
+      typeof teacherTemp === 'number' ? undefined : teacherTemp);
+    return { loss, embedding, logs: { teacherTemp, momentum } };
   }
 
   /**
@@ -237,12 +231,12 @@ export class DINO extends Method {
    * @example loss.backward(); method.beforeOptimizerStep(progress); optimizer.step();
    */
   override beforeOptimizerStep(progress: TrainProgress): void {
-    if (torch.cuda.isCapturing()) {
+    const scale = this.freezeLastLayer === 0 ? 1 : this.stepScalars.read('lastLayerScale', 1, 'DINO');
+    if (typeof scale !== 'number') {
       // A captured step cannot branch on the epoch: the grads are multiplied
       // by a device factor, 0 while frozen and 1 after (set by prepareStep).
-      if (this.freezeLastLayer === 0) return;
       const grads = this.head.lastLayer.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== undefined);
-      foreachMulByTensor_(grads, this.stepScalars.tensor('lastLayerScale', 'DINO'));
+      foreachMulByTensor_(grads, scale);
       return;
     }
     if (progress.epoch >= this.freezeLastLayer) return;
@@ -255,14 +249,15 @@ export class DINO extends Method {
    * @example optimizer.step(); method.afterOptimizerStep(progress);
    */
   override afterOptimizerStep(progress: TrainProgress): void {
-    const m = torch.cuda.isCapturing() ? this.stepScalars.tensor('momentum', 'DINO') : this.momentumAt(progress);
+    const m = this.stepScalars.read('momentum', this.momentumAt(progress), 'DINO');
     emaUpdate_(this.teacherEncoder, this.encoder, m);
     emaUpdate_(this.teacherHead, this.head, m);
   }
 
   /**
    * Writes this step's EMA momentum, teacher temperature and last-layer
-   * gradient factor to the device (read by a captured step).
+   * gradient factor to the device; the step then reads them there (what a
+   * captured CUDA-graph step needs).
    * @example method.prepareStep(progress); // then the step, or a graph replay
    */
   override prepareStep(progress: TrainProgress): void {

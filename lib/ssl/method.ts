@@ -78,8 +78,9 @@ export interface OptimizerRecipe {
  * encoder as `encoder` (so checkpoints hold `encoder.*` keys with the
  * torchvision/timm names after the prefix), its heads, teacher and buffers.
  *
- * The Trainer calls, for each step, `prepareStep(progress)`, then inside one
- * memory scope: `trainingStep(views, progress)` -> `loss.backward()` ->
+ * The Trainer calls, for each step (after `prepareStep(progress)` in a
+ * CUDA-graph run), inside one memory scope:
+ * `trainingStep(views, progress)` -> `loss.backward()` ->
  * `beforeOptimizerStep(progress)` -> clipping -> `optimizer.step()` ->
  * `afterOptimizerStep(progress)`.
  *
@@ -117,10 +118,11 @@ export abstract class Method extends Module {
   abstract parameterGroups(weightDecay: number): ParamGroup[];
 
   /**
-   * The host part of a step, called by the Trainer before each step (and
-   * before each replay of a captured CUDA-graph step): writes the values that
-   * change from step to step (EMA momentum, teacher temperature) into device
-   * scalars that the step reads while a capture runs. Default: nothing.
+   * The host part of a step, called by the Trainer before each step of a
+   * CUDA-graph run (warm-up steps and replays): writes the values that change
+   * from step to step (EMA momentum, teacher temperature) into device scalars,
+   * which the step then reads instead of host numbers (a replay does not run
+   * the step's JavaScript). Plain eager runs do not call it. Default: nothing.
    */
   prepareStep(_progress: TrainProgress): void {}
 

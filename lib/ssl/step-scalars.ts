@@ -6,11 +6,14 @@ import { DeviceScalar, Device } from '../torch';
 
 /**
  * Named `DeviceScalar`s on one device. `set` (in `prepareStep`, before a
- * step runs) creates or updates a value; `tensor` (inside the step) reads it.
+ * step runs) creates or updates a value; `read` (inside the step) gives the
+ * device tensor once `prepareStep` has set it (every step of a graphed run,
+ * warm-up steps included, so they round as the replays do), else the host
+ * number (a plain eager run).
  *
  * @example
- * scalars.set('momentum', momentumAt(step), 'cuda');   // prepareStep
- * emaUpdate_(teacher, student, scalars.tensor('momentum', 'BYOL'));   // inside the captured step
+ * scalars.set('momentum', momentumAt(step), 'cuda');                  // prepareStep
+ * emaUpdate_(teacher, student, scalars.read('momentum', m, 'BYOL'));   // inside the step
  */
 export class StepScalars {
   private readonly values = new Map<string, DeviceScalar>();
@@ -31,6 +34,15 @@ export class StepScalars {
       return;
     }
     s.set(value);
+  }
+
+  /**
+   * The device tensor of `name` when `prepareStep` set it, else `host`;
+   * inside a capture the tensor is required (a host number would be recorded
+   * as a constant).
+   */
+  read(name: string, host: number, method: string): torch.Tensor | number {
+    return this.values.has(name) || torch.cuda.isCapturing() ? this.tensor(name, method) : host;
   }
 
   /** The device tensor of `name`; throws, naming `method`, when `prepareStep` never set it. */

@@ -7,6 +7,7 @@ import { SGD } from '../optim/sgd';
 import { AdamW } from '../optim/adamw';
 import { LARS } from '../optim/lars';
 import { LRScheduler } from '../optim/lr-scheduler';
+import { hasOp } from '../optim/foreach';
 import { cosineSchedule } from '../optim/schedule';
 import { checkNumber, checkOneOf } from '../nn/functional/arguments';
 
@@ -64,6 +65,10 @@ export function scaledLr(recipe: OptimizerRecipe, batchSize: number): number {
  */
 export function setupOptimizer(method: Method, options: {
   batchSize: number; stepsPerEpoch: number; totalSteps: number; overrides?: Partial<OptimizerRecipe>; lr?: number;
+  /** Learning rate and weight decay as device scalars (a CUDA-graph step). */
+  capturable?: boolean;
+  /** Use libtorch's fused kernel (AdamW, SGD) where this libtorch has it and the parameters are on CUDA. */
+  fused?: boolean;
 }): OptimizerSetup {
   const recipe = mergeRecipe(method.recipe, options.overrides);
   const peakLr = options.lr ?? scaledLr(recipe, options.batchSize);
@@ -75,11 +80,16 @@ export function setupOptimizer(method: Method, options: {
   if (groups.length === 0) {
     throw new RangeError(`Method '${method.name}' has no parameters that require grad: nothing to train`);
   }
-  const base = { lr: peakLr, weightDecay: recipe.weightDecay };
+  const base = { lr: peakLr, weightDecay: recipe.weightDecay, capturable: options.capturable ?? false };
+  // A capturable fused step needs the kernel's tensor-lr overload (libtorch >= 2.2 for AdamW);
+  // fused SGD takes the weight decay as a number, so a scheduled decay keeps the multi-tensor path.
+  const fused = (op: string): boolean => (options.fused ?? false) && hasOp(base.capturable ? `${op}.tensor_lr` : op);
+  const fusedSgd = fused('aten::_fused_sgd_') && !(base.capturable && recipe.weightDecayEnd !== undefined);
   const momentum = recipe.momentum ?? 0.9;
-  const optimizer = (recipe.optimizer === 'adamw' ? new AdamW(groups, { ...base, betas: recipe.betas ?? [0.9, 0.999] })
+  const optimizer = (recipe.optimizer === 'adamw'
+    ? new AdamW(groups, { ...base, betas: recipe.betas ?? [0.9, 0.999], fused: fused('aten::_fused_adamw_') })
     : recipe.optimizer === 'lars' ? new LARS(groups, { ...base, momentum })
-      : new SGD(groups, { ...base, momentum })) as unknown as Optimizer<BaseOptions>;
+      : new SGD(groups, { ...base, momentum, fused: fusedSgd })) as unknown as Optimizer<BaseOptions>;
   const lrScheduler = new LRScheduler(optimizer, cosineSchedule({
     base: peakLr, final: peakLr * (recipe.finalLrRatio ?? 0), totalSteps, warmupSteps,
   }));

@@ -103,6 +103,20 @@ export interface TrainerOptions {
   precision?: 'auto' | 'float32' | 'bfloat16';
   /** Clip the global gradient norm to this (overrides `recipe.clipGrad`); 0 disables clipping. */
   clipGrad?: number;
+  /**
+   * Channels-last memory format for the weights and the views: 'auto'
+   * (default) = on for convolutional encoders on CUDA (where cuDNN's NHWC
+   * kernels are faster), off on CPU and for ViTs; true/false force it.
+   */
+  channelsLast?: 'auto' | boolean;
+  /**
+   * Capture the whole training step into a CUDA graph after a few eager
+   * warm-up steps, then replay it: 'auto' (default) = on CUDA when the method
+   * is `capturable`; false = eager; true = required (an error on CPU or with a
+   * method that is not capturable); 'rehearse' = the graph path run eagerly
+   * with the capture rules checked, on any device (tests a method without a GPU).
+   */
+  cudaGraph?: 'auto' | boolean | 'rehearse';
   /** The views; default `method.augmentation({ size, channels, mean, std })` of the data. */
   augmentation?: MultiView;
   /** The run folder; omitted = nothing is written. */
@@ -138,6 +152,8 @@ export interface ResolvedOptions {
   seed: number;
   precision: 'float32' | 'bfloat16';
   clipGrad?: number;
+  channelsLast: 'auto' | boolean;
+  cudaGraph: 'auto' | boolean | 'rehearse';
   out?: string;
   checkpointEvery?: number;
   monitor?: Required<MonitorOptions>;
@@ -182,6 +198,18 @@ export function resolveOptions(options: TrainerOptions): ResolvedOptions {
     throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for device but received ${JSON.stringify(device)}`);
   }
   const precision = checkOneOf(options.precision ?? 'auto', ['auto', 'float32', 'bfloat16'], 'precision');
+  const channelsLast = options.channelsLast ?? 'auto';
+  if (channelsLast !== 'auto' && typeof channelsLast !== 'boolean') {
+    throw new TypeError(`Expected 'auto', true or false for channelsLast but received ${JSON.stringify(channelsLast)}`);
+  }
+  const cudaGraph = options.cudaGraph ?? 'auto';
+  if (cudaGraph !== 'auto' && cudaGraph !== 'rehearse' && typeof cudaGraph !== 'boolean') {
+    throw new TypeError(`Expected 'auto', true, false or 'rehearse' for cudaGraph but received ${JSON.stringify(cudaGraph)}`);
+  }
+  if (cudaGraph === true && !device.startsWith('cuda')) {
+    throw new RangeError(`cudaGraph: true needs a CUDA device but device is '${device}': use cudaGraph 'auto' or false ` +
+      "(or 'rehearse' to check the step's capturability without a GPU)");
+  }
   const progress = checkOneOf(options.progress ?? 'auto', ['auto', 'bar', 'lines', 'none'], 'progress');
   const stream = options.stream ?? process.stderr;
   const monitor = options.monitor === undefined ? undefined : resolveMonitor(options.monitor);
@@ -201,6 +229,8 @@ export function resolveOptions(options: TrainerOptions): ResolvedOptions {
     seed: checkInt(options.seed ?? 0, 'seed', 0),
     precision: precision === 'auto' ? (device === 'cpu' ? 'float32' : 'bfloat16') : precision,
     clipGrad: options.clipGrad,
+    channelsLast,
+    cudaGraph,
     out: options.out,
     checkpointEvery: options.checkpointEvery === undefined ? undefined : checkInt(options.checkpointEvery, 'checkpointEvery', 1),
     monitor,

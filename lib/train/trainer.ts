@@ -4,15 +4,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { normalize } from '../nn/functional';
 import { Loader, disposeBatch } from '../data/loader';
 import { toFloatImages } from '../data/transforms/normalize';
 import { MultiView } from '../data/transforms/multi-crop';
 import { Method, TrainProgress } from '../ssl/method';
-import { clipGradNorm_ } from '../optim/clip';
+import { VisionTransformer } from '../models/vit';
 import { saveSafetensors } from '../torch/safetensors';
 import { LogRecord, KnnRecord, StepRecord, ResolvedOptions, TrainerOptions, resolveOptions } from './options';
 import { OptimizerSetup, setupOptimizer } from './optimizer-setup';
+import { StepSettings, StepTensors, optimizationStep, prepareStep } from './optimization-step';
+import { GraphedStep } from './graphed-step';
 import {
   CheckpointFiles, findCheckpoint, fromBase64, pruneCheckpoints, readCheckpoint, restoreCheckpoint, saveCheckpoint, toBase64,
 } from './checkpoint';
@@ -56,6 +57,17 @@ interface Prepared { views: Tensor[]; augState: Tensor }
 /** A step's host-side results. */
 interface StepResult { loss: number; embStd: number | null; logs?: Record<string, number> }
 
+function readScalar(t: Tensor | undefined): number | null {
+  return t === undefined ? null : Number(t.item());
+}
+
+function readLogs(logs: StepTensors['logs']): Record<string, number> | undefined {
+  if (logs === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(logs)) out[k] = typeof v === 'number' ? v : Number(v.detach().float().item());
+  return out;
+}
+
 /**
  * Trains a self-supervised method.
  *
@@ -79,6 +91,8 @@ export class Trainer {
   readonly epochs: number;
   private readonly generator = new torch.Generator();
   private fitted = false;
+  /** The learning rate of the step being taken (for the NaN message). */
+  private lastLr = 0;
 
   constructor(readonly method: Method, private readonly raw: TrainerOptions) {
     if (method === null || typeof method !== 'object' || typeof method.trainingStep !== 'function') {
@@ -115,10 +129,12 @@ export class Trainer {
     this.fitted = true;
     const o = this.options;
     const method = this.method;
+    const { channelsLast, graphMode } = this.speedSettings();
     method.to(o.device);
+    if (channelsLast) method.to({ memoryFormat: 'channels_last' });
     const setup = setupOptimizer(method, {
       batchSize: o.batchSize, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps,
-      overrides: this.raw.optimizer, lr: this.raw.lr,
+      overrides: this.raw.optimizer, lr: this.raw.lr, capturable: graphMode !== undefined, fused: o.device !== 'cpu',
     });
     const clipGrad = o.clipGrad ?? setup.recipe.clipGrad;
     torch.manualSeed(o.seed);
@@ -163,8 +179,25 @@ export class Trainer {
     const sigint = new SigintHandler(() => progress.message('Stopping after this step (Ctrl-C again to quit at once)'));
     if (o.handleSigint) sigint.install();
     const params = setup.optimizer.paramGroups.flatMap((g) => g.params);
-    const bf16 = o.precision === 'bfloat16';
-    const deviceType = o.device === 'cpu' ? 'cpu' : 'cuda';
+    const settings: StepSettings = {
+      optimizer: setup.optimizer, bf16: o.precision === 'bfloat16', deviceType: o.device === 'cpu' ? 'cpu' : 'cuda',
+      clipGrad, params, embStd: true,
+    };
+    // The graphed body reads the progress of the step being taken (warm-up
+    // steps run it eagerly; a replay runs what the capture step recorded).
+    let current: TrainProgress = { step, totalSteps: this.totalSteps, epoch: 0, stepsPerEpoch: this.stepsPerEpoch };
+    let numberLogs: Record<string, number> | undefined;
+    const graphed = graphMode === undefined ? undefined : new GraphedStep((views) => {
+      const r = optimizationStep(method, views, current, settings);
+      numberLogs = undefined;
+      const out: Record<string, Tensor> = { loss: r.loss };
+      if (r.embStd !== undefined) out.embStd = r.embStd;
+      for (const [k, v] of Object.entries(r.logs ?? {})) {
+        if (typeof v === 'number') (numberLogs ??= {})[k] = v;
+        else out[`log.${k}`] = v.detach().float();
+      }
+      return out;
+    }, { mode: graphMode });
     const plotInfo = { method: method.name, stepsPerEpoch: this.stepsPerEpoch };
     const fitStart = Date.now();
     const startStep = step;
@@ -208,10 +241,18 @@ export class Trainer {
           const logNow = (step + 1) % o.logEvery === 0 || runDone || epochDone;
           const readLoss = o.device === 'cpu' || logNow;
           const lr = setup.lrScheduler.value;
+          this.lastLr = lr;
           const wd = setup.wdScheduler?.value ?? setup.recipe.weightDecay;
           let result: StepResult;
           try {
-            result = torch.scope(() => this.step(item.views, p, { readLoss, logNow, bf16, deviceType, clipGrad, params, setup }));
+            if (graphed !== undefined) prepareStep(method, setup.optimizer, p);
+            const views = channelsLast ? item.views.map((v) => (v.dim() === 4 ? v.contiguous('channels_last') : v)) : item.views;
+            current = p;
+            result = torch.scope(() => graphed === undefined
+              ? this.eagerStep(views, p, settings, readLoss, logNow)
+              : this.readStep(graphed.run(views), p, numberLogs, readLoss, logNow));
+            setup.lrScheduler.step();
+            setup.wdScheduler?.step();
           } finally {
             disposeBatch(item.views);
             augState?.dispose();
@@ -298,53 +339,54 @@ export class Trainer {
       augState?.dispose();
       // The gradients and the optimizer's state are freed now rather than
       // when the collector finds them (device memory); the weights stay.
+      graphed?.dispose();
       setup.optimizer.zeroGrad();
       setup.optimizer.dispose();
       monitor?.dispose();
     }
   }
 
-  /** One optimisation step (inside the caller's scope); reads to the host only what is asked. */
-  private step(views: Tensor[], p: TrainProgress, s: {
-    readLoss: boolean; logNow: boolean; bf16: boolean; deviceType: 'cpu' | 'cuda'; clipGrad?: number; params: Tensor[];
-    setup: OptimizerSetup;
-  }): StepResult {
-    const method = this.method;
-    method.train();
-    s.setup.optimizer.zeroGrad();
-    const out = s.bf16 ? torch.autocast(s.deviceType, 'bfloat16', () => method.trainingStep(views, p))
-      : method.trainingStep(views, p);
+  /** Channels-last and the CUDA-graph mode that the options and the method give. */
+  private speedSettings(): { channelsLast: boolean; graphMode?: 'cuda' | 'rehearse' } {
+    const o = this.options;
+    const onCuda = o.device !== 'cpu';
+    const channelsLast = o.channelsLast === 'auto' ? onCuda && !(this.method.encoder instanceof VisionTransformer) : o.channelsLast;
+    if ((o.cudaGraph === true || o.cudaGraph === 'rehearse') && !this.method.capturable) {
+      throw new Error(`cudaGraph: ${JSON.stringify(o.cudaGraph)} needs a capturable method, and '${this.method.name}' is ` +
+        'not (Method.capturable is false): train it with cudaGraph false');
+    }
+    const graph = o.cudaGraph === 'rehearse' || o.cudaGraph === true || (o.cudaGraph === 'auto' && onCuda && this.method.capturable);
+    return { channelsLast, graphMode: !graph ? undefined : o.cudaGraph === 'rehearse' ? 'rehearse' : 'cuda' };
+  }
+
+  /** One eager step (inside the caller's scope); reads to the host only what is asked, the loss before backward. */
+  private eagerStep(views: Tensor[], p: TrainProgress, settings: StepSettings, readLoss: boolean, logNow: boolean): StepResult {
     let loss = NaN;
-    if (s.readLoss) {
-      loss = Number(out.loss.item());
-      if (!Number.isFinite(loss)) {
-        throw new Error(`Loss is ${loss} at step ${p.step} (epoch ${p.epoch}): training diverged. Lower the learning ` +
-          `rate (--lr, now ${s.setup.lrScheduler.value.toPrecision(3)}), check the input normalisation (mean/std of the ` +
-          'data), or enable gradient clipping (--clip-grad 3)');
-      }
+    const r = optimizationStep(this.method, views, p, { ...settings, embStd: logNow }, (out) => {
+      if (readLoss) loss = this.checkLoss(out.loss, p);
+    });
+    return { loss, embStd: logNow ? readScalar(r.embStd) : null, logs: logNow ? readLogs(r.logs) : undefined };
+  }
+
+  /** The host results of a graphed step: its static outputs, read after the step (the loss check comes after the update). */
+  private readStep(out: Record<string, Tensor>, p: TrainProgress, numberLogs: Record<string, number> | undefined,
+    readLoss: boolean, logNow: boolean): StepResult {
+    const loss = readLoss ? this.checkLoss(out.loss, p) : NaN;
+    if (!logNow) return { loss, embStd: null };
+    let logs: Record<string, number> | undefined = numberLogs === undefined ? undefined : { ...numberLogs };
+    for (const [k, v] of Object.entries(out)) if (k.startsWith('log.')) (logs ??= {})[k.slice(4)] = Number(v.item());
+    return { loss, embStd: readScalar(out.embStd), logs };
+  }
+
+  /** The loss on the host; throws with advice when it is not finite. */
+  private checkLoss(t: Tensor, p: TrainProgress): number {
+    const loss = Number(t.item());
+    if (!Number.isFinite(loss)) {
+      throw new Error(`Loss is ${loss} at step ${p.step} (epoch ${p.epoch}): training diverged. Lower the learning ` +
+        `rate (--lr, now ${this.lastLr.toPrecision(3)}), check the input normalisation (mean/std of the ` +
+        'data), or enable gradient clipping (--clip-grad 3)');
     }
-    let embStd: number | null = null;
-    let logs: Record<string, number> | undefined;
-    if (s.logNow) {
-      if (out.embedding !== undefined) {
-        // NOTE: std over the batch of L2-normalised rows, averaged over the
-        // dimensions: about 1/sqrt(D) when the embeddings spread, 0 when all
-        // rows collapse to one point (SimSiam's collapse monitor).
-        embStd = Number(torch.noGrad(() => normalize(out.embedding!.detach().float(), { dim: 1 }).std(0).mean()).item());
-      }
-      if (out.logs !== undefined) {
-        logs = {};
-        for (const [k, v] of Object.entries(out.logs)) logs[k] = typeof v === 'number' ? v : Number(v.detach().float().item());
-      }
-    }
-    out.loss.backward();
-    method.beforeOptimizerStep(p);
-    if (s.clipGrad !== undefined && s.clipGrad > 0) clipGradNorm_(s.params, s.clipGrad);
-    s.setup.optimizer.step();
-    s.setup.lrScheduler.step();
-    s.setup.wdScheduler?.step();
-    method.afterOptimizerStep(p);
-    return { loss, embStd, logs };
+    return loss;
   }
 
   /** What config.json records about the run (besides versions). */

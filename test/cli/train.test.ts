@@ -66,6 +66,16 @@ describe('cli: selfsup train and eval', function () {
   it('the GPU recipe in examples/configs is a valid --config', () => {
     const c = resolveRunConfig(undefined, { eval: true, config: path.join(repoRoot(), 'examples', 'configs', 'simclr-resnet18-gpu.json') });
     assert.deepEqual([c.method, c.encoder, c.epochs, c.batchSize, c.device], ['simclr', 'resnet18', 100, 512, 'cuda']);
+    assert.deepEqual([c.cudaGraph, c.channelsLast], ['auto', 'auto']);
+  });
+
+  it('takes --cuda-graph and --channels-last as auto, on or off', () => {
+    const c = resolveRunConfig('simclr', { eval: true, device: 'cuda', cudaGraph: 'off', channelsLast: 'on' });
+    assert.deepEqual([c.cudaGraph, c.channelsLast], ['off', 'on']);
+    assert.equal(resolveRunConfig('simclr', { eval: true }).cudaGraph, undefined); // auto
+    assert.throws(() => resolveRunConfig('simclr', { eval: true, cudaGraph: 'yes' }), /Expected auto, on or off for --cuda-graph but received yes/);
+    assert.throws(() => resolveRunConfig('simclr', { eval: true, channelsLast: 'nhwc' }), /Expected auto, on or off for --channels-last but received nhwc/);
+    assert.throws(() => resolveRunConfig('simclr', { eval: true, cudaGraph: 'on' }), /--cuda-graph on needs --device cuda \(the device is cpu\)/);
   });
 
   it('rejects bad input before any work starts, naming what was wrong', () => {

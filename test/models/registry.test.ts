@@ -130,6 +130,25 @@ describe('models registry', function () {
     assert.throws(() => models.create('convnext' as models.ModelName), /^RangeError: Unknown model 'convnext'\. models\.list\(\) gives every name\.$/);
   });
 
+  it('memoryFormat channels_last stores conv weights in NHWC with the same outputs', () => {
+    torch.scope(() => {
+      torch.manualSeed(3);
+      const plain = models.create('resnet18', { smallImages: true, numClasses: 0 });
+      torch.manualSeed(3);
+      const nhwc = models.create('resnet18', { smallImages: true, numClasses: 0, memoryFormat: 'channels_last' });
+      assert.deepEqual(nhwc.conv1.weight.stride(), [27, 1, 9, 3]);
+      assert.deepEqual(plain.conv1.weight.stride(), [27, 9, 3, 1]);
+      plain.eval();
+      nhwc.eval();
+      const x = torch.randn([2, 3, 16, 16]);
+      const a = plain.forward(x);
+      const b = nhwc.forward(x.contiguous('channels_last'));
+      assert.ok(Number(a.sub(b).abs().max().item()) < 1e-4);
+      assert.throws(() => models.create('small_cnn', { memoryFormat: 'nhwc' as 'channels_last' }),
+        /Expected 'channels_last' or 'contiguous_format' for memoryFormat of model 'small_cnn' but received "nhwc"/);
+    });
+  });
+
   it('an unknown or invalid option is an error naming it', () => {
     assert.throws(() => models.create('resnet18', { numclasses: 10 } as unknown as models.ResNetOptions),
       /Unknown option\(s\) 'numclasses' for model 'resnet18'; expected some of numClasses, inChannels/);
