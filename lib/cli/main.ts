@@ -4,6 +4,7 @@ import { packageVersion, registerInfo } from './info';
 import { registerPreview } from './preview';
 import { registerTrain } from './train';
 import { registerEval } from './eval';
+import { registerBench } from './bench';
 
 /** Builds the command-line program (exported for tests, which parse argv without exiting). */
 export function program(): Command {
@@ -14,6 +15,7 @@ export function program(): Command {
   registerEval(p);
   registerInfo(p);
   registerPreview(p);
+  registerBench(p);
   return p;
 }
 

@@ -282,9 +282,15 @@ export class Module {
     }
   }
 
-  /** Frees every parameter and buffer now (the module is unusable afterwards). */
+  /**
+   * Frees every parameter and buffer now (the module is unusable afterwards).
+   * Children are disposed through their own `dispose`, so what a subclass
+   * keeps besides its parameters (a weight-normed layer's computed weight, a
+   * method's device scalars) is freed too.
+   */
   dispose(): void {
-    for (const t of [...this.parameters(), ...this.buffers()]) {
+    for (const [, child] of this.namedChildren()) child.dispose();
+    for (const t of [...this.parameters({ recurse: false }), ...this.buffers({ recurse: false })]) {
       t.grad?.dispose();
       t.dispose();
     }

@@ -164,6 +164,12 @@ export class BYOL extends Method {
     emaUpdate_(this.targetProjectionHead, this.projectionHead, momentum);
   }
 
+  /** Frees the weights and the device scalars of `prepareStep`. */
+  override dispose(): void {
+    this.stepScalars.dispose();
+    super.dispose();
+  }
+
   /**
    * Writes this step's EMA momentum to the device; the step then reads it
    * there (what a captured CUDA-graph step needs).

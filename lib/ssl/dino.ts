@@ -254,6 +254,12 @@ export class DINO extends Method {
     emaUpdate_(this.teacherHead, this.head, m);
   }
 
+  /** Frees the weights and the device scalars of `prepareStep`. */
+  override dispose(): void {
+    this.stepScalars.dispose();
+    super.dispose();
+  }
+
   /**
    * Writes this step's EMA momentum, teacher temperature and last-layer
    * gradient factor to the device; the step then reads them there (what a

@@ -112,7 +112,7 @@ export class GraphedStep<O extends Record<string, Tensor>> {
     }
     if (this.statics === undefined) {
       // NOTE: clone keeps the memory format (channels-last views stay channels-last).
-      this.statics = inputs.map((t) => torch.keep(t.detach().clone({ memoryFormat: 'preserve_format' })));
+      this.statics = torch.scope(() => inputs.map((t) => torch.keep(t.detach().clone({ memoryFormat: 'preserve_format' }))));
       return this.statics;
     }
     const statics = this.statics;

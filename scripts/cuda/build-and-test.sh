@@ -155,10 +155,11 @@ stage "selfsup info"
 
 counts() { grep -E '^tests: [0-9]+ passed' "$1" | tail -n 1 || echo "tests: no summary line (the run crashed?)"; }
 
-stage "CUDA tests (cuda, CUDA against CPU, transforms and safetensors on the device)"
+stage "CUDA tests (cuda, CUDA against CPU, transforms and safetensors on the device, CUDA graphs)"
 set +e
 "$NODE_BIN" "${MOCHA_ONE[@]}" dist/test/torch/cuda.test.js dist/test/torch/cuda-parity.test.js \
-  dist/test/data/transforms/device.test.js dist/test/torch/safetensors.test.js 2>&1 | tee "$OUT_DIR/mocha-cuda.log"
+  dist/test/data/transforms/device.test.js dist/test/torch/safetensors.test.js dist/test/torch/cuda-graph.test.js \
+  dist/test/train/graphed-step.test.js dist/test/train/speed-options.test.js 2>&1 | tee "$OUT_DIR/mocha-cuda.log"
 CUDA_RC=${PIPESTATUS[0]}
 SUITE_RC=0
 if [ "$SKIP_SUITE" = 0 ]; then

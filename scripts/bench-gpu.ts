@@ -1,0 +1,181 @@
+// The GPU speed comparison (issue "GPU speed"): one training step of SimCLR,
+// BYOL, DINO and MAE, Node (lib/bench: this project's methods, optimisers and
+// step body) against PyTorch (scripts/bench_gpu.py: the same architectures
+// written as a PyTorch user writes them), same device, same batch, precision
+// (bfloat16 autocast on CUDA, float32 on the CPU) and optimiser, in one run.
+// PyTorch runs first (its own process), then Node. Prints a markdown table per
+// workload: img/s and TFLOP/s of both sides per configuration, the ratio
+// Node / PyTorch (above 1: Node is faster), and the issue's target, Node's
+// best configuration against PyTorch's CUDA-graph column.
+//
+//   npm run bench:gpu -- [--device cpu|cuda] [--scale small|full] [--workloads simclr,byol,dino,mae]
+//                        [--steps N] [--warmup N] [--rounds N] [--threads N] [--python /usr/bin/python3]
+//                        [--json out.json]
+//
+// --rounds N repeats both sides N times, taking turns (each round starts with
+// the side that went second in the last one), and reports the median seconds
+// per step of each configuration: on a shared or noisy machine neither side
+// is favoured by the order.
+//
+// Defaults: --device cuda when this libtorch sees a GPU (else cpu), --scale
+// full on CUDA and small on the CPU, every workload, 20 steps after 5 warm-up
+// steps on CUDA (3 after 1 on the CPU). TFLOP/s of both sides divide the same
+// count: the Node counter's (lib/bench/flops.ts), computed once per workload;
+// PyTorch's own FlopCounterMode count is shown next to it where torch has it.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as torch from '../lib/torch';
+import { Scale, WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
+import { workloadFlops, FlopCount } from '../lib/bench/flops';
+import { BenchResult, benchConfigs, runBench } from '../lib/bench/runner';
+import { Comparison, PythonResult, benchEnvironment, compare, formatComparison } from '../lib/bench/report';
+import { PYTHON } from './bench-python';
+
+interface Options {
+  device: 'cpu' | 'cuda';
+  scale: Scale;
+  workloads: WorkloadName[];
+  steps: number;
+  warmup: number;
+  rounds: number;
+  threads?: number;
+  python: string;
+  json?: string;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const raw = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const known = ['--device', '--scale', '--workloads', '--steps', '--warmup', '--rounds', '--threads', '--python', '--json'];
+    if (!known.includes(flag)) throw new RangeError(`Unknown option '${flag}'; expected one of ${known.join(', ')}`);
+    const value = argv[++i];
+    if (value === undefined) throw new RangeError(`Expected a value after ${flag}`);
+    raw.set(flag, value);
+  }
+  const count = (flag: string, min: number): number | undefined => {
+    const v = raw.get(flag);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new RangeError(`Expected an integer >= ${min} for ${flag} but received ${v}`);
+    return n;
+  };
+  const device = raw.get('--device') ?? (torch.cuda.isAvailable() ? 'cuda' : 'cpu');
+  if (device !== 'cpu' && device !== 'cuda') throw new RangeError(`Expected cpu or cuda for --device but received ${device}`);
+  const scale = raw.get('--scale') ?? (device === 'cuda' ? 'full' : 'small');
+  if (scale !== 'small' && scale !== 'full') throw new RangeError(`Expected small or full for --scale but received ${scale}`);
+  const gpu = device === 'cuda';
+  return {
+    device, scale, workloads: parseWorkloads(raw.get('--workloads') ?? 'all'),
+    steps: count('--steps', 1) ?? (gpu ? 20 : 3), warmup: count('--warmup', 1) ?? (gpu ? 5 : 1),
+    rounds: count('--rounds', 1) ?? 1, threads: count('--threads', 1), python: raw.get('--python') ?? PYTHON, json: raw.get('--json'),
+  };
+}
+
+/** The python configurations: Node's, plus torch.compile for MAE (PyTorch only). */
+const pythonConfigs = (name: WorkloadName, node: readonly string[]): string[] => (name === 'mae' ? [...node, 'compile'] : [...node]);
+
+interface PythonOutput { env: Record<string, unknown>; results: PythonResult[] }
+
+function runPython(o: Options, job: unknown): PythonOutput {
+  const script = [path.join(__dirname, '..', '..', 'scripts', 'bench_gpu.py'), path.join(process.cwd(), 'scripts', 'bench_gpu.py')]
+    .find((p) => fs.existsSync(p)) ?? path.join('scripts', 'bench_gpu.py');
+  const stdout = execFileSync(o.python, [script, JSON.stringify(job)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const out: PythonOutput = { env: {}, results: [] };
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as { kind: string } & Record<string, unknown>;
+    if (record.kind === 'env') out.env = record;
+    else if (record.kind === 'result') out.results.push(record as unknown as PythonResult);
+  }
+  return out;
+}
+
+const median = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+};
+
+/**
+ * The first round's results with each configuration's seconds per step
+ * replaced by the median over the rounds (img/s and TFLOP/s follow).
+ */
+function medianOf<R extends { workload: string; config: string; status: string; secondsPerStep?: number;
+  imagesPerSecond?: number; tflops?: number; flopsPerStep?: number }>(rounds: readonly (readonly R[])[]): R[] {
+  return rounds[0].map((first) => {
+    if (first.status !== 'ok' || first.secondsPerStep === undefined) return first;
+    const all = rounds.map((rs) => rs.find((r) => r.workload === first.workload && r.config === first.config))
+      .filter((r): r is R => r !== undefined && r.status === 'ok' && r.secondsPerStep !== undefined)
+      .map((r) => r.secondsPerStep!);
+    const seconds = median(all);
+    const images = (first.imagesPerSecond ?? 0) * first.secondsPerStep;
+    return { ...first, secondsPerStep: seconds, imagesPerSecond: images / seconds,
+      tflops: first.flopsPerStep === undefined ? first.tflops : first.flopsPerStep / seconds / 1e12 };
+  });
+}
+
+function main(): void {
+  const o = parseOptions(process.argv.slice(2));
+  if (o.threads !== undefined) torch.setNumThreads(o.threads);
+  const threads = torch.getNumThreads();
+  const plan = o.workloads.map((name) => {
+    const w = workload(name, o.scale);
+    return { w, configs: benchConfigs(w) };
+  });
+  // One FLOP count per workload (the Node counter), for both sides' TFLOP/s.
+  const flops = new Map<WorkloadName, FlopCount>(plan.map(({ w }) => [w.name, workloadFlops(w)]));
+
+  const job = { device: o.device, steps: o.steps, warmup: o.warmup, threads,
+    runs: plan.map(({ w, configs }) => ({ workload: w, configs: pythonConfigs(w.name, configs) })) };
+  const pyRounds: PythonOutput[] = [];
+  const nodeRounds: BenchResult[][] = [];
+  const runNode = (round: number): void => {
+    process.stderr.write(`Node side, round ${round + 1} of ${o.rounds} ...\n`);
+    const out: BenchResult[] = [];
+    for (const { w, configs } of plan) {
+      for (const config of configs) {
+        out.push(runBench(w, config, { device: o.device, steps: o.steps, warmup: o.warmup, flopsPerStep: flops.get(w.name)!.total }));
+      }
+    }
+    nodeRounds.push(out);
+  };
+  const runPy = (round: number): void => {
+    process.stderr.write(`PyTorch side (${o.python}), round ${round + 1} of ${o.rounds} ...\n`);
+    pyRounds.push(runPython(o, job));
+  };
+  for (let round = 0; round < o.rounds; round++) {
+    if (round % 2 === 0) {
+      runPy(round);
+      runNode(round);
+    } else {
+      runNode(round);
+      runPy(round);
+    }
+  }
+  const py: PythonOutput = { env: pyRounds[0].env, results: medianOf(pyRounds.map((r) => r.results)) };
+  const node = medianOf(nodeRounds);
+
+  const env = benchEnvironment(o.device);
+  console.log(`## GPU speed comparison: ${o.device}, ${env.hardware}, scale ${o.scale}`);
+  console.log(`Node ${env.node}, libtorch ${env.libtorch}; PyTorch ${String(py.env.torch)}` +
+    `${py.env.cuda ? `, CUDA ${String(py.env.cuda)}` : ''}${py.env.gpu ? `, ${String(py.env.gpu)}` : ''}; ` +
+    `median of ${o.rounds} alternating round(s) of ${o.steps} timed steps after ${o.warmup} warm-up; ${o.device === 'cuda' ? 'bfloat16 autocast' : `float32, ${threads} thread(s)`}; ` +
+    'img/s = batch / seconds per step; ratio = Node / PyTorch (above 1: Node is faster)\n');
+  const comparisons: Comparison[] = plan.map(({ w }) => compare(w, flops.get(w.name)!, node.filter((r) => r.workload === w.name),
+    py.results.filter((r) => r.workload === w.name)));
+  for (const c of comparisons) console.log(formatComparison(c));
+  if (o.json !== undefined) {
+    fs.writeFileSync(o.json, `${JSON.stringify({ options: o, node: env, python: py.env, comparisons }, null, 2)}\n`);
+    process.stderr.write(`Wrote ${o.json}\n`);
+  }
+}
+
+try {
+  main();
+} catch (e) {
+  process.stderr.write(`bench-gpu: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}
