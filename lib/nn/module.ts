@@ -291,6 +291,7 @@ export class Module {
   dispose(): void {
     for (const [, child] of this.namedChildren()) child.dispose();
     for (const t of [...this.parameters({ recurse: false }), ...this.buffers({ recurse: false })]) {
+      if (t.isDisposed) continue; // shared with a child, already freed
       t.grad?.dispose();
       t.dispose();
     }
