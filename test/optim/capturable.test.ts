@@ -5,7 +5,7 @@
 // reads nothing back to the host (`checkCapturable`), and the errors.
 import * as assert from 'node:assert/strict';
 import * as torch from '../../lib/torch';
-import { native } from '../../lib/torch/native';
+import { countCalls } from '../helpers/count-calls';
 import { SGD } from '../../lib/optim/sgd';
 import { AdamW } from '../../lib/optim/adamw';
 import { LARS } from '../../lib/optim/lars';
@@ -69,20 +69,6 @@ function train(make: Make, step: StepOptions, options: CaseOptions): Tensor {
   });
 }
 
-/** Operator calls made by `fn`. */
-function countCalls(fn: () => void): number {
-  const { call, callAny } = native;
-  let n = 0;
-  native.call = (...args) => { n++; return call(...args); };
-  native.callAny = (...args) => { n++; return callAny(...args); };
-  try {
-    fn();
-  } finally {
-    native.call = call;
-    native.callAny = callAny;
-  }
-  return n;
-}
 
 /** `count` kept parameters of mixed shapes, with gradients. */
 function params(count: number): Tensor[] {

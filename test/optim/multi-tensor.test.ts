@@ -2,7 +2,7 @@
 // parameters (multi-tensor `_foreach_*` operators), and it leaks no tensors.
 import * as assert from 'node:assert/strict';
 import * as torch from '../../lib/torch';
-import { native } from '../../lib/torch/native';
+import { countCalls } from '../helpers/count-calls';
 import { SGD } from '../../lib/optim/sgd';
 import { AdamW } from '../../lib/optim/adamw';
 import { LARS } from '../../lib/optim/lars';
@@ -10,20 +10,6 @@ import { Optimizer, BaseOptions } from '../../lib/optim/optimizer';
 import { clipGradNorm_ } from '../../lib/optim/clip';
 import { GradScaler } from '../../lib/optim/grad-scaler';
 
-/** Operator calls (native.call and native.callAny) made by `fn`. */
-function countCalls(fn: () => void): number {
-  const { call, callAny } = native;
-  let n = 0;
-  native.call = (...args) => { n++; return call(...args); };
-  native.callAny = (...args) => { n++; return callAny(...args); };
-  try {
-    fn();
-  } finally {
-    native.call = call;
-    native.callAny = callAny;
-  }
-  return n;
-}
 
 /** `count` parameters of mixed shapes (conv weights, norm vectors), with gradients. */
 function params(count: number): torch.Tensor[] {
