@@ -246,11 +246,13 @@ export class Trainer {
           let result: StepResult;
           try {
             if (graphed !== undefined) prepareStep(method, setup.optimizer, p);
-            const views = channelsLast ? item.views.map((v) => (v.dim() === 4 ? v.contiguous('channels_last') : v)) : item.views;
             current = p;
-            result = torch.scope(() => graphed === undefined
-              ? this.eagerStep(views, p, settings, readLoss, logNow)
-              : this.readStep(graphed.run(views), p, numberLogs, readLoss, logNow));
+            result = torch.scope(() => {
+              // NOTE: inside the scope, so the channels-last copies are freed with the step.
+              const views = channelsLast ? item.views.map((v) => (v.dim() === 4 ? v.contiguous('channels_last') : v)) : item.views;
+              return graphed === undefined ? this.eagerStep(views, p, settings, readLoss, logNow)
+                : this.readStep(graphed.run(views), p, numberLogs, readLoss, logNow);
+            });
             setup.lrScheduler.step();
             setup.wdScheduler?.step();
           } finally {

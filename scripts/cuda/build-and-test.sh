@@ -10,7 +10,11 @@
 #   .carry/include-node/          node_api.h, node_api_types.h, js_native_api.h, js_native_api_types.h
 #   .carry/node_modules.tar.xz    the project's node_modules (used when node_modules/ is absent)
 #
-#   scripts/cuda/build-and-test.sh [--node PATH] [--out DIR] [--jobs N] [--skip-suite] [--cpu-dry-run]
+#   scripts/cuda/build-and-test.sh [--node PATH] [--out DIR] [--jobs N] [--skip-suite] [--cpu-dry-run] [--bench]
+#
+# --bench also runs the GPU speed comparison (scripts/bench-gpu.ts: PyTorch,
+# then Node, the issue's four workloads at full scale) into $OUT/gpu-bench.txt
+# and $OUT/gpu-bench.json, after the CUDA tests.
 #
 # --cpu-dry-run checks the plumbing on a machine without a GPU: it builds
 # against the libtorch that scripts/find-libtorch.js finds (Debian's CPU
@@ -28,6 +32,7 @@ OUT_DIR="${OUT:-$ROOT/out-cuda}"
 JOBS="$(nproc 2>/dev/null || echo 4)"
 SKIP_SUITE=0
 DRY_RUN=0
+BENCH=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --node) NODE_BIN="$2"; shift 2 ;;
@@ -35,6 +40,7 @@ while [ $# -gt 0 ]; do
     --jobs) JOBS="$2"; shift 2 ;;
     --skip-suite) SKIP_SUITE=1; shift ;;
     --cpu-dry-run) DRY_RUN=1; shift ;;
+    --bench) BENCH=1; shift ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "build-and-test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -162,6 +168,15 @@ set +e
   dist/test/train/graphed-step.test.js dist/test/train/speed-options.test.js 2>&1 | tee "$OUT_DIR/mocha-cuda.log"
 CUDA_RC=${PIPESTATUS[0]}
 SUITE_RC=0
+BENCH_RC=0
+if [ "$BENCH" = 1 ]; then
+  stage "GPU speed comparison (PyTorch, then Node; img/s, TFLOP/s, ratio)"
+  BENCH_DEVICE=cuda
+  if [ "$DRY_RUN" = 1 ]; then BENCH_DEVICE=cpu; fi
+  "$NODE_BIN" dist/scripts/bench-gpu.js --device "$BENCH_DEVICE" --python "$PYTHON" --json "$OUT_DIR/gpu-bench.json" 2>&1 |
+    tee "$OUT_DIR/gpu-bench.txt"
+  BENCH_RC=${PIPESTATUS[0]}
+fi
 if [ "$SKIP_SUITE" = 0 ]; then
   stage "the whole suite on the CUDA build (SELFSUP_TEST_DEVICE=cuda)"
   "$NODE_BIN" "${MOCHA[@]}" 2>&1 | tee "$OUT_DIR/mocha-suite.log"
@@ -187,6 +202,7 @@ SUITE_COUNTS="$( [ "$SKIP_SUITE" = 0 ] && counts "$OUT_DIR/mocha-suite.log" || e
   echo "prebuilt: $FLAVOUR_FILE"
   echo "cuda.test: $CUDA_COUNTS (exit $CUDA_RC)"
   echo "suite: $SUITE_COUNTS (exit $SUITE_RC)"
+  if [ "$BENCH" = 1 ]; then echo "bench: exit $BENCH_RC (tables in gpu-bench.txt)"; fi
   echo
   echo "README compatibility row:"
   echo "| $TORCH_VERSION | PyTorch wheel (\`python3 -c 'import torch'\`) | CUDA ($GPU) | cmake (scripts/cuda/build-and-test.sh) | ${SUITE_COUNTS#tests: } (\`SELFSUP_TEST_DEVICE=cuda\`; cuda.test: ${CUDA_COUNTS#tests: }) |"

@@ -85,6 +85,25 @@ describe('Trainer speed options', () => {
     assert.deepEqual([...first, ...rest], full);
   });
 
+  it('keeps the live-tensor count flat on the graphed, channels-last path and frees it all at the end', async () => {
+    for (let i = 0; i < 2; i++) {
+      global.gc?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const method = makers.byol();
+    const before = torch.memory().tensors;
+    const counts: number[] = [];
+    await new Trainer(method, {
+      data, batchSize: 16, steps: 16, progress: 'none', logEvery: 1, handleSigint: false, cudaGraph: 'rehearse',
+      channelsLast: true, onLog: (r) => { if (r.type === 'step') counts.push(torch.memory().tensors); },
+    }).fit();
+    // After the warm-up (device scalars, static buffers, optimizer state): the same count at the same place in the epoch.
+    for (let i = 8; i < 16; i++) assert.equal(counts[i], counts[i - 4], `live tensors at step ${i}: ${counts.join(', ')}`);
+    // What stays: the method's own device scalar (its EMA momentum), freed by method.dispose().
+    assert.equal(torch.memory().tensors, before + 1, `tensors left alive after fit(): ${torch.memory().tensors - before}`);
+    method.dispose();
+  });
+
   it('a capture without prepareStep is refused, naming the method and the value', () => {
     const p = { step: 0, totalSteps: 10, epoch: 0, stepsPerEpoch: 10 };
     const byol = makers.byol();
