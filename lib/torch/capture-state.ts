@@ -51,3 +51,33 @@ export function checkHostCopy(call: string): void {
     'Create the tensor on the GPU once before capture (a static buffer) and copy_ into it, or train without CUDA ' +
     'graphs (cudaGraph: false)');
 }
+
+/**
+ * Operators whose output shape (or value) depends on the data, so that CUDA
+ * reads it back to the host: a capture cannot record them.
+ */
+const HOST_SYNC_OPS = new Set(['nonzero', 'nonzero_numpy', 'argwhere', 'masked_select', 'unique', '_unique', '_unique2',
+  'unique_dim', 'unique_consecutive', 'unique_dim_consecutive', 'bincount', 'is_nonzero', 'equal', 'allclose',
+  '_local_scalar_dense']);
+
+/**
+ * Whether `name` (an ATen operator, with or without `aten::`) synchronises
+ * with the host; looked up once per operator handle, not per call.
+ * @example isHostSyncOp('aten::nonzero') // true
+ */
+export function isHostSyncOp(name: string): boolean {
+  return HOST_SYNC_OPS.has(name.startsWith('aten::') ? name.slice(6) : name);
+}
+
+/**
+ * Throws when a capture is in progress: operator `name` has a data-dependent
+ * output (see `isHostSyncOp`). Called only for those operators.
+ * @example checkSyncOp('nonzero');
+ */
+export function checkSyncOp(name: string): void {
+  if (capturing === null) return;
+  const op = name.startsWith('aten::') ? name.slice(6) : name;
+  throw new Error(`${op}() has an output whose shape or value depends on the data, so CUDA reads it back to the host, ` +
+    `during ${capturing}: a CUDA graph cannot capture it. Use a fixed-shape form (torch.where, multiplying by a mask, ` +
+    'topk) or train without CUDA graphs (cudaGraph: false)');
+}

@@ -2,6 +2,7 @@
 // a lazily resolved handle, argument unwrapping and result wrapping.
 import { native, Handle } from './native';
 import { Tensor } from './tensor';
+import { checkSyncOp, isHostSyncOp } from './capture-state';
 
 /**
  * One operator overload, resolved on first use so that an operator missing
@@ -9,7 +10,11 @@ import { Tensor } from './tensor';
  */
 export class Op {
   private resolved: Handle | undefined;
-  constructor(readonly name: string, readonly overload = '') {}
+  // Operators with a data-dependent output are refused during a CUDA graph capture (capture-state.ts).
+  private readonly syncs: boolean;
+  constructor(readonly name: string, readonly overload = '') {
+    this.syncs = isHostSyncOp(name);
+  }
 
   get handle(): Handle {
     return (this.resolved ??= native.lookupOp(this.name, this.overload));
@@ -17,16 +22,19 @@ export class Op {
 
   /** Calls the operator with already unwrapped arguments; returns the raw result. */
   raw(...args: unknown[]): unknown {
+    if (this.syncs) checkSyncOp(this.name);
     return native.call(this.handle, ...args);
   }
 
   /** Calls an operator that returns one Tensor. */
   tensor(...args: unknown[]): Tensor {
+    if (this.syncs) checkSyncOp(this.name);
     return new Tensor(native.call(this.handle, ...args) as Handle);
   }
 
   /** Calls an operator that returns a list or tuple of Tensors. */
   tensors(...args: unknown[]): Tensor[] {
+    if (this.syncs) checkSyncOp(this.name);
     return (native.call(this.handle, ...args) as Handle[]).map(wrap);
   }
 }

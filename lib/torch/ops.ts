@@ -4,6 +4,7 @@
 import { native, Handle, OpInfo } from './native';
 import { Tensor } from './tensor';
 import { wrap } from './op';
+import { checkSyncOp, isHostSyncOp } from './capture-state';
 import type { AtenOps } from './generated/aten';
 
 /** A callable operator overload, as `torch.ops.aten.add.Tensor`. */
@@ -68,7 +69,9 @@ function makeOverload(qualified: string, overload: string): OpOverload {
   const handle = native.lookupOp(qualified, overload);
   const info = native.opInfo(handle);
   const wrapResult = resultWrapper(info);
+  const syncs = isHostSyncOp(qualified);
   const fn = ((...args: unknown[]) => {
+    if (syncs) checkSyncOp(qualified);
     if (args.length > 0 && isKwargs(args[args.length - 1])) {
       const placed = placeKwargs(info, args.slice(0, -1), args[args.length - 1] as Record<string, unknown>);
       if (placed === null) {
@@ -99,7 +102,9 @@ function makePacket(qualified: string): OpPacket {
     }
     return handles;
   };
+  const syncs = isHostSyncOp(qualified);
   const call = (...args: unknown[]): unknown => {
+    if (syncs) checkSyncOp(qualified);
     const hs = resolve();
     if (args.length === 0 || !isKwargs(args[args.length - 1])) {
       const [index, raw] = native.callAny(hs, ...args);

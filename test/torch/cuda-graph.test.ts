@@ -37,6 +37,21 @@ describe('CUDA graph capture rules (any device)', () => {
     });
   });
 
+  it('refuses operators whose output shape depends on the data, by every route', () => {
+    torch.scope(() => {
+      const x = torch.tensor([0, 1, 2, 0]);
+      const msg = /nonzero\(\) has an output whose shape or value depends on the data, so CUDA reads it back to the host, during checkCapturable/;
+      assert.throws(() => torch.cuda.checkCapturable(() => x.nonzero()), msg);
+      assert.throws(() => torch.cuda.checkCapturable(() => torch.ops.aten.nonzero(x)), msg);
+      assert.throws(() => torch.cuda.checkCapturable(() => torch.ops.aten.nonzero.default(x)), msg);
+      assert.throws(() => torch.cuda.checkCapturable(() => x.maskedSelect(x.gt(0))), /masked_select\(\) has an output whose shape/);
+      assert.throws(() => torch.cuda.checkCapturable(() => torch.ops.aten._unique2(x)), /_unique2\(\) has an output/);
+      // Fixed-shape forms are fine, and the same calls work outside.
+      torch.cuda.checkCapturable(() => torch.where(x.gt(0), x, 0));
+      assert.deepEqual(x.nonzero().toArray(), [[1], [2]]);
+    });
+  });
+
   it('isCapturing is true only inside', () => {
     assert.equal(torch.cuda.isCapturing(), false);
     assert.equal(torch.cuda.checkCapturable(() => torch.cuda.isCapturing()), true);
@@ -130,7 +145,15 @@ describe('CUDA graphs (GPU)', function () {
     const g = new torch.cuda.CUDAGraph();
     try {
       assert.throws(() => g.capture(() => { x.sum().item(); }), /item\(\) reads a tensor back to the host during CUDA graph capture/);
-      assert.throws(() => g.capture(() => { torch.ops.aten.nonzero(x); }), /cannot be captured in a CUDA graph: .*nonzero/s);
+      assert.throws(() => g.capture(() => { x.nonzero(); }), /nonzero\(\) has an output whose shape .* during CUDA graph capture/);
+      // A synchronising operator the JS rules do not list: CUDA's own error, explained.
+      const repeats = torch.keep(torch.ones([4], { dtype: 'int64', device: 'cuda' }));
+      try {
+        assert.throws(() => g.capture(() => { torch.ops.aten.repeat_interleave.Tensor(repeats); }),
+          /The step cannot be captured in a CUDA graph: .*Common causes: an operator that synchronises with the host/s);
+      } finally {
+        repeats.dispose();
+      }
       assert.equal(g.isCaptured, false);
       g.capture(() => { torch.scope(() => x.mul_(2)); });
       g.replay();
