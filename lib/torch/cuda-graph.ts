@@ -108,7 +108,10 @@ export function checkCapturable<T>(fn: () => T): T {
   return withCaptureChecks('checkCapturable', fn);
 }
 
-/** Whether a CUDA graph capture (or a `checkCapturable` rehearsal) is running now. */
+/**
+ * Whether a CUDA graph capture (or a `checkCapturable` rehearsal) is running now.
+ * @example const m = torch.cuda.isCapturing() ? momentum.tensor : momentum.value;
+ */
 export function isCapturing(): boolean {
   return captureInProgress() !== null;
 }
