@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { native, addonOrigin, AddonSource } from '../torch/native';
+import { hasOp } from '../optim/foreach';
+import { usesFusedAttention } from '../nn/functional/attention';
 
 /** The BLAS library libtorch runs matrix products on. */
 export interface BlasInfo {
@@ -33,6 +35,8 @@ export interface Info {
   cuda: { available: boolean; version: string | null; cudnnVersion: string | null; gpus: GpuInfo[] };
   blas: BlasInfo;
   threads: { intraOp: number; interOp: number };
+  /** The GPU speed features this build and libtorch can use (docs/gpu.md). */
+  speed: { cudaGraphs: boolean; fusedAdamW: boolean; fusedSgd: boolean; fusedAttention: boolean };
   addon: { source: AddonSource; path: string; flavour: string | null; record: string | null };
   warnings: string[];
 }
@@ -175,6 +179,10 @@ export function collectInfo(): Info {
       cudnnVersion: formatCudnnVersion(config.cudnnVersion), gpus },
     blas,
     threads: { intraOp: config.numThreads, interOp: config.numInteropThreads },
+    speed: {
+      cudaGraphs: config.builtWithCuda && available, fusedAdamW: hasOp('aten::_fused_adamw_'),
+      fusedSgd: hasOp('aten::_fused_sgd_'), fusedAttention: usesFusedAttention(),
+    },
     addon: { ...addonOrigin },
     warnings,
   };
@@ -212,6 +220,9 @@ export function formatInfo(info: Info): string {
   }
   rows.push(['BLAS', `${info.blas.name}${info.blas.path ? ` (${info.blas.path})` : ''}`]);
   rows.push(['threads', `${info.threads.intraOp} intra-op, ${info.threads.interOp} inter-op`]);
+  const yes = (b: boolean): string => (b ? 'yes' : 'no');
+  rows.push(['speed', `CUDA graphs ${yes(info.speed.cudaGraphs)}, fused AdamW ${yes(info.speed.fusedAdamW)}, ` +
+    `fused SGD ${yes(info.speed.fusedSgd)}, fused attention ${yes(info.speed.fusedAttention)}`]);
   rows.push(['addon', `${ADDON_SOURCES[info.addon.source]}: ${info.addon.path}`]);
   if (info.addon.flavour) rows.push(['flavour', info.addon.flavour]);
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { collectInfo, detectBlas, formatCudaVersion, formatCudnnVersion, formatInfo, registerInfo, Info } from '../../lib/cli/info';
 import { addonPath, native } from '../../lib/torch/native';
+import * as torch from '../../lib/torch';
 
 /** Runs `selfsup info <args>` through commander and returns what it wrote to stdout. */
 async function runInfo(args: string[]): Promise<string> {
@@ -66,12 +67,16 @@ describe('cli/info', () => {
       assert.match(g.capability, /^\d+\.\d+$/);
     }
     if (!config.builtWithCuda) assert.equal(info.cuda.version, null);
+    // The speed features follow this libtorch: none on 1.13 CPU (no CUDA, no fused kernels, composed attention).
+    assert.equal(info.speed.cudaGraphs, config.builtWithCuda && info.cuda.available);
+    assert.equal(info.speed.fusedAdamW, torch.listOps().some((n) => n.startsWith('aten::_fused_adamw_')));
+    assert.equal(info.speed.fusedSgd, torch.listOps().some((n) => n.startsWith('aten::_fused_sgd_')));
     assert.equal(info.warnings.some((w) => w.includes('apt-get install libopenblas0-pthread')), info.blas.slow);
   });
 
   it('prints the report as text and as JSON', async () => {
     const text = await runInfo([]);
-    for (const key of ['selfsup', 'node', 'libtorch', 'CUDA', 'cuDNN', 'BLAS', 'threads', 'addon']) {
+    for (const key of ['selfsup', 'node', 'libtorch', 'CUDA', 'cuDNN', 'BLAS', 'threads', 'speed', 'addon']) {
       assert.match(text, new RegExp(`^${key}\\s{2,}\\S`, 'm'), text);
     }
     assert.ok(text.includes(addonPath), text);
@@ -88,12 +93,14 @@ describe('cli/info', () => {
         gpus: [{ index: 0, name: 'NVIDIA H200', totalMemory: 150 * 2 ** 30, capability: '9.0' }] },
       blas: { name: 'reference BLAS', path: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3', slow: true },
       threads: { intraOp: 16, interOp: 16 },
+      speed: { cudaGraphs: true, fusedAdamW: true, fusedSgd: true, fusedAttention: true },
       addon: { source: 'prebuilt', path: '/p/prebuilds/linux-x64/x.node', flavour: 'torch-2.11.cu130.cxx11abi1', record: null },
       warnings: ['libtorch uses the reference BLAS: ... sudo apt-get install libopenblas0-pthread'],
     };
     const text = formatInfo(info);
     assert.match(text, /^GPU 0\s+NVIDIA H200, 150\.0 GiB, compute capability 9\.0$/m);
     assert.match(text, /^CUDA\s+13\.0$/m);
+    assert.match(text, /^speed\s+CUDA graphs yes, fused AdamW yes, fused SGD yes, fused attention yes$/m);
     assert.match(text, /^addon\s+prebuilt: \/p\/prebuilds\/linux-x64\/x\.node$/m);
     assert.match(text, /^WARNING: .*apt-get install libopenblas0-pthread$/m);
   });
