@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/version.h>
 
 #include <mutex>
 
@@ -89,10 +90,21 @@ Napi::Value GeneratorInitialSeed(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), RequireGenerator(info[0]).generator.current_seed());
 }
 
-// The generator a JS value names: a Generator, or null / undefined for the
-// default CPU generator (torch.get_rng_state / set_rng_state).
+// The generator a JS value names: a Generator, null / undefined for the
+// default CPU generator (torch.get_rng_state / set_rng_state), or a CUDA
+// device index (a number) for that GPU's default generator
+// (torch.cuda.get_rng_state / set_rng_state).
 at::Generator GeneratorOrDefault(const Napi::Value& v) {
   if (v.IsNull() || v.IsUndefined()) return at::detail::getDefaultCPUGenerator();
+  if (v.IsNumber()) {
+    const auto& hooks = at::detail::getCUDAHooks();
+    int64_t index = v.As<Napi::Number>().Int64Value();
+    if (!hooks.hasCUDA() || index < 0 || index >= hooks.getNumGPUs())
+      throw Napi::RangeError::New(v.Env(), "No CUDA device " + std::to_string(index) + " for its random generator: " +
+                                               std::to_string(hooks.hasCUDA() ? hooks.getNumGPUs() : 0) +
+                                               " visible (this libtorch " TORCH_VERSION ")");
+    return at::globalContext().defaultGenerator(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index)));
+  }
   return RequireGenerator(v).generator;
 }
 

@@ -84,8 +84,8 @@ export interface NativeAddon {
   newGenerator(seed: number | bigint | undefined, device: string): Handle;
   generatorSeed(g: Handle, seed: number | bigint): void;
   generatorInitialSeed(g: Handle): bigint;
-  generatorGetState(g: Handle | null): Handle;
-  generatorSetState(g: Handle | null, state: Handle): void;
+  generatorGetState(g: Handle | number | null): Handle;
+  generatorSetState(g: Handle | number | null, state: Handle): void;
 
   autocastState(deviceType: string): { enabled: boolean; dtype: string };
   setAutocast(deviceType: string, enabled: boolean, dtype: string): void;

@@ -26,6 +26,8 @@ export interface CheckpointState {
   loader: LoaderState;
   /** The global CPU generator's state (base64 of `torch.getRngState()`). */
   rngState: string;
+  /** The training GPU's default generator state (base64 of `torch.cuda.getRngState(index)`); CUDA runs only. */
+  cudaRngState?: string;
   /** The augmentation generator's state before the next step's views (base64). */
   augmentationState: string;
   /** The optimizer's non-tensor state (its tensors are `optimizer.*` in the safetensors file). */

@@ -57,6 +57,13 @@ interface Prepared { views: Tensor[]; augState: Tensor }
 /** A step's host-side results. */
 interface StepResult { loss: number; embStd: number | null; logs?: Record<string, number> }
 
+/** The CUDA device index of 'cuda' / 'cuda:N'; undefined for the CPU. */
+function cudaIndex(device: string): number | undefined {
+  if (device === 'cpu') return undefined;
+  const n = Number(device.split(':')[1] ?? 0);
+  return Number.isInteger(n) ? n : 0;
+}
+
 function readScalar(t: Tensor | undefined): number | null {
   return t === undefined ? null : Number(t.item());
 }
@@ -152,11 +159,13 @@ export class Trainer {
         for (const t of ck.tensors.values()) t.dispose();
       }
       // NOTE: the global CPU generator is restored (methods may draw from it:
-      // MAE's masks, dropout); CUDA generators are not saved, so a CUDA run
-      // whose method draws on the device resumes with other random numbers.
+      // dropout, MAE's masks on CPU), and on CUDA the GPU's default generator
+      // (MAE's masks there; a captured step draws from it too).
       torch.scope(() => {
         torch.setRngState(fromBase64(ck.state.rngState));
         this.generator.setState(fromBase64(ck.state.augmentationState));
+        const gpu = cudaIndex(o.device);
+        if (gpu !== undefined && ck.state.cudaRngState !== undefined) torch.cuda.setRngState(fromBase64(ck.state.cudaRngState), gpu);
       });
       setup.lrScheduler.loadStateDict({ lastStep: ck.state.schedulers.lr });
       setup.wdScheduler?.loadStateDict({ lastStep: ck.state.schedulers.wd ?? ck.state.schedulers.lr });
@@ -213,11 +222,13 @@ export class Trainer {
       this.raw.onLog?.(record);
     };
     const now = (): number => elapsedBefore + (Date.now() - fitStart) / 1000;
+    const gpu = cudaIndex(o.device);
     const saveNow = (): void => {
       if (o.out === undefined || augState === undefined) return;
       const dir = path.join(o.out, 'checkpoints');
       lastCheckpoint = torch.scope(() => saveCheckpoint(dir, method, setup.optimizer, {
         step, epoch: position.epoch, loader: position, rngState: toBase64(torch.getRngState()),
+        cudaRngState: gpu === undefined ? undefined : toBase64(torch.cuda.getRngState(gpu)),
         augmentationState: toBase64(augState!),
         schedulers: { lr: setup.lrScheduler.lastStep, wd: setup.wdScheduler?.lastStep }, elapsed: now(),
       }));

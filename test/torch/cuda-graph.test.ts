@@ -95,6 +95,7 @@ describe('CUDA graphs without a GPU', function () {
   it('say that they need a CUDA build and a GPU', () => {
     assert.throws(() => new torch.cuda.CUDAGraph(), /A CUDA graph needs a CUDA build of libtorch and a GPU: this libtorch \S+ build/);
     assert.throws(() => torch.cuda.onSideStream(() => 1), /A side stream needs a CUDA build of libtorch and a GPU/);
+    assert.throws(() => torch.cuda.getRngState(), /No CUDA device 0 for its random generator: 0 visible \(this libtorch \S+\)/);
   });
 });
 
@@ -120,6 +121,18 @@ describe('CUDA graphs (GPU)', function () {
       y?.dispose();
       x.dispose();
     }
+  });
+
+  it('saves and restores the GPU generator (torch.cuda.getRngState / setRngState)', () => {
+    torch.scope(() => {
+      torch.manualSeed(1);
+      const state = torch.cuda.getRngState();
+      assert.equal(state.dtype, 'uint8');
+      const a = torch.rand([5], { device: 'cuda' }).cpu().toArray();
+      torch.cuda.setRngState(state);
+      const b = torch.rand([5], { device: 'cuda' }).cpu().toArray();
+      assert.deepEqual(b, a);
+    });
   });
 
   it('reads DeviceScalars at replay', () => {
