@@ -137,6 +137,7 @@ export class Trainer {
     const o = this.options;
     const method = this.method;
     const { channelsLast, graphMode } = this.speedSettings();
+    const gpu = cudaIndex(o.device);
     method.to(o.device);
     if (channelsLast) method.to({ memoryFormat: 'channels_last' });
     const setup = setupOptimizer(method, {
@@ -164,7 +165,6 @@ export class Trainer {
       torch.scope(() => {
         torch.setRngState(fromBase64(ck.state.rngState));
         this.generator.setState(fromBase64(ck.state.augmentationState));
-        const gpu = cudaIndex(o.device);
         if (gpu !== undefined && ck.state.cudaRngState !== undefined) torch.cuda.setRngState(fromBase64(ck.state.cudaRngState), gpu);
       });
       setup.lrScheduler.loadStateDict({ lastStep: ck.state.schedulers.lr });
@@ -222,7 +222,6 @@ export class Trainer {
       this.raw.onLog?.(record);
     };
     const now = (): number => elapsedBefore + (Date.now() - fitStart) / 1000;
-    const gpu = cudaIndex(o.device);
     const saveNow = (): void => {
       if (o.out === undefined || augState === undefined) return;
       const dir = path.join(o.out, 'checkpoints');
