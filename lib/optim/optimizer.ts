@@ -81,9 +81,11 @@ export interface StepOptions {
 export function checkNoCapture(what: string): void {
   const capture = captureInProgress();
   if (capture === null) return;
-  throw new Error(`${what} would be created during ${capture}: optimiser state must exist before a capture. ` +
-    'Run one eager optimizer.step() (with every captured parameter holding a gradient) before capturing');
+  throw new Error(`${what} would be created during ${capture}: ${NO_CAPTURE_HINT}`);
 }
+
+const NO_CAPTURE_HINT = 'optimiser state must exist before a capture. ' +
+  'Run one eager optimizer.step() (with every captured parameter holding a gradient) before capturing';
 
 /** Throws unless `value` is a finite number >= 0. */
 export function checkNonNegative(name: string, value: unknown): void {
@@ -125,7 +127,7 @@ export abstract class Optimizer<O extends BaseOptions> {
   /** Whether steps are capturable (see `StepOptions.capturable`). */
   readonly capturable: boolean;
   // The device scalars of each group (capturable only), by name.
-  private readonly deviceScalars = new Map<ResolvedGroup<O>, { device: torch.Device; byName: Map<string, torch.DeviceScalar> }>();
+  private readonly deviceScalars = new Map<ResolvedGroup<O>, torch.DeviceScalars>();
 
   protected constructor(params: Tensor[] | ParamGroup<O>[], readonly defaults: O, options: StepOptions = {}) {
     const capturable = options.capturable ?? false;
@@ -214,27 +216,13 @@ export abstract class Optimizer<O extends BaseOptions> {
     if (!this.capturable) return;
     this.paramGroups.forEach((group, g) => {
       if (group.params.length === 0) return;
+      let scalars = this.deviceScalars.get(group);
+      if (scalars === undefined) {
+        scalars = new torch.DeviceScalars((name) => `The device scalar ${name} of group ${g}`, NO_CAPTURE_HINT);
+        this.deviceScalars.set(group, scalars);
+      }
       const device = group.params[0].device;
-      let entry = this.deviceScalars.get(group);
-      if (entry !== undefined && entry.device !== device) {
-        checkNoCapture(`The device scalars of group ${g} (moved to ${device})`);
-        for (const s of entry.byName.values()) s.dispose();
-        entry = undefined;
-      }
-      if (entry === undefined) {
-        entry = { device, byName: new Map() };
-        this.deviceScalars.set(group, entry);
-      }
-      const scalars = entry.byName;
-      for (const [name, value] of Object.entries(this.capturableValues(group))) {
-        const s = scalars.get(name);
-        if (s !== undefined) {
-          s.set(value);
-          continue;
-        }
-        checkNoCapture(`The device scalar ${name} of group ${g}`);
-        scalars.set(name, new torch.DeviceScalar(value, { device, dtype: 'float32' }));
-      }
+      for (const [name, value] of Object.entries(this.capturableValues(group))) scalars.set(name, value, device);
     });
   }
 
@@ -243,9 +231,9 @@ export abstract class Optimizer<O extends BaseOptions> {
    * `capturableValues`), as written by the last `prepareStep()`.
    */
   protected deviceScalar(group: ResolvedGroup<O>, name: string): Tensor {
-    const s = this.deviceScalars.get(group)?.byName.get(name);
-    if (s === undefined) throw new Error(`No device scalar ${name} for this group: prepareStep() must run before the step`);
-    return s.tensor;
+    const t = this.deviceScalars.get(group)?.get(name);
+    if (t === undefined) throw new Error(`No device scalar ${name} for this group: prepareStep() must run before the step`);
+    return t;
   }
 
   /**
@@ -303,7 +291,7 @@ export abstract class Optimizer<O extends BaseOptions> {
       for (const v of Object.values(s)) if (v instanceof torch.Tensor) v.dispose();
     }
     this.state.clear();
-    for (const { byName } of this.deviceScalars.values()) for (const s of byName.values()) s.dispose();
+    for (const scalars of this.deviceScalars.values()) scalars.dispose();
     this.deviceScalars.clear();
     this.disposeWork();
   }

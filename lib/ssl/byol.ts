@@ -15,7 +15,6 @@ import { EncoderFactory, makeEncoder } from './encoder-spec';
 import { ProjectionHead, byolPredictionHead, byolProjectionHead } from './heads/projection-head';
 import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
-import { StepScalars } from './step-scalars';
 import { byolLoss } from './losses';
 
 /** Options of `BYOL`. */
@@ -90,7 +89,6 @@ export class BYOL extends Method {
   readonly hiddenDim: number;
   readonly outDim: number;
   readonly momentumBase: number;
-  private readonly stepScalars = new StepScalars();
   /** The EMA momentum of the last target update (`momentumBase` before the first). */
   currentMomentum: number;
   private readonly options: BYOLOptions;
@@ -159,15 +157,9 @@ export class BYOL extends Method {
     const m = this.momentumAt(progress.step, progress.totalSteps);
     this.currentMomentum = m;
     // After prepareStep (a graphed run) the momentum is read from the device, where it wrote this step's value.
-    const momentum = this.stepScalars.read('momentum', m, 'BYOL');
+    const momentum = this.stepValue('momentum', m);
     emaUpdate_(this.targetEncoder, this.encoder, momentum);
     emaUpdate_(this.targetProjectionHead, this.projectionHead, momentum);
-  }
-
-  /** Frees the weights and the device scalars of `prepareStep`. */
-  override dispose(): void {
-    this.stepScalars.dispose();
-    super.dispose();
   }
 
   /**
@@ -176,7 +168,7 @@ export class BYOL extends Method {
    * @example method.prepareStep(progress); // then the step, or a graph replay
    */
   override prepareStep(progress: TrainProgress): void {
-    this.stepScalars.set('momentum', this.momentumAt(progress.step, progress.totalSteps), this.encoder.parameters()[0].device);
+    this.setStepValues({ momentum: this.momentumAt(progress.step, progress.totalSteps) });
   }
 
   /**

@@ -15,7 +15,6 @@ import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from '.
 import { EncoderSpec, makeEncoder } from './encoder-spec';
 import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
-import { StepScalars } from './step-scalars';
 import { foreachMulByTensor_ } from '../optim/foreach';
 import { DINOLoss } from './losses/dino-loss';
 import { DINOHead } from './heads/dino-head';
@@ -140,7 +139,6 @@ export class DINO extends Method {
   readonly dinoLoss: DINOLoss;
   readonly momentumTeacher: number;
   readonly freezeLastLayer: number;
-  private readonly stepScalars = new StepScalars();
   readonly localCrops: number;
   /** `DINO_RECIPE` with the `recipe` option's overrides. */
   readonly recipe: OptimizerRecipe;
@@ -212,8 +210,8 @@ export class DINO extends Method {
     const batch = views[0].shape[0];
     const embedding = studentOutput.narrow(0, 0, batch).detach();
     // After prepareStep (a graphed run) the per-step values come from the device, where it wrote them.
-    const teacherTemp = this.stepScalars.read('teacherTemp', this.dinoLoss.teacherTempAt(progress.epoch), 'DINO');
-    const momentum = this.stepScalars.read('momentum', this.momentumAt(progress), 'DINO');
+    const teacherTemp = this.stepValue('teacherTemp', this.dinoLoss.teacherTempAt(progress.epoch));
+    const momentum = this.stepValue('momentum', this.momentumAt(progress));
     const loss = this.dinoLoss.forward(studentOutput, teacherOutput, progress.epoch,
       typeof teacherTemp === 'number' ? undefined : teacherTemp);
     return { loss, embedding, logs: { teacherTemp, momentum } };
@@ -231,7 +229,7 @@ export class DINO extends Method {
    * @example loss.backward(); method.beforeOptimizerStep(progress); optimizer.step();
    */
   override beforeOptimizerStep(progress: TrainProgress): void {
-    const scale = this.freezeLastLayer === 0 ? 1 : this.stepScalars.read('lastLayerScale', 1, 'DINO');
+    const scale = this.freezeLastLayer === 0 ? 1 : this.stepValue('lastLayerScale', 1);
     if (typeof scale !== 'number') {
       // A captured step cannot branch on the epoch: the grads are multiplied
       // by a device factor, 0 while frozen and 1 after (set by prepareStep).
@@ -249,15 +247,9 @@ export class DINO extends Method {
    * @example optimizer.step(); method.afterOptimizerStep(progress);
    */
   override afterOptimizerStep(progress: TrainProgress): void {
-    const m = this.stepScalars.read('momentum', this.momentumAt(progress), 'DINO');
+    const m = this.stepValue('momentum', this.momentumAt(progress));
     emaUpdate_(this.teacherEncoder, this.encoder, m);
     emaUpdate_(this.teacherHead, this.head, m);
-  }
-
-  /** Frees the weights and the device scalars of `prepareStep`. */
-  override dispose(): void {
-    this.stepScalars.dispose();
-    super.dispose();
   }
 
   /**
@@ -267,10 +259,11 @@ export class DINO extends Method {
    * @example method.prepareStep(progress); // then the step, or a graph replay
    */
   override prepareStep(progress: TrainProgress): void {
-    const device = this.encoder.parameters()[0].device;
-    this.stepScalars.set('momentum', this.momentumAt(progress), device);
-    this.stepScalars.set('teacherTemp', this.dinoLoss.teacherTempAt(progress.epoch), device);
-    if (this.freezeLastLayer > 0) this.stepScalars.set('lastLayerScale', progress.epoch < this.freezeLastLayer ? 0 : 1, device);
+    this.setStepValues({
+      momentum: this.momentumAt(progress),
+      teacherTemp: this.dinoLoss.teacherTempAt(progress.epoch),
+      ...(this.freezeLastLayer > 0 ? { lastLayerScale: progress.epoch < this.freezeLastLayer ? 0 : 1 } : {}),
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 // What a self-supervised method is to the Trainer: a Module that owns its
 // encoder, heads, teacher and loss, turns one batch of views into a loss, and
 // does its own per-step updates (EMA teachers, centres, frozen layers).
+import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Module } from '../nn';
 import { Encoder } from '../models/encoder';
@@ -125,6 +126,42 @@ export abstract class Method extends Module {
    * the step's JavaScript). Plain eager runs do not call it. Default: nothing.
    */
   prepareStep(_progress: TrainProgress): void {}
+
+  // The values prepareStep wrote to the device (created on its first call).
+  private stepValues: torch.DeviceScalars | undefined;
+
+  /**
+   * For `prepareStep`: writes this step's `values` (EMA momentum, ...) into
+   * device scalars on the encoder's device, which `stepValue` then returns.
+   * @example this.setStepValues({ momentum: this.momentumAt(progress) });
+   */
+  protected setStepValues(values: Record<string, number>): void {
+    this.stepValues ??= new torch.DeviceScalars((name) => `${this.constructor.name}'s step value '${name}'`,
+      'call method.prepareStep(progress) before capturing (the Trainer does)');
+    const device = this.encoder.parameters()[0].device;
+    for (const [name, value] of Object.entries(values)) this.stepValues.set(name, value, device);
+  }
+
+  /**
+   * Inside a step: the device tensor of `name` once `prepareStep` set it
+   * (every step of a graphed run, warm-up steps included, so they round as
+   * the replays do), else `host` (a plain eager run). Inside a capture the
+   * tensor is required: a host number would be recorded as a constant.
+   * @example emaUpdate_(this.teacher, this.encoder, this.stepValue('momentum', m));
+   */
+  protected stepValue(name: string, host: number): Tensor | number {
+    const t = this.stepValues?.get(name);
+    if (t !== undefined) return t;
+    if (!torch.cuda.isCapturing()) return host;
+    throw new Error(`${this.constructor.name} reads its step value '${name}' from the device inside a CUDA graph ` +
+      'capture, but method.prepareStep(progress) was not called before the capture');
+  }
+
+  /** Frees the weights and the step values' device scalars. */
+  override dispose(): void {
+    this.stepValues?.dispose();
+    super.dispose();
+  }
 
   /** After backward, before clipping and the optimizer step (DINO zeroes its last layer's grads in epoch 0). */
   beforeOptimizerStep(_progress: TrainProgress): void {}

@@ -15,7 +15,7 @@ export * as autograd from './autograd';
 export { autocast, isAutocastEnabled } from './autocast';
 export * as cuda from './cuda';
 export { memory, MemoryReport } from './memory';
-export { DeviceScalar } from './device-scalar';
+export { DeviceScalar, DeviceScalars } from './device-scalar';
 export { manualSeed, Generator, getRngState, setRngState } from './random';
 export { ToOptions } from './methods/conversion';
 export * from './functions';
