@@ -24,13 +24,12 @@
 // PyTorch's own FlopCounterMode count is shown next to it where torch has it.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as torch from '../lib/torch';
 import { Scale, WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
 import { workloadFlops, FlopCount } from '../lib/bench/flops';
-import { BenchResult, benchConfigs, runBench } from '../lib/bench/runner';
+import { BenchResult, benchConfigs, benchPlan, runBench } from '../lib/bench/runner';
 import { Comparison, PythonResult, benchEnvironment, compare, formatComparison } from '../lib/bench/report';
-import { PYTHON } from './bench-python';
+import { PYTHON, median, pythonScript } from './bench-python';
 
 interface Options {
   device: 'cpu' | 'cuda';
@@ -61,14 +60,17 @@ function parseOptions(argv: readonly string[]): Options {
     if (!Number.isInteger(n) || n < min) throw new RangeError(`Expected an integer >= ${min} for ${flag} but received ${v}`);
     return n;
   };
-  const device = raw.get('--device') ?? (torch.cuda.isAvailable() ? 'cuda' : 'cpu');
-  if (device !== 'cpu' && device !== 'cuda') throw new RangeError(`Expected cpu or cuda for --device but received ${device}`);
-  const scale = raw.get('--scale') ?? (device === 'cuda' ? 'full' : 'small');
-  if (scale !== 'small' && scale !== 'full') throw new RangeError(`Expected small or full for --scale but received ${scale}`);
-  const gpu = device === 'cuda';
+  const device = raw.get('--device');
+  if (device !== undefined && device !== 'cpu' && device !== 'cuda') {
+    throw new RangeError(`Expected cpu or cuda for --device but received ${device}`);
+  }
+  const scale = raw.get('--scale');
+  if (scale !== undefined && scale !== 'small' && scale !== 'full') {
+    throw new RangeError(`Expected small or full for --scale but received ${scale}`);
+  }
   return {
-    device, scale, workloads: parseWorkloads(raw.get('--workloads') ?? 'all'),
-    steps: count('--steps', 1) ?? (gpu ? 20 : 3), warmup: count('--warmup', 1) ?? (gpu ? 5 : 1),
+    ...benchPlan({ device, scale, steps: count('--steps', 1), warmup: count('--warmup', 1) }),
+    workloads: parseWorkloads(raw.get('--workloads') ?? 'all'),
     rounds: count('--rounds', 1) ?? 1, threads: count('--threads', 1), python: raw.get('--python') ?? PYTHON, json: raw.get('--json'),
   };
 }
@@ -79,9 +81,7 @@ const pythonConfigs = (name: WorkloadName, node: readonly string[]): string[] =>
 interface PythonOutput { env: Record<string, unknown>; results: PythonResult[] }
 
 function runPython(o: Options, job: unknown): PythonOutput {
-  const script = [path.join(__dirname, '..', '..', 'scripts', 'bench_gpu.py'), path.join(process.cwd(), 'scripts', 'bench_gpu.py')]
-    .find((p) => fs.existsSync(p)) ?? path.join('scripts', 'bench_gpu.py');
-  const stdout = execFileSync(o.python, [script, JSON.stringify(job)],
+  const stdout = execFileSync(o.python, [pythonScript('bench_gpu.py'), JSON.stringify(job)],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
   const out: PythonOutput = { env: {}, results: [] };
   for (const line of stdout.split('\n')) {
@@ -92,12 +92,6 @@ function runPython(o: Options, job: unknown): PythonOutput {
   }
   return out;
 }
-
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const m = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-};
 
 /**
  * The first round's results with each configuration's seconds per step

@@ -35,7 +35,7 @@ import { AdamW } from '../lib/optim/adamw';
 import { clipGradNorm_ } from '../lib/optim/clip';
 import { knn } from '../lib/eval/knn';
 import { normalize } from '../lib/nn/functional';
-import { runPythonBench } from './bench-python';
+import { median, runPythonBench } from './bench-python';
 
 /** ViT-T/4 (timm's vit_tiny_patch4_224 sizes), the DINO and MAE encoder at 28 px, 1 channel. */
 const VIT = { patchSize: 4, embedDim: 192, depth: 12, numHeads: 3 };
@@ -229,12 +229,6 @@ function timeNode(name: CaseName, o: Options): Samples {
     runner.dispose();
   }
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function main(): void {
   const o = parseOptions(process.argv.slice(2));

@@ -77,6 +77,33 @@ export function benchConfigs(w: Workload, options: { graph?: boolean; channelsLa
   return out;
 }
 
+/** What a benchmark run uses: the device, the workload scale and the step counts. */
+export interface BenchPlan {
+  device: 'cpu' | 'cuda';
+  scale: Scale;
+  steps: number;
+  warmup: number;
+}
+
+/**
+ * `given` with the defaults of `selfsup bench` and scripts/bench-gpu.ts
+ * filled in: CUDA when this libtorch sees a GPU, then the full scale and 20
+ * timed steps after 5 warm-up steps on CUDA, the small scale and 3 after 1
+ * on the CPU.
+ *
+ * @example benchPlan({ device: 'cpu' }) // { device: 'cpu', scale: 'small', steps: 3, warmup: 1 }
+ */
+export function benchPlan(given: { device?: 'cpu' | 'cuda'; scale?: Scale | 'auto'; steps?: number; warmup?: number }): BenchPlan {
+  const device = given.device ?? (torch.cuda.isAvailable() ? 'cuda' : 'cpu');
+  const gpu = device === 'cuda';
+  return {
+    device,
+    scale: given.scale === undefined || given.scale === 'auto' ? (gpu ? 'full' : 'small') : given.scale,
+    steps: given.steps ?? (gpu ? 20 : 3),
+    warmup: given.warmup ?? (gpu ? 5 : 1),
+  };
+}
+
 /**
  * Why `config` cannot run on `device`, or undefined when it can.
  * @example skipReason('graph', 'cpu') // 'CUDA graphs need a CUDA device (running on cpu)'

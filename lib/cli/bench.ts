@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as torch from '../torch';
 import { Scale, WorkloadName, WORKLOAD_NAMES, parseWorkloads, workload } from '../bench/workloads';
 import { workloadFlops } from '../bench/flops';
-import { BenchResult, benchConfigs, runBench } from '../bench/runner';
+import { BenchResult, benchConfigs, benchPlan, runBench } from '../bench/runner';
 import { benchEnvironment, formatNodeTable } from '../bench/report';
 import { intArg } from './option-parsers';
 
@@ -49,16 +49,13 @@ function workloadArg(v: string): WorkloadName[] {
  * const results = runBenchCommand({ workload: ['mae'], device: 'cpu', scale: 'small', steps: 2, graph: true, channelsLast: true });
  */
 export function runBenchCommand(flags: BenchFlags, write: (s: string) => void = (s) => process.stdout.write(s)): BenchResult[] {
-  const device = flags.device ?? (torch.cuda.isAvailable() ? 'cuda' : 'cpu');
+  const { device, scale, steps, warmup } = benchPlan(flags);
   if (device === 'cuda' && !torch.cuda.isAvailable()) {
     throw new Error('Expected a CUDA device for --device cuda but this libtorch sees none (selfsup info shows why); ' +
       'use --device cpu');
   }
   if (flags.threads !== undefined) torch.setNumThreads(flags.threads);
-  const scale: Scale = flags.scale === 'auto' ? (device === 'cuda' ? 'full' : 'small') : flags.scale;
   const gpu = device === 'cuda';
-  const steps = flags.steps ?? (gpu ? 20 : 3);
-  const warmup = flags.warmup ?? (gpu ? 5 : 1);
   const env = benchEnvironment(device);
   write(`selfsup bench: ${device}, ${env.hardware}; Node ${env.node}, libtorch ${env.libtorch}; scale ${scale}; ` +
     `${steps} timed steps after ${warmup} warm-up; ${gpu ? 'bfloat16 autocast' : 'float32'}\n\n`);
