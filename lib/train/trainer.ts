@@ -57,6 +57,20 @@ interface Prepared { views: Tensor[]; augState: Tensor }
 /** A step's host-side results. */
 interface StepResult { loss: number; embStd: number | null; logs?: Record<string, number> }
 
+/** What a step reads back to the host, and what the NaN message names. */
+interface StepRead { p: TrainProgress; lr: number; readLoss: boolean; logNow: boolean }
+
+/** The loss on the host; throws with advice when it is not finite. */
+function checkLoss(t: Tensor, { p, lr }: StepRead): number {
+  const loss = Number(t.item());
+  if (!Number.isFinite(loss)) {
+    throw new Error(`Loss is ${loss} at step ${p.step} (epoch ${p.epoch}): training diverged. Lower the learning ` +
+      `rate (--lr, now ${lr.toPrecision(3)}), check the input normalisation (mean/std of the ` +
+      'data), or enable gradient clipping (--clip-grad 3)');
+  }
+  return loss;
+}
+
 /** The CUDA device index of 'cuda' / 'cuda:N'; undefined for the CPU. */
 function cudaIndex(device: string): number | undefined {
   if (device === 'cpu') return undefined;
@@ -98,8 +112,6 @@ export class Trainer {
   readonly epochs: number;
   private readonly generator = new torch.Generator();
   private fitted = false;
-  /** The learning rate of the step being taken (for the NaN message). */
-  private lastLr = 0;
 
   constructor(readonly method: Method, private readonly raw: TrainerOptions) {
     if (method === null || typeof method !== 'object' || typeof method.trainingStep !== 'function') {
@@ -251,7 +263,6 @@ export class Trainer {
           const logNow = (step + 1) % o.logEvery === 0 || runDone || epochDone;
           const readLoss = o.device === 'cpu' || logNow;
           const lr = setup.lrScheduler.value;
-          this.lastLr = lr;
           const wd = setup.wdScheduler?.value ?? setup.recipe.weightDecay;
           let result: StepResult;
           try {
@@ -260,8 +271,8 @@ export class Trainer {
             result = torch.scope(() => {
               // NOTE: inside the scope, so the channels-last copies are freed with the step.
               const views = channelsLast ? item.views.map((v) => (v.dim() === 4 ? v.contiguous('channels_last') : v)) : item.views;
-              return graphed === undefined ? this.eagerStep(views, p, settings, readLoss, logNow)
-                : this.readStep(graphed.run(views), p, numberLogs, readLoss, logNow);
+              const read: StepRead = { p, lr, readLoss, logNow };
+              return graphed === undefined ? this.eagerStep(views, settings, read) : this.readStep(graphed.run(views), numberLogs, read);
             });
             setup.lrScheduler.step();
             setup.wdScheduler?.step();
@@ -372,33 +383,22 @@ export class Trainer {
   }
 
   /** One eager step (inside the caller's scope); reads to the host only what is asked, the loss before backward. */
-  private eagerStep(views: Tensor[], p: TrainProgress, settings: StepSettings, readLoss: boolean, logNow: boolean): StepResult {
+  private eagerStep(views: Tensor[], settings: StepSettings, read: StepRead): StepResult {
+    const { p, readLoss, logNow } = read;
     let loss = NaN;
     const r = optimizationStep(this.method, views, p, { ...settings, embStd: logNow }, (out) => {
-      if (readLoss) loss = this.checkLoss(out.loss, p);
+      if (readLoss) loss = checkLoss(out.loss, read);
     });
     return { loss, embStd: logNow ? readScalar(r.embStd) : null, logs: logNow ? readLogs(r.logs) : undefined };
   }
 
   /** The host results of a graphed step: its static outputs, read after the step (the loss check comes after the update). */
-  private readStep(out: Record<string, Tensor>, p: TrainProgress, numberLogs: Record<string, number> | undefined,
-    readLoss: boolean, logNow: boolean): StepResult {
-    const loss = readLoss ? this.checkLoss(out.loss, p) : NaN;
-    if (!logNow) return { loss, embStd: null };
+  private readStep(out: Record<string, Tensor>, numberLogs: Record<string, number> | undefined, read: StepRead): StepResult {
+    const loss = read.readLoss ? checkLoss(out.loss, read) : NaN;
+    if (!read.logNow) return { loss, embStd: null };
     let logs: Record<string, number> | undefined = numberLogs === undefined ? undefined : { ...numberLogs };
     for (const [k, v] of Object.entries(out)) if (k.startsWith('log.')) (logs ??= {})[k.slice(4)] = Number(v.item());
     return { loss, embStd: readScalar(out.embStd), logs };
-  }
-
-  /** The loss on the host; throws with advice when it is not finite. */
-  private checkLoss(t: Tensor, p: TrainProgress): number {
-    const loss = Number(t.item());
-    if (!Number.isFinite(loss)) {
-      throw new Error(`Loss is ${loss} at step ${p.step} (epoch ${p.epoch}): training diverged. Lower the learning ` +
-        `rate (--lr, now ${this.lastLr.toPrecision(3)}), check the input normalisation (mean/std of the ` +
-        'data), or enable gradient clipping (--clip-grad 3)');
-    }
-    return loss;
   }
 
   /** What config.json records about the run (besides versions). */
