@@ -12,9 +12,7 @@ import { create } from '../models/registry';
 import { VisionTransformer } from '../models/vit';
 import { Encoder } from '../models/encoder';
 import { Optimizer, BaseOptions } from '../optim/optimizer';
-import { AdamW } from '../optim/adamw';
-import { LARS } from '../optim/lars';
-import { hasOp } from '../optim/foreach';
+import { makeOptimizer } from '../train/optimizer-setup';
 import { EncoderSpec, Workload } from './workloads';
 
 /**
@@ -58,33 +56,21 @@ export function buildMethod(w: Workload): Method {
 }
 
 /**
- * Whether AdamW can use libtorch's single fused kernel here (libtorch >= 2.0 with CUDA parameters).
- * @example canFuseAdamW('cuda') // false with libtorch 1.13
- */
-export function canFuseAdamW(device: torch.Device): boolean {
-  return String(device).startsWith('cuda') && hasOp('aten::_fused_adamw_');
-}
-
-/**
  * The workload's optimiser over `method.parameterGroups(weightDecay)` (the
- * method's recipe: LARS for SimCLR/BYOL, AdamW for DINO/MAE), at a constant
- * learning rate: schedules are host-side work between steps and are left out
- * of the timing on both sides. AdamW is `fused` where `canFuseAdamW(device)`;
- * `capturable` (for a CUDA-graph step, as the Trainer builds it) makes the
- * optimiser read its learning rate and weight decay from device scalars.
+ * method's recipe: LARS for SimCLR/BYOL, AdamW for DINO/MAE), built as the
+ * Trainer builds it (`makeOptimizer`: fused kernels on CUDA where libtorch
+ * has them, `capturable` for a CUDA-graph step), at a constant learning
+ * rate: schedules are host-side work between steps and are left out of the
+ * timing on both sides.
  *
  * @example const opt = buildOptimizer(method, workload('mae', 'small'), 'cpu');
  */
 export function buildOptimizer(method: Method, w: Workload, device: torch.Device,
   options: { capturable?: boolean } = {}): Optimizer<BaseOptions> {
   const o = w.optimizer;
-  const capturable = options.capturable ?? false;
   const groups = method.parameterGroups(o.weightDecay).filter((g) => g.params.length > 0);
-  const opt = o.kind === 'adamw'
-    ? new AdamW(groups, { lr: o.lr, weightDecay: o.weightDecay, betas: o.betas ?? [0.9, 0.999], fused: canFuseAdamW(device),
-      capturable })
-    : new LARS(groups, { lr: o.lr, weightDecay: o.weightDecay, momentum: o.momentum ?? 0.9, capturable });
-  return opt as unknown as Optimizer<BaseOptions>;
+  return makeOptimizer({ optimizer: o.kind, weightDecay: o.weightDecay, momentum: o.momentum, betas: o.betas }, groups,
+    { lr: o.lr, capturable: options.capturable, fused: String(device).startsWith('cuda') });
 }
 
 /**

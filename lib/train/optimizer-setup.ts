@@ -2,7 +2,7 @@
 // scaling with the batch size, warmup in epochs turned into steps, a cosine
 // to `finalLrRatio`, and a cosine weight decay (DINO's 0.04 -> 0.4).
 import { OptimizerRecipe, Method } from '../ssl/method';
-import { Optimizer, BaseOptions } from '../optim/optimizer';
+import { Optimizer, BaseOptions, ParamGroup } from '../optim/optimizer';
 import { SGD } from '../optim/sgd';
 import { AdamW } from '../optim/adamw';
 import { LARS } from '../optim/lars';
@@ -57,6 +57,33 @@ export function scaledLr(recipe: OptimizerRecipe, batchSize: number): number {
 }
 
 /**
+ * The optimizer `recipe` names over `groups` (AdamW, LARS or SGD with the
+ * recipe's weight decay, momentum and betas) at learning rate `lr`.
+ * `capturable` reads lr and weight decay from device scalars (a CUDA-graph
+ * step); `fused` uses libtorch's fused kernel where this libtorch has it: with
+ * `capturable`, its tensor-lr overload (libtorch >= 2.2 for AdamW), and for
+ * SGD not under a scheduled weight decay (the kernel takes it as a number).
+ *
+ * @example const opt = makeOptimizer(method.recipe, method.parameterGroups(0.05), { lr: 1e-3, fused: true });
+ */
+export function makeOptimizer(
+  recipe: Pick<OptimizerRecipe, 'optimizer' | 'weightDecay' | 'weightDecayEnd' | 'momentum' | 'betas'>, groups: ParamGroup[],
+  options: { lr: number; capturable?: boolean; fused?: boolean },
+): Optimizer<BaseOptions> {
+  const capturable = options.capturable ?? false;
+  const base = { lr: options.lr, weightDecay: recipe.weightDecay, capturable };
+  const fused = (op: string): boolean => (options.fused ?? false) && hasOp(capturable ? `${op}.tensor_lr` : op);
+  const momentum = recipe.momentum ?? 0.9;
+  if (recipe.optimizer === 'adamw') {
+    return new AdamW(groups, { ...base, betas: recipe.betas ?? [0.9, 0.999], fused: fused('aten::_fused_adamw_') }) as
+      unknown as Optimizer<BaseOptions>;
+  }
+  if (recipe.optimizer === 'lars') return new LARS(groups, { ...base, momentum }) as unknown as Optimizer<BaseOptions>;
+  const fusedSgd = fused('aten::_fused_sgd_') && !(capturable && recipe.weightDecayEnd !== undefined);
+  return new SGD(groups, { ...base, momentum, fused: fusedSgd }) as unknown as Optimizer<BaseOptions>;
+}
+
+/**
  * Builds the optimizer over `method.parameterGroups(weightDecay)` and the
  * per-step schedules for a run of `totalSteps` steps.
  *
@@ -80,16 +107,7 @@ export function setupOptimizer(method: Method, options: {
   if (groups.length === 0) {
     throw new RangeError(`Method '${method.name}' has no parameters that require grad: nothing to train`);
   }
-  const base = { lr: peakLr, weightDecay: recipe.weightDecay, capturable: options.capturable ?? false };
-  // A capturable fused step needs the kernel's tensor-lr overload (libtorch >= 2.2 for AdamW);
-  // fused SGD takes the weight decay as a number, so a scheduled decay keeps the multi-tensor path.
-  const fused = (op: string): boolean => (options.fused ?? false) && hasOp(base.capturable ? `${op}.tensor_lr` : op);
-  const fusedSgd = fused('aten::_fused_sgd_') && !(base.capturable && recipe.weightDecayEnd !== undefined);
-  const momentum = recipe.momentum ?? 0.9;
-  const optimizer = (recipe.optimizer === 'adamw'
-    ? new AdamW(groups, { ...base, betas: recipe.betas ?? [0.9, 0.999], fused: fused('aten::_fused_adamw_') })
-    : recipe.optimizer === 'lars' ? new LARS(groups, { ...base, momentum })
-      : new SGD(groups, { ...base, momentum, fused: fusedSgd })) as unknown as Optimizer<BaseOptions>;
+  const optimizer = makeOptimizer(recipe, groups, { lr: peakLr, capturable: options.capturable, fused: options.fused });
   const lrScheduler = new LRScheduler(optimizer, cosineSchedule({
     base: peakLr, final: peakLr * (recipe.finalLrRatio ?? 0), totalSteps, warmupSteps,
   }));
