@@ -4,7 +4,7 @@ import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Module } from '../nn';
 import { checkNumber } from '../nn/functional/arguments';
-import { aten, foreachMulByTensor_ } from '../optim/foreach';
+import { aten, foreachAddScaled_ } from '../optim/foreach';
 import { cosineSchedule, Schedule } from '../optim/schedule';
 
 /**
@@ -38,9 +38,7 @@ export function emaUpdate_(teacher: Module, student: Module, momentum: number | 
   torch.noGrad(() => torch.scope(() => {
     if (momentum instanceof torch.Tensor) {
       // teacher += (1 - m) (student - teacher), with m read on the device.
-      const diff = aten._foreach_sub.List(pairs.student, pairs.teacher);
-      foreachMulByTensor_(diff, momentum.neg().add(1));
-      aten._foreach_add_.List(pairs.teacher, diff);
+      foreachAddScaled_(pairs.teacher, aten._foreach_sub.List(pairs.student, pairs.teacher), momentum.neg().add(1));
       return;
     }
     // NOTE: lerp_(student, 1 - m) = teacher + (1 - m)(student - teacher), the
