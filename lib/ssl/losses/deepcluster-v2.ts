@@ -1,0 +1,94 @@
+// DeepCluster v2's clustering: spherical k-means over a memory bank of
+// normalised embeddings, and the cross-entropy of each crop to its image's cluster.
+import * as torch from '../../torch';
+import { Tensor } from '../../torch';
+import { normalize, crossEntropy } from '../../nn/functional';
+import { checkInt, checkNumber, checkTensor } from '../../nn/functional/arguments';
+import { atLeastFloat32 } from './precision';
+
+/** Options of {@link sphericalKMeans}. */
+export interface KMeansOptions {
+  /** Lloyd iterations. Default 10 (main_deepclusterv2.py `--nmb_kmeans_iters`). */
+  iterations?: number;
+  /** (k) int64 bank rows to start from; default a random permutation's first k (from `generator`). */
+  init?: Tensor;
+  /** Generator of the random initial rows. */
+  generator?: torch.Generator;
+}
+
+/**
+ * Spherical k-means as DeepCluster v2's `cluster_memory` (Caron et al. 2020,
+ * appendix: "we use k-means on the memory bank with cosine similarity"):
+ * centroids start at k random bank rows; each iteration assigns every row to
+ * the centroid of largest dot product, sets each non-empty cluster's centroid
+ * to its mean (an empty one keeps its centroid) and re-normalises the
+ * centroids; the returned assignments are those of the final centroids.
+ * Runs without gradient, all on the bank's device.
+ *
+ * @param bank (N, D) L2-normalised embeddings.
+ * @returns centroids (k, D), normalised, and assignments (N) int64.
+ * @example const { centroids, assignments } = sphericalKMeans(bank, 3000, { iterations: 10 });
+ */
+export function sphericalKMeans(bank: Tensor, k: number, options: KMeansOptions = {}): { centroids: Tensor; assignments: Tensor } {
+  checkTensor(bank, 'bank');
+  checkInt(k, 'k', 1);
+  const iterations = checkInt(options.iterations ?? 10, 'options.iterations', 0);
+  if (bank.dim() !== 2) throw new RangeError(`Expected bank of shape (N, D) but received shape [${bank.shape.join(', ')}]`);
+  const [n, d] = bank.shape;
+  if (k > n) {
+    throw new RangeError(`k-means needs k <= the memory bank's size: k = ${k} clusters but the bank holds ${n} ` +
+      'embeddings; lower k or enlarge the bank');
+  }
+  return torch.noGrad(() => {
+    const x = atLeastFloat32(bank.detach());
+    const init = options.init ?? torch.randperm(n, { generator: options.generator }).narrow(0, 0, k).to(x.device);
+    if (init.dim() !== 1 || init.shape[0] !== k) {
+      throw new RangeError(`Expected options.init of shape [${k}] (bank rows) but received shape [${init.shape.join(', ')}]`);
+    }
+    let centroids = x.indexSelect(0, init.to('int64')); // (k, D)
+    let assignments = x.matmul(centroids.t()).argmax(1); // (N)
+    for (let it = 0; it < iterations; it++) {
+      // NOTE: one index_add over the bank instead of the official loop over clusters.
+      const sums = torch.ops.aten.index_add(torch.zeros([k, d], { dtype: x.dtype, device: x.device }), 0, assignments, x); // (k, D)
+      const counts = torch.ops.aten.index_add(torch.zeros([k], { dtype: x.dtype, device: x.device }), 0, assignments,
+        torch.ones([n], { dtype: x.dtype, device: x.device })); // (k)
+      const nonEmpty = counts.gt(0).unsqueeze(1); // (k, 1)
+      const means = sums.div(counts.clampMin(1).unsqueeze(1));
+      centroids = normalize(torch.where(nonEmpty, means, centroids), { dim: 1 });
+      assignments = x.matmul(centroids.t()).argmax(1);
+    }
+    return { centroids, assignments };
+  });
+}
+
+/**
+ * DeepCluster v2's loss: for each set of prototypes h (one per k), the
+ * cross-entropy of every crop's scores / tau to the cluster its image was
+ * assigned to, averaged over the sets.
+ *
+ * @param scores per set, (nCrops * B, k_h) prototype scores, crop-major.
+ * @param targets per set, (B) int64 cluster of each image.
+ * @param options.temperature tau. Default 0.1 (main_deepclusterv2.py `--temperature`).
+ * @example const loss = deepClusterV2Loss([s1, s2, s3], [t1, t2, t3], { temperature: 0.1 });
+ */
+export function deepClusterV2Loss(scores: readonly Tensor[], targets: readonly Tensor[],
+  options: { temperature?: number } = {}): Tensor {
+  const temperature = checkNumber(options.temperature ?? 0.1, 'options.temperature', Number.MIN_VALUE);
+  if (!Array.isArray(scores) || scores.length < 1 || !Array.isArray(targets) || targets.length !== scores.length) {
+    throw new RangeError(`Expected as many targets as score sets (at least one) but received ${String(scores?.length)} ` +
+      `score set(s) and ${String(targets?.length)} target set(s)`);
+  }
+  let loss: Tensor | undefined;
+  scores.forEach((s, h) => {
+    checkTensor(s, `scores[${h}]`);
+    const t = checkTensor(targets[h], `targets[${h}]`);
+    if (t.dim() !== 1 || s.dim() !== 2 || s.shape[0] % t.shape[0] !== 0) {
+      throw new RangeError(`Expected scores[${h}] of shape (nCrops * ${t.shape[0]}, k) for targets[${h}] of shape ` +
+        `[${t.shape.join(', ')}] but received shape [${s.shape.join(', ')}]`);
+    }
+    const nCrops = s.shape[0] / t.shape[0];
+    const term = crossEntropy(atLeastFloat32(s).div(temperature), t.to('int64').repeat([nCrops]));
+    loss = loss === undefined ? term : loss.add(term);
+  });
+  return loss!.div(scores.length);
+}

@@ -1,0 +1,73 @@
+// MoCo's contrastive losses: InfoNCE against a queue of keys (MoCo v2) and
+// the symmetric in-batch InfoNCE of MoCo v3.
+import * as torch from '../../torch';
+import { Tensor } from '../../torch';
+import { normalize, crossEntropy } from '../../nn/functional';
+import { checkNumber, checkTensor, sameShape } from '../../nn/functional/arguments';
+import { atLeastFloat32, withoutAutocast } from './precision';
+
+function checkPair(q: Tensor, k: Tensor): void {
+  checkTensor(q, 'q');
+  checkTensor(k, 'k');
+  if (q.dim() !== 2 || q.shape[0] < 1 || q.shape[1] < 1) {
+    throw new RangeError(`Expected q of shape (B, D) with B >= 1 but received shape [${q.shape.join(', ')}]`);
+  }
+  if (!sameShape(k.shape, q.shape)) {
+    throw new RangeError(`Expected k of the shape of q [${q.shape.join(', ')}] (row i of both are views of image i) ` +
+      `but received shape [${k.shape.join(', ')}]`);
+  }
+}
+
+/**
+ * MoCo's InfoNCE (He et al. 2020, Eq. 1; MoCo v2, Chen et al. 2020, uses
+ * tau = 0.2): `-log exp(q.k+ / tau) / (exp(q.k+ / tau) + sum_queue exp(q.k- / tau))`
+ * averaged over the batch, with q and k L2-normalised here, k detached (the
+ * key encoder gets no gradient) and `queue` (K, D) holding earlier,
+ * normalised keys as negatives. As the official builder: logits
+ * `[l_pos, l_neg] / T` and class 0.
+ *
+ * @param q (B, D) queries (the query encoder's projections of view 1).
+ * @param k (B, D) keys (the momentum encoder's projections of view 2).
+ * @param queue (K, D) normalised keys of earlier batches.
+ * @example
+ * const loss = infoNceWithQueue(q, k, method.queue, { temperature: 0.2 });
+ */
+export function infoNceWithQueue(q: Tensor, k: Tensor, queue: Tensor, options: { temperature?: number } = {}): Tensor {
+  checkPair(q, k);
+  checkTensor(queue, 'queue');
+  const temperature = checkNumber(options.temperature ?? 0.2, 'options.temperature', Number.MIN_VALUE);
+  if (queue.dim() !== 2 || queue.shape[1] !== q.shape[1]) {
+    throw new RangeError(`Expected queue of shape (K, ${q.shape[1]}) (normalised keys) but received shape ` +
+      `[${queue.shape.join(', ')}]`);
+  }
+  const qn = normalize(atLeastFloat32(q), { dim: 1 }); // (B, D)
+  const kn = normalize(atLeastFloat32(k.detach()), { dim: 1 }); // (B, D)
+  const negatives = atLeastFloat32(queue.detach()).to(qn.dtype);
+  const logits = withoutAutocast(qn, () => {
+    const pos = qn.mul(kn).sum(1, true); // (B, 1)
+    const neg = qn.matmul(negatives.t()); // (B, K)
+    return torch.cat([pos, neg], 1).div(temperature); // (B, 1 + K)
+  });
+  // NOTE: the positive is column 0 for every row, as MoCo's labels of zeros.
+  return crossEntropy(logits, torch.zeros([q.shape[0]], { dtype: 'int64', device: q.device }));
+}
+
+/**
+ * MoCo v3's contrastive loss (Chen, Xie, He 2021, Algorithm 1, `ctr`):
+ * in-batch InfoNCE between normalised queries and keys, the positive of row
+ * i being key i and the other keys of the batch its negatives, multiplied by
+ * `2 * tau` (as the official code: it makes the loss scale comparable across
+ * temperatures). k is detached. The method sums both directions:
+ * `mocoV3Loss(q1, k2) + mocoV3Loss(q2, k1)`.
+ *
+ * @example const loss = mocoV3Loss(q1, k2, { temperature: 1.0 }).add(mocoV3Loss(q2, k1, { temperature: 1.0 }));
+ */
+export function mocoV3Loss(q: Tensor, k: Tensor, options: { temperature?: number } = {}): Tensor {
+  checkPair(q, k);
+  const temperature = checkNumber(options.temperature ?? 1.0, 'options.temperature', Number.MIN_VALUE);
+  const qn = normalize(atLeastFloat32(q), { dim: 1 }); // (B, D)
+  const kn = normalize(atLeastFloat32(k.detach()), { dim: 1 }); // (B, D)
+  const logits = withoutAutocast(qn, () => qn.matmul(kn.t())).div(temperature); // (B, B)
+  const labels = torch.arange(q.shape[0], { device: q.device });
+  return crossEntropy(logits, labels).mul(2 * temperature);
+}
