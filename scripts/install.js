@@ -99,6 +99,13 @@ function ensureDataset() {
   log(`the default dataset (Fashion-MNIST) is not installed: sudo apt-get install ${DATASET_PACKAGE}`);
 }
 
+/** The text corpus of BERT/ALBERT/CLIP demos (Debian's fortunes), as root; a hint otherwise. Never fatal. */
+function ensureTextCorpus() {
+  if (!fs.existsSync('/etc/debian_version') || apt.isInstalled('fortunes')) return;
+  if (apt.canInstall() && apt.install(['fortunes'])) return;
+  log('the text corpus (fortunes) is not installed: sudo apt-get install fortunes');
+}
+
 function cmakeJsBin() {
   try {
     const pkgJson = require.resolve('cmake-js/package.json', { paths: [ROOT] });
@@ -329,6 +336,7 @@ function main(argv) {
   found.openmpBlas = openmpBlasDir(found);
   if (found.openmpBlas) log(`BLAS: the OpenMP build of OpenBLAS (${found.openmpBlas})`);
   ensureDataset();
+  ensureTextCorpus();
 
   const devClone = fs.existsSync(path.join(ROOT, '.git'));
   if (force) log('building from source: SELFSUP_BUILD_FROM_SOURCE / --build-from-source is set');

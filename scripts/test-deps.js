@@ -21,6 +21,7 @@ function missingPackages() {
   const pkgs = [];
   if (!pythonTorchWorks()) pkgs.push('python3-torch', 'python3-torchvision');
   if (!fs.existsSync(DATASET_FILE)) pkgs.push('dataset-fashion-mnist');
+  if (!fs.existsSync('/usr/share/games/fortunes/science')) pkgs.push('fortunes');
   return pkgs;
 }
 

@@ -16,3 +16,4 @@ export { synthetic, SyntheticOptions } from './synthetic';
 export { Loader, LoaderOptions, LoaderState, Batch, disposeBatch } from './loader';
 export * as transforms from './transforms';
 export { writeImageGrid, ImageGridOptions, ImageGridInfo } from './image-grid';
+export * as text from './text';
