@@ -8,3 +8,4 @@ export * as ssl from './ssl';
 export * as evaluate from './eval';
 export * as train from './train';
 export { Trainer, TrainerOptions, TrainResult } from './train';
+export * as exporting from './export';

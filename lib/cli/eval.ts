@@ -32,7 +32,7 @@ export interface EvalCommandOptions {
 }
 
 /** The run folder holding `file` (a checkpoint under runs/x/checkpoints/ or runs/x/encoder.safetensors), if any. */
-function runFolderOf(file: string): string | undefined {
+export function runFolderOf(file: string): string | undefined {
   for (let dir = path.dirname(path.resolve(file)), i = 0; i < 3; dir = path.dirname(dir), i++) {
     if (fs.existsSync(path.join(dir, 'config.json'))) return dir;
   }
@@ -40,7 +40,7 @@ function runFolderOf(file: string): string | undefined {
 }
 
 /** The encoder weights in `target`: encoder.safetensors of a run, a checkpoint's `model.encoder.*`, or a bare file. */
-function encoderWeights(target: string): Map<string, Tensor> {
+export function encoderWeights(target: string): Map<string, Tensor> {
   let file = target;
   if (fs.statSync(target).isDirectory()) {
     const exported = path.join(target, 'encoder.safetensors');

@@ -5,6 +5,8 @@ import { registerPreview } from './preview';
 import { registerTrain } from './train';
 import { registerEval } from './eval';
 import { registerBench } from './bench';
+import { registerEmbed } from './embed';
+import { registerNeighbors } from './neighbors';
 
 /** Builds the command-line program (exported for tests, which parse argv without exiting). */
 export function program(): Command {
@@ -16,6 +18,8 @@ export function program(): Command {
   registerInfo(p);
   registerPreview(p);
   registerBench(p);
+  registerEmbed(p);
+  registerNeighbors(p);
   return p;
 }
 

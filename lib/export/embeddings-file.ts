@@ -1,0 +1,129 @@
+// Embedding files: the features of a dataset with their labels and ids,
+// written in a format chosen by the file's extension.
+//  - .safetensors: tensors `embeddings` float32 (N, D), `labels` int64 (N),
+//    `ids` int64 (N) (positions in the dataset); metadata `format`,
+//    `dataset`, `encoder` and `classes` (JSON). Loads with safetensors in Python.
+//  - .npy: the float32 (N, D) embeddings, readable by numpy.load; labels and ids
+//    beside it as `<stem>.labels.npy` and `<stem>.ids.npy` (int64).
+import * as fs from 'fs';
+import * as path from 'path';
+import { Tensor } from '../torch';
+import { tensor } from '../torch/creation';
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../torch/safetensors';
+import { writeFileAtomic } from '../torch/atomic-file';
+import { decodeNpy, encodeNpy } from './npy';
+
+/** What an embedding file holds. */
+export interface Embeddings {
+  /** float32 (N, D) on the CPU. */
+  embeddings: Tensor;
+  /** int64 (N): class indices, -1 where the data has no labels. */
+  labels: Tensor;
+  /** int64 (N): each row's position in its dataset. */
+  ids: Tensor;
+  /** Descriptive strings: dataset, encoder, classes (JSON), ... */
+  metadata: Record<string, string>;
+}
+
+/** The formats `writeEmbeddings` picks from the extension. */
+export const EMBEDDING_EXTENSIONS = ['.safetensors', '.npy'] as const;
+
+function formatOf(file: string): '.safetensors' | '.npy' {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.safetensors' || ext === '.npy') return ext;
+  throw new Error(`Unknown embedding file extension '${ext || '(none)'}' in '${file}'; expected ` +
+    `${EMBEDDING_EXTENSIONS.join(' or ')}`);
+}
+
+/** The sibling files of an .npy embedding file: `<stem>.labels.npy` and `<stem>.ids.npy`. */
+export function npySiblings(file: string): { labels: string; ids: string } {
+  const stem = file.slice(0, -'.npy'.length);
+  return { labels: `${stem}.labels.npy`, ids: `${stem}.ids.npy` };
+}
+
+function checkEmbeddings(e: Embeddings): number {
+  const { embeddings, labels, ids } = e;
+  if (!(embeddings instanceof Tensor) || embeddings.dim() !== 2) {
+    throw new TypeError('Expected (N, D) embeddings for writeEmbeddings but received ' +
+      (embeddings instanceof Tensor ? `shape [${embeddings.shape.join(', ')}]` : String(embeddings)));
+  }
+  const n = embeddings.shape[0];
+  for (const [name, t] of [['labels', labels], ['ids', ids]] as const) {
+    if (!(t instanceof Tensor) || t.dim() !== 1 || t.shape[0] !== n) {
+      throw new TypeError(`Expected ${name} of shape (${n}) for writeEmbeddings but received ` +
+        (t instanceof Tensor ? `shape [${t.shape.join(', ')}]` : String(t)));
+    }
+  }
+  return n;
+}
+
+/**
+ * Writes embeddings, labels and ids; the format follows the extension
+ * (.safetensors or .npy, see the top of this file). Files are replaced atomically.
+ *
+ * @example
+ * const { features, labels } = evaluate.extractFeatures(encoder, dataset);
+ * writeEmbeddings('emb.npy', { embeddings: features, labels, ids: torch.arange(features.shape[0]), metadata: {} });
+ * // python: numpy.load('emb.npy'), numpy.load('emb.labels.npy')
+ */
+export function writeEmbeddings(file: string, e: Embeddings): void {
+  const format = formatOf(file);
+  const n = checkEmbeddings(e);
+  const embeddings = e.embeddings.to({ dtype: 'float32', device: 'cpu' }).contiguous();
+  const labels = e.labels.to({ dtype: 'int64', device: 'cpu' }).contiguous();
+  const ids = e.ids.to({ dtype: 'int64', device: 'cpu' }).contiguous();
+  try {
+    if (format === '.safetensors') {
+      saveSafetensors(file, { embeddings, labels, ids }, { format: 'selfsup-embeddings', ...e.metadata });
+      return;
+    }
+    const siblings = npySiblings(file);
+    writeFileAtomic(file, encodeNpy(embeddings.toTypedArray() as Float32Array, [n, embeddings.shape[1]]));
+    writeFileAtomic(siblings.labels, encodeNpy(labels.toTypedArray() as BigInt64Array, [n]));
+    writeFileAtomic(siblings.ids, encodeNpy(ids.toTypedArray() as BigInt64Array, [n]));
+  } finally {
+    for (const [t, src] of [[embeddings, e.embeddings], [labels, e.labels], [ids, e.ids]]) if (t !== src) t.dispose();
+  }
+}
+
+/**
+ * Reads a file written by `writeEmbeddings` (an .npy without siblings gets
+ * labels -1 and ids 0..N-1).
+ *
+ * @example const { embeddings, labels } = readEmbeddings('runs/a/embeddings.safetensors');
+ */
+export function readEmbeddings(file: string): Embeddings {
+  const format = formatOf(file);
+  if (!fs.existsSync(file)) throw new Error(`No embedding file '${file}'`);
+  if (format === '.safetensors') {
+    const tensors = loadSafetensors(file);
+    const embeddings = tensors.get('embeddings');
+    const labels = tensors.get('labels');
+    const ids = tensors.get('ids');
+    if (embeddings === undefined || labels === undefined || ids === undefined) {
+      tensors.forEach((t) => t.dispose());
+      throw new Error(`'${file}' is not an embedding file: expected tensors embeddings, labels and ids but found ` +
+        `${[...tensors.keys()].join(', ') || 'none'}`);
+    }
+    return { embeddings, labels, ids, metadata: readSafetensorsHeader(file).metadata ?? {} };
+  }
+  const main = decodeNpy(fs.readFileSync(file), file);
+  if (main.dtype !== 'float32' || main.shape.length !== 2) {
+    throw new Error(`'${file}' is not an embedding file: expected float32 (N, D) but found ${main.dtype} ` +
+      `[${main.shape.join(', ')}]`);
+  }
+  const n = main.shape[0];
+  const siblings = npySiblings(file);
+  const side = (f: string, fallback: () => Tensor): Tensor => {
+    if (!fs.existsSync(f)) return fallback();
+    const d = decodeNpy(fs.readFileSync(f), f);
+    if (d.shape.length !== 1 || d.shape[0] !== n) throw new Error(`'${f}' has shape [${d.shape.join(', ')}], expected (${n})`);
+    return tensor(d.data, { shape: d.shape }).to('int64');
+  };
+  return {
+    embeddings: tensor(main.data, { shape: main.shape }),
+    labels: side(siblings.labels, () => tensor(new BigInt64Array(n).fill(-1n))),
+    ids: side(siblings.ids, () => tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i)))),
+    metadata: {},
+  };
+}
