@@ -1,0 +1,114 @@
+# Reference side of the pretext-task tests (test/ssl/pretext/*, test/data/lab.test.ts):
+# Lab conversion by scikit-image (Debian's python3-skimage), and the pretext
+# losses and training steps re-implemented in PyTorch from the papers and the
+# authors' public code. Reads a JSON list of cases on stdin
+# ({op, inputs: {name: {shape, data}}, args}), writes a JSON list of
+# {outputs: {name: {shape, data}}} or {error}.
+import json
+import sys
+import traceback
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+OPS = {}
+
+
+def op(fn):
+    OPS[fn.__name__] = fn
+    return fn
+
+
+def pack(x):
+    a = x.detach().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64)
+    return {'shape': list(a.shape), 'data': a.reshape(-1).tolist()}
+
+
+def unpack(p, dtype=torch.float64):
+    return torch.tensor(p['data'], dtype=dtype).reshape(p['shape'])
+
+
+@op
+def rgb2lab(inputs, args):
+    from skimage import color
+    x = unpack(inputs['rgb']).numpy()  # (B, 3, H, W)
+    return {'lab': np.stack([color.rgb2lab(im.transpose(1, 2, 0)).transpose(2, 0, 1) for im in x])}
+
+
+@op
+def lab2rgb(inputs, args):
+    import warnings
+    from skimage import color
+    x = unpack(inputs['lab']).numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # skimage warns about negative Z values it clips
+        return {'rgb': np.stack([color.lab2rgb(im.transpose(1, 2, 0)).transpose(2, 0, 1) for im in x])}
+
+
+@op
+def soft_encode(inputs, args):
+    """Zhang et al.'s NNEncode (caffe/util.py) with a brute-force nearest-neighbour search instead of sklearn's."""
+    ab = unpack(inputs['ab']).numpy()  # (B, 2, H, W)
+    cc = unpack(inputs['bins']).numpy()  # (Q, 2)
+    k, sigma = args['neighbours'], args['sigma']
+    pts = ab.transpose(0, 2, 3, 1).reshape(-1, 2)
+    d = np.sqrt(((pts[:, None, :] - cc[None, :, :]) ** 2).sum(-1))
+    inds = np.argsort(d, axis=1, kind='stable')[:, :k]
+    dists = np.take_along_axis(d, inds, 1)
+    wts = np.exp(-dists ** 2 / (2 * sigma ** 2))
+    wts = wts / np.sum(wts, axis=1)[:, None]
+    out = np.zeros((pts.shape[0], cc.shape[0]))
+    out[np.arange(pts.shape[0])[:, None], inds] = wts
+    B, _, H, W = ab.shape
+    return {'z': out.reshape(B, H, W, -1).transpose(0, 3, 1, 2)}
+
+
+@op
+def prior_weights(inputs, args):
+    """The empirical bin distribution (nearest bin), Gaussian-smoothed over the ab plane, and the
+    PriorFactor weights of the authors' caffe code: ((1 - l) p + l / Q)^-1 normalised to E_p[w] = 1."""
+    ab = unpack(inputs['ab']).numpy()
+    cc = unpack(inputs['bins']).numpy()
+    pts = ab.transpose(0, 2, 3, 1).reshape(-1, 2)
+    nearest = ((pts[:, None, :] - cc[None, :, :]) ** 2).sum(-1).argmin(1)
+    p = np.bincount(nearest, minlength=cc.shape[0]).astype(np.float64)
+    p /= p.sum()
+    s = args['sigma']
+    if s > 0:
+        g = np.exp(-((cc[:, None, :] - cc[None, :, :]) ** 2).sum(-1) / (2 * s * s))
+        p = g @ p
+        p /= p.sum()
+    lam = args['lambda']
+    mix = (1 - lam) * p + lam / cc.shape[0]
+    w = 1 / mix
+    w = w / np.sum(p * w)
+    return {'prior': p, 'weights': w}
+
+
+@op
+def annealed_mean(inputs, args):
+    """Equation 5: f_T(z) = exp(log z / T) / sum exp(log z / T), mean over the bin centres."""
+    logits = unpack(inputs['logits'])
+    cc = unpack(inputs['bins'])
+    z = torch.softmax(logits, 1)
+    f = torch.exp(torch.log(z) / args['T'])
+    f = f / f.sum(1, keepdim=True)
+    return {'ab': torch.einsum('bqhw,qc->bchw', f, cc)}
+
+
+def main():
+    cases = json.load(sys.stdin)
+    out = []
+    for case in cases:
+        try:
+            torch.manual_seed(0)
+            res = OPS[case['op']](case.get('inputs', {}), case.get('args', {}))
+            out.append({'outputs': {k: pack(v) for k, v in res.items()}})
+        except Exception:
+            out.append({'error': traceback.format_exc()})
+    json.dump(out, sys.stdout)
+
+
+if __name__ == '__main__':
+    main()
