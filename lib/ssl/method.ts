@@ -9,7 +9,7 @@ import { MultiView } from '../data/transforms/multi-crop';
 import { ParamGroup } from '../optim/optimizer';
 
 /** The methods the registry and the command line know. */
-export type MethodName = 'simclr' | 'byol' | 'dino' | 'mae';
+export type MethodName = 'simclr' | 'byol' | 'dino' | 'mae' | 'simsiam' | 'barlow_twins' | 'vicreg' | 'mocov2' | 'mocov3';
 
 /** Where training stands; every per-step hook receives it. */
 export interface TrainProgress {

@@ -5,6 +5,11 @@ import { SimCLR, SimCLROptions } from './simclr';
 import { BYOL, BYOLOptions } from './byol';
 import { DINO, DINOOptions } from './dino';
 import { MAE, MAEOptions } from './mae';
+import { SimSiam, SimSiamOptions } from './simsiam';
+import { BarlowTwins, BarlowTwinsOptions } from './barlow-twins';
+import { VICReg, VICRegOptions } from './vicreg';
+import { MoCoV2, MoCoV2Options } from './moco-v2';
+import { MoCoV3, MoCoV3Options } from './moco-v3';
 
 /** The options of each method, by name. */
 export interface MethodOptionsOf {
@@ -12,6 +17,11 @@ export interface MethodOptionsOf {
   byol: BYOLOptions;
   dino: DINOOptions;
   mae: MAEOptions;
+  simsiam: SimSiamOptions;
+  barlow_twins: BarlowTwinsOptions;
+  vicreg: VICRegOptions;
+  mocov2: MoCoV2Options;
+  mocov3: MoCoV3Options;
 }
 
 const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = {
@@ -19,6 +29,11 @@ const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = 
   byol: (o) => new BYOL(o),
   dino: (o) => new DINO(o),
   mae: (o) => new MAE(o),
+  simsiam: (o) => new SimSiam(o),
+  barlow_twins: (o) => new BarlowTwins(o),
+  vicreg: (o) => new VICReg(o),
+  mocov2: (o) => new MoCoV2(o),
+  mocov3: (o) => new MoCoV3(o),
 };
 
 /**

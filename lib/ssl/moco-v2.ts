@@ -1,0 +1,196 @@
+// MoCo v2 (He et al. 2020, "Momentum Contrast for Unsupervised Visual
+// Representation Learning"; Chen et al. 2020, "Improved Baselines with
+// Momentum Contrastive Learning"): queries from the encoder, keys from a
+// momentum copy, and a queue of earlier keys as the negatives.
+import * as torch from '../torch';
+import { Tensor } from '../torch';
+import { Encoder } from '../models/encoder';
+import { ParamGroup } from '../optim/optimizer';
+import { paramGroupsWeightDecay } from '../optim/param-groups';
+import { MultiView } from '../data/transforms/multi-crop';
+import { simclr as simclrAugmentation } from '../data/transforms/recipes';
+import { normalize } from '../nn/functional';
+import { checkInt, checkNumber } from '../nn/functional/arguments';
+import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
+import { EncoderFactory, makeEncoder } from './encoder-spec';
+import { ProjectionHead } from './heads/projection-head';
+import { mocoV2ProjectionHead } from './heads/method-heads';
+import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
+import { emaUpdate_, initTeacher } from './ema';
+import { EmbeddingQueue } from './queue';
+import { infoNceWithQueue } from './losses/moco-loss';
+
+/** Options of `MoCoV2`. */
+export interface MoCoV2Options {
+  /** A registry name or a factory: MoCo builds the encoder twice (query and key encoders). */
+  encoder: string | EncoderFactory;
+  /** Options for `models.create` when `encoder` is a name. */
+  encoderOptions?: Record<string, unknown>;
+  /** Hidden width of the MLP head. Default: the encoder's feature size (2048 for ResNet-50, as MoCo v2). */
+  hiddenDim?: number;
+  /** Output size of the head. Default 128 (MoCo: "feature dimension 128"). */
+  outDim?: number;
+  /** Keys in the queue K. Default 65536 (MoCo: "K = 65536"); must be a multiple of the batch size. */
+  queueLength?: number;
+  /** InfoNCE temperature tau. Default 0.2 (MoCo v2: "temperature tau = 0.2"). */
+  temperature?: number;
+  /** Momentum m of the key encoder. Default 0.999 (MoCo section 4.1: "m = 0.999"), constant. */
+  momentum?: number;
+  /**
+   * Batch-norm groups, the single-process stand-in for MoCo's shuffling BN:
+   * queries are normalised in `bnGroups` consecutive slices of the batch, keys
+   * in `bnGroups` strided slices (sample i in group i mod G), so a query and
+   * its key never share batch statistics. Default 4 (MoCo used 8 GPUs); 1 turns it off.
+   */
+  bnGroups?: number;
+  /** Overrides of the optimisation recipe (`MOCO_V2_RECIPE`). */
+  recipe?: Partial<OptimizerRecipe>;
+}
+
+const OPTION_KEYS: readonly (keyof MoCoV2Options)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'queueLength',
+  'temperature', 'momentum', 'bnGroups', 'recipe'];
+
+/**
+ * MoCo v2's optimisation (official main_moco.py with `--lr 0.03 --cos`): SGD
+ * with momentum 0.9, lr 0.03 for a batch of 256 (scaled linearly), weight
+ * decay 1e-4, cosine schedule, no warm-up.
+ */
+export const MOCO_V2_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
+  optimizer: 'sgd',
+  lr: 0.03,
+  lrScaling: 'linear',
+  finalLrRatio: 0,
+  weightDecay: 1e-4,
+  momentum: 0.9,
+  warmupEpochs: 0,
+});
+
+/** Runs `head(encoder(x))` on `groups` slices of x, each with its own batch-norm statistics. */
+function groupedForward(encoder: Encoder, head: ProjectionHead, x: Tensor, groups: number): Tensor {
+  if (groups === 1) return head.forward(encoder.forward(x));
+  return torch.cat(x.chunk(groups, 0).map((part) => head.forward(encoder.forward(part))), 0);
+}
+
+/**
+ * MoCo v2. Query network `encoder` + `projection_head` (Linear-ReLU-Linear);
+ * key network `momentum_encoder` + `momentum_projection_head`, an EMA of the
+ * query network (m = 0.999) without gradients; `queue.queue` (K, 128) holds
+ * normalised keys of earlier batches and `queue.ptr` the next write
+ * position. The loss is InfoNCE of view-1 queries against their view-2 keys
+ * and the queue. After the optimizer step the key network moves and the
+ * step's keys replace the oldest batch in the queue, all on the device (a
+ * captured CUDA-graph step includes it). The queue starts as random unit
+ * vectors, as MoCo's.
+ *
+ * @example
+ * const method = new ssl.MoCoV2({ encoder: 'resnet18', encoderOptions: { smallImages: true }, queueLength: 4096 });
+ * const { loss } = method.trainingStep(views, progress); loss.backward(); opt.step(); method.afterOptimizerStep(progress);
+ */
+export class MoCoV2 extends Method {
+  readonly name = 'mocov2' as const;
+  override readonly capturable = true;
+  readonly encoder: Encoder;
+  readonly projectionHead: ProjectionHead;
+  readonly momentumEncoder: Encoder;
+  readonly momentumProjectionHead: ProjectionHead;
+  readonly queue: EmbeddingQueue;
+  readonly recipe: OptimizerRecipe;
+  readonly hiddenDim: number;
+  readonly outDim: number;
+  readonly queueLength: number;
+  readonly temperature: number;
+  readonly momentum: number;
+  readonly bnGroups: number;
+  private readonly options: MoCoV2Options;
+  // The normalised keys of the current step, enqueued after the optimizer step (the loss's graph still reads the queue until backward).
+  private pendingKeys: Tensor | undefined;
+
+  constructor(options: MoCoV2Options) {
+    super();
+    checkOptionKeys(options, OPTION_KEYS, 'MoCoV2');
+    this.options = options;
+    this.outDim = checkInt(options.outDim ?? 128, 'MoCoV2 option outDim', 1);
+    this.queueLength = checkInt(options.queueLength ?? 65536, 'MoCoV2 option queueLength', 1);
+    this.temperature = checkNumber(options.temperature ?? 0.2, 'MoCoV2 option temperature', Number.MIN_VALUE);
+    this.momentum = checkNumber(options.momentum ?? 0.999, 'MoCoV2 option momentum', 0, 1);
+    this.bnGroups = checkInt(options.bnGroups ?? 4, 'MoCoV2 option bnGroups', 1);
+    this.recipe = resolveRecipe(MOCO_V2_RECIPE, options.recipe, 'MoCoV2');
+    const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: true, method: 'MoCoV2' });
+    this.encoder = this.registerModule('encoder', build());
+    const featureDim = this.encoder.featureDim;
+    this.hiddenDim = checkInt(options.hiddenDim ?? featureDim, 'MoCoV2 option hiddenDim', 1);
+    this.projectionHead = this.registerModule('projection_head', mocoV2ProjectionHead(featureDim, this.hiddenDim, this.outDim));
+    this.momentumEncoder = this.registerModule('momentum_encoder', build());
+    if (this.momentumEncoder === this.encoder) {
+      throw new TypeError('MoCoV2: the encoder factory returned the same Encoder twice; it must build a new one each call');
+    }
+    this.momentumProjectionHead = this.registerModule('momentum_projection_head',
+      mocoV2ProjectionHead(featureDim, this.hiddenDim, this.outDim));
+    initTeacher(this.momentumEncoder, this.encoder);
+    initTeacher(this.momentumProjectionHead, this.projectionHead);
+    this.queue = this.registerModule('queue', new EmbeddingQueue(this.queueLength, this.outDim, { init: 'random' }));
+  }
+
+  /**
+   * MoCo v2's augmentation ("aug+"): random resized crop [0.2, 1], colour
+   * jitter (0.4, 0.4, 0.4, 0.1) p = 0.8, grayscale p = 0.2, flip, and above
+   * 64 px Gaussian blur p = 0.5.
+   * @example method.augmentation({ size: 32, channels: 3, mean, std });
+   */
+  augmentation(spec: ImageSpec): MultiView {
+    return simclrAugmentation({ size: spec.size, channels: spec.channels, mean: spec.mean, std: spec.std,
+      scale: [0.2, 1], strength: 0.5 });
+  }
+
+  /**
+   * InfoNCE of the queries (view 1) against their keys (view 2) and the queue.
+   * @example const { loss, embedding } = method.trainingStep([x1, x2], progress);
+   */
+  trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
+    const [x1, x2] = checkTwoViews(views, 'MoCoV2');
+    const b = x1.shape[0];
+    this.queue.checkBatch(b, 'MoCoV2 option queueLength');
+    if (b % this.bnGroups !== 0) {
+      throw new RangeError(`MoCoV2 option bnGroups ${this.bnGroups} must divide the batch size ${b} ` +
+        '(the batch is normalised in equal groups)');
+    }
+    const q = groupedForward(this.encoder, this.projectionHead, x1, this.bnGroups); // (B, outDim)
+    const k = torch.noGrad(() => {
+      const g = this.bnGroups;
+      if (g === 1) return this.momentumProjectionHead.forward(this.momentumEncoder.forward(x2));
+      // Shuffling BN on one process: the keys are grouped by i mod G (strided)
+      // while the queries were grouped in consecutive blocks, then put back in order.
+      const device = x2.device;
+      const strided = torch.arange(b, { device }).view([b / g, g]).t().reshape([-1]); // (B)
+      const back = torch.arange(b, { device }).view([g, b / g]).t().reshape([-1]); // (B), the inverse permutation
+      const shuffled = groupedForward(this.momentumEncoder, this.momentumProjectionHead, x2.indexSelect(0, strided), g);
+      return shuffled.indexSelect(0, back); // (B, outDim)
+    });
+    this.pendingKeys = torch.noGrad(() => normalize(k.float(), { dim: 1 }));
+    const loss = infoNceWithQueue(q, k, this.queue.queue, { temperature: this.temperature });
+    return { loss, embedding: q };
+  }
+
+  /**
+   * Moves the key network towards the query network (m = 0.999), then puts
+   * this step's keys into the queue over the oldest ones.
+   * @example optimizer.step(); method.afterOptimizerStep(progress);
+   */
+  override afterOptimizerStep(_progress: TrainProgress): void {
+    emaUpdate_(this.momentumEncoder, this.encoder, this.momentum);
+    emaUpdate_(this.momentumProjectionHead, this.projectionHead, this.momentum);
+    if (this.pendingKeys !== undefined) this.queue.enqueue_(this.pendingKeys);
+    this.pendingKeys = undefined;
+  }
+
+  /** Decay on weight matrices (the key network and the queue are not optimised). @example new optim.SGD(method.parameterGroups(1e-4), { lr: 0.03 }); */
+  parameterGroups(weightDecay: number): ParamGroup[] {
+    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
+  }
+
+  /** The options, JSON-able. @example JSON.stringify(method.config()); */
+  config(): Record<string, unknown> {
+    return methodConfig(this.options, { hiddenDim: this.hiddenDim, outDim: this.outDim, queueLength: this.queueLength,
+      temperature: this.temperature, momentum: this.momentum, bnGroups: this.bnGroups });
+  }
+}
