@@ -9,3 +9,9 @@ export { interpolatePosEmbed, InterpolatePosEmbedOptions } from './pos-embed';
 export * from './vit-variants';
 export { SmallCnn, SmallCnnOptions } from './small-cnn';
 export { create, list, ModelName, ModelOptions, ModelOf, ResNetName, VitName } from './registry';
+export * from './bert-config';
+export {
+  BertModel, BertForPreTraining, BertLayer, BertAttention, BertPooler, MlmHead, TextEmbeddings, TextInputs,
+  TextEncoderOutput,
+} from './bert';
+export { AlbertModel, AlbertForPreTraining, AlbertLayer, AlbertLayerGroup, AlbertAttention } from './albert';

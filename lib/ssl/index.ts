@@ -23,3 +23,6 @@ export { Prototypes } from './heads/prototypes';
 export * from './heads/method-heads';
 export { effectiveRank } from './collapse';
 export { create, list, MethodOptionsOf } from './registry';
+export { TextPretraining, TextBatch, TextStepOutput } from './text-pretraining';
+export { BertPretraining, BertPretrainingOptions, BERT_RECIPE } from './bert-pretraining';
+export { AlbertPretraining, AlbertPretrainingOptions, ALBERT_RECIPE } from './albert-pretraining';

@@ -9,3 +9,4 @@ export { vicregLoss, vicregTerms, VICRegLossOptions, VICRegTerms } from './vicre
 export { simsiamLoss } from './simsiam-loss';
 export { sinkhornKnopp, SinkhornOptions, swavLoss } from './swav-loss';
 export { sphericalKMeans, KMeansOptions, deepClusterV2Loss } from './deepcluster-v2';
+export { mlmLoss, MlmLossOutput, pairLoss } from './mlm-loss';
