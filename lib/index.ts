@@ -1,5 +1,5 @@
 // selfsup: self-supervised representation learning for Node.js on libtorch.
-export * as torch from './torch';
+export * as torch from './torch-namespace';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as models from './models';

@@ -2,7 +2,7 @@
 // as plain records that both sides read: this project's Node runner and the
 // PyTorch reference scripts/bench_gpu.py (sent to it as JSON), so the two can
 // only differ in the framework, never in the architecture or the batch.
-import { checkOneOf } from '../nn/functional/arguments';
+import { checkOneOf } from '../torch/arguments';
 
 /** The benchmarked methods. */
 export type WorkloadName = 'simclr' | 'byol' | 'dino' | 'mae';

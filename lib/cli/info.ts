@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { native, addonOrigin, AddonSource } from '../torch/native';
-import { hasOp } from '../optim/foreach';
+import { hasOp } from '../torch/foreach';
 import { usesFusedAttention } from '../nn/functional/attention';
 
 /** The BLAS library libtorch runs matrix products on. */

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import { Device } from '../torch';
 import { isDevice } from '../torch/dtype';
-import { checkInt, checkNumber } from '../nn/functional/arguments';
+import { checkInt, checkNumber } from '../torch/arguments';
 import { MethodName, OptimizerRecipe } from '../ssl/method';
 import { list as listMethods } from '../ssl/registry';
 import { list as listModels } from '../models/registry';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt } from '../nn/functional/arguments';
+import { checkInt } from '../torch/arguments';
 import { channelStats, ImageDataset, makeDataset } from './dataset';
 import type { DecodeJob, DecodeResult } from './decode-worker';
 import { CacheKeyEntry, imageCacheKey, ImageCacheMeta, readImageCache, writeImageCache } from './image-cache';

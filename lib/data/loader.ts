@@ -2,8 +2,7 @@
 // on (seed, epoch), prepared one step ahead of the consumer.
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { isDevice } from '../torch/dtype';
-import { checkInt } from '../nn/functional/arguments';
+import { checkDevice, checkInt } from '../torch/arguments';
 import { ImageDataset } from './dataset';
 
 /** One batch as the Loader yields it (without a transform). All tensors are on the loader's device. */
@@ -108,10 +107,7 @@ export class Loader<T = Batch> {
     this.shuffle = options.shuffle ?? true;
     this.seed = checkInt(options.seed ?? 0, 'seed', 0);
     this.dropLast = options.dropLast ?? true;
-    this.device = options.device ?? 'cpu';
-    if (!isDevice(this.device)) {
-      throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for device but received ${JSON.stringify(this.device)}`);
-    }
+    this.device = checkDevice(options.device ?? 'cpu', 'device');
     this.prefetch = checkInt(options.prefetch ?? 1, 'prefetch', 0);
     this.transform = options.transform;
     const n = images.shape[0];

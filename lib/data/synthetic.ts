@@ -1,7 +1,7 @@
 // Synthetic images with class-dependent structure: a fast, deterministic
 // stand-in for real data in tests of methods, evaluators and the loader.
 import * as torch from '../torch';
-import { checkInt } from '../nn/functional/arguments';
+import { checkInt } from '../torch/arguments';
 import { ImageDataset, makeDataset } from './dataset';
 
 export interface SyntheticOptions {

@@ -2,8 +2,7 @@
 // without autograd, batch by batch, into one (N, D) float32 CPU tensor.
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { isDevice } from '../torch/dtype';
-import { checkInt } from '../nn/functional/arguments';
+import { checkDevice, checkInt } from '../torch/arguments';
 import { ImageDataset } from '../data/dataset';
 import { normalize, toFloatImages } from '../data/transforms/normalize';
 import { Encoder } from '../models/encoder';
@@ -116,10 +115,7 @@ export function extractFeatures(encoder: Encoder, dataset: ImageDataset, options
       (images instanceof Tensor ? `images of shape [${images.shape.join(', ')}]` : String(dataset)));
   }
   const batchSize = checkInt(options.batchSize ?? 512, 'options.batchSize', 1);
-  const device = options.device ?? moduleDevice(encoder);
-  if (!isDevice(device)) {
-    throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for options.device but received ${JSON.stringify(device)}`);
-  }
+  const device = checkDevice(options.device ?? moduleDevice(encoder), 'options.device');
   checkEncoderDevice(encoder, device);
   const mean = options.mean ?? dataset.mean;
   const std = options.std ?? dataset.std;

@@ -3,7 +3,7 @@
 // evaluations; k-NN and the linear probe keep the encoder frozen.
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { checkInt, checkNumber, checkOneOf } from '../nn/functional/arguments';
+import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
 import { crossEntropy } from '../nn/functional/loss';
 import { linear } from '../nn/functional/linear';
 import { SGD } from '../optim/sgd';

@@ -2,7 +2,7 @@
 // encoder with random weights (same architecture, untrained).
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt } from '../nn/functional/arguments';
+import { checkInt } from '../torch/arguments';
 import { ImageDataset } from '../data/dataset';
 import { normalize, toFloatImages } from '../data/transforms/normalize';
 import { Encoder } from '../models/encoder';

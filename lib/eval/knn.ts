@@ -4,7 +4,7 @@
 import * as torch from '../torch';
 import { Device } from '../torch';
 import { normalize } from '../nn/functional/normalization';
-import { checkInt, checkNumber } from '../nn/functional/arguments';
+import { checkInt, checkNumber } from '../torch/arguments';
 import { LabelledFeatures, checkTrainTest } from './labelled-features';
 
 export { LabelledFeatures } from './labelled-features';

@@ -3,8 +3,8 @@
 // same width for train and test, a device, and labels that fit numClasses.
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { isDevice, isFloatingPoint } from '../torch/dtype';
-import { checkInt } from '../nn/functional/arguments';
+import { isFloatingPoint } from '../torch/dtype';
+import { checkDevice, checkInt } from '../torch/arguments';
 
 /** Labelled features: float (N, D) and int64 (N), as `extractFeatures` returns them. */
 export interface LabelledFeatures {
@@ -80,10 +80,7 @@ export function checkTrainTest(
     throw new RangeError(`train features have ${dTrain} dimensions but test features have ${dTest}: extract both ` +
       'with the same encoder (or both as raw pixels of the same image size)');
   }
-  const device = options.device ?? train.features.device;
-  if (!isDevice(device)) {
-    throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for options.device but received ${JSON.stringify(device)}`);
-  }
+  const device = checkDevice(options.device ?? train.features.device, 'options.device');
   const seen = labelRange([[train, 'train'], [test, 'test']]);
   const numClasses = options.numClasses === undefined ? seen : checkInt(options.numClasses, 'options.numClasses', 1);
   if (seen > numClasses) {

@@ -2,7 +2,7 @@
 // is never run here: features come precomputed from extractFeatures).
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { checkInt, checkNumber, checkOneOf } from '../nn/functional/arguments';
+import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
 import { crossEntropy } from '../nn/functional/loss';
 import { linear } from '../nn/functional/linear';
 import { SGD } from '../optim/sgd';

@@ -3,7 +3,7 @@
 // result is always read against its floors.
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { checkInt, checkNumber } from '../nn/functional/arguments';
+import { checkInt, checkNumber } from '../torch/arguments';
 import { ImageDataset } from '../data/dataset';
 import { Encoder } from '../models/encoder';
 import { FeatureSet, checkEncoderDevice, extractFeatures, moduleDevice } from './features';

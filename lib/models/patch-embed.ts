@@ -2,7 +2,7 @@
 // stride are the patch size (key patch_embed.proj), then (B, D, h, w) -> (B, h*w, D).
 import { Tensor } from '../torch';
 import { Conv2d, Module } from '../nn';
-import { checkInt } from '../nn/functional/arguments';
+import { checkInt } from '../torch/arguments';
 
 /**
  * Splits (B, C, H, W) images into non-overlapping `patchSize` squares and

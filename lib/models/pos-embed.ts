@@ -2,7 +2,7 @@
 // timm's resample_abs_pos_embed (bicubic, antialiased when shrinking).
 import { Tensor, cat } from '../torch';
 import { interpolate } from '../nn/functional';
-import { checkInt } from '../nn/functional/arguments';
+import { checkInt } from '../torch/arguments';
 
 /** Options of `interpolatePosEmbed`. */
 export interface InterpolatePosEmbedOptions {

@@ -4,7 +4,7 @@
 import { Tensor } from '../torch';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, Sequential, TensorModule } from '../nn';
 import { adaptiveAvgPool2d, maxPool2d } from '../nn/functional';
-import { checkBoolean, checkInt } from '../nn/functional/arguments';
+import { checkBoolean, checkInt } from '../torch/arguments';
 import { BlockType, ResidualBlock, basicBlock, bottleneck, downsample } from './resnet-blocks';
 import { Encoder } from './encoder';
 

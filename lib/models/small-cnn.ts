@@ -3,7 +3,7 @@
 import { Tensor } from '../torch';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, TensorModule } from '../nn';
 import { adaptiveAvgPool2d } from '../nn/functional';
-import { checkInt } from '../nn/functional/arguments';
+import { checkInt } from '../torch/arguments';
 import { Encoder } from './encoder';
 
 /** Options of `SmallCnn`. */

@@ -3,7 +3,7 @@
 // norm, head), so timm checkpoints load unchanged.
 import { Tensor, cat, empty, zeros } from '../torch';
 import { Identity, init, LayerNorm, Linear, Module, Sequential, TensorModule } from '../nn';
-import { checkInt, checkNumber, checkOneOf } from '../nn/functional/arguments';
+import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
 import { Encoder } from './encoder';
 import { PatchEmbed } from './patch-embed';
 import { interpolatePosEmbed } from './pos-embed';

@@ -2,7 +2,7 @@
 // runs without recording gradients and draws from the same random stream as
 // PyTorch's, so after the same `manualSeed` the values equal PyTorch's.
 import { Tensor, Generator, noGrad, ops } from '../torch';
-import { checkTensor } from './functional/arguments';
+import { checkFinite, checkTensor } from '../torch/arguments';
 
 /** The nonlinearities `calculateGain` knows, as `torch.nn.init.calculate_gain`. */
 export type Nonlinearity =
@@ -15,11 +15,6 @@ export type FanMode = 'fan_in' | 'fan_out';
 /** A seeded generator to draw from instead of the global one (an extension of PyTorch 1.13's init). */
 export interface GeneratorOption {
   generator?: Generator;
-}
-
-function checkFinite(value: unknown, what: string): number {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  throw new TypeError(`Expected a finite number for ${what} but received ${String(value)}`);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Module: the base of every layer and model, as torch.nn.Module.
 import { Tensor, DType, Device, MemoryFormat, noGrad, keep } from '../torch';
-import { sameShape } from './functional/arguments';
+import { sameShape } from '../torch/arguments';
 
 /** A state dict: PyTorch key names to tensors, in registration order. */
 export type StateDict = Map<string, Tensor>;

@@ -2,9 +2,10 @@
 // (`_foreach_*`) by default, and libtorch 2.x's single fused CUDA kernel
 // (`_fused_adamw_`) on request, as PyTorch's `fused=True`.
 import * as torch from '../torch';
-import { aten, foreachMulByTensor_, hasOp, untypedOp } from './foreach';
+import { checkNonNegative, checkUnitInterval } from '../torch/arguments';
+import { aten, foreachMulByTensor_, hasOp, untypedOp } from '../torch/foreach';
 import {
-  Optimizer, ParamGroup, ResolvedGroup, ParamState, StepOptions, checkNoCapture, checkNonNegative, checkUnitInterval,
+  Optimizer, ParamGroup, ResolvedGroup, ParamState, StepOptions, checkNoCapture,
 } from './optimizer';
 import { ScalarSlots, ScratchTensors } from './scratch';
 
@@ -57,14 +58,14 @@ export class AdamW extends Optimizer<AdamWOptions> {
   }
 
   protected validate(o: AdamWOptions, where: string): void {
-    checkNonNegative(`lr${where}`, o.lr);
-    checkNonNegative(`eps${where}`, o.eps);
-    checkNonNegative(`weightDecay${where}`, o.weightDecay);
+    checkNonNegative(o.lr, `lr${where}`);
+    checkNonNegative(o.eps, `eps${where}`);
+    checkNonNegative(o.weightDecay, `weightDecay${where}`);
     if (!Array.isArray(o.betas) || o.betas.length !== 2) {
       throw new RangeError(`Expected two numbers for betas${where} but received ${String(o.betas)}`);
     }
-    checkUnitInterval(`betas[0]${where}`, o.betas[0]);
-    checkUnitInterval(`betas[1]${where}`, o.betas[1]);
+    checkUnitInterval(o.betas[0], `betas[0]${where}`);
+    checkUnitInterval(o.betas[1], `betas[1]${where}`);
   }
 
   protected override disposeWork(): void {

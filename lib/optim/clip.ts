@@ -1,7 +1,7 @@
 // Gradient clipping by total norm, as torch.nn.utils.clip_grad_norm_, in a
 // fixed handful of dispatcher calls and without reading anything back.
 import * as torch from '../torch';
-import { foreachMulByTensor_, foreachNorms } from './foreach';
+import { foreachMulByTensor_, foreachNorms } from '../torch/foreach';
 
 type Tensor = torch.Tensor;
 

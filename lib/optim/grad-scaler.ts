@@ -3,7 +3,7 @@
 // unscale before the step, skip steps whose gradients overflowed and adapt
 // the scale (halve on overflow, double after `growthInterval` good steps).
 import * as torch from '../torch';
-import { aten, foreachMulByTensor_, foreachNorms } from './foreach';
+import { aten, foreachMulByTensor_, foreachNorms } from '../torch/foreach';
 import { Optimizer, BaseOptions } from './optimizer';
 
 type Tensor = torch.Tensor;

@@ -2,8 +2,9 @@
 // the optimiser of SimCLR and BYOL, with lightly's and solo-learn's rule:
 // SGD whose per-parameter update is rescaled by a trust ratio.
 import * as torch from '../torch';
-import { aten, foreachAddScaled_ } from './foreach';
-import { Optimizer, ParamGroup, ResolvedGroup, StepOptions, checkNonNegative } from './optimizer';
+import { checkNonNegative } from '../torch/arguments';
+import { aten, foreachAddScaled_ } from '../torch/foreach';
+import { Optimizer, ParamGroup, ResolvedGroup, StepOptions } from './optimizer';
 import { SGDOptions, checkSGDOptions, momentumDirection } from './sgd';
 import { ScalarSlots, ScratchTensors } from './scratch';
 
@@ -57,8 +58,8 @@ export class LARS extends Optimizer<LARSOptions> {
 
   protected validate(o: LARSOptions, where: string): void {
     checkSGDOptions(o, where);
-    checkNonNegative(`trustCoefficient${where}`, o.trustCoefficient);
-    checkNonNegative(`eps${where}`, o.eps);
+    checkNonNegative(o.trustCoefficient, `trustCoefficient${where}`);
+    checkNonNegative(o.eps, `eps${where}`);
   }
 
   // A capturable step reads the weight decay (in the trust ratio and the

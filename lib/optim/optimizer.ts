@@ -3,7 +3,7 @@
 // checkpoint can store (JSON plus a map of tensors).
 import * as torch from '../torch';
 import { captureInProgress } from '../torch/capture-state';
-import { aten } from './foreach';
+import { aten } from '../torch/foreach';
 
 type Tensor = torch.Tensor;
 
@@ -86,20 +86,6 @@ export function checkNoCapture(what: string): void {
 
 const NO_CAPTURE_HINT = 'optimiser state must exist before a capture. ' +
   'Run one eager optimizer.step() (with every captured parameter holding a gradient) before capturing';
-
-/** Throws unless `value` is a finite number >= 0. */
-export function checkNonNegative(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`Expected non-negative number for ${name} but received ${String(value)}`);
-  }
-}
-
-/** Throws unless `value` is a number in [0, 1). */
-export function checkUnitInterval(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-    throw new RangeError(`Expected number in [0, 1) for ${name} but received ${String(value)}`);
-  }
-}
 
 /**
  * Base of SGD, AdamW and LARS. Subclasses implement `updateGroup` with

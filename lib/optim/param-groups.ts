@@ -1,7 +1,7 @@
 // Splitting a model's parameters into a weight-decay group and a no-decay
 // group, as timm's `param_groups_weight_decay` and the SimCLR/BYOL recipes.
 import * as torch from '../torch';
-import { checkNonNegative } from './optimizer';
+import { checkNonNegative } from '../torch/arguments';
 
 type Tensor = torch.Tensor;
 
@@ -34,7 +34,7 @@ export function paramGroupsWeightDecay(
   namedParameters: Iterable<[string, Tensor]>, options: ParamGroupsWeightDecayOptions = {},
 ): WeightDecayGroups {
   const weightDecay = options.weightDecay ?? 1e-5;
-  checkNonNegative('weightDecay', weightDecay);
+  checkNonNegative(weightDecay, 'weightDecay');
   const skip = new Set(options.noWeightDecayList ?? []);
   const decay: Tensor[] = [];
   const noDecay: Tensor[] = [];

@@ -1,6 +1,8 @@
 // Schedules as pure functions of the step: `(step) => value`, for learning
 // rates, weight decay (DINO 0.04 -> 0.4) and EMA momentum (BYOL 0.996 -> 1).
 
+import { checkFinite, checkIntAtLeast, checkNonNegative } from '../torch/arguments';
+
 /** A value as a function of the (0-based) step. */
 export type Schedule = (step: number) => number;
 
@@ -12,30 +14,12 @@ export interface WarmupOptions {
   warmupStart?: number;
 }
 
-function checkInteger(name: string, value: unknown, min: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RangeError(`Expected integer >= ${min} for ${name} but received ${String(value)}`);
-  }
-}
-
-function checkFinite(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new RangeError(`Expected finite number for ${name} but received ${String(value)}`);
-  }
-}
-
-function checkStep(step: number): void {
-  if (typeof step !== 'number' || !(step >= 0)) {
-    throw new RangeError(`Expected non-negative number for step but received ${String(step)}`);
-  }
-}
-
 /** The warmup options with their defaults, checked. */
 function resolveWarmup(options: WarmupOptions): Required<WarmupOptions> {
   const warmupSteps = options.warmupSteps ?? 0;
   const warmupStart = options.warmupStart ?? 0;
-  checkFinite('warmupStart', warmupStart);
-  checkInteger('warmupSteps', warmupSteps, 0);
+  checkFinite(warmupStart, 'warmupStart');
+  checkIntAtLeast(warmupSteps, 'warmupSteps', 0);
   return { warmupSteps, warmupStart };
 }
 
@@ -43,7 +27,7 @@ function resolveWarmup(options: WarmupOptions): Required<WarmupOptions> {
 function withWarmup(warmup: Required<WarmupOptions>, base: number, after: Schedule): Schedule {
   const { warmupSteps, warmupStart } = warmup;
   return (step) => {
-    checkStep(step);
+    checkNonNegative(step, 'step');
     if (step >= warmupSteps) return after(step);
     // NOTE: DINO's `np.linspace(warmupStart, base, warmupSteps)`: the warmup
     // reaches `base` at its last step (warmupSteps - 1), and a one-step warmup
@@ -69,9 +53,9 @@ function withWarmup(warmup: Required<WarmupOptions>, base: number, after: Schedu
 export function cosineSchedule(options: { base: number; final?: number; totalSteps: number } & WarmupOptions): Schedule {
   const { base, totalSteps } = options;
   const final = options.final ?? 0;
-  checkFinite('base', base);
-  checkFinite('final', final);
-  checkInteger('totalSteps', totalSteps, 1);
+  checkFinite(base, 'base');
+  checkFinite(final, 'final');
+  checkIntAtLeast(totalSteps, 'totalSteps', 1);
   const warmup = resolveWarmup(options);
   const { warmupSteps } = warmup;
   if (warmupSteps > totalSteps) {
@@ -95,11 +79,11 @@ export function cosineSchedule(options: { base: number; final?: number; totalSte
 export function stepSchedule(options: { base: number; milestones: readonly number[]; gamma?: number } & WarmupOptions): Schedule {
   const { base, milestones } = options;
   const gamma = options.gamma ?? 0.1;
-  checkFinite('base', base);
-  checkFinite('gamma', gamma);
+  checkFinite(base, 'base');
+  checkFinite(gamma, 'gamma');
   const warmup = resolveWarmup(options);
   if (!Array.isArray(milestones)) throw new TypeError(`Expected an array of steps for milestones but received ${String(milestones)}`);
-  milestones.forEach((m, i) => checkInteger(`milestones[${i}]`, m, 0));
+  milestones.forEach((m, i) => checkIntAtLeast(m, `milestones[${i}]`, 0));
   const sorted = [...milestones].sort((a, b) => a - b);
   return withWarmup(warmup, base, (step) => {
     let k = 0;
@@ -116,6 +100,6 @@ export function stepSchedule(options: { base: number; milestones: readonly numbe
  */
 export function constantSchedule(options: { value: number } & WarmupOptions): Schedule {
   const { value } = options;
-  checkFinite('value', value);
+  checkFinite(value, 'value');
   return withWarmup(resolveWarmup(options), value, () => value);
 }

@@ -2,8 +2,9 @@
 // multi-tensor `foreach` implementation): a step is a few `_foreach_*` calls
 // per parameter group, not several calls per parameter.
 import * as torch from '../torch';
-import { aten, foreachAddScaled_, foreachMulByTensor_, hasOp, untypedOp } from './foreach';
-import { Optimizer, ParamGroup, ResolvedGroup, ParamState, StepOptions, checkNoCapture, checkNonNegative } from './optimizer';
+import { checkNonNegative } from '../torch/arguments';
+import { aten, foreachAddScaled_, foreachMulByTensor_, hasOp, untypedOp } from '../torch/foreach';
+import { Optimizer, ParamGroup, ResolvedGroup, ParamState, StepOptions, checkNoCapture } from './optimizer';
 
 type Tensor = torch.Tensor;
 
@@ -106,10 +107,10 @@ export function momentumDirection(
  * protected validate(o: SGDOptions, where: string): void { checkSGDOptions(o, where); }
  */
 export function checkSGDOptions(o: SGDOptions, where: string): void {
-  checkNonNegative(`lr${where}`, o.lr);
-  checkNonNegative(`momentum${where}`, o.momentum);
-  checkNonNegative(`dampening${where}`, o.dampening);
-  checkNonNegative(`weightDecay${where}`, o.weightDecay);
+  checkNonNegative(o.lr, `lr${where}`);
+  checkNonNegative(o.momentum, `momentum${where}`);
+  checkNonNegative(o.dampening, `dampening${where}`);
+  checkNonNegative(o.weightDecay, `weightDecay${where}`);
   if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
     throw new RangeError(`Expected momentum > 0 and dampening 0 for nesterov${where} but received ` +
       `momentum ${o.momentum} and dampening ${o.dampening}`);

@@ -9,7 +9,7 @@ import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { Schedule } from '../optim/schedule';
 import { MultiView } from '../data/transforms/multi-crop';
 import { byol as byolAugmentation } from '../data/transforms/recipes';
-import { checkInt, checkNumber } from '../nn/functional/arguments';
+import { checkInt, checkNumber } from '../torch/arguments';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderFactory, makeEncoder } from './encoder-spec';
 import { ProjectionHead, byolPredictionHead, byolProjectionHead } from './heads/projection-head';

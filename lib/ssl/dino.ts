@@ -3,7 +3,7 @@
 // facebookresearch/dino main_dino.py (MultiCropWrapper, DINOLoss, EMA teacher).
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkBoolean, checkInt, checkNumber } from '../nn/functional/arguments';
+import { checkBoolean, checkInt, checkNumber } from '../torch/arguments';
 import { Encoder } from '../models/encoder';
 import { VisionTransformer } from '../models/vit';
 import { MultiView } from '../data/transforms/multi-crop';
@@ -15,7 +15,7 @@ import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from '.
 import { EncoderSpec, makeEncoder } from './encoder-spec';
 import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
-import { foreachMulByTensor_ } from '../optim/foreach';
+import { foreachMulByTensor_ } from '../torch/foreach';
 import { DINOLoss } from './losses/dino-loss';
 import { DINOHead } from './heads/dino-head';
 

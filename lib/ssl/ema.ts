@@ -3,8 +3,8 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Module } from '../nn';
-import { checkNumber } from '../nn/functional/arguments';
-import { aten, foreachAddScaled_ } from '../optim/foreach';
+import { checkNumber } from '../torch/arguments';
+import { aten, foreachAddScaled_ } from '../torch/foreach';
 import { cosineSchedule, Schedule } from '../optim/schedule';
 
 /**

@@ -4,7 +4,7 @@
 import { Module } from '../nn/module';
 import { Encoder } from '../models/encoder';
 import { create } from '../models/registry';
-import { describe } from '../nn/functional/arguments';
+import { describe } from '../torch/arguments';
 
 /** Builds a fresh encoder each call (BYOL and DINO call it twice: student and teacher). */
 export type EncoderFactory = () => Encoder;

@@ -7,7 +7,7 @@ import { Module } from '../nn/module';
 import { Linear } from '../nn/layers/linear';
 import { LayerNorm } from '../nn/layers/layer-norm';
 import { ModuleList } from '../nn/layers/container';
-import { checkInt, checkNumber } from '../nn/functional/arguments';
+import { checkInt, checkNumber } from '../torch/arguments';
 import { normal_, xavierUniform_, zeros_ } from '../nn/init';
 import { VitBlock } from '../models/vit-block';
 

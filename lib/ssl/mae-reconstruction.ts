@@ -2,7 +2,7 @@
 // one row per image, as the figures of the MAE paper.
 import * as torch from '../torch';
 import { Generator, Tensor } from '../torch';
-import { checkInt } from '../nn/functional/arguments';
+import { checkInt } from '../torch/arguments';
 import { ImageGridInfo, writeImageGrid } from '../data/image-grid';
 import { MAE } from './mae';
 

@@ -5,7 +5,7 @@ import * as torch from '../torch';
 import { Generator, Tensor } from '../torch';
 import { Module } from '../nn/module';
 import { Linear } from '../nn/layers/linear';
-import { checkBoolean, checkInt, checkNumber } from '../nn/functional/arguments';
+import { checkBoolean, checkInt, checkNumber } from '../torch/arguments';
 import { normal_, xavierUniform_, zeros_ } from '../nn/init';
 import { Encoder } from '../models/encoder';
 import { VisionTransformer } from '../models/vit';

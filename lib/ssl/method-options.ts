@@ -2,7 +2,7 @@
 // (a typo must not silently fall back to a default), recipe overrides, views;
 // and how a method's config() writes those options back.
 import { Tensor } from '../torch';
-import { describe, sameShape } from '../nn/functional/arguments';
+import { describe, sameShape } from '../torch/arguments';
 import { OptimizerRecipe } from './method';
 import { EncoderSpec, encoderConfig } from './encoder-spec';
 

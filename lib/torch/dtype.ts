@@ -76,3 +76,6 @@ export function checkDevice(value: unknown, what = 'device'): Device {
   if (isDevice(value)) return value;
   throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for ${what} but received ${String(value)}`);
 }
+
+/** Nested arrays of numbers or booleans, as returned by `toArray()`. */
+export type NestedArray = number | boolean | NestedArray[];

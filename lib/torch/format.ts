@@ -1,6 +1,5 @@
 // Printing tensors the way PyTorch does: tensor([[1., 2.], [3., 4.]], dtype=float64).
-import { DType, isFloatingPoint } from './dtype';
-import { NestedArray } from './tensor';
+import { DType, isFloatingPoint, NestedArray } from './dtype';
 
 /** Above this many elements only the shape is printed. */
 const MAX_ELEMENTS = 1000;

@@ -20,10 +20,6 @@ export { manualSeed, Generator, getRngState, setRngState } from './random';
 export { ToOptions } from './methods/conversion';
 export * from './functions';
 export { config, getNumThreads, setNumThreads } from './config';
-// NOTE: an alias, as in PyTorch where torch.nn.functional is part of torch;
-// the functional operators live in lib/nn/functional and depend on
-// lib/torch, not the other way round.
-export * as nn from '../nn';
 export {
   saveSafetensors, saveSafetensorsAsync, serializeSafetensors, loadSafetensors, loadSafetensorsAsync,
   parseSafetensors, readSafetensorsHeader, readSafetensorsMetadata, MAX_HEADER_BYTES,

@@ -2,10 +2,11 @@
 // autograd state and lifetime. Operator methods are added by the files in
 // methods/, which extend this class.
 import { native, Handle } from './native';
-import { AnyTypedArray, carrierDtype, Device, DType, typedArrayOver } from './dtype';
+import { AnyTypedArray, carrierDtype, Device, DType, NestedArray, typedArrayOver } from './dtype';
+
+export { NestedArray };
 import { track } from './scope';
 import { formatTensor } from './format';
-import { Op, op } from './op';
 import { checkHostRead } from './capture-state';
 
 // The safety net for tensors that no scope owns and nobody disposed: V8 tells
@@ -31,8 +32,6 @@ function watchPending(): void {
   }
 }
 
-/** Nested arrays of numbers or booleans, as returned by `toArray()`. */
-export type NestedArray = number | boolean | NestedArray[];
 
 /**
  * A multi-dimensional array on a device, as `torch.Tensor`.
@@ -168,8 +167,7 @@ export class Tensor {
    * @example p.data = p.data.to({ device: 'cuda' });
    */
   get data(): Tensor {
-    detachOp ??= op('detach');
-    return detachOp.tensor(this._h);
+    return new Tensor(callOp('detach', '', this._h) as Handle);
   }
 
   set data(value: Tensor) {
@@ -279,8 +277,7 @@ export class Tensor {
     const n = this.numel();
     if (n !== 1) throw new RangeError(`item() needs a tensor with one element but this one has ${n}`);
     checkHostRead('item()');
-    itemOp ??= op('item');
-    return itemOp.raw(this._h) as number | boolean;
+    return callOp('item', '', this._h) as number | boolean;
   }
 
   toString(): string {
@@ -300,17 +297,29 @@ export class Tensor {
   }
 }
 
-// NOTE: created on first use: op.ts imports this file, so it may not be loaded yet while this one is.
-let toDtype: Op | undefined;
-let itemOp: Op | undefined;
-let detachOp: Op | undefined;
+// NOTE: the three operators this file needs (detach, item, to.dtype) are
+// called through the native layer here rather than through op.ts, because
+// op.ts builds Tensors and so imports this file: going through it would make
+// an import cycle in lib/torch. None of the three is a host-sync operator
+// (capture-state.ts), so op.ts's capture check has nothing to add for them.
+const opHandles = new Map<string, Handle>();
+
+/** Calls ATen operator `name.overload`, its handle looked up once per process. */
+function callOp(name: string, overload: string, ...args: unknown[]): unknown {
+  const key = `${name}.${overload}`;
+  let handle = opHandles.get(key);
+  if (handle === undefined) {
+    handle = native.lookupOp(name, overload);
+    opHandles.set(key, handle);
+  }
+  return native.call(handle, ...args);
+}
 
 /** The handle of `h` in the dtype its data travels to JS in (float16 as float32, bool as uint8). */
 function carrier(h: Handle, dtype: DType): Handle {
   const target = carrierDtype(dtype);
   if (target === dtype) return h;
-  toDtype ??= op('to', 'dtype');
-  return toDtype.raw(h, target) as Handle;
+  return callOp('to', 'dtype', h, target) as Handle;
 }
 
 function nest(flat: AnyTypedArray, shape: readonly number[], isBool: boolean): NestedArray {

@@ -3,7 +3,7 @@
 // replay), driven from TypeScript.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt, checkOneOf } from '../nn/functional/arguments';
+import { checkInt, checkOneOf } from '../torch/arguments';
 
 /** Options of `GraphedStep`. */
 export interface GraphedStepOptions {

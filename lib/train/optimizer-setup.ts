@@ -7,9 +7,9 @@ import { SGD } from '../optim/sgd';
 import { AdamW } from '../optim/adamw';
 import { LARS } from '../optim/lars';
 import { LRScheduler } from '../optim/lr-scheduler';
-import { hasOp } from '../optim/foreach';
+import { hasOp } from '../torch/foreach';
 import { cosineSchedule } from '../optim/schedule';
-import { checkNumber, checkOneOf } from '../nn/functional/arguments';
+import { checkNumber, checkOneOf } from '../torch/arguments';
 
 /** What `setupOptimizer` built. */
 export interface OptimizerSetup {

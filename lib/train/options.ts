@@ -1,8 +1,7 @@
 // The Trainer's options: their types, defaults and checks, resolved once
 // before any work starts so that bad input fails fast with a clear message.
 import { Device } from '../torch';
-import { isDevice } from '../torch/dtype';
-import { checkInt, checkNumber, checkOneOf } from '../nn/functional/arguments';
+import { checkDevice, checkInt, checkNumber, checkOneOf } from '../torch/arguments';
 import { ImageDataset } from '../data/dataset';
 import { MultiView } from '../data/transforms/multi-crop';
 import { OptimizerRecipe } from '../ssl/method';
@@ -193,10 +192,7 @@ export function resolveOptions(options: TrainerOptions): ResolvedOptions {
     throw new RangeError(`batchSize ${batchSize} is larger than the dataset '${data.name}' (${n} images): ` +
       `lower batchSize to at most ${n}`);
   }
-  const device = options.device ?? 'cpu';
-  if (!isDevice(device)) {
-    throw new TypeError(`Expected 'cpu', 'cuda' or 'cuda:N' for device but received ${JSON.stringify(device)}`);
-  }
+  const device = checkDevice(options.device ?? 'cpu', 'device');
   const precision = checkOneOf(options.precision ?? 'auto', ['auto', 'float32', 'bfloat16'], 'precision');
   const channelsLast = options.channelsLast ?? 'auto';
   if (channelsLast !== 'auto' && typeof channelsLast !== 'boolean') {

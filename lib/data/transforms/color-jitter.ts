@@ -4,7 +4,8 @@ import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
 import { rand } from '../../torch/creation';
-import { Transform, checkImages, checkProbability } from './transform';
+import { Transform, checkImages } from './transform';
+import { probability } from '../../torch/arguments';
 import { asPerSample, bernoulli, permutation, perSampleMask, uniform } from './random-params';
 import { rgbToGrayscale } from './grayscale';
 import { adjustHue } from './hue';
@@ -116,7 +117,7 @@ export class ColorJitter implements Transform {
     this.contrast = factorRange(options.contrast, 'contrast', false);
     this.saturation = factorRange(options.saturation, 'saturation', false);
     this.hue = factorRange(options.hue, 'hue', true);
-    this.p = checkProbability(options.p ?? 1, 'ColorJitter options.p');
+    this.p = probability(options.p ?? 1, 'ColorJitter options.p');
     const order = options.order ?? 'batch';
     if (order !== 'batch' && order !== 'sample') {
       throw new TypeError(`Expected 'batch' or 'sample' for ColorJitter options.order but received ${String(order)}`);

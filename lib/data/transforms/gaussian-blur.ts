@@ -6,8 +6,8 @@ import { linspace } from '../../torch/creation';
 import { where } from '../../torch/functions';
 import { conv2d } from '../../nn/functional/conv';
 import { pad } from '../../nn/functional/sampling';
-import { checkInt } from '../../nn/functional/arguments';
-import { Transform, checkImages, checkProbability, checkRange } from './transform';
+import { checkInt, checkRange, probability } from '../../torch/arguments';
+import { Transform, checkImages } from './transform';
 import { bernoulli, perSampleMask, uniform } from './random-params';
 
 /**
@@ -87,7 +87,7 @@ export class GaussianBlur implements Transform {
       throw new RangeError(`Expected an odd GaussianBlur options.kernelSize but received ${this.kernelSize}`);
     }
     this.sigma = checkRange(options.sigma ?? [0.1, 2.0], 'GaussianBlur options.sigma', Number.MIN_VALUE);
-    this.p = checkProbability(options.p ?? 0.5, 'GaussianBlur options.p');
+    this.p = probability(options.p ?? 0.5, 'GaussianBlur options.p');
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

@@ -2,7 +2,8 @@
 import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
-import { Transform, checkImages, checkProbability } from './transform';
+import { Transform, checkImages } from './transform';
+import { probability } from '../../torch/arguments';
 import { bernoulli, imageNoise, perSampleMask } from './random-params';
 
 /**
@@ -26,7 +27,7 @@ export class GaussianNoise implements Transform {
       throw new RangeError(`Expected a non-negative std for GaussianNoise but received ${String(std)}`);
     }
     this.std = std;
-    this.p = checkProbability(options.p ?? 1, 'GaussianNoise options.p');
+    this.p = probability(options.p ?? 1, 'GaussianNoise options.p');
     this.clip = options.clip ?? true;
   }
 

@@ -2,7 +2,8 @@
 import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
-import { Transform, checkImages, checkProbability } from './transform';
+import { Transform, checkImages } from './transform';
+import { probability } from '../../torch/arguments';
 import { bernoulli, perSampleMask } from './random-params';
 
 /**
@@ -38,7 +39,7 @@ export class RandomGrayscale implements Transform {
   readonly p: number;
 
   constructor(options: { p?: number } = {}) {
-    this.p = checkProbability(options.p ?? 0.1, 'RandomGrayscale options.p');
+    this.p = probability(options.p ?? 0.1, 'RandomGrayscale options.p');
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

@@ -2,7 +2,7 @@
 // (Caron et al. 2020, SwAV; DINO): global and local crops of different sizes.
 import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
-import { checkInt } from '../../nn/functional/arguments';
+import { checkInt } from '../../torch/arguments';
 import { Transform, checkImages } from './transform';
 import { RandomResizedCrop } from './random-resized-crop';
 

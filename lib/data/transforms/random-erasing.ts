@@ -4,7 +4,8 @@ import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
 import { arange } from '../../torch/creation';
 import { stack, where } from '../../torch/functions';
-import { Transform, checkBoxes, checkImages, checkProbability, checkRange } from './transform';
+import { Transform, checkBoxes, checkImages } from './transform';
+import { checkRange, probability } from '../../torch/arguments';
 import { bernoulli, boxCandidates, boxOffsets, imageNoise } from './random-params';
 
 const TRIES = 10;
@@ -23,7 +24,7 @@ const TRIES = 10;
 export function randomErasingParams(batch: number, height: number, width: number,
   options: { p?: number; scale?: readonly [number, number]; ratio?: readonly [number, number] } = {},
   generator?: Generator): Tensor {
-  const p = checkProbability(options.p ?? 0.5, 'RandomErasing options.p');
+  const p = probability(options.p ?? 0.5, 'RandomErasing options.p');
   const scale = checkRange(options.scale ?? [0.02, 0.33], 'RandomErasing options.scale', 0);
   const ratio = checkRange(options.ratio ?? [0.3, 3.3], 'RandomErasing options.ratio', Number.MIN_VALUE);
   const apply = bernoulli(batch, p, generator);
@@ -73,7 +74,7 @@ export class RandomErasing implements Transform {
 
   constructor(options: { p?: number; scale?: readonly [number, number]; ratio?: readonly [number, number];
     value?: number | 'random'; } = {}) {
-    this.p = checkProbability(options.p ?? 0.5, 'RandomErasing options.p');
+    this.p = probability(options.p ?? 0.5, 'RandomErasing options.p');
     this.scale = checkRange(options.scale ?? [0.02, 0.33], 'RandomErasing options.scale', 0);
     this.ratio = checkRange(options.ratio ?? [0.3, 3.3], 'RandomErasing options.ratio', Number.MIN_VALUE);
     const v = options.value ?? 0;

@@ -6,8 +6,8 @@ import { Generator } from '../../torch/random';
 import { arange } from '../../torch/creation';
 import { clamp, stack, where } from '../../torch/functions';
 import { gridSample } from '../../nn/functional/sampling';
-import { checkInt } from '../../nn/functional/arguments';
-import { Transform, checkBoxes, checkImages, checkRange } from './transform';
+import { checkInt, checkRange } from '../../torch/arguments';
+import { Transform, checkBoxes, checkImages } from './transform';
 import { boxCandidates, boxOffsets } from './random-params';
 
 /** Options of `RandomResizedCrop`; defaults as torchvision's `RandomResizedCrop`. */

@@ -1,6 +1,6 @@
 // The augmentation recipes of the papers, scaled by the options to any image
 // size: each returns a MultiView whose forward gives the views a method trains on.
-import { checkInt } from '../../nn/functional/arguments';
+import { checkInt } from '../../torch/arguments';
 import { Transform } from './transform';
 import { Compose } from './compose';
 import { RandomResizedCrop } from './random-resized-crop';

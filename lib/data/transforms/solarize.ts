@@ -2,7 +2,8 @@
 import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
-import { Transform, checkImages, checkProbability } from './transform';
+import { Transform, checkImages } from './transform';
+import { probability } from '../../torch/arguments';
 import { bernoulli, perSampleMask } from './random-params';
 
 /**
@@ -31,7 +32,7 @@ export class RandomSolarize implements Transform {
       throw new RangeError(`Expected a threshold in [0, 1] for RandomSolarize but received ${String(t)}`);
     }
     this.threshold = t;
-    this.p = checkProbability(options.p ?? 0.5, 'RandomSolarize options.p');
+    this.p = probability(options.p ?? 0.5, 'RandomSolarize options.p');
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

@@ -48,25 +48,3 @@ export function checkBoxes(boxes: unknown, batch: number, what: string): Tensor 
   }
   return boxes;
 }
-
-/**
- * Checks a probability option.
- * @example const p = checkProbability(options.p ?? 0.5, 'RandomHorizontalFlip options.p');
- */
-export function checkProbability(p: unknown, what: string): number {
-  if (typeof p === 'number' && p >= 0 && p <= 1) return p;
-  throw new RangeError(`Expected a probability in [0, 1] for ${what} but received ${String(p)}`);
-}
-
-/**
- * Checks a [low, high] range option with low <= high (and both >= min).
- * @example const [lo, hi] = checkRange(options.scale ?? [0.08, 1], 'options.scale', 0);
- */
-export function checkRange(range: unknown, what: string, min = -Infinity): [number, number] {
-  if (Array.isArray(range) && range.length === 2 && typeof range[0] === 'number' && typeof range[1] === 'number' &&
-    range[0] <= range[1] && range[0] >= min) {
-    return [range[0], range[1]];
-  }
-  const floor = min === -Infinity ? '' : ` with low >= ${min}`;
-  throw new RangeError(`Expected [low, high] with low <= high${floor} for ${what} but received ${JSON.stringify(range)}`);
-}

@@ -2,7 +2,7 @@
 import { Tensor } from '../../torch/tensor';
 import { checkDtype, DType } from '../../torch/dtype';
 import { Op, op } from '../../torch/op';
-import { checkBoolean, checkInt, checkNumber, checkOneOf, checkTensor } from './arguments';
+import { checkBoolean, checkInt, checkNumber, checkOneOf, checkTensor } from '../../torch/arguments';
 
 /** The `inplace` option of activations that can overwrite their input. */
 export interface InplaceOptions {

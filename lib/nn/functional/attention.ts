@@ -2,7 +2,7 @@
 import { Tensor } from '../../torch/tensor';
 import { Op, op } from '../../torch/op';
 import { ops as torchOps, OpPacket } from '../../torch/ops';
-import { checkBoolean, checkNumber, checkTensor } from './arguments';
+import { checkBoolean, checkNumber, checkTensor } from '../../torch/arguments';
 
 /** Options of `scaledDotProductAttention`, as PyTorch's keyword arguments. */
 export interface AttentionOptions {

@@ -1,7 +1,7 @@
 // Convolutions and transposed convolutions over 1, 2 and 3 spatial dimensions.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkInt, checkOneOf, checkTensor, intTuple, optionalTensor } from './arguments';
+import { checkInt, checkOneOf, checkTensor, intTuple, optionalTensor } from '../../torch/arguments';
 
 /** Options of `conv1d`/`conv2d`/`conv3d`, as PyTorch's keyword arguments. */
 export interface ConvOptions {

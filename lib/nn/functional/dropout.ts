@@ -1,7 +1,7 @@
 // Dropout: zeroing random elements (or whole channels) during training.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkTensor } from './arguments';
+import { checkBoolean, checkTensor } from '../../torch/arguments';
 
 /** Options of the dropout functions, as PyTorch's keyword arguments. */
 export interface DropoutOptions {

@@ -2,7 +2,7 @@
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
 import { noGrad } from '../../torch/autograd';
-import { checkBoolean, checkInt, checkNumber, checkTensor } from './arguments';
+import { checkBoolean, checkInt, checkNumber, checkTensor } from '../../torch/arguments';
 
 /** Options of `embedding`, as PyTorch's keyword arguments. */
 export interface EmbeddingOptions {

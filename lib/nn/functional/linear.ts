@@ -1,7 +1,7 @@
 // Affine maps: y = x W^T + b.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkTensor, optionalTensor } from './arguments';
+import { checkTensor, optionalTensor } from '../../torch/arguments';
 
 const ops = { linear: op('linear'), bilinear: op('bilinear') };
 

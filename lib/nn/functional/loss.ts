@@ -2,7 +2,7 @@
 // L1, smooth L1, Huber), divergence (KL) and embedding losses.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkInt, checkNumber, checkOneOf, checkTensor, optionalTensor, sameShape } from './arguments';
+import { checkBoolean, checkInt, checkNumber, checkOneOf, checkTensor, optionalTensor, sameShape } from '../../torch/arguments';
 
 /** How a loss over many elements is reduced: not at all, their mean, or their sum. */
 export type Reduction = 'none' | 'mean' | 'sum';

@@ -1,7 +1,7 @@
 // Normalisation layers as functions: batch, instance, layer, group and Lp normalisation.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkInt, checkNumber, checkTensor, optionalTensor } from './arguments';
+import { checkBoolean, checkInt, checkNumber, checkTensor, optionalTensor } from '../../torch/arguments';
 
 /** The affine parameters and epsilon shared by the normalisation functions. */
 export interface AffineNormOptions {

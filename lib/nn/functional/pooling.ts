@@ -1,7 +1,7 @@
 // Pooling: max, average and adaptive (fixed output size) over 1 or 2 spatial dimensions.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkDims, checkInt, checkTensor, intTuple } from './arguments';
+import { checkBoolean, checkDims, checkInt, checkTensor, intTuple } from '../../torch/arguments';
 
 /** Options of `maxPool1d`/`maxPool2d`, as PyTorch's keyword arguments. */
 export interface MaxPoolOptions {

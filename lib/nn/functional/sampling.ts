@@ -2,7 +2,7 @@
 import { Tensor } from '../../torch/tensor';
 import { isFloatingPoint } from '../../torch/dtype';
 import { Op, op } from '../../torch/op';
-import { checkBoolean, checkDims, checkInt, checkNumber, checkOneOf, checkTensor } from './arguments';
+import { checkBoolean, checkDims, checkInt, checkNumber, checkOneOf, checkTensor } from '../../torch/arguments';
 
 /** Resampling algorithms of `interpolate`. */
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';

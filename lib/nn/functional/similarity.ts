@@ -1,7 +1,7 @@
 // Similarities and distances between batches of vectors.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkInt, checkNumber, checkTensor } from './arguments';
+import { checkBoolean, checkInt, checkNumber, checkTensor } from '../../torch/arguments';
 
 const ops = { cosineSimilarity: op('cosine_similarity'), pairwiseDistance: op('pairwise_distance') };
 

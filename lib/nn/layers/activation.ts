@@ -2,7 +2,7 @@
 import { Tensor } from '../../torch';
 import { Module } from '../module';
 import { gelu, relu, silu } from '../functional/activation';
-import { checkBoolean } from './arguments';
+import { checkBoolean } from '../../torch/arguments';
 
 /** Options of the activations that can overwrite their input. */
 export interface InplaceOption {

@@ -6,7 +6,7 @@ import { Linear } from './linear';
 import { Dropout } from './dropout';
 import { LayerNorm } from './layer-norm';
 import { Identity, TensorModule } from './container';
-import { checkBoolean, expectDims, positiveInt, probability } from './arguments';
+import { checkBoolean, expectDims, positiveInt, probability } from '../../torch/arguments';
 
 /** Options of `Attention`, as timm's `Attention` keyword arguments. */
 export interface AttentionOptions {

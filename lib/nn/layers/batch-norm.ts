@@ -4,7 +4,8 @@ import { Tensor, ones, zeros } from '../../torch';
 import { Module } from '../module';
 import { batchNorm } from '../functional/normalization';
 import { ones_, zeros_ } from '../init';
-import { checkBoolean, expectDims, nonNegativeNumber, positiveInt, probability, pyBool, pyFloat } from './arguments';
+import { checkBoolean, expectDims, nonNegativeNumber, positiveInt, probability } from '../../torch/arguments';
+import { pyBool, pyFloat } from './repr';
 
 /** Options of the batch norm layers, as torch.nn.BatchNorm2d's keyword arguments. */
 export interface BatchNormOptions {

@@ -3,7 +3,7 @@ import { Tensor, empty } from '../../torch';
 import { Module } from '../module';
 import { conv2d, convTranspose2d } from '../functional/conv';
 import { resetLinearLike } from './linear';
-import { checkBoolean, expectDims, pair, positiveInt } from './arguments';
+import { checkBoolean, expectDims, pair, positiveInt } from '../../torch/arguments';
 
 /** Options of `Conv2d`, as torch.nn.Conv2d's keyword arguments. */
 export interface Conv2dOptions {

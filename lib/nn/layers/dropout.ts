@@ -3,7 +3,8 @@
 import { Tensor, empty, ops } from '../../torch';
 import { Module } from '../module';
 import { dropout } from '../functional/dropout';
-import { checkBoolean, probability, pyBool, pyFloat } from './arguments';
+import { checkBoolean, probability } from '../../torch/arguments';
+import { pyBool, pyFloat } from './repr';
 
 /**
  * Zeroes each element with probability `p` and scales the rest by

@@ -3,7 +3,7 @@ import { Tensor, empty, noGrad } from '../../torch';
 import { Module } from '../module';
 import { embedding } from '../functional/embedding';
 import { normal_ } from '../init';
-import { positiveInt } from './arguments';
+import { positiveInt } from '../../torch/arguments';
 
 /** Options of `Embedding`, as torch.nn.Embedding's keyword arguments. */
 export interface EmbeddingOptions {

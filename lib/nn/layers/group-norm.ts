@@ -2,7 +2,8 @@
 import { Tensor, ones, zeros } from '../../torch';
 import { Module } from '../module';
 import { groupNorm } from '../functional/normalization';
-import { checkBoolean, nonNegativeNumber, positiveInt, pyBool, pyFloat } from './arguments';
+import { checkBoolean, nonNegativeNumber, positiveInt } from '../../torch/arguments';
+import { pyBool, pyFloat } from './repr';
 
 /** Options of `GroupNorm`, as torch.nn.GroupNorm's keyword arguments. */
 export interface GroupNormOptions {

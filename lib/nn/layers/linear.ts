@@ -3,7 +3,8 @@ import { Tensor, empty } from '../../torch';
 import { Module } from '../module';
 import { linear } from '../functional/linear';
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
-import { checkBoolean, positiveInt, pyBool } from './arguments';
+import { checkBoolean, positiveInt } from '../../torch/arguments';
+import { pyBool } from './repr';
 
 /** Options of `Linear`, as torch.nn.Linear's keyword arguments. */
 export interface LinearOptions {

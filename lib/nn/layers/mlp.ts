@@ -5,7 +5,7 @@ import { Linear } from './linear';
 import { Dropout } from './dropout';
 import { GELU } from './activation';
 import { TensorModule } from './container';
-import { checkBoolean, positiveInt, probability } from './arguments';
+import { checkBoolean, positiveInt, probability } from '../../torch/arguments';
 
 /** Options of `Mlp`, as timm's `Mlp` keyword arguments. */
 export interface MlpOptions {

@@ -4,7 +4,8 @@
 import { Tensor } from '../../torch';
 import { Module } from '../module';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../functional/pooling';
-import { checkBoolean, pair, pyBool } from './arguments';
+import { checkBoolean, pair } from '../../torch/arguments';
+import { pyBool } from './repr';
 
 type Size2 = number | readonly [number, number];
 

@@ -9,7 +9,7 @@ import { GELU } from '../../nn/layers/activation';
 import { Sequential, TensorModule } from '../../nn/layers/container';
 import { WeightNormed, weightNorm } from '../../nn/layers/weight-norm';
 import { normalize } from '../../nn/functional/normalization';
-import { checkBoolean, checkInt } from '../../nn/functional/arguments';
+import { checkBoolean, checkInt } from '../../torch/arguments';
 import { ones_, truncNormal_, zeros_ } from '../../nn/init';
 
 /** Options of `DINOHead`; defaults are main_dino.py's. */

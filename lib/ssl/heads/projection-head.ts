@@ -6,7 +6,7 @@ import { Linear } from '../../nn/layers/linear';
 import { BatchNorm1d } from '../../nn/layers/batch-norm';
 import { ReLU } from '../../nn/layers/activation';
 import { Sequential, TensorModule } from '../../nn/layers/container';
-import { checkBoolean, checkInt, describe } from '../../nn/functional/arguments';
+import { checkBoolean, checkInt, describe } from '../../torch/arguments';
 
 /** One block of a `ProjectionHead`: Linear(inDim, outDim), then optional batch norm, then optional activation. */
 export interface ProjectionHeadBlock {

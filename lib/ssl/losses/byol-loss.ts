@@ -2,7 +2,7 @@
 // target network's projection.
 import { Tensor } from '../../torch';
 import { normalize } from '../../nn/functional';
-import { checkTensor, sameShape } from '../../nn/functional/arguments';
+import { checkTensor, sameShape } from '../../torch/arguments';
 import { atLeastFloat32 } from './precision';
 
 /**

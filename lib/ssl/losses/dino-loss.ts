@@ -5,7 +5,7 @@ import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { Module } from '../../nn/module';
 import { logSoftmax, softmax } from '../../nn/functional';
-import { checkInt, checkNumber, checkTensor } from '../../nn/functional/arguments';
+import { checkInt, checkNumber, checkTensor } from '../../torch/arguments';
 import { atLeastFloat32 } from './precision';
 
 /** Options of {@link DINOLoss}; defaults are main_dino.py's. */

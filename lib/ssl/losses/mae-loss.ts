@@ -1,7 +1,7 @@
 // MAE's reconstruction loss and the patch layout it is computed in
 // (models_mae.py: patchify, unpatchify, forward_loss).
 import { Tensor } from '../../torch';
-import { checkBoolean, checkInt, checkTensor } from '../../nn/functional/arguments';
+import { checkBoolean, checkInt, checkTensor } from '../../torch/arguments';
 import { atLeastFloat32 } from './precision';
 
 /** Options of {@link maeLoss}. */

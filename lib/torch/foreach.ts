@@ -1,13 +1,16 @@
-// Multi-tensor building blocks shared by the optimisers, the clipper and the
-// loss scaler: one dispatcher call for a whole list of tensors, and the
-// run-time detection of operators that only newer libtorch versions have.
-import * as torch from '../torch';
+// Multi-tensor building blocks shared by the optimisers, the clipper, the
+// loss scaler and the EMA teachers: one dispatcher call for a whole list of
+// tensors, and the run-time detection of operators that only newer libtorch
+// versions have. They are tensor operations, so they live in lib/torch where
+// optim, ssl, train and cli can all reach them.
+import { Tensor } from './tensor';
+import { ops, listOps, OpPacket } from './ops';
+import { stack } from './functions';
 
-type Tensor = torch.Tensor;
 type AnyOp = (...args: unknown[]) => unknown;
 
 /** The ATen operators, typed for the installed libtorch 1.13 schemas. */
-export const aten = torch.ops.aten;
+export const aten = ops.aten;
 
 let available: Set<string> | undefined;
 
@@ -21,7 +24,7 @@ let available: Set<string> | undefined;
 export function hasOp(qualified: string): boolean {
   if (available === undefined) {
     available = new Set<string>();
-    for (const name of torch.listOps()) {
+    for (const name of listOps()) {
       available.add(name);
       const dot = name.indexOf('.');
       if (dot > 0) available.add(name.slice(0, dot));
@@ -38,7 +41,7 @@ export function hasOp(qualified: string): boolean {
  * untypedOp('_foreach_mul_', 'Tensor')(grads, coef);
  */
 export function untypedOp(name: string, overload?: string): AnyOp {
-  const packet = (torch.ops as unknown as Record<string, Record<string, torch.OpPacket>>).aten[name];
+  const packet = (ops as unknown as Record<string, Record<string, OpPacket>>).aten[name];
   return overload === undefined ? packet : packet[overload];
 }
 
@@ -69,7 +72,7 @@ export function foreachMulByTensor_(tensors: Tensor[], factor: Tensor): void {
  * const norms = foreachNorms(grads, 2); // (numTensors)
  */
 export function foreachNorms(tensors: Tensor[], normType: number): Tensor {
-  return torch.stack(aten._foreach_norm.Scalar(tensors, normType) as Tensor[]);
+  return stack(aten._foreach_norm.Scalar(tensors, normType) as Tensor[]);
 }
 
 /**
