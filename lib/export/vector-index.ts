@@ -9,7 +9,7 @@
 import { BatchMatches, Index, Matches, MetricKind, ScalarKind } from 'usearch';
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt } from '../nn/functional/arguments';
+import { checkInt } from '../torch/arguments';
 import { normalize } from '../nn/functional';
 
 /** Neighbours of each query: row i holds query i's k results, best first. */

@@ -4,7 +4,7 @@
 // held-out split.
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkNumber } from '../../nn/functional/arguments';
+import { checkNumber } from '../../torch/arguments';
 
 /** One document: its sentences in order, where it came from, and a label when the corpus has them. */
 export interface TextDocument {

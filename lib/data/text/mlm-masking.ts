@@ -6,7 +6,7 @@
 // padding never chosen, labels -100 elsewhere. Batched tensor work.
 import * as torch from '../../torch';
 import { Generator, Tensor } from '../../torch';
-import { checkInt, checkNumber } from '../../nn/functional/arguments';
+import { checkInt, checkNumber } from '../../torch/arguments';
 
 /** Options of `maskTokens`. */
 export interface MaskingOptions {

@@ -6,7 +6,7 @@
 //   NSP: with probability 1/2 B is replaced by text from another document (label 1);
 //   SOP: with probability 1/2 A and B are swapped (label 1).
 // Label 0 is "B follows A" in both, as Hugging Face's next_sentence_label and sentence_order_label.
-import { checkInt, checkNumber, checkOneOf } from '../../nn/functional/arguments';
+import { checkInt, checkNumber, checkOneOf } from '../../torch/arguments';
 
 /** Options of `sentencePairs`. */
 export interface SentencePairOptions {

@@ -8,7 +8,7 @@
 // "the" as "th ##e" (measured on fortunes); frequency merges do not.
 // Counts are updated incrementally, only in the words that contain the merged
 // pair, so a few-MB corpus trains in seconds.
-import { checkInt } from '../../nn/functional/arguments';
+import { checkInt } from '../../torch/arguments';
 import { basicTokenize, BasicTokenizerOptions } from './basic-tokenizer';
 
 /** The special tokens, in the order of their ids (0 = [PAD], as the models' padding index). */

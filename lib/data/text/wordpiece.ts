@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { writeFileAtomic } from '../../torch/atomic-file';
-import { checkInt } from '../../nn/functional/arguments';
+import { checkInt } from '../../torch/arguments';
 import { basicTokenize } from './basic-tokenizer';
 import { SPECIAL_TOKENS, trainWordPiece, WordPieceTrainOptions } from './wordpiece-trainer';
 

@@ -2,7 +2,7 @@
 // two batches of embeddings.
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
-import { checkNumber, checkTensor, sameShape } from '../../nn/functional/arguments';
+import { checkNumber, checkTensor, sameShape } from '../../torch/arguments';
 import { atLeastFloat32, withoutAutocast } from './precision';
 
 /** Options of {@link barlowTwinsLoss}. */

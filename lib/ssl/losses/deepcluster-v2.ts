@@ -3,7 +3,7 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { normalize, crossEntropy } from '../../nn/functional';
-import { checkInt, checkNumber, checkTensor } from '../../nn/functional/arguments';
+import { checkInt, checkNumber, checkTensor } from '../../torch/arguments';
 import { atLeastFloat32 } from './precision';
 
 /** Options of {@link sphericalKMeans}. */

@@ -3,7 +3,7 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { normalize, crossEntropy } from '../../nn/functional';
-import { checkNumber, checkTensor, sameShape } from '../../nn/functional/arguments';
+import { checkNumber, checkTensor, sameShape } from '../../torch/arguments';
 import { atLeastFloat32, withoutAutocast } from './precision';
 
 function checkPair(q: Tensor, k: Tensor): void {

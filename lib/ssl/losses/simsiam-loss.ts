@@ -2,7 +2,7 @@
 // other view's projection, which is treated as a constant (stop-gradient).
 import { Tensor } from '../../torch';
 import { cosineSimilarity } from '../../nn/functional';
-import { checkTensor, sameShape } from '../../nn/functional/arguments';
+import { checkTensor, sameShape } from '../../torch/arguments';
 import { atLeastFloat32 } from './precision';
 
 /**

@@ -3,7 +3,7 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { mseLoss, relu } from '../../nn/functional';
-import { checkNumber, checkTensor, sameShape } from '../../nn/functional/arguments';
+import { checkNumber, checkTensor, sameShape } from '../../torch/arguments';
 import { atLeastFloat32, withoutAutocast } from './precision';
 
 /** Options of {@link vicregLoss}; defaults are the paper's (Bardes et al. 2022, section 4.1: "lambda = mu = 25 and nu = 1"). */
