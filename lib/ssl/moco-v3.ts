@@ -10,7 +10,7 @@ import { Schedule } from '../optim/schedule';
 import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { byol as byolAugmentation } from '../data/transforms/recipes';
-import { checkBoolean, checkInt, checkNumber } from '../nn/functional/arguments';
+import { checkBoolean, checkInt, checkNumber } from '../torch/arguments';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderFactory, makeEncoder } from './encoder-spec';
 import { ProjectionHead } from './heads/projection-head';

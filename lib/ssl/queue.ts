@@ -4,7 +4,7 @@ import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Module } from '../nn/module';
 import { normalize } from '../nn/functional';
-import { checkInt } from '../nn/functional/arguments';
+import { checkInt } from '../torch/arguments';
 
 /**
  * `length` embeddings of `dim` in a (length, dim) buffer `queue` with an

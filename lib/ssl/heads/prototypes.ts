@@ -6,7 +6,7 @@ import { Module } from '../../nn/module';
 import { Linear } from '../../nn/layers/linear';
 import { ModuleList } from '../../nn/layers/container';
 import { normalize } from '../../nn/functional';
-import { checkInt } from '../../nn/functional/arguments';
+import { checkInt } from '../../torch/arguments';
 
 /**
  * One or more sets of prototypes, each a `Linear(dim, k, bias=false)` whose

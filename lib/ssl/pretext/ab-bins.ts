@@ -5,7 +5,7 @@
 // distributions back into colours. All batched tensor work on the device.
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
-import { checkInt, checkNumber } from '../../nn/functional/arguments';
+import { checkInt, checkNumber } from '../../torch/arguments';
 
 /** The grid size of the ab quantisation (section 2.1: "grid size 10"). */
 export const AB_GRID = 10;
