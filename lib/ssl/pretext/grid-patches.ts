@@ -6,7 +6,7 @@
 // gather per call, on the images' device: no per-image loop.
 import * as torch from '../../torch';
 import { Generator, Tensor } from '../../torch';
-import { checkInt } from '../../nn/functional/arguments';
+import { checkInt } from '../../torch/arguments';
 
 /** The geometry of a grid of patches. */
 export interface GridGeometry {

@@ -2,7 +2,7 @@
 // section 3.2): N of the 9! orderings of the tiles, chosen greedily so that
 // the permutations are far apart in Hamming distance, which makes the task
 // harder and the features better (their table 3).
-import { checkInt } from '../../nn/functional/arguments';
+import { checkInt } from '../../torch/arguments';
 
 /** What `jigsawPermutations` returns. */
 export interface PermutationSet {
