@@ -1,7 +1,7 @@
 // BERT and ALBERT configurations with Hugging Face's field names (camelCase),
 // the named sizes of both papers, and exact parameter counts computed from
 // the architecture without building a model.
-import { checkInt, checkNumber, checkOneOf } from '../nn/functional/arguments';
+import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
 
 /** A BERT configuration, as HF's BertConfig. */
 export interface BertConfig {
