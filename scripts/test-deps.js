@@ -21,6 +21,8 @@ function missingPackages() {
   const pkgs = [];
   if (!pythonTorchWorks()) pkgs.push('python3-torch', 'python3-torchvision');
   if (!fs.existsSync(DATASET_FILE)) pkgs.push('dataset-fashion-mnist');
+  // The ONNX export tests run onnx.checker (full check) on every exported file.
+  if (childProcess.spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore', timeout: 120000 }).status !== 0) pkgs.push('python3-onnx');
   if (!fs.existsSync('/usr/share/games/fortunes/science')) pkgs.push('fortunes');
   return pkgs;
 }

@@ -7,6 +7,7 @@ import { registerEval } from './eval';
 import { registerBench } from './bench';
 import { registerEmbed } from './embed';
 import { registerNeighbors } from './neighbors';
+import { registerExport } from './export';
 
 /** Builds the command-line program (exported for tests, which parse argv without exiting). */
 export function program(): Command {
@@ -20,6 +21,7 @@ export function program(): Command {
   registerBench(p);
   registerEmbed(p);
   registerNeighbors(p);
+  registerExport(p);
   return p;
 }
 

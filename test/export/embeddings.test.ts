@@ -5,7 +5,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../../lib/torch';
-import { saveSafetensors } from '../../lib/torch/safetensors';
 import { SmallCnn } from '../../lib/models/small-cnn';
 import { extractFeatures } from '../../lib/eval/features';
 import { loadDataSplit, parseDataSpec } from '../../lib/cli/data-spec';
@@ -17,18 +16,7 @@ import { runEmbed } from '../../lib/cli/embed';
 import { runNeighbors } from '../../lib/cli/neighbors';
 import { program } from '../../lib/cli/main';
 import { PYTHON } from '../helpers/python-reference';
-
-/** A run folder as selfsup train leaves it, with a small_cnn (width 4) on the synthetic data. */
-export function makeSyntheticRun(dir: string): SmallCnn {
-  torch.manualSeed(3);
-  const encoder = new SmallCnn({ inChannels: 1, width: 4 });
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
-    config: { method: 'simclr', encoder: 'small_cnn', encoderOptions: { width: 4 }, data: 'synthetic' },
-  }));
-  saveSafetensors(path.join(dir, 'encoder.safetensors'), encoder.stateDict());
-  return encoder;
-}
+import { makeSyntheticRun } from './synthetic-run';
 
 describe('export: embedding files and the vector index', () => {
   let dir: string;
