@@ -4,6 +4,7 @@
 #include "autograd.h"
 #include "cuda_graph.h"
 #include "dispatch.h"
+#include "distributed.h"
 #include "random.h"
 #include "runtime.h"
 #include "tensor_data.h"
@@ -17,6 +18,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   selfsup::InitRandom(env, exports);
   selfsup::InitRuntime(env, exports);
   selfsup::InitCudaGraph(env, exports);
+  selfsup::InitDistributed(env, exports);
+  selfsup::InitDistributedAutograd(env, exports);
   return exports;
 }
 

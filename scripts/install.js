@@ -89,6 +89,16 @@ function ensureFastBlas(found) {
     '    sudo apt-get install libopenblas0-pthread', line].join('\n'));
 }
 
+/** Gloo's headers (torch.distributed's CPU backend) for Debian's libtorch; without them the addon builds without Gloo. Never fatal. */
+function ensureGlooHeaders(found) {
+  if (found.source !== 'system' || apt.isInstalled('libgloo-dev')) return;
+  if (apt.canInstall()) {
+    if (!apt.install(['libgloo-dev'])) warn('could not install libgloo-dev: torch.distributed will have no gloo backend');
+    return;
+  }
+  log('libgloo-dev is not installed: torch.distributed will have no gloo backend (sudo apt-get install libgloo-dev)');
+}
+
 /** The default dataset (Fashion-MNIST) from Debian, as root; a hint otherwise. Never fatal. */
 function ensureDataset() {
   if (!fs.existsSync('/etc/debian_version') || apt.isInstalled(DATASET_PACKAGE)) return;
@@ -337,6 +347,7 @@ function main(argv) {
   if (found.openmpBlas) log(`BLAS: the OpenMP build of OpenBLAS (${found.openmpBlas})`);
   ensureDataset();
   ensureTextCorpus();
+  ensureGlooHeaders(found);
 
   const devClone = fs.existsSync(path.join(ROOT, '.git'));
   if (force) log('building from source: SELFSUP_BUILD_FROM_SOURCE / --build-from-source is set');

@@ -26,3 +26,4 @@ export {
   TensorDict, LoadSafetensorsOptions, SafetensorsHeader, SafetensorsTensorInfo, SafetensorsDtype,
 } from './safetensors';
 export { writeFileAtomic, writeFileAtomicAsync, AtomicData, AtomicDataAsync, WriteFileAtomicOptions } from './atomic-file';
+export * as distributed from './distributed';

@@ -1,0 +1,28 @@
+# The Python rank of the Node+Python interop test: torch.distributed with Gloo,
+# the same collectives and inputs as workers/interop.ts, reported as JSON.
+import datetime
+import json
+import os
+
+import torch
+import torch.distributed as dist
+
+dist.init_process_group('gloo', init_method=os.environ['INIT_METHOD'], timeout=datetime.timedelta(seconds=30))
+rank = dist.get_rank()
+out = {'rank': rank, 'world': dist.get_world_size()}
+x = torch.arange(1000, dtype=torch.float32) * (rank + 1) + 0.25 * rank
+dist.all_reduce(x)
+out['sumFirst'] = x[:4].tolist()
+out['sumTotal'] = x.sum().item()
+m = torch.tensor([rank + 0.5, 1 - 3 * rank], dtype=torch.float32)
+dist.all_reduce(m, op=dist.ReduceOp.MAX)
+out['max'] = m.tolist()
+b = torch.full([3], 7.5 if rank == 1 else 0.0, dtype=torch.float32)
+dist.broadcast(b, src=1)
+out['broadcast'] = b.tolist()
+parts = [torch.empty(2) for _ in range(dist.get_world_size())]
+dist.all_gather(parts, torch.tensor([rank, 10 + rank], dtype=torch.float32))
+out['allGather'] = [p.tolist() for p in parts]
+dist.barrier()
+dist.destroy_process_group()
+print(json.dumps(out), flush=True)
