@@ -26,7 +26,7 @@
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-fvisibility=hidden", "-Wno-unused-parameter",
-                    "-idirafter", "<(module_root_dir)/native/compat"],
+                    "-idirafter", "<(module_root_dir)/native-compat"],
       "ldflags": ["<!@(node scripts/find-libtorch.js --blas-ldflags)", "-Wl,-rpath,'$$ORIGIN/torch-lib'",
                   "<!@(node scripts/find-libtorch.js --ldflags)"],
       "libraries": ["<!@(node scripts/find-libtorch.js --libraries)"],
