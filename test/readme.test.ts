@@ -54,11 +54,16 @@ describe('README', () => {
     assert.deepEqual(same, ['reloaded encoder gives the same features:', true]);
   });
 
-  it('the self-supervised example trains, and its encoder beats the random-encoder floor', async () => {
+  it('the self-supervised example trains, and its encoder beats the random-encoder floor', async function () {
+    // NOTE: the timeout only catches a hang; it is no race. On the shared
+    // 2-core machine at load average 15, these 100 steps and the 5,000-image
+    // k-NN bank took 3.5 minutes (1 thread), and 150 steps with 10,000 images
+    // did not finish in 2.
+    this.timeout(900_000);
     const logged = await run(examples()[2]);
     const loss = logged.find((l) => l[0] === 'loss after');
     assert.ok(loss !== undefined, JSON.stringify(logged));
-    assert.equal(loss[1], 150);
+    assert.equal(loss[1], 100);
     assert.ok(Number.isFinite(loss[3]) && (loss[3] as number) < 4, `loss ${String(loss[3])}`);
     const table = String(logged.at(-1)![0]);
     const knn20 = (row: string): number => Number(new RegExp(`${row}\\s+([0-9.]+)`).exec(table)![1]);

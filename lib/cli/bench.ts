@@ -8,6 +8,7 @@ import { Scale, WorkloadName, WORKLOAD_NAMES, parseWorkloads, workload } from '.
 import { workloadFlops } from '../bench/flops';
 import { BenchResult, benchConfigs, benchPlan, runBench } from '../bench/runner';
 import { benchEnvironment, formatNodeTable } from '../bench/report';
+import { applyThreadsFlag, THREADS_HELP } from './threads-option';
 import { intArg } from './option-parsers';
 
 /** The flags of `selfsup bench`, as commander parses them. */
@@ -54,7 +55,7 @@ export function runBenchCommand(flags: BenchFlags, write: (s: string) => void = 
     throw new Error('Expected a CUDA device for --device cuda but this libtorch sees none (selfsup info shows why); ' +
       'use --device cpu');
   }
-  if (flags.threads !== undefined) torch.setNumThreads(flags.threads);
+  applyThreadsFlag(flags.threads);
   const gpu = device === 'cuda';
   const env = benchEnvironment(device);
   write(`selfsup bench: ${device}, ${env.hardware}; Node ${env.node}, libtorch ${env.libtorch}; scale ${scale}; ` +
@@ -89,7 +90,7 @@ export function registerBench(p: Command): void {
       choiceArg('--scale', ['small', 'full', 'auto'] as const), 'auto')
     .option('--steps <n>', 'timed steps per configuration (default 20 on CUDA, 3 on the CPU)', intArg('--steps'))
     .option('--warmup <n>', 'untimed steps first (default 5 on CUDA, 1 on the CPU)', intArg('--warmup', 0))
-    .option('--threads <n>', 'CPU threads for libtorch', intArg('--threads'))
+    .option('--threads <n>', THREADS_HELP, intArg('--threads'))
     .option('--no-graph', 'leave out the CUDA-graph configuration')
     .option('--no-channels-last', 'leave out the channels-last configurations')
     .option('--json <file>', 'also write the results as JSON')

@@ -15,6 +15,7 @@ import { loadDataSplit, parseDataSpec } from './data-spec';
 import { encoderOptionsFor, readRunConfig } from './train';
 import { RunConfig } from './run-config';
 import { intArg, jsonArg } from './option-parsers';
+import { applyThreadsFlag, withThreadsOption } from './threads-option';
 
 /** Options of `runEval`. */
 export interface EvalCommandOptions {
@@ -128,21 +129,24 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
  * @example registerEval(new Command('selfsup'));
  */
 export function registerEval(program: Command): void {
-  program.command('eval')
+  const command = program.command('eval')
     .description('Evaluate a trained encoder: weighted k-NN (k 20 and 200, T 0.07) and a linear probe, next to ' +
       'raw pixels and a random encoder')
     .argument('<target>', 'run folder, checkpoint (.json or .safetensors) or encoder .safetensors')
-    .option('--knn', 'weighted k-NN (default: k-NN and linear probe)')
-    .option('--linear', 'linear probe on frozen features')
+    .option('--knn', 'only the weighted k-NN (without --knn or --linear: both)')
+    .option('--linear', 'only the linear probe on frozen features (without --knn or --linear: both)')
     .option('--no-floors', 'leave out the raw-pixel and random-encoder rows')
     .option('--data <spec>', 'labelled dataset (default: the run\'s)')
     .option('--encoder <name>', 'architecture of a bare safetensors file')
     .option('--encoder-options <json>', 'its options as JSON', jsonArg('--encoder-options'))
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
-    .option('--train-subset <n>', 'training images for the k-NN bank and the probe (default all)', intArg('--train-subset'))
+    .option('--train-subset <n>', 'training images for the k-NN bank and the probe (default all)', intArg('--train-subset'));
+  withThreadsOption(command)
     .action(async (target: string, f: { knn?: boolean; linear?: boolean; floors: boolean; data?: string; encoder?: string;
-      encoderOptions?: Record<string, unknown>; device: string; trainSubset?: number }) => {
-      const report = await runEval(target, { ...f, device: f.device as RunConfig['device'] });
+      encoderOptions?: Record<string, unknown>; device: string; trainSubset?: number; threads?: number }) => {
+      applyThreadsFlag(f.threads);
+      const { threads: _threads, ...rest } = f;
+      const report = await runEval(target, { ...rest, device: f.device as RunConfig['device'] });
       process.stdout.write(`${formatReport(report)}\n`);
     });
 }

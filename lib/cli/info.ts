@@ -6,6 +6,9 @@ import { Command } from 'commander';
 import { native, addonOrigin, AddonSource } from '../torch/native';
 import { hasOp } from '../torch/foreach';
 import { usesFusedAttention } from '../nn/functional/attention';
+import { ompWaitPolicy, threadSetting, ThreadSource } from '../torch/threads';
+import { list as listEncoders } from '../models/registry';
+import { list as listMethods } from '../ssl/registry';
 
 /** The BLAS library libtorch runs matrix products on. */
 export interface BlasInfo {
@@ -34,7 +37,11 @@ export interface Info {
   libtorch: { version: string; path: string | null; cxx11Abi: boolean; builtWithCuda: boolean };
   cuda: { available: boolean; version: string | null; cudnnVersion: string | null; gpus: GpuInfo[] };
   blas: BlasInfo;
-  threads: { intraOp: number; interOp: number };
+  /** Intra-op threads, where that number came from (lib/torch/threads.ts), and inter-op threads. */
+  threads: { intraOp: number; source: ThreadSource; detail: string; interOp: number; ompWaitPolicy: string };
+  /** The registry's encoders (`--encoder`, `models.create`) and methods (`selfsup train <method>`). */
+  encoders: string[];
+  methods: string[];
   /** The GPU speed features this build and libtorch can use (docs/gpu.md). */
   speed: { cudaGraphs: boolean; fusedAdamW: boolean; fusedSgd: boolean; fusedAttention: boolean };
   addon: { source: AddonSource; path: string; flavour: string | null; record: string | null };
@@ -178,7 +185,9 @@ export function collectInfo(): Info {
     cuda: { available, version: formatCudaVersion(config.cudaRuntimeVersion),
       cudnnVersion: formatCudnnVersion(config.cudnnVersion), gpus },
     blas,
-    threads: { intraOp: config.numThreads, interOp: config.numInteropThreads },
+    threads: threadsInfo(config.numThreads, config.numInteropThreads),
+    encoders: [...listEncoders()],
+    methods: [...listMethods()],
     speed: {
       cudaGraphs: config.builtWithCuda && available, fusedAdamW: hasOp('aten::_fused_adamw_'),
       fusedSgd: hasOp('aten::_fused_sgd_'), fusedAttention: usesFusedAttention(),
@@ -186,6 +195,32 @@ export function collectInfo(): Info {
     addon: { ...addonOrigin },
     warnings,
   };
+}
+
+/** The thread counts with the source of the intra-op one (libtorch's own when something else set it). */
+function threadsInfo(intraOp: number, interOp: number): Info['threads'] {
+  const set = threadSetting();
+  const policy = ompWaitPolicy();
+  const wait = policy === null ? 'unknown' : `${policy.value}${policy.setBySelfsup ? ' (selfsup\'s default)' : ''}`;
+  if (set !== null && set.count === intraOp) return { intraOp, source: set.source, detail: set.detail, interOp, ompWaitPolicy: wait };
+  return { intraOp, source: 'main thread', detail: `${intraOp}, as libtorch reports it`, interOp, ompWaitPolicy: wait };
+}
+
+/** `items` joined by ', ' in lines of at most `width` characters, continued under `indent` spaces. */
+function wrapList(items: readonly string[], width: number, indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    const next = line === '' ? item : `${line}, ${item}`;
+    if (next.length > width && line !== '') {
+      lines.push(`${line},`);
+      line = item;
+    } else {
+      line = next;
+    }
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
 }
 
 const ADDON_SOURCES: Record<AddonSource, string> = {
@@ -219,13 +254,16 @@ export function formatInfo(info: Info): string {
     rows.push([`GPU ${g.index}`, `${g.name}, ${gib(g.totalMemory)}, compute capability ${g.capability}`]);
   }
   rows.push(['BLAS', `${info.blas.name}${info.blas.path ? ` (${info.blas.path})` : ''}`]);
-  rows.push(['threads', `${info.threads.intraOp} intra-op, ${info.threads.interOp} inter-op`]);
+  rows.push(['threads', `${info.threads.intraOp} intra-op (${info.threads.detail}), ${info.threads.interOp} inter-op; ` +
+    `OpenMP wait policy ${info.threads.ompWaitPolicy}`]);
   const yes = (b: boolean): string => (b ? 'yes' : 'no');
   rows.push(['speed', `CUDA graphs ${yes(info.speed.cudaGraphs)}, fused AdamW ${yes(info.speed.fusedAdamW)}, ` +
     `fused SGD ${yes(info.speed.fusedSgd)}, fused attention ${yes(info.speed.fusedAttention)}`]);
   rows.push(['addon', `${ADDON_SOURCES[info.addon.source]}: ${info.addon.path}`]);
   if (info.addon.flavour) rows.push(['flavour', info.addon.flavour]);
-  const width = Math.max(...rows.map(([k]) => k.length));
+  rows.push(['methods', info.methods.join(', ')]);
+  const width = Math.max(...rows.map(([k]) => k.length), 'encoders'.length);
+  rows.push(['encoders', wrapList(info.encoders, 90, width + 2)]);
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   for (const w of info.warnings) lines.push(`WARNING: ${w}`);
   return `${lines.join('\n')}\n`;
@@ -238,7 +276,8 @@ export function formatInfo(info: Info): string {
  */
 export function registerInfo(p: Command): void {
   p.command('info')
-    .description('Print versions, devices, BLAS, threads and the loaded addon')
+    .description('Print versions, devices, BLAS, threads (and where their number came from), the registry\'s ' +
+      'methods and encoders, and the loaded addon')
     .option('--json', 'print the report as JSON')
     .action((opts: { json?: boolean }) => {
       const info = collectInfo();

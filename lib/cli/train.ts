@@ -17,6 +17,7 @@ import { loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
 import { MAIN_JOB } from './main-job';
 import { intArg, jsonArg, numberArg } from './option-parsers';
+import { applyThreadsFlag, withThreadsOption } from './threads-option';
 
 /** Defaults of a run of `method` when the main job's preset does not apply. */
 function methodDefaults(method: MethodName, device: string): RunConfig {
@@ -139,7 +140,7 @@ interface TrainFlags {
   epochs?: number; steps?: number; batchSize?: number; lr?: number; device?: string; out?: string; resume?: string;
   config?: string; seed?: number; precision?: string; clipGrad?: number; checkpointEvery?: number; knnEvery?: number;
   cudaGraph?: string; channelsLast?: string;
-  eval: boolean; imageSize?: number; evalTrainSubset?: number; progress?: string;
+  eval: boolean; imageSize?: number; evalTrainSubset?: number; progress?: string; threads?: number;
 }
 
 /**
@@ -151,7 +152,7 @@ interface TrainFlags {
  */
 export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, now = new Date()): RunConfig {
   if (f.resume !== undefined) {
-    const given = Object.entries(f).filter(([k, v]) => v !== undefined && !['resume', 'eval', 'device', 'progress'].includes(k));
+    const given = Object.entries(f).filter(([k, v]) => v !== undefined && !['resume', 'eval', 'device', 'progress', 'threads'].includes(k));
     if (methodArg !== undefined || given.length > 0) {
       throw new Error(`--resume continues a run with its own config.json; drop ${methodArg !== undefined ? `'${methodArg}' ` : ''}` +
         `${given.map(([k]) => `--${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`).join(' ')}`.trimEnd());
@@ -209,7 +210,7 @@ export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, n
  * @example registerTrain(new Command('selfsup'));
  */
 export function registerTrain(program: Command): void {
-  program.command('train')
+  const command = program.command('train')
     .description('Train a self-supervised method into a run folder, then evaluate it (with no arguments: the ' +
       'main job, SimCLR on Fashion-MNIST in about 10 minutes on 2 CPU cores)')
     .argument('[method]', `${listMethods().join(', ')}`)
@@ -235,8 +236,10 @@ export function registerTrain(program: Command): void {
     .option('--image-size <px>', 'side of image-folder images after decoding', intArg('--image-size', 8))
     .option('--eval-train-subset <n>', 'training images used by the final evaluation (default all)', intArg('--eval-train-subset'))
     .option('--no-eval', 'skip the final evaluation table')
-    .option('--progress <mode>', 'auto, bar, lines or none')
+    .option('--progress <mode>', 'auto, bar, lines or none');
+  withThreadsOption(command)
     .action(async (methodArg: string | undefined, flags: TrainFlags) => {
+      applyThreadsFlag(flags.threads);
       if (flags.progress !== undefined && !['auto', 'bar', 'lines', 'none'].includes(flags.progress)) {
         throw new Error(`Expected auto, bar, lines or none for --progress but received ${flags.progress}`);
       }

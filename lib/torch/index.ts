@@ -20,6 +20,7 @@ export { manualSeed, Generator, getRngState, setRngState } from './random';
 export { ToOptions } from './methods/conversion';
 export * from './functions';
 export { config, getNumThreads, setNumThreads } from './config';
+export { threadSetting, availableCores, ompWaitPolicy, ThreadSetting, ThreadSource, WaitPolicy } from './threads';
 export {
   saveSafetensors, saveSafetensorsAsync, serializeSafetensors, loadSafetensors, loadSafetensorsAsync,
   parseSafetensors, readSafetensorsHeader, readSafetensorsMetadata, MAX_HEADER_BYTES,

@@ -3,6 +3,8 @@
 // which reports which binary was loaded and from where.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
+import { defaultThreads, recordThreads, recordWaitPolicy, waitPolicyFor } from './threads';
 
 /** An opaque native handle: a number for tensors (see native/handle.h), an N-API External for operators and generators. */
 export type Handle = { readonly __handle: unique symbol };
@@ -176,6 +178,24 @@ function candidates(): AddonOrigin[] {
   return list;
 }
 
+/**
+ * Loads the addon (and with it libtorch's OpenMP runtime, which reads its
+ * environment once, at load) with selfsup's OpenMP wait policy in the
+ * environment, then puts the environment back so child processes do not
+ * inherit it (lib/torch/threads.ts says why).
+ */
+function withWaitPolicy<T>(loadAddon: () => T): T {
+  const policy = waitPolicyFor(process.env);
+  recordWaitPolicy(policy);
+  if (!policy.setBySelfsup) return loadAddon();
+  process.env.OMP_WAIT_POLICY = policy.value;
+  try {
+    return loadAddon();
+  } finally {
+    delete process.env.OMP_WAIT_POLICY;
+  }
+}
+
 function load(): NativeAddon {
   const tried: string[] = [];
   for (const origin of candidates()) {
@@ -190,7 +210,7 @@ function load(): NativeAddon {
     }
     let addon: NativeAddon;
     try {
-      addon = require(origin.path) as NativeAddon;
+      addon = withWaitPolicy(() => require(origin.path) as NativeAddon);
     } catch (err) {
       // A binary that exists but does not load is reported, not skipped: a
       // silent fallback to another binary would hide a broken install.
@@ -213,3 +233,21 @@ function load(): NativeAddon {
 
 /** The native addon. */
 export const native: NativeAddon = load();
+
+/**
+ * Starts libtorch with selfsup's default thread count (every available core,
+ * or OMP_NUM_THREADS; lib/torch/threads.ts). Only the main thread does: a
+ * worker that loads this module must not undo a count the program set.
+ */
+function startThreads(): void {
+  if (!isMainThread) {
+    const count = native.getNumThreads();
+    recordThreads({ count, source: 'main thread', detail: `${count}, set by the main thread` });
+    return;
+  }
+  const setting = defaultThreads();
+  native.setNumThreads(setting.count);
+  recordThreads(setting);
+}
+
+startThreads();

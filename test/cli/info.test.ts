@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { collectInfo, detectBlas, formatCudaVersion, formatCudnnVersion, formatInfo, registerInfo, Info } from '../../lib/cli/info';
 import { addonPath, native } from '../../lib/torch/native';
 import * as torch from '../../lib/torch';
+import * as models from '../../lib/models';
+import * as ssl from '../../lib/ssl';
 
 /** Runs `selfsup info <args>` through commander and returns what it wrote to stdout. */
 async function runInfo(args: string[]): Promise<string> {
@@ -76,13 +78,22 @@ describe('cli/info', () => {
 
   it('prints the report as text and as JSON', async () => {
     const text = await runInfo([]);
-    for (const key of ['selfsup', 'node', 'libtorch', 'CUDA', 'cuDNN', 'BLAS', 'threads', 'speed', 'addon']) {
+    for (const key of ['selfsup', 'node', 'libtorch', 'CUDA', 'cuDNN', 'BLAS', 'threads', 'speed', 'addon', 'methods', 'encoders']) {
       assert.match(text, new RegExp(`^${key}\\s{2,}\\S`, 'm'), text);
     }
     assert.ok(text.includes(addonPath), text);
     const json = JSON.parse(await runInfo(['--json'])) as Info;
     assert.equal(json.libtorch.version, native.config().torchVersion);
     assert.equal(json.addon.path, addonPath);
+    // The registry's encoders and methods (train --help sends users here for --encoder).
+    assert.deepEqual(json.encoders, models.list());
+    assert.deepEqual(json.methods, ssl.list());
+    for (const name of models.list()) assert.ok(new RegExp(`[ ,]${name}(,|$)`, 'm').test(text), `${name} missing:\n${text}`);
+    assert.match(text, new RegExp(`^methods\\s+${ssl.list().join(', ')}$`, 'm'));
+    // The thread count and where it came from.
+    assert.equal(json.threads.intraOp, torch.getNumThreads());
+    assert.equal(json.threads.source, torch.threadSetting()?.source);
+    assert.match(text, new RegExp(`^threads\\s+${torch.getNumThreads()} intra-op \\(${json.threads.detail.replace(/[()]/g, '\\$&')}\\)`, 'm'));
   });
 
   it('lists GPUs with memory and warns about the reference BLAS', () => {
@@ -92,7 +103,9 @@ describe('cli/info', () => {
       cuda: { available: true, version: '13.0', cudnnVersion: '9.10.0',
         gpus: [{ index: 0, name: 'NVIDIA H200', totalMemory: 150 * 2 ** 30, capability: '9.0' }] },
       blas: { name: 'reference BLAS', path: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3', slow: true },
-      threads: { intraOp: 16, interOp: 16 },
+      threads: { intraOp: 16, source: 'available cores', detail: 'available cores: affinity 16, no cgroup CPU limit', interOp: 16,
+        ompWaitPolicy: 'PASSIVE (selfsup\'s default)' },
+      encoders: ['resnet18', 'small_cnn'], methods: ['simclr'],
       speed: { cudaGraphs: true, fusedAdamW: true, fusedSgd: true, fusedAttention: true },
       addon: { source: 'prebuilt', path: '/p/prebuilds/linux-x64/x.node', flavour: 'torch-2.11.cu130.cxx11abi1', record: null },
       warnings: ['libtorch uses the reference BLAS: ... sudo apt-get install libopenblas0-pthread'],

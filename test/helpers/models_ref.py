@@ -192,10 +192,12 @@ def run_case(case, out_dir):
     else:
         model = VisionTransformer(case['imgSize'], case['patchSize'], case.get('inChannels', 3),
                                   case.get('numClasses', 1000), case['embedDim'], case['depth'], case['numHeads'])
+    dtype = torch.float64 if case.get('dtype') == 'float64' else torch.float32
+    model.to(dtype)
     save_safetensors(f"{out_dir}/{case['name']}.weights.safetensors", model.state_dict())
     model.train(case.get('train', False))
     size = case['inputSize']
-    x = torch.randn(case['batch'], case.get('inChannels', 3), size, size).requires_grad_()
+    x = torch.randn(case['batch'], case.get('inChannels', 3), size, size, dtype=dtype).requires_grad_()
     io = {'x': x.detach().clone()}
     if case.get('masked'):
         n = (size // case['patchSize']) ** 2
@@ -206,7 +208,7 @@ def run_case(case, out_dir):
         out = model.forward_features(x)
     else:
         out = model(x)
-    w = torch.randn(out.shape)
+    w = torch.randn(out.shape, dtype=dtype)
     (out * w).sum().backward()
     io['w'] = w
     io['out'] = out

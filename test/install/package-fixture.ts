@@ -88,7 +88,9 @@ export function packTarball(): { tarball: string; log: string } {
     filter: (src) => !NOT_IN_A_CLONE.has(path.relative(root, src).split(path.sep)[0]),
   });
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
-  const log = run('npm', ['pack', '--pack-destination', work, '--foreground-scripts'], { cwd: copy, env: cleanEnv() });
+  // TMPDIR inside `work`: prepack's prebuildify keeps a header cache in the temp folder (`prebuildify/`).
+  const log = run('npm', ['pack', '--pack-destination', work, '--foreground-scripts'],
+    { cwd: copy, env: cleanEnv({ TMPDIR: work }) });
   const tarball = fs.readdirSync(work).find((n) => n.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no tarball in ${work}:\n${log.slice(-4000)}`);
   packed = { tarball: path.join(work, tarball), log };

@@ -13,16 +13,20 @@ const root = repoRoot();
 
 (process.env.SELFSUP_SKIP_INSTALL_TESTS === '1' ? describe.skip : describe)('scripts/cuda/build-and-test.sh (CPU dry run)', function () {
   this.timeout(600_000);
+  let tmp = '';
   let out = '';
   let log = '';
 
   before(() => {
-    out = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-cuda-dry-'));
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-cuda-dry-'));
+    out = path.join(tmp, 'out');
+    fs.mkdirSync(out);
+    // TMPDIR inside `tmp`: the script builds in $TMPDIR/selfsup-cuda (about 95 MB), removed with it.
     log = execFileSync('bash', ['scripts/cuda/build-and-test.sh', '--cpu-dry-run', '--skip-suite', '--out', out],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_ADDON: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_ADDON: '', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
   });
 
-  after(() => fs.rmSync(out, { recursive: true, force: true }));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('builds, loads and writes the prebuilt binary named by flavour, with the torch-lib search path', () => {
     const binaries = fs.readdirSync(out).filter((f) => f.endsWith('.node'));

@@ -79,14 +79,19 @@ describe('Trainer speed options', () => {
   }
 
   it('a graphed DINO run (capturable AdamW, scheduled wd) aborted and resumed equals an uninterrupted one', async () => {
-    const full = await losses('dino', { cudaGraph: 'rehearse', out: fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-graph-')) });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-graph-'));
-    const controller = new AbortController();
-    const first = await losses('dino', { cudaGraph: 'rehearse', out: dir, signal: controller.signal,
-      onLog: (r) => { if (r.type === 'step' && r.step === 6) controller.abort(); } });
-    assert.equal(first.length, 7);
-    const rest = await losses('dino', { cudaGraph: 'rehearse', out: dir, resume: dir });
-    assert.deepEqual([...first, ...rest], full);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-graph-'));
+    try {
+      const full = await losses('dino', { cudaGraph: 'rehearse', out: path.join(root, 'full') });
+      const dir = path.join(root, 'resumed');
+      const controller = new AbortController();
+      const first = await losses('dino', { cudaGraph: 'rehearse', out: dir, signal: controller.signal,
+        onLog: (r) => { if (r.type === 'step' && r.step === 6) controller.abort(); } });
+      assert.equal(first.length, 7);
+      const rest = await losses('dino', { cudaGraph: 'rehearse', out: dir, resume: dir });
+      assert.deepEqual([...first, ...rest], full);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('keeps the live-tensor count flat on the graphed, channels-last path and frees it all at the end', async () => {
@@ -147,14 +152,19 @@ describe('Trainer speed options', () => {
 
     it('a graphed MAE run on the GPU resumes with the same masks (the GPU generator is in the checkpoint)', async function () {
       this.timeout(600_000);
-      const full = await losses('mae', { device: 'cuda', cudaGraph: true, steps: 16, out: fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-gpu-')) });
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-gpu-'));
-      const controller = new AbortController();
-      const first = await losses('mae', { device: 'cuda', cudaGraph: true, steps: 16, out: dir, signal: controller.signal,
-        onLog: (r) => { if (r.type === 'step' && r.step === 6) controller.abort(); } });
-      const rest = await losses('mae', { device: 'cuda', cudaGraph: true, steps: 16, out: dir, resume: dir });
-      // NOTE: bf16 and atomics in backward make GPU runs not bit-exact; other masks would move the loss by far more.
-      assertCurvesClose([...first, ...rest], full, 1e-2, 'resumed MAE');
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-gpu-'));
+      try {
+        const full = await losses('mae', { device: 'cuda', cudaGraph: true, steps: 16, out: path.join(root, 'full') });
+        const dir = path.join(root, 'resumed');
+        const controller = new AbortController();
+        const first = await losses('mae', { device: 'cuda', cudaGraph: true, steps: 16, out: dir, signal: controller.signal,
+          onLog: (r) => { if (r.type === 'step' && r.step === 6) controller.abort(); } });
+        const rest = await losses('mae', { device: 'cuda', cudaGraph: true, steps: 16, out: dir, resume: dir });
+        // NOTE: bf16 and atomics in backward make GPU runs not bit-exact; other masks would move the loss by far more.
+        assertCurvesClose([...first, ...rest], full, 1e-2, 'resumed MAE');
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
     });
 
     it('DINO and MAE run captured on the GPU with the eager losses (bf16 tolerance)', async function () {

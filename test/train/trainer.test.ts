@@ -14,8 +14,13 @@ import { ToyMethod, ToyOptions } from './toy-method';
 
 const data: ImageDataset = synthetic({ n: 64, channels: 1, size: 8, classes: 4, seed: 1 });
 
+const made: string[] = [];
+
+/** A fresh temporary folder, removed after this file's tests. */
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-train-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-train-'));
+  made.push(dir);
+  return dir;
 }
 
 function toy(options: ToyOptions = {}): ToyMethod {
@@ -41,6 +46,7 @@ function stepLosses(records: LogRecord[]): Map<number, number> {
 }
 
 describe('Trainer', () => {
+  after(() => { for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true }); });
   it('resumes exactly: an aborted and resumed run equals an uninterrupted one', async () => {
     // 64 images / 16 = 4 steps per epoch; stop after step 3, mid-epoch, with
     // LARS, a warmup, a cosine lr and a cosine weight decay all in play.

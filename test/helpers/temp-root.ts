@@ -1,0 +1,26 @@
+// Loaded by .mocharc (`require`) before any test file: the whole mocha run,
+// and every process it starts, gets a private temporary folder (TMPDIR), and
+// the run fails (a root "after all" hook) if a test leaves anything in it.
+// Tests must remove the folders they make; this check names the ones that did
+// not. The folder itself is removed at exit either way, so even a failed run
+// leaves nothing behind.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-test-run-'));
+// NOTE: os.tmpdir() reads TMPDIR on every call, and child processes inherit it.
+process.env.TMPDIR = root;
+process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+
+// The `npm pack` folder the install tests share is removed at exit, after the last of them.
+const REMOVED_AT_EXIT = /^selfsup-pack-/;
+
+export const mochaHooks = {
+  afterAll(): void {
+    const left = fs.readdirSync(root).filter((name) => !REMOVED_AT_EXIT.test(name));
+    if (left.length > 0) {
+      throw new Error(`tests left temporary folders behind in ${root} (remove them in an after hook): ${left.join(', ')}`);
+    }
+  },
+};
