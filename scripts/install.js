@@ -28,6 +28,8 @@ const RECORD_FILE = 'native-addon.json';
 /** The link next to prebuilt binaries that their `$ORIGIN/torch-lib` run-time search path names. */
 const TORCH_LIB_LINK = 'torch-lib';
 const DATASET_PACKAGE = 'dataset-fashion-mnist';
+// The photographs that `--data photos` cuts into colour crops (lib/data/photo-crops.ts).
+const PHOTOS_PACKAGE = 'mate-backgrounds';
 const OPENMP_BLAS = 'libopenblas0-openmp';
 // Any of these gives libtorch-dev a fast BLAS; without one it uses the reference BLAS.
 const FAST_BLAS = ['libopenblas0-pthread', 'libopenblas0-openmp', 'libopenblas0-serial', 'libmkl-rt',
@@ -114,6 +116,16 @@ function ensureTextCorpus() {
   if (!fs.existsSync('/etc/debian_version') || apt.isInstalled('fortunes')) return;
   if (apt.canInstall() && apt.install(['fortunes'])) return;
   log('the text corpus (fortunes) is not installed: sudo apt-get install fortunes');
+}
+
+/** The colour photographs of `--data photos` from Debian, as root; a hint otherwise. Never fatal. */
+function ensurePhotos() {
+  if (!fs.existsSync('/etc/debian_version') || apt.isInstalled(PHOTOS_PACKAGE)) return;
+  if (apt.canInstall()) {
+    if (!apt.install([PHOTOS_PACKAGE], { noRecommends: true })) warn(`could not install ${PHOTOS_PACKAGE} (--data photos)`);
+    return;
+  }
+  log(`the photographs of --data photos are not installed: sudo apt-get install ${PHOTOS_PACKAGE}`);
 }
 
 function cmakeJsBin() {
@@ -346,6 +358,7 @@ function main(argv) {
   found.openmpBlas = openmpBlasDir(found);
   if (found.openmpBlas) log(`BLAS: the OpenMP build of OpenBLAS (${found.openmpBlas})`);
   ensureDataset();
+  ensurePhotos();
   ensureTextCorpus();
   ensureGlooHeaders(found);
 

@@ -11,6 +11,8 @@ const apt = require('./apt');
 
 const PYTHON = '/usr/bin/python3';
 const DATASET_FILE = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
+// Lab colour references (skimage.color) and the photographs of --data photos (pretext tasks).
+const PHOTOS_DIR = '/usr/share/backgrounds/mate/nature';
 
 function pythonTorchWorks() {
   const r = childProcess.spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore', timeout: 120000 });
@@ -23,6 +25,9 @@ function missingPackages() {
   if (!fs.existsSync(DATASET_FILE)) pkgs.push('dataset-fashion-mnist');
   // The ONNX export tests run onnx.checker (full check) on every exported file.
   if (childProcess.spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore', timeout: 120000 }).status !== 0) pkgs.push('python3-onnx');
+  const skimage = childProcess.spawnSync(PYTHON, ['-c', 'import skimage'], { stdio: 'ignore', timeout: 120000 });
+  if (skimage.status !== 0) pkgs.push('python3-skimage');
+  if (!fs.existsSync(PHOTOS_DIR)) pkgs.push('mate-backgrounds');
   if (!fs.existsSync('/usr/share/games/fortunes/science')) pkgs.push('fortunes');
   return pkgs;
 }

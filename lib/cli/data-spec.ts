@@ -6,9 +6,11 @@ import { fashionMnist } from '../data/fashion-mnist';
 import { cifar10, cifar100 } from '../data/cifar';
 import { imageFolder } from '../data/image-folder';
 import { synthetic } from '../data/synthetic';
+import { photoCrops } from '../data/photo-crops';
+import { stl10 } from '../data/stl10';
 
 /** The dataset kinds `--data` knows. */
-export const DATA_KINDS = ['fashion-mnist', 'cifar10', 'cifar100', 'folder', 'synthetic'] as const;
+export const DATA_KINDS = ['fashion-mnist', 'cifar10', 'cifar100', 'folder', 'synthetic', 'photos', 'stl10'] as const;
 
 /** A parsed `--data` value. */
 export interface DataSpec {
@@ -27,10 +29,10 @@ export function parseDataSpec(value: string, root?: string): DataSpec {
   const folder = colon < 0 ? root : value.slice(colon + 1);
   if (!(DATA_KINDS as readonly string[]).includes(kind)) {
     throw new Error(`Unknown dataset '${value}' for --data; expected fashion-mnist, cifar10:<dir>, cifar100:<dir>, ` +
-      'folder:<dir> or synthetic');
+      'folder:<dir>, synthetic, photos[:<dir>] or stl10:<dir>');
   }
   if (folder === '') throw new Error(`Expected a folder after '${kind}:' in --data ${value}`);
-  if ((kind === 'cifar10' || kind === 'cifar100' || kind === 'folder') && folder === undefined) {
+  if ((kind === 'cifar10' || kind === 'cifar100' || kind === 'folder' || kind === 'stl10') && folder === undefined) {
     throw new Error(`--data ${kind} needs its folder: --data ${kind}:<dir>`);
   }
   return folder === undefined ? { kind: kind as DataSpec['kind'] } : { kind: kind as DataSpec['kind'], root: folder };
@@ -53,6 +55,9 @@ export async function loadDataSplit(spec: DataSpec, split: 'train' | 'test', ima
     case 'cifar10': return cifar10({ split, root: spec.root as string });
     case 'cifar100': return cifar100({ split, root: spec.root as string });
     case 'folder': return split === 'train' ? imageFolder({ root: spec.root as string, size: imageSize }) : undefined;
+    // Crops of `imageSize` px (default 64) from the photos; 'test' from the held-out right quarter of each photo.
+    case 'photos': return photoCrops({ split, root: spec.root, size: imageSize });
+    case 'stl10': return stl10({ split, root: spec.root as string });
     case 'synthetic': {
       // One draw split in two, so that both splits share the classes' patterns.
       const all = synthetic({ n: 768, channels: 1, size: 16 });
