@@ -5,8 +5,7 @@ import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Method, TrainProgress } from '../ssl/method';
 import { Optimizer, BaseOptions } from '../optim/optimizer';
-import { optimizationStep, prepareStep, StepSettings } from '../train/optimization-step';
-import { GraphedStep } from '../train/graphed-step';
+import { StepEngine } from '../train/step-engine';
 import { Workload, WorkloadName, Scale } from './workloads';
 import { buildMethod, buildOptimizer, makeViews } from './workload-setup';
 
@@ -154,25 +153,20 @@ export function runBench(w: Workload, config: BenchConfig, options: RunOptions):
   // As the Trainer: a graphed step reads the learning rate and weight decay from device scalars.
   const optimizer: Optimizer<BaseOptions> = buildOptimizer(method, w, device, { capturable: graph });
   const views = makeViews(w, device, channelsLast);
-  const settings: StepSettings = {
-    optimizer, bf16: device === 'cuda', deviceType: device, clipGrad: w.optimizer.clipGrad,
-    params: method.parameters().filter((p) => p.requiresGrad), embStd: false,
-  };
-  let progress = progressAt(0);
-  const body = (inputs: Tensor[]): { loss: Tensor } => ({ loss: optimizationStep(method, inputs, progress, settings).loss });
-  const graphed = graph
-    ? new GraphedStep(body, { warmupSteps: Math.max(1, warmup), mode: device === 'cuda' ? 'cuda' : 'rehearse' })
-    : undefined;
+  // The Trainer's step engine; the views are already channels-last where asked.
+  const engine = new StepEngine(method, {
+    optimizer, device, bf16: device === 'cuda', clipGrad: w.optimizer.clipGrad, channelsLast: false, embStd: false,
+    graph: graph ? { warmupSteps: Math.max(1, warmup), mode: device === 'cuda' ? 'cuda' : 'rehearse' } : undefined,
+  });
   let step = 0;
   // One training step as the Trainer takes it; the loss stays on the device.
   const run = (): Tensor => {
-    progress = progressAt(step++);
-    if (graphed === undefined) return torch.scope(() => body(views).loss);
-    prepareStep(method, optimizer, progress); // this step's schedule values into the device scalars
-    return graphed.run(views).loss;
+    const progress = progressAt(step++);
+    if (!engine.isGraphed) return torch.scope(() => engine.stepTensors(views, progress).loss);
+    return engine.stepTensors(views, progress).loss;
   };
   // Eager losses are ours to free; a GraphedStep owns its outputs.
-  const owned = graphed === undefined;
+  const owned = !engine.isGraphed;
   let last: Tensor | undefined;
   try {
     // A graphed step warms up eagerly, then captures on its next run: both before the clock starts.
@@ -197,9 +191,7 @@ export function runBench(w: Workload, config: BenchConfig, options: RunOptions):
     };
   } finally {
     if (owned) last?.dispose();
-    graphed?.dispose();
-    optimizer.zeroGrad();
-    optimizer.dispose();
+    engine.dispose();
     views.forEach((v) => v.dispose());
     method.dispose();
   }

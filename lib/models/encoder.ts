@@ -17,5 +17,11 @@ export interface Encoder extends Module {
   readonly featureDim: number;
   /** The classifier's output size; 0 when the encoder returns features. */
   readonly numClasses: number;
+  /**
+   * Whether channels-last (NHWC) tensors speed it up on CUDA (the Trainer's
+   * `channelsLast: 'auto'`); omitted means yes (convolutional networks). A ViT
+   * says false: its only convolution is the patch embedding.
+   */
+  readonly prefersChannelsLast?: boolean;
   forward(x: Tensor): Tensor;
 }

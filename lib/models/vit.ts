@@ -56,6 +56,8 @@ export class VisionTransformer extends Module implements Encoder {
   readonly globalPool: 'token' | 'avg';
   /** Tokens before the patches: the class token. */
   readonly numPrefixTokens = 1;
+  /** Channels-last gains nothing here: the patch embedding is the only convolution. */
+  readonly prefersChannelsLast = false;
   readonly patchEmbed: PatchEmbed;
   /** (1, 1, D). */
   readonly clsToken: Tensor;

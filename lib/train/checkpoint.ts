@@ -193,3 +193,77 @@ export function restoreCheckpoint(method: Method, optimizer: Optimizer<BaseOptio
       `parameter grouping changed?): ${(err as Error).message}`);
   }
 }
+
+/** The live objects of a run whose state a checkpoint holds. */
+export interface RunParts {
+  method: Method;
+  optimizer: Optimizer<BaseOptions>;
+  /** The learning-rate and (optional) weight-decay schedulers. */
+  schedulers: { lr: RestorableScheduler; wd?: RestorableScheduler };
+  /** The augmentation generator. */
+  generator: torch.Generator;
+  /** The CUDA device index of the run, whose default generator is saved too; undefined on the CPU. */
+  gpu?: number;
+}
+
+/** What a scheduler gives a checkpoint and takes back from it. */
+export interface RestorableScheduler {
+  readonly lastStep: number;
+  loadStateDict(state: { lastStep: number }): void;
+}
+
+/** Where a run stands: what `saveRunState` writes besides the tensors and `restoreRunState` gives back. */
+export interface RunPosition {
+  /** Optimizer steps completed. */
+  step: number;
+  /** Where the data order resumes. */
+  loader: LoaderState;
+  /** Seconds of training so far (across resumes). */
+  elapsed: number;
+}
+
+/**
+ * Writes a checkpoint of a run into `dir` and keeps the newest `keep`:
+ * weights, optimizer state, schedulers, the global and CUDA generators, and
+ * `augState` (the augmentation generator's state where the next step draws).
+ * The inverse of `restoreRunState`.
+ *
+ * @example const files = saveRunState('runs/a/checkpoints', parts, { step, loader, elapsed }, augState);
+ */
+export function saveRunState(dir: string, parts: RunParts, at: RunPosition, augState: Tensor, keep = 2): CheckpointFiles {
+  const files = torch.scope(() => saveCheckpoint(dir, parts.method, parts.optimizer, {
+    step: at.step, epoch: at.loader.epoch, loader: at.loader, rngState: toBase64(torch.getRngState()),
+    cudaRngState: parts.gpu === undefined ? undefined : toBase64(torch.cuda.getRngState(parts.gpu)),
+    augmentationState: toBase64(augState),
+    schedulers: { lr: parts.schedulers.lr.lastStep, wd: parts.schedulers.wd?.lastStep }, elapsed: at.elapsed,
+  }));
+  pruneCheckpoints(dir, keep);
+  return files;
+}
+
+/**
+ * Restores a run from the checkpoint `files` (read onto `device`) into
+ * `parts` and returns where it stands. The inverse of `saveRunState`.
+ *
+ * @example const at = restoreRunState(findCheckpoint('runs/a'), parts, 'cpu'); // at.step
+ */
+export function restoreRunState(files: CheckpointFiles, parts: RunParts, device: torch.Device): RunPosition {
+  const ck = readCheckpoint(files, device);
+  try {
+    restoreCheckpoint(parts.method, parts.optimizer, ck, files.json);
+  } finally {
+    for (const t of ck.tensors.values()) t.dispose();
+  }
+  const s = ck.state;
+  // NOTE: the global CPU generator is restored (methods may draw from it:
+  // dropout, MAE's masks on CPU), and on CUDA the GPU's default generator
+  // (MAE's masks there; a captured step draws from it too).
+  torch.scope(() => {
+    torch.setRngState(fromBase64(s.rngState));
+    parts.generator.setState(fromBase64(s.augmentationState));
+    if (parts.gpu !== undefined && s.cudaRngState !== undefined) torch.cuda.setRngState(fromBase64(s.cudaRngState), parts.gpu);
+  });
+  parts.schedulers.lr.loadStateDict({ lastStep: s.schedulers.lr });
+  parts.schedulers.wd?.loadStateDict({ lastStep: s.schedulers.wd ?? s.schedulers.lr });
+  return { step: s.step, loader: s.loader, elapsed: s.elapsed };
+}

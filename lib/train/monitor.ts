@@ -33,6 +33,11 @@ export class KnnMonitor {
     this.testIndices = pick(options.test, options.testSubset, 2000003);
   }
 
+  /** The sizes of the seeded subsets it measures on (the options' sizes, capped at the datasets'). */
+  get subsetSizes(): { train: number; test: number } {
+    return { train: this.trainIndices.shape[0], test: this.testIndices.shape[0] };
+  }
+
   /** Top-1 accuracy in [0, 1] by k (one entry, `options.k`). @example monitor.evaluate(method.encoder)[20] */
   evaluate(encoder: Encoder): Record<string, number> {
     return torch.scope(() => {

@@ -1,25 +1,23 @@
 // The training loop: a method, a dataset and options in; a trained method, a
 // run folder (config, metrics, checkpoints, plots, encoder weights) out.
+// The step itself is the step engine's (step-engine.ts), saving and resuming
+// the run's state checkpoint.ts's, what is logged and printed the reporter's.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { Loader, disposeBatch } from '../data/loader';
+import { Loader, LoaderState, disposeBatch } from '../data/loader';
 import { toFloatImages } from '../data/transforms/normalize';
 import { MultiView } from '../data/transforms/multi-crop';
 import { Method, TrainProgress } from '../ssl/method';
-import { VisionTransformer } from '../models/vit';
 import { saveSafetensors } from '../torch/safetensors';
-import { LogRecord, KnnRecord, StepRecord, ResolvedOptions, TrainerOptions, resolveOptions } from './options';
+import { KnnRecord, LogRecord, ResolvedOptions, TrainerOptions, resolveOptions } from './options';
 import { OptimizerSetup, setupOptimizer } from './optimizer-setup';
-import { StepSettings, StepTensors, optimizationStep, prepareStep } from './optimization-step';
-import { GraphedStep } from './graphed-step';
-import {
-  CheckpointFiles, findCheckpoint, fromBase64, pruneCheckpoints, readCheckpoint, restoreCheckpoint, saveCheckpoint, toBase64,
-} from './checkpoint';
+import { StepEngine, StepReads, autoChannelsLast } from './step-engine';
+import { CheckpointFiles, RunParts, findCheckpoint, restoreRunState, saveRunState } from './checkpoint';
 import { MetricsLog } from './metrics-log';
-import { Progress } from './progress';
-import { checkRunFolder, writeConfig, writePlots } from './run-folder';
+import { Reporter, StepPlace } from './reporter';
+import { checkRunFolder, writeConfig } from './run-folder';
 import { SigintHandler } from './interrupt';
 import { KnnMonitor } from './monitor';
 
@@ -54,23 +52,6 @@ export interface TrainResult {
 /** One view batch and the augmentation generator's state after drawing it. */
 interface Prepared { views: Tensor[]; augState: Tensor }
 
-/** A step's host-side results. */
-interface StepResult { loss: number; embStd: number | null; logs?: Record<string, number> }
-
-/** What a step reads back to the host, and what the NaN message names. */
-interface StepRead { p: TrainProgress; lr: number; readLoss: boolean; logNow: boolean }
-
-/** The loss on the host; throws with advice when it is not finite. */
-function checkLoss(t: Tensor, { p, lr }: StepRead): number {
-  const loss = Number(t.item());
-  if (!Number.isFinite(loss)) {
-    throw new Error(`Loss is ${loss} at step ${p.step} (epoch ${p.epoch}): training diverged. Lower the learning ` +
-      `rate (--lr, now ${lr.toPrecision(3)}), check the input normalisation (mean/std of the ` +
-      'data), or enable gradient clipping (--clip-grad 3)');
-  }
-  return loss;
-}
-
 /** The CUDA device index of 'cuda' / 'cuda:N'; undefined for the CPU. */
 function cudaIndex(device: string): number | undefined {
   if (device === 'cpu') return undefined;
@@ -78,15 +59,24 @@ function cudaIndex(device: string): number | undefined {
   return Number.isInteger(n) ? n : 0;
 }
 
-function readScalar(t: Tensor | undefined): number | null {
-  return t === undefined ? null : Number(t.item());
-}
-
-function readLogs(logs: StepTensors['logs']): Record<string, number> | undefined {
-  if (logs === undefined) return undefined;
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(logs)) out[k] = typeof v === 'number' ? v : Number(v.detach().float().item());
-  return out;
+/** The state of one `fit()` call. */
+interface Run {
+  engine: StepEngine;
+  setup: OptimizerSetup;
+  parts: RunParts;
+  clipGrad?: number;
+  reporter: Reporter;
+  monitor?: KnnMonitor;
+  sigint: SigintHandler;
+  /** Optimizer steps completed (resumes included), where this call started, and the loader's position. */
+  step: number;
+  startStep: number;
+  position: LoaderState;
+  /** The augmentation generator's state after the last step's draws (what a checkpoint stores). */
+  augState?: Tensor;
+  checkpoint?: CheckpointFiles;
+  interrupted: boolean;
+  fitStart: number;
 }
 
 /**
@@ -146,259 +136,189 @@ export class Trainer {
   async fit(): Promise<TrainResult> {
     if (this.fitted) throw new Error('Trainer.fit() was already called: build a new Trainer to train again');
     this.fitted = true;
+    const run = this.begin();
+    try {
+      const start = { ...run.position };
+      for (let epoch = start.epoch; run.step < this.totalSteps && !run.interrupted; epoch++) {
+        for await (const item of this.loader.epoch(epoch, { startStep: epoch === start.epoch ? start.step : 0 })) {
+          // The loader already points past this batch (its position only
+          // moves when the next batch is handed out), so this is where a
+          // checkpoint after this step resumes.
+          run.position = this.loader.state();
+          const place = this.place(run, epoch);
+          const lossRead = this.options.device === 'cpu' || place.logNow;
+          const reads = this.takeStep(run, item, place, lossRead);
+          run.reporter.step(place, reads, lossRead);
+          const epochDone = run.position.step === 0;
+          if (epochDone || place.runDone) await this.endEpoch(run, place, epochDone);
+          const stop = this.raw.signal?.aborted === true || run.sigint.requested;
+          const periodic = this.options.checkpointEvery !== undefined && run.step % this.options.checkpointEvery === 0;
+          if (periodic || epochDone || stop || place.runDone) this.save(run);
+          if (stop && !place.runDone) this.interrupt(run);
+          if (run.interrupted || place.runDone) break;
+        }
+      }
+      return await this.finish(run);
+    } finally {
+      this.release(run);
+    }
+  }
+
+  /** The device, the optimizer, the step engine, a resumed state, the run folder and the reporter of a fit. */
+  private begin(): Run {
     const o = this.options;
-    const method = this.method;
     const { channelsLast, graphMode } = this.speedSettings();
-    const gpu = cudaIndex(o.device);
-    method.to(o.device);
-    if (channelsLast) method.to({ memoryFormat: 'channels_last' });
-    const setup = setupOptimizer(method, {
+    this.method.to(o.device);
+    if (channelsLast) this.method.to({ memoryFormat: 'channels_last' });
+    const setup = setupOptimizer(this.method, {
       batchSize: o.batchSize, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps,
       overrides: this.raw.optimizer, lr: this.raw.lr, capturable: graphMode !== undefined, fused: o.device !== 'cpu',
     });
     const clipGrad = o.clipGrad ?? setup.recipe.clipGrad;
     torch.manualSeed(o.seed);
     this.generator.manualSeed(o.seed);
-    let step = 0;
-    let elapsedBefore = 0;
-    let position = { epoch: 0, step: 0 };
-    let resumedFrom: CheckpointFiles | undefined;
-    if (o.resume !== undefined) {
-      resumedFrom = findCheckpoint(o.resume);
-      const ck = readCheckpoint(resumedFrom, o.device);
-      try {
-        restoreCheckpoint(method, setup.optimizer, ck, resumedFrom.json);
-      } finally {
-        for (const t of ck.tensors.values()) t.dispose();
-      }
-      // NOTE: the global CPU generator is restored (methods may draw from it:
-      // dropout, MAE's masks on CPU), and on CUDA the GPU's default generator
-      // (MAE's masks there; a captured step draws from it too).
-      torch.scope(() => {
-        torch.setRngState(fromBase64(ck.state.rngState));
-        this.generator.setState(fromBase64(ck.state.augmentationState));
-        if (gpu !== undefined && ck.state.cudaRngState !== undefined) torch.cuda.setRngState(fromBase64(ck.state.cudaRngState), gpu);
-      });
-      setup.lrScheduler.loadStateDict({ lastStep: ck.state.schedulers.lr });
-      setup.wdScheduler?.loadStateDict({ lastStep: ck.state.schedulers.wd ?? ck.state.schedulers.lr });
-      step = ck.state.step;
-      elapsedBefore = ck.state.elapsed;
-      position = ck.state.loader;
-    }
+    const parts: RunParts = {
+      method: this.method, optimizer: setup.optimizer, generator: this.generator, gpu: cudaIndex(o.device),
+      schedulers: { lr: setup.lrScheduler, wd: setup.wdScheduler },
+    };
+    const resumedFrom = o.resume === undefined ? undefined : findCheckpoint(o.resume);
+    const at = resumedFrom === undefined ? { step: 0, loader: { epoch: 0, step: 0 }, elapsed: 0 }
+      : restoreRunState(resumedFrom, parts, o.device);
     const log = new MetricsLog(o.out === undefined ? undefined : path.join(o.out, 'metrics.jsonl'));
     let history: LogRecord[] = [];
     if (o.out !== undefined) {
       checkRunFolder(o.out, resumedFrom !== undefined);
       fs.mkdirSync(o.out, { recursive: true });
-      if (resumedFrom !== undefined) history = log.truncate(step);
+      if (resumedFrom !== undefined) history = log.truncate(at.step);
       writeConfig(o.out, { ...this.configRecord(setup, clipGrad), resumedFrom: resumedFrom?.json ?? null });
     }
-    const progress = new Progress(o.progress, o.stream, { epochs: this.epochs, stepsPerEpoch: this.stepsPerEpoch });
+    const reporter = new Reporter({
+      method: this.method.name, epochs: this.epochs, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps,
+      batchSize: o.batchSize, progress: o.progress, stream: o.stream, out: o.out, onLog: this.raw.onLog,
+      elapsedBefore: at.elapsed, history, log,
+    });
+    const engine = new StepEngine(this.method, {
+      optimizer: setup.optimizer, device: o.device, bf16: o.precision === 'bfloat16', clipGrad, channelsLast,
+      graph: graphMode === undefined ? undefined : { mode: graphMode },
+    });
     const monitor = o.monitor === undefined ? undefined : new KnnMonitor(o.monitor, {
       seed: o.seed, device: o.device, mean: this.raw.data.mean, std: this.raw.data.std,
     });
-    const sigint = new SigintHandler(() => progress.message('Stopping after this step (Ctrl-C again to quit at once)'));
+    const sigint = new SigintHandler(() => reporter.message('Stopping after this step (Ctrl-C again to quit at once)'));
     if (o.handleSigint) sigint.install();
-    const params = setup.optimizer.paramGroups.flatMap((g) => g.params);
-    const settings: StepSettings = {
-      optimizer: setup.optimizer, bf16: o.precision === 'bfloat16', deviceType: o.device === 'cpu' ? 'cpu' : 'cuda',
-      clipGrad, params, embStd: true,
+    return {
+      engine, setup, parts, clipGrad, reporter, monitor, sigint, step: at.step, startStep: at.step, position: at.loader,
+      interrupted: false, fitStart: Date.now(),
     };
-    // The graphed body reads the progress of the step being taken (warm-up
-    // steps run it eagerly; a replay runs what the capture step recorded).
-    let current: TrainProgress = { step, totalSteps: this.totalSteps, epoch: 0, stepsPerEpoch: this.stepsPerEpoch };
-    let numberLogs: Record<string, number> | undefined;
-    const graphed = graphMode === undefined ? undefined : new GraphedStep((views) => {
-      const r = optimizationStep(method, views, current, settings);
-      numberLogs = undefined;
-      const out: Record<string, Tensor> = { loss: r.loss };
-      if (r.embStd !== undefined) out.embStd = r.embStd;
-      for (const [k, v] of Object.entries(r.logs ?? {})) {
-        if (typeof v === 'number') (numberLogs ??= {})[k] = v;
-        else out[`log.${k}`] = v.detach().float();
-      }
-      return out;
-    }, { mode: graphMode });
-    const plotInfo = { method: method.name, stepsPerEpoch: this.stepsPerEpoch };
-    const fitStart = Date.now();
-    const startStep = step;
-    let windowStart = Date.now();
-    let windowSteps = 0;
-    let lastLoss: number | null = null;
-    let lastCheckpoint: CheckpointFiles | undefined;
-    let interrupted = false;
-    let augState: Tensor | undefined;
-    const emit = (record: LogRecord): void => {
-      history.push(record);
-      log.append(record);
-      this.raw.onLog?.(record);
+  }
+
+  /** Where the step about to be taken stands. */
+  private place(run: Run, epoch: number): StepPlace {
+    const step = run.step + 1;
+    const epochDone = run.position.step === 0;
+    const runDone = step >= this.totalSteps;
+    return {
+      step, epoch, stepInEpoch: epochDone ? this.stepsPerEpoch - 1 : run.position.step - 1, runDone,
+      logNow: step % this.options.logEvery === 0 || runDone || epochDone,
+      lr: run.setup.lrScheduler.value, wd: run.setup.wdScheduler?.value ?? run.setup.recipe.weightDecay,
     };
-    const now = (): number => elapsedBefore + (Date.now() - fitStart) / 1000;
-    const saveNow = (): void => {
-      if (o.out === undefined || augState === undefined) return;
-      const dir = path.join(o.out, 'checkpoints');
-      lastCheckpoint = torch.scope(() => saveCheckpoint(dir, method, setup.optimizer, {
-        step, epoch: position.epoch, loader: position, rngState: toBase64(torch.getRngState()),
-        cudaRngState: gpu === undefined ? undefined : toBase64(torch.cuda.getRngState(gpu)),
-        augmentationState: toBase64(augState!),
-        schedulers: { lr: setup.lrScheduler.lastStep, wd: setup.wdScheduler?.lastStep }, elapsed: now(),
-      }));
-      pruneCheckpoints(dir, 2);
-    };
+  }
+
+  /** One step through the engine (in a memory scope), then the schedulers; the batch is freed. */
+  private takeStep(run: Run, item: Prepared, place: StepPlace, readLoss: boolean): StepReads {
+    const p: TrainProgress = { step: run.step, totalSteps: this.totalSteps, epoch: place.epoch, stepsPerEpoch: this.stepsPerEpoch };
     try {
-      let epochLosses: number[] = [];
-      let epochStart = Date.now();
-      const resumeAt = { ...position };
-      outer: for (let epoch = resumeAt.epoch; step < this.totalSteps; epoch++) {
-        const first = epoch === resumeAt.epoch ? resumeAt.step : 0;
-        for await (const item of this.loader.epoch(epoch, { startStep: first })) {
-          // The loader already points past this batch (its position only
-          // moves when the next batch is handed out), so this is where a
-          // checkpoint after this step resumes.
-          position = this.loader.state();
-          const epochDone = position.step === 0;
-          const stepInEpoch = epochDone ? this.stepsPerEpoch - 1 : position.step - 1;
-          const runDone = step + 1 >= this.totalSteps;
-          const p: TrainProgress = { step, totalSteps: this.totalSteps, epoch, stepsPerEpoch: this.stepsPerEpoch };
-          const logNow = (step + 1) % o.logEvery === 0 || runDone || epochDone;
-          const readLoss = o.device === 'cpu' || logNow;
-          const lr = setup.lrScheduler.value;
-          const wd = setup.wdScheduler?.value ?? setup.recipe.weightDecay;
-          let result: StepResult;
-          try {
-            if (graphed !== undefined) prepareStep(method, setup.optimizer, p);
-            current = p;
-            result = torch.scope(() => {
-              // NOTE: inside the scope, so the channels-last copies are freed with the step.
-              const views = channelsLast ? item.views.map((v) => (v.dim() === 4 ? v.contiguous('channels_last') : v)) : item.views;
-              const read: StepRead = { p, lr, readLoss, logNow };
-              return graphed === undefined ? this.eagerStep(views, settings, read) : this.readStep(graphed.run(views), numberLogs, read);
-            });
-            setup.lrScheduler.step();
-            setup.wdScheduler?.step();
-          } finally {
-            disposeBatch(item.views);
-            augState?.dispose();
-            augState = item.augState;
-          }
-          step++;
-          windowSteps++;
-          if (readLoss) {
-            lastLoss = result.loss;
-            epochLosses.push(result.loss);
-          }
-          if (logNow) {
-            const seconds = (Date.now() - windowStart) / 1000;
-            const record: StepRecord = {
-              type: 'step', step: step - 1, epoch, loss: result.loss, lr, wd,
-              imgPerSec: (windowSteps * o.batchSize) / Math.max(seconds, 1e-9), embStd: result.embStd, time: now(),
-              eta: ((this.totalSteps - step) * seconds) / windowSteps,
-            };
-            if (result.logs !== undefined) record.logs = result.logs;
-            emit(record);
-            progress.step(record, stepInEpoch, runDone);
-            windowStart = Date.now();
-            windowSteps = 0;
-          }
-          if (epochDone || runDone) {
-            progress.endLine();
-            if (epochDone) {
-              const loss = epochLosses.reduce((a, b) => a + b, 0) / Math.max(1, epochLosses.length);
-              const seconds = (Date.now() - epochStart) / 1000;
-              emit({ type: 'epoch', step, epoch, loss, seconds, time: now() });
-            }
-            // The monitor also runs when a step budget ends mid-epoch, so every run ends with a k-NN result.
-            if (monitor !== undefined && ((epochDone && (epoch + 1) % monitor.options.everyEpochs === 0) || runDone)) {
-              const top1 = monitor.evaluate(method.encoder);
-              emit({ type: 'knn', step, epoch, top1, time: now() });
-              progress.message(`k-NN top-1 at step ${step} (epoch ${epoch + 1}): ${Object.entries(top1)
-                .map(([k, v]) => `(k=${k}) ${(100 * v).toFixed(2)}%`).join(' ')}`);
-            }
-            if (o.out !== undefined) await writePlots(o.out, history, plotInfo);
-            epochLosses = [];
-            epochStart = Date.now();
-          }
-          const stop = this.raw.signal?.aborted === true || sigint.requested;
-          const periodic = o.checkpointEvery !== undefined && step % o.checkpointEvery === 0;
-          if (periodic || epochDone || stop || runDone) {
-            saveNow();
-            // Checkpoint time is not training speed.
-            windowStart = Date.now();
-            windowSteps = 0;
-          }
-          if (stop && step < this.totalSteps) {
-            interrupted = true;
-            const where = lastCheckpoint === undefined ? 'no run folder (out) was given, so nothing was saved'
-              : `checkpoint saved to ${lastCheckpoint.json}; resume from ${o.out}`;
-            const text = `Interrupted: ${where}`;
-            if (sigint.requested) {
-              progress.endLine();
-              o.stream.write(`${text}\n`);
-            } else {
-              progress.message(text);
-            }
-            break outer;
-          }
-          if (runDone) break outer;
-        }
-      }
-      progress.endLine();
-      let encoderPath: string | undefined;
-      if (o.out !== undefined && interrupted) {
-        await writePlots(o.out, history, plotInfo);
-      } else if (o.out !== undefined) {
-        encoderPath = path.join(o.out, 'encoder.safetensors');
-        saveSafetensors(encoderPath, method.encoder.stateDict(), { format: 'pt', method: method.name });
-      }
-      const seconds = (Date.now() - fitStart) / 1000;
-      return {
-        method: method.name, steps: step, totalSteps: this.totalSteps, epochs: step / this.stepsPerEpoch, interrupted,
-        loss: lastLoss, knn: history.filter((r): r is KnnRecord => r.type === 'knn'), seconds,
-        imagesPerSecond: ((step - startStep) * o.batchSize) / Math.max(seconds, 1e-9),
-        out: o.out, checkpoint: lastCheckpoint?.json, encoder: encoderPath,
-      };
+      const reads = torch.scope(() => run.engine.step(item.views, p, { readLoss, readLogs: place.logNow, lr: place.lr }));
+      run.setup.lrScheduler.step();
+      run.setup.wdScheduler?.step();
+      run.step++;
+      return reads;
     } finally {
-      sigint.remove();
-      augState?.dispose();
-      // The gradients and the optimizer's state are freed now rather than
-      // when the collector finds them (device memory); the weights stay.
-      graphed?.dispose();
-      setup.optimizer.zeroGrad();
-      setup.optimizer.dispose();
-      monitor?.dispose();
+      disposeBatch(item.views);
+      run.augState?.dispose();
+      run.augState = item.augState;
     }
+  }
+
+  /** The epoch record, the online k-NN (every `everyEpochs`, and when the run ends mid-epoch) and the plots. */
+  private async endEpoch(run: Run, place: StepPlace, epochDone: boolean): Promise<void> {
+    await run.reporter.epochEnd(place, epochDone);
+    const m = run.monitor;
+    if (m !== undefined && ((epochDone && (place.epoch + 1) % m.options.everyEpochs === 0) || place.runDone)) {
+      run.reporter.knn(place, m.evaluate(this.method.encoder), m.subsetSizes);
+    }
+    await run.reporter.plots();
+    run.reporter.restartWindow();
+  }
+
+  /** A checkpoint into the run folder (none without one). */
+  private save(run: Run): void {
+    const out = this.options.out;
+    if (out === undefined || run.augState === undefined) return;
+    run.checkpoint = saveRunState(path.join(out, 'checkpoints'), run.parts,
+      { step: run.step, loader: run.position, elapsed: run.reporter.elapsed() }, run.augState);
+    // Checkpoint time is not training speed.
+    run.reporter.restartWindow();
+  }
+
+  /** Stops the run after this step, saying where its state went. */
+  private interrupt(run: Run): void {
+    run.interrupted = true;
+    const where = run.checkpoint === undefined ? 'no run folder (out) was given, so nothing was saved'
+      : `checkpoint saved to ${run.checkpoint.json}; resume from ${this.options.out}`;
+    if (run.sigint.requested) {
+      run.reporter.progress.endLine();
+      this.options.stream.write(`Interrupted: ${where}\n`);
+    } else {
+      run.reporter.message(`Interrupted: ${where}`);
+    }
+  }
+
+  /** The encoder's weights (a completed run) or the plots (an interrupted one), and the summary. */
+  private async finish(run: Run): Promise<TrainResult> {
+    const o = this.options;
+    run.reporter.progress.endLine();
+    let encoderPath: string | undefined;
+    if (o.out !== undefined && run.interrupted) {
+      await run.reporter.plots();
+    } else if (o.out !== undefined) {
+      encoderPath = path.join(o.out, 'encoder.safetensors');
+      saveSafetensors(encoderPath, this.method.encoder.stateDict(), { format: 'pt', method: this.method.name });
+    }
+    const seconds = (Date.now() - run.fitStart) / 1000;
+    return {
+      method: this.method.name, steps: run.step, totalSteps: this.totalSteps, epochs: run.step / this.stepsPerEpoch,
+      interrupted: run.interrupted, loss: run.reporter.lastLoss,
+      knn: run.reporter.history.filter((r): r is KnnRecord => r.type === 'knn'), seconds,
+      imagesPerSecond: ((run.step - run.startStep) * o.batchSize) / Math.max(seconds, 1e-9),
+      out: o.out, checkpoint: run.checkpoint?.json, encoder: encoderPath,
+    };
+  }
+
+  /**
+   * Frees what the run allocated: the graph, the gradients, the optimizer's
+   * state and the monitor's subsets (device memory, not left to the
+   * collector); the method's weights stay.
+   */
+  private release(run: Run): void {
+    run.sigint.remove();
+    run.augState?.dispose();
+    run.augState = undefined;
+    run.engine.dispose();
+    run.monitor?.dispose();
   }
 
   /** Channels-last and the CUDA-graph mode that the options and the method give. */
   private speedSettings(): { channelsLast: boolean; graphMode?: 'cuda' | 'rehearse' } {
     const o = this.options;
     const onCuda = o.device !== 'cpu';
-    const channelsLast = o.channelsLast === 'auto' ? onCuda && !(this.method.encoder instanceof VisionTransformer) : o.channelsLast;
+    const channelsLast = o.channelsLast === 'auto' ? autoChannelsLast(this.method.encoder, o.device) : o.channelsLast;
     if ((o.cudaGraph === true || o.cudaGraph === 'rehearse') && !this.method.capturable) {
       throw new Error(`cudaGraph: ${JSON.stringify(o.cudaGraph)} needs a capturable method, and '${this.method.name}' is ` +
         'not (Method.capturable is false): train it with cudaGraph false');
     }
     const graph = o.cudaGraph === 'rehearse' || o.cudaGraph === true || (o.cudaGraph === 'auto' && onCuda && this.method.capturable);
     return { channelsLast, graphMode: !graph ? undefined : o.cudaGraph === 'rehearse' ? 'rehearse' : 'cuda' };
-  }
-
-  /** One eager step (inside the caller's scope); reads to the host only what is asked, the loss before backward. */
-  private eagerStep(views: Tensor[], settings: StepSettings, read: StepRead): StepResult {
-    const { p, readLoss, logNow } = read;
-    let loss = NaN;
-    const r = optimizationStep(this.method, views, p, { ...settings, embStd: logNow }, (out) => {
-      if (readLoss) loss = checkLoss(out.loss, read);
-    });
-    return { loss, embStd: logNow ? readScalar(r.embStd) : null, logs: logNow ? readLogs(r.logs) : undefined };
-  }
-
-  /** The host results of a graphed step: its static outputs, read after the step (the loss check comes after the update). */
-  private readStep(out: Record<string, Tensor>, numberLogs: Record<string, number> | undefined, read: StepRead): StepResult {
-    const loss = read.readLoss ? checkLoss(out.loss, read) : NaN;
-    if (!read.logNow) return { loss, embStd: null };
-    let logs: Record<string, number> | undefined = numberLogs === undefined ? undefined : { ...numberLogs };
-    for (const [k, v] of Object.entries(out)) if (k.startsWith('log.')) (logs ??= {})[k.slice(4)] = Number(v.item());
-    return { loss, embStd: readScalar(out.embStd), logs };
   }
 
   /** What config.json records about the run (besides versions). */
