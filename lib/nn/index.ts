@@ -16,3 +16,4 @@ export { Attention, AttentionOptions } from './layers/attention';
 export { Mlp, MlpOptions } from './layers/mlp';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten } from './layers/pooling';
 export { weightNorm, WeightNormed } from './layers/weight-norm';
+export * as parallel from './parallel';

@@ -8,3 +8,4 @@ export {
 } from './collectives';
 export { InitProcessGroupOptions, resolveRendezvous, DEFAULT_TIMEOUT_MS } from './rendezvous';
 export { localRank, localWorldSize } from './env';
+export { Reducer, ReducerOptions, broadcastCoalesced } from './reducer';
