@@ -18,6 +18,8 @@ export { BarlowTwins, BarlowTwinsOptions, BARLOW_TWINS_RECIPE } from './barlow-t
 export { VICReg, VICRegOptions, VICREG_RECIPE } from './vicreg';
 export { MoCoV2, MoCoV2Options, MOCO_V2_RECIPE } from './moco-v2';
 export { MoCoV3, MoCoV3Options, MOCO_V3_RECIPE, MOCO_V3_VIT_RECIPE } from './moco-v3';
+export { SwAV, SwAVOptions, SWAV_RECIPE } from './swav';
+export { DeepClusterV2, DeepClusterV2Options, DEEPCLUSTER_V2_RECIPE } from './deepcluster-v2';
 export { EmbeddingQueue } from './queue';
 export { Prototypes } from './heads/prototypes';
 export * from './heads/method-heads';

@@ -9,7 +9,7 @@ import { MultiView } from '../data/transforms/multi-crop';
 import { ParamGroup } from '../optim/optimizer';
 
 /** The methods the registry and the command line know. */
-export type MethodName = 'simclr' | 'byol' | 'dino' | 'mae' | 'simsiam' | 'barlow_twins' | 'vicreg' | 'mocov2' | 'mocov3';
+export type MethodName = 'simclr' | 'byol' | 'dino' | 'mae' | 'simsiam' | 'barlow_twins' | 'vicreg' | 'mocov2' | 'mocov3' | 'swav' | 'deepclusterv2';
 
 /** Where training stands; every per-step hook receives it. */
 export interface TrainProgress {
@@ -21,6 +21,11 @@ export interface TrainProgress {
   epoch: number;
   /** Optimizer steps per epoch. */
   stepsPerEpoch: number;
+  /**
+   * The dataset indices (B) of the batch's images, on the method's device (the
+   * Trainer passes them; DeepCluster v2 keeps a memory bank by image).
+   */
+  indices?: Tensor;
 }
 
 /** What `trainingStep` returns. */

@@ -10,6 +10,8 @@ import { BarlowTwins, BarlowTwinsOptions } from './barlow-twins';
 import { VICReg, VICRegOptions } from './vicreg';
 import { MoCoV2, MoCoV2Options } from './moco-v2';
 import { MoCoV3, MoCoV3Options } from './moco-v3';
+import { SwAV, SwAVOptions } from './swav';
+import { DeepClusterV2, DeepClusterV2Options } from './deepcluster-v2';
 
 /** The options of each method, by name. */
 export interface MethodOptionsOf {
@@ -22,6 +24,8 @@ export interface MethodOptionsOf {
   vicreg: VICRegOptions;
   mocov2: MoCoV2Options;
   mocov3: MoCoV3Options;
+  swav: SwAVOptions;
+  deepclusterv2: DeepClusterV2Options;
 }
 
 const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = {
@@ -34,6 +38,8 @@ const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = 
   vicreg: (o) => new VICReg(o),
   mocov2: (o) => new MoCoV2(o),
   mocov3: (o) => new MoCoV3(o),
+  swav: (o) => new SwAV(o),
+  deepclusterv2: (o) => new DeepClusterV2(o),
 };
 
 /**

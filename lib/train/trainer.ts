@@ -50,7 +50,7 @@ export interface TrainResult {
 }
 
 /** One view batch and the augmentation generator's state after drawing it. */
-interface Prepared { views: Tensor[]; augState: Tensor }
+interface Prepared { views: Tensor[]; augState: Tensor; indices: Tensor }
 
 /** The CUDA device index of 'cuda' / 'cuda:N'; undefined for the CPU. */
 function cudaIndex(device: string): number | undefined {
@@ -119,9 +119,9 @@ export class Trainer {
       // draws. Each batch therefore carries the state right after its own
       // draws: the checkpoint after step k stores batch k's, exactly where a
       // resumed run must start drawing.
-      transform: (images) => {
+      transform: (images, batch) => {
         const views = this.augmentation.forward(toFloatImages(images), this.generator);
-        return { views, augState: this.generator.getState() };
+        return { views, augState: this.generator.getState(), indices: batch.indices };
       },
     });
     this.stepsPerEpoch = this.loader.length;
@@ -226,7 +226,8 @@ export class Trainer {
 
   /** One step through the engine (in a memory scope), then the schedulers; the batch is freed. */
   private takeStep(run: Run, item: Prepared, place: StepPlace, readLoss: boolean): StepReads {
-    const p: TrainProgress = { step: run.step, totalSteps: this.totalSteps, epoch: place.epoch, stepsPerEpoch: this.stepsPerEpoch };
+    const p: TrainProgress = { step: run.step, totalSteps: this.totalSteps, epoch: place.epoch, stepsPerEpoch: this.stepsPerEpoch,
+      indices: item.indices };
     try {
       const reads = torch.scope(() => run.engine.step(item.views, p, { readLoss, readLogs: place.logNow, lr: place.lr }));
       run.setup.lrScheduler.step();
@@ -235,6 +236,7 @@ export class Trainer {
       return reads;
     } finally {
       disposeBatch(item.views);
+      item.indices.dispose();
       run.augState?.dispose();
       run.augState = item.augState;
     }

@@ -46,7 +46,7 @@ export function sphericalKMeans(bank: Tensor, k: number, options: KMeansOptions 
       throw new RangeError(`Expected options.init of shape [${k}] (bank rows) but received shape [${init.shape.join(', ')}]`);
     }
     let centroids = x.indexSelect(0, init.to('int64')); // (k, D)
-    let assignments = x.matmul(centroids.t()).argmax(1); // (N)
+    let assignments = nearest(x, centroids); // (N)
     for (let it = 0; it < iterations; it++) {
       // NOTE: one index_add over the bank instead of the official loop over clusters.
       const sums = torch.ops.aten.index_add(torch.zeros([k, d], { dtype: x.dtype, device: x.device }), 0, assignments, x); // (k, D)
@@ -55,10 +55,24 @@ export function sphericalKMeans(bank: Tensor, k: number, options: KMeansOptions 
       const nonEmpty = counts.gt(0).unsqueeze(1); // (k, 1)
       const means = sums.div(counts.clampMin(1).unsqueeze(1));
       centroids = normalize(torch.where(nonEmpty, means, centroids), { dim: 1 });
-      assignments = x.matmul(centroids.t()).argmax(1);
+      assignments = nearest(x, centroids);
     }
     return { centroids, assignments };
   });
+}
+
+// Rows of the bank scored per E-step slice: bounds the (rows, k) dot products to about 128 MB at k = 4096.
+const ROWS_PER_SLICE = 8192;
+
+/** The centroid of largest dot product for every row, in slices of rows (the full (N, k) matrix can be GBs). */
+function nearest(x: Tensor, centroids: Tensor): Tensor {
+  const n = x.shape[0];
+  if (n <= ROWS_PER_SLICE) return x.matmul(centroids.t()).argmax(1);
+  const parts: Tensor[] = [];
+  for (let start = 0; start < n; start += ROWS_PER_SLICE) {
+    parts.push(torch.scope(() => x.narrow(0, start, Math.min(ROWS_PER_SLICE, n - start)).matmul(centroids.t()).argmax(1)));
+  }
+  return torch.cat(parts, 0);
 }
 
 /**

@@ -1,0 +1,224 @@
+// SwAV (Caron et al. 2020, "Unsupervised Learning of Visual Features by
+// Contrasting Cluster Assignments"): online codes from Sinkhorn-Knopp over
+// a set of prototypes, predicted across multi-crop views.
+import * as torch from '../torch';
+import { Tensor } from '../torch';
+import { Encoder } from '../models/encoder';
+import { ParamGroup } from '../optim/optimizer';
+import { paramGroupsWeightDecay } from '../optim/param-groups';
+import { MultiView } from '../data/transforms/multi-crop';
+import { dino as multiCropRecipe } from '../data/transforms/recipes';
+import { normalize } from '../nn/functional';
+import { ModuleList } from '../nn/layers/container';
+import { checkInt, checkNumber } from '../nn/functional/arguments';
+import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
+import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { ProjectionHead } from './heads/projection-head';
+import { swavProjectionHead } from './heads/method-heads';
+import { Prototypes } from './heads/prototypes';
+import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { EmbeddingQueue } from './queue';
+import { sinkhornKnopp, swavLoss } from './losses/swav-loss';
+import { checkCrops, forwardByResolution } from './crops-forward';
+import { rankLog } from './collapse';
+
+/** Options of `SwAV`; defaults are the paper's and main_swav.py's small-batch setting (batch 256). */
+export interface SwAVOptions {
+  /** A registry name, a factory, or an Encoder instance. */
+  encoder: EncoderSpec;
+  /** Options for `models.create` when `encoder` is a name. */
+  encoderOptions?: Record<string, unknown>;
+  /** Hidden width of the projection head. Default 2048. */
+  hiddenDim?: number;
+  /** Embedding size. Default 128. */
+  outDim?: number;
+  /** Prototypes K. Default 3000 (section 4: "K = 3000"). */
+  numPrototypes?: number;
+  /** Temperature tau of the predictions. Default 0.1. */
+  temperature?: number;
+  /** Sinkhorn-Knopp epsilon. Default 0.05. */
+  epsilon?: number;
+  /** Sinkhorn-Knopp iterations. Default 3. */
+  sinkhornIterations?: number;
+  /** Optimizer steps during which the prototypes do not learn. Default 313 (main_swav.py `--freeze_prototypes_niters`). */
+  freezePrototypesSteps?: number;
+  /**
+   * Embeddings kept per assigned crop to widen Sinkhorn's batch (0: no
+   * queue). Default 3840 (main_swav.py for batch 256: "we use a queue when
+   * the batch is smaller than the number of prototypes"); a multiple of the batch size.
+   */
+  queueLength?: number;
+  /** Epoch from which the queue fills (and is used once full). Default 15 (`--epoch_queue_starts`). */
+  queueStartEpoch?: number;
+  /** Low-resolution crops per image. Default 6 (2 x 224 + 6 x 96 in the paper). */
+  localCrops?: number;
+  /** Side of the local crops. Default 96/224 of the image side. */
+  localSize?: number;
+  /** Overrides of the optimisation recipe (`SWAV_RECIPE`). */
+  recipe?: Partial<OptimizerRecipe>;
+}
+
+const OPTION_KEYS: readonly (keyof SwAVOptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'numPrototypes',
+  'temperature', 'epsilon', 'sinkhornIterations', 'freezePrototypesSteps', 'queueLength', 'queueStartEpoch', 'localCrops',
+  'localSize', 'recipe'];
+
+/**
+ * SwAV's optimisation for batch 256 (main_swav.py's 256-batch script): LARS,
+ * base lr 0.6 (x B/256), final lr 0.0006, weight decay 1e-6, no warm-up, cosine.
+ */
+export const SWAV_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
+  optimizer: 'lars',
+  lr: 0.6,
+  lrScaling: 'linear',
+  finalLrRatio: 1e-3,
+  weightDecay: 1e-6,
+  momentum: 0.9,
+  warmupEpochs: 0,
+});
+
+/** SwAV's crops for assignment: the two global crops. */
+const ASSIGNED = [0, 1] as const;
+
+/**
+ * SwAV. `encoder`, `projection_head`, L2 normalisation, `prototypes`
+ * (Linear(outDim, K, bias=false), rows rescaled to unit length before every
+ * step and frozen for the first `freezePrototypesSteps` steps). For each
+ * global crop, the codes are Sinkhorn-Knopp's equipartition of its detached
+ * scores (with the scores of the queued embeddings in front once the queue
+ * is full); every other crop predicts them (`swavLoss`). The queues
+ * (`queues.0`, `queues.1`, device ring buffers; Sinkhorn does not depend on
+ * the order of its samples) are saved in checkpoints.
+ *
+ * @example
+ * const method = new ssl.SwAV({ encoder: 'resnet18', encoderOptions: { smallImages: true }, numPrototypes: 3000 });
+ * const crops = method.augmentation({ size: 32, channels: 3, mean, std }).forward(images01); // 2 + 6 crops
+ */
+export class SwAV extends Method {
+  readonly name = 'swav' as const;
+  readonly encoder: Encoder;
+  readonly projectionHead: ProjectionHead;
+  readonly prototypes: Prototypes;
+  readonly queues: ModuleList<EmbeddingQueue> | undefined;
+  readonly recipe: OptimizerRecipe;
+  readonly hiddenDim: number;
+  readonly outDim: number;
+  readonly numPrototypes: number;
+  readonly temperature: number;
+  readonly epsilon: number;
+  readonly sinkhornIterations: number;
+  readonly freezePrototypesSteps: number;
+  readonly queueLength: number;
+  readonly queueStartEpoch: number;
+  readonly localCrops: number;
+  private readonly localSize: number | undefined;
+  private readonly options: SwAVOptions;
+
+  constructor(options: SwAVOptions) {
+    super();
+    checkOptionKeys(options, OPTION_KEYS, 'SwAV');
+    this.options = options;
+    this.hiddenDim = checkInt(options.hiddenDim ?? 2048, 'SwAV option hiddenDim', 1);
+    this.outDim = checkInt(options.outDim ?? 128, 'SwAV option outDim', 1);
+    this.numPrototypes = checkInt(options.numPrototypes ?? 3000, 'SwAV option numPrototypes', 1);
+    this.temperature = checkNumber(options.temperature ?? 0.1, 'SwAV option temperature', Number.MIN_VALUE);
+    this.epsilon = checkNumber(options.epsilon ?? 0.05, 'SwAV option epsilon', Number.MIN_VALUE);
+    this.sinkhornIterations = checkInt(options.sinkhornIterations ?? 3, 'SwAV option sinkhornIterations', 1);
+    this.freezePrototypesSteps = checkInt(options.freezePrototypesSteps ?? 313, 'SwAV option freezePrototypesSteps', 0);
+    this.queueLength = checkInt(options.queueLength ?? 3840, 'SwAV option queueLength', 0);
+    this.queueStartEpoch = checkInt(options.queueStartEpoch ?? 15, 'SwAV option queueStartEpoch', 0);
+    this.localCrops = checkInt(options.localCrops ?? 6, 'SwAV option localCrops', 0);
+    this.localSize = options.localSize === undefined ? undefined : checkInt(options.localSize, 'SwAV option localSize', 1);
+    this.recipe = resolveRecipe(SWAV_RECIPE, options.recipe, 'SwAV');
+    const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'SwAV' });
+    this.encoder = this.registerModule('encoder', build());
+    this.projectionHead = this.registerModule('projection_head', swavProjectionHead(this.encoder.featureDim, this.hiddenDim, this.outDim));
+    this.prototypes = this.registerModule('prototypes', new Prototypes(this.outDim, [this.numPrototypes]));
+    this.queues = this.queueLength === 0 ? undefined : this.registerModule('queues',
+      new ModuleList(ASSIGNED.map(() => new EmbeddingQueue(this.queueLength, this.outDim, { init: 'zeros' }))));
+  }
+
+  /**
+   * SwAV's multi-crop: 2 global crops (scale [0.14, 1]) and `localCrops`
+   * local ones (96/224 of the side, scale [0.05, 0.14]), flip, colour
+   * jitter, grayscale and blur.
+   * @example method.augmentation({ size: 28, channels: 1, mean: [0.286], std: [0.353] }).forward(images01); // 2 + 6 crops
+   */
+  augmentation(spec: ImageSpec): MultiView {
+    return multiCropRecipe({ globalSize: spec.size, localSize: this.localSize, localCrops: this.localCrops,
+      globalScale: [0.14, 1], localScale: [0.05, 0.14], channels: spec.channels, mean: spec.mean, std: spec.std });
+  }
+
+  /**
+   * Whether this step's codes use the queue: it fills from `queueStartEpoch`
+   * and is used once full, as main_swav.py (whose test is that its last row
+   * is no longer zero); decided from the progress alone, so a resumed run
+   * decides as the uninterrupted one.
+   * @example method.queueInUse({ step: 5000, totalSteps: 9000, epoch: 20, stepsPerEpoch: 234 }, 256);
+   */
+  queueInUse(progress: TrainProgress, batch: number): boolean {
+    if (this.queues === undefined || progress.epoch < this.queueStartEpoch) return false;
+    return progress.step - this.queueStartEpoch * progress.stepsPerEpoch >= this.queueLength / batch;
+  }
+
+  /**
+   * The swapped-prediction loss of one batch of crops (views[0], views[1]
+   * global). Logs whether the queue was used and the effective rank.
+   * @example const { loss, logs } = method.trainingStep(crops, progress); // logs.queue: 0 or 1
+   */
+  trainingStep(views: Tensor[], progress: TrainProgress): StepOutput {
+    const b = checkCrops(views, 'SwAV');
+    this.checkBatch(b);
+    this.prototypes.normalize_();
+    const z = normalize(this.projectionHead.forward(forwardByResolution(this.encoder, views)), { dim: 1 }); // (nCrops * B, outDim)
+    const [scores] = this.prototypes.forward(z); // (nCrops * B, K)
+    const useQueue = this.queueInUse(progress, b);
+    const codes = torch.noGrad(() => ASSIGNED.map((crop, i) => {
+      let out = scores.narrow(0, crop * b, b).detach(); // (B, K)
+      const queue = this.queues?.at(i);
+      if (useQueue && queue !== undefined) out = torch.cat([queue.queue.matmul(this.prototypes.weights()[0].t()), out], 0);
+      if (queue !== undefined && progress.epoch >= this.queueStartEpoch) queue.enqueue_(z.narrow(0, crop * b, b));
+      const q = sinkhornKnopp(out, { epsilon: this.epsilon, iterations: this.sinkhornIterations });
+      return q.narrow(0, q.shape[0] - b, b); // (B, K): the batch's own codes
+    }));
+    const loss = swavLoss(scores, codes, { temperature: this.temperature });
+    const embedding = z.narrow(0, 0, b);
+    return { loss, embedding, logs: { queue: useQueue ? 1 : 0, ...rankLog(embedding) } };
+  }
+
+  /**
+   * Zeroes the prototypes' gradients during the first `freezePrototypesSteps`
+   * steps (main_swav.py sets them to None: "cancel gradients for the prototypes").
+   * @example loss.backward(); method.beforeOptimizerStep(progress); optimizer.step();
+   */
+  override beforeOptimizerStep(progress: TrainProgress): void {
+    if (progress.step >= this.freezePrototypesSteps) return;
+    for (const p of this.prototypes.parameters()) p.grad?.zero_();
+  }
+
+  /** Decay on weight matrices (prototypes included), not on biases and batch-norm parameters. @example method.parameterGroups(1e-6); */
+  parameterGroups(weightDecay: number): ParamGroup[] {
+    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
+  }
+
+  /** The options, JSON-able. @example JSON.stringify(method.config()); */
+  config(): Record<string, unknown> {
+    return methodConfig(this.options, {
+      hiddenDim: this.hiddenDim, outDim: this.outDim, numPrototypes: this.numPrototypes, temperature: this.temperature,
+      epsilon: this.epsilon, sinkhornIterations: this.sinkhornIterations, freezePrototypesSteps: this.freezePrototypesSteps,
+      queueLength: this.queueLength, queueStartEpoch: this.queueStartEpoch, localCrops: this.localCrops,
+      ...(this.localSize === undefined ? {} : { localSize: this.localSize }),
+    });
+  }
+
+  private checkBatch(b: number): void {
+    if (b + this.queueLength < this.numPrototypes) {
+      throw new RangeError(`SwAV needs batch size + queueLength >= numPrototypes, so that Sinkhorn-Knopp can share its ` +
+        `samples among all prototypes: batch ${b} + queueLength ${this.queueLength} < numPrototypes ${this.numPrototypes}; ` +
+        'use a larger batch, a queue (queueLength) or fewer prototypes');
+    }
+    if (this.queueLength > 0 && this.queueLength % b !== 0) {
+      throw new RangeError(`SwAV option queueLength ${this.queueLength} must be a multiple of the batch size ${b} (each ` +
+        `step replaces one batch of the queue); use ${Math.max(1, Math.round(this.queueLength / b)) * b}`);
+    }
+  }
+}
