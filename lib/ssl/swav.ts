@@ -10,7 +10,7 @@ import { MultiView } from '../data/transforms/multi-crop';
 import { dino as multiCropRecipe } from '../data/transforms/recipes';
 import { normalize } from '../nn/functional';
 import { ModuleList } from '../nn/layers/container';
-import { checkInt, checkNumber } from '../nn/functional/arguments';
+import { checkInt, checkNumber } from '../torch/arguments';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderSpec, makeEncoder } from './encoder-spec';
 import { ProjectionHead } from './heads/projection-head';
