@@ -49,7 +49,7 @@ export interface TrainResult {
   encoder?: string;
 }
 
-/** One view batch and the augmentation generator's state after drawing it. */
+/** One view batch, the augmentation generator's state after drawing it, and the images' dataset indices. */
 interface Prepared { views: Tensor[]; augState: Tensor; indices: Tensor }
 
 /** The CUDA device index of 'cuda' / 'cuda:N'; undefined for the CPU. */
