@@ -19,3 +19,4 @@ export { writeImageGrid, ImageGridOptions, ImageGridInfo } from './image-grid';
 export * as text from './text';
 export { photoCrops, PhotoCropsOptions, PHOTOS_ROOT, PHOTOS_PACKAGE } from './photo-crops';
 export { stl10, Stl10Options, Stl10Split, STL10_CLASSES } from './stl10';
+export * as imageText from './image-text';

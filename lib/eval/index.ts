@@ -10,3 +10,4 @@ export {
 export { rawPixelFeatures, RawPixelOptions, seededEncoder } from './floors';
 export { evaluateEncoder, formatReport, EvaluateOptions, EvalReport, EvalRow, EvalRowName } from './report';
 export { fineTune, FineTuneOptions, FineTuneResult } from './fine-tune';
+export { zeroShotWeights, zeroShotAccuracy, ImageTextModel } from './zero-shot';

@@ -28,3 +28,4 @@ export { create, list, MethodOptionsOf } from './registry';
 export { TextPretraining, TextBatch, TextStepOutput } from './text-pretraining';
 export { BertPretraining, BertPretrainingOptions, BERT_RECIPE } from './bert-pretraining';
 export { AlbertPretraining, AlbertPretrainingOptions, ALBERT_RECIPE } from './albert-pretraining';
+export { CLIP, CLIPOptions, CLIP_RECIPE, ImageTextBatch, MAX_LOGIT_SCALE } from './clip';

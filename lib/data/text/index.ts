@@ -5,3 +5,4 @@ export * from './wordpiece';
 export * from './corpus';
 export * from './sentence-pairs';
 export * from './mlm-masking';
+export * from './pretraining-batches';

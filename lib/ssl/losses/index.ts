@@ -10,3 +10,4 @@ export { simsiamLoss } from './simsiam-loss';
 export { sinkhornKnopp, SinkhornOptions, swavLoss } from './swav-loss';
 export { sphericalKMeans, KMeansOptions, deepClusterV2Loss } from './deepcluster-v2';
 export { mlmLoss, MlmLossOutput, pairLoss } from './mlm-loss';
+export { clipLoss } from './clip-loss';

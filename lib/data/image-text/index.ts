@@ -1,0 +1,2 @@
+// Image-text pairs for CLIP.
+export * from './fashion-captions';

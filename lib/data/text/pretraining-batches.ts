@@ -1,0 +1,97 @@
+// Batches for BERT/ALBERT pre-training from a corpus: documents tokenised
+// once, NSP or SOP pairs re-drawn every epoch (a new seed each), shuffled,
+// encoded, and masked for MLM with a seeded generator.
+import * as torch from '../../torch';
+import { Generator, Tensor } from '../../torch';
+import { checkInt } from '../../torch/arguments';
+import { TextCorpus } from './corpus';
+import { maskTokens } from './mlm-masking';
+import { sentencePairs } from './sentence-pairs';
+import { WordPieceTokenizer } from './wordpiece';
+
+/** One masked pair batch, int64 tensors: the input of BERT/ALBERT pre-training. */
+export interface MaskedPairBatch {
+  inputIds: Tensor;
+  tokenTypeIds: Tensor;
+  attentionMask: Tensor;
+  /** Original ids at the chosen positions, -100 elsewhere. */
+  labels: Tensor;
+  /** (B): 0 = in order, 1 = random next (NSP) or swapped (SOP). */
+  pairLabels: Tensor;
+}
+
+/** Options of `PretrainingBatches`. */
+export interface PretrainingBatchesOptions {
+  task: 'nsp' | 'sop';
+  /** Tokens per sequence, [CLS] and [SEP]s included. */
+  maxLength: number;
+  batchSize: number;
+  /** Seeds pairs, order and masking. Default 0. */
+  seed?: number;
+}
+
+/**
+ * Endless pre-training batches over `corpus`; `batch(step)` is deterministic in (seed, step) order.
+ * @example
+ * const data = new PretrainingBatches(tok, corpus, { task: 'nsp', maxLength: 64, batchSize: 32 });
+ * const batch = data.next(); // { inputIds, tokenTypeIds, attentionMask, labels, pairLabels }
+ */
+export class PretrainingBatches {
+  readonly docs: number[][][];
+  readonly options: Required<PretrainingBatchesOptions>;
+  private readonly generator: Generator;
+  private pairs: [number[], number[]][] = [];
+  private labels: number[] = [];
+  private order: number[] = [];
+  private cursor = 0;
+  private epoch = 0;
+
+  constructor(readonly tokenizer: WordPieceTokenizer, corpus: TextCorpus, options: PretrainingBatchesOptions) {
+    this.options = { seed: 0, ...options };
+    checkInt(options.batchSize, 'options.batchSize', 1);
+    this.docs = corpus.documents.map((d) => d.sentences.map((s) => tokenizer.encode(s)));
+    this.generator = new torch.Generator().manualSeed(this.options.seed);
+    this.drawEpoch();
+    if (this.pairs.length < this.options.batchSize) {
+      throw new RangeError(`Expected at least batchSize = ${this.options.batchSize} sentence pairs from corpus ` +
+        `'${corpus.name}' but it gives ${this.pairs.length} (documents need two sentences or more)`);
+    }
+  }
+
+  /** Pairs per epoch (varies a little between epochs). */
+  get pairsPerEpoch(): number {
+    return this.pairs.length;
+  }
+
+  private drawEpoch(): void {
+    const { task, maxLength, seed } = this.options;
+    const { pairs, labels } = sentencePairs(this.docs, { task, maxLength, seed: seed * 1000 + this.epoch });
+    this.pairs = pairs;
+    this.labels = labels;
+    const perm = torch.randperm(pairs.length, { generator: this.generator });
+    this.order = (perm.toArray() as number[]);
+    perm.dispose();
+    this.cursor = 0;
+  }
+
+  /** The next batch (a new epoch of pairs when this one is used up). @example const b = data.next(); */
+  next(): MaskedPairBatch {
+    const { batchSize, maxLength } = this.options;
+    if (this.cursor + batchSize > this.order.length) {
+      this.epoch++;
+      this.drawEpoch();
+    }
+    const idx = this.order.slice(this.cursor, this.cursor + batchSize);
+    this.cursor += batchSize;
+    return torch.scope(() => {
+      const enc = this.tokenizer.encodeIdsBatch(idx.map((i) => this.pairs[i]), { maxLength });
+      const masked = maskTokens(enc.inputIds, enc.specialTokensMask, {
+        maskId: this.tokenizer.maskId, vocabSize: this.tokenizer.vocabSize, generator: this.generator,
+      });
+      return {
+        inputIds: masked.inputIds, tokenTypeIds: enc.tokenTypeIds, attentionMask: enc.attentionMask, labels: masked.labels,
+        pairLabels: torch.tensor(BigInt64Array.from(idx.map((i) => BigInt(this.labels[i]))), { shape: [idx.length] }),
+      };
+    });
+  }
+}

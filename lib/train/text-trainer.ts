@@ -1,0 +1,104 @@
+// A short training loop for the text and image-text methods (BERT, ALBERT,
+// CLIP), whose batches are not image views: AdamW over the method's
+// parameter groups, linear warmup then cosine decay, gradient clipping, each
+// step inside one memory scope, the loss parts logged every few steps.
+import * as torch from '../torch';
+import { Tensor } from '../torch';
+import { checkInt, checkNumber } from '../torch/arguments';
+import { AdamW } from '../optim/adamw';
+import { clipGradNorm_ } from '../optim/clip';
+import { ParamGroup } from '../optim/optimizer';
+import { cosineSchedule } from '../optim/schedule';
+import { OptimizerRecipe } from '../ssl/method';
+
+/** What `trainSteps` needs of a method. */
+export interface StepMethod<B> {
+  readonly recipe: OptimizerRecipe;
+  trainingStep(batch: B): { loss: Tensor; logs: Record<string, Tensor> };
+  parameterGroups(weightDecay: number): ParamGroup[];
+  parameters(): Tensor[];
+  train(mode?: boolean): unknown;
+  /** After the optimizer step (CLIP clamps its temperature). */
+  afterOptimizerStep?(): void;
+}
+
+/** Options of `trainSteps`. */
+export interface TrainStepsOptions {
+  /** Optimizer steps. */
+  steps: number;
+  /** Peak learning rate. Default: the method's recipe. */
+  lr?: number;
+  /** Default: the recipe's. */
+  weightDecay?: number;
+  /** Steps of linear warmup. Default: 10% of steps. */
+  warmupSteps?: number;
+  /** Clip the gradient norm to this; 0 = off. Default: the recipe's clipGrad, else off. */
+  clipGrad?: number;
+  /** Log a line every this many steps (and at the last). Default 50. */
+  logEvery?: number;
+  /** Receives the log lines. Default: nothing. */
+  log?: (line: string) => void;
+}
+
+/** What `trainSteps` returns. */
+export interface TrainStepsResult {
+  /** The loss of every step. */
+  losses: number[];
+  /** The logged parts, averaged over each logging window. */
+  history: { step: number; loss: number; [name: string]: number }[];
+  seconds: number;
+}
+
+/**
+ * Trains `method` for `steps` steps on `nextBatch(step)`.
+ * @example
+ * const result = trainSteps(method, (s) => batches[s % batches.length], { steps: 200, log: console.log });
+ */
+export function trainSteps<B>(method: StepMethod<B>, nextBatch: (step: number) => B, options: TrainStepsOptions): TrainStepsResult {
+  const steps = checkInt(options.steps, 'options.steps', 1);
+  const r = method.recipe;
+  const lr = checkNumber(options.lr ?? r.lr, 'options.lr', 0);
+  const clip = checkNumber(options.clipGrad ?? r.clipGrad ?? 0, 'options.clipGrad', 0);
+  const logEvery = checkInt(options.logEvery ?? 50, 'options.logEvery', 1);
+  const warmupSteps = checkInt(options.warmupSteps ?? Math.floor(steps / 10), 'options.warmupSteps', 0);
+  const opt = new AdamW(method.parameterGroups(options.weightDecay ?? r.weightDecay), { lr, betas: r.betas });
+  const schedule = cosineSchedule({ base: lr, final: lr * (r.finalLrRatio ?? 0), totalSteps: steps, warmupSteps });
+  const params = method.parameters().filter((p) => p.requiresGrad);
+  const result: TrainStepsResult = { losses: [], history: [], seconds: 0 };
+  let window: Record<string, number[]> = {};
+  const start = Date.now();
+  method.train(true);
+  try {
+    for (let step = 0; step < steps; step++) {
+      for (const g of opt.paramGroups) g.lr = schedule(step);
+      const parts = torch.scope(() => {
+        opt.zeroGrad();
+        const { loss, logs } = method.trainingStep(nextBatch(step));
+        loss.backward();
+        if (clip > 0) clipGradNorm_(params, clip);
+        opt.step();
+        method.afterOptimizerStep?.();
+        const out: Record<string, number> = { loss: Number(loss.item()) };
+        for (const [k, v] of Object.entries(logs)) out[k] = Number(v.item());
+        return out;
+      });
+      if (!Number.isFinite(parts.loss)) {
+        throw new Error(`Loss is ${parts.loss} at step ${step}: training diverged; lower the learning rate (now ${schedule(step).toPrecision(3)})`);
+      }
+      result.losses.push(parts.loss);
+      for (const [k, v] of Object.entries(parts)) (window[k] ??= []).push(v);
+      if ((step + 1) % logEvery === 0 || step === steps - 1) {
+        const mean = Object.fromEntries(Object.entries(window).map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]));
+        result.history.push({ step: step + 1, ...mean } as TrainStepsResult['history'][number]);
+        const secs = (Date.now() - start) / 1000;
+        options.log?.(`step ${step + 1}/${steps}  ${Object.entries(mean).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}  ` +
+          `lr ${schedule(step).toExponential(2)}  ${secs.toFixed(0)} s`);
+        window = {};
+      }
+    }
+  } finally {
+    opt.dispose();
+  }
+  result.seconds = (Date.now() - start) / 1000;
+  return result;
+}
