@@ -8,6 +8,7 @@ import { registerBench } from './bench';
 import { registerEmbed } from './embed';
 import { registerNeighbors } from './neighbors';
 import { registerExport } from './export';
+import { registerLaunch } from './launch';
 
 /** Builds the command-line program (exported for tests, which parse argv without exiting). */
 export function program(): Command {
@@ -22,6 +23,7 @@ export function program(): Command {
   registerEmbed(p);
   registerNeighbors(p);
   registerExport(p);
+  registerLaunch(p);
   return p;
 }
 
