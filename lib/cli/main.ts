@@ -9,6 +9,7 @@ import { registerEmbed } from './embed';
 import { registerNeighbors } from './neighbors';
 import { registerExport } from './export';
 import { registerLaunch } from './launch';
+import { registerTensorboard } from './tensorboard';
 
 /** Builds the command-line program (exported for tests, which parse argv without exiting). */
 export function program(): Command {
@@ -24,6 +25,7 @@ export function program(): Command {
   registerNeighbors(p);
   registerExport(p);
   registerLaunch(p);
+  registerTensorboard(p);
   return p;
 }
 

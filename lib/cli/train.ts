@@ -13,6 +13,7 @@ import { Method, MethodName } from '../ssl/method';
 import { Trainer, TrainResult } from '../train/trainer';
 import { ProgressStream } from '../train/options';
 import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
+import { writeRunEvents } from '../export/tensorboard/run-events';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
 import { MAIN_JOB } from './main-job';
@@ -140,7 +141,7 @@ interface TrainFlags {
   epochs?: number; steps?: number; batchSize?: number; lr?: number; device?: string; out?: string; resume?: string;
   config?: string; seed?: number; precision?: string; clipGrad?: number; checkpointEvery?: number; knnEvery?: number;
   cudaGraph?: string; channelsLast?: string;
-  eval: boolean; imageSize?: number; evalTrainSubset?: number; progress?: string; threads?: number;
+  eval: boolean; imageSize?: number; evalTrainSubset?: number; progress?: string; threads?: number; tensorboard?: boolean;
 }
 
 /**
@@ -236,7 +237,8 @@ export function registerTrain(program: Command): void {
     .option('--image-size <px>', 'side of image-folder images after decoding', intArg('--image-size', 8))
     .option('--eval-train-subset <n>', 'training images used by the final evaluation (default all)', intArg('--eval-train-subset'))
     .option('--no-eval', 'skip the final evaluation table')
-    .option('--progress <mode>', 'auto, bar, lines or none');
+    .option('--progress <mode>', 'auto, bar, lines or none')
+    .option('--tensorboard', 'also write a TensorBoard event file into <run>/tensorboard at the end (selfsup tensorboard)');
   withThreadsOption(command)
     .action(async (methodArg: string | undefined, flags: TrainFlags) => {
       applyThreadsFlag(flags.threads);
@@ -247,6 +249,7 @@ export function registerTrain(program: Command): void {
       const run = await runTrain(config, {
         resume: flags.resume !== undefined, progress: flags.progress as 'auto' | undefined,
       });
+      if (flags.tensorboard === true) writeRunEvents(run.config.out);
       if (run.result.interrupted) process.exitCode = 130;
     });
 }

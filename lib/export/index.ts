@@ -1,7 +1,9 @@
 // Using what was learned outside training: embedding files, the vector index
-// and ONNX export (and, as they land, TensorBoard event files).
+// ONNX export and TensorBoard event files.
 export { Embeddings, EMBEDDING_EXTENSIONS, npySiblings, readEmbeddings, writeEmbeddings } from './embeddings-file';
 export { decodeNpy, encodeNpy, NpyData, NpyDtype } from './npy';
 export { exactCosineTopK, Neighbors, recallAtK, VectorIndex, VectorIndexOptions } from './vector-index';
 export { exportOnnx, OnnxExportInfo, toOnnx } from './onnx/export';
 export { Converter, EmitContext, registerConverter } from './onnx/emit';
+export { histogramOf, readJsonLines, RunEventsInfo, RunEventsOptions, writeRunEvents } from './tensorboard/run-events';
+export { maskedCrc32c, tfRecord } from './tensorboard/tfrecord';
