@@ -17,6 +17,7 @@ import { writeRunEvents } from '../export/tensorboard/run-events';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
 import { MAIN_JOB } from './main-job';
+import { CPU_PRESETS } from './cpu-presets';
 import { intArg, jsonArg, numberArg } from './option-parsers';
 import { applyThreadsFlag, withThreadsOption } from './threads-option';
 
@@ -28,6 +29,7 @@ function methodDefaults(method: MethodName, device: string): RunConfig {
     encoder: vit ? 'vit_tiny_patch4_224' : device === 'cpu' ? 'small_cnn' : 'resnet18',
     encoderOptions: {}, methodOptions: {}, epochs: 10, batchSize: 256, optimizer: {}, device: 'cpu', seed: 0,
     precision: 'auto', knnEvery: 1, eval: true, out: '',
+    ...(device === 'cpu' ? CPU_PRESETS[method] : undefined),
   };
 }
 
@@ -52,6 +54,8 @@ export function buildMethod(c: RunConfig, shape: readonly number[]): { method: M
   const methodOptions: Record<string, unknown> = { ...c.methodOptions };
   // NOTE: SimCLR's temperature: 0.5 on CIFAR-size images, 0.1 on ImageNet-size (SimCLR, appendix B.9 / table 5).
   if (c.method === 'simclr' && methodOptions.temperature === undefined && shape[2] > 64) methodOptions.temperature = 0.1;
+  // DeepCluster v2's memory bank holds one row per training image.
+  if (c.method === 'deepclusterv2' && methodOptions.datasetSize === undefined) methodOptions.datasetSize = shape[0];
   const method = createMethod(c.method, { encoder: c.encoder, encoderOptions, ...methodOptions } as never);
   return { method, encoder: () => createModel(c.encoder, encoderOptions) };
 }

@@ -1,0 +1,37 @@
+// The CPU defaults of SimSiam, Barlow Twins, VICReg, MoCo v2/v3, SwAV and
+// DeepCluster v2 for `selfsup train <method>` on Fashion-MNIST-sized images:
+// the papers' losses and hyper-parameters with heads, queues and prototype
+// counts scaled to a narrow small_cnn and a short run on two cores.
+import { MethodName } from '../ssl/method';
+import { RunConfig } from './run-config';
+
+/** What a CPU preset sets over `methodDefaults`. */
+export type CpuPreset = Pick<RunConfig, 'encoderOptions' | 'methodOptions' | 'epochs' | 'batchSize' | 'optimizer'>;
+
+// Every preset: small_cnn width 16 (featureDim 64), batch 128 (468 steps an
+// epoch on Fashion-MNIST), and a warm-up of half an epoch instead of the
+// papers' 10 epochs, which would be longer than the run.
+const ENCODER = { width: 16 };
+const WARMUP = { warmupEpochs: 0.5 };
+
+/**
+ * The presets by method. Epochs are set so a run takes about 10 minutes on 2
+ * cores (seconds per step measured on the shared development machine, see
+ * docs/ssl.md); heads are 512-1024 wide instead of 2048-8192.
+ */
+export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
+  simsiam: { encoderOptions: ENCODER, methodOptions: { hiddenDim: 512, outDim: 512, predHiddenDim: 128, projectorLayers: 2 },
+    epochs: 10, batchSize: 128, optimizer: {} },
+  barlow_twins: { encoderOptions: ENCODER, methodOptions: { hiddenDim: 1024, outDim: 1024 }, epochs: 3, batchSize: 128,
+    optimizer: WARMUP },
+  vicreg: { encoderOptions: ENCODER, methodOptions: { hiddenDim: 1024, outDim: 1024 }, epochs: 4, batchSize: 128,
+    optimizer: WARMUP },
+  mocov2: { encoderOptions: ENCODER, methodOptions: { outDim: 128, queueLength: 4096 }, epochs: 5, batchSize: 128,
+    optimizer: {} },
+  mocov3: { encoderOptions: ENCODER, methodOptions: { hiddenDim: 512, outDim: 128 }, epochs: 2, batchSize: 128,
+    optimizer: WARMUP },
+  swav: { encoderOptions: ENCODER, methodOptions: { hiddenDim: 512, outDim: 128, numPrototypes: 300, queueLength: 1280,
+    queueStartEpoch: 1, freezePrototypesSteps: 234, localCrops: 4 }, epochs: 3, batchSize: 128, optimizer: {} },
+  deepclusterv2: { encoderOptions: ENCODER, methodOptions: { hiddenDim: 512, outDim: 128, numPrototypes: [300, 300, 300],
+    localCrops: 4 }, epochs: 2, batchSize: 128, optimizer: WARMUP },
+};

@@ -1,0 +1,53 @@
+// `selfsup train <method>` for SimSiam, Barlow Twins, VICReg, MoCo v2/v3,
+// SwAV and DeepCluster v2: the CPU preset reaches the run config and the
+// method built from it (and stays off on a GPU), and DeepCluster v2 trains
+// through the command line's path (its bank sized from the data, the batch's
+// indices from the Trainer).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildMethod, resolveRunConfig, runTrain } from '../../lib/cli/train';
+import { CPU_PRESETS } from '../../lib/cli/cpu-presets';
+import { MethodName } from '../../lib/ssl/method';
+
+const METHODS: MethodName[] = ['simsiam', 'barlow_twins', 'vicreg', 'mocov2', 'mocov3', 'swav', 'deepclusterv2'];
+
+describe('cli: CPU presets of the added methods', function () {
+  this.timeout(180_000);
+  let dir: string;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-presets-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  for (const name of METHODS) {
+    it(`${name}: the preset reaches the config and the method; --method-options and GPU runs override it`, () => {
+      const preset = CPU_PRESETS[name]!;
+      const c = resolveRunConfig(name, { eval: true, out: path.join(dir, name) });
+      assert.equal(c.method, name);
+      assert.equal(c.encoder, 'small_cnn');
+      assert.equal(c.epochs, preset.epochs);
+      assert.equal(c.batchSize, preset.batchSize);
+      assert.deepEqual(c.methodOptions, preset.methodOptions);
+      assert.deepEqual(c.optimizer, preset.optimizer);
+      const { method } = buildMethod(c, [1000, 1, 28, 28]);
+      const config = method.config();
+      for (const [k, v] of Object.entries(preset.methodOptions)) assert.deepEqual(config[k], v, `${name} option ${k}`);
+      assert.deepEqual(config.encoderOptions, { inChannels: 1, width: 16, numClasses: 0 });
+      if (name === 'deepclusterv2') assert.equal(config.datasetSize, 1000);
+      const override = resolveRunConfig(name, { eval: true, out: path.join(dir, name), methodOptions: { outDim: 64 } });
+      assert.equal(override.methodOptions.outDim, 64);
+      const gpu = resolveRunConfig(name, { eval: true, out: path.join(dir, name), device: 'cuda' });
+      assert.deepEqual(gpu.methodOptions, {});
+      assert.equal(gpu.encoder, 'resnet18');
+    });
+  }
+
+  it('deepclusterv2 trains on the synthetic data through runTrain (bank sized from the data, indices from the Trainer)', async () => {
+    const c = resolveRunConfig('deepclusterv2', { eval: false, data: 'synthetic', steps: 3, batchSize: 32, knnEvery: 0,
+      out: path.join(dir, 'dc'), encoderOptions: { width: 4 },
+      methodOptions: { hiddenDim: 16, outDim: 8, numPrototypes: [8, 8], localCrops: 2 } });
+    const run = await runTrain(c, { progress: 'none', stream: { write: () => true }, print: () => undefined });
+    assert.equal(run.result.steps, 3);
+    assert.ok(run.result.loss !== null && Number.isFinite(run.result.loss));
+  });
+});
