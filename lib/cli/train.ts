@@ -102,6 +102,7 @@ export async function runTrain(c: RunConfig, options: {
     log(`Training ${c.method} (${c.encoder}, ${method.encoder.numParameters().toLocaleString('en-US')} parameters) on ` +
       `${train.name} (${train.length.toLocaleString('en-US')} images) for ${c.steps !== undefined ? `${c.steps} steps` :
         `${c.epochs} epochs`} on ${c.device}; run folder ${c.out}`);
+    if (options.progress !== 'none') log(COLUMNS);
     const result = await trainer.fit();
     if (result.interrupted) {
       log(`Interrupted after step ${result.steps}: resume with  selfsup train --resume ${c.out}`);
@@ -115,10 +116,26 @@ export async function runTrain(c: RunConfig, options: {
     });
     writeFileAtomic(path.join(c.out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
     print(`\n${formatReport(report)}\n`);
+    print(`\n${whereThingsAre(c.out, result.encoder)}\n`);
     return { config: c, result, report };
   } finally {
     datasets.forEach(disposeDataset);
   }
+}
+
+/** What the progress lines' columns mean (emb-std above all: nothing else on screen explains it). */
+const COLUMNS = 'Columns: loss; lr, wd = learning rate, weight decay; emb-std = embedding std (collapse if near 0, ' +
+  'about 1/sqrt(dim) when healthy); img/s; ETA = time left at the recent speed';
+
+/** Where a finished run put its files, and how to evaluate it again. */
+function whereThingsAre(out: string, encoder: string | undefined): string {
+  return [
+    `Run folder:  ${out}`,
+    `Evaluation:  ${path.join(out, 'eval.json')}`,
+    `Plots:       ${['loss.png', 'knn.png'].map((f) => path.join(out, f)).filter((f) => fs.existsSync(f)).join(', ')}`,
+    `Encoder:     ${encoder ?? path.join(out, 'encoder.safetensors')}`,
+    `Re-evaluate: selfsup eval ${out}`,
+  ].join('\n');
 }
 
 /** A RunConfig on/off/auto switch as the Trainer's option. */

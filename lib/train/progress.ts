@@ -15,18 +15,22 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** A number in 4 significant digits, in exponent form when tiny or huge. @example formatNumber(0.000123) // '1.230e-4' */
+/**
+ * A rate or a coefficient (lr, wd) in one format whatever its size: 4
+ * significant digits in exponent form, so 0.3 and 6.4e-5 read alike.
+ * @example formatNumber(0.00135) // '1.350e-3'
+ */
 export function formatNumber(x: number): string {
   if (x === 0 || !Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  return a < 1e-3 || a >= 1e5 ? x.toExponential(3).replace('e+', 'e') : x.toPrecision(4);
+  return x.toExponential(3).replace('e+', 'e');
 }
 
 /**
  * Reports training steps to a stream.
  *
  * Line format (mode 'lines'), one line per report:
- * `epoch 2/10 step 120/234 loss 4.1234 lr 0.3000 wd 1.000e-6 1234 img/s ETA 1:02:05`
+ * `epoch 2/10 step 120/234 loss 4.1234 lr 3.000e-1 wd 1.000e-6 emb-std 0.0884 1234 img/s ETA 1:02:05`
+ * (emb-std: the embedding std, collapse if near 0; shown for methods that return an embedding)
  *
  * @example
  * const p = new Progress('lines', process.stderr, { epochs: 10, stepsPerEpoch: 234 });

@@ -115,6 +115,13 @@ describe('cli: selfsup train and eval', function () {
     const rows = run.report!.rows.map((r) => r.name);
     assert.deepEqual(rows, ['raw pixels', 'random encoder', 'trained encoder']);
     assert.match(lines.join(''), /Training simclr \(small_cnn/);
+    // What the columns mean, and where the run's files are after the table (issue 13).
+    assert.match(lines.join(''), /emb-std = embedding std \(collapse if near 0/);
+    assert.match(lines.join(''), /k-NN top-1 at step 4 \(epoch 1\): \(k=20\) \d+\.\d\d% \[online monitor on a [\d,]+\/[\d,]+ train\/test subset/);
+    assert.ok(table.indexOf('Re-evaluate: selfsup eval') > table.indexOf('trained encoder'), table);
+    assert.ok(table.includes(`Evaluation:  ${path.join(out, 'eval.json')}`), table);
+    assert.ok(table.includes(`Encoder:     ${path.join(out, 'encoder.safetensors')}`), table);
+    assert.ok(table.includes(path.join(out, 'knn.png')), table);
     const saved = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     assert.equal(saved.config.method, 'simclr');
     assert.deepEqual(saved.config.encoderOptions, { width: 4 });
