@@ -20,6 +20,7 @@ import { MAIN_JOB } from './main-job';
 import { CPU_PRESETS } from './cpu-presets';
 import { intArg, jsonArg, numberArg } from './option-parsers';
 import { applyThreadsFlag, withThreadsOption } from './threads-option';
+import { isTextMethod, runTextTrain, textRunConfig, TEXT_METHODS } from './text-train';
 
 /** Defaults of a run of `method` when the main job's preset does not apply. */
 function methodDefaults(method: MethodName, device: string): RunConfig {
@@ -235,7 +236,7 @@ export function registerTrain(program: Command): void {
   const command = program.command('train')
     .description('Train a self-supervised method into a run folder, then evaluate it (with no arguments: the ' +
       'main job, SimCLR on Fashion-MNIST in about 10 minutes on 2 CPU cores)')
-    .argument('[method]', `${listMethods().join(', ')}`)
+    .argument('[method]', `${[...listMethods(), ...TEXT_METHODS].join(', ')}`)
     .option('--data <spec>', 'fashion-mnist, cifar10:<dir>, cifar100:<dir> or folder:<dir>')
     .option('--encoder <name>', 'encoder from the model registry (selfsup info lists them)')
     .option('--encoder-options <json>', 'options of the encoder, e.g. \'{"width": 32}\'', jsonArg('--encoder-options'))
@@ -265,6 +266,10 @@ export function registerTrain(program: Command): void {
       applyThreadsFlag(flags.threads);
       if (flags.progress !== undefined && !['auto', 'bar', 'lines', 'none'].includes(flags.progress)) {
         throw new Error(`Expected auto, bar, lines or none for --progress but received ${flags.progress}`);
+      }
+      if (isTextMethod(methodArg)) {
+        await runTextTrain(textRunConfig(methodArg, flags));
+        return;
       }
       const config = resolveRunConfig(methodArg, flags);
       const run = await runTrain(config, {

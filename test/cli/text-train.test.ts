@@ -1,0 +1,53 @@
+// `selfsup train bert|albert|clip`: a few steps into a temporary run folder,
+// whose tokenizer.json and model.safetensors (Hugging Face's keys) load back;
+// flags that do not apply are refused by name.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadSafetensors } from '../../lib/torch/safetensors';
+import { WordPieceTokenizer } from '../../lib/data/text';
+import { BertPretraining } from '../../lib/ssl/bert-pretraining';
+import { isTextMethod, runTextTrain, textRunConfig } from '../../lib/cli/text-train';
+import { program } from '../../lib/cli/main';
+
+describe('cli: selfsup train bert|albert|clip', function () {
+  this.timeout(180000);
+  let dir = '';
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-text-cli-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('bert: trains a few steps and writes a run folder that loads back by Hugging Face key', async () => {
+    const out = path.join(dir, 'bert');
+    const lines: string[] = [];
+    const c = { ...textRunConfig('bert', { steps: 2, batchSize: 4, out, eval: false }),
+      methodOptions: { hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 64 } };
+    const report = await runTextTrain(c, { log: (l) => lines.push(l), print: () => undefined });
+    assert.equal(report.steps, 2);
+    for (const f of ['config.json', 'tokenizer.json', 'model.safetensors', 'eval.json']) assert.ok(fs.existsSync(path.join(out, f)), f);
+    const tok = WordPieceTokenizer.load(path.join(out, 'tokenizer.json'));
+    const weights = loadSafetensors(path.join(out, 'model.safetensors'));
+    assert.ok(weights.has('cls.predictions.decoder.weight') && weights.has('bert.encoder.layer.1.output.LayerNorm.bias'));
+    const method = new BertPretraining({ config: { vocabSize: tok.vocabSize, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2,
+      intermediateSize: 64, maxPositionEmbeddings: 64 } });
+    assert.deepEqual(method.loadStateDict(weights), { missingKeys: [], unexpectedKeys: [] });
+    method.dispose();
+    assert.ok(lines.some((l) => l.startsWith('step 2/2')), lines.join('\n'));
+  });
+
+  it('clip: trains a few steps on Fashion-MNIST with generated captions', async () => {
+    const out = path.join(dir, 'clip');
+    const report = await runTextTrain(textRunConfig('clip', { steps: 2, batchSize: 8, out, eval: false }),
+      { log: () => undefined, print: () => undefined });
+    assert.equal(report.method, 'clip');
+    assert.ok(loadSafetensors(path.join(out, 'model.safetensors')).has('logit_scale'));
+  });
+
+  it('refuses flags that do not apply, by name', async () => {
+    assert.ok(isTextMethod('albert') && !isTextMethod('simclr'));
+    assert.throws(() => textRunConfig('bert', { epochs: 2, eval: true }), /--epochs does not apply to bert/);
+    assert.throws(() => textRunConfig('clip', { device: 'cuda', eval: true }), /runs on the CPU/);
+    await assert.rejects(program().exitOverride().parseAsync(['node', 'selfsup', 'train', 'albert', '--data', 'cifar10:x']),
+      /--data does not apply to albert/);
+  });
+});
