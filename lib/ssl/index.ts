@@ -29,3 +29,13 @@ export { TextPretraining, TextBatch, TextStepOutput } from './text-pretraining';
 export { BertPretraining, BertPretrainingOptions, BERT_RECIPE } from './bert-pretraining';
 export { AlbertPretraining, AlbertPretrainingOptions, ALBERT_RECIPE } from './albert-pretraining';
 export { CLIP, CLIPOptions, CLIP_RECIPE, ImageTextBatch, MAX_LOGIT_SCALE } from './clip';
+export { Rotation, RotationOptions, ROTATION_RECIPE } from './rotation';
+export { Jigsaw, JigsawOptions, JigsawTask, JIGSAW_RECIPE, jigsawGeometry } from './jigsaw';
+export {
+  RelativePosition, RelativePositionOptions, RelativePositionTask, RELATIVE_POSITION_RECIPE, ChromaticGuard,
+} from './relative-position';
+export { jigsawPermutations, PermutationSet } from './pretext/permutations';
+export { gridPatches, gridOrigins, patchesAt, gridExtent, GridGeometry, GridPatches } from './pretext/grid-patches';
+export {
+  abBins, abBinCentres, softEncode, nearestBin, abPrior, rebalanceWeights, annealedMean, NUM_AB_BINS, AB_GRID,
+} from './pretext/ab-bins';

@@ -9,7 +9,8 @@ import { MultiView } from '../data/transforms/multi-crop';
 import { ParamGroup } from '../optim/optimizer';
 
 /** The methods the registry and the command line know. */
-export type MethodName = 'simclr' | 'byol' | 'dino' | 'mae' | 'simsiam' | 'barlow_twins' | 'vicreg' | 'mocov2' | 'mocov3' | 'swav' | 'deepclusterv2';
+export type MethodName = 'simclr' | 'byol' | 'dino' | 'mae' | 'simsiam' | 'barlow_twins' | 'vicreg' | 'mocov2' | 'mocov3' | 'swav' | 'deepclusterv2' |
+  'rotation' | 'jigsaw' | 'relative_position';
 
 /** Where training stands; every per-step hook receives it. */
 export interface TrainProgress {
@@ -51,6 +52,8 @@ export interface ImageSpec {
   /** Per-channel mean and std in [0, 1] units, for normalisation as the last augmentation step. */
   mean: readonly number[];
   std: readonly number[];
+  /** The dataset's name, for error messages ('fashion-mnist/train'). */
+  dataset?: string;
 }
 
 /** The optimisation recipe of a method's paper; the Trainer's defaults. Every field can be overridden. */

@@ -12,6 +12,9 @@ import { MoCoV2, MoCoV2Options } from './moco-v2';
 import { MoCoV3, MoCoV3Options } from './moco-v3';
 import { SwAV, SwAVOptions } from './swav';
 import { DeepClusterV2, DeepClusterV2Options } from './deepcluster-v2';
+import { Rotation, RotationOptions } from './rotation';
+import { Jigsaw, JigsawOptions } from './jigsaw';
+import { RelativePosition, RelativePositionOptions } from './relative-position';
 
 /** The options of each method, by name. */
 export interface MethodOptionsOf {
@@ -26,6 +29,9 @@ export interface MethodOptionsOf {
   mocov3: MoCoV3Options;
   swav: SwAVOptions;
   deepclusterv2: DeepClusterV2Options;
+  rotation: RotationOptions;
+  jigsaw: JigsawOptions;
+  relative_position: RelativePositionOptions;
 }
 
 const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = {
@@ -40,6 +46,9 @@ const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = 
   mocov3: (o) => new MoCoV3(o),
   swav: (o) => new SwAV(o),
   deepclusterv2: (o) => new DeepClusterV2(o),
+  rotation: (o) => new Rotation(o),
+  jigsaw: (o) => new Jigsaw(o),
+  relative_position: (o) => new RelativePosition(o),
 };
 
 /**

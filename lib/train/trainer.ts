@@ -110,7 +110,7 @@ export class Trainer {
     this.options = resolveOptions(raw);
     const { data } = raw;
     const [, channels, size] = data.images.shape;
-    this.augmentation = raw.augmentation ?? method.augmentation({ size, channels, mean: data.mean, std: data.std });
+    this.augmentation = raw.augmentation ?? method.augmentation({ size, channels, mean: data.mean, std: data.std, dataset: data.name });
     const device = this.options.device;
     this.loader = new Loader<Prepared>(data, {
       batchSize: this.options.batchSize, seed: this.options.seed, device, shuffle: true, dropLast: true,

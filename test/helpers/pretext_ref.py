@@ -5,6 +5,7 @@
 # ({op, inputs: {name: {shape, data}}, args}), writes a JSON list of
 # {outputs: {name: {shape, data}}} or {error}.
 import json
+import math
 import sys
 import traceback
 
@@ -108,6 +109,97 @@ def stl10_torchvision(inputs, args):
     if labels is not None:
         out['labels'] = torch.from_numpy(labels.astype(np.float64))
     return out
+
+
+# --- The pretext methods' steps, written from the papers with plain PyTorch ---
+
+def _model(inputs, args, head_out, head_in_mult):
+    from models_ref import SmallCnn  # test/helpers is on sys.path (the script's folder)
+    w, h, c = args['width'], args['hiddenDim'], args['channels']
+    m = torch.nn.Module()
+    m.encoder = SmallCnn(c, 0, w=w)
+    head = torch.nn.Sequential(torch.nn.Linear(head_in_mult * 4 * w, h), torch.nn.ReLU(), torch.nn.Linear(h, head_out))
+    setattr(m, args['headName'], head)
+    state = {k[len('w.'):]: unpack(v, torch.float32) for k, v in inputs.items() if k.startswith('w.')}
+    state = {k: (v.long() if k.endswith('num_batches_tracked') else v) for k, v in state.items()}
+    m.load_state_dict(state, strict=True)
+    m.train()
+    return m, head
+
+
+def _finish(m, loss):
+    loss.backward()
+    out = {'loss': loss.detach().reshape(1)}
+    out.update({f'grad.{k}': p.grad for k, p in m.named_parameters()})
+    return out
+
+
+@op
+def rotation_step(inputs, args):
+    """RotNet (Gidaris et al. 2018, section 3.2): all four rotations of every image, 4-way cross entropy."""
+    m, head = _model(inputs, args, 4, 1)
+    x = unpack(inputs['x'], torch.float32)
+    rotated = torch.cat([torch.rot90(x, k, [2, 3]) for k in range(4)])  # counter-clockwise, blocks of B
+    labels = torch.arange(4).repeat_interleave(x.shape[0])
+    return _finish(m, F.cross_entropy(head(m.encoder(rotated)), labels))
+
+
+@op
+def jigsaw_step(inputs, args):
+    """Noroozi & Favaro 2016: tiles cut one by one at the given origins, shuffled by the labelled permutation,
+    each tile standardised per channel, one shared encoder, features concatenated, N-way cross entropy."""
+    m, head = _model(inputs, args, len(args['perms']), 9)
+    x = unpack(inputs['x'], torch.float32)
+    origins = unpack(inputs['origins']).long()
+    labels = unpack(inputs['labels']).long()
+    P = args['tileSize']
+    tiles = []
+    for b in range(x.shape[0]):
+        perm = args['perms'][labels[b]]
+        for i in range(9):
+            y0, x0 = origins[b, perm[i]].tolist()
+            t = x[b, :, y0:y0 + P, x0:x0 + P]
+            mean = t.mean(dim=(1, 2), keepdim=True)
+            std = t.std(dim=(1, 2), keepdim=True)
+            std = torch.where(std == 0, torch.ones_like(std), std)
+            tiles.append((t - mean) / std)
+    feats = m.encoder(torch.stack(tiles)).reshape(x.shape[0], -1)
+    return _finish(m, F.cross_entropy(head(feats), labels))
+
+
+@op
+def relative_position_step(inputs, args):
+    """Doersch et al. 2015: centre patch and one of its 8 neighbours, chromatic guard, shared encoder, late fusion."""
+    m, head = _model(inputs, args, 8, 2)
+    x = unpack(inputs['x'], torch.float32)
+    origins = unpack(inputs['origins']).long()
+    labels = unpack(inputs['labels']).long()
+    keep = unpack(inputs['keep']).long()
+    P = args['patchSize']
+    cells = [0, 1, 2, 3, 5, 6, 7, 8]
+
+    def cut(b, cell):
+        y0, x0 = origins[b, cell].tolist()
+        return x[b, :, y0:y0 + P, x0:x0 + P]
+
+    def guard(p, b):
+        if p.shape[0] != 3 or args['chromatic'] == 'none':
+            return p
+        if args['chromatic'] == 'projection':
+            g = torch.tensor([-1.0, 2.0, -1.0]) / math.sqrt(6)
+            return p - g[:, None, None] * (p * g[:, None, None]).sum(0, keepdim=True)
+        noise = unpack(inputs['noise'], torch.float32)[b]
+        k = keep[b].item()
+        out = noise * (p[k].std() / 100)
+        out[k] = p[k]
+        return out
+
+    B = x.shape[0]
+    centres = [guard(cut(b, 4), b) for b in range(B)]
+    neighbours = [guard(cut(b, cells[labels[b]]), b) for b in range(B)]
+    feats = m.encoder(torch.stack(centres + neighbours))
+    fc, fn = feats[:B], feats[B:]
+    return _finish(m, F.cross_entropy(head(torch.cat([fc, fn], 1)), labels))
 
 
 def main():

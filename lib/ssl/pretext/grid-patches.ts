@@ -79,8 +79,20 @@ export function gridPatches(images: Tensor, geometry: GridGeometry, generator?: 
     throw new RangeError(`gridPatches needs images of at least ${need} x ${need} px for a ${grid}x${grid} grid of ` +
       `${P} px patches (gap ${gap}, jitter ${jitter}) but received ${H} x ${W}`);
   }
+  const origins = gridOrigins(B, H, W, geometry, generator).to({ device: images.device });
+  return { patches: patchesAt(images, origins, P), origins };
+}
+
+/**
+ * Random grid positions (B, grid * grid, 2) [y, x] for images of H x W, as
+ * `gridPatches` draws them, on the CPU (from `generator`).
+ * @example const origins = gridOrigins(8, 64, 64, { patchSize: 18, gap: 3, jitter: 1 }, g);
+ */
+export function gridOrigins(B: number, H: number, W: number, geometry: GridGeometry, generator?: Generator): Tensor {
+  const grid = geometry.grid ?? 3;
+  const need = gridExtent(geometry);
+  const jitter = geometry.jitter ?? 0;
   const n = grid * grid;
-  const device = images.device;
   return torch.scope(() => {
     // Top-left of the grid (B, 1, 2): uniform over [0, H - need] x [0, W - need].
     const top = torch.randint(0, H - need + 1, [B, 1, 1], { generator });
@@ -89,13 +101,24 @@ export function gridPatches(images: Tensor, geometry: GridGeometry, generator?: 
     const rowCol = torch.cat([cell.div(grid, { roundingMode: 'floor' }), cell.remainder(grid)], 2); // (1, n, 2)
     const shift = jitter === 0 ? torch.zeros([B, n, 2], { dtype: 'int64' })
       : torch.randint(-jitter, jitter + 1, [B, n, 2], { generator });
-    const origins = rowCol.mul(P + gap).add(jitter).add(torch.cat([top, left], 2)).add(shift).to({ device }); // (B, n, 2)
-    const r = torch.arange(P, { device });
+    return rowCol.mul(geometry.patchSize + (geometry.gap ?? 0)).add(jitter).add(torch.cat([top, left], 2)).add(shift);
+  });
+}
+
+/**
+ * The P x P patches of (B, C, H, W) images at `origins` (B, n, 2) [y, x] on
+ * the images' device: (B, n, C, P, P), one gather.
+ * @example const tiles = patchesAt(x, origins, 18); // (B, 9, C, 18, 18)
+ */
+export function patchesAt(images: Tensor, origins: Tensor, P: number): Tensor {
+  const [B, C, H, W] = images.shape;
+  const n = origins.shape[1];
+  return torch.scope(() => {
+    const r = torch.arange(P, { device: images.device });
     const ys = origins.narrow(2, 0, 1).add(r.view([1, 1, P])); // (B, n, P)
     const xs = origins.narrow(2, 1, 1).add(r.view([1, 1, P])); // (B, n, P)
     const flat = ys.unsqueeze(3).mul(W).add(xs.unsqueeze(2)).view([B, 1, n * P * P]); // (B, 1, n P P)
     const picked = images.reshape([B, C, H * W]).gather(2, flat.expand([B, C, n * P * P])); // (B, C, n P P)
-    const patches = picked.view([B, C, n, P, P]).transpose(1, 2).contiguous(); // (B, n, C, P, P)
-    return { patches, origins };
+    return picked.view([B, C, n, P, P]).transpose(1, 2).contiguous(); // (B, n, C, P, P)
   });
 }

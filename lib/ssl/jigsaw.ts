@@ -1,0 +1,164 @@
+// The jigsaw puzzle (Noroozi & Favaro 2016, "Unsupervised Learning of Visual
+// Representations by Solving Jigsaw Puzzles"): 9 tiles of a 3x3 grid,
+// shuffled by one of N chosen permutations; a context-free network (one tile
+// encoder shared by all tiles, features concatenated) says which permutation.
+import * as torch from '../torch';
+import { Generator, Tensor } from '../torch';
+import { crossEntropy } from '../nn/functional/loss';
+import { checkInt } from '../torch/arguments';
+import { Encoder } from '../models/encoder';
+import { Sequential } from '../nn/layers/container';
+import { ParamGroup } from '../optim/optimizer';
+import { paramGroupsWeightDecay } from '../optim/param-groups';
+import { MultiView } from '../data/transforms/multi-crop';
+import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
+import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { accuracy, checkOneView, classifier, pretextView } from './pretext/pretext-common';
+import { GridGeometry, checkGridFits, gridOrigins, patchesAt } from './pretext/grid-patches';
+import { jigsawPermutations } from './pretext/permutations';
+
+/** Options of `Jigsaw`. */
+export interface JigsawOptions {
+  encoder: EncoderSpec;
+  encoderOptions?: Record<string, unknown>;
+  /** Permutations in the set. Default 100 (section 3.2; table 3 also has 1000). */
+  numPermutations?: number;
+  /** Seed of the permutation set. Default 0. */
+  permutationSeed?: number;
+  /** Tile side in px. Default: 64/75 of the grid cell, as the paper's 64 px tiles in 75 px cells. */
+  tileSize?: number;
+  /** Hidden width of the classifier over the concatenated tile features. Default 512. */
+  hiddenDim?: number;
+  recipe?: Partial<OptimizerRecipe>;
+}
+
+const OPTION_KEYS: readonly (keyof JigsawOptions)[] = ['encoder', 'encoderOptions', 'numPermutations',
+  'permutationSeed', 'tileSize', 'hiddenDim', 'recipe'];
+
+/** SGD as the paper's CFN training (section 4: lr 0.01, "momentum"); weight decay 5e-4 as AlexNet's. */
+export const JIGSAW_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
+  optimizer: 'sgd', lr: 0.01 * 256 / 256, lrScaling: 'linear', finalLrRatio: 0, weightDecay: 5e-4, momentum: 0.9,
+  warmupEpochs: 0,
+});
+
+/** The tile geometry for images of `size` px: cells of size/3, tiles of `tile` px inside them at random. */
+export function jigsawGeometry(size: number, tile?: number): GridGeometry {
+  const cell = Math.floor(size / 3);
+  const patchSize = tile ?? Math.max(1, Math.round((cell * 64) / 75));
+  const gap = Math.max(0, cell - patchSize);
+  return { grid: 3, patchSize, gap, jitter: Math.floor(gap / 2) };
+}
+
+/** A drawn puzzle: the tiles' grid positions and which permutation shuffles them. */
+export interface JigsawTask {
+  /** int64 (B, 9, 2): the top-left [y, x] of each tile in row-major grid order. */
+  origins: Tensor;
+  /** int64 (B): the permutation index, the label. */
+  labels: Tensor;
+}
+
+/**
+ * The context-free network: `encoder` runs on each of the 9 tiles (a batch of
+ * 9B), each tile first normalised on its own ("we normalize the mean and the
+ * standard deviation of each patch independently", section 3.3: no shortcut
+ * through low-level statistics shared by neighbouring tiles), the 9 features
+ * are concatenated in the shuffled order and `jigsaw_head` (Linear-ReLU-Linear)
+ * classifies the permutation among N. `permutationAccuracy` is logged.
+ *
+ * @example
+ * const method = new ssl.Jigsaw({ encoder: 'small_cnn', encoderOptions: { inChannels: 3 }, numPermutations: 1000 });
+ */
+export class Jigsaw extends Method {
+  readonly name = 'jigsaw' as const;
+  readonly encoder: Encoder;
+  readonly jigsawHead: Sequential;
+  readonly recipe: OptimizerRecipe;
+  readonly numPermutations: number;
+  readonly permutationSeed: number;
+  readonly hiddenDim: number;
+  /** The permutations: `permutations[k][i]` is the tile shown at position i. */
+  readonly permutations: number[][];
+  private readonly options: JigsawOptions;
+  private readonly permTable: Tensor;
+
+  constructor(options: JigsawOptions) {
+    super();
+    checkOptionKeys(options, OPTION_KEYS, 'Jigsaw');
+    this.options = options;
+    this.numPermutations = checkInt(options.numPermutations ?? 100, 'Jigsaw option numPermutations', 2);
+    this.permutationSeed = checkInt(options.permutationSeed ?? 0, 'Jigsaw option permutationSeed', 0);
+    this.hiddenDim = checkInt(options.hiddenDim ?? 512, 'Jigsaw option hiddenDim', 1);
+    if (options.tileSize !== undefined) checkInt(options.tileSize, 'Jigsaw option tileSize', 1);
+    this.recipe = resolveRecipe(JIGSAW_RECIPE, options.recipe, 'Jigsaw');
+    this.permutations = jigsawPermutations(this.numPermutations, { seed: this.permutationSeed }).perms;
+    this.permTable = torch.tensor(this.permutations.flat(), { dtype: 'int64' }).view([this.numPermutations, 9]);
+    this.encoder = this.registerModule('encoder',
+      makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'Jigsaw' })());
+    this.jigsawHead = this.registerModule('jigsaw_head',
+      classifier(9 * this.encoder.featureDim, this.hiddenDim, this.numPermutations));
+  }
+
+  /** One view (crop scale [0.6, 1], flip, normalisation); checks that the grid fits. @example method.augmentation(spec) */
+  augmentation(spec: ImageSpec): MultiView {
+    checkGridFits(spec.size, jigsawGeometry(spec.size, this.options.tileSize), 'Jigsaw', spec.dataset);
+    return pretextView(spec, [0.6, 1]);
+  }
+
+  /**
+   * Draws a puzzle for each image of `x`: tile positions and a permutation index.
+   * @example const task = method.drawTask(x, new torch.Generator().manualSeed(0));
+   */
+  drawTask(x: Tensor, generator?: Generator): JigsawTask {
+    const geometry = jigsawGeometry(x.shape[2], this.options.tileSize);
+    const origins = gridOrigins(x.shape[0], x.shape[2], x.shape[3], geometry, generator).to({ device: x.device });
+    const labels = torch.randint(0, this.numPermutations, [x.shape[0]], { generator }).to({ device: x.device });
+    return { origins, labels };
+  }
+
+  /**
+   * The loss and logits of the puzzles `task` on images `x`.
+   * @example const { loss, logits } = method.taskLoss(x, method.drawTask(x));
+   */
+  taskLoss(x: Tensor, task: JigsawTask): { loss: Tensor; logits: Tensor; features: Tensor } {
+    const [B, C, H] = x.shape;
+    const P = jigsawGeometry(H, this.options.tileSize).patchSize;
+    const tiles = patchesAt(x, task.origins, P); // (B, 9, C, P, P)
+    const order = this.permTable.to({ device: x.device }).indexSelect(0, task.labels); // (B, 9)
+    const shuffled = tiles.gather(1, order.view([B, 9, 1, 1, 1]).expand([B, 9, C, P, P])); // position i <- tile order[i]
+    // Per-tile, per-channel standardisation (unbiased std; a flat tile keeps std 1).
+    const flatTiles = shuffled.reshape([B * 9, C, P * P]);
+    const mean = flatTiles.mean([2], true);
+    const std = flatTiles.std([2], true, true);
+    const normed = flatTiles.sub(mean).div(torch.where(std.eq(0), 1, std)).view([B * 9, C, P, P]);
+    const features = this.encoder.forward(normed); // (9B, D)
+    const logits = this.jigsawHead.forward(features.reshape([B, -1])); // (B, N)
+    return { loss: crossEntropy(logits.float(), task.labels), logits, features };
+  }
+
+  /** Cross entropy over the N permutations. @example method.trainingStep([x], progress) */
+  trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
+    const x = checkOneView(views, 'Jigsaw');
+    const task = this.drawTask(x);
+    const { loss, logits, features } = this.taskLoss(x, task);
+    return { loss, embedding: features.view([x.shape[0], 9, -1]).mean([1]).detach(),
+      logs: { permutationAccuracy: accuracy(logits, task.labels) } };
+  }
+
+  /** Weight decay on weights only. @example method.parameterGroups(5e-4) */
+  parameterGroups(weightDecay: number): ParamGroup[] {
+    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
+  }
+
+  /** Frees the permutation table with the weights. */
+  override dispose(): void {
+    this.permTable.dispose();
+    super.dispose();
+  }
+
+  /** The options, JSON-able. @example method.config() */
+  config(): Record<string, unknown> {
+    return methodConfig(this.options, { numPermutations: this.numPermutations, permutationSeed: this.permutationSeed,
+      hiddenDim: this.hiddenDim, ...(this.options.tileSize === undefined ? {} : { tileSize: this.options.tileSize }) });
+  }
+}
