@@ -9,3 +9,4 @@ export {
 export { InitProcessGroupOptions, resolveRendezvous, DEFAULT_TIMEOUT_MS } from './rendezvous';
 export { localRank, localWorldSize } from './env';
 export { Reducer, ReducerOptions, broadcastCoalesced } from './reducer';
+export { DistributedSampler, DistributedSamplerOptions } from './sampler';

@@ -5,9 +5,9 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { torch } from '../../../lib';
 import { describeRuns, freePort, RankSpec, runRanks, worker } from './ranks';
+import { PYTHON, repoRoot } from '../../helpers/python-reference';
 
-const PYTHON = '/usr/bin/python3';
-const pyScript = path.resolve(__dirname, '../../../../test/torch/distributed/interop_rank.py');
+const pyScript = path.join(repoRoot(), 'test', 'torch', 'distributed', 'interop_rank.py');
 
 async function runPair(specs: RankSpec[]): Promise<Record<string, unknown>[]> {
   const port = await freePort();
