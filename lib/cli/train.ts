@@ -16,7 +16,7 @@ import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
 import { writeRunEvents } from '../export/tensorboard/run-events';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
-import { MAIN_JOB } from './main-job';
+import { MAIN_JOB, MAIN_JOB_MINUTES } from './main-job';
 import { CPU_PRESETS } from './cpu-presets';
 import { intArg, jsonArg, numberArg } from './option-parsers';
 import { applyThreadsFlag, withThreadsOption } from './threads-option';
@@ -235,7 +235,7 @@ export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, n
 export function registerTrain(program: Command): void {
   const command = program.command('train')
     .description('Train a self-supervised method into a run folder, then evaluate it (with no arguments: the ' +
-      'main job, SimCLR on Fashion-MNIST in about 10 minutes on 2 CPU cores)')
+      `main job, SimCLR on Fashion-MNIST in about ${MAIN_JOB_MINUTES} minutes on 2 idle CPU cores)`)
     .argument('[method]', `${[...listMethods(), ...TEXT_METHODS].join(', ')}`)
     .option('--data <spec>', 'fashion-mnist, cifar10:<dir>, cifar100:<dir> or folder:<dir>')
     .option('--encoder <name>', 'encoder from the model registry (selfsup info lists them)')

@@ -7,6 +7,7 @@ import { ImageDataset } from '../data/dataset';
 import { Encoder } from '../models/encoder';
 import { extractFeatures } from '../eval/features';
 import { knn } from '../eval/knn';
+import { rawPixelFeatures } from '../eval/floors';
 import { MonitorOptions } from './options';
 
 /**
@@ -47,6 +48,25 @@ export class KnnMonitor {
       const numClasses = this.options.train.classes?.length;
       const { top1 } = knn(train, test, { k: [this.options.k], temperature: 0.07, numClasses });
       return Object.fromEntries(Object.entries(top1));
+    });
+  }
+
+  /**
+   * The floors on the same subsets: raw pixels, and `randomEncoder` (the
+   * run's encoder before its first step) when given. Top-1 in [0, 1] at `options.k`.
+   *
+   * @example monitor.floors(method.encoder) // { 'raw pixels': 0.83, 'random encoder': 0.74 }
+   */
+  floors(randomEncoder?: Encoder): Record<string, number> {
+    return torch.scope(() => {
+      const k = this.options.k;
+      const numClasses = this.options.train.classes?.length;
+      const raw = (ds: ImageDataset, indices: Tensor): ReturnType<typeof rawPixelFeatures> => rawPixelFeatures(ds, { indices });
+      const pixels = knn(raw(this.options.train, this.trainIndices), raw(this.options.test, this.testIndices),
+        { k: [k], temperature: 0.07, numClasses }).top1[k];
+      const out: Record<string, number> = { 'raw pixels': pixels };
+      if (randomEncoder !== undefined) out['random encoder'] = this.evaluate(randomEncoder)[k];
+      return out;
     });
   }
 

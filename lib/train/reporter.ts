@@ -26,6 +26,8 @@ export interface ReporterRun {
   history: LogRecord[];
   /** The metrics file (metrics.jsonl), when there is a run folder. */
   log: MetricsLog;
+  /** knn.png's dashed floors (top-1 in [0, 1] on the monitor's subsets), when known. */
+  floors?: Record<string, number>;
 }
 
 /** Where a step stands, as the reporter needs it. */

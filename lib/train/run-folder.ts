@@ -35,25 +35,32 @@ export function writeConfig(out: string, config: Record<string, unknown>): void 
 }
 
 /**
- * Redraws `loss.png` from the step records and, once the monitor has run,
- * `knn.png` (top-1 in % against epochs completed).
+ * Redraws `loss.png` from the step records (the y axis from 0) and, once the
+ * monitor has run, `knn.png` (top-1 in % against epochs completed, a marker
+ * per evaluation, the floors as dashed lines when known).
  *
- * @example await writePlots('runs/a', history, { method: 'simclr', stepsPerEpoch: 234 });
+ * @example await writePlots('runs/a', history, { method: 'simclr', stepsPerEpoch: 234, floors: { 'raw pixels': 0.83 } });
  */
 export async function writePlots(out: string, history: readonly LogRecord[],
-  run: { method: string; stepsPerEpoch: number }): Promise<void> {
+  run: { method: string; stepsPerEpoch: number; floors?: Record<string, number> }): Promise<void> {
   const steps = history.filter((r): r is StepRecord => r.type === 'step');
+  // NOTE: every method's loss is >= 0 except a few contrastive bounds near it; showing 0 keeps a small drop small.
+  const losses = steps.map((r) => r.loss).filter(Number.isFinite);
   await writePlot(path.join(out, 'loss.png'), {
     title: `${run.method} training loss`, xLabel: 'step', yLabel: 'loss',
     series: [{ name: 'loss', points: steps.map((r) => [r.step, r.loss] as const) }],
+    yInclude: losses.length > 0 && Math.min(...losses) >= 0 ? [0] : [],
   });
   const knn = history.filter((r): r is KnnRecord => r.type === 'knn');
   if (knn.length === 0) return;
   await writePlot(path.join(out, 'knn.png'), {
-    title: `${run.method} online k-NN top-1 (%)`, xLabel: 'epoch', yLabel: 'top-1 (%)',
+    title: `${run.method} online k-NN top-1 (%), fixed subsets`, xLabel: 'epoch', yLabel: 'top-1 (%)',
     series: Object.keys(knn[0].top1).map((k) => ({
-      name: `k=${k}`, points: knn.map((r) => [r.step / run.stepsPerEpoch, 100 * (r.top1[k] ?? NaN)] as const),
+      name: `k=${k}`, markers: true,
+      points: knn.map((r) => [r.step / run.stepsPerEpoch, 100 * (r.top1[k] ?? NaN)] as const),
     })),
+    // The floors on the same subsets, so the axis shows the curve against them.
+    references: Object.entries(run.floors ?? {}).map(([name, v]) => ({ name, y: 100 * v })),
   });
 }
 

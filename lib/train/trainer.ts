@@ -204,6 +204,11 @@ export class Trainer {
     const monitor = o.monitor === undefined ? undefined : new KnnMonitor(o.monitor, {
       seed: o.seed, device: o.device, mean: this.raw.data.mean, std: this.raw.data.std,
     });
+    // knn.png's floors on the monitor's subsets; the encoder before its first
+    // step is the random-encoder floor (not known any more on resume).
+    if (monitor !== undefined && o.out !== undefined) {
+      reporter.run.floors = monitor.floors(resumedFrom === undefined ? this.method.encoder : undefined);
+    }
     const sigint = new SigintHandler(() => reporter.message('Stopping after this step (Ctrl-C again to quit at once)'));
     if (o.handleSigint) sigint.install();
     return {
