@@ -2,12 +2,14 @@
 #include <napi.h>
 
 #include "autograd.h"
+#include "backends.h"
 #include "cuda_graph.h"
 #include "dispatch.h"
 #include "distributed.h"
 #include "random.h"
 #include "runtime.h"
 #include "tensor_data.h"
+#include "warnings.h"
 
 namespace {
 
@@ -20,6 +22,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   selfsup::InitCudaGraph(env, exports);
   selfsup::InitDistributed(env, exports);
   selfsup::InitDistributedAutograd(env, exports);
+  selfsup::InitBackends(env, exports);
+  selfsup::InitWarnings(env, exports);
   return exports;
 }
 

@@ -10,9 +10,12 @@
 #endif
 
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "handle.h"
+#include "warnings.h"
 
 namespace selfsup {
 namespace {
@@ -50,6 +53,19 @@ void SyncDevice(Napi::Env env) {
     throw Napi::Error::New(env, std::string("cudaDeviceSynchronize failed: ") + cudaGetErrorString(err));
   }
 }
+
+// One side stream per device, the same for the warm-up steps and the capture.
+// Autograd records the stream current when a parameter's gradient
+// accumulator is created; a pool stream per call (getStreamFromPool goes round
+// robin) made a warm-up step's accumulators, when still alive at the next
+// step or at the capture, disagree with the stream the backward ran on
+// (libtorch >= 2.10 warns: "The AccumulateGrad node's stream does not match").
+c10::cuda::CUDAStream SideStream(int device) {
+  static std::vector<std::optional<c10::cuda::CUDAStream>> streams(64);
+  auto& s = streams.at(static_cast<size_t>(device));
+  if (!s.has_value()) s = c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device));
+  return *s;
+}
 #endif
 
 Napi::Value CudaGraphCreate(const Napi::CallbackInfo& info) {
@@ -74,13 +90,16 @@ Napi::Value CudaGraphCapture(const Napi::CallbackInfo& info) {
   Graph* g = GraphOf(info[0]);
   SyncDevice(env);
   {
-    c10::cuda::CUDAStreamGuard guard(c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device)));
+    c10::cuda::CUDAStreamGuard guard(SideStream(device));
     g->capture_begin();
     try {
       fn.Call({});
     } catch (...) {
       // NOTE: capture_end throws when the capture was invalidated (the usual
       // case after an error); either way the graph is reset for a new try.
+      // A capture that failed before queuing work ends empty: libtorch's
+      // "The CUDA Graph is empty" warning would only repeat the error.
+      ScopedWarningSilence silence;
       try {
         g->capture_end();
       } catch (...) {
@@ -128,7 +147,7 @@ Napi::Value CudaOnSideStream(const Napi::CallbackInfo& info) {
   SyncDevice(env);
   Napi::Value result;
   {
-    c10::cuda::CUDAStreamGuard guard(c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device)));
+    c10::cuda::CUDAStreamGuard guard(SideStream(device));
     result = fn.Call({});
   }
   SyncDevice(env);

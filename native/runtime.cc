@@ -141,6 +141,17 @@ Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// Returns the caching allocator's unused cached blocks to the driver, as
+// torch.cuda.empty_cache(): what a finished workload freed stops counting as
+// reserved. Like PyTorch's, a no-op without CUDA.
+Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info) {
+#ifdef SELFSUP_WITH_CUDA
+  const auto& hooks = at::detail::getCUDAHooks();
+  if (hooks.hasCUDA() && hooks.getNumGPUs() > 0) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  return info.Env().Undefined();
+}
+
 // One entry per visible GPU, as torch.cuda.get_device_properties(i); empty
 // on a CPU build or when no GPU is visible. `selfsup info` prints these.
 Napi::Value CudaDevices(const Napi::CallbackInfo& info) {
@@ -223,6 +234,7 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   Export<CudaSynchronize>(env, exports, "cudaSynchronize");
   Export<CudaMemoryStats>(env, exports, "cudaMemoryStats");
   Export<CudaDevices>(env, exports, "cudaDevices");
+  Export<CudaEmptyCache>(env, exports, "cudaEmptyCache");
   Export<GetNumThreads>(env, exports, "getNumThreads");
   Export<SetNumThreads>(env, exports, "setNumThreads");
   Export<Config>(env, exports, "config");

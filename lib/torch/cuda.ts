@@ -25,6 +25,17 @@ export function memoryStats(device?: number): Record<string, number> {
 }
 
 /**
+ * Returns the memory the caching allocator holds but no tensor uses to the
+ * driver, as torch.cuda.empty_cache(): after a workload is freed, its blocks
+ * stop counting as reserved, and a CUDA graph's private pool can get fresh
+ * memory. A no-op without CUDA.
+ * @example model.dispose(); torch.cuda.emptyCache(); torch.cuda.memoryStats().reservedBytes;
+ */
+export function emptyCache(): void {
+  native.cudaEmptyCache();
+}
+
+/**
  * The state of a GPU's default random generator (device 0 by default)
  * as a uint8 CPU tensor, as torch.cuda.get_rng_state: checkpoints save it so
  * that a run drawing random numbers on the GPU (MAE's masks) resumes exactly.

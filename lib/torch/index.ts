@@ -14,6 +14,8 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd';
 export * as autograd from './autograd';
 export { autocast, isAutocastEnabled } from './autocast';
 export * as cuda from './cuda';
+export { backends, setFloat32MatmulPrecision, getFloat32MatmulPrecision, withBackends, setBackends, backendState, Float32MatmulPrecision, BackendState } from './backends';
+export { catchWarnings, TorchWarning } from './warnings';
 export { memory, MemoryReport } from './memory';
 export { DeviceScalar, DeviceScalars } from './device-scalar';
 export { manualSeed, Generator, getRngState, setRngState } from './random';

@@ -62,6 +62,17 @@ const cases: Case[] = [
 ];
 
 (available ? describe : describe.skip)('CUDA against CPU (needs a GPU)', () => {
+  // Exact float32 on the GPU: PyTorch's defaults let cuDNN convolutions use
+  // TF32 (10-bit mantissa), which put conv1's gradient 0.08 away from the
+  // CPU's on an H200. The comparisons below are between float32 results.
+  let saved: torch.BackendState;
+  before(() => {
+    saved = torch.backendState();
+    torch.setBackends({ matmulAllowTF32: false, float32MatmulPrecision: 'highest', cudnnAllowTF32: false,
+      cudnnBenchmark: false, cudnnDeterministic: true });
+  });
+  after(() => torch.setBackends(saved));
+
   for (const c of cases) {
     it(`${c.name}: values and gradients`, () => {
       torch.scope(() => {
@@ -96,7 +107,7 @@ const cases: Case[] = [
       assertNear(lb, la, 'loss', 5e-3, 1e-4);
       la.backward();
       lb.backward();
-      assertNear(param(b, 'conv1.weight').grad!, param(a, 'conv1.weight').grad!, 'conv1 grad', 5e-2, 1e-3);
+      assertNear(param(b, 'conv1.weight').grad!, param(a, 'conv1.weight').grad!, 'conv1 grad', 1e-2, 1e-4);
       oa.step();
       ob.step();
       assertNear(param(b, 'fc.weight'), param(a, 'fc.weight'), 'fc weight after a step', 1e-2, 1e-3);
