@@ -23,12 +23,12 @@
 // count: the Node counter's (lib/bench/flops.ts), computed once per workload;
 // PyTorch's own FlopCounterMode count is shown next to it where torch has it.
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
+import { writeFileAtomic } from '../lib/torch';
 import * as torch from '../lib/torch';
 import { Scale, WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
 import { workloadFlops, FlopCount } from '../lib/bench/flops';
-import { BenchResult, benchConfigs, benchPlan, runBench } from '../lib/bench/runner';
-import { Comparison, PythonResult, benchEnvironment, compare, formatComparison } from '../lib/bench/report';
+import { BenchResult, benchConfigs, benchPlan, runBench, reservedBytes } from '../lib/bench/runner';
+import { Comparison, PythonResult, benchEnvironment, compare, formatComparison, formatBestOf } from '../lib/bench/report';
 import { PYTHON, median, pythonScript } from './bench-python';
 
 interface Options {
@@ -75,8 +75,27 @@ function parseOptions(argv: readonly string[]): Options {
   };
 }
 
-/** The python configurations: Node's, plus torch.compile for MAE (PyTorch only). */
-const pythonConfigs = (name: WorkloadName, node: readonly string[]): string[] => (name === 'mae' ? [...node, 'compile'] : [...node]);
+/**
+ * torch.compile modes of the PyTorch side (PyTorch only): the whole step's
+ * forward, loss and backward through one compiled function. SELFSUP_COMPILE_MODES
+ * (comma-separated, or "none") narrows them when a run must be short;
+ * SELFSUP_COMPILE_TIMEOUT (seconds) runs each compile column in its own
+ * process and reports it skipped when compiling and timing take longer.
+ */
+const COMPILE_MODES = ['default', 'max-autotune-no-cudagraphs', 'reduce-overhead'];
+
+function compileModes(): string[] {
+  const env = process.env.SELFSUP_COMPILE_MODES;
+  if (env === undefined || env === '') return COMPILE_MODES;
+  if (env === 'none') return [];
+  const modes = env.split(',').map((m) => m.trim());
+  const bad = modes.filter((m) => !COMPILE_MODES.includes(m));
+  if (bad.length > 0) throw new RangeError(`Unknown torch.compile mode(s) ${bad.join(', ')} in SELFSUP_COMPILE_MODES; expected ${COMPILE_MODES.join(', ')} or none`);
+  return modes;
+}
+
+/** The python configurations: Node's, plus one torch.compile column per mode (PyTorch only). */
+const pythonConfigs = (node: readonly string[]): string[] => [...node, ...compileModes().map((m) => `compile:${m}`)];
 
 interface PythonOutput { env: Record<string, unknown>; results: PythonResult[] }
 
@@ -122,17 +141,22 @@ function main(): void {
   // One FLOP count per workload (the Node counter), for both sides' TFLOP/s.
   const flops = new Map<WorkloadName, FlopCount>(plan.map(({ w }) => [w.name, workloadFlops(w)]));
 
-  const job = { device: o.device, steps: o.steps, warmup: o.warmup, threads,
-    runs: plan.map(({ w, configs }) => ({ workload: w, configs: pythonConfigs(w.name, configs) })) };
+  const compileTimeout = process.env.SELFSUP_COMPILE_TIMEOUT === undefined ? null : Number(process.env.SELFSUP_COMPILE_TIMEOUT);
+  const job = { device: o.device, steps: o.steps, warmup: o.warmup, threads, compileTimeout,
+    runs: plan.map(({ w, configs }) => ({ workload: w, configs: pythonConfigs(configs) })) };
   const pyRounds: PythonOutput[] = [];
   const nodeRounds: BenchResult[][] = [];
+  const memory: MemoryRecord[] = [];
   const runNode = (round: number): void => {
     process.stderr.write(`Node side, round ${round + 1} of ${o.rounds} ...\n`);
     const out: BenchResult[] = [];
+    const start = reservedBytes(o.device);
     for (const { w, configs } of plan) {
       for (const config of configs) {
         out.push(runBench(w, config, { device: o.device, steps: o.steps, warmup: o.warmup, flopsPerStep: flops.get(w.name)!.total }));
       }
+      // Every configuration frees what it built and releases the allocator's cache: the next workload starts from here.
+      memory.push({ round, workload: w.name, startBytes: start, reservedBytes: reservedBytes(o.device) });
     }
     nodeRounds.push(out);
   };
@@ -158,14 +182,41 @@ function main(): void {
     `${py.env.cuda ? `, CUDA ${String(py.env.cuda)}` : ''}${py.env.gpu ? `, ${String(py.env.gpu)}` : ''}; ` +
     `median of ${o.rounds} alternating round(s) of ${o.steps} timed steps after ${o.warmup} warm-up; ${o.device === 'cuda' ? 'bfloat16 autocast' : `float32, ${threads} thread(s)`}; ` +
     'img/s = batch / seconds per step; ratio = Node / PyTorch (above 1: Node is faster)\n');
+  const nodeBackends = torch.backendState();
+  const pyBackends = py.env.backends as Record<string, unknown> | undefined;
+  console.log(`Math modes (Node = PyTorch's defaults, unchanged by the bench): ${JSON.stringify(nodeBackends)}` +
+    (pyBackends !== undefined && JSON.stringify(pyBackends, Object.keys(nodeBackends).sort()) !==
+      JSON.stringify(nodeBackends, Object.keys(nodeBackends).sort()) ? `; PyTorch DIFFERS: ${JSON.stringify(pyBackends)}` : '') + '\n');
   const comparisons: Comparison[] = plan.map(({ w }) => compare(w, flops.get(w.name)!, node.filter((r) => r.workload === w.name),
     py.results.filter((r) => r.workload === w.name)));
   for (const c of comparisons) console.log(formatComparison(c));
+  console.log(formatBestOf(comparisons));
+  const leaks = memory.filter((m) => m.reservedBytes > m.startBytes + RESERVED_SLACK);
+  if (o.device === 'cuda') {
+    console.log(`Reserved GPU memory after each workload (Node side; start ${mib(memory[0]?.startBytes ?? 0)}): ` +
+      memory.map((m) => `${m.workload} ${mib(m.reservedBytes)}`).join(', '));
+  }
   if (o.json !== undefined) {
-    fs.writeFileSync(o.json, `${JSON.stringify({ options: o, node: env, python: py.env, comparisons }, null, 2)}\n`);
+    writeFileAtomic(o.json, `${JSON.stringify({ options: o, node: env, python: py.env, comparisons, memory }, null, 2)}\n`);
     process.stderr.write(`Wrote ${o.json}\n`);
   }
+  if (leaks.length > 0) {
+    throw new Error(`GPU memory was not returned after ${leaks.map((m) => m.workload).join(', ')}: reserved ` +
+      `${leaks.map((m) => mib(m.reservedBytes)).join(', ')} against ${mib(leaks[0].startBytes)} at the start ` +
+      `(allowed: ${mib(RESERVED_SLACK)} more)`);
+  }
 }
+
+/** Reserved bytes of the caching allocator after a workload, against the Node side's start. */
+interface MemoryRecord { round: number; workload: string; startBytes: number; reservedBytes: number }
+
+/**
+ * What may stay reserved after a workload: cuBLAS/cuDNN workspaces that
+ * libtorch keeps per handle and stream (tens of MiB), not a model's worth.
+ */
+const RESERVED_SLACK = 512 * 2 ** 20;
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 try {
   main();

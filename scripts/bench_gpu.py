@@ -16,15 +16,24 @@
 #                         EMA) captured in one CUDA graph, as the PyTorch docs'
 #                         "whole network capture": static inputs, warm-up on a
 #                         side stream, fused (or capturable) AdamW
-#   compile               torch.compile of the forward and loss (MAE)
+#   compile:<mode>        torch.compile of the step's forward and loss, so that
+#                         forward, loss and backward (AOTAutograd) run compiled,
+#                         with the same eager (fused) optimiser, for every
+#                         workload and each mode: default,
+#                         max-autotune-no-cudagraphs, reduce-overhead (CUDA
+#                         graphs of the compiled code); channels-last for the
+#                         convolutional workloads (the faster layout there)
 # On CUDA the forward runs under bfloat16 autocast; on the CPU in float32.
+# Math modes: PyTorch's defaults (TF32 off for matmuls, on for cuDNN; cuDNN
+# benchmark off), the same as the Node side (both report them).
 #
 #   /usr/bin/python3 scripts/bench_gpu.py '<json job>'
-#   job: {"device": "cpu"|"cuda", "steps": N, "warmup": N, "threads": N|null,
+#   job: {"device": "cpu"|"cuda", "steps": N, "warmup": N, "threads": N|null, "compileTimeout": S|null,
 #         "runs": [{"workload": <Workload record>, "configs": [...]}]}
 # Prints JSON lines: one {"kind": "env", ...}, then one {"kind": "result", ...} per workload and configuration.
 import contextlib
 import json
+import subprocess
 import sys
 import time
 import warnings
@@ -123,9 +132,18 @@ def skip_reason(config, device):
         return f'CUDA graphs need a CUDA device (running on {device})'
     if config.startswith('graph') and not hasattr(torch.cuda, 'graph'):
         return f'torch {torch.__version__} has no torch.cuda.graph'
-    if config == 'compile' and not hasattr(torch, 'compile'):
+    if config.startswith('compile') and not hasattr(torch, 'compile'):
         return f'torch.compile is unavailable in torch {torch.__version__}'
+    if config.startswith('compile') and device != 'cuda':
+        return 'the torch.compile columns are measured on CUDA only (Inductor on the CPU needs a C++ toolchain run per shape)'
     return None
+
+
+def compile_mode(config):
+    """'compile:reduce-overhead' -> 'reduce-overhead'; 'compile' -> 'default'; None otherwise."""
+    if not config.startswith('compile'):
+        return None
+    return config.split(':', 1)[1] if ':' in config else 'default'
 
 
 def count_flops(step):
@@ -147,7 +165,8 @@ def run(w, config, job, want_flops):
     if reason:
         return {**result, 'status': 'skipped', 'reason': reason}
     torch.manual_seed(0)
-    channels_last = config.endswith('channels-last')
+    mode = compile_mode(config)
+    channels_last = config.endswith('channels-last') or (mode is not None and w.get('convolutional', False))
     graph = config.startswith('graph')
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     method = METHODS[w['name']](w).to(device=device, memory_format=fmt)
@@ -161,9 +180,13 @@ def run(w, config, job, want_flops):
     # step needs autocast's weight-cast cache off (the CUDA graphs notes; the Node side's capture does the same).
     autocast = (lambda: torch.autocast('cuda', dtype=torch.bfloat16, cache_enabled=not graph)) \
         if device == 'cuda' else contextlib.nullcontext
-    forward = torch.compile(method.training_step) if config == 'compile' else method.training_step
+    forward = torch.compile(method.training_step, mode=mode) if mode is not None else method.training_step
+    mark_step = getattr(getattr(torch, 'compiler', None), 'cudagraph_mark_step_begin', None) \
+        if mode == 'reduce-overhead' else None
 
     def step():
+        if mark_step is not None:
+            mark_step()  # a new training iteration for the compiled code's CUDA graphs
         opt.zero_grad(set_to_none=True)
         with autocast():
             loss = forward(views)
@@ -199,8 +222,9 @@ def run(w, config, job, want_flops):
 
         def run_step():
             state['loss'] = step()
-    # torch.compile compiles on the first call and may recompile once: never inside the timed steps.
-    for _ in range(max(warmup, 2) if config == 'compile' else warmup):
+    # torch.compile compiles on the first call, may recompile once, and reduce-overhead records its CUDA graphs
+    # on the following calls: never inside the timed steps.
+    for _ in range(max(warmup, 3) if mode is not None else warmup):
         run_step()
     sync(device)
     t0 = time.perf_counter()
@@ -215,10 +239,32 @@ def run(w, config, job, want_flops):
 
 def env(device):
     out = {'kind': 'env', 'torch': torch.__version__, 'device': device, 'cuda': torch.version.cuda,
-           'threads': torch.get_num_threads(), 'sdpa': HAS_SDPA, 'compile': hasattr(torch, 'compile')}
+           'threads': torch.get_num_threads(), 'sdpa': HAS_SDPA, 'compile': hasattr(torch, 'compile'),
+           'backends': {'matmulAllowTF32': torch.backends.cuda.matmul.allow_tf32,
+                        'cudnnAllowTF32': torch.backends.cudnn.allow_tf32,
+                        'cudnnBenchmark': torch.backends.cudnn.benchmark,
+                        'cudnnDeterministic': torch.backends.cudnn.deterministic,
+                        'float32MatmulPrecision': torch.get_float32_matmul_precision()}}
     if device == 'cuda':
         out['gpu'] = torch.cuda.get_device_name(0)
     return out
+
+
+def run_isolated(w, config, job):
+    """One compile column in its own process, at most job['compileTimeout'] seconds (compiling included):
+    a slow autotune cannot eat the whole run's time, and its memory and compiled graphs go with the process."""
+    timeout = job['compileTimeout']
+    base = {'kind': 'result', 'workload': w['name'], 'config': config, 'device': job['device']}
+    sub = {**job, 'runs': [{'workload': w, 'configs': [config]}], 'isolated': True}
+    try:
+        p = subprocess.run([sys.executable, __file__, json.dumps(sub)], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {**base, 'status': 'skipped', 'reason': f'compiling and timing took more than {timeout} s (the compile timeout)'}
+    results = [json.loads(line) for line in p.stdout.splitlines() if line.startswith('{"kind": "result"')]
+    if results:
+        return results[-1]
+    last = (p.stderr.strip().splitlines() or ['no output'])[-1]
+    return {**base, 'status': 'error', 'reason': f'exit {p.returncode}: {last[:400]}'}
 
 
 def main():
@@ -228,13 +274,17 @@ def main():
     device = job['device']
     if device == 'cuda' and not torch.cuda.is_available():
         raise SystemExit(f'bench_gpu.py: --device cuda but torch {torch.__version__} sees no CUDA device')
-    # NOTE: PyTorch's defaults are kept (cudnn.benchmark off, TF32 matmuls off): the Node side runs
-    # libtorch with the same defaults and has no switch for either yet.
+    # NOTE: PyTorch's defaults are kept (cudnn.benchmark off, TF32 matmuls off, TF32 cuDNN on); the Node
+    # side runs with the same values (torch.backends) and both print them.
     print(json.dumps(env(device)), flush=True)
     for r in job['runs']:
         for i, config in enumerate(r['configs']):
             try:
-                out = run(r['workload'], config, job, want_flops=i == 0)
+                if config.startswith('compile') and job.get('compileTimeout') and not job.get('isolated') \
+                        and skip_reason(config, device) is None:
+                    out = run_isolated(r['workload'], config, job)
+                else:
+                    out = run(r['workload'], config, job, want_flops=i == 0 and not job.get('isolated'))
             except Exception as e:  # one failing configuration must not hide the others' numbers
                 out = {'kind': 'result', 'workload': r['workload']['name'], 'config': config, 'device': device,
                        'status': 'error', 'reason': f'{type(e).__name__}: {e}'.splitlines()[0][:500]}

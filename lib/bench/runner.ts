@@ -194,5 +194,29 @@ export function runBench(w: Workload, config: BenchConfig, options: RunOptions):
     engine.dispose();
     views.forEach((v) => v.dispose());
     method.dispose();
+    releaseCache(device);
   }
+}
+
+/**
+ * Returns the allocator's cached blocks to the driver once a configuration's
+ * tensors are freed: the next configuration (and a CUDA graph's private pool,
+ * which cannot reuse blocks cached for the ordinary pool) starts from the
+ * same reserved memory. All four workloads ran out of memory in one process
+ * without it.
+ */
+function releaseCache(device: 'cpu' | 'cuda'): void {
+  if (device !== 'cuda') return;
+  torch.cuda.synchronize();
+  torch.cuda.emptyCache();
+}
+
+/**
+ * The CUDA caching allocator's reserved bytes now (0 without CUDA): what
+ * scripts/bench-gpu.ts compares before and after each workload.
+ * @example const start = reservedBytes('cuda');
+ */
+export function reservedBytes(device: 'cpu' | 'cuda'): number {
+  if (device !== 'cuda') return 0;
+  return torch.cuda.memoryStats().reservedBytes ?? 0;
 }

@@ -1,8 +1,9 @@
 import { strict as assert } from 'assert';
 import * as torch from '../../lib/torch';
 import { Tensor } from '../../lib/torch';
-import { Linear } from '../../lib/nn';
+import { Linear, Conv2d, BatchNorm2d, AdaptiveAvgPool2d, Flatten, Sequential, weightNorm } from '../../lib/nn';
 import { SGD } from '../../lib/optim/sgd';
+import { AdamW } from '../../lib/optim/adamw';
 import { GraphedStep } from '../../lib/train/graphed-step';
 
 /** A linear regression step with SGD: the body a GraphedStep captures. */
@@ -28,6 +29,28 @@ function batches(n: number, device: torch.Device): Tensor[][] {
     const y = x.sum(1, true).mul(0.5).add(1);
     return [torch.keep(x.to(device)), torch.keep(y.to(device))];
   });
+}
+
+/**
+ * A small convolutional step as the Trainer's (conv, batch norm, a
+ * weight-normed head as DINO's, capturable AdamW, bf16 autocast on CUDA):
+ * what made libtorch warn on every graphed run.
+ */
+function convStep(device: torch.Device): { modules: Sequential; opt: AdamW; body: (inputs: Tensor[]) => { loss: Tensor } } {
+  torch.manualSeed(3);
+  const modules = new Sequential(new Conv2d(3, 8, 3, { padding: 1 }), new BatchNorm2d(8), new AdaptiveAvgPool2d(1), new Flatten(),
+    weightNorm(new Linear(8, 4)));
+  modules.to(device);
+  const opt = new AdamW(modules.parameters(), { lr: 1e-3, capturable: true });
+  const body = (inputs: Tensor[]): { loss: Tensor } => {
+    opt.zeroGrad();
+    const forward = (): Tensor => modules.forward(inputs[0]).float().pow(2).mean();
+    const loss = device === 'cuda' ? torch.autocast('cuda', 'bfloat16', forward) : forward();
+    loss.backward();
+    opt.step();
+    return { loss: loss.detach() };
+  };
+  return { modules, opt, body };
 }
 
 describe('GraphedStep', () => {
@@ -79,6 +102,23 @@ describe('GraphedStep', () => {
     graphed.dispose();
   });
 
+  it('rehearse: warm-up and the rehearsed steps raise no libtorch warning, and dispose frees everything', () => {
+    const before = torch.memory().tensors;
+    const { modules, opt, body } = convStep('cpu');
+    const x = torch.randn([4, 3, 8, 8]);
+    const graphed = new GraphedStep(body, { mode: 'rehearse', warmupSteps: 2 });
+    const { warnings } = torch.catchWarnings(() => {
+      for (let i = 0; i < 5; i++) torch.scope(() => { opt.prepareStep(); graphed.run([x]); });
+    });
+    assert.deepEqual(warnings, []);
+    graphed.dispose();
+    opt.zeroGrad();
+    opt.dispose();
+    modules.dispose();
+    x.dispose();
+    assert.equal(torch.memory().tensors, before);
+  });
+
   it('checks its options', () => {
     assert.throws(() => new GraphedStep((i) => ({ y: i[0] }), { warmupSteps: 0 }), /warmupSteps/);
     assert.throws(() => new GraphedStep((i) => ({ y: i[0] }), { mode: 'fast' as 'cuda' }), /mode/);
@@ -101,6 +141,47 @@ describe('GraphedStep', () => {
       losses.forEach((l, i) => assert.ok(Math.abs(l - eagerLosses[i]) <= 1e-5 * Math.max(1, Math.abs(l)), `step ${i}: ${l} vs ${eagerLosses[i]}`));
       graphed.dispose();
       for (const b of data) b.forEach((t) => t.dispose());
+    });
+
+    it('cuda: warm-up, capture and replays raise no libtorch warning (stream of AccumulateGrad, empty graph)', () => {
+      const { modules, opt, body } = convStep('cuda');
+      const x = torch.randn([16, 3, 16, 16], { device: 'cuda' });
+      const graphed = new GraphedStep(body, { warmupSteps: 3 });
+      const { warnings } = torch.catchWarnings(() => {
+        for (let i = 0; i < 8; i++) torch.scope(() => { opt.prepareStep(); graphed.run([x]); });
+        torch.cuda.synchronize();
+      });
+      assert.equal(graphed.captured, true);
+      assert.deepEqual(warnings, []);
+      graphed.dispose();
+      opt.zeroGrad();
+      opt.dispose();
+      modules.dispose();
+      x.dispose();
+    });
+
+    it('cuda: after dispose and emptyCache the reserved bytes return near their start (graph pool, statics, state)', () => {
+      torch.cuda.synchronize();
+      torch.cuda.emptyCache();
+      const start = torch.cuda.memoryStats().reservedBytes;
+      const tensors = torch.memory().tensors;
+      for (let round = 0; round < 3; round++) {
+        const { modules, opt, body } = convStep('cuda');
+        const x = torch.randn([64, 3, 32, 32], { device: 'cuda' });
+        const graphed = new GraphedStep(body, { warmupSteps: 2 });
+        for (let i = 0; i < 4; i++) torch.scope(() => { opt.prepareStep(); graphed.run([x]); });
+        graphed.dispose();
+        opt.zeroGrad();
+        opt.dispose();
+        modules.dispose();
+        x.dispose();
+        torch.cuda.synchronize();
+        torch.cuda.emptyCache();
+        const reserved = torch.cuda.memoryStats().reservedBytes;
+        // cuBLAS/cuDNN workspaces may stay (tens of MiB); a leaked pool or model would grow with each round.
+        assert.ok(reserved <= start + 64 * 2 ** 20, `round ${round}: reserved ${reserved} bytes, ${start} at the start`);
+      }
+      assert.equal(torch.memory().tensors, tensors);
     });
   });
 });

@@ -48,18 +48,27 @@ export function weightNorm<M extends TensorModule, N extends string = 'weight'>(
   fields[`${name}_g`] = gParam;
   fields[`${name}_v`] = vParam;
 
-  let current: Tensor = keep(ops.aten._weight_norm(vParam, gParam, normDim));
+  let current: Tensor = keep(noGrad(() => ops.aten._weight_norm(vParam, gParam, normDim)));
   fields[name] = current;
   const forward = module.forward;
-  // NOTE: the computed weight is kept (it survives the caller's scope, so
-  // `module.weight` stays readable, as in PyTorch) and freed when the next
-  // forward replaces it or the module is disposed. Its graph node lives until then.
+  // NOTE: the forward computes the weight for this call only (the autograd
+  // graph of the step holds its node). What stays readable as
+  // `module.weight` afterwards is a detached copy: a kept tensor with a
+  // grad_fn would keep the gradient accumulators of weight_g and weight_v
+  // alive into the next step, which a CUDA graph warm-up or capture on
+  // another stream reports ("The AccumulateGrad node's stream does not match").
   module.forward = (x: Tensor): Tensor => {
-    const next = keep(ops.aten._weight_norm(vParam, gParam, normDim));
-    current.dispose();
-    current = next;
-    fields[name] = next;
-    return forward.call(module, x);
+    const w = ops.aten._weight_norm(vParam, gParam, normDim);
+    fields[name] = w;
+    try {
+      return forward.call(module, x);
+    } finally {
+      current.dispose();
+      current = keep(w.detach());
+      fields[name] = current;
+      // The step's graph holds what backward needs; this handle is not needed.
+      w.dispose();
+    }
   };
   const dispose = module.dispose;
   module.dispose = (): void => {

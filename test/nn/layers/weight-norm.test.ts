@@ -67,6 +67,15 @@ describe('nn/layers/weight-norm', () => {
     });
     assert.equal(wn.weight.isDisposed, false);
     assert.deepEqual(wn.weight.shape, [2, 3]);
+    // The kept weight holds no autograd graph: a graph node kept across steps would keep
+    // weight_g's and weight_v's gradient accumulators alive (CUDA graph capture warns).
+    assert.equal(wn.weight.requiresGrad, false);
+    torch.scope(() => {
+      const y = wn.forward(torch.randn([1, 3]));
+      y.sum().backward();
+    });
+    torch.scope(() => assert.ok(wn.weight_v.grad, 'the forward\'s weight still carries the gradient to weight_v'));
+    assert.equal(wn.weight.requiresGrad, false);
     wn.dispose();
     assert.equal(torch.memory().tensors, baseline);
   });
