@@ -7,8 +7,8 @@
 // LibtorchError when LIBTORCH names something that is not a libtorch.
 // As a command (binding.gyp's command expansions use it):
 //   node scripts/find-libtorch.js --json | --include-dirs | --lib-dir |
-//     --libraries | --ldflags | --blas-ldflags | --defines | --cmake-prefix-path | --version |
-//     --flavour
+//     --libraries | --ldflags | --blas-ldflags | --defines | --cmake-prefix-path | --cmake |
+//     --version | --flavour
 //
 // A "flavour" names what a compiled addon depends on in libtorch: its
 // major.minor version, CPU or CUDA (cuXYZ) and the C++ ABI. Prebuilt addons
@@ -110,12 +110,17 @@ function readBuildVersionCuda(root) {
 }
 
 /**
- * Folders with cuda_runtime_api.h that a CUDA libtorch's headers need
- * (c10/cuda includes it): CUDA_HOME, CUDA_PATH, /usr/local/cuda, and the
- * nvidia-* wheels next to a pip torch (site-packages/nvidia/<part>/include).
+ * Folders with the CUDA headers a CUDA libtorch's headers need (c10/cuda
+ * includes cuda_runtime_api.h; others cuda.h, cublas*.h): CUDA_HOME and
+ * CUDA_PATH (or, when neither is set, /usr/local/cuda), and the nvidia-* wheels next to a pip torch
+ * (site-packages/nvidia/<part>/include: cu13/ holds all of CUDA 13's,
+ * cuda_runtime/, cublas/, ... CUDA 12's). With these a CUDA source build
+ * needs no CUDA toolkit (the addon has no .cu files). The folder with
+ * cuda_runtime_api.h comes first; every wheel include folder is kept.
  */
 function findCudaIncludeDirs(env, torchRoot) {
-  const dirs = [env.CUDA_HOME, env.CUDA_PATH, '/usr/local/cuda'].filter(Boolean).map((d) => path.join(d, 'include'));
+  const toolkits = toolkitDirs(env).map((d) => path.join(d, 'include'));
+  const wheels = [];
   if (torchRoot) {
     const nvidia = path.join(torchRoot, '..', 'nvidia');
     let parts = [];
@@ -124,14 +129,62 @@ function findCudaIncludeDirs(env, torchRoot) {
     } catch {
       // not a pip torch with nvidia wheels
     }
-    for (const part of parts.sort()) dirs.push(path.join(nvidia, part, 'include'));
+    for (const part of parts.sort()) wheels.push(path.join(nvidia, part, 'include'));
   }
   const out = [];
-  for (const d of dirs) {
+  for (const d of toolkits) {
     const abs = path.resolve(d);
     if (exists(path.join(abs, 'cuda_runtime_api.h')) && !out.includes(abs)) out.push(abs);
   }
+  const wheelDirs = wheels.map((d) => path.resolve(d)).filter((d) => exists(d) && !out.includes(d));
+  // The runtime's folder first (a toolkit's, else the wheel that has it), then the other wheels.
+  wheelDirs.sort((a, b) => Number(exists(path.join(b, 'cuda_runtime_api.h'))) - Number(exists(path.join(a, 'cuda_runtime_api.h'))));
+  return out.concat(wheelDirs);
+}
+
+/**
+ * Whether a CUDA compiler is at hand (nvcc on PATH, in CUDA_HOME/bin or
+ * /usr/local/cuda/bin). Torch's CMake config of a CUDA libtorch needs one;
+ * without it the build takes libtorch's flags from this script instead.
+ */
+function hasNvcc(env = process.env) {
+  const dirs = (env.PATH || '').split(path.delimiter).concat(toolkitDirs(env).map((d) => path.join(d, 'bin')));
+  return dirs.some((d) => d && exists(path.join(d, 'nvcc')));
+}
+
+/** CUDA toolkit folders: CUDA_HOME and CUDA_PATH when set (even empty: "none"), else /usr/local/cuda. */
+function toolkitDirs(env) {
+  if (env.CUDA_HOME !== undefined || env.CUDA_PATH !== undefined) return [env.CUDA_HOME, env.CUDA_PATH].filter(Boolean);
+  return ['/usr/local/cuda'];
+}
+
+/**
+ * The compile definitions libtorch's exported CMake targets carry
+ * (USE_DISTRIBUTED, USE_C10D_GLOO, USE_C10D_NCCL, ...: what c10d's headers
+ * test), read from Caffe2Targets.cmake when the libtorch has one.
+ */
+function caffe2Defines(found) {
+  const file = found.cmakePrefixPath ? path.join(found.cmakePrefixPath, 'Caffe2', 'Caffe2Targets.cmake') : null;
+  const text = file ? readText(file) : '';
+  const out = [];
+  for (const m of text.matchAll(/INTERFACE_COMPILE_DEFINITIONS "([^"]*)"/g)) {
+    for (const d of m[1].split(';')) if (d && !d.includes('$') && !out.includes(d)) out.push(d);
+  }
   return out;
+}
+
+/** A CMake fragment with libtorch's include dirs, lib dir, libraries and defines (CMakeLists.txt's SELFSUP_NO_TORCH_CMAKE). */
+function cmakeFragment(found) {
+  const list = (xs) => `"${xs.map((x) => x.replace(/[\\"$]/g, '\\$&')).join(';')}"`;
+  const libs = ['torch', 'torch_cpu', 'c10'].concat(found.cuda ? ['torch_cuda', 'c10_cuda'] : []);
+  const defines = [`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`].concat(found.cuda ? ['SELFSUP_WITH_CUDA'] : [],
+    caffe2Defines(found));
+  return [
+    `set(SELFSUP_TORCH_INCLUDE_DIRS ${list(found.includeDirs.concat(found.cudaIncludeDirs))})`,
+    `set(SELFSUP_TORCH_LIB_DIR ${list([found.libDir])})`,
+    `set(SELFSUP_TORCH_LIBS ${list(libs)})`,
+    `set(SELFSUP_TORCH_DEFINES ${list(defines)})`,
+  ].join('\n');
 }
 
 /** Describes a libtorch laid out as <root>/{lib,include,share/cmake/Torch}. */
@@ -333,6 +386,7 @@ function cliOutput(flag, found) {
     case '--defines':
       return [`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`].concat(found.cuda ? ['SELFSUP_WITH_CUDA'] : []).join(' ');
     case '--cmake-prefix-path': return found.cmakePrefixPath || '';
+    case '--cmake': return cmakeFragment(found);
     case '--version': return found.version || '';
     case '--flavour': return flavourOf(found).tag;
     default: return null;
@@ -355,7 +409,7 @@ function main(argv) {
   const out = cliOutput(flag, found);
   if (out === null) {
     process.stderr.write(`find-libtorch: unknown option ${flag}; use --json, --include-dirs, --lib-dir, ` +
-      '--libraries, --ldflags, --blas-ldflags, --defines, --cmake-prefix-path, --version or --flavour\n');
+      '--libraries, --ldflags, --blas-ldflags, --defines, --cmake-prefix-path, --cmake, --version or --flavour\n');
     return 2;
   }
   process.stdout.write(`${out}\n`);
@@ -365,6 +419,7 @@ function main(argv) {
 module.exports = {
   findLibtorch, fromEnv, fromPython, fromSystem, notFoundMessage, LibtorchError, INSTALL_COMMAND,
   readVersion, readCxx11Abi, libraries, openmpBlasDir, flavourOf, prebuiltFileName, parsePrebuiltFileName,
+  findCudaIncludeDirs, hasNvcc, cmakeFragment,
 };
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -20,7 +20,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { writeFileAtomic } = require('./write-atomic');
 const apt = require('./apt');
-const { findLibtorch, notFoundMessage, LibtorchError, flavourOf, parsePrebuiltFileName, openmpBlasDir } = require('./find-libtorch');
+const { staleReason } = require('./native-hash');
+const { findLibtorch, notFoundMessage, LibtorchError, flavourOf, parsePrebuiltFileName, openmpBlasDir, hasNvcc } = require('./find-libtorch');
 
 const ROOT = path.resolve(__dirname, '..');
 /** What lib/torch/native.ts reads to find the addon this install chose. */
@@ -174,11 +175,33 @@ function checkTools() {
   }
 }
 
-function build(found, outDir, force) {
+/**
+ * How CMake gets libtorch's flags: TorchConfig.cmake (CMAKE_PREFIX_PATH), or,
+ * for a CUDA libtorch on a machine without nvcc (TorchConfig would enable the
+ * CUDA language and fail), scripts/find-libtorch.js --cmake with the CUDA
+ * headers of the nvidia-* wheels beside torch (CMakeLists.txt's SELFSUP_NO_TORCH_CMAKE).
+ * Returns { args (cmake-js --CD flags), note (what to log) }.
+ */
+function torchCmakeArgs(found, env = process.env) {
+  if (found.cuda && !hasNvcc(env)) {
+    if (!found.cudaIncludeDirs || found.cudaIncludeDirs.length === 0) {
+      throw new InstallError(`${describe(found)} needs the CUDA runtime headers to build against, and neither nvcc ` +
+        'nor cuda_runtime_api.h was found (CUDA_HOME, /usr/local/cuda, or the nvidia-* wheels next to torch). ' +
+        'Install the CUDA runtime wheel of your torch (e.g. pip install nvidia-cuda-runtime-cu13) or a CUDA toolkit.');
+    }
+    return { args: ['--CDSELFSUP_NO_TORCH_CMAKE=ON', `--CDNODE_EXECUTABLE=${process.execPath}`],
+      note: `no nvcc: libtorch's flags from find-libtorch.js, CUDA headers from ${found.cudaIncludeDirs[0]}` };
+  }
   if (!found.cmakePrefixPath) {
     throw new InstallError(`${found.root} has no share/cmake/Torch/TorchConfig.cmake, which the cmake-js build ` +
       'needs. Point LIBTORCH at a full libtorch (or build with node-gyp: npx node-gyp rebuild).');
   }
+  return { args: [`--CDCMAKE_PREFIX_PATH=${found.cmakePrefixPath}`], note: null };
+}
+
+function build(found, outDir, force) {
+  const torchArgs = torchCmakeArgs(found);
+  if (torchArgs.note) log(torchArgs.note);
   const bin = cmakeJsBin();
   if (!bin) {
     throw new InstallError(`cmake-js is not installed next to selfsup (${ROOT}); it is a dependency of selfsup. ` +
@@ -197,8 +220,7 @@ function build(found, outDir, force) {
   log(incremental ? `incremental build of ${shown} (its build used this libtorch)`
     : `building ${shown} with cmake-js (${jobs} jobs); this takes a few minutes`);
   const started = Date.now();
-  const args = [bin, command, '--log-level', 'warn', '-d', ROOT, '--out', outDir, '-p', String(jobs),
-    `--CDCMAKE_PREFIX_PATH=${found.cmakePrefixPath}`];
+  const args = [bin, command, '--log-level', 'warn', '-d', ROOT, '--out', outDir, '-p', String(jobs), ...torchArgs.args];
   const r = childProcess.spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) {
     throw new InstallError(`the cmake-js build failed (exit ${r.status}); see the compiler output above. ` +
@@ -321,6 +343,12 @@ function usePrebuilt(found) {
     warn(`could not link ${path.join(dir, TORCH_LIB_LINK)} to ${found.libDir} (${e.message})`);
   }
   for (const addon of matches) {
+    // A binary built before a change to native/ would pair old C++ with this package's JavaScript.
+    const stale = staleReason(addon, ROOT);
+    if (stale !== null) {
+      warn(`the prebuilt addon ${path.basename(addon)} is not used: ${stale}`);
+      continue;
+    }
     log(`testing the prebuilt addon ${path.relative(ROOT, addon)} in a child process`);
     const r = probeAddon(addon);
     if (r.ok) return { addon, torchVersion: r.torchVersion, flavour: wanted.tag };
@@ -383,7 +411,7 @@ function main(argv) {
   log(`ready: ${addon} (libtorch ${torchVersion})`);
 }
 
-module.exports = { probeAddon, matchingPrebuilts, prebuildsDir, linkTorchLib, RECORD_FILE, TORCH_LIB_LINK };
+module.exports = { probeAddon, matchingPrebuilts, prebuildsDir, linkTorchLib, torchCmakeArgs, RECORD_FILE, TORCH_LIB_LINK };
 
 if (require.main === module) {
   try {

@@ -20,6 +20,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { findLibtorch, notFoundMessage, prebuiltFileName } = require('./find-libtorch');
 const { probeAddon, prebuildsDir } = require('./install');
+const { staleReason, writeSourceRecord } = require('./native-hash');
 
 const ROOT = path.resolve(__dirname, '..');
 /** What the binary is built from: a change to any of these makes the prebuilt stale. */
@@ -37,9 +38,9 @@ function newestMtime(entry) {
   return newest;
 }
 
-/** True when `file` exists and is newer than every source it is built from. */
+/** True when `file` exists, is newer than every source it is built from and records native/'s current hash. */
 function upToDate(file) {
-  if (!fs.existsSync(file)) return false;
+  if (!fs.existsSync(file) || staleReason(file, ROOT) !== null) return false;
   const built = fs.statSync(file).mtimeMs;
   return SOURCES.every((s) => newestMtime(path.join(ROOT, s)) < built);
 }
@@ -111,6 +112,8 @@ function main(argv) {
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(built, `${dest}.tmp`);
     fs.renameSync(`${dest}.tmp`, dest);
+    // What install.js and the loader compare with the package's native/ (scripts/native-hash.js).
+    writeSourceRecord(dest, ROOT, { torchVersion: probe.torchVersion });
     const mb = (fs.statSync(dest).size / 1e6).toFixed(1);
     log(`wrote ${shown} (${mb} MB, libtorch ${probe.torchVersion}, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   } finally {

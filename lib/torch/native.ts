@@ -43,6 +43,23 @@ export interface CudaDeviceProperties {
   multiProcessorCount: number;
 }
 
+/** libtorch's math-mode switches (native/backends.cc). */
+export interface BackendFlags {
+  matmulAllowTF32: boolean;
+  cudnnAllowTF32: boolean;
+  cudnnBenchmark: boolean;
+  cudnnDeterministic: boolean;
+  float32MatmulPrecision: 'highest' | 'high' | 'medium';
+}
+
+/** A warning libtorch raised (TORCH_WARN), as native/warnings.cc buffers it. */
+export interface NativeWarning {
+  message: string;
+  file: string;
+  function: string;
+  line: number;
+}
+
 export interface NativeAddon {
   lookupOp(name: string, overload?: string): Handle;
   lookupOverloads(name: string): Handle[];
@@ -106,6 +123,11 @@ export interface NativeAddon {
   cudaSynchronize(index?: number): void;
   cudaMemoryStats(index?: number): Record<string, number>;
   cudaDevices(): CudaDeviceProperties[];
+  cudaEmptyCache(): void;
+  backendsGet(): BackendFlags;
+  backendsSet(name: keyof BackendFlags, value: boolean | string): void;
+  installWarningHandler(onWarning: () => void): void;
+  takeWarnings(): NativeWarning[];
   getNumThreads(): number;
   setNumThreads(n: number): void;
   config(): NativeConfig;
@@ -196,6 +218,20 @@ function withWaitPolicy<T>(loadAddon: () => T): T {
   }
 }
 
+/** scripts/native-hash.js (plain JavaScript shipped with the package; install.js uses it too). */
+interface NativeHashScript { staleReason(binary: string, root: string): string | null }
+
+/**
+ * Why a prebuilt binary must not be loaded with this package's JavaScript
+ * (it was built from other native sources), or null.
+ */
+function prebuiltStaleReason(binary: string): string | null {
+  const script = path.join(packageRoot(), 'scripts', 'native-hash.js');
+  if (!fs.existsSync(script)) return null;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(script) as NativeHashScript).staleReason(binary, packageRoot());
+}
+
 function load(): NativeAddon {
   const tried: string[] = [];
   for (const origin of candidates()) {
@@ -206,6 +242,14 @@ function load(): NativeAddon {
           'point it at a built selfsup.node or unset it to use the installed addon');
       }
       tried.push(`${origin.path} (${origin.source}, missing)`);
+      continue;
+    }
+    const stale = origin.source === 'prebuilt' ? prebuiltStaleReason(origin.path) : null;
+    if (stale !== null) {
+      // Refused, not loaded: its C++ would not match this package's JavaScript.
+      process.emitWarning(`selfsup: the prebuilt addon ${origin.path} is not loaded: ${stale}. ` +
+        'Run `npm rebuild selfsup` to build the addon from source', { type: 'SelfsupWarning' });
+      tried.push(`${origin.path} (prebuilt, refused: ${stale})`);
       continue;
     }
     let addon: NativeAddon;
@@ -226,7 +270,7 @@ function load(): NativeAddon {
     return addon;
   }
   throw new Error(
-    'selfsup: the native addon is not installed. Run `npm rebuild selfsup` (or `npm run build:native` in a clone) ' +
+    'selfsup: no usable native addon is installed. Run `npm rebuild selfsup` (or `npm run build:native` in a clone) ' +
       `(looked for: ${tried.join(', ')})`,
   );
 }
