@@ -1,212 +1,280 @@
 #!/usr/bin/env bash
-# Builds the CUDA addon against the torch package of this machine's python3,
-# runs the test suite on it, and writes the prebuilt CUDA binary out.
+# The whole GPU check in one or two calls: builds the portable CUDA addon
+# against the torch package of this machine's python3, runs the CUDA tests,
+# the four-workload speed comparison (PyTorch, torch.compile modes included,
+# then Node, in one process each) and the GPU recipe (100 epochs + its
+# evaluation table), each stage under its own time limit.
 #
-# For a Linux machine with an NVIDIA GPU, python3 with a CUDA torch, g++,
-# cmake and the CUDA toolkit (nvcc), but no Node and no network. What it
-# needs from the development machine travels in .carry/ (made there by
-# scripts/cuda/make-carry.sh; docs/shipping.md has the whole procedure):
-#   .carry/node.xz                a Node binary (or pass --node, or put one at /tmp/node)
-#   .carry/include-node/          node_api.h, node_api_types.h, js_native_api.h, js_native_api_types.h
-#   .carry/node_modules.tar.xz    the project's node_modules (used when node_modules/ is absent)
+# For a Linux machine with an NVIDIA GPU, python3 with a CUDA torch, g++ and
+# cmake (nvcc optional), but no Node and no network. What it needs travels in
+# .carry/ (made on the development machine by scripts/cuda/make-carry.sh):
+#   .carry/base/  node.xz, include-node/, node_modules.tar.xz, dist.tar.xz   (every stage)
+#   .carry/data/  fashion-mnist/                                           (recipe stage)
+# Unpacked once into build/carry/ (git-ignored, kept on a warm machine between calls).
 #
-#   scripts/cuda/build-and-test.sh [--node PATH] [--out DIR] [--jobs N] [--skip-suite] [--cpu-dry-run] [--bench]
+#   scripts/cuda/build-and-test.sh [--stages build,tests,bench,recipe] [--out DIR] [--node PATH] [--jobs N]
+#       [--limit-build S] [--limit-tests S] [--limit-bench S] [--limit-recipe S]
+#       [--compile-modes default,max-autotune-no-cudagraphs,reduce-overhead|none] [--compile-timeout S]
+#       [--epochs N] [--cpu-dry-run]
 #
-# --bench also runs the GPU speed comparison (scripts/bench-gpu.ts: PyTorch,
-# then Node, the issue's four workloads at full scale) into $OUT/gpu-bench.txt
-# and $OUT/gpu-bench.json, after the CUDA tests.
+# Stages (in this order; any subset, e.g. two calls "build,tests,bench" and "build,recipe"):
+#   build   cmake build of the addon (SELFSUP_PORTABLE: RUNPATH $ORIGIN/torch-lib only), the glibc
+#           (<= 2.28) and RUNPATH checks (scripts/check-binary.js), a child-process load test, the
+#           prebuilt copy with its native-source record. Later stages of a later call reuse the build.
+#   tests   the CUDA test files (SELFSUP_TEST_DEVICE=cuda: a missing GPU fails, nothing skips)
+#   bench   scripts/bench-gpu.ts: all four workloads in one Node process (it fails when the reserved
+#           GPU memory does not return near its start after a workload), PyTorch with its compile
+#           columns (each compile column in its own process, at most --compile-timeout s)
+#   recipe  selfsup train --config examples/configs/simclr-resnet18-gpu.json on the carried Fashion-MNIST
 #
-# --cpu-dry-run checks the plumbing on a machine without a GPU: it builds
-# against the libtorch that scripts/find-libtorch.js finds (Debian's CPU
-# libtorch-dev, say) and skips the CUDA checks.
+# Output (--out, default $OUT, else ./out-cuda), at most 8 files, each cut to under 16 MiB:
+#   <prebuilt>.node, <prebuilt>.node.json, build.log, tests.log, bench.txt, bench.json, recipe.log,
+#   summary.txt (timeline, versions, test counts, bench best-against-best, recipe table, README row).
 #
-# Output (in --out, default $OUT, else ./out-cuda): the prebuilt binary named
-# by its flavour (selfsup.napi.glibc.torch-<major.minor>.cu<XYZ>.cxx11abi<0|1>.node),
-# the test logs, `selfsup info`, and summary.txt with the README table row.
-set -euo pipefail
+# --cpu-dry-run checks the plumbing on a machine without a GPU: the same stages against the libtorch
+# that scripts/find-libtorch.js finds (Debian's CPU libtorch-dev), small bench, a 3-step recipe.
+set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 
+STAGES="build,tests,bench,recipe"
 NODE_BIN=""
 OUT_DIR="${OUT:-$ROOT/out-cuda}"
 JOBS="$(nproc 2>/dev/null || echo 4)"
-SKIP_SUITE=0
 DRY_RUN=0
-BENCH=0
+LIMIT_BUILD=180
+LIMIT_TESTS=200
+LIMIT_BENCH=300
+LIMIT_RECIPE=420
+COMPILE_MODES="default,max-autotune-no-cudagraphs,reduce-overhead"
+COMPILE_TIMEOUT=100
+EPOCHS=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --stages) STAGES="$2"; shift 2 ;;
     --node) NODE_BIN="$2"; shift 2 ;;
     --out) OUT_DIR="$2"; shift 2 ;;
     --jobs) JOBS="$2"; shift 2 ;;
-    --skip-suite) SKIP_SUITE=1; shift ;;
+    --limit-build) LIMIT_BUILD="$2"; shift 2 ;;
+    --limit-tests) LIMIT_TESTS="$2"; shift 2 ;;
+    --limit-bench) LIMIT_BENCH="$2"; shift 2 ;;
+    --limit-recipe) LIMIT_RECIPE="$2"; shift 2 ;;
+    --compile-modes) COMPILE_MODES="$2"; shift 2 ;;
+    --compile-timeout) COMPILE_TIMEOUT="$2"; shift 2 ;;
+    --epochs) EPOCHS="$2"; shift 2 ;;
     --cpu-dry-run) DRY_RUN=1; shift ;;
-    --bench) BENCH=1; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
-    *) echo "build-and-test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    *) echo "build-and-test: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+for s in ${STAGES//,/ }; do
+  case "$s" in build|tests|bench|recipe) ;; *) echo "build-and-test: unknown stage '$s' (build, tests, bench, recipe)" >&2; exit 2 ;; esac
+done
+want() { [[ ",$STAGES," == *",$1,"* ]]; }
+
 mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
-WORK="${TMPDIR:-/tmp}/selfsup-cuda"
-mkdir -p "$WORK"
+CARRY="$ROOT/build/carry"
+BUILD="$ROOT/build/cuda"
+mkdir -p "$CARRY" "$BUILD"
+T0=$(date +%s)
+TIMELINE=()
+FAILED=()
+SUMMARY_EXTRA=()
 
-stage() { echo; echo "=== build-and-test: $* ($(date -u +%H:%M:%S))"; }
+note() { echo "=== build-and-test [+$(( $(date +%s) - T0 ))s] $*"; }
 die() { echo "build-and-test: $*" >&2; exit 1; }
 
-stage "node"
-if [ -z "$NODE_BIN" ]; then
-  if [ -f .carry/node.xz ]; then
-    NODE_BIN="$WORK/bin/node"
-    mkdir -p "$WORK/bin"
-    xz -dc .carry/node.xz > "$NODE_BIN"
-    chmod +x "$NODE_BIN"
-  elif [ -x /tmp/node ]; then
-    NODE_BIN=/tmp/node
-  elif command -v node > /dev/null; then
-    NODE_BIN="$(command -v node)"
-  else
-    die "no Node binary: pass --node PATH, put one at /tmp/node, or carry .carry/node.xz (scripts/cuda/make-carry.sh)"
-  fi
-fi
-"$NODE_BIN" --version > /dev/null || die "$NODE_BIN does not run here"
-# npm-less machine: put this node first on PATH for the scripts and tests that spawn `node`.
-mkdir -p "$WORK/path"
-ln -sf "$NODE_BIN" "$WORK/path/node"
-export PATH="$WORK/path:$PATH"
-echo "node $("$NODE_BIN" --version) ($NODE_BIN)"
+# Runs "$@" (a stage function) under `timeout LIMIT`, records start, duration and status on the timeline.
+run_stage() {
+  local name="$1" limit="$2"; shift 2
+  local start=$(( $(date +%s) - T0 ))
+  note "stage $name (limit ${limit}s)"
+  timeout --kill-after=10 "$limit" bash -c "$(declare -f); $*" 
+  local rc=$?
+  local took=$(( $(date +%s) - T0 - start ))
+  local status="ok"
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status="TIMED OUT after ${limit}s"; elif [ "$rc" != 0 ]; then status="FAILED (exit $rc)"; fi
+  [ "$status" = ok ] || FAILED+=("$name")
+  TIMELINE+=("$(printf '%-7s start +%4ss  took %4ss  %s' "$name" "$start" "$took" "$status")")
+  note "stage $name: $status (${took}s)"
+  return 0
+}
 
+# ---- set-up (not timed as a stage: seconds) -------------------------------------------------------------
+if [ -f .carry/base/node.xz ] && { [ ! -x "$CARRY/node" ] || [ .carry/base/node.xz -nt "$CARRY/node" ]; }; then
+  xz -dc .carry/base/node.xz > "$CARRY/node.tmp" && chmod +x "$CARRY/node.tmp" && mv "$CARRY/node.tmp" "$CARRY/node"
+fi
+if [ -z "$NODE_BIN" ]; then
+  for c in "$CARRY/node" /tmp/node "$(command -v node || true)"; do
+    if [ -n "$c" ] && [ -x "$c" ]; then NODE_BIN="$c"; break; fi
+  done
+fi
+[ -n "$NODE_BIN" ] && "$NODE_BIN" --version > /dev/null 2>&1 ||
+  die "no Node binary: carry .carry/base/node.xz (scripts/cuda/make-carry.sh), pass --node PATH or put one at /tmp/node"
+mkdir -p "$CARRY/path"
+ln -sf "$NODE_BIN" "$CARRY/path/node"
+export PATH="$CARRY/path:$PATH"
+if [ -f .carry/base/node_modules.tar.xz ] && [ ! -e node_modules/node-addon-api/napi.h ]; then
+  tar -xJf .carry/base/node_modules.tar.xz
+fi
+[ -f node_modules/node-addon-api/napi.h ] || die "node_modules/node-addon-api/napi.h is missing (carry .carry/base)"
+if [ -f .carry/base/dist.tar.xz ]; then tar -xJf .carry/base/dist.tar.xz; fi
+[ -f dist/lib/index.js ] || die "dist/ is missing: carry .carry/base/dist.tar.xz (scripts/cuda/make-carry.sh)"
 NODE_HEADERS=""
-for d in .carry/include-node "$(dirname "$(dirname "$(readlink -f "$NODE_BIN")")")/include/node"; do
+for d in .carry/base/include-node "$(dirname "$(dirname "$(readlink -f "$NODE_BIN")")")/include/node" \
+    node_modules/node-api-headers/include; do
   if [ -f "$d/node_api.h" ]; then NODE_HEADERS="$(cd "$d" && pwd)"; break; fi
 done
-[ -n "$NODE_HEADERS" ] || die "no node_api.h: carry .carry/include-node/ (scripts/cuda/make-carry.sh)"
-echo "N-API headers: $NODE_HEADERS"
-
-if [ ! -d node_modules ]; then
-  [ -f .carry/node_modules.tar.xz ] || die "no node_modules/ and no .carry/node_modules.tar.xz"
-  stage "unpacking .carry/node_modules.tar.xz"
-  tar -xJf .carry/node_modules.tar.xz
+if [ -n "$NODE_HEADERS" ]; then mkdir -p "$CARRY/include-node" && cp "$NODE_HEADERS"/*.h "$CARRY/include-node/"; fi
+NODE_HEADERS="$CARRY/include-node"
+if [ -d .carry/data/fashion-mnist ]; then mkdir -p "$CARRY/fashion-mnist" && cp -u .carry/data/fashion-mnist/* "$CARRY/fashion-mnist/"
+elif [ ! -d "$CARRY/fashion-mnist" ] && [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  ln -sfn /usr/share/datasets/fashion-mnist "$CARRY/fashion-mnist"  # a development machine with Debian's package
 fi
-[ -f node_modules/node-addon-api/napi.h ] || die "node_modules/node-addon-api/napi.h is missing"
 
-stage "torch"
-PYTHON="$(command -v python3 || true)"
 if [ "$DRY_RUN" = 1 ]; then
-  TORCH_CMAKE="$("$NODE_BIN" scripts/find-libtorch.js --cmake-prefix-path)"
-  [ -n "$TORCH_CMAKE" ] || die "--cpu-dry-run: find-libtorch found no libtorch with TorchConfig.cmake"
-  FLAVOUR_FILE="$("$NODE_BIN" -e "const f = require('./scripts/find-libtorch'); console.log(f.prebuiltFileName(f.findLibtorch()))")"
   PYTHON="${SELFSUP_PYTHON:-/usr/bin/python3}"
+  TORCH_CMAKE="$("$NODE_BIN" scripts/find-libtorch.js --cmake-prefix-path)"
+  TORCH_LIB="$("$NODE_BIN" scripts/find-libtorch.js --lib-dir)"
+  DEVICE=cpu
 else
+  PYTHON="$(command -v python3 || true)"
   [ -n "$PYTHON" ] || die "no python3 on PATH"
-  "$PYTHON" - <<'EOF' || die "python3 cannot import a CUDA torch"
+  TORCH_CMAKE="$("$PYTHON" -c 'import torch; print(torch.utils.cmake_prefix_path)')" || die "python3 cannot import torch"
+  TORCH_LIB="$("$PYTHON" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+  DEVICE=cuda
+fi
+FLAVOUR_FILE="$("$NODE_BIN" -e "const f = require('./scripts/find-libtorch'); const found = f.findLibtorch();
+  if (!found) { console.error('find-libtorch found no libtorch'); process.exit(1); }
+  if (!found.cuda && process.argv[1] !== '1') { console.error('find-libtorch did not find a CUDA libtorch: ' + JSON.stringify(found)); process.exit(1); }
+  console.log(f.prebuiltFileName(found));" "$DRY_RUN")" || die "no libtorch of the expected kind"
+ADDON="$BUILD/selfsup.node"
+export NODE_BIN PYTHON TORCH_CMAKE TORCH_LIB DEVICE FLAVOUR_FILE ADDON BUILD ROOT OUT_DIR NODE_HEADERS JOBS DRY_RUN CARRY \
+  COMPILE_MODES COMPILE_TIMEOUT EPOCHS
+note "node $("$NODE_BIN" --version), python $PYTHON, torch cmake $TORCH_CMAKE, flavour $FLAVOUR_FILE, stages $STAGES"
+
+# ---- stages ------------------------------------------------------------------------------------------------
+stage_build() {
+  set -e
+  {
+    "$PYTHON" - <<'EOF' || true
 import torch
 print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version(),
-      "cxx11abi", torch._C._GLIBCXX_USE_CXX11_ABI)
-assert torch.version.cuda, "this torch has no CUDA"
-print("GPU:", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none visible")
+      "cxx11abi", torch._C._GLIBCXX_USE_CXX11_ABI, "GPU", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none")
 EOF
-  TORCH_CMAKE="$("$PYTHON" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
-  FLAVOUR_FILE="$("$NODE_BIN" -e "const f = require('./scripts/find-libtorch'); const found = f.findLibtorch();
-    if (!found || !found.cuda) { console.error('find-libtorch did not find a CUDA libtorch: ' + JSON.stringify(found)); process.exit(1); }
-    console.log(f.prebuiltFileName(found));")"
-fi
-echo "flavour: $FLAVOUR_FILE"
+    local args=(-S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=$TORCH_CMAKE" -DSELFSUP_PORTABLE=ON
+      "-DNODE_API_HEADERS=$NODE_HEADERS" "-DNODE_ADDON_API_DIR=$ROOT/node_modules/node-addon-api" "-DNODE_EXECUTABLE=$NODE_BIN")
+    if command -v nvcc > /dev/null; then args+=("-DCMAKE_CUDA_COMPILER=$(command -v nvcc)"); fi
+    cmake "${args[@]}"
+    cmake --build "$BUILD" -j "$JOBS"
+  } > "$OUT_DIR/build.log" 2>&1 || { tail -n 40 "$OUT_DIR/build.log"; exit 1; }
+  [ -f "$ADDON" ] || { echo "the build wrote no $ADDON"; exit 1; }
+  # The portable binary finds libtorch through $ORIGIN/torch-lib, as install.js links it for users.
+  ln -sfn "$TORCH_LIB" "$BUILD/torch-lib"
+  "$NODE_BIN" scripts/check-binary.js "$ADDON" --max-glibc 2.28 2>&1 | tee -a "$OUT_DIR/build.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || { echo "the binary fails the glibc/RUNPATH checks (above)"; exit 1; }
+  "$NODE_BIN" -e "
+    const { probeAddon } = require('./scripts/install');
+    const r = probeAddon(process.argv[1]);
+    if (!r.ok) { console.error(r.reason); process.exit(1); }
+    const n = require(process.argv[1]);
+    const c = n.config();
+    const dry = process.env.DRY_RUN === '1';
+    if (!c.builtWithCuda && !dry) { console.error('built without SELFSUP_WITH_CUDA: CMake did not see a CUDA libtorch'); process.exit(1); }
+    console.log('load test: libtorch ' + c.torchVersion + ', CUDA available ' + n.cudaIsAvailable() + ', devices ' +
+      JSON.stringify(n.cudaDevices().map((d) => d.name + ' ' + (d.totalMemory / 2 ** 30).toFixed(0) + ' GiB')));
+    if (!n.cudaIsAvailable() && !dry) process.exit(1);
+  " "$ADDON" 2>&1 | tee -a "$OUT_DIR/build.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || exit 1
+  cp "$ADDON" "$OUT_DIR/$FLAVOUR_FILE"
+  strip --strip-unneeded "$OUT_DIR/$FLAVOUR_FILE"
+  "$NODE_BIN" scripts/native-hash.js --write "$OUT_DIR/$FLAVOUR_FILE" >> "$OUT_DIR/build.log"
+  SELFSUP_ADDON="$ADDON" "$NODE_BIN" bin/selfsup.js info >> "$OUT_DIR/build.log" 2>&1 || true
+  ls -l "$OUT_DIR/$FLAVOUR_FILE"
+}
 
-stage "cmake build against $TORCH_CMAKE"
-# Under build/ (git-ignored, kept between runs on the device machine): reruns are incremental.
-BUILD="$ROOT/build/cuda"
-CMAKE_ARGS=(-S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=$TORCH_CMAKE"
-  "-DNODE_API_HEADERS=$NODE_HEADERS" "-DNODE_ADDON_API_DIR=$ROOT/node_modules/node-addon-api"
-  "-DNODE_EXECUTABLE=$NODE_BIN")
-if command -v nvcc > /dev/null; then CMAKE_ARGS+=("-DCMAKE_CUDA_COMPILER=$(command -v nvcc)"); fi
-started=$(date +%s)
-cmake "${CMAKE_ARGS[@]}" > "$OUT_DIR/cmake-configure.log" 2>&1 ||
-  { tail -n 60 "$OUT_DIR/cmake-configure.log"; die "cmake configure failed: see $OUT_DIR/cmake-configure.log"; }
-tail -n 5 "$OUT_DIR/cmake-configure.log"
-cmake --build "$BUILD" -j "$JOBS" > "$OUT_DIR/cmake-build.log" 2>&1 ||
-  { tail -n 60 "$OUT_DIR/cmake-build.log"; die "cmake build failed: see $OUT_DIR/cmake-build.log"; }
-ADDON="$BUILD/selfsup.node"
-[ -f "$ADDON" ] || die "the build wrote no $ADDON"
-echo "built $ADDON in $(( $(date +%s) - started )) s"
+stage_tests() {
+  [ -f "$ADDON" ] || { echo "no $ADDON: run the build stage first"; exit 1; }
+  export SELFSUP_ADDON="$ADDON" SELFSUP_PYTHON="$PYTHON"
+  # A GPU run must not pass by skipping: with this set, a missing GPU fails.
+  if [ "$DRY_RUN" = 0 ]; then export SELFSUP_TEST_DEVICE=cuda; fi
+  "$NODE_BIN" node_modules/mocha/bin/mocha.js --no-config --node-option expose-gc --timeout 300000 \
+    --reporter ./scripts/mocha-reporter.js \
+    dist/test/torch/cuda.test.js dist/test/torch/cuda-parity.test.js dist/test/torch/backends.test.js \
+    dist/test/torch/warnings.test.js dist/test/data/transforms/device.test.js dist/test/torch/safetensors.test.js \
+    dist/test/torch/cuda-graph.test.js dist/test/train/graphed-step.test.js dist/test/train/speed-options.test.js \
+    > "$OUT_DIR/tests.log" 2>&1
+  local rc=$?
+  grep -E '^tests: [0-9]+ passed' "$OUT_DIR/tests.log" | tail -n 1
+  exit $rc
+}
 
-stage "load test (child process, operator and backward pass, GPU)"
-DRY_RUN="$DRY_RUN" "$NODE_BIN" -e "
-  const { probeAddon } = require('./scripts/install');
-  const r = probeAddon(process.argv[1]);
-  if (!r.ok) { console.error(r.reason); process.exit(1); }
-  const n = require(process.argv[1]);
-  const c = n.config();
-  const dry = process.env.DRY_RUN === '1';
-  if (!c.builtWithCuda && !dry) { console.error('built without SELFSUP_WITH_CUDA: CMake did not see a CUDA libtorch'); process.exit(1); }
-  console.log('libtorch ' + c.torchVersion + ', CUDA available ' + n.cudaIsAvailable() + ', devices ' +
-    JSON.stringify(n.cudaDevices().map((d) => d.name + ' ' + (d.totalMemory / 2 ** 30).toFixed(0) + ' GiB')));
-  if (!n.cudaIsAvailable() && !dry) process.exit(1);
-" "$ADDON" || die "the CUDA addon does not load, or sees no GPU"
+stage_bench() {
+  [ -f "$ADDON" ] || { echo "no $ADDON: run the build stage first"; exit 1; }
+  export SELFSUP_ADDON="$ADDON" SELFSUP_COMPILE_MODES="$COMPILE_MODES" SELFSUP_COMPILE_TIMEOUT="$COMPILE_TIMEOUT"
+  local extra=()
+  if [ "$DRY_RUN" = 1 ]; then extra=(--workloads simclr,mae --steps 1 --warmup 1); fi
+  "$NODE_BIN" dist/scripts/bench-gpu.js --device "$DEVICE" --python "$PYTHON" --json "$OUT_DIR/bench.json" "${extra[@]}" \
+    > "$OUT_DIR/bench.txt" 2>&1
+  local rc=$?
+  sed -n '/### Best against best/,$p' "$OUT_DIR/bench.txt"
+  exit $rc
+}
 
-stage "TypeScript"
-"$NODE_BIN" node_modules/typescript/bin/tsc -p . || echo "build-and-test: tsc reported errors (it still emitted dist/)"
+stage_recipe() {
+  [ -f "$ADDON" ] || { echo "no $ADDON: run the build stage first"; exit 1; }
+  [ -f "$CARRY/fashion-mnist/train-images-idx3-ubyte.gz" ] || { echo "no Fashion-MNIST: carry .carry/data"; exit 1; }
+  export SELFSUP_ADDON="$ADDON"
+  local run="$BUILD/recipe-run"
+  rm -rf "$run"
+  local args=(train --config examples/configs/simclr-resnet18-gpu.json --data "fashion-mnist:$CARRY/fashion-mnist"
+    --out "$run" --progress lines)
+  if [ -n "$EPOCHS" ]; then args+=(--epochs "$EPOCHS"); fi
+  if [ "$DRY_RUN" = 1 ]; then
+    # The plumbing only: a few CPU steps of a small encoder, a small evaluation.
+    "$NODE_BIN" -e "const c = require('./examples/configs/simclr-resnet18-gpu.json'); delete c.epochs; Object.assign(c,
+      { steps: 3, batchSize: 16, device: 'cpu', encoder: 'small_cnn', encoderOptions: {}, knnEvery: 0 });
+      require('fs').writeFileSync(process.argv[1], JSON.stringify(c));" "$BUILD/recipe-dry.json"
+    args=(train --config "$BUILD/recipe-dry.json" --data "fashion-mnist:$CARRY/fashion-mnist" --out "$run"
+      --progress lines --eval-train-subset 1000)
+  fi
+  "$NODE_BIN" bin/selfsup.js "${args[@]}" > "$OUT_DIR/recipe.log" 2>&1
+  local rc=$?
+  tail -n 12 "$OUT_DIR/recipe.log"
+  exit $rc
+}
 
-export SELFSUP_ADDON="$ADDON"
-# A GPU run must not pass by skipping: with this set, a missing GPU fails.
-if [ "$DRY_RUN" = 0 ]; then export SELFSUP_TEST_DEVICE=cuda; fi
-export SELFSUP_PYTHON="$PYTHON"
-# test/install needs npm (not carried): the install tests run on the development machine.
-MOCHA=(node_modules/mocha/bin/mocha.js --config .mocharc.json --timeout 300000 --ignore 'dist/test/install/**')
-MOCHA_ONE=(node_modules/mocha/bin/mocha.js --no-config --node-option expose-gc --timeout 300000
-  --reporter ./scripts/mocha-reporter.js)
+want build && run_stage build "$LIMIT_BUILD" stage_build
+want tests && run_stage tests "$LIMIT_TESTS" stage_tests
+want bench && run_stage bench "$LIMIT_BENCH" stage_bench
+want recipe && run_stage recipe "$LIMIT_RECIPE" stage_recipe
 
-stage "selfsup info"
-"$NODE_BIN" bin/selfsup.js info 2>&1 | tee "$OUT_DIR/selfsup-info.txt" || echo "build-and-test: selfsup info failed"
-"$NODE_BIN" bin/selfsup.js info --json > "$OUT_DIR/selfsup-info.json" || true
-
-counts() { grep -E '^tests: [0-9]+ passed' "$1" | tail -n 1 || echo "tests: no summary line (the run crashed?)"; }
-
-stage "CUDA tests (cuda, CUDA against CPU, transforms and safetensors on the device, CUDA graphs)"
-set +e
-"$NODE_BIN" "${MOCHA_ONE[@]}" dist/test/torch/cuda.test.js dist/test/torch/cuda-parity.test.js \
-  dist/test/data/transforms/device.test.js dist/test/torch/safetensors.test.js dist/test/torch/cuda-graph.test.js \
-  dist/test/train/graphed-step.test.js dist/test/train/speed-options.test.js 2>&1 | tee "$OUT_DIR/mocha-cuda.log"
-CUDA_RC=${PIPESTATUS[0]}
-SUITE_RC=0
-BENCH_RC=0
-if [ "$BENCH" = 1 ]; then
-  stage "GPU speed comparison (PyTorch, then Node; img/s, TFLOP/s, ratio)"
-  BENCH_DEVICE=cuda
-  if [ "$DRY_RUN" = 1 ]; then BENCH_DEVICE=cpu; fi
-  "$NODE_BIN" dist/scripts/bench-gpu.js --device "$BENCH_DEVICE" --python "$PYTHON" --json "$OUT_DIR/gpu-bench.json" 2>&1 |
-    tee "$OUT_DIR/gpu-bench.txt"
-  BENCH_RC=${PIPESTATUS[0]}
-fi
-if [ "$SKIP_SUITE" = 0 ]; then
-  stage "the whole suite on the CUDA build (SELFSUP_TEST_DEVICE=cuda)"
-  "$NODE_BIN" "${MOCHA[@]}" 2>&1 | tee "$OUT_DIR/mocha-suite.log"
-  SUITE_RC=${PIPESTATUS[0]}
-fi
-set -e
-
-stage "prebuilt binary"
-cp "$ADDON" "$OUT_DIR/$FLAVOUR_FILE"
-strip --strip-all "$OUT_DIR/$FLAVOUR_FILE" 2>/dev/null || true
-readelf -d "$OUT_DIR/$FLAVOUR_FILE" | grep -E 'RUNPATH|RPATH' || true
-ls -l "$OUT_DIR/$FLAVOUR_FILE"
-
-# What the addon itself reports (the same numbers `selfsup info` printed).
-TORCH_VERSION="$("$NODE_BIN" -p "require('$ADDON').config().torchVersion")"
-GPU="$("$NODE_BIN" -p "const d = require('$ADDON').cudaDevices(); d.length ? d[0].name : 'no GPU'")"
-CUDA_COUNTS="$(counts "$OUT_DIR/mocha-cuda.log")"
-SUITE_COUNTS="$( [ "$SKIP_SUITE" = 0 ] && counts "$OUT_DIR/mocha-suite.log" || echo 'suite skipped')"
+# ---- summary --------------------------------------------------------------------------------------------
+# Keep every output file under 16 MiB (the device tool's limit): long logs keep their ends.
+for f in "$OUT_DIR"/*.log "$OUT_DIR"/*.txt; do
+  [ -f "$f" ] || continue
+  if [ "$(stat -c %s "$f")" -gt $((15 * 1024 * 1024)) ]; then
+    { head -c $((2 * 1024 * 1024)) "$f"; echo; echo "[... cut to stay under 16 MiB ...]"; tail -c $((12 * 1024 * 1024)) "$f"; } > "$f.cut"
+    mv "$f.cut" "$f"
+  fi
+done
 {
-  echo "libtorch: $TORCH_VERSION ($TORCH_CMAKE)"
-  echo "device: $GPU"
-  echo "node: $("$NODE_BIN" --version)"
-  echo "prebuilt: $FLAVOUR_FILE"
-  echo "cuda.test: $CUDA_COUNTS (exit $CUDA_RC)"
-  echo "suite: $SUITE_COUNTS (exit $SUITE_RC)"
-  if [ "$BENCH" = 1 ]; then echo "bench: exit $BENCH_RC (tables in gpu-bench.txt)"; fi
+  echo "build-and-test.sh --stages $STAGES$( [ "$DRY_RUN" = 1 ] && echo ' --cpu-dry-run') ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+  echo "node $("$NODE_BIN" --version); torch cmake $TORCH_CMAKE; prebuilt $FLAVOUR_FILE"
   echo
-  echo "README compatibility row:"
-  echo "| $TORCH_VERSION | PyTorch wheel (\`python3 -c 'import torch'\`) | CUDA ($GPU) | cmake (scripts/cuda/build-and-test.sh) | ${SUITE_COUNTS#tests: } (\`SELFSUP_TEST_DEVICE=cuda\`; cuda.test: ${CUDA_COUNTS#tests: }) |"
-} | tee "$OUT_DIR/summary.txt"
-
-stage "done: copy $OUT_DIR/$FLAVOUR_FILE into prebuilds/linux-x64/ of the release checkout"
-[ "$CUDA_RC" = 0 ] && [ "$SUITE_RC" = 0 ]
+  echo "timeline:"
+  printf '  %s\n' "${TIMELINE[@]}"
+  echo "  total ${SECONDS}s"
+  if [ -f "$OUT_DIR/build.log" ]; then echo; grep -E '^(torch |check-binary:|load test:)' "$OUT_DIR/build.log" | tail -n 5; fi
+  if [ -f "$OUT_DIR/tests.log" ]; then echo; echo "tests: $(grep -E '^tests: [0-9]+ passed' "$OUT_DIR/tests.log" | tail -n 1)"; fi
+  if [ -f "$OUT_DIR/bench.txt" ]; then echo; grep -E '^(## |Node v|Math modes|Reserved GPU memory)' "$OUT_DIR/bench.txt"; sed -n '/### Best against best/,/^$/p' "$OUT_DIR/bench.txt"; fi
+  if [ -f "$OUT_DIR/recipe.log" ]; then echo; echo "recipe (last lines of recipe.log):"; tail -n 14 "$OUT_DIR/recipe.log"; fi
+  echo
+  echo "files: $(cd "$OUT_DIR" && ls | tr '\n' ' ')"
+  [ ${#FAILED[@]} = 0 ] && echo "result: every stage passed" || echo "result: FAILED: ${FAILED[*]}"
+} > "$OUT_DIR/summary.txt"
+cat "$OUT_DIR/summary.txt"
+n_files=$(ls "$OUT_DIR" | wc -l)
+[ "$n_files" -le 8 ] || echo "build-and-test: WARNING: $n_files files in $OUT_DIR (the device tool returns at most 8)" >&2
+[ ${#FAILED[@]} = 0 ]

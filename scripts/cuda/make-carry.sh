@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# Run on the development machine (after `npm install`): packs into .carry/
-# what scripts/cuda/build-and-test.sh needs on a GPU machine that has no Node
-# and no network. .carry/ is git-ignored; name it in the device tool's carry
-# list (or copy it over) together with the working tree.
-#   .carry/node.xz              this machine's node binary (official/nodesource builds need only glibc)
-#   .carry/include-node/        the four N-API headers (node_api.h, node_api_types.h, js_native_api*.h)
-#   .carry/node_modules.tar.xz  node_modules (node-addon-api headers, typescript, mocha, runtime deps)
+# Run on the development machine (after `npm install` and `npx tsc -p .`):
+# packs into .carry/ what scripts/cuda/build-and-test.sh needs on a GPU
+# machine that has no Node and no network. .carry/ is git-ignored; name its
+# parts in the device tool's carry list. Two parts, so that each call stays
+# under the tool's 64 MiB (with the source tree, ~5 MiB):
+#   .carry/base/   (~35 MiB; every stage)
+#     node.xz               this machine's node binary (official/nodesource builds need only glibc)
+#     include-node/         the four N-API headers (node_api.h, node_api_types.h, js_native_api*.h)
+#     node_modules.tar.xz   the packages the GPU stages load (runtime dependencies that they
+#                           reach, mocha), not the whole node_modules
+#     dist.tar.xz           the compiled JavaScript (dist/): no TypeScript compiler needed there
+#   .carry/data/   (~30 MiB; the recipe stage)
+#     fashion-mnist/        the four IDX files of Fashion-MNIST (Debian's dataset-fashion-mnist)
 #
-#   scripts/cuda/make-carry.sh [--node PATH]
+#   scripts/cuda/make-carry.sh [--node PATH] [--no-data]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 NODE_BIN="$(command -v node || true)"
-if [ "${1:-}" = "--node" ]; then NODE_BIN="$2"; fi
+DATA=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --node) NODE_BIN="$2"; shift 2 ;;
+    --no-data) DATA=0; shift ;;
+    *) echo "make-carry.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
 [ -x "$NODE_BIN" ] || { echo "make-carry.sh: no node binary (pass --node PATH)" >&2; exit 1; }
 NODE_BIN="$(readlink -f "$NODE_BIN")"
 [ -d node_modules/node-addon-api ] || { echo "make-carry.sh: run npm install first" >&2; exit 1; }
+[ -f dist/lib/index.js ] || { echo "make-carry.sh: run npx tsc -p . first (dist/ is carried)" >&2; exit 1; }
 
 # A node linked against shared libnode/libuv would not run on another machine.
 if ldd "$NODE_BIN" | grep -qE 'libnode|libuv|libv8'; then
@@ -24,18 +38,49 @@ if ldd "$NODE_BIN" | grep -qE 'libnode|libuv|libv8'; then
 fi
 
 rm -rf .carry
-mkdir -p .carry/include-node
+mkdir -p .carry/base/include-node
 HEADERS="$(dirname "$(dirname "$NODE_BIN")")/include/node"
 [ -f "$HEADERS/node_api.h" ] || HEADERS=node_modules/node-api-headers/include
 for h in node_api.h node_api_types.h js_native_api.h js_native_api_types.h; do
-  cp "$HEADERS/$h" .carry/include-node/
+  cp "$HEADERS/$h" .carry/base/include-node/
 done
 
-xz -T0 -6 -c "$NODE_BIN" > .carry/node.xz
-# Caches are not needed there; -h follows a node_modules that is a link.
-tar -chf - --exclude='node_modules/.cache' --exclude='node_modules/.package-lock.json' node_modules |
-  xz -T0 -6 > .carry/node_modules.tar.xz
+xz -T0 -6 -c "$NODE_BIN" > .carry/base/node.xz
+# The packages the stages load and what they depend on (dependencies and the
+# optional ones installed here, e.g. sharp's @img/* binaries for this platform).
+PACKAGES="$("$NODE_BIN" - <<'JS'
+const fs = require('fs');
+const path = require('path');
+const roots = ['commander', 'sharp', 'node-addon-api', 'node-gyp-build', 'uplot', 'mocha'];
+const seen = new Set();
+const visit = (name) => {
+  if (seen.has(name)) return;
+  const dir = path.join('node_modules', name);
+  if (!fs.existsSync(path.join(dir, 'package.json'))) return; // an optional dependency not installed here
+  seen.add(name);
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) visit(dep);
+};
+roots.forEach(visit);
+console.log([...seen].sort().map((n) => path.join('node_modules', n)).join('\n'));
+JS
+)"
+# -h follows a node_modules that is a link (a worktree's).
+echo "$PACKAGES" | tar -chf - --exclude='*.md' --exclude='*.d.ts' --exclude='*.map' -T - | xz -T0 -6 > .carry/base/node_modules.tar.xz
+tar -cf - dist | xz -T0 -6 > .carry/base/dist.tar.xz
 
-du -sh .carry/* | sed 's/^/make-carry.sh: /'
-total=$(du -sk .carry | cut -f1)
-echo "make-carry.sh: .carry is $((total / 1024)) MiB (the device tool carries at most 64 MiB)"
+if [ "$DATA" = 1 ]; then
+  FMNIST=/usr/share/datasets/fashion-mnist
+  if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
+    mkdir -p .carry/data/fashion-mnist
+    cp "$FMNIST"/*-ubyte.gz .carry/data/fashion-mnist/
+  else
+    echo "make-carry.sh: $FMNIST is missing (apt-get install dataset-fashion-mnist): the recipe stage will not run" >&2
+  fi
+fi
+
+du -sh .carry/*/* | sed 's/^/make-carry.sh: /'
+for part in .carry/*; do
+  echo "make-carry.sh: $part is $(( $(du -sk "$part" | cut -f1) / 1024 )) MiB"
+done
+echo "make-carry.sh: the device tool carries at most 64 MiB per call, source tree included (~5 MiB)"

@@ -1,44 +1,83 @@
-// The GPU machine's build-and-test script, in its CPU dry run: it must build
-// the addon with plain cmake (no cmake-js, no network), load it, run the
-// device tests and write a prebuilt binary that finds libtorch through
-// $ORIGIN/torch-lib, so that a GPU session spends its minutes on the GPU.
+// The GPU machine's build-and-test script, in its CPU dry run: every stage
+// (build, tests, bench, recipe) under its time limit, with plain cmake (no
+// cmake-js, no network), a portable prebuilt ($ORIGIN-only RUNPATH, glibc <=
+// 2.28, native-source record), at most 8 output files under 16 MiB, and a
+// timeline; a stage over its limit is reported and fails the run. So a GPU
+// session spends its minutes on the GPU.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../install/package-fixture';
 
 const root = repoRoot();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { nativeSourceHash } = require(path.join(root, 'scripts', 'native-hash.js')) as { nativeSourceHash(r: string): string };
 
 (process.env.SELFSUP_SKIP_INSTALL_TESTS === '1' ? describe.skip : describe)('scripts/cuda/build-and-test.sh (CPU dry run)', function () {
-  this.timeout(600_000);
+  this.timeout(1_800_000);
   let tmp = '';
   let out = '';
   let log = '';
+  let status: number | null = null;
 
   before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-cuda-dry-'));
     out = path.join(tmp, 'out');
     fs.mkdirSync(out);
-    // TMPDIR inside `tmp`: the script builds in $TMPDIR/selfsup-cuda (about 95 MB), removed with it.
-    log = execFileSync('bash', ['scripts/cuda/build-and-test.sh', '--cpu-dry-run', '--skip-suite', '--out', out],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_ADDON: '', TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // TMPDIR inside `tmp`, removed with it (the build itself goes to the repository's git-ignored build/cuda).
+    const r = spawnSync('bash', ['scripts/cuda/build-and-test.sh', '--cpu-dry-run', '--stages', 'build,tests,bench,recipe',
+      '--limit-build', '1500', '--out', out], { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_ADDON: '', TMPDIR: tmp } });
+    log = `${r.stdout}${r.stderr}`;
+    status = r.status;
   });
 
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('builds, loads and writes the prebuilt binary named by flavour, with the torch-lib search path', () => {
-    const binaries = fs.readdirSync(out).filter((f) => f.endsWith('.node'));
-    assert.equal(binaries.length, 1, `binaries in ${out}: ${binaries.join(', ')}`);
-    assert.match(binaries[0], /^selfsup\.napi\.glibc\.torch-\d+\.\d+\.(cpu|cu\d+)\.cxx11abi[01]\.node$/);
-    const dynamic = execFileSync('readelf', ['-d', path.join(out, binaries[0])], { encoding: 'utf8' });
-    assert.match(dynamic, /RUNPATH.*\$ORIGIN\/torch-lib/);
+  it('runs every stage and prints the timeline', () => {
+    assert.equal(status, 0, log.slice(-6000));
+    for (const stage of ['build', 'tests', 'bench', 'recipe']) assert.match(log, new RegExp(`${stage} +start \\+ *\\d+s +took +\\d+s +ok`));
+    assert.match(log, /result: every stage passed/);
   });
 
-  it('runs the device tests without failures and writes the summary row', () => {
+  it('writes at most 8 files, each under 16 MiB: the prebuilt with its source record, logs, bench JSON, summary', () => {
+    const files = fs.readdirSync(out).sort();
+    assert.ok(files.length <= 8, files.join(', '));
+    for (const f of files) assert.ok(fs.statSync(path.join(out, f)).size < 16 * 2 ** 20, f);
+    for (const f of ['build.log', 'tests.log', 'bench.txt', 'bench.json', 'recipe.log', 'summary.txt']) assert.ok(files.includes(f), f);
+    const binary = files.find((f) => f.endsWith('.node'))!;
+    assert.match(binary, /^selfsup\.napi\.glibc\.torch-\d+\.\d+\.(cpu|cu\d+)\.cxx11abi[01]\.node$/);
+    const record = JSON.parse(fs.readFileSync(path.join(out, `${binary}.json`), 'utf8')) as { sourceHash: string };
+    assert.equal(record.sourceHash, nativeSourceHash(root));
+  });
+
+  it('the prebuilt needs no glibc symbol above 2.28 and searches only $ORIGIN/torch-lib', () => {
+    const binary = fs.readdirSync(out).find((f) => f.endsWith('.node'))!;
+    const dynamic = execFileSync('readelf', ['-d', path.join(out, binary)], { encoding: 'utf8' });
+    assert.match(dynamic, /RUNPATH.*\[\$ORIGIN\/torch-lib\]/);
+    assert.match(fs.readFileSync(path.join(out, 'build.log'), 'utf8'), /check-binary: .*newest glibc symbol version 2\.\d+ \(limit 2\.28\)/);
+  });
+
+  it('runs the device tests, the bench (best against best, memory) and the recipe with its table', () => {
     const summary = fs.readFileSync(path.join(out, 'summary.txt'), 'utf8');
-    assert.match(summary, /cuda\.test: tests: \d+ passed, 0 failed/, summary);
-    assert.match(log, /README compatibility row/);
+    assert.match(summary, /tests: tests: \d+ passed, 0 failed/, summary);
+    const bench = JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8')) as { comparisons: { best: unknown }[] };
+    assert.ok(bench.comparisons.length >= 1 && bench.comparisons.every((c) => c.best !== null));
+    assert.match(summary, /### Best against best/);
+    assert.match(fs.readFileSync(path.join(out, 'recipe.log'), 'utf8'), /k-NN@20/);
+  });
+
+  it('a stage over its time limit is reported as such and fails the run', () => {
+    const again = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-cuda-limit-'));
+    try {
+      const r = spawnSync('bash', ['scripts/cuda/build-and-test.sh', '--cpu-dry-run', '--stages', 'tests', '--limit-tests', '2',
+        '--out', again], { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_ADDON: '' } });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stdout, /tests +start \+ *\d+s +took +\d+s +TIMED OUT after 2s/);
+      assert.match(r.stdout, /result: FAILED: tests/);
+    } finally {
+      fs.rmSync(again, { recursive: true, force: true });
+    }
   });
 });
