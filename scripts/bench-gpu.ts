@@ -80,7 +80,8 @@ function parseOptions(argv: readonly string[]): Options {
  * forward, loss and backward through one compiled function. SELFSUP_COMPILE_MODES
  * (comma-separated, or "none") narrows them when a run must be short;
  * SELFSUP_COMPILE_TIMEOUT (seconds) runs each compile column in its own
- * process and reports it skipped when compiling and timing take longer.
+ * process and reports it skipped when compiling and timing take longer;
+ * SELFSUP_COMPILE_BUDGET (seconds) bounds all compile columns together.
  */
 const COMPILE_MODES = ['default', 'max-autotune-no-cudagraphs', 'reduce-overhead'];
 
@@ -142,7 +143,8 @@ function main(): void {
   const flops = new Map<WorkloadName, FlopCount>(plan.map(({ w }) => [w.name, workloadFlops(w)]));
 
   const compileTimeout = process.env.SELFSUP_COMPILE_TIMEOUT === undefined ? null : Number(process.env.SELFSUP_COMPILE_TIMEOUT);
-  const job = { device: o.device, steps: o.steps, warmup: o.warmup, threads, compileTimeout,
+  const compileBudget = process.env.SELFSUP_COMPILE_BUDGET === undefined ? null : Number(process.env.SELFSUP_COMPILE_BUDGET);
+  const job = { device: o.device, steps: o.steps, warmup: o.warmup, threads, compileTimeout, compileBudget,
     runs: plan.map(({ w, configs }) => ({ workload: w, configs: pythonConfigs(configs) })) };
   const pyRounds: PythonOutput[] = [];
   const nodeRounds: BenchResult[][] = [];

@@ -28,7 +28,7 @@
 # benchmark off), the same as the Node side (both report them).
 #
 #   /usr/bin/python3 scripts/bench_gpu.py '<json job>'
-#   job: {"device": "cpu"|"cuda", "steps": N, "warmup": N, "threads": N|null, "compileTimeout": S|null,
+#   job: {"device": "cpu"|"cuda", "steps": N, "warmup": N, "threads": N|null, "compileTimeout": S|null, "compileBudget": S|null,
 #         "runs": [{"workload": <Workload record>, "configs": [...]}]}
 # Prints JSON lines: one {"kind": "env", ...}, then one {"kind": "result", ...} per workload and configuration.
 import contextlib
@@ -277,20 +277,36 @@ def main():
     # NOTE: PyTorch's defaults are kept (cudnn.benchmark off, TF32 matmuls off, TF32 cuDNN on); the Node
     # side runs with the same values (torch.backends) and both print them.
     print(json.dumps(env(device)), flush=True)
+    # The compile columns share one wall-clock budget (compileBudget seconds, all of them together): once
+    # it is spent, the remaining ones are reported skipped, so the run ends in a known time.
+    compile_started = None
+    # Every eager and graph column first, then the compile columns mode by mode across the workloads, so a
+    # spent compile budget leaves whole modes out rather than whole workloads.
+    plain = [(r, i, c) for r in job['runs'] for i, c in enumerate(r['configs']) if not c.startswith('compile')]
+    modes = []
     for r in job['runs']:
-        for i, config in enumerate(r['configs']):
-            try:
-                if config.startswith('compile') and job.get('compileTimeout') and not job.get('isolated') \
-                        and skip_reason(config, device) is None:
-                    out = run_isolated(r['workload'], config, job)
-                else:
-                    out = run(r['workload'], config, job, want_flops=i == 0 and not job.get('isolated'))
-            except Exception as e:  # one failing configuration must not hide the others' numbers
+        modes += [c for c in r['configs'] if c.startswith('compile') and c not in modes]
+    compiled = [(r, r['configs'].index(m), m) for m in modes for r in job['runs'] if m in r['configs']]
+    for r, i, config in plain + compiled:
+        try:
+            isolated = config.startswith('compile') and job.get('compileTimeout') and not job.get('isolated') \
+                and skip_reason(config, device) is None
+            budget = job.get('compileBudget')
+            if isolated and compile_started is None:
+                compile_started = time.monotonic()
+            if isolated and budget and time.monotonic() - compile_started + job['compileTimeout'] > budget:
                 out = {'kind': 'result', 'workload': r['workload']['name'], 'config': config, 'device': device,
-                       'status': 'error', 'reason': f'{type(e).__name__}: {e}'.splitlines()[0][:500]}
-            print(json.dumps(out), flush=True)
-            if device == 'cuda':
-                torch.cuda.empty_cache()
+                       'status': 'skipped', 'reason': f'the compile budget of {budget} s was spent'}
+            elif isolated:
+                out = run_isolated(r['workload'], config, job)
+            else:
+                out = run(r['workload'], config, job, want_flops=i == 0 and not job.get('isolated'))
+        except Exception as e:  # one failing configuration must not hide the others' numbers
+            out = {'kind': 'result', 'workload': r['workload']['name'], 'config': config, 'device': device,
+                   'status': 'error', 'reason': f'{type(e).__name__}: {e}'.splitlines()[0][:500]}
+        print(json.dumps(out), flush=True)
+        if device == 'cuda':
+            torch.cuda.empty_cache()
 
 
 if __name__ == '__main__':

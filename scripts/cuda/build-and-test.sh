@@ -15,6 +15,7 @@
 #   scripts/cuda/build-and-test.sh [--stages build,tests,bench,recipe] [--out DIR] [--node PATH] [--jobs N]
 #       [--limit-build S] [--limit-tests S] [--limit-bench S] [--limit-recipe S]
 #       [--compile-modes default,max-autotune-no-cudagraphs,reduce-overhead|none] [--compile-timeout S]
+#       [--compile-budget S]
 #       [--epochs N] [--cpu-dry-run]
 #
 # Stages (in this order; any subset, e.g. two calls "build,tests,bench" and "build,recipe"):
@@ -24,7 +25,8 @@
 #   tests   the CUDA test files (SELFSUP_TEST_DEVICE=cuda: a missing GPU fails, nothing skips)
 #   bench   scripts/bench-gpu.ts: all four workloads in one Node process (it fails when the reserved
 #           GPU memory does not return near its start after a workload), PyTorch with its compile
-#           columns (each compile column in its own process, at most --compile-timeout s)
+#           columns (each in its own process, at most --compile-timeout s each (default 60) and
+#           --compile-budget s for all of them (default 150); the rest are reported skipped)
 #   recipe  selfsup train --config examples/configs/simclr-resnet18-gpu.json on the carried Fashion-MNIST
 #
 # Output (--out, default $OUT, else ./out-cuda), at most 8 files, each cut to under 16 MiB:
@@ -47,7 +49,8 @@ LIMIT_TESTS=200
 LIMIT_BENCH=300
 LIMIT_RECIPE=420
 COMPILE_MODES="default,max-autotune-no-cudagraphs,reduce-overhead"
-COMPILE_TIMEOUT=100
+COMPILE_TIMEOUT=60
+COMPILE_BUDGET=150
 EPOCHS=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -61,9 +64,10 @@ while [ $# -gt 0 ]; do
     --limit-recipe) LIMIT_RECIPE="$2"; shift 2 ;;
     --compile-modes) COMPILE_MODES="$2"; shift 2 ;;
     --compile-timeout) COMPILE_TIMEOUT="$2"; shift 2 ;;
+    --compile-budget) COMPILE_BUDGET="$2"; shift 2 ;;
     --epochs) EPOCHS="$2"; shift 2 ;;
     --cpu-dry-run) DRY_RUN=1; shift ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "build-and-test: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -151,7 +155,7 @@ FLAVOUR_FILE="$("$NODE_BIN" -e "const f = require('./scripts/find-libtorch'); co
   console.log(f.prebuiltFileName(found));" "$DRY_RUN")" || die "no libtorch of the expected kind"
 ADDON="$BUILD/selfsup.node"
 export NODE_BIN PYTHON TORCH_CMAKE TORCH_LIB DEVICE FLAVOUR_FILE ADDON BUILD ROOT OUT_DIR NODE_HEADERS JOBS DRY_RUN CARRY \
-  COMPILE_MODES COMPILE_TIMEOUT EPOCHS
+  COMPILE_MODES COMPILE_TIMEOUT COMPILE_BUDGET EPOCHS
 note "node $("$NODE_BIN" --version), python $PYTHON, torch cmake $TORCH_CMAKE, flavour $FLAVOUR_FILE, stages $STAGES"
 
 # ---- stages ------------------------------------------------------------------------------------------------
@@ -165,7 +169,11 @@ print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.bac
 EOF
     local args=(-S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=$TORCH_CMAKE" -DSELFSUP_PORTABLE=ON
       "-DNODE_API_HEADERS=$NODE_HEADERS" "-DNODE_ADDON_API_DIR=$ROOT/node_modules/node-addon-api" "-DNODE_EXECUTABLE=$NODE_BIN")
-    if command -v nvcc > /dev/null; then args+=("-DCMAKE_CUDA_COMPILER=$(command -v nvcc)"); fi
+    if command -v nvcc > /dev/null; then args+=("-DCMAKE_CUDA_COMPILER=$(command -v nvcc)")
+    elif [ "$DRY_RUN" = 0 ]; then
+      # No nvcc: libtorch's flags and the nvidia wheels' CUDA headers from find-libtorch.js (CMakeLists.txt).
+      args+=(-DSELFSUP_NO_TORCH_CMAKE=ON)
+    fi
     cmake "${args[@]}"
     cmake --build "$BUILD" -j "$JOBS"
   } > "$OUT_DIR/build.log" 2>&1 || { tail -n 40 "$OUT_DIR/build.log"; exit 1; }
@@ -212,7 +220,8 @@ stage_tests() {
 
 stage_bench() {
   [ -f "$ADDON" ] || { echo "no $ADDON: run the build stage first"; exit 1; }
-  export SELFSUP_ADDON="$ADDON" SELFSUP_COMPILE_MODES="$COMPILE_MODES" SELFSUP_COMPILE_TIMEOUT="$COMPILE_TIMEOUT"
+  export SELFSUP_ADDON="$ADDON" SELFSUP_COMPILE_MODES="$COMPILE_MODES" SELFSUP_COMPILE_TIMEOUT="$COMPILE_TIMEOUT" \
+    SELFSUP_COMPILE_BUDGET="$COMPILE_BUDGET"
   local extra=()
   if [ "$DRY_RUN" = 1 ]; then extra=(--workloads simclr,mae --steps 1 --warmup 1); fi
   "$NODE_BIN" dist/scripts/bench-gpu.js --device "$DEVICE" --python "$PYTHON" --json "$OUT_DIR/bench.json" "${extra[@]}" \

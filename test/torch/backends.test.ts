@@ -5,6 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as torch from '../../lib/torch';
+import { conv2d } from '../../lib/nn/functional';
 import { PYTHON } from '../helpers/python-reference';
 
 /** What PyTorch reports for its switches after each step of `steps` (Python statements). */
@@ -107,7 +108,7 @@ describe('torch.backends and the float32 matmul precision', () => {
       torch.manualSeed(0);
       const x = torch.randn([8, 64, 32, 32]);
       const w = torch.randn([64, 64, 3, 3]);
-      const conv = (a: torch.Tensor, b: torch.Tensor): torch.Tensor => torch.nn.functional.conv2d(a, b, null, { padding: 1 });
+      const conv = (a: torch.Tensor, b: torch.Tensor): torch.Tensor => conv2d(a, b, null, { padding: 1 });
       const exact = torch.withBackends({ cudnnAllowTF32: false }, () => relError(conv, x, w));
       const tf32 = torch.withBackends({ cudnnAllowTF32: true }, () => relError(conv, x, w));
       assert.ok(exact < 1e-5, `TF32 off: ${exact}`);
