@@ -27,7 +27,7 @@ extern "C" long __isoc23_strtol(const char*, char**, int);
 extern "C" unsigned long long __isoc23_strtoull(const char*, char**, int);
 extern "C" int __isoc23_sscanf(const char*, const char*, ...);
 extern "C" char __libc_single_threaded;
-extern "C" long probe(const char* s) {
+extern "C" __attribute__((visibility("default"))) long probe(const char* s) {
   int a = 0, b = 0;
   if (__isoc23_sscanf("7 8", "%d %d", &a, &b) != 2) return -1;
   return __isoc23_strtol(s, nullptr, 10) + static_cast<long>(__isoc23_strtoull("100", nullptr, 10)) + a * b +
