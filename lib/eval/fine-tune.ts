@@ -10,7 +10,7 @@ import { SGD } from '../optim/sgd';
 import { AdamW } from '../optim/adamw';
 import { Optimizer, BaseOptions } from '../optim/optimizer';
 import { cosineSchedule } from '../optim/schedule';
-import { LRScheduler } from '../optim/lr-scheduler';
+import { OptionScheduler } from '../optim/option-scheduler';
 import { ImageDataset } from '../data/dataset';
 import { Loader, disposeBatch } from '../data/loader';
 import { Transform } from '../data/transforms/transform';
@@ -127,7 +127,7 @@ export async function fineTune(encoder: Encoder, trainDataset: ImageDataset, tes
     ? new SGD([...params, w, b], { lr, momentum: 0.9, weightDecay })
     : new AdamW([...params, w, b], { lr, weightDecay });
   const generator = new torch.Generator().manualSeed(seed);
-  const sched = new LRScheduler(opt, cosineSchedule({ base: lr, final: 0, totalSteps: epochs * loader.length }));
+  const sched = new OptionScheduler(opt, cosineSchedule({ base: lr, final: 0, totalSteps: epochs * loader.length }));
   let trainLoss = NaN;
   try {
     encoder.train();

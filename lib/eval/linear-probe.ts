@@ -9,7 +9,7 @@ import { SGD } from '../optim/sgd';
 import { AdamW } from '../optim/adamw';
 import { Optimizer, BaseOptions } from '../optim/optimizer';
 import { cosineSchedule } from '../optim/schedule';
-import { LRScheduler } from '../optim/lr-scheduler';
+import { OptionScheduler } from '../optim/option-scheduler';
 import { LabelledFeatures, checkTrainTest } from './labelled-features';
 
 /** Options of `linearProbe`. */
@@ -145,7 +145,7 @@ export function fitLinearClassifier(x: Tensor, y: Tensor, o: FitLinearOptions): 
       ? new SGD([w, b], { lr: o.lr, momentum: 0.9, weightDecay: o.weightDecay })
       : new AdamW([w, b], { lr: o.lr, weightDecay: o.weightDecay });
     const stepsPerEpoch = Math.ceil(n / o.batchSize);
-    const sched = new LRScheduler(opt, cosineSchedule({ base: o.lr, final: 0, totalSteps: o.epochs * stepsPerEpoch }));
+    const sched = new OptionScheduler(opt, cosineSchedule({ base: o.lr, final: 0, totalSteps: o.epochs * stepsPerEpoch }));
     try {
       for (let epoch = 0; epoch < o.epochs; epoch++) {
         torch.scope(() => {

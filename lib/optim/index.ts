@@ -8,6 +8,7 @@ export { AdamW, AdamWOptions, AdamWConstructorOptions } from './adamw';
 export { LARS, LARSOptions, LARSConstructorOptions } from './lars';
 export { paramGroupsWeightDecay, ParamGroupsWeightDecayOptions, WeightDecayGroups } from './param-groups';
 export { Schedule, WarmupOptions, cosineSchedule, stepSchedule, constantSchedule } from './schedule';
-export { LRScheduler, ScheduledOption } from './lr-scheduler';
+export { OptionScheduler, ScheduledOption } from './option-scheduler';
+export { LRScheduler } from './lr-scheduler';
 export { clipGradNorm_ } from './clip';
 export { GradScaler, GradScalerOptions } from './grad-scaler';

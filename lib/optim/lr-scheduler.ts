@@ -1,80 +1,13 @@
-// Applying a schedule to an optimiser's groups, step by step, as
-// torch.optim.lr_scheduler does (DINO and MAE set param_group values each
-// iteration the same way).
-import { Optimizer, BaseOptions } from './optimizer';
-import { Schedule } from './schedule';
+// The scheduler's former name, kept because `optim.LRScheduler` is public API:
+// it schedules the weight decay too, so it is now `OptionScheduler`.
+import { OptionScheduler } from './option-scheduler';
 
-/** What an `LRScheduler` sets: the learning rate or the weight decay. */
-export type ScheduledOption = 'lr' | 'weightDecay';
+export { ScheduledOption } from './option-scheduler';
 
 /**
- * Sets `option` of every group to `schedule(step) * scale`, where scale is the
- * group's `lrScale` (or `weightDecayScale`), default 1. For `weightDecay`,
- * groups whose weight decay is 0 when the scheduler is built (the no-decay
- * group) are left at 0, as DINO schedules only its regularised group.
- * The value for step 0 is applied on construction; `step()` advances.
- *
- * @example
- * const sched = new optim.LRScheduler(opt, optim.cosineSchedule({ base: 0.3, totalSteps, warmupSteps }));
- * for (let i = 0; i < totalSteps; i++) { trainStep(); opt.step(); sched.step(); }
+ * @deprecated Use `OptionScheduler` (the same class): it schedules the weight decay as well as the learning rate.
+ * @example const sched = new optim.LRScheduler(opt, optim.cosineSchedule({ base: 0.3, totalSteps: 100 }));
  */
-export class LRScheduler {
-  /** The step whose value is applied now (PyTorch's `last_epoch`). */
-  lastStep = 0;
-  private readonly skip: boolean[];
-
-  constructor(
-    readonly optimizer: Optimizer<BaseOptions>,
-    readonly schedule: Schedule,
-    readonly options: { option?: ScheduledOption } = {},
-  ) {
-    const option = options.option ?? 'lr';
-    if (option !== 'lr' && option !== 'weightDecay') {
-      throw new RangeError(`Expected 'lr' or 'weightDecay' for option but received ${String(option)}`);
-    }
-    this.skip = optimizer.paramGroups.map((g) => option === 'weightDecay' && g.weightDecay === 0);
-    this.apply(0);
-  }
-
-  /** The value the schedule gives now (before group scales). */
-  get value(): number {
-    return this.schedule(this.lastStep);
-  }
-
-  /**
-   * Advances one step and applies the new value.
-   *
-   * @example
-   * opt.step(); sched.step();
-   */
-  step(): void {
-    this.apply(this.lastStep + 1);
-  }
-
-  /**
-   * Applies the value of `step` (to resume a run at a given step).
-   *
-   * @example
-   * sched.apply(resumedStep);
-   */
-  apply(step: number): void {
-    const option = this.options.option ?? 'lr';
-    const value = this.schedule(step);
-    this.optimizer.paramGroups.forEach((g, i) => {
-      if (this.skip[i]) return;
-      const scale = option === 'lr' ? g.lrScale ?? 1 : g.weightDecayScale ?? 1;
-      g[option] = value * scale;
-    });
-    this.lastStep = step;
-  }
-
-  /** `{ lastStep }`, for checkpoints. @example const s = sched.stateDict(); */
-  stateDict(): { lastStep: number } {
-    return { lastStep: this.lastStep };
-  }
-
-  /** Restores `lastStep` and applies its value. @example sched.loadStateDict({ lastStep: 1200 }); */
-  loadStateDict(state: { lastStep: number }): void {
-    this.apply(state.lastStep);
-  }
-}
+export const LRScheduler = OptionScheduler;
+/** @deprecated Use `OptionScheduler`. */
+export type LRScheduler = OptionScheduler;

@@ -16,7 +16,7 @@ export interface BaseOptions {
 /**
  * A parameter group: its tensors and the options that override the
  * optimiser's defaults for them. `lrScale` and `weightDecayScale` multiply the
- * value an `LRScheduler` sets (layer-wise decay, MAE's `lr_scale`).
+ * value an `OptionScheduler` sets (layer-wise decay, MAE's `lr_scale`).
  */
 export type ParamGroup<O extends BaseOptions = BaseOptions> = Partial<O> & {
   params: Tensor[];
@@ -186,7 +186,7 @@ export abstract class Optimizer<O extends BaseOptions> {
 
   /**
    * Writes every group's current learning rate and weight decay (as an
-   * `LRScheduler` left them), and the factors derived from them, into the
+   * `OptionScheduler` left them), and the factors derived from them, into the
    * device scalars that a capturable step reads; creates them (float32, on
    * the group's device) the first time. A no-op unless `capturable`.
    * `step()` calls it; call it yourself before each replay of a captured step.

@@ -1,6 +1,6 @@
 // Autograd: grad mode and gradients of several outputs.
 import { native, Handle } from './native';
-import { Tensor } from './tensor';
+import { Tensor, gradientsMayChange } from './tensor';
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const previous = native.isGradEnabled();
@@ -72,6 +72,7 @@ export function grad(outputs: Tensor[], inputs: Tensor[], options: GradOptions =
  */
 export function backward(outputs: Tensor[], gradients?: (Tensor | undefined)[],
   options: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor[] } = {}): void {
+  gradientsMayChange();
   native.backward(unwrap(outputs, 'outputs'), gradients?.map((g) => (g === undefined ? null : g._h)),
     options.retainGraph, options.createGraph ?? false, options.inputs && unwrap(options.inputs, 'inputs'));
 }

@@ -54,6 +54,10 @@ export class Tensor {
   _queued = false;
   /** @internal Set by dispose(). */
   _disposed = false;
+  /** @internal The Tensor `grad` last returned, valid while `_gradAt` equals the backward generation. */
+  _grad: Tensor | undefined = undefined;
+  /** @internal The backward generation `_grad` was read in (-1: none). */
+  _gradAt = -1;
 
   /** @internal Tensors are made by torch functions, not by `new`. */
   constructor(handle: Handle) {
@@ -96,13 +100,29 @@ export class Tensor {
     native.setRequiresGrad(this._h, value);
   }
 
-  /** The gradient accumulated by `backward()`, or undefined. Assign undefined to clear it. */
+  /**
+   * The gradient accumulated by `backward()`, or undefined. Assign undefined
+   * to clear it. As in PyTorch, `.grad` is one object: reads return the same
+   * Tensor until a backward pass or an assignment may have replaced it.
+   * @example loss.backward(); p.grad === p.grad // true
+   */
   get grad(): Tensor | undefined {
+    // NOTE: a backward pass may replace a gradient (the first accumulation
+    // creates it), invisibly to JS, so every backward starts a new
+    // generation; in-place changes (zero_, clipping, the optimizers) keep the
+    // same tensor, so the cached handle stays right. A cached handle freed
+    // by its scope (or by the caller) is read afresh.
+    const cached = this._grad;
+    if (cached !== undefined && this._gradAt === gradGeneration && !cached.isDisposed) return cached;
     const g = native.getGrad(this._h);
-    return g === undefined ? undefined : new Tensor(g);
+    this._grad = g === undefined ? undefined : new Tensor(g);
+    this._gradAt = gradGeneration;
+    return this._grad;
   }
   set grad(value: Tensor | undefined) {
     native.setGrad(this._h, value === undefined ? undefined : value._h);
+    this._grad = value;
+    this._gradAt = gradGeneration;
   }
 
   /** True for tensors created by the user rather than by a recorded operation. */
@@ -189,6 +209,7 @@ export class Tensor {
    * w.mul(w).sum().backward();  // w.grad = 2w
    */
   backward(gradient?: Tensor, options: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor[] } = {}): void {
+    gradientsMayChange();
     native.backward(
       [this._h],
       gradient === undefined ? undefined : [gradient._h],
@@ -302,6 +323,14 @@ export class Tensor {
 // op.ts builds Tensors and so imports this file: going through it would make
 // an import cycle in lib/torch. None of the three is a host-sync operator
 // (capture-state.ts), so op.ts's capture check has nothing to add for them.
+// The backward generation: `Tensor.grad` caches are valid within one.
+let gradGeneration = 0;
+
+/** @internal Called before every backward pass: gradients read before may have been replaced. */
+export function gradientsMayChange(): void {
+  gradGeneration++;
+}
+
 const opHandles = new Map<string, Handle>();
 
 /** Calls ATen operator `name.overload`, its handle looked up once per process. */

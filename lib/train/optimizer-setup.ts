@@ -6,7 +6,7 @@ import { Optimizer, BaseOptions, ParamGroup } from '../optim/optimizer';
 import { SGD } from '../optim/sgd';
 import { AdamW } from '../optim/adamw';
 import { LARS } from '../optim/lars';
-import { LRScheduler } from '../optim/lr-scheduler';
+import { OptionScheduler } from '../optim/option-scheduler';
 import { hasOp } from '../torch/foreach';
 import { cosineSchedule } from '../optim/schedule';
 import { checkNumber, checkOneOf } from '../torch/arguments';
@@ -15,9 +15,9 @@ import { checkNumber, checkOneOf } from '../torch/arguments';
 export interface OptimizerSetup {
   optimizer: Optimizer<BaseOptions>;
   /** Sets each group's learning rate every step. */
-  lrScheduler: LRScheduler;
+  lrScheduler: OptionScheduler;
   /** Sets the decayed group's weight decay every step (only with `weightDecayEnd`). */
-  wdScheduler?: LRScheduler;
+  wdScheduler?: OptionScheduler;
   /** The recipe after overrides. */
   recipe: OptimizerRecipe;
   /** The peak learning rate after scaling. */
@@ -108,10 +108,10 @@ export function setupOptimizer(method: Method, options: {
     throw new RangeError(`Method '${method.name}' has no parameters that require grad: nothing to train`);
   }
   const optimizer = makeOptimizer(recipe, groups, { lr: peakLr, capturable: options.capturable, fused: options.fused });
-  const lrScheduler = new LRScheduler(optimizer, cosineSchedule({
+  const lrScheduler = new OptionScheduler(optimizer, cosineSchedule({
     base: peakLr, final: peakLr * (recipe.finalLrRatio ?? 0), totalSteps, warmupSteps,
   }));
-  const wdScheduler = recipe.weightDecayEnd === undefined ? undefined : new LRScheduler(optimizer,
+  const wdScheduler = recipe.weightDecayEnd === undefined ? undefined : new OptionScheduler(optimizer,
     cosineSchedule({ base: recipe.weightDecay, final: recipe.weightDecayEnd, totalSteps }), { option: 'weightDecay' });
   return { optimizer, lrScheduler, wdScheduler, recipe, peakLr, warmupSteps };
 }
