@@ -12,6 +12,7 @@ import { Rotation } from '../../../lib/ssl/rotation';
 import { Jigsaw, jigsawGeometry } from '../../../lib/ssl/jigsaw';
 import { RelativePosition } from '../../../lib/ssl/relative-position';
 import { create, list } from '../../../lib/ssl/registry';
+import { Trainer } from '../../../lib/train/trainer';
 import { assertAllClose } from '../../data/transforms/reference';
 import { pretextReference } from '../../helpers/pretext-ref';
 import { synthetic } from '../../../lib/data/synthetic';
@@ -156,5 +157,27 @@ describe('ssl/pretext: Rotation, Jigsaw and RelativePosition', function () {
     assert.throws(() => new RelativePosition({ ...encoder(1), patchSize: 8 }).augmentation(spec),
       /RelativePosition needs images of at least 36 x 36 px \(a 3x3 grid of 8 px patches, gap 4, jitter 2\) but dataset 'tiny\/train' has images of 16 x 16 px/);
     assert.throws(() => new RelativePosition({ ...encoder(1), chromatic: 'gray' as never }), /chromatic/);
+  });
+
+  it('the Trainer passes the dataset name to the check (ImageSpec.dataset)', () => {
+    const data = synthetic({ n: 16, channels: 1, size: 16, seed: 0 });
+    try {
+      assert.throws(() => new Trainer(new Jigsaw({ ...encoder(1), tileSize: 8 }), { data, epochs: 1, batchSize: 8 }),
+        new RegExp(`but dataset '${data.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' has images of 16 x 16 px`));
+    } finally {
+      disposeDataset(data);
+    }
+  });
+
+  it('options reach where they act: permutationSeed, gap, jitter, patchSize', () => {
+    const a = new Jigsaw({ ...encoder(1), numPermutations: 10, permutationSeed: 0 });
+    const b = new Jigsaw({ ...encoder(1), numPermutations: 10, permutationSeed: 1 });
+    assert.notDeepEqual(a.permutations, b.permutations);
+    assert.equal(a.jigsawHead.forward(torch.zeros([1, 9 * 4 * WIDTH])).shape[1], 10);
+    const r = new RelativePosition({ ...encoder(1), patchSize: 5, gap: 1, jitter: 0 });
+    assert.deepEqual(r.geometry(28), { grid: 3, patchSize: 5, gap: 1, jitter: 0 });
+    const t = r.drawTask(x1, g(7));
+    const o = t.origins.toArray() as number[][][];
+    for (const row of o) assert.equal(row[1][1] - row[0][1], 6, 'stride patchSize + gap without jitter');
   });
 });
