@@ -19,7 +19,7 @@ import { TextPretraining } from '../ssl/text-pretraining';
 import { zeroShotAccuracy, zeroShotWeights } from '../eval/zero-shot';
 import { trainSteps } from '../train/text-trainer';
 
-/** The text and image-text methods of `selfsup train`. */
+/** The text and image-text methods of `selfsup train` (the names of ssl.listText()). */
 export const TEXT_METHODS = ['bert', 'albert', 'clip'] as const;
 export type TextMethodName = (typeof TEXT_METHODS)[number];
 

@@ -39,3 +39,4 @@ export { gridPatches, gridOrigins, patchesAt, gridExtent, GridGeometry, GridPatc
 export {
   abBins, abBinCentres, softEncode, nearestBin, abPrior, rebalanceWeights, annealedMean, NUM_AB_BINS, AB_GRID,
 } from './pretext/ab-bins';
+export { createText, listText, TextMethodOptionsOf, TextMethodOf } from './text-registry';

@@ -13,6 +13,8 @@ import { trainSteps } from '../../lib/train/text-trainer';
 import { zeroShotAccuracy, zeroShotWeights } from '../../lib/eval/zero-shot';
 import { TextInputs } from '../../lib/models/bert';
 import { makeDataset } from '../../lib/data/dataset';
+import { createText, listText } from '../../lib/ssl/text-registry';
+import { TEXT_METHODS } from '../../lib/cli/text-train';
 import { input, parity } from '../helpers/parity';
 
 const small = { hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, maxPositionEmbeddings: 32 };
@@ -90,5 +92,18 @@ describe('ssl: text and image-text methods', function () {
     assert.equal(zeroShotAccuracy(model, { ...ds, mean: [0], std: [1] }, w), 1);
     assert.equal(zeroShotAccuracy(model, { ...ds, mean: [0], std: [1] }, zeroShotWeights(model, ztok, ['blue', 'red'], ['a photo of a {}.'])), 0);
     assert.throws(() => zeroShotWeights(model, ztok, ['red'], ['no placeholder']), /Expected '\{\}'/);
+  });
+
+  it('the text registry builds each method by name and rebuilds it from its config', () => {
+    assert.deepEqual(listText(), [...TEXT_METHODS]);
+    const bert = createText('bert', { config: { ...small, vocabSize: 50 } });
+    const again = createText('bert', bert.config() as never);
+    assert.equal(again.numParameters(), bert.numParameters());
+    assert.deepEqual([...again.stateDict().keys()], [...bert.stateDict().keys()]);
+    const albert = createText('albert', { config: { ...small, vocabSize: 50, embeddingSize: 8, shareMode: 'none' } });
+    assert.equal(createText('albert', albert.config() as never).numParameters(), albert.numParameters());
+    assert.throws(() => createText('gpt' as never, {} as never), /Unknown text method 'gpt'; expected one of 'bert', 'albert', 'clip'/);
+    assert.throws(() => createText('bert', { confg: {} } as never), /confg/);
+    for (const m of [bert, again, albert]) m.dispose();
   });
 });
