@@ -25,6 +25,8 @@ function missingPackages() {
   if (!fs.existsSync(DATASET_FILE)) pkgs.push('dataset-fashion-mnist');
   // The ONNX export tests run onnx.checker (full check) on every exported file.
   if (childProcess.spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore', timeout: 120000 }).status !== 0) pkgs.push('python3-onnx');
+  // The dashboard test drives Debian's Chromium headless.
+  if (!fs.existsSync('/usr/bin/chromium')) pkgs.push('chromium');
   const skimage = childProcess.spawnSync(PYTHON, ['-c', 'import skimage'], { stdio: 'ignore', timeout: 120000 });
   if (skimage.status !== 0) pkgs.push('python3-skimage');
   if (!fs.existsSync(PHOTOS_DIR)) pkgs.push('mate-backgrounds');

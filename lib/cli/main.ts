@@ -10,6 +10,7 @@ import { registerNeighbors } from './neighbors';
 import { registerExport } from './export';
 import { registerLaunch } from './launch';
 import { registerTensorboard } from './tensorboard';
+import { registerDashboard } from './dashboard';
 
 /** Builds the command-line program (exported for tests, which parse argv without exiting). */
 export function program(): Command {
@@ -26,6 +27,7 @@ export function program(): Command {
   registerExport(p);
   registerLaunch(p);
   registerTensorboard(p);
+  registerDashboard(p);
   return p;
 }
 
