@@ -383,8 +383,10 @@ function cliOutput(flag, found) {
     case '--ldflags': return [`-L${found.libDir}`, `-Wl,-rpath,${found.libDir}`].map(shq).join(' ');
     // Searched before $ORIGIN/torch-lib (binding.gyp puts it first).
     case '--blas-ldflags': return openmpBlasDir(found) ? shq(`-Wl,-rpath,${openmpBlasDir(found)}`) : '';
+    // With libtorch's own exported definitions (USE_C10D_GLOO, ...), as its CMake targets give them to CMakeLists.txt.
     case '--defines':
-      return [`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`].concat(found.cuda ? ['SELFSUP_WITH_CUDA'] : []).join(' ');
+      return [`_GLIBCXX_USE_CXX11_ABI=${found.cxx11Abi ? 1 : 0}`].concat(found.cuda ? ['SELFSUP_WITH_CUDA'] : [],
+        caffe2Defines(found)).join(' ');
     case '--cmake-prefix-path': return found.cmakePrefixPath || '';
     case '--cmake': return cmakeFragment(found);
     case '--version': return found.version || '';

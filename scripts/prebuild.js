@@ -59,7 +59,7 @@ function nodeDir() {
 function scratchCopy(prefix) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   try {
-    for (const entry of ['native', 'scripts', 'binding.gyp', 'package.json']) {
+    for (const entry of ['native', 'native-compat', 'scripts', 'binding.gyp', 'package.json']) {
       fs.cpSync(path.join(ROOT, entry), path.join(work, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
