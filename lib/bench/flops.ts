@@ -62,6 +62,15 @@ export function attentionFlops(input: readonly number[]): number {
   return 4 * b * n * n * c;
 }
 
+/**
+ * Whether a layer's weight gets a gradient: any of its own parameters does.
+ * NOTE: not `m.weight.requiresGrad`: a weight-normed layer's readable `weight`
+ * is a detached copy after its forward, while weight_v (and maybe weight_g) train.
+ */
+function weightTrains(m: Module): boolean {
+  return [...m.namedParameters({ recurse: false })].some(([name, p]) => name !== 'bias' && p.requiresGrad);
+}
+
 /** How many forward-equivalents an op costs: 1 + one per operand that gets a gradient, 1 under no-grad. */
 function passes(x: Tensor, weightNeedsGrad: boolean): number {
   if (!torch.isGradEnabled()) return 1;
@@ -93,10 +102,9 @@ export function countFlops(root: Module, fn: () => void): FlopCount {
     target.forward = (x: Tensor): Tensor => {
       const y = previous.call(m, x);
       if (m instanceof Conv2d) {
-        add('conv', conv2dFlops(m.weight.shape, y.shape), passes(x, m.weight.requiresGrad));
+        add('conv', conv2dFlops(m.weight.shape, y.shape), passes(x, weightTrains(m)));
       } else if (m instanceof Linear) {
-        // NOTE: a weight-normed layer's computed `weight` requires grad through weight_v.
-        add('linear', linearFlops(x.shape, m.inFeatures, m.outFeatures), passes(x, m.weight.requiresGrad));
+        add('linear', linearFlops(x.shape, m.inFeatures, m.outFeatures), passes(x, weightTrains(m)));
       } else {
         // Both operands of each attention matmul come from x: two backward products when x needs a gradient.
         add('attention', attentionFlops(x.shape), torch.isGradEnabled() && x.requiresGrad ? 3 : 1);
