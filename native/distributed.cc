@@ -218,7 +218,19 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   opts.rank = static_cast<int>(IntField(o, "rank", 0));
   opts.size = static_cast<int>(IntField(o, "worldSize", 1));
   opts.isServer = IntField(o, "isServer", 0) != 0;
-  opts.timeout = Ms(IntField(o, "timeoutMs", 1800000));
+  opts.timeout = Ms(IntField(o, "timeoutMs", 0));
+  // No defaults here: the TypeScript layer passes every field, and an object
+  // that lacks them must not start a 30-minute rendezvous with nobody.
+  if (opts.store != "tcp" && opts.store != "file") {
+    throw Napi::TypeError::New(env, "Expected store 'tcp' or 'file' for distInit");
+  }
+  if (opts.store == "tcp" && opts.host.empty()) throw Napi::TypeError::New(env, "Expected a host for distInit's tcp store");
+  if (opts.store == "file" && opts.path.empty()) throw Napi::TypeError::New(env, "Expected a path for distInit's file store");
+  if (opts.backend.empty()) throw Napi::TypeError::New(env, "Expected a backend for distInit");
+  if (opts.size < 1 || opts.rank < 0 || opts.rank >= opts.size) {
+    throw Napi::RangeError::New(env, "Expected 0 <= rank < worldSize for distInit");
+  }
+  if (opts.timeout.count() <= 0) throw Napi::RangeError::New(env, "Expected a positive timeoutMs for distInit");
   auto* worker = new InitWorker(env, std::move(opts));
   Napi::Promise p = worker->Promise();
   worker->Queue();
