@@ -191,6 +191,9 @@ export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, n
   const device = f.device ?? file.device ?? 'cpu';
   const base = methodName === undefined ? MAIN_JOB : methodDefaults(methodName as MethodName, device);
   const c: RunConfig = { ...base, ...file };
+  // A config file that gives the run's length in steps (or epochs) replaces the defaults' length.
+  if (file.steps !== undefined && file.epochs === undefined) delete c.epochs;
+  if (file.epochs !== undefined && file.steps === undefined) delete c.steps;
   const set = <K extends keyof RunConfig>(key: K, value: RunConfig[K] | undefined): void => {
     if (value !== undefined) c[key] = value;
   };

@@ -63,6 +63,18 @@ describe('cli: selfsup train and eval', function () {
     assert.throws(() => resolveRunConfig(undefined, { eval: true, config: file }), /is not valid JSON/);
   });
 
+  it('a --config file that gives steps (or epochs) replaces the defaults\' run length', () => {
+    const file = path.join(dir, 'steps.json');
+    fs.writeFileSync(file, JSON.stringify({ method: 'simclr', steps: 3 }));
+    const c = resolveRunConfig(undefined, { eval: true, config: file });
+    assert.deepEqual([c.steps, c.epochs], [3, undefined]);
+    fs.writeFileSync(file, JSON.stringify({ steps: 5 }));
+    const main = resolveRunConfig(undefined, { eval: true, config: file });
+    assert.deepEqual([main.steps, main.epochs], [5, undefined]);
+    const flagged = resolveRunConfig(undefined, { eval: true, config: file, epochs: 2 });
+    assert.deepEqual([flagged.steps, flagged.epochs], [undefined, 2]);
+  });
+
   it('the GPU recipe in examples/configs is a valid --config', () => {
     const c = resolveRunConfig(undefined, { eval: true, config: path.join(repoRoot(), 'examples', 'configs', 'simclr-resnet18-gpu.json') });
     assert.deepEqual([c.method, c.encoder, c.epochs, c.batchSize, c.device], ['simclr', 'resnet18', 100, 512, 'cuda']);
