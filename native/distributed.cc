@@ -9,7 +9,9 @@
 // Gloo's headers come from Debian's libgloo-dev (the package libtorch-dev's
 // libgloo0 belongs to); without them the addon still builds, and initProcessGroup
 // says that the gloo backend is missing.
-#if __has_include(<gloo/algorithm.h>)
+// ProcessGroupGloo.hpp is empty unless USE_C10D_GLOO is defined (libtorch's CMake targets and
+// find-libtorch.js --defines give it).
+#if defined(USE_C10D_GLOO) && __has_include(<gloo/algorithm.h>)
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #define SELFSUP_WITH_GLOO 1
 #endif

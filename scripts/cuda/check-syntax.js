@@ -29,7 +29,9 @@ function main() {
   const files = fs.readdirSync(path.join(ROOT, 'native')).filter((f) => f.endsWith('.cc'))
     .filter((f) => fs.readFileSync(path.join(ROOT, 'native', f), 'utf8').includes('SELFSUP_WITH_CUDA'))
     .map((f) => path.join('native', f));
+  // USE_DISTRIBUTED/USE_C10D_GLOO as libtorch's CMake targets define them (c10d's headers test them).
   const args = ['-std=c++17', '-fsyntax-only', '-DSELFSUP_WITH_CUDA', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS',
+    '-DUSE_DISTRIBUTED', '-DUSE_C10D_GLOO', '-idirafter', path.join(ROOT, 'native-compat'),
     `-I${path.join(__dirname, 'stub-include')}`, `-I${nodeApi}`, `-I${path.resolve(ROOT, napi)}`,
     ...torchIncludes().map((d) => `-I${d}`), ...files];
   const t0 = Date.now();
