@@ -18,6 +18,7 @@ import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
 import { foreachMulByTensor_ } from '../torch/foreach';
 import { DINOLoss } from './losses/dino-loss';
 import { DINOHead } from './heads/dino-head';
+import { forwardByResolution } from './crops-forward';
 
 /** Options of `DINO`; defaults are main_dino.py's (ViT-S/16 recipe). */
 export interface DINOOptions {
@@ -99,17 +100,7 @@ export const DINO_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  * @internal
  */
 function multiCropForward(backbone: Encoder, head: DINOHead, crops: readonly Tensor[]): Tensor {
-  const features: Tensor[] = [];
-  let start = 0;
-  while (start < crops.length) {
-    const [, , h, w] = crops[start].shape;
-    let end = start + 1;
-    while (end < crops.length && crops[end].shape[2] === h && crops[end].shape[3] === w) end++;
-    const batch = end - start === 1 ? crops[start] : torch.cat(crops.slice(start, end), 0); // (n * B, C, h, w)
-    features.push(backbone.forward(batch)); // (n * B, featureDim)
-    start = end;
-  }
-  return head.forward(features.length === 1 ? features[0] : torch.cat(features, 0)); // (crops * B, outDim)
+  return head.forward(forwardByResolution(backbone, crops)); // (crops * B, outDim)
 }
 
 /**

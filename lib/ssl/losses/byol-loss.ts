@@ -6,6 +6,22 @@ import { checkTensor, sameShape } from '../../torch/arguments';
 import { atLeastFloat32 } from './precision';
 
 /**
+ * Throws unless `p` is a (B, D) tensor with B >= 1 and `z` has its shape: the
+ * inputs of the prediction losses (BYOL, SimSiam).
+ * @example checkPredictionPair(p1, z2);
+ */
+export function checkPredictionPair(p: Tensor, z: Tensor): void {
+  checkTensor(p, 'p');
+  checkTensor(z, 'z');
+  if (p.dim() !== 2 || p.shape[0] < 1) {
+    throw new RangeError(`Expected p of shape (B, D) with B >= 1 but received shape [${p.shape.join(', ')}]`);
+  }
+  if (!sameShape(z.shape, p.shape)) {
+    throw new RangeError(`Expected z of the shape of p [${p.shape.join(', ')}] but received shape [${z.shape.join(', ')}]`);
+  }
+}
+
+/**
  * BYOL's normalised mean squared error: "L = ||q_bar - z_bar'||^2 =
  * 2 - 2 <q, z'> / (||q|| ||z'||)" (Grill et al. 2020, Eq. 2), averaged over
  * the batch. `z` is detached here: "sg(z')", the target network receives no
@@ -25,14 +41,7 @@ import { atLeastFloat32 } from './precision';
  * loss.backward(); // gradients reach the online network only
  */
 export function byolLoss(p: Tensor, z: Tensor): Tensor {
-  checkTensor(p, 'p');
-  checkTensor(z, 'z');
-  if (p.dim() !== 2 || p.shape[0] < 1) {
-    throw new RangeError(`Expected p of shape (B, D) with B >= 1 but received shape [${p.shape.join(', ')}]`);
-  }
-  if (!sameShape(z.shape, p.shape)) {
-    throw new RangeError(`Expected z of the shape of p [${p.shape.join(', ')}] but received shape [${z.shape.join(', ')}]`);
-  }
+  checkPredictionPair(p, z);
   // NOTE: F.normalize's eps (1e-12) as BYOL's reference `normalize` so a zero
   // row gives a finite loss of 2 instead of NaN.
   const pn = normalize(atLeastFloat32(p), { dim: 1 }); // (B, D)

@@ -2,7 +2,7 @@
 // other view's projection, which is treated as a constant (stop-gradient).
 import { Tensor } from '../../torch';
 import { cosineSimilarity } from '../../nn/functional';
-import { checkTensor, sameShape } from '../../torch/arguments';
+import { checkPredictionPair } from './byol-loss';
 import { atLeastFloat32 } from './precision';
 
 /**
@@ -16,13 +16,6 @@ import { atLeastFloat32 } from './precision';
  * @example const loss = simsiamLoss(p1, z2).div(2).add(simsiamLoss(p2, z1).div(2));
  */
 export function simsiamLoss(p: Tensor, z: Tensor): Tensor {
-  checkTensor(p, 'p');
-  checkTensor(z, 'z');
-  if (p.dim() !== 2 || p.shape[0] < 1) {
-    throw new RangeError(`Expected p of shape (B, D) with B >= 1 but received shape [${p.shape.join(', ')}]`);
-  }
-  if (!sameShape(z.shape, p.shape)) {
-    throw new RangeError(`Expected z of the shape of p [${p.shape.join(', ')}] but received shape [${z.shape.join(', ')}]`);
-  }
+  checkPredictionPair(p, z);
   return cosineSimilarity(atLeastFloat32(p), atLeastFloat32(z.detach()), { dim: 1 }).mean().neg();
 }
