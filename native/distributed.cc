@@ -416,39 +416,25 @@ c10::intrusive_ptr<c10d::ProcessGroup> GroupOf(const Napi::Value& value, const c
   return LiveGroup(value, what)->pg;
 }
 
-void InitDistributed(Napi::Env env, Napi::Object exports) {
-  Export<DistInit>(env, exports, "distInit");
-  Export<DistDestroy>(env, exports, "distDestroy");
-  Export<DistInfo>(env, exports, "distInfo");
-  Export<DistBackends>(env, exports, "distBackends");
-  Export<DistAllReduce>(env, exports, "distAllReduce");
-  Export<DistBroadcast>(env, exports, "distBroadcast");
-  Export<DistAllGather>(env, exports, "distAllGather");
-  Export<DistBarrier>(env, exports, "distBarrier");
-  Export<DistBroadcastCoalesced>(env, exports, "distBroadcastCoalesced");
-}
-
 #else  // !SELFSUP_WITH_C10D
 
-namespace {
-Napi::Value Unsupported(const Napi::CallbackInfo& info) {
+Napi::Value DistUnsupported(const Napi::CallbackInfo& info) {
   throw Napi::Error::New(info.Env(), "torch.distributed needs libtorch 1.13's c10d API; this addon was built "
                                      "against libtorch " TORCH_VERSION " (the 2.x port is pending: docs/distributed.md)");
 }
-}  // namespace
-
-void InitDistributed(Napi::Env env, Napi::Object exports) {
-  Export<Unsupported>(env, exports, "distInit");
-  Export<Unsupported>(env, exports, "distDestroy");
-  Export<Unsupported>(env, exports, "distInfo");
-  Export<Unsupported>(env, exports, "distBackends");
-  Export<Unsupported>(env, exports, "distAllReduce");
-  Export<Unsupported>(env, exports, "distBroadcast");
-  Export<Unsupported>(env, exports, "distAllGather");
-  Export<Unsupported>(env, exports, "distBarrier");
-  Export<Unsupported>(env, exports, "distBroadcastCoalesced");
-}
 
 #endif  // SELFSUP_WITH_C10D
+
+void InitDistributed(Napi::Env env, Napi::Object exports) {
+  SELFSUP_EXPORT_DIST(DistInit, "distInit")
+  SELFSUP_EXPORT_DIST(DistDestroy, "distDestroy")
+  SELFSUP_EXPORT_DIST(DistInfo, "distInfo")
+  SELFSUP_EXPORT_DIST(DistBackends, "distBackends")
+  SELFSUP_EXPORT_DIST(DistAllReduce, "distAllReduce")
+  SELFSUP_EXPORT_DIST(DistBroadcast, "distBroadcast")
+  SELFSUP_EXPORT_DIST(DistAllGather, "distAllGather")
+  SELFSUP_EXPORT_DIST(DistBarrier, "distBarrier")
+  SELFSUP_EXPORT_DIST(DistBroadcastCoalesced, "distBroadcastCoalesced")
+}
 
 }  // namespace selfsup

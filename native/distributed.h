@@ -37,4 +37,12 @@ c10::intrusive_ptr<c10d::ProcessGroup> GroupOf(const Napi::Value& value, const c
 // outputs), distReducerRebuildBuckets(reducer), distReducerDestroy(reducer).
 void InitDistributedAutograd(Napi::Env env, Napi::Object exports);
 
+#ifdef SELFSUP_WITH_C10D
+#define SELFSUP_EXPORT_DIST(fn, name) Export<fn>(env, exports, name);
+#else
+// Every distributed entry point on a libtorch without the 1.13 c10d API: throws a clear error.
+Napi::Value DistUnsupported(const Napi::CallbackInfo& info);
+#define SELFSUP_EXPORT_DIST(fn, name) Export<DistUnsupported>(env, exports, name);
+#endif
+
 }  // namespace selfsup

@@ -151,31 +151,14 @@ Napi::Value DistReducerDestroy(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitDistributedAutograd(Napi::Env env, Napi::Object exports) {
-  Export<DistAllGatherWithGrad>(env, exports, "distAllGatherWithGrad");
-  Export<DistReducerCreate>(env, exports, "distReducerCreate");
-  Export<DistReducerPrepareForward>(env, exports, "distReducerPrepareForward");
-  Export<DistReducerPrepareForBackward>(env, exports, "distReducerPrepareForBackward");
-  Export<DistReducerDestroy>(env, exports, "distReducerDestroy");
-}
-
-#else  // !SELFSUP_WITH_C10D
-
-namespace {
-Napi::Value Unsupported(const Napi::CallbackInfo& info) {
-  throw Napi::Error::New(info.Env(), "torch.distributed needs libtorch 1.13's c10d API; this addon was built "
-                                     "against libtorch " TORCH_VERSION " (the 2.x port is pending: docs/distributed.md)");
-}
-}  // namespace
-
-void InitDistributedAutograd(Napi::Env env, Napi::Object exports) {
-  Export<Unsupported>(env, exports, "distAllGatherWithGrad");
-  Export<Unsupported>(env, exports, "distReducerCreate");
-  Export<Unsupported>(env, exports, "distReducerPrepareForward");
-  Export<Unsupported>(env, exports, "distReducerPrepareForBackward");
-  Export<Unsupported>(env, exports, "distReducerDestroy");
-}
-
 #endif  // SELFSUP_WITH_C10D
+
+void InitDistributedAutograd(Napi::Env env, Napi::Object exports) {
+  SELFSUP_EXPORT_DIST(DistAllGatherWithGrad, "distAllGatherWithGrad")
+  SELFSUP_EXPORT_DIST(DistReducerCreate, "distReducerCreate")
+  SELFSUP_EXPORT_DIST(DistReducerPrepareForward, "distReducerPrepareForward")
+  SELFSUP_EXPORT_DIST(DistReducerPrepareForBackward, "distReducerPrepareForBackward")
+  SELFSUP_EXPORT_DIST(DistReducerDestroy, "distReducerDestroy")
+}
 
 }  // namespace selfsup
