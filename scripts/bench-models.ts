@@ -6,7 +6,10 @@
 // per step are reported: on a shared machine the wall clock mostly measures
 // the other tenants, CPU time the work itself.
 //
-//   node dist/scripts/bench-models.js [rounds=2] [steps=2] [threads=1]
+//   node dist/scripts/bench-models.js [rounds=2] [steps=2] [threads]
+//
+// threads defaults to selfsup's own default (OMP_NUM_THREADS, else every
+// available core), so the table measures what a user's run gets.
 //
 // Each side uses its own SGD: optim.SGD here (multi-tensor), torch.optim.SGD
 // (1.13's default per-parameter loop) in Python: what a user of each gets.
@@ -15,10 +18,11 @@ import * as models from '../lib/models';
 import { crossEntropy } from '../lib/nn/functional';
 import { SGD } from '../lib/optim';
 import { runPythonBench } from './bench-python';
+import { defaultThreads } from '../lib/torch/threads';
 
 const rounds = Number(process.argv[2] ?? 2);
 const steps = Number(process.argv[3] ?? 2);
-const threads = Number(process.argv[4] ?? 1);
+const threads = Number(process.argv[4] ?? defaultThreads().count);
 
 interface Case { name: string; model: string; batch: number; size: number; inChannels: number; numClasses: number }
 

@@ -15,7 +15,7 @@
 // the machine's noise hurts neither side more than the other.
 //
 //   node dist/scripts/bench-ssl.js [--quick] [--only simclr,byol,dino,mae,knn]
-//                                  [--threads 2] [--rounds 3] [--steps 2] [--warmup 1]
+//                                  [--threads n (default: selfsup's, every available core)] [--rounds 3] [--steps 2] [--warmup 1]
 //
 // The defaults take about 2.5 minutes on a 2-core VM; --quick (2 rounds of 1
 // step) about a minute.
@@ -36,6 +36,7 @@ import { clipGradNorm_ } from '../lib/optim/clip';
 import { knn } from '../lib/eval/knn';
 import { normalize } from '../lib/nn/functional';
 import { median, runPythonBench } from './bench-python';
+import { defaultThreads } from '../lib/torch/threads';
 
 /** ViT-T/4 (timm's vit_tiny_patch4_224 sizes), the DINO and MAE encoder at 28 px, 1 channel. */
 const VIT = { patchSize: 4, embedDim: 192, depth: 12, numHeads: 3 };
@@ -85,7 +86,7 @@ const IMAGES: Record<CaseName, number> = {
 interface Options { threads: number; rounds: number; steps: number; warmup: number; only: CaseName[] }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { threads: 2, rounds: 3, steps: 2, warmup: 1, only: [...NAMES] };
+  const o: Options = { threads: defaultThreads().count, rounds: 3, steps: 2, warmup: 1, only: [...NAMES] };
   const count = (flag: string, value: string | undefined, min: number): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) {

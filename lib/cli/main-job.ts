@@ -3,21 +3,21 @@ import { RunConfig } from './run-config';
 
 /**
  * SimCLR on Fashion-MNIST with a narrow small_cnn, sized to finish in about
- * eight minutes on two idle CPU cores (training, then the evaluation table).
+ * six minutes on two idle CPU cores (training, then the evaluation table).
  *
  * Why SimCLR: its in-batch negatives give a useful signal from the first
  * steps, while BYOL's and DINO's EMA teachers need many epochs to become good
  * targets and MAE needs a ViT (reasoned from the methods, not measured side by
  * side). The values below were chosen by short sweeps on this machine (see
- * docs/training.md, "The main job"): 8 min on 2 cores, k-NN@20 84.9% against
+ * docs/training.md, "The main job"): 6 min 10 s on 2 cores, k-NN@20 84.9% against
  * 84.6% for raw pixels and 75.9% for the random encoder.
  */
 /**
  * Minutes the main job takes on 2 idle CPU cores, as `selfsup train --help`
- * and the README's quick start say it (a test keeps the two equal): 8 min 06 s
- * measured with 1 thread; 2 threads, the default now, run the steps faster.
+ * and the README's quick start say it (a test keeps the two equal): 6 min 10 s
+ * measured with the defaults (2 threads, PASSIVE wait policy; docs/runs/main-job).
  */
-export const MAIN_JOB_MINUTES = 8;
+export const MAIN_JOB_MINUTES = 6;
 
 export const MAIN_JOB: RunConfig = {
   method: 'simclr',
