@@ -1,5 +1,5 @@
-// `selfsup train <method>` for SimSiam, Barlow Twins, VICReg, MoCo v2/v3,
-// SwAV and DeepCluster v2: the CPU preset reaches the run config and the
+// `selfsup train <method>` for BYOL, DINO, MAE, SimSiam, Barlow Twins,
+// VICReg, MoCo v2/v3, SwAV and DeepCluster v2: the CPU preset reaches the run config and the
 // method built from it (and stays off on a GPU), and DeepCluster v2 trains
 // through the command line's path (its bank sized from the data, the batch's
 // indices from the Trainer).
@@ -11,9 +11,9 @@ import { buildMethod, resolveRunConfig, runTrain } from '../../lib/cli/train';
 import { CPU_PRESETS } from '../../lib/cli/cpu-presets';
 import { MethodName } from '../../lib/ssl/method';
 
-const METHODS: MethodName[] = ['simsiam', 'barlow_twins', 'vicreg', 'mocov2', 'mocov3', 'swav', 'deepclusterv2'];
+const METHODS: MethodName[] = ['byol', 'dino', 'mae', 'simsiam', 'barlow_twins', 'vicreg', 'mocov2', 'mocov3', 'swav', 'deepclusterv2'];
 
-describe('cli: CPU presets of the added methods', function () {
+describe('cli: CPU presets of the methods', function () {
   this.timeout(180_000);
   let dir: string;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-presets-')); });
@@ -24,7 +24,8 @@ describe('cli: CPU presets of the added methods', function () {
       const preset = CPU_PRESETS[name]!;
       const c = resolveRunConfig(name, { eval: true, out: path.join(dir, name) });
       assert.equal(c.method, name);
-      assert.equal(c.encoder, 'small_cnn');
+      const vit = name === 'mae';
+      assert.equal(c.encoder, vit ? 'vit_tiny_patch4_224' : 'small_cnn');
       assert.equal(c.epochs, preset.epochs);
       assert.equal(c.batchSize, preset.batchSize);
       assert.deepEqual(c.methodOptions, preset.methodOptions);
@@ -32,13 +33,14 @@ describe('cli: CPU presets of the added methods', function () {
       const { method } = buildMethod(c, [1000, 1, 28, 28]);
       const config = method.config();
       for (const [k, v] of Object.entries(preset.methodOptions)) assert.deepEqual(config[k], v, `${name} option ${k}`);
-      assert.deepEqual(config.encoderOptions, { inChannels: 1, width: 16, numClasses: 0 });
+      assert.deepEqual(config.encoderOptions, vit ? { inChannels: 1, imgSize: 28, numClasses: 0 }
+        : { inChannels: 1, width: 16, numClasses: 0 });
       if (name === 'deepclusterv2') assert.equal(config.datasetSize, 1000);
       const override = resolveRunConfig(name, { eval: true, out: path.join(dir, name), methodOptions: { outDim: 64 } });
       assert.equal(override.methodOptions.outDim, 64);
       const gpu = resolveRunConfig(name, { eval: true, out: path.join(dir, name), device: 'cuda' });
       assert.deepEqual(gpu.methodOptions, {});
-      assert.equal(gpu.encoder, 'resnet18');
+      assert.equal(gpu.encoder, name === 'dino' || name === 'mae' ? 'vit_tiny_patch4_224' : 'resnet18');
     });
   }
 
