@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { program } from '../lib/cli/main';
 import { MAIN_JOB_MINUTES } from '../lib/cli/main-job';
+import { recordedRuns, resultTable } from '../scripts/results-table';
 
 const root = path.join(__dirname, '..', '..');
 const readme = (): string => fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -47,6 +48,17 @@ describe('README figures', () => {
     const n = (v: number): string => Math.round(v).toLocaleString('en-US');
     const training = `${n(run.trainingSeconds)} s of training at ${n(run.imagesPerSecond)} images/s, ${n(run.evaluationSeconds)} s of evaluation`;
     assert.ok(text.includes(training), `README lacks "${training}"`);
+  });
+
+  it('the results table is the recorded runs\' (docs/runs/<name>: eval.json, run.json, config.json)', () => {
+    const text = readme();
+    const start = text.indexOf('### Every method against its floors');
+    assert.ok(start > 0, 'README lacks the "Every method against its floors" section');
+    const lines = text.slice(start).split('\n');
+    const first = lines.findIndex((l) => l.startsWith('|'));
+    const end = lines.findIndex((l, i) => i > first && !l.startsWith('|'));
+    assert.deepEqual(lines.slice(first, end), resultTable());
+    assert.ok(recordedRuns().includes('main-job'));
   });
 
   it('train --help and the quick start give the same duration', () => {
