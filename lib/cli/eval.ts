@@ -142,11 +142,24 @@ export function registerEval(program: Command): void {
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
     .option('--train-subset <n>', 'training images for the k-NN bank and the probe (default all)', intArg('--train-subset'));
   withThreadsOption(command)
-    .action(async (target: string, f: { knn?: boolean; linear?: boolean; floors: boolean; data?: string; encoder?: string;
-      encoderOptions?: Record<string, unknown>; device: string; trainSubset?: number; threads?: number }) => {
+    .action(async (target: string, f: EvalFlags) => {
       applyThreadsFlag(f.threads);
-      const { threads: _threads, ...rest } = f;
-      const report = await runEval(target, { ...rest, device: f.device as RunConfig['device'] });
+      const report = await runEval(target, evalCommandOptions(f));
       process.stdout.write(`${formatReport(report)}\n`);
     });
+}
+
+/** The flags of `selfsup eval`, as commander gives them. */
+export interface EvalFlags {
+  knn?: boolean; linear?: boolean; floors: boolean; data?: string; encoder?: string;
+  encoderOptions?: Record<string, unknown>; device: string; trainSubset?: number; threads?: number;
+}
+
+/**
+ * The `runEval` options of `selfsup eval`'s flags (--threads is applied by the command itself).
+ * @example evalCommandOptions({ knn: true, floors: false, device: 'cpu' }); // { knn: true, floors: false, device: 'cpu' }
+ */
+export function evalCommandOptions(f: EvalFlags): EvalCommandOptions {
+  const { threads: _threads, ...rest } = f;
+  return { ...rest, device: f.device as RunConfig['device'] };
 }
