@@ -164,13 +164,27 @@ export async function runTextTrain(c: TextRunConfig, options: { log?: (l: string
   return report;
 }
 
-/** A TextRunConfig from the `selfsup train` flags that apply to text methods. */
-export function textRunConfig(method: TextMethodName, f: {
-  steps?: number; epochs?: number; batchSize?: number; lr?: number; seed?: number; out?: string; eval: boolean;
-  methodOptions?: Record<string, unknown>; data?: string; encoder?: string; device?: string;
-}, now = new Date()): TextRunConfig {
-  for (const [flag, v] of [['--epochs', f.epochs], ['--data', f.data], ['--encoder', f.encoder]] as const) {
-    if (v !== undefined) throw new Error(`${flag} does not apply to ${method} (its data and encoders are fixed); use --steps and --method-options`);
+/** The `selfsup train` flags a text method takes (the others are refused by name, not silently ignored). */
+const TEXT_FLAGS: readonly string[] = ['steps', 'batchSize', 'lr', 'seed', 'out', 'eval', 'methodOptions', 'device', 'progress', 'threads'];
+
+/** The flags of `selfsup train` as a text method sees them: those it takes, and the others (refused). */
+export type TextTrainFlags = {
+  steps?: number; batchSize?: number; lr?: number; seed?: number; out?: string; eval: boolean;
+  methodOptions?: Record<string, unknown>; device?: string; progress?: string; threads?: number;
+} & Partial<Record<'epochs' | 'data' | 'encoder' | 'encoderOptions' | 'precision' | 'clipGrad' | 'checkpointEvery' | 'knnEvery' |
+  'cudaGraph' | 'channelsLast' | 'imageSize' | 'evalTrainSubset' | 'resume' | 'config' | 'tensorboard', unknown>>;
+
+/**
+ * A TextRunConfig from the `selfsup train` flags that apply to text methods;
+ * any other flag given (--epochs, --data, --clip-grad, --resume, ...) throws, naming it.
+ * @example textRunConfig('bert', { steps: 10, eval: true }).steps; // 10
+ */
+export function textRunConfig(method: TextMethodName, f: TextTrainFlags, now = new Date()): TextRunConfig {
+  for (const [key, v] of Object.entries(f as Record<string, unknown>)) {
+    if (v === undefined || TEXT_FLAGS.includes(key)) continue;
+    const flag = `--${key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
+    throw new Error(`${flag} does not apply to ${method} (its data, encoders and training loop are fixed); it takes --steps, ` +
+      '--batch-size, --lr, --seed, --out, --no-eval and --method-options');
   }
   if (f.device !== undefined && f.device !== 'cpu') throw new Error(`${method} runs on the CPU in this version; drop --device ${f.device}`);
   const d = textDefaults(method);

@@ -49,5 +49,17 @@ describe('cli: selfsup train bert|albert|clip', function () {
     assert.throws(() => textRunConfig('clip', { device: 'cuda', eval: true }), /runs on the CPU/);
     await assert.rejects(program().exitOverride().parseAsync(['node', 'selfsup', 'train', 'albert', '--data', 'cifar10:x']),
       /--data does not apply to albert/);
+    // Every flag of `selfsup train` that a text method does not take is refused by name, none silently ignored.
+    const refused: string[][] = [['--epochs', '2'], ['--data', 'synthetic'], ['--encoder', 'small_cnn'], ['--encoder-options', '{}'],
+      ['--precision', 'float32'], ['--clip-grad', '1'], ['--cuda-graph', 'off'], ['--channels-last', 'off'],
+      ['--checkpoint-every', '2'], ['--knn-every', '1'], ['--image-size', '32'], ['--eval-train-subset', '10'], ['--resume', 'x'],
+      ['--config', 'x.json'], ['--tensorboard']];
+    const taken = ['--steps', '--batch-size', '--lr', '--seed', '--out', '--no-eval', '--method-options', '--device', '--progress', '--threads'];
+    const train = program().commands.find((c) => c.name() === 'train')!;
+    assert.deepEqual(train.options.map((o) => o.long!).filter((f) => !taken.includes(f)).sort(), refused.map((r) => r[0]).sort());
+    for (const args of refused) {
+      await assert.rejects(program().exitOverride().parseAsync(['node', 'selfsup', 'train', 'bert', ...args]),
+        new RegExp(`${args[0]} does not apply to bert .*it takes --steps, --batch-size, --lr, --seed, --out, --no-eval and --method-options$`));
+    }
   });
 });
