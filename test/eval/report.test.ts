@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as torch from '../../lib/torch';
 import { evaluateEncoder, formatReport, EvalReport } from '../../lib/eval/report';
 import { knn } from '../../lib/eval/knn';
+import { linearProbe } from '../../lib/eval/linear-probe';
 import { extractFeatures } from '../../lib/eval/features';
 import { rawPixelFeatures, seededEncoder } from '../../lib/eval/floors';
 import { synthetic } from '../../lib/data/synthetic';
@@ -58,6 +59,51 @@ describe('eval: report', function () {
     // JSON-able: numbers and strings only.
     assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
     assert.equal(encoder.training, true);
+  });
+
+  it('the linear probe numbers equal linearProbe on the same features: top1 on the test split, linearTrain on the training split', async () => {
+    // Test labels shifted by one class: the probe that fits the training split scores low on this test split, so
+    // a probe measured on the wrong split cannot give the same numbers.
+    const shifted = makeDataset({ name: 'shifted', images: test.images.clone(), labels: test.labels!.add(1).remainder(5),
+      mean: test.mean, std: test.std });
+    try {
+      const encoder = seededEncoder(factory, 5);
+      const linearOptions = { epochs: 3, lr: 0.05 };
+      const report = await evaluateEncoder(encoder, { train, test: shifted, knn: false, linearOptions });
+      assert.deepEqual(report.rows.map((r) => r.name), ['raw pixels', 'trained encoder']);
+      torch.scope(() => {
+        const opts = { mean: train.mean, std: train.std };
+        const raw = linearProbe(rawPixelFeatures(train), rawPixelFeatures(shifted), linearOptions);
+        const enc = linearProbe(extractFeatures(encoder, train, opts), extractFeatures(encoder, shifted, opts), linearOptions);
+        for (const [row, r] of [[report.rows[0], raw], [report.rows[1], enc]] as const) {
+          assert.equal(row.linear, r.top1, `${row.name} linear`);
+          assert.equal(row.linearTrain, r.trainTop1, `${row.name} linearTrain`);
+          assert.ok(r.trainTop1 - r.top1 > 0.2, `${row.name}: train ${r.trainTop1} vs test ${r.top1} do not tell the splits apart`);
+        }
+      });
+    } finally {
+      disposeDataset(shifted);
+    }
+  });
+
+  it('a training subset and a temperature: the rows equal k-NN and the probe on the seeded subset\'s features', async () => {
+    const encoder = seededEncoder(factory, 5);
+    const linearOptions = { epochs: 2 };
+    const report = await evaluateEncoder(encoder, { train, test, floors: false, k: [7], trainSubset: 150, subsetSeed: 4, linearOptions,
+      temperature: 0.5 });
+    assert.equal(report.train.size, 150);
+    assert.equal(report.temperature, 0.5);
+    torch.scope(() => {
+      const indices = torch.randperm(train.length, { generator: new torch.Generator().manualSeed(4) }).narrow(0, 0, 150);
+      const opts = { mean: train.mean, std: train.std };
+      const bank = extractFeatures(encoder, train, { ...opts, indices });
+      const queries = extractFeatures(encoder, test, opts);
+      assert.equal(bank.features.shape[0], 150);
+      assert.deepEqual(report.rows[0].knn, { 7: knn(bank, queries, { k: [7], temperature: 0.5 }).top1[7] });
+      const probe = linearProbe(bank, queries, linearOptions);
+      assert.equal(report.rows[0].linear, probe.top1);
+      assert.equal(report.rows[0].linearTrain, probe.trainTop1);
+    });
   });
 
   it('formats a table with one decimal, and leaves out what was not measured', () => {
