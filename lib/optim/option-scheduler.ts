@@ -11,7 +11,9 @@ export type ScheduledOption = 'lr' | 'weightDecay';
  * Sets `option` of every group to `schedule(step) * scale`, where scale is the
  * group's `lrScale` (or `weightDecayScale`), default 1. For `weightDecay`,
  * groups whose weight decay is 0 when the scheduler is built (the no-decay
- * group) are left at 0, as DINO schedules only its regularised group.
+ * group) are left at 0, as DINO schedules only its regularised group;
+ * `options.applies` (one flag per group) names the scheduled groups instead,
+ * for a weight decay that starts at 0 in every group.
  * The value for step 0 is applied on construction; `step()` advances.
  *
  * @example
@@ -26,13 +28,19 @@ export class OptionScheduler {
   constructor(
     readonly optimizer: Optimizer<BaseOptions>,
     readonly schedule: Schedule,
-    readonly options: { option?: ScheduledOption } = {},
+    readonly options: { option?: ScheduledOption; applies?: readonly boolean[] } = {},
   ) {
     const option = options.option ?? 'lr';
     if (option !== 'lr' && option !== 'weightDecay') {
       throw new RangeError(`Expected 'lr' or 'weightDecay' for option but received ${String(option)}`);
     }
-    this.skip = optimizer.paramGroups.map((g) => option === 'weightDecay' && g.weightDecay === 0);
+    const groups = optimizer.paramGroups.length;
+    if (options.applies !== undefined && (!Array.isArray(options.applies) || options.applies.length !== groups)) {
+      throw new RangeError(`Expected one boolean per parameter group (${groups}) for options.applies but received ` +
+        JSON.stringify(options.applies));
+    }
+    this.skip = options.applies !== undefined ? options.applies.map((a) => !a)
+      : optimizer.paramGroups.map((g) => option === 'weightDecay' && g.weightDecay === 0);
     this.apply(0);
   }
 

@@ -111,7 +111,11 @@ export function setupOptimizer(method: Method, options: {
   const lrScheduler = new OptionScheduler(optimizer, cosineSchedule({
     base: peakLr, final: peakLr * (recipe.finalLrRatio ?? 0), totalSteps, warmupSteps,
   }));
+  // NOTE: the decayed groups are those the method decays at a non-zero weight decay, not those whose decay is
+  // non-zero now: a schedule that starts at 0 would otherwise find every group at 0 and decay none.
+  const applies = recipe.weightDecayEnd === undefined ? undefined
+    : method.parameterGroups(1).filter((g) => g.params.length > 0).map((g) => (g.weightDecay ?? 1) !== 0);
   const wdScheduler = recipe.weightDecayEnd === undefined ? undefined : new OptionScheduler(optimizer,
-    cosineSchedule({ base: recipe.weightDecay, final: recipe.weightDecayEnd, totalSteps }), { option: 'weightDecay' });
+    cosineSchedule({ base: recipe.weightDecay, final: recipe.weightDecayEnd, totalSteps }), { option: 'weightDecay', applies });
   return { optimizer, lrScheduler, wdScheduler, recipe, peakLr, warmupSteps };
 }

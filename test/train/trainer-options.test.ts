@@ -153,6 +153,12 @@ describe('Trainer: each option reaches the step (closed-form weights)', function
     });
   }
 
+  it('optimizer.weightDecayEnd schedules the decay (0 at step 0, 0.5 at step 1 of 2)', async () => {
+    const m = await train({ steps: 2, optimizer: { weightDecayEnd: 1 } });
+    const w1 = closedForm([times(LR, C)]);
+    assertClose(m.weights(), w1.map((w, i) => w - LR * (C[i] + 0.5 * w)), 'weightDecayEnd');
+  });
+
   it('precision: bfloat16 runs the step under autocast, float32 does not', async () => {
     assert.deepEqual((await train({ precision: 'bfloat16' })).seen.map((s) => s.autocast), [true]);
     assert.deepEqual((await train({ precision: 'float32' })).seen.map((s) => s.autocast), [false]);
