@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+// `npm run mutate -- <target> [...]`: StrykerJS mutation testing of one target
+// at a time. A target is a named glue module (what carries an option from
+// where a user sets it to where it acts, with the test files that check it)
+// or a folder of lib/ (`lib/optim`: its sources against test/optim). Not part
+// of `npm test` or CI: a target takes minutes to an hour on 2 cores.
+//
+// Stryker mutates the TypeScript sources in a sandbox copy, compiles the copy
+// once (`tsc`, the buildCommand) and runs only the target's compiled test
+// files with the mocha runner, per test (coverageAnalysis perTest). Results:
+// reports/mutation/<target>/index.html and mutation.json, and a summary per
+// file (score, survivors with line and replacement) printed at the end, which
+// is what docs/testing.md records. Why TypeScript sources and no type checker:
+// docs/testing.md ("Mutation testing").
+//
+// Usage:
+//   npm run mutate -- --list
+//   npm run mutate -- cli                  (nice it on a shared machine: nice -n 19 npm run mutate -- cli)
+//   npm run mutate -- lib/optim --concurrency 2
+//   npm run mutate -- --summary cli        (print the summary of the last run again)
+'use strict';
+
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+
+/**
+ * The lines of `file` from the line matching `start` to the end of that block
+ * (the next line holding only `}` at the start line's indentation): the
+ * `file:from-to` range Stryker's `mutate` takes.
+ */
+function span(file, start) {
+  const lines = fs.readFileSync(path.join(ROOT, file), 'utf8').split('\n');
+  const from = lines.findIndex((l) => start.test(l));
+  if (from < 0) throw new Error(`mutate: no line matching ${start} in ${file} (the target table in scripts/mutate.js is stale)`);
+  const indent = /^\s*/.exec(lines[from])[0];
+  const to = lines.findIndex((l, i) => i > from && (l === `${indent}}` || l === `${indent}};`));
+  if (to < 0) throw new Error(`mutate: no end of the block at ${file}:${from + 1}`);
+  return `${file}:${from + 1}-${to + 1}`;
+}
+
+/** The named targets: sources (files or spans) and the compiled test files that check them. */
+const TARGETS = {
+  cli: {
+    about: 'CLI flags -> resolved config: option parsers, run-config checks, resolveRunConfig, the train/eval flag definitions',
+    mutate: () => [
+      'lib/cli/option-parsers.ts',
+      span('lib/cli/run-config.ts', /^export function checkRunConfig/),
+      span('lib/cli/train.ts', /^function methodDefaults/),
+      span('lib/cli/train.ts', /^export function resolveRunConfig/),
+      span('lib/cli/train.ts', /^export function registerTrain/),
+      span('lib/cli/eval.ts', /^export function evalCommandOptions/),
+      span('lib/cli/eval.ts', /^export function registerEval/),
+    ],
+    tests: ['test/cli/flag-reach.test.ts', 'test/cli/help.test.ts'],
+  },
+  trainer: {
+    about: 'Trainer options -> the step: option resolution, optimizer setup and schedules, the optimisation step, the step engine',
+    mutate: () => [
+      'lib/train/options.ts',
+      'lib/train/optimizer-setup.ts',
+      'lib/train/optimization-step.ts',
+      'lib/train/step-engine.ts',
+    ],
+    tests: ['test/train/trainer-options.test.ts', 'test/train/optimizer-setup.test.ts'],
+  },
+  'eval-report': {
+    about: 'the evaluation report: every number from the function it comes from, on the right features',
+    mutate: () => [span('lib/eval/report.ts', /^export async function evaluateEncoder/)],
+    tests: ['test/eval/report.test.ts'],
+  },
+  'method-options': {
+    about: 'method options -> losses and updates: the shared option checks and the options of SimCLR, MAE, DINO, BYOL',
+    mutate: () => [
+      'lib/ssl/method-options.ts',
+      span('lib/ssl/simclr.ts', /^ {2}constructor\(/),
+      span('lib/ssl/simclr.ts', /^ {2}trainingStep\(/),
+      span('lib/ssl/mae.ts', /^ {2}constructor\(/),
+      span('lib/ssl/mae.ts', /^ {2}trainingStep\(/),
+      span('lib/ssl/dino.ts', /^ {2}constructor\(/),
+      span('lib/ssl/dino.ts', /^ {2}override afterOptimizerStep\(/),
+      span('lib/ssl/byol.ts', /^ {2}override afterOptimizerStep\(/),
+    ],
+    tests: ['test/ssl/method-option-reach.test.ts'],
+  },
+};
+
+/** A folder of lib/ as a target: all its sources against the test folder that mirrors it. */
+function folderTarget(folder) {
+  const rel = folder.replace(/\/+$/, '');
+  if (!/^lib\/[\w/-]+$/.test(rel) || !fs.statSync(path.join(ROOT, rel), { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`mutate: unknown target '${folder}'; expected one of ${Object.keys(TARGETS).join(', ')} or a folder such as lib/optim`);
+  }
+  const testDir = `test/${rel.slice('lib/'.length)}`;
+  return { about: `${rel}/**/*.ts against ${testDir}`, mutate: () => [`${rel}/**/*.ts`], tests: [`${testDir}/**/*.test.ts`] };
+}
+
+function targetOf(name) {
+  return Object.prototype.hasOwnProperty.call(TARGETS, name) ? TARGETS[name] : folderTarget(name);
+}
+
+/** The compiled path of a test source (Stryker's sandbox compiles into dist/). */
+const compiled = (t) => `dist/${t.replace(/\.ts$/, '.js')}`;
+
+/** Writes the target's Stryker and mocha configs under reports/mutation/<target>/ and returns the Stryker one. */
+function writeConfig(name, target, concurrency) {
+  const dir = path.join(ROOT, 'reports', 'mutation', name.replace(/\//g, '-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const mocharc = path.join(dir, 'mocharc.json');
+  fs.writeFileSync(mocharc, `${JSON.stringify({
+    spec: target.tests.map(compiled), require: ['dist/test/helpers/temp-root.js'], timeout: 120000,
+  }, null, 2)}\n`);
+  const config = {
+    $schema: '../../../node_modules/@stryker-mutator/core/schema/stryker-schema.json',
+    packageManager: 'npm',
+    testRunner: 'mocha',
+    plugins: ['@stryker-mutator/mocha-runner'],
+    mochaOptions: { config: mocharc, spec: target.tests.map(compiled) },
+    // NOTE: the sandbox is compiled once; mutants are switched at run time, so one build serves them all.
+    buildCommand: 'npx tsc -p .',
+    mutate: target.mutate(),
+    coverageAnalysis: 'perTest',
+    // Module-level code (constants, frozen recipes) runs once per process: a mutant there needs a fresh process per test run.
+    ignoreStatic: true,
+    testRunnerNodeArgs: ['--expose-gc'],
+    concurrency,
+    timeoutMS: 30000,
+    ignorePatterns: ['dist', 'reports', 'runs', 'prebuilds', 'out-cuda', 'test-artifacts', '.carry', '.out', 'docs/runs'],
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: 'always',
+    reporters: ['progress-append-only', 'clear-text', 'html', 'json'],
+    htmlReporter: { fileName: path.join('reports', 'mutation', name.replace(/\//g, '-'), 'index.html') },
+    jsonReporter: { fileName: path.join('reports', 'mutation', name.replace(/\//g, '-'), 'mutation.json') },
+    clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
+  };
+  const file = path.join(dir, 'stryker.config.json');
+  fs.writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
+
+/** Per file: killed, survived, no coverage, timeout, score; and every survivor (line: mutator, replacement). */
+function summary(name) {
+  const file = path.join(ROOT, 'reports', 'mutation', name.replace(/\//g, '-'), 'mutation.json');
+  if (!fs.existsSync(file)) throw new Error(`mutate: no report at ${file}: run 'npm run mutate -- ${name}' first`);
+  const report = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const out = [`Mutation score of '${name}' (${new Date(fs.statSync(file).mtime).toISOString().slice(0, 10)}):`, '',
+    '| file | killed | timeout | survived | no coverage | score |', '| --- | --- | --- | --- | --- | --- |'];
+  const survivors = [];
+  const total = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0 };
+  for (const [f, r] of Object.entries(report.files)) {
+    const n = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0 };
+    for (const m of r.mutants) {
+      if (n[m.status] === undefined) continue; // CompileError, RuntimeError, Ignored: not in the score
+      n[m.status]++;
+      total[m.status]++;
+      if (m.status === 'Survived' || m.status === 'NoCoverage') {
+        const line = r.source.split('\n')[m.location.start.line - 1].trim();
+        survivors.push(`- ${f}:${m.location.start.line} ${m.mutatorName} (${m.status}): \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 80)}\` in \`${line.slice(0, 100)}\``);
+      }
+    }
+    out.push(`| ${f} | ${n.Killed} | ${n.Timeout} | ${n.Survived} | ${n.NoCoverage} | ${score(n)} |`);
+  }
+  out.push(`| all | ${total.Killed} | ${total.Timeout} | ${total.Survived} | ${total.NoCoverage} | ${score(total)} |`, '',
+    survivors.length === 0 ? 'No survivors.' : 'Survivors:', ...survivors);
+  return out.join('\n');
+}
+
+function score(n) {
+  const all = n.Killed + n.Timeout + n.Survived + n.NoCoverage;
+  return all === 0 ? '-' : `${((100 * (n.Killed + n.Timeout)) / all).toFixed(1)}%`;
+}
+
+function main(argv) {
+  const args = argv.slice(2);
+  if (args.length === 0 || args.includes('--help')) {
+    process.stdout.write('usage: npm run mutate -- <target> [--concurrency N] | --list | --summary <target>\n');
+    return args.length === 0 ? 1 : 0;
+  }
+  if (args[0] === '--list') {
+    for (const [name, t] of Object.entries(TARGETS)) process.stdout.write(`${name.padEnd(16)}${t.about}\n`);
+    process.stdout.write(`${'lib/<folder>'.padEnd(16)}every source of the folder against test/<folder>\n`);
+    return 0;
+  }
+  if (args[0] === '--summary') {
+    process.stdout.write(`${summary(args[1])}\n`);
+    return 0;
+  }
+  const name = args[0];
+  const at = args.indexOf('--concurrency');
+  const concurrency = at < 0 ? 1 : Number(args[at + 1]);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`mutate: expected a positive integer for --concurrency but received ${args[at + 1]}`);
+  const config = writeConfig(name, targetOf(name), concurrency);
+  const stryker = path.join(ROOT, 'node_modules', '.bin', 'stryker');
+  // One libtorch thread per test process: the workers share the machine's cores.
+  const r = childProcess.spawnSync(stryker, ['run', config], {
+    cwd: ROOT, stdio: 'inherit', env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1' },
+  });
+  if (r.error) throw r.error;
+  if (r.status === 0) process.stdout.write(`\n${summary(name)}\n`);
+  return r.status ?? 1;
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main(process.argv);
+  } catch (err) {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+module.exports = { TARGETS, span, summary };

@@ -1,0 +1,41 @@
+// `npm run mutate`'s targets stay in step with the code: every span it names
+// is found (a renamed function would otherwise fail only when someone runs the
+// slow mutation job), every test file it runs exists, and a folder target
+// mirrors lib/ into test/.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot } from '../install/package-fixture';
+
+interface Target { about: string; mutate: () => string[]; tests: string[] }
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const mutate = require(path.join(repoRoot(), 'scripts', 'mutate.js')) as {
+  TARGETS: Record<string, Target>; span: (file: string, start: RegExp) => string;
+};
+
+describe('scripts/mutate.js: the mutation targets', () => {
+  it('every target names existing sources (spans of whole blocks) and existing test files', () => {
+    for (const [name, target] of Object.entries(mutate.TARGETS)) {
+      for (const entry of target.mutate()) {
+        const [file, range] = entry.split(':');
+        assert.ok(fs.existsSync(path.join(repoRoot(), file)), `${name}: ${file}`);
+        if (range === undefined) continue;
+        const [from, to] = range.split('-').map(Number);
+        const lines = fs.readFileSync(path.join(repoRoot(), file), 'utf8').split('\n');
+        assert.ok(from < to, `${name}: ${entry}`);
+        assert.match(lines[to - 1], /^\s*\};?$/, `${name}: ${entry} ends on a closing brace`);
+      }
+      for (const t of target.tests) assert.ok(fs.existsSync(path.join(repoRoot(), t)), `${name}: ${t}`);
+    }
+  });
+
+  it('a span runs from its start line to the closing brace at the same indentation', () => {
+    const s = mutate.span('lib/cli/option-parsers.ts', /^export function intArg/);
+    const [from, to] = s.split(':')[1].split('-').map(Number);
+    const lines = fs.readFileSync(path.join(repoRoot(), 'lib/cli/option-parsers.ts'), 'utf8').split('\n');
+    assert.match(lines[from - 1], /^export function intArg/);
+    assert.equal(lines[to - 1], '}');
+    assert.ok(lines.slice(from, to - 1).every((l) => l !== '}'), 'no earlier closing brace at column 0');
+    assert.throws(() => mutate.span('lib/cli/option-parsers.ts', /^export function nothing/), /no line matching/);
+  });
+});
