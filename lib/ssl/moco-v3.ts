@@ -154,7 +154,9 @@ export class MoCoV3 extends Method {
       this.momentumProjectionHead.forward(this.momentumEncoder.forward(x2)), // (B, outDim)
     ]);
     const t = this.temperature;
-    const loss = mocoV3Loss(q1, k2, { temperature: t }).add(mocoV3Loss(q2, k1, { temperature: t }));
+    // In a data-parallel run every rank's keys are negatives (the official code's concat_all_gather).
+    const o = { temperature: t, gatherDistributed: true };
+    const loss = mocoV3Loss(q1, k2, o).add(mocoV3Loss(q2, k1, o));
     return { loss, embedding: z1, logs: { momentum: this.stepValue('momentum', this.momentumAt(progress.step, progress.totalSteps)) } };
   }
 

@@ -126,7 +126,8 @@ export class SimCLR extends Method {
     // 2N images (SimCLR's global BN, see the class comment), not per view.
     const h = this.encoder.forward(torch.cat([x1, x2], 0)); // (2B, featureDim)
     const [z1, z2] = this.projectionHead.forward(h).chunk(2, 0); // 2 x (B, outDim)
-    return { loss: ntXent(z1, z2, { temperature: this.temperature }), embedding: z1 };
+    // In a data-parallel run the other ranks' projections are negatives too (SimCLR's global batch).
+    return { loss: ntXent(z1, z2, { temperature: this.temperature, gatherDistributed: true }), embedding: z1 };
   }
 
   /**

@@ -5,6 +5,7 @@ import { Tensor } from '../../torch';
 import { normalize, crossEntropy } from '../../nn/functional';
 import { checkNumber, checkTensor, sameShape } from '../../torch/arguments';
 import { atLeastFloat32, withoutAutocast } from './precision';
+import { gatherFromRanks } from './gather';
 
 function checkPair(q: Tensor, k: Tensor): void {
   checkTensor(q, 'q');
@@ -60,14 +61,23 @@ export function infoNceWithQueue(q: Tensor, k: Tensor, queue: Tensor, options: {
  * temperatures). k is detached. The method sums both directions:
  * `mocoV3Loss(q1, k2) + mocoV3Loss(q2, k1)`.
  *
+ * `gatherDistributed` (default false): in a data-parallel run the keys of
+ * every rank are the negatives and query i's positive is key `rank * B + i`,
+ * as the official `contrastive_loss` (`concat_all_gather(k)`, labels offset
+ * by the rank); without a group of more than one rank it changes nothing.
+ *
  * @example const loss = mocoV3Loss(q1, k2, { temperature: 1.0 }).add(mocoV3Loss(q2, k1, { temperature: 1.0 }));
  */
-export function mocoV3Loss(q: Tensor, k: Tensor, options: { temperature?: number } = {}): Tensor {
+export function mocoV3Loss(q: Tensor, k: Tensor, options: { temperature?: number; gatherDistributed?: boolean } = {}): Tensor {
   checkPair(q, k);
   const temperature = checkNumber(options.temperature ?? 1.0, 'options.temperature', Number.MIN_VALUE);
   const qn = normalize(atLeastFloat32(q), { dim: 1 }); // (B, D)
   const kn = normalize(atLeastFloat32(k.detach()), { dim: 1 }); // (B, D)
-  const logits = withoutAutocast(qn, () => qn.matmul(kn.t())).div(temperature); // (B, B)
-  const labels = torch.arange(q.shape[0], { device: q.device });
+  // The keys carry no gradient, so the gather's backward never runs (the official concat_all_gather has none).
+  const g = options.gatherDistributed === true ? gatherFromRanks(() => kn) : undefined;
+  const keys = g?.all ?? kn; // (W B, D)
+  const logits = withoutAutocast(qn, () => qn.matmul(keys.t())).div(temperature); // (B, W B)
+  const local = torch.arange(q.shape[0], { device: q.device }); // (B)
+  const labels = g === undefined ? local : local.add(g.rank * q.shape[0]); // (B): key rank * B + i
   return crossEntropy(logits, labels).mul(2 * temperature);
 }

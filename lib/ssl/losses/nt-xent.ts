@@ -5,6 +5,7 @@ import { Tensor } from '../../torch';
 import { normalize, crossEntropy } from '../../nn/functional';
 import { checkNumber, checkTensor, sameShape } from '../../torch/arguments';
 import { atLeastFloat32, withoutAutocast } from './precision';
+import { Gathered, gatherFromRanks } from './gather';
 
 /** Options of {@link ntXent}. */
 export interface NTXentOptions {
@@ -14,6 +15,14 @@ export interface NTXentOptions {
    * "0.1 for ImageNet" with large batches.
    */
   temperature?: number;
+  /**
+   * In a data-parallel run, use every rank's projections as negatives (the
+   * global batch), as SimCLR's code (`tpu_cross_replica_concat`) and
+   * lightly's `gather_distributed`; the gather passes gradients back to their
+   * rank. Default false. Without a process group of more than one rank it
+   * changes nothing.
+   */
+  gatherDistributed?: boolean;
 }
 
 // NOTE: a finite large negative instead of -inf for a row's own similarity:
@@ -56,11 +65,39 @@ export function ntXent(z1: Tensor, z2: Tensor, options: NTXentOptions = {}): Ten
   }
   const n = z1.shape[0];
   const device = z1.device;
-  const z = torch.cat([normalize(atLeastFloat32(z1), { dim: 1 }), normalize(atLeastFloat32(z2), { dim: 1 })], 0); // (2N, D)
+  const n1 = normalize(atLeastFloat32(z1), { dim: 1 }); // (N, D)
+  const n2 = normalize(atLeastFloat32(z2), { dim: 1 }); // (N, D)
+  const gathered = options.gatherDistributed === true ? gatherFromRanks(() => torch.cat([n1, n2], 1)) : undefined; // (W N, 2D)
+  if (gathered !== undefined) return globalNtXent(n1, n2, gathered, temperature);
+  const z = torch.cat([n1, n2], 0); // (2N, D)
   const similarity = withoutAutocast(z, () => z.matmul(z.t())); // (2N, 2N) cosine similarities
   const diagonal = torch.eye(2 * n, { dtype: 'bool', device });
   const logits = similarity.div(temperature).maskedFill(diagonal, SELF_SIMILARITY); // (2N, 2N)
   // Anchor i (a view-1 row) has its positive at column i + N, anchor i + N at column i.
   const positives = torch.arange(2 * n, { device }).roll(n); // (2N) int64
   return crossEntropy(logits, positives);
+}
+
+/**
+ * NT-Xent of this rank's 2N anchors against the 2 W N projections of all W
+ * ranks (`gathered`: every rank's [n1 | n2] rows, rank order), as SimCLR's
+ * `add_contrastive_loss` with `tpu_cross_replica_concat`. The mean over ranks
+ * of this loss is the loss of one process on the global batch, and the
+ * gathered rows carry each rank's gradient back to its own samples.
+ */
+function globalNtXent(n1: Tensor, n2: Tensor, gathered: Gathered, temperature: number): Tensor {
+  const { all, rank, world } = gathered;
+  const n = n1.shape[0];
+  const device = n1.device;
+  const z = torch.cat([n1, n2], 0); // (2N, D): this rank's anchors
+  const [all1, all2] = all.chunk(2, 1); // 2 x (W N, D)
+  const keys = torch.cat([all1, all2], 0); // (2 W N, D): every view-1 row, then every view-2 row
+  const similarity = withoutAutocast(z, () => z.matmul(keys.t())); // (2N, 2 W N)
+  // NOTE: anchor i (a view-1 row) is key r N + i, its positive key W N + r N + i; anchor N + i
+  // (a view-2 row) is key W N + r N + i, its positive key r N + i.
+  const local = torch.arange(n, { device }).add(rank * n); // (N) int64
+  const self = torch.cat([local, local.add(world * n)], 0); // (2N)
+  const positives = torch.cat([local.add(world * n), local], 0); // (2N)
+  const mask = torch.arange(2 * world * n, { device }).unsqueeze(0).eq(self.unsqueeze(1)); // (2N, 2 W N) bool
+  return crossEntropy(similarity.div(temperature).maskedFill(mask, SELF_SIMILARITY), positives);
 }

@@ -1,0 +1,30 @@
+// SimCLR's and MoCo v3's losses with global negatives (gatherDistributed) on
+// 2 Gloo ranks: the mean of the ranks' losses and each rank's gradient equal
+// one process's loss and gradient on the concatenated batch (NT-Xent is
+// checked against PyTorch in losses.test.ts); without the option each rank
+// only sees its own batch.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as torch from '../../lib/torch';
+import { describeRuns, freePort, runRanks } from '../torch/distributed/ranks';
+
+describe('global negatives (gatherDistributed) on 2 ranks', function () {
+  this.timeout(180000);
+  before(function () {
+    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+  });
+
+  it('ntXent and mocoV3Loss: 2 ranks equal 1 process on the whole batch (loss and gradients)', async () => {
+    const spec = { command: process.execPath, args: [path.join(__dirname, 'workers', 'global-negatives.js')] };
+    const runs = await runRanks([spec, spec], { MASTER_PORT: String(await freePort()) }, 150000);
+    assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
+    for (const r of runs.map((x) => x.report!)) {
+      for (const name of ['simclr', 'moco'] as const) {
+        const d = r[name] as Record<string, number>;
+        assert.ok(d.loss < 1e-10, `rank ${String(r.rank)} ${name}: loss differs by ${d.loss}`);
+        assert.ok(d.grad < 1e-10, `rank ${String(r.rank)} ${name}: gradient differs by ${d.grad}`);
+        assert.ok(d.localDiffers > 1e-3, `rank ${String(r.rank)} ${name}: without gathering the loss should be the local batch's`);
+      }
+    }
+  });
+});
