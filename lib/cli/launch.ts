@@ -1,4 +1,5 @@
 // `selfsup launch`: torchrun for Node programs (lib/train/launch.ts).
+import * as path from 'path';
 import { Command } from 'commander';
 import { launch } from '../train/launch';
 import { intArg } from './option-parsers';
@@ -14,11 +15,12 @@ export function registerLaunch(program: Command): void {
     .option('--node-rank <r>', 'index of this machine', intArg('--node-rank', 0), 0)
     .option('--master-addr <host>', 'address of node 0 (hosts the TCPStore)', '127.0.0.1')
     .option('--master-port <port>', 'port of the TCPStore', intArg('--master-port'), 29500)
-    .argument('<script>', 'the Node program each rank runs')
+    .argument('<script>', 'the Node program each rank runs (\'selfsup\': this command, e.g. selfsup launch --nproc-per-node 2 selfsup -- train simclr)')
     .argument('[args...]', 'its arguments')
     .allowUnknownOption(false)
     .action(async (script: string, args: string[], flags: { nprocPerNode: number; nnodes: number; nodeRank: number;
       masterAddr: string; masterPort: number }) => {
-      await launch({ ...flags, script, args });
+      const self = path.resolve(__dirname, '../../../bin/selfsup.js');
+      await launch({ ...flags, script: script === 'selfsup' ? self : script, args });
     });
 }

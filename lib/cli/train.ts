@@ -21,6 +21,7 @@ import { CPU_PRESETS } from './cpu-presets';
 import { intArg, jsonArg, numberArg } from './option-parsers';
 import { applyThreadsFlag, withThreadsOption } from './threads-option';
 import { isTextMethod, runTextTrain, textRunConfig, TEXT_METHODS } from './text-train';
+import { LaunchFlags, joinFromEnv, launchRanks, withLaunchOptions, withoutLaunchFlags } from './distributed-train';
 
 /** Defaults of a run of `method` when the main job's preset does not apply. */
 function methodDefaults(method: MethodName, device: string): RunConfig {
@@ -66,6 +67,8 @@ export interface TrainRun {
   config: RunConfig;
   result: TrainResult;
   report?: EvalReport;
+  /** This process's rank in a data-parallel run (0 otherwise): only rank 0 evaluates and writes. */
+  rank: number;
 }
 
 /**
@@ -79,14 +82,17 @@ export async function runTrain(c: RunConfig, options: {
   print?: (text: string) => void;
 } = {}): Promise<TrainRun> {
   checkRunConfig(c);
-  const print = options.print ?? ((t: string) => process.stdout.write(t));
-  const log = (line: string): void => { (options.stream ?? process.stderr).write(`${line}\n`); };
+  // Under selfsup launch or torchrun: join the job (rank 0 logs, monitors, evaluates and writes).
+  const place = await joinFromEnv(c.device);
+  const lead = place.rank === 0;
+  const print = !lead ? () => undefined : options.print ?? ((t: string) => process.stdout.write(t));
+  const log = (line: string): void => { if (lead) (options.stream ?? process.stderr).write(`${line}\n`); };
   const spec = parseDataSpec(c.data);
   const datasets: ImageDataset[] = [];
   try {
     const train = await loadDataSplit(spec, 'train', c.imageSize) as ImageDataset;
     datasets.push(train);
-    const wantTest = (c.eval || c.knnEvery > 0) && train.labels !== undefined;
+    const wantTest = lead && (c.eval || c.knnEvery > 0) && train.labels !== undefined;
     const test = wantTest ? await loadDataSplit(spec, 'test', c.imageSize) : undefined;
     if (test !== undefined) datasets.push(test);
     // The seed also fixes the initial weights: seed before the method is built.
@@ -102,15 +108,15 @@ export async function runTrain(c: RunConfig, options: {
     });
     log(`Training ${c.method} (${c.encoder}, ${method.encoder.numParameters().toLocaleString('en-US')} parameters) on ` +
       `${train.name} (${train.length.toLocaleString('en-US')} images) for ${c.steps !== undefined ? `${c.steps} steps` :
-        `${c.epochs} epochs`} on ${c.device}; run folder ${c.out}`);
+        `${c.epochs} epochs`} on ${c.device}${place.worldSize > 1 ? ` x ${place.worldSize} ranks` : ''}; run folder ${c.out}`);
     if (options.progress !== 'none') log(COLUMNS);
     const result = await trainer.fit();
     if (result.interrupted) {
       log(`Interrupted after step ${result.steps}: resume with  selfsup train --resume ${c.out}`);
-      return { config: c, result };
+      return { config: c, result, rank: place.rank };
     }
     log(`Trained ${result.steps} steps in ${result.seconds.toFixed(0)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
-    if (!c.eval || test === undefined) return { config: c, result };
+    if (!c.eval || test === undefined) return { config: c, result, rank: place.rank };
     log('Evaluating: weighted k-NN (T = 0.07) and linear probe, next to raw pixels and a random encoder');
     const report = await evaluateEncoder(method.encoder, {
       train, test, randomEncoder: encoder, device: c.device, trainSubset: c.evalTrainSubset, log,
@@ -118,9 +124,10 @@ export async function runTrain(c: RunConfig, options: {
     writeFileAtomic(path.join(c.out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
     print(`\n${formatReport(report)}\n`);
     print(`\n${whereThingsAre(c.out, result.encoder)}\n`);
-    return { config: c, result, report };
+    return { config: c, result, report, rank: place.rank };
   } finally {
     datasets.forEach(disposeDataset);
+    place.leave();
   }
 }
 
@@ -158,7 +165,7 @@ export function readRunConfig(dir: string): RunConfig {
 }
 
 /** The flags of `selfsup train`, as commander gives them. */
-interface TrainFlags {
+interface TrainFlags extends LaunchFlags {
   data?: string; encoder?: string; encoderOptions?: Record<string, unknown>; methodOptions?: Record<string, unknown>;
   epochs?: number; steps?: number; batchSize?: number; lr?: number; device?: string; out?: string; resume?: string;
   config?: string; seed?: number; precision?: string; clipGrad?: number; checkpointEvery?: number; knnEvery?: number;
@@ -175,7 +182,8 @@ interface TrainFlags {
  */
 export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, now = new Date()): RunConfig {
   if (f.resume !== undefined) {
-    const given = Object.entries(f).filter(([k, v]) => v !== undefined && !['resume', 'eval', 'device', 'progress', 'threads'].includes(k));
+    const given = Object.entries(f).filter(([k, v]) => v !== undefined && !['resume', 'eval', 'device', 'progress', 'threads',
+      'nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort'].includes(k));
     if (methodArg !== undefined || given.length > 0) {
       throw new Error(`--resume continues a run with its own config.json; drop ${methodArg !== undefined ? `'${methodArg}' ` : ''}` +
         `${given.map(([k]) => `--${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`).join(' ')}`.trimEnd());
@@ -264,21 +272,30 @@ export function registerTrain(program: Command): void {
     .option('--no-eval', 'skip the final evaluation table')
     .option('--progress <mode>', 'auto, bar, lines or none')
     .option('--tensorboard', 'also write a TensorBoard event file into <run>/tensorboard at the end (selfsup tensorboard)');
-  withThreadsOption(command)
-    .action(async (methodArg: string | undefined, flags: TrainFlags) => {
+  withThreadsOption(withLaunchOptions(command))
+    .action(async (methodArg: string | undefined, flags: TrainFlags, cmd: Command) => {
       applyThreadsFlag(flags.threads);
       if (flags.progress !== undefined && !['auto', 'bar', 'lines', 'none'].includes(flags.progress)) {
         throw new Error(`Expected auto, bar, lines or none for --progress but received ${flags.progress}`);
       }
       if (isTextMethod(methodArg)) {
+        if (flags.nprocPerNode !== undefined) throw new Error(`--nproc-per-node: the text methods (${methodArg}) train on one process only`);
         await runTextTrain(textRunConfig(methodArg, flags));
         return;
       }
       const config = resolveRunConfig(methodArg, flags);
+      if (flags.nprocPerNode !== undefined) {
+        // NOTE: commander keeps the command line it parsed in rawArgs (not in its typings); the ranks rerun it
+        // without the launcher flags, with the run folder resolved here so that every rank names the same one.
+        const raw = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? process.argv;
+        const extra = flags.out === undefined && flags.resume === undefined ? ['--out', config.out] : [];
+        await launchRanks(flags, withoutLaunchFlags(raw.slice(2), extra));
+        return;
+      }
       const run = await runTrain(config, {
         resume: flags.resume !== undefined, progress: flags.progress as 'auto' | undefined,
       });
-      if (flags.tensorboard === true) writeRunEvents(run.config.out);
+      if (flags.tensorboard === true && run.rank === 0) writeRunEvents(run.config.out);
       if (run.result.interrupted) process.exitCode = 130;
     });
 }

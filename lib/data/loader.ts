@@ -3,6 +3,7 @@
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
 import { checkDevice, checkInt } from '../torch/arguments';
+import { DistributedSampler } from '../torch/distributed/sampler';
 import { ImageDataset } from './dataset';
 
 /** One batch as the Loader yields it (without a transform). All tensors are on the loader's device. */
@@ -44,6 +45,13 @@ export interface LoaderOptions<T> {
   transform?: (images: Tensor, batch: Batch) => T;
   /** Batches prepared ahead of the one being consumed (default 1; 0 prepares on demand). */
   prefetch?: number;
+  /**
+   * Data-parallel sharding: this process takes rank `rank`'s share of each
+   * epoch's order among `numReplicas` processes, exactly as
+   * `DistributedSampler(length, { numReplicas, rank, shuffle, seed, dropLast })`
+   * with `setEpoch(e)` (so `batchSize` is the per-rank batch). Omitted: the whole order.
+   */
+  shard?: { numReplicas: number; rank: number };
 }
 
 /**
@@ -94,6 +102,7 @@ export class Loader<T = Batch> {
   readonly device: Device;
   readonly prefetch: number;
   private readonly transform?: (images: Tensor, batch: Batch) => T;
+  private readonly sampler?: DistributedSampler;
   private position: LoaderState = { epoch: 0, step: 0 };
 
   constructor(dataset: ImageDataset, options: LoaderOptions<T>) {
@@ -110,16 +119,28 @@ export class Loader<T = Batch> {
     this.device = checkDevice(options.device ?? 'cpu', 'device');
     this.prefetch = checkInt(options.prefetch ?? 1, 'prefetch', 0);
     this.transform = options.transform;
-    const n = images.shape[0];
+    if (options.shard !== undefined) {
+      // NOTE: the sampler drops the tail when the loader drops its last batch,
+      // so an epoch over N ranks is the single-process epoch split among them
+      // (global batch k = positions k*B .. k*B + B - 1 of the same permutation).
+      this.sampler = new DistributedSampler(images.shape[0], { numReplicas: options.shard.numReplicas,
+        rank: options.shard.rank, shuffle: this.shuffle, seed: this.seed, dropLast: this.dropLast });
+    }
+    const n = this.samples;
     if (this.dropLast && this.batchSize > n) {
       throw new RangeError(`batchSize ${this.batchSize} is larger than dataset '${dataset.name}' (${n} images), ` +
         'and dropLast is true, so an epoch would have no batch: lower batchSize or pass dropLast: false');
     }
   }
 
+  /** Samples per epoch for this process (the dataset's length, or this rank's share). */
+  get samples(): number {
+    return this.sampler?.numSamples ?? this.dataset.images.shape[0];
+  }
+
   /** Batches per epoch. */
   get length(): number {
-    const n = this.dataset.images.shape[0];
+    const n = this.samples;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
@@ -133,11 +154,16 @@ export class Loader<T = Batch> {
   }
 
   /**
-   * The order of epoch `epoch`: int64 (N) dataset positions. The caller owns the tensor.
+   * The order of epoch `epoch`: int64 (N) dataset positions (this rank's
+   * share with `shard`). The caller owns the tensor.
    * @example loader.order(3).slice(0, 0, 256) // the indices of epoch 3's first batch
    */
   order(epoch: number): Tensor {
     checkInt(epoch, 'epoch', 0);
+    if (this.sampler !== undefined) {
+      this.sampler.setEpoch(epoch);
+      return torch.tensor(this.sampler.indices(), { dtype: 'int64' });
+    }
     const n = this.dataset.images.shape[0];
     if (!this.shuffle) return torch.arange(n);
     const generator = new torch.Generator().manualSeed(this.seed + epoch);
@@ -186,7 +212,7 @@ export class Loader<T = Batch> {
     const cuda = this.device !== 'cpu';
     return torch.scope(() => {
       const start = step * this.batchSize;
-      const size = Math.min(this.batchSize, source.images.shape[0] - start);
+      const size = Math.min(this.batchSize, this.samples - start);
       const indices = order.narrow(0, start, size); // (B)
       let images: Tensor;
       if (cuda) {

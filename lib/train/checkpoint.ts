@@ -36,8 +36,18 @@ export interface CheckpointState {
   schedulers: { lr: number; wd?: number };
   /** Seconds of training before this checkpoint (across resumes). */
   elapsed: number;
+  /** Processes of the data-parallel run that wrote it (absent: 1). */
+  worldSize?: number;
+  /** A data-parallel run's generators, one entry per rank (rank 0's are also `rngState` and `augmentationState`). */
+  ranks?: RankGenerators[];
   /** When it was written (ISO 8601). */
   time: string;
+}
+
+/** One rank's generator states (base64), as a data-parallel checkpoint stores them. */
+export interface RankGenerators {
+  rngState: string;
+  augmentationState: string;
 }
 
 /** Paths of one checkpoint's two files. */
@@ -230,8 +240,10 @@ export interface RunPosition {
  *
  * @example const files = saveRunState('runs/a/checkpoints', parts, { step, loader, elapsed }, augState);
  */
-export function saveRunState(dir: string, parts: RunParts, at: RunPosition, augState: Tensor, keep = 2): CheckpointFiles {
+export function saveRunState(dir: string, parts: RunParts, at: RunPosition, augState: Tensor, keep = 2,
+  ranks?: RankGenerators[]): CheckpointFiles {
   const files = torch.scope(() => saveCheckpoint(dir, parts.method, parts.optimizer, {
+    ...(ranks === undefined ? {} : { worldSize: ranks.length, ranks }),
     step: at.step, epoch: at.loader.epoch, loader: at.loader, rngState: toBase64(torch.getRngState()),
     cudaRngState: parts.gpu === undefined ? undefined : toBase64(torch.cuda.getRngState(parts.gpu)),
     augmentationState: toBase64(augState),
@@ -247,20 +259,28 @@ export function saveRunState(dir: string, parts: RunParts, at: RunPosition, augS
  *
  * @example const at = restoreRunState(findCheckpoint('runs/a'), parts, 'cpu'); // at.step
  */
-export function restoreRunState(files: CheckpointFiles, parts: RunParts, device: torch.Device): RunPosition {
+export function restoreRunState(files: CheckpointFiles, parts: RunParts, device: torch.Device,
+  ranks: { rank: number; worldSize: number } = { rank: 0, worldSize: 1 }): RunPosition {
   const ck = readCheckpoint(files, device);
+  const saved = ck.state.worldSize ?? 1;
+  if (saved !== ranks.worldSize) {
+    for (const t of ck.tensors.values()) t.dispose();
+    throw new Error(`Cannot resume from ${files.json}: it was saved by a run of ${saved} process${saved === 1 ? '' : 'es'} ` +
+      `but this run has ${ranks.worldSize}; resume with the same number of processes (--nproc-per-node ${saved})`);
+  }
   try {
     restoreCheckpoint(parts.method, parts.optimizer, ck, files.json);
   } finally {
     for (const t of ck.tensors.values()) t.dispose();
   }
   const s = ck.state;
+  const mine = s.ranks?.[ranks.rank] ?? s;
   // NOTE: the global CPU generator is restored (methods may draw from it:
   // dropout, MAE's masks on CPU), and on CUDA the GPU's default generator
   // (MAE's masks there; a captured step draws from it too).
   torch.scope(() => {
-    torch.setRngState(fromBase64(s.rngState));
-    parts.generator.setState(fromBase64(s.augmentationState));
+    torch.setRngState(fromBase64(mine.rngState));
+    parts.generator.setState(fromBase64(mine.augmentationState));
     if (parts.gpu !== undefined && s.cudaRngState !== undefined) torch.cuda.setRngState(fromBase64(s.cudaRngState), parts.gpu);
   });
   parts.schedulers.lr.loadStateDict({ lastStep: s.schedulers.lr });

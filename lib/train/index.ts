@@ -14,3 +14,4 @@ export { renderSvg, writePlot, LinePlot, Series } from './plot';
 export { KnnMonitor } from './monitor';
 export { checkRunFolder, writeConfig, writePlots } from './run-folder';
 export { SigintHandler } from './interrupt';
+export { DataParallel, DataParallelOptions, isDataParallel } from './data-parallel';

@@ -20,6 +20,19 @@ export interface StepSettings {
   params: Tensor[];
   /** Also return the embedding spread (the collapse monitor) as a 0-d tensor. */
   embStd: boolean;
+  /** Data-parallel gradient averaging around the forward (the Trainer's `DataParallel`); omitted: one process. */
+  gradSync?: GradSync;
+}
+
+/**
+ * What a data-parallel step does around the forward: arm the gradient
+ * all-reduce before it, and hand over its output after it, so that backward
+ * averages the gradients over the ranks (c10d's Reducer: `prepare_for_forward`,
+ * `prepare_for_backward`).
+ */
+export interface GradSync {
+  beforeForward(): void;
+  afterForward(out: StepOutput): void;
 }
 
 /** What a step leaves on the device: the loss and the monitored scalars, none read back. */
@@ -47,8 +60,10 @@ export function optimizationStep(method: Method, views: Tensor[], progress: Trai
   afterForward?: (out: StepOutput) => void): StepTensors {
   method.train();
   s.optimizer.zeroGrad();
+  s.gradSync?.beforeForward();
   const out = s.bf16 ? torch.autocast(s.deviceType, 'bfloat16', () => method.trainingStep(views, progress))
     : method.trainingStep(views, progress);
+  s.gradSync?.afterForward(out);
   afterForward?.(out);
   let embStd: Tensor | undefined;
   if (s.embStd && out.embedding !== undefined) {

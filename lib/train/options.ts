@@ -5,6 +5,7 @@ import { checkDevice, checkInt, checkNumber, checkOneOf } from '../torch/argumen
 import { ImageDataset } from '../data/dataset';
 import { MultiView } from '../data/transforms/multi-crop';
 import { OptimizerRecipe } from '../ssl/method';
+import { DataParallelOptions } from './data-parallel';
 
 /** One record of metrics.jsonl, as `onLog` receives it. */
 export type LogRecord = StepRecord | KnnRecord | EpochRecord;
@@ -138,8 +139,14 @@ export interface TrainerOptions {
   signal?: AbortSignal;
   /** Ctrl-C acts as an abort; a second Ctrl-C exits at once (default true). */
   handleSigint?: boolean;
-  /** Receives every metrics record. */
+  /** Receives every metrics record (on rank 0 only in a data-parallel run). */
   onLog?: (record: LogRecord) => void;
+  /**
+   * The data-parallel mode, used when the default process group has more
+   * than one rank (`torch.distributed.initProcessGroup()` before the Trainer
+   * is built): `batchSize` is then the global batch, split evenly among the ranks.
+   */
+  distributed?: DataParallelOptions;
 }
 
 /** Options after defaults and checks. */
@@ -161,6 +168,7 @@ export interface ResolvedOptions {
   logEvery: number;
   handleSigint: boolean;
   resume?: string;
+  distributed: Required<DataParallelOptions>;
 }
 
 /**
@@ -235,7 +243,19 @@ export function resolveOptions(options: TrainerOptions): ResolvedOptions {
     logEvery: checkInt(options.logEvery ?? 10, 'logEvery', 1),
     handleSigint: options.handleSigint ?? true,
     resume: options.resume,
+    distributed: resolveDistributed(options.distributed),
   };
+}
+
+function resolveDistributed(d: DataParallelOptions | undefined): Required<DataParallelOptions> {
+  if (d !== undefined && (d === null || typeof d !== 'object')) {
+    throw new TypeError(`Expected an object ({ syncBatchNorm, findUnusedParameters }) for distributed but received ${String(d)}`);
+  }
+  const out = { syncBatchNorm: d?.syncBatchNorm ?? true, findUnusedParameters: d?.findUnusedParameters ?? false };
+  for (const [k, v] of Object.entries(out)) {
+    if (typeof v !== 'boolean') throw new TypeError(`Expected true or false for distributed.${k} but received ${JSON.stringify(v)}`);
+  }
+  return out;
 }
 
 function resolveMonitor(m: MonitorOptions): Required<MonitorOptions> {

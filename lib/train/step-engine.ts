@@ -7,7 +7,7 @@ import { Tensor } from '../torch';
 import { Method, TrainProgress } from '../ssl/method';
 import { Encoder } from '../models/encoder';
 import { Optimizer, BaseOptions } from '../optim/optimizer';
-import { StepTensors, optimizationStep, prepareStep } from './optimization-step';
+import { GradSync, StepTensors, optimizationStep, prepareStep } from './optimization-step';
 import { GraphedStep } from './graphed-step';
 
 /** How a `StepEngine` steps. */
@@ -28,6 +28,8 @@ export interface StepEngineOptions {
    * PyTorch reference step they are compared with has none).
    */
   embStd?: boolean;
+  /** Average the gradients over data-parallel ranks in backward (eager steps only). */
+  gradSync?: GradSync;
 }
 
 /** What a step is asked to read back to the host (and what its NaN message names). */
@@ -82,6 +84,10 @@ export class StepEngine {
   constructor(readonly method: Method, readonly options: StepEngineOptions) {
     this.params = options.optimizer.paramGroups.flatMap((g) => g.params);
     const graph = options.graph;
+    if (graph !== undefined && options.gradSync !== undefined) {
+      throw new Error('StepEngine: a data-parallel step (gradSync) cannot be captured into a CUDA graph (its collectives ' +
+        'block on the host): use graph undefined');
+    }
     this.graphed = graph === undefined ? undefined
       : new GraphedStep((views) => this.graphBody(views), { mode: graph.mode, warmupSteps: graph.warmupSteps });
   }
@@ -140,7 +146,7 @@ export class StepEngine {
     const o = this.options;
     return {
       optimizer: o.optimizer, bf16: o.bf16, deviceType: o.device === 'cpu' ? 'cpu' : 'cuda', clipGrad: o.clipGrad,
-      params: this.params, embStd: o.embStd !== false,
+      params: this.params, embStd: o.embStd !== false, gradSync: o.gradSync,
     };
   }
 

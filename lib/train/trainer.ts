@@ -20,6 +20,7 @@ import { Reporter, StepPlace } from './reporter';
 import { checkRunFolder, writeConfig } from './run-folder';
 import { SigintHandler } from './interrupt';
 import { KnnMonitor } from './monitor';
+import { DataParallel, isDataParallel } from './data-parallel';
 
 /** What `fit()` resolves with. */
 export interface TrainResult {
@@ -77,7 +78,13 @@ interface Run {
   checkpoint?: CheckpointFiles;
   interrupted: boolean;
   fitStart: number;
+  /** The data-parallel state (more than one rank), and whether this process writes the run folder (rank 0). */
+  dp?: DataParallel;
+  writer: boolean;
 }
+
+/** A stream that drops everything (the progress of ranks other than 0). */
+const SILENT = { write: (): boolean => true };
 
 /**
  * Trains a self-supervised method.
@@ -100,6 +107,9 @@ export class Trainer {
   readonly stepsPerEpoch: number;
   readonly totalSteps: number;
   readonly epochs: number;
+  /** This process's rank and the number of ranks (0 and 1 unless the default process group has more). */
+  readonly rank: number;
+  readonly worldSize: number;
   private readonly generator = new torch.Generator();
   private fitted = false;
 
@@ -107,13 +117,17 @@ export class Trainer {
     if (method === null || typeof method !== 'object' || typeof method.trainingStep !== 'function') {
       throw new TypeError(`Expected a Method (SimCLR, BYOL, DINO, MAE) for Trainer but received ${String(method)}`);
     }
-    this.options = resolveOptions(raw);
+    const resolved = resolveOptions(raw);
+    this.worldSize = isDataParallel() ? torch.distributed.getWorldSize() : 1;
+    this.rank = this.worldSize > 1 ? torch.distributed.getRank() : 0;
+    this.options = this.worldSize === 1 ? resolved : this.dataParallelOptions(resolved);
     const { data } = raw;
     const [, channels, size] = data.images.shape;
     this.augmentation = raw.augmentation ?? method.augmentation({ size, channels, mean: data.mean, std: data.std, dataset: data.name });
     const device = this.options.device;
     this.loader = new Loader<Prepared>(data, {
-      batchSize: this.options.batchSize, seed: this.options.seed, device, shuffle: true, dropLast: true,
+      batchSize: this.options.batchSize / this.worldSize, seed: this.options.seed, device, shuffle: true, dropLast: true,
+      shard: this.worldSize > 1 ? { numReplicas: this.worldSize, rank: this.rank } : undefined,
       // NOTE: the loader prepares batch k + 1 before step k runs, so the
       // generator's state at checkpoint time is already past batch k + 1's
       // draws. Each batch therefore carries the state right after its own
@@ -148,12 +162,16 @@ export class Trainer {
           const place = this.place(run, epoch);
           const lossRead = this.options.device === 'cpu' || place.logNow;
           const reads = this.takeStep(run, item, place, lossRead);
+          // Every rank logs the mean loss over ranks.
+          if (run.dp !== undefined && lossRead) reads.loss = await run.dp.meanLoss(reads.loss);
           run.reporter.step(place, reads, lossRead);
           const epochDone = run.position.step === 0;
           if (epochDone || place.runDone) await this.endEpoch(run, place, epochDone);
-          const stop = this.raw.signal?.aborted === true || run.sigint.requested;
+          let stop = this.raw.signal?.aborted === true || run.sigint.requested;
+          // A stop seen by any rank stops every rank after this step.
+          if (run.dp !== undefined) stop = await run.dp.anyStop(stop);
           const periodic = this.options.checkpointEvery !== undefined && run.step % this.options.checkpointEvery === 0;
-          if (periodic || epochDone || stop || place.runDone) this.save(run);
+          if (periodic || epochDone || stop || place.runDone) await this.save(run);
           if (stop && !place.runDone) this.interrupt(run);
           if (run.interrupted || place.runDone) break;
         }
@@ -175,45 +193,52 @@ export class Trainer {
       overrides: this.raw.optimizer, lr: this.raw.lr, capturable: graphMode !== undefined, fused: o.device !== 'cpu',
     });
     const clipGrad = o.clipGrad ?? setup.recipe.clipGrad;
-    torch.manualSeed(o.seed);
-    this.generator.manualSeed(o.seed);
+    const dp = this.worldSize === 1 ? undefined
+      : new DataParallel(this.method, setup.optimizer.paramGroups.flatMap((g) => g.params), o.distributed);
+    const writer = this.rank === 0;
+    // NOTE: each rank draws its own augmentations and step randomness (seed + rank, as MAE's code);
+    // the data order (the loader's seed) is shared, and the weights start as rank 0's.
+    torch.manualSeed(o.seed + this.rank);
+    this.generator.manualSeed(o.seed + this.rank);
     const parts: RunParts = {
       method: this.method, optimizer: setup.optimizer, generator: this.generator, gpu: cudaIndex(o.device),
       schedulers: { lr: setup.lrScheduler, wd: setup.wdScheduler },
     };
     const resumedFrom = o.resume === undefined ? undefined : findCheckpoint(o.resume);
     const at = resumedFrom === undefined ? { step: 0, loader: { epoch: 0, step: 0 }, elapsed: 0 }
-      : restoreRunState(resumedFrom, parts, o.device);
-    const log = new MetricsLog(o.out === undefined ? undefined : path.join(o.out, 'metrics.jsonl'));
+      : restoreRunState(resumedFrom, parts, o.device, { rank: this.rank, worldSize: this.worldSize });
+    const out = writer ? o.out : undefined;
+    const log = new MetricsLog(out === undefined ? undefined : path.join(out, 'metrics.jsonl'));
     let history: LogRecord[] = [];
-    if (o.out !== undefined) {
-      checkRunFolder(o.out, resumedFrom !== undefined);
-      fs.mkdirSync(o.out, { recursive: true });
+    if (out !== undefined) {
+      checkRunFolder(out, resumedFrom !== undefined);
+      fs.mkdirSync(out, { recursive: true });
       if (resumedFrom !== undefined) history = log.truncate(at.step);
-      writeConfig(o.out, { ...this.configRecord(setup, clipGrad), resumedFrom: resumedFrom?.json ?? null });
+      writeConfig(out, { ...this.configRecord(setup, clipGrad), resumedFrom: resumedFrom?.json ?? null });
     }
     const reporter = new Reporter({
       method: this.method.name, epochs: this.epochs, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps,
-      batchSize: o.batchSize, progress: o.progress, stream: o.stream, out: o.out, onLog: this.raw.onLog,
+      batchSize: o.batchSize, progress: o.progress, stream: o.stream, out, onLog: writer ? this.raw.onLog : undefined,
       elapsedBefore: at.elapsed, history, log,
     });
     const engine = new StepEngine(this.method, {
       optimizer: setup.optimizer, device: o.device, bf16: o.precision === 'bfloat16', clipGrad, channelsLast,
-      graph: graphMode === undefined ? undefined : { mode: graphMode },
+      graph: graphMode === undefined ? undefined : { mode: graphMode }, gradSync: dp?.gradSync,
     });
-    const monitor = o.monitor === undefined ? undefined : new KnnMonitor(o.monitor, {
+    // The online k-NN runs on rank 0 only (in evaluation mode: no collectives), as the run folder's other files.
+    const monitor = o.monitor === undefined || !writer ? undefined : new KnnMonitor(o.monitor, {
       seed: o.seed, device: o.device, mean: this.raw.data.mean, std: this.raw.data.std,
     });
     // knn.png's floors on the monitor's subsets; the encoder before its first
     // step is the random-encoder floor (not known any more on resume).
-    if (monitor !== undefined && o.out !== undefined) {
+    if (monitor !== undefined && out !== undefined) {
       reporter.run.floors = monitor.floors(resumedFrom === undefined ? this.method.encoder : undefined);
     }
     const sigint = new SigintHandler(() => reporter.message('Stopping after this step (Ctrl-C again to quit at once)'));
     if (o.handleSigint) sigint.install();
     return {
       engine, setup, parts, clipGrad, reporter, monitor, sigint, step: at.step, startStep: at.step, position: at.loader,
-      interrupted: false, fitStart: Date.now(),
+      interrupted: false, fitStart: Date.now(), dp, writer,
     };
   }
 
@@ -258,12 +283,17 @@ export class Trainer {
     run.reporter.restartWindow();
   }
 
-  /** A checkpoint into the run folder (none without one). */
-  private save(run: Run): void {
+  /**
+   * A checkpoint into the run folder (none without one). In a data-parallel
+   * run every rank hands its generators to rank 0, which writes it alone.
+   */
+  private async save(run: Run): Promise<void> {
     const out = this.options.out;
     if (out === undefined || run.augState === undefined) return;
+    const ranks = run.dp === undefined ? undefined : await run.dp.generators(run.augState);
+    if (!run.writer) return;
     run.checkpoint = saveRunState(path.join(out, 'checkpoints'), run.parts,
-      { step: run.step, loader: run.position, elapsed: run.reporter.elapsed() }, run.augState);
+      { step: run.step, loader: run.position, elapsed: run.reporter.elapsed() }, run.augState, 2, ranks);
     // Checkpoint time is not training speed.
     run.reporter.restartWindow();
   }
@@ -288,7 +318,7 @@ export class Trainer {
     let encoderPath: string | undefined;
     if (o.out !== undefined && run.interrupted) {
       await run.reporter.plots();
-    } else if (o.out !== undefined) {
+    } else if (o.out !== undefined && run.writer) {
       encoderPath = path.join(o.out, 'encoder.safetensors');
       saveSafetensors(encoderPath, this.method.encoder.stateDict(), { format: 'pt', method: this.method.name });
     }
@@ -313,6 +343,20 @@ export class Trainer {
     run.augState = undefined;
     run.engine.dispose();
     run.monitor?.dispose();
+    run.dp?.dispose();
+  }
+
+  /**
+   * The options of a data-parallel rank: the global batch must split evenly,
+   * 'cuda' means this rank's GPU (LOCAL_RANK), and ranks other than 0 print nothing.
+   */
+  private dataParallelOptions(o: ResolvedOptions): ResolvedOptions {
+    if (o.batchSize % this.worldSize !== 0) {
+      throw new RangeError(`batchSize ${o.batchSize} (the global batch) does not split evenly among ${this.worldSize} ranks: ` +
+        `use a multiple of ${this.worldSize}`);
+    }
+    const device = o.device === 'cuda' ? `cuda:${torch.distributed.localRank()}` as torch.Device : o.device;
+    return this.rank === 0 ? { ...o, device } : { ...o, device, progress: 'none', stream: SILENT };
   }
 
   /** Channels-last and the CUDA-graph mode that the options and the method give. */
@@ -324,7 +368,12 @@ export class Trainer {
       throw new Error(`cudaGraph: ${JSON.stringify(o.cudaGraph)} needs a capturable method, and '${this.method.name}' is ` +
         'not (Method.capturable is false): train it with cudaGraph false');
     }
-    const graph = o.cudaGraph === 'rehearse' || o.cudaGraph === true || (o.cudaGraph === 'auto' && onCuda && this.method.capturable);
+    if (this.worldSize > 1 && (o.cudaGraph === true || o.cudaGraph === 'rehearse')) {
+      throw new Error(`cudaGraph: ${JSON.stringify(o.cudaGraph)} cannot be used in a data-parallel run (${this.worldSize} ranks): ` +
+        'its collectives block on the host; use cudaGraph \'auto\' or false');
+    }
+    const graph = o.cudaGraph === 'rehearse' || o.cudaGraph === true ||
+      (o.cudaGraph === 'auto' && onCuda && this.method.capturable && this.worldSize === 1);
     return { channelsLast, graphMode: !graph ? undefined : o.cudaGraph === 'rehearse' ? 'rehearse' : 'cuda' };
   }
 
@@ -341,6 +390,10 @@ export class Trainer {
         batchSize: o.batchSize, device: o.device, seed: o.seed, precision: o.precision, clipGrad: clipGrad ?? null,
         checkpointEvery: o.checkpointEvery ?? null, logEvery: o.logEvery, optimizer: setup.recipe, peakLr: setup.peakLr,
         warmupSteps: setup.warmupSteps,
+        ...(this.worldSize === 1 ? {} : { distributed: {
+          worldSize: this.worldSize, batchPerRank: o.batchSize / this.worldSize, backend: torch.distributed.getBackend(),
+          ...o.distributed,
+        } }),
         monitor: m === undefined ? null : {
           train: m.train.name, test: m.test.name, everyEpochs: m.everyEpochs, trainSubset: m.trainSubset,
           testSubset: m.testSubset, k: m.k,

@@ -40,7 +40,15 @@ export class Reducer {
 
   /** Before a forward whose backward reduces gradients; rebuilds buckets after the first one. Returns true when it rebuilt them. */
   prepareForward(): boolean {
-    return dist.distReducerPrepareForward(this.live());
+    try {
+      return dist.distReducerPrepareForward(this.live());
+    } catch (e) {
+      const message = (e as Error).message;
+      // c10d names PyTorch's keyword; say what it is called here.
+      if (!/find_unused_parameters/.test(message)) throw e;
+      throw new Error(`${message}\nIn selfsup: findUnusedParameters: true (DistributedDataParallel's option, or the ` +
+        'Trainer\'s distributed: { findUnusedParameters: true })');
+    }
   }
 
   /** After that forward: arms the hooks (with findUnusedParameters, `outputs` find the unused parameters). */

@@ -1,0 +1,131 @@
+// The Trainer's data parallelism: what PyTorch's DistributedDataParallel does
+// for a training script (start from rank 0's state, average the gradients in
+// backward with c10d's Reducer), plus what the loop itself must agree on
+// across ranks (the logged loss, when to stop, the generators a checkpoint
+// keeps), each a small collective. docs/distributed.md explains the choices.
+import * as torch from '../torch';
+import { Tensor } from '../torch';
+import { SyncBatchNorm } from '../nn/parallel/sync-batch-norm';
+import { Method, StepOutput } from '../ssl/method';
+import { GradSync } from './optimization-step';
+import { RankGenerators, toBase64 } from './checkpoint';
+
+/** Options of the Trainer's data-parallel mode (`TrainerOptions.distributed`). */
+export interface DataParallelOptions {
+  /**
+   * Convert every BatchNorm of the method to SyncBatchNorm, so statistics
+   * cover the global batch (default true, as MoCo v3's and DINO's code and
+   * SimCLR's "global BN"). False keeps per-rank statistics.
+   */
+  syncBatchNorm?: boolean;
+  /**
+   * Let trainable parameters go unused in a step's loss (c10d's graph walk
+   * from the loss; default false, as PyTorch: an unused parameter then stops
+   * the next step with the Reducer's error).
+   */
+  findUnusedParameters?: boolean;
+}
+
+/** The bucket sizes of PyTorch's DDP: 1 MiB first (communication starts early), 25 MiB after. */
+const FIRST_BUCKET_BYTES = 1 << 20;
+const BUCKET_BYTES = 25 << 20;
+
+/**
+ * True when the default process group is initialized with more than one
+ * rank: the Trainer then trains data-parallel.
+ *
+ * @example if (isDataParallel()) console.log(`rank ${torch.distributed.getRank()}`);
+ */
+export function isDataParallel(): boolean {
+  return torch.distributed.isInitialized() && torch.distributed.getWorldSize() > 1;
+}
+
+/**
+ * One method trained on every rank of the default group: its state starts as
+ * rank 0's, backward averages its gradients (c10d's Reducer, in 1 MiB then
+ * 25 MiB buckets overlapped with backward, as PyTorch's DDP), and the loop's
+ * decisions are agreed on by small all-reduces.
+ *
+ * @example
+ * const dp = new DataParallel(method, params, { syncBatchNorm: true });
+ * const engine = new StepEngine(method, { ...options, gradSync: dp.gradSync });
+ */
+export class DataParallel {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly findUnusedParameters: boolean;
+  private readonly reducer: torch.distributed.Reducer;
+
+  constructor(readonly method: Method, params: readonly Tensor[], options: DataParallelOptions = {}) {
+    if (!isDataParallel()) {
+      throw new Error('DataParallel needs the default process group with more than one rank ' +
+        '(await torch.distributed.initProcessGroup() under selfsup launch or torchrun)');
+    }
+    this.rank = torch.distributed.getRank();
+    this.worldSize = torch.distributed.getWorldSize();
+    this.findUnusedParameters = options.findUnusedParameters ?? false;
+    if (options.syncBatchNorm ?? true) SyncBatchNorm.convertSyncBatchnorm(method);
+    // Every weight, buffer, teacher and queue starts as rank 0's (DDP's start-up broadcast, over the whole method).
+    torch.distributed.broadcastCoalesced([...method.parameters(), ...method.buffers()], 0);
+    const trainable = params.filter((p) => p.requiresGrad);
+    this.reducer = new torch.distributed.Reducer(trainable, {
+      bucketBytes: BUCKET_BYTES, firstBucketBytes: FIRST_BUCKET_BYTES,
+      findUnusedParameters: this.findUnusedParameters, gradientAsBucketView: false,
+    });
+  }
+
+  /** The step engine's hooks: arm the Reducer before the forward, hand it the loss after. */
+  get gradSync(): GradSync {
+    return {
+      beforeForward: () => { this.reducer.prepareForward(); },
+      afterForward: (out: StepOutput) => { this.reducer.prepareForBackward(this.findUnusedParameters ? [out.loss] : []); },
+    };
+  }
+
+  /** The mean of the ranks' losses (NaN when any is NaN), so every rank logs the same loss. */
+  async meanLoss(loss: number): Promise<number> {
+    return (await this.sum(loss)) / this.worldSize;
+  }
+
+  /** Whether any rank asked to stop, so every rank stops after the same step (and checkpoints it). */
+  async anyStop(stop: boolean): Promise<boolean> {
+    return (await this.sum(stop ? 1 : 0)) > 0;
+  }
+
+  private async sum(value: number): Promise<number> {
+    const t = torch.tensor([value], { dtype: 'float64' });
+    try {
+      await torch.distributed.allReduce(t, { op: 'sum' });
+      return Number(t.item());
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /**
+   * Every rank's global and augmentation generator states, in rank order
+   * (what a checkpoint needs to resume each rank's random stream).
+   */
+  async generators(augState: Tensor): Promise<RankGenerators[]> {
+    const rng = torch.getRngState();
+    const mine = torch.cat([rng, augState], 0).to('int32'); // (R + A) bytes as int32: Gloo gathers any dtype alike
+    try {
+      const parts = await torch.distributed.allGather(mine);
+      const r = rng.shape[0];
+      const out = parts.map((p) => torch.scope(() => ({
+        rngState: toBase64(p.narrow(0, 0, r).to('uint8')),
+        augmentationState: toBase64(p.narrow(0, r, p.shape[0] - r).to('uint8')),
+      })));
+      parts.forEach((p) => p.dispose());
+      return out;
+    } finally {
+      mine.dispose();
+      rng.dispose();
+    }
+  }
+
+  /** Removes the Reducer's hooks and frees its buckets. */
+  dispose(): void {
+    this.reducer.dispose();
+  }
+}
