@@ -39,4 +39,12 @@ export { gridPatches, gridOrigins, patchesAt, gridExtent, GridGeometry, GridPatc
 export {
   abBins, abBinCentres, softEncode, nearestBin, abPrior, rebalanceWeights, annealedMean, NUM_AB_BINS, AB_GRID,
 } from './pretext/ab-bins';
+export { binCounts, smoothPrior } from './pretext/ab-bins';
+export { Colorization, ColorizationOptions, ColorizationLoss, ColourTaskExamples, COLORIZATION_RECIPE } from './colorization';
+export { SplitBrain, SplitBrainOptions, SplitBrainLoss, SPLIT_BRAIN_RECIPE } from './split-brain';
+export {
+  DeOldify, DeOldifyOptions, DEOLDIFY_RECIPE, NoGanPhase, FEATURE_LOSS_WEIGHTS, GAN_GENERATOR_WEIGHTS,
+} from './deoldify';
+export { UnetDecoder, PatchCritic, encoderStages, stageChannels } from './pretext/unet-generator';
+export { LabEncoder, LabBranch, LabChannels, MapEncoder, labInput } from './pretext/lab-encoder';
 export { createText, listText, TextMethodOptionsOf, TextMethodOf } from './text-registry';

@@ -10,7 +10,7 @@ import { ParamGroup } from '../optim/optimizer';
 
 /** The methods the registry and the command line know. */
 export type MethodName = 'simclr' | 'byol' | 'dino' | 'mae' | 'simsiam' | 'barlow_twins' | 'vicreg' | 'mocov2' | 'mocov3' | 'swav' | 'deepclusterv2' |
-  'rotation' | 'jigsaw' | 'relative_position';
+  'rotation' | 'jigsaw' | 'relative_position' | 'colorization' | 'split_brain' | 'deoldify';
 
 /** Where training stands; every per-step hook receives it. */
 export interface TrainProgress {

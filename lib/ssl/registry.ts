@@ -15,6 +15,9 @@ import { DeepClusterV2, DeepClusterV2Options } from './deepcluster-v2';
 import { Rotation, RotationOptions } from './rotation';
 import { Jigsaw, JigsawOptions } from './jigsaw';
 import { RelativePosition, RelativePositionOptions } from './relative-position';
+import { Colorization, ColorizationOptions } from './colorization';
+import { SplitBrain, SplitBrainOptions } from './split-brain';
+import { DeOldify, DeOldifyOptions } from './deoldify';
 
 /** The options of each method, by name. */
 export interface MethodOptionsOf {
@@ -32,6 +35,9 @@ export interface MethodOptionsOf {
   rotation: RotationOptions;
   jigsaw: JigsawOptions;
   relative_position: RelativePositionOptions;
+  colorization: ColorizationOptions;
+  split_brain: SplitBrainOptions;
+  deoldify: DeOldifyOptions;
 }
 
 const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = {
@@ -49,6 +55,9 @@ const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = 
   rotation: (o) => new Rotation(o),
   jigsaw: (o) => new Jigsaw(o),
   relative_position: (o) => new RelativePosition(o),
+  colorization: (o) => new Colorization(o),
+  split_brain: (o) => new SplitBrain(o),
+  deoldify: (o) => new DeOldify(o),
 };
 
 /**

@@ -15,10 +15,11 @@ interface Packed { shape: number[]; data: number[] }
 interface Answer { outputs?: Record<string, Packed>; error?: string }
 
 /**
- * Runs the cases in one python process; each answer's outputs come back as float64 CPU tensors.
+ * Runs the cases in one python process (test/helpers/`script`, default pretext_ref.py); each answer's outputs
+ * come back as float64 CPU tensors.
  * @example const [{ lab }] = pretextReference([{ op: 'rgb2lab', inputs: { rgb } }]);
  */
-export function pretextReference(cases: PretextCase[]): Record<string, torch.Tensor>[] {
+export function pretextReference(cases: PretextCase[], script = 'pretext_ref.py'): Record<string, torch.Tensor>[] {
   const payload = cases.map((c) => ({
     op: c.op,
     args: c.args ?? {},
@@ -26,7 +27,7 @@ export function pretextReference(cases: PretextCase[]): Record<string, torch.Ten
       shape: t.shape, data: Array.from(t.detach().cpu().to('float64').toTypedArray() as Float64Array),
     }])),
   }));
-  return runPythonReference<Answer[]>('pretext_ref.py', payload).map((a, i) => {
+  return runPythonReference<Answer[]>(script, payload).map((a, i) => {
     if (a.error !== undefined || a.outputs === undefined) assert.fail(`reference ${cases[i].op}: ${a.error}`);
     return Object.fromEntries(Object.entries(a.outputs).map(([k, p]) =>
       [k, torch.tensor(Float64Array.from(p.data), { shape: p.shape })]));

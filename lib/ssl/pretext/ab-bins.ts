@@ -104,23 +104,34 @@ export function nearestBin(ab: Tensor, bins?: Tensor): Tensor {
 }
 
 /**
- * The empirical distribution p (Q) of bins over a set of ab images, each pixel
- * counted at its nearest bin, then smoothed over the ab plane with a Gaussian
- * of `sigma` (section 2.2: "the empirical probability of colors in the
- * quantized ab space ... smoothed with a Gaussian kernel G_sigma", sigma 5),
- * and normalised to sum to 1.
- *
- * @example const prior = abPrior(trainAb); // (313), sums to 1
+ * How many pixels of ab images (B, 2, H, W) fall nearest to each bin: float32 (Q).
+ * @example const counts = binCounts(ab); // counts.sum() is B * H * W
  */
-export function abPrior(ab: Tensor, options: { sigma?: number; bins?: Tensor } = {}): Tensor {
-  checkAb(ab, 'abPrior');
-  const sigma = checkNumber(options.sigma ?? 5, 'abPrior options.sigma', 0);
+export function binCounts(ab: Tensor, bins?: Tensor): Tensor {
+  checkAb(ab, 'binCounts');
   return torch.scope(() => torch.noGrad(() => {
-    const bins = (options.bins ?? abBins(ab.device)).float();
-    const Q = bins.shape[0];
-    const counts = torch.zeros([Q], { device: ab.device })
-      .scatterAdd(0, nearestBin(ab, bins).reshape([-1]), torch.ones([ab.numel() / 2], { device: ab.device }));
-    let p = counts.div(counts.sum());
+    const centres = bins ?? abBins(ab.device);
+    const q = nearestBin(ab, centres).reshape([-1]);
+    return torch.zeros([centres.shape[0]], { device: ab.device }).scatterAdd(0, q, torch.ones([q.shape[0]], { device: ab.device }));
+  }));
+}
+
+/**
+ * Bin counts (Q) normalised to a distribution, then smoothed over the ab
+ * plane with a Gaussian of `sigma` (section 2.2: "the empirical probability
+ * of colors in the quantized ab space ... smoothed with a Gaussian kernel
+ * G_sigma", sigma 5) and normalised again.
+ *
+ * @example const prior = smoothPrior(binCounts(trainAb)); // (313), sums to 1
+ */
+export function smoothPrior(counts: Tensor, options: { sigma?: number; bins?: Tensor } = {}): Tensor {
+  const sigma = checkNumber(options.sigma ?? 5, 'smoothPrior options.sigma', 0);
+  if (!(counts instanceof torch.Tensor) || counts.dim() !== 1) {
+    throw new RangeError(`Expected bin counts of shape (Q) for smoothPrior but received ${String(counts)}`);
+  }
+  return torch.scope(() => torch.noGrad(() => {
+    const bins = (options.bins ?? abBins(counts.device)).float();
+    let p = counts.float().div(counts.float().sum());
     if (sigma > 0) {
       const kernel = squaredDistances(bins, bins).div(-2 * sigma * sigma).exp(); // (Q, Q)
       p = kernel.matmul(p);
@@ -128,6 +139,17 @@ export function abPrior(ab: Tensor, options: { sigma?: number; bins?: Tensor } =
     }
     return p;
   }));
+}
+
+/**
+ * The empirical distribution p (Q) of bins over a set of ab images, each pixel
+ * counted at its nearest bin, smoothed and normalised as `smoothPrior`.
+ *
+ * @example const prior = abPrior(trainAb); // (313), sums to 1
+ */
+export function abPrior(ab: Tensor, options: { sigma?: number; bins?: Tensor } = {}): Tensor {
+  checkAb(ab, 'abPrior');
+  return torch.scope(() => smoothPrior(binCounts(ab, options.bins), options));
 }
 
 /**
