@@ -14,6 +14,7 @@ import { Trainer, TrainResult } from '../train/trainer';
 import { ProgressStream } from '../train/options';
 import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
 import { writeRunEvents } from '../export/tensorboard/run-events';
+import { startDashboardThread } from '../dashboard/thread';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
 import { MAIN_JOB, MAIN_JOB_MINUTES } from './main-job';
@@ -171,6 +172,7 @@ interface TrainFlags extends LaunchFlags {
   config?: string; seed?: number; precision?: string; clipGrad?: number; checkpointEvery?: number; knnEvery?: number;
   cudaGraph?: string; channelsLast?: string;
   eval: boolean; imageSize?: number; evalTrainSubset?: number; progress?: string; threads?: number; tensorboard?: boolean;
+  dashboard?: boolean | string;
 }
 
 /**
@@ -183,7 +185,7 @@ interface TrainFlags extends LaunchFlags {
 export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, now = new Date()): RunConfig {
   if (f.resume !== undefined) {
     const given = Object.entries(f).filter(([k, v]) => v !== undefined && !['resume', 'eval', 'device', 'progress', 'threads',
-      'nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort'].includes(k));
+      'nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort', 'dashboard'].includes(k));
     if (methodArg !== undefined || given.length > 0) {
       throw new Error(`--resume continues a run with its own config.json; drop ${methodArg !== undefined ? `'${methodArg}' ` : ''}` +
         `${given.map(([k]) => `--${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`).join(' ')}`.trimEnd());
@@ -240,6 +242,38 @@ export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, n
 }
 
 /**
+ * `--dashboard [port]`: serves the run folder's parent (so the page lists the
+ * runs beside this one for comparison) from a worker thread while training,
+ * and prints the page's URL on stderr with the run selected.
+ */
+async function serveRun(out: string, portFlag: boolean | string): Promise<{ close(): Promise<void> }> {
+  const port = portFlag === true ? 6006 : Number(portFlag);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`Expected a port in 0..65535 for --dashboard but received ${String(portFlag)}`);
+  }
+  const root = path.dirname(path.resolve(out));
+  fs.mkdirSync(root, { recursive: true });
+  const d = await startDashboardThread({ root, port });
+  process.stderr.write(`selfsup dashboard: ${d.url}?run=${encodeURIComponent(path.basename(out))} ` +
+    '(served while training; afterwards: selfsup dashboard ' + `${path.dirname(out)})\n`);
+  return d;
+}
+
+/** A command line without `--dashboard [port]` (or `--dashboard=<port>`). */
+function withoutDashboardFlag(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith('--dashboard=')) continue;
+    if (args[i] === '--dashboard') {
+      if (/^\d+$/.test(args[i + 1] ?? '')) i++;
+      continue;
+    }
+    out.push(args[i]);
+  }
+  return out;
+}
+
+/**
  * Registers `selfsup train [method] [--data ...] [--encoder ...] ...`.
  * @example registerTrain(new Command('selfsup'));
  */
@@ -271,7 +305,8 @@ export function registerTrain(program: Command): void {
     .option('--eval-train-subset <n>', 'training images used by the final evaluation (default all)', intArg('--eval-train-subset'))
     .option('--no-eval', 'skip the final evaluation table')
     .option('--progress <mode>', 'auto, bar, lines or none')
-    .option('--tensorboard', 'also write a TensorBoard event file into <run>/tensorboard at the end (selfsup tensorboard)');
+    .option('--tensorboard', 'also write a TensorBoard event file into <run>/tensorboard at the end (selfsup tensorboard)')
+    .option('--dashboard [port]', 'serve the dashboard of the run folder\'s parent (loopback, default port 6006) while training');
   withThreadsOption(withLaunchOptions(command))
     .action(async (methodArg: string | undefined, flags: TrainFlags, cmd: Command) => {
       applyThreadsFlag(flags.threads);
@@ -280,22 +315,31 @@ export function registerTrain(program: Command): void {
       }
       if (isTextMethod(methodArg)) {
         if (flags.nprocPerNode !== undefined) throw new Error(`--nproc-per-node: the text methods (${methodArg}) train on one process only`);
+        if (flags.dashboard !== undefined) throw new Error(`--dashboard shows image runs; drop it for ${methodArg}`);
         await runTextTrain(textRunConfig(methodArg, flags));
         return;
       }
       const config = resolveRunConfig(methodArg, flags);
-      if (flags.nprocPerNode !== undefined) {
-        // NOTE: commander keeps the command line it parsed in rawArgs (not in its typings); the ranks rerun it
-        // without the launcher flags, with the run folder resolved here so that every rank names the same one.
-        const raw = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? process.argv;
-        const extra = flags.out === undefined && flags.resume === undefined ? ['--out', config.out] : [];
-        await launchRanks(flags, withoutLaunchFlags(raw.slice(2), extra));
-        return;
+      // Ranks started by a launcher (RANK set, torchrun-style) leave the dashboard to rank 0.
+      const serve = flags.dashboard !== undefined && Number(process.env.RANK ?? '0') === 0;
+      const dashboard = serve ? await serveRun(config.out, flags.dashboard as boolean | string) : undefined;
+      try {
+        if (flags.nprocPerNode !== undefined) {
+          // NOTE: commander keeps the command line it parsed in rawArgs (not in its typings); the ranks rerun it
+          // without the launcher flags (and without --dashboard: this process serves it), with the run folder
+          // resolved here so that every rank names the same one.
+          const raw = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? process.argv;
+          const extra = flags.out === undefined && flags.resume === undefined ? ['--out', config.out] : [];
+          await launchRanks(flags, withoutLaunchFlags(withoutDashboardFlag(raw.slice(2)), extra));
+          return;
+        }
+        const run = await runTrain(config, {
+          resume: flags.resume !== undefined, progress: flags.progress as 'auto' | undefined,
+        });
+        if (flags.tensorboard === true && run.rank === 0) writeRunEvents(run.config.out);
+        if (run.result.interrupted) process.exitCode = 130;
+      } finally {
+        await dashboard?.close();
       }
-      const run = await runTrain(config, {
-        resume: flags.resume !== undefined, progress: flags.progress as 'auto' | undefined,
-      });
-      if (flags.tensorboard === true && run.rank === 0) writeRunEvents(run.config.out);
-      if (run.result.interrupted) process.exitCode = 130;
     });
 }

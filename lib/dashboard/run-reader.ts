@@ -4,6 +4,9 @@
 // are read safely: only whole lines count, a partial last line waits.
 import * as fs from 'fs';
 import * as path from 'path';
+import { CurveCache, CurveSet, downsampleCurve, sampleCurves, SAMPLE_ABOVE_BYTES } from './curves';
+
+export { pointsOf, readRecordsFrom } from './metrics-lines';
 
 type Json = Record<string, unknown>;
 
@@ -15,7 +18,7 @@ export interface RunEntry {
   hasMetrics: boolean;
 }
 
-/** The curves of a run: [step, value] points per series, at most `maxPoints` each. */
+/** The curves of a run: [step, value] points per series, reduced to the page's pixel columns. */
 export type Series = Record<string, [number, number][]>;
 
 /** What the page shows for one run. */
@@ -29,6 +32,8 @@ export interface RunSummary {
   steps: number;
   /** Bytes of metrics.jsonl read (the live stream continues from here). */
   offset: number;
+  /** The curves are a sample of the lines (a first paint); `steps` and `offset` count only the sample. */
+  sampled?: boolean;
   /** Shown on the page instead of charts (no metrics yet...). */
   message?: string;
 }
@@ -87,79 +92,33 @@ export function listRuns(root: string): RunEntry[] {
   });
 }
 
-/**
- * Parses whole lines from `offset` of a JSONL file; returns the records and
- * the offset after the last whole line (a partial line is left for later).
- *
- * @example const { records, offset } = readRecordsFrom('runs/a/metrics.jsonl', 0);
- */
-export function readRecordsFrom(file: string, offset: number): { records: Json[]; offset: number } {
-  if (!fs.existsSync(file)) return { records: [], offset };
-  const size = fs.statSync(file).size;
-  if (size < offset) offset = 0; // rewritten (a resumed run truncates its log): start over
-  if (size === offset) return { records: [], offset };
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.alloc(size - offset);
-  try {
-    fs.readSync(fd, buf, 0, buf.length, offset);
-  } finally {
-    fs.closeSync(fd);
-  }
-  const end = buf.lastIndexOf(0x0a) + 1;
-  const records: Json[] = [];
-  for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      records.push(JSON.parse(line) as Json);
-    } catch {
-      // A torn line from a crash: skipped, as MetricsLog.read does.
-    }
-  }
-  return { records, offset: offset + end };
-}
-
-/** The chart points of one record. */
-export function pointsOf(r: Json): [string, number, number][] {
-  const out: [string, number, number][] = [];
-  const step = typeof r.step === 'number' ? r.step : 0;
-  const add = (name: string, v: unknown) => { if (typeof v === 'number' && Number.isFinite(v)) out.push([name, step, v]); };
-  if (r.type === 'step') {
-    add('loss', r.loss);
-    add('lr', r.lr);
-    add('img/s', r.imgPerSec);
-    add('emb std', r.embStd);
-  } else if (r.type === 'knn') {
-    for (const [k, v] of Object.entries((r.top1 ?? {}) as Json)) add(`k-NN@${k} (%)`, typeof v === 'number' ? 100 * v : v);
-  }
-  return out;
-}
-
-/** Every `stride`-th point (and the last), so that at most `max` remain. */
-function downsample(points: [number, number][], max: number): [number, number][] {
-  if (points.length <= max) return points;
-  const stride = Math.ceil(points.length / max);
-  const out = points.filter((_, i) => i % stride === 0);
-  if (out.at(-1) !== points.at(-1)) out.push(points.at(-1) as [number, number]);
-  return out;
-}
+/** The pixel columns a curve is reduced to when the page does not say (M4: at most 4 points each). */
+export const DEFAULT_BUCKETS = 500;
 
 /**
- * A run's summary for the page, with every curve downsampled to `maxPoints`
- * on the server (a run with 10^5 lines must not ship them all to the browser).
+ * A run's summary for the page, with every curve reduced on the server to
+ * `buckets` pixel columns (at most 4 points each, see m4Indices): a run with
+ * 10^5 lines must not ship them all to the browser. The curves come from
+ * `cache` (read incrementally: a second call costs only the lines added).
+ * With `exact` false, a long metrics file not read yet is sampled instead
+ * (`sampled: true`, see sampleCurves) so that the page paints at once; the
+ * page then asks again with `exact` true.
  *
- * @example summarizeRun('runs', 'simclr-20261204-101500', 2000).series.loss.length
+ * @example summarizeRun('runs', 'simclr-20261204-101500', 400).series.loss.length // <= 1600
  */
-export function summarizeRun(root: string, name: string, maxPoints = 2000): RunSummary {
+export function summarizeRun(root: string, name: string, buckets = DEFAULT_BUCKETS, cache = new CurveCache(),
+  exact = true): RunSummary {
+  if (!Number.isInteger(buckets) || buckets < 1) throw new RangeError(`Expected a positive integer for buckets but received ${buckets}`);
   const dir = runDir(root, name);
-  const { records, offset } = readRecordsFrom(path.join(dir, 'metrics.jsonl'), 0);
-  const all: Record<string, [number, number][]> = {};
-  for (const r of records) for (const [s, step, v] of pointsOf(r)) (all[s] ??= []).push([step, v]);
+  const file = path.join(dir, 'metrics.jsonl');
+  const sample = !exact && !cache.has(file) && fs.existsSync(file) && fs.statSync(file).size > SAMPLE_ABOVE_BYTES;
+  const set: CurveSet = sample ? sampleCurves(file, 2 * buckets) : cache.read(file);
   const series: Series = {};
-  for (const [s, pts] of Object.entries(all)) series[s] = downsample(pts, maxPoints);
+  for (const [s, c] of set.curves) series[s] = downsampleCurve(c, buckets);
   const images = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
-  const steps = records.filter((r) => r.type === 'step').length;
   return {
-    name, config: readJson(path.join(dir, 'config.json')), eval: readJson(path.join(dir, 'eval.json')), images, series, steps, offset,
-    message: records.length === 0 ? `Run '${name}' has no metrics yet: the page updates as soon as training logs its first step` : undefined,
+    name, config: readJson(path.join(dir, 'config.json')), eval: readJson(path.join(dir, 'eval.json')), images, series,
+    steps: set.steps, offset: set.offset, ...(sample ? { sampled: true } : {}),
+    message: set.records === 0 ? `Run '${name}' has no metrics yet: the page updates as soon as training logs its first step` : undefined,
   };
 }

@@ -6,7 +6,8 @@ import * as http from 'http';
 import * as path from 'path';
 import { AddressInfo } from 'net';
 import { PAGE } from './page';
-import { listRuns, readRecordsFrom, runDir, RunPathError, summarizeRun } from './run-reader';
+import { CurveCache } from './curves';
+import { DEFAULT_BUCKETS, listRuns, readRecordsFrom, runDir, RunPathError, summarizeRun } from './run-reader';
 
 /** Options of `startDashboard`. */
 export interface DashboardOptions {
@@ -18,8 +19,8 @@ export interface DashboardOptions {
   host?: string;
   /** How often live streams look for new lines, in ms. Default 250. */
   pollMs?: number;
-  /** Points per curve sent to the page at most. Default 2000. */
-  maxPoints?: number;
+  /** Pixel columns a curve is reduced to when the page does not give its width (`buckets=`). Default 500. */
+  buckets?: number;
 }
 
 /** A running dashboard. */
@@ -70,6 +71,12 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const root = path.resolve(options.root ?? 'runs');
   listRuns(root); // throws now for a missing folder
   const pollMs = options.pollMs ?? 250;
+  const cache = new CurveCache();
+  const bucketsOf = (url: URL): number => {
+    const asked = Number(url.searchParams.get('buckets') ?? NaN);
+    // The page asks for its charts' width in pixels; anything odd falls back to the default.
+    return Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 4096) : options.buckets ?? DEFAULT_BUCKETS;
+  };
   const sockets = new Set<import('net').Socket>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -81,7 +88,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
         case '/uplot.css': return send(res, 200, 'text/css', fs.readFileSync(UPLOT_CSS));
         case '/favicon.ico': res.writeHead(204); return res.end();
         case '/api/runs': return send(res, 200, 'application/json', JSON.stringify({ root, runs: listRuns(root) }));
-        case '/api/run': return send(res, 200, 'application/json', JSON.stringify(summarizeRun(root, name, options.maxPoints)));
+        case '/api/run': return send(res, 200, 'application/json', JSON.stringify(summarizeRun(root, name, bucketsOf(url), cache, url.searchParams.get('exact') !== '0')));
         case '/api/live': {
           const from = Number(url.searchParams.get('offset') ?? '0');
           return stream(req, res, path.join(runDir(root, name), 'metrics.jsonl'), Number.isFinite(from) ? from : 0, pollMs);
