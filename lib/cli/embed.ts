@@ -58,7 +58,7 @@ export async function runEmbed(target: string, o: EmbedCommandOptions = {}): Pro
   const split = o.split ?? 'test';
   if (split !== 'train' && split !== 'test') throw new Error(`Expected train or test for --split but received ${String(split)}`);
   const out = o.out ?? (runDir !== undefined ? defaultEmbeddingFile(runDir, split) : undefined);
-  if (out === undefined) throw new Error('Name the output file with --out (.safetensors or .npy)');
+  if (out === undefined) throw new Error('Name the output file with --out (.safetensors, .npy or .parquet)');
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const spec = parseDataSpec(dataArg);
   const dataset = await loadDataSplit(spec, split, run?.imageSize);
@@ -72,10 +72,11 @@ export async function runEmbed(target: string, o: EmbedCommandOptions = {}): Pro
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     try {
       writeEmbeddings(out, {
-        embeddings: features, labels, ids: indices,
+        embeddings: features, labels, ids: indices, files: dataset.files,
         metadata: {
           dataset: dataArg, split, encoder: name, encoderOptions: JSON.stringify(options),
           classes: JSON.stringify(dataset.classes ?? []), source: path.resolve(target),
+          ...(run?.imageSize !== undefined ? { imageSize: String(run.imageSize) } : {}),
         },
       });
       const result = { file: out, count: n, dim: features.shape[1], imagesPerSecond: n / seconds };
@@ -99,11 +100,11 @@ export async function runEmbed(target: string, o: EmbedCommandOptions = {}): Pro
 export function registerEmbed(program: Command): void {
   program.command('embed')
     .description('Write the embeddings of a dataset split (with labels and ids) from a trained encoder: ' +
-      '.safetensors or .npy (readable by numpy), chosen by the extension')
+      '.safetensors, .npy (readable by numpy) or .parquet (with class and file names), chosen by the extension')
     .argument('<target>', 'run folder, checkpoint (.json or .safetensors) or encoder .safetensors')
     .option('--data <spec>', 'dataset (default: the run\'s)')
     .option('--split <split>', 'train or test', 'test')
-    .option('--out <file>', 'output .safetensors or .npy (default <run>/embeddings-<split>.safetensors)')
+    .option('--out <file>', 'output .safetensors, .npy or .parquet (default <run>/embeddings-<split>.safetensors)')
     .option('--encoder <name>', 'architecture of a bare safetensors file')
     .option('--encoder-options <json>', 'its options as JSON', jsonArg('--encoder-options'))
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')

@@ -4,19 +4,22 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { disposeDataset } from '../data/dataset';
+import { Tensor } from '../torch';
+import { disposeDataset, ImageDataset, makeDataset } from '../data/dataset';
+import { extractFeatures } from '../eval/features';
+import { decodeQueryImage } from '../export/query-image';
 import { writeImageGrid } from '../data/image-grid';
 import { readEmbeddings } from '../export/embeddings-file';
 import { VectorIndex } from '../export/vector-index';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { defaultEmbeddingFile, runEmbed } from './embed';
-import { runOf } from './load-encoder';
+import { loadEncoder, runOf } from './load-encoder';
 import { intArg } from './option-parsers';
 
 /** Options of `runNeighbors`. */
 export interface NeighborsCommandOptions {
-  /** Row of the embedding file to use as the query. */
-  query: number;
+  /** Row of the embedding file to use as the query, or an image file: decoded and embedded as the data was. */
+  query: number | string;
   /** Neighbours to return (the query itself excluded). Default 10. */
   k?: number;
   /** Split to search when `target` is a run folder (default 'test'). */
@@ -61,61 +64,103 @@ async function embeddingFileOf(target: string, split: 'train' | 'test', log: (li
   return file;
 }
 
+/** The dataset an embedding file was made from (undefined when its metadata does not name one). */
+async function datasetOf(metadata: Record<string, string>): Promise<ImageDataset | undefined> {
+  if (metadata.dataset === undefined || (metadata.split !== 'train' && metadata.split !== 'test')) return undefined;
+  const size = metadata.imageSize === undefined ? undefined : Number(metadata.imageSize);
+  return loadDataSplit(parseDataSpec(metadata.dataset), metadata.split, size);
+}
+
 /**
- * The k nearest rows of one row of an embedding file (or of a run folder's
- * split, embedded first if needed). The usearch index is read from
+ * An image file as a query: decoded to the data's size and channels, then
+ * through the encoder the embeddings came from (named in the file's metadata),
+ * normalised with the data's mean and std, as `selfsup embed` did.
+ */
+async function embedImage(file: string, metadata: Record<string, string>, dataset: ImageDataset | undefined):
+  Promise<{ vector: Tensor; image: Tensor }> {
+  if (dataset === undefined || metadata.source === undefined || metadata.encoder === undefined) {
+    throw new Error(`An image query needs the embedding file's dataset and encoder; this one names ${
+      metadata.dataset === undefined ? 'no dataset' : 'no encoder'}: embed with selfsup embed, or query a row`);
+  }
+  const image = await decodeQueryImage(file, dataset.images.shape.slice(1));
+  const { encoder } = loadEncoder(metadata.source, dataset.images.shape, {
+    encoder: metadata.encoder, encoderOptions: JSON.parse(metadata.encoderOptions ?? '{}') as Record<string, unknown>,
+  });
+  try {
+    const one = makeDataset({ name: file, images: image, mean: dataset.mean, std: dataset.std });
+    const { features, labels } = extractFeatures(encoder, one);
+    labels.dispose();
+    return { vector: features, image };
+  } finally {
+    encoder.dispose();
+  }
+}
+
+/**
+ * The k nearest rows of a query (a row of an embedding file, or an image file
+ * embedded by the same encoder) in an embedding file (or a run folder's split,
+ * embedded first if needed). The usearch index is read from
  * `<embeddings>.usearch`, or built and saved there when missing or older.
  *
  * @example
  * const { neighbors } = await runNeighbors('runs/simclr-20261204-101500', { query: 0, k: 5 });
+ * await runNeighbors('runs/simclr-20261204-101500', { query: 'my-shoe.png' });
  */
 export async function runNeighbors(target: string, o: NeighborsCommandOptions): Promise<NeighborsResult> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const k = o.k ?? 10;
   const file = await embeddingFileOf(target, o.split ?? 'test', log);
   const { embeddings, labels, ids, metadata } = readEmbeddings(file);
+  const dataset = await datasetOf(metadata);
+  const owned: Tensor[] = [embeddings, labels, ids];
   try {
     const n = embeddings.shape[0];
-    if (!Number.isInteger(o.query) || o.query < 0 || o.query >= n) {
+    const byRow = typeof o.query === 'number';
+    if (byRow && (!Number.isInteger(o.query) || (o.query as number) < 0 || (o.query as number) >= n)) {
       throw new RangeError(`Expected a row in 0..${n - 1} for --query but received ${o.query} ('${file}' has ${n} rows)`);
     }
+    const queryImage = byRow ? undefined : await embedImage(o.query as string, metadata, dataset);
+    if (queryImage !== undefined) owned.push(queryImage.vector, queryImage.image);
     const indexFile = indexFileOf(file);
     const fresh = fs.existsSync(indexFile) && fs.statSync(indexFile).mtimeMs >= fs.statSync(file).mtimeMs;
     const index = fresh ? VectorIndex.load(indexFile, embeddings.shape[1]) : VectorIndex.build(embeddings);
     if (!fresh) index.save(indexFile);
-    const query = embeddings.narrow(0, o.query, 1);
+    const query = queryImage?.vector ?? embeddings.narrow(0, o.query as number, 1);
     const found = index.search(query, Math.min(k + 1, n));
-    query.dispose();
+    if (byRow) query.dispose();
     const labelArr = labels.toTypedArray() as BigInt64Array;
     const idArr = ids.toTypedArray() as BigInt64Array;
     const neighbors: Neighbor[] = [];
     found.indices[0].forEach((row, j) => {
-      if (row < 0 || row === o.query || neighbors.length >= k) return;
+      if (row < 0 || (byRow && row === o.query) || neighbors.length >= k) return;
       neighbors.push({ row, id: Number(idArr[row]), label: Number(labelArr[row]), score: found.scores[0][j] });
     });
     const classes = JSON.parse(metadata.classes ?? '[]') as string[];
     const name = (label: number) => classes[label] ?? String(label);
-    log(`query row ${o.query} (${name(Number(labelArr[o.query]))}), ${neighbors.length} nearest by cosine:`);
+    log(byRow ? `query row ${o.query} (${name(Number(labelArr[o.query as number]))}), ${neighbors.length} nearest by cosine:`
+      : `query image ${o.query}, ${neighbors.length} nearest by cosine:`);
     neighbors.forEach((nb, i) => log(`  ${i + 1}. row ${nb.row}  ${name(nb.label)}  ${nb.score.toFixed(4)}`));
     const result: NeighborsResult = { embeddings: file, index: indexFile, built: !fresh, neighbors };
-    if (metadata.dataset !== undefined && (metadata.split === 'train' || metadata.split === 'test')) {
-      const grid = o.grid ?? path.join(path.dirname(file), `neighbors-${o.query}.png`);
-      const dataset = await loadDataSplit(parseDataSpec(metadata.dataset), metadata.split);
-      if (dataset !== undefined) {
-        try {
-          const rows = [Number(idArr[o.query]), ...neighbors.map((nb) => nb.id)];
-          await writeImageGrid(grid, rows.map((id) => dataset.images.narrow(0, id, 1)), { scale: 2 });
-          result.grid = grid;
-          log(`Wrote ${grid}: the query, then its neighbours`);
-        } finally {
-          disposeDataset(dataset);
-        }
-      }
+    if (dataset !== undefined) {
+      const stem = byRow ? String(o.query) : path.basename(o.query as string).replace(/\.[^.]*$/, '');
+      const grid = o.grid ?? path.join(path.dirname(file), `neighbors-${stem}.png`);
+      const first = queryImage?.image ?? dataset.images.narrow(0, Number(idArr[o.query as number]), 1);
+      await writeImageGrid(grid, [first, ...neighbors.map((nb) => dataset.images.narrow(0, nb.id, 1))], { scale: 2 });
+      result.grid = grid;
+      log(`Wrote ${grid}: the query, then its neighbours`);
     }
     return result;
   } finally {
-    [embeddings, labels, ids].forEach((t) => t.dispose());
+    owned.forEach((t) => t.dispose());
+    if (dataset !== undefined) disposeDataset(dataset);
   }
+}
+
+/** `--query`: a row number, or the path of an image file. */
+function queryArg(value: string): number | string {
+  if (/^\d+$/.test(value)) return Number(value);
+  if (fs.existsSync(value) && fs.statSync(value).isFile()) return value;
+  throw new Error(`Expected a row number or an image file for --query but received '${value}' (no such file)`);
 }
 
 /**
@@ -127,11 +172,12 @@ export function registerNeighbors(program: Command): void {
     .description('Nearest neighbours of one image by cosine similarity of its embedding, from a usearch HNSW index ' +
       'saved beside the embeddings; writes a PNG grid (query first)')
     .argument('<target>', 'run folder (its embeddings-<split>.safetensors, made if missing) or an embedding file')
-    .requiredOption('--query <row>', 'row of the embedding file (= position in the split) to query', intArg('--query', 0))
+    .requiredOption('--query <row|image>', 'row of the embedding file (= position in the split), or an image file to embed ' +
+      'with the same encoder and transform as the data', queryArg)
     .option('-k, --k <n>', 'neighbours to show', intArg('-k'), 10)
     .option('--split <split>', 'split of a run folder to search', 'test')
     .option('--grid <file>', 'PNG grid to write (default beside the embeddings)')
-    .action(async (target: string, f: { query: number; k: number; split: 'train' | 'test'; grid?: string }) => {
+    .action(async (target: string, f: { query: number | string; k: number; split: 'train' | 'test'; grid?: string }) => {
       await runNeighbors(target, f);
     });
 }

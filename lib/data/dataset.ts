@@ -25,6 +25,8 @@ export interface ImageDataset {
   std: number[];
   /** Number of images (N). */
   length: number;
+  /** The file of each image, relative to its folder (image folders). */
+  files?: readonly string[];
 }
 
 /** Which half of a dataset with a fixed train/test division to read. */
@@ -47,6 +49,8 @@ export interface DatasetParts {
   /** Known channel statistics; computed from the images when absent. */
   mean?: number[];
   std?: number[];
+  /** The file of each image (image folders). */
+  files?: readonly string[];
 }
 
 /**
@@ -83,7 +87,10 @@ export function makeDataset(parts: DatasetParts): ImageDataset {
     throw new RangeError(`Expected ${c} per-channel values for mean and std of dataset '${name}' but received ` +
       `${mean.length} and ${std.length}`);
   }
-  return { name, images, labels, classes, mean, std, length: n };
+  if (parts.files !== undefined && parts.files.length !== n) {
+    throw new RangeError(`Expected ${n} file names for dataset '${name}' but received ${parts.files.length}`);
+  }
+  return { name, images, labels, classes, mean, std, length: n, ...(parts.files !== undefined ? { files: parts.files } : {}) };
 }
 
 /**

@@ -190,7 +190,7 @@ export async function imageFolder(options: ImageFolderOptions): Promise<ImageDat
     if (hit !== null) {
       for (const s of hit.meta.skipped) warn(`imageFolder: skipped unreadable image ${path.join(root, s.file)}: ${s.reason}`);
       return makeDataset({ name, images: hit.images, labels: hit.labels, classes: hit.meta.classes,
-        mean: hit.meta.mean, std: hit.meta.std });
+        mean: hit.meta.mean, std: hit.meta.std, files: hit.meta.files });
     }
   }
 
@@ -229,5 +229,5 @@ export async function imageFolder(options: ImageFolderOptions): Promise<ImageDat
         'decoded again next time. Pass cache: <a writable folder> to keep it elsewhere');
     }
   }
-  return makeDataset({ name, images, labels, classes, mean, std });
+  return makeDataset({ name, images, labels, classes, mean, std, files: kept.map((i) => entries[i].file) });
 }

@@ -5,6 +5,8 @@
 //    `dataset`, `encoder` and `classes` (JSON). Loads with safetensors in Python.
 //  - .npy: the float32 (N, D) embeddings, readable by numpy.load; labels and ids
 //    beside it as `<stem>.labels.npy` and `<stem>.ids.npy` (int64).
+//  - .parquet: a table of id, label, class, file and embedding (list<float32>),
+//    the metadata in the footer (lib/export/parquet.ts). Written, not read here.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Tensor } from '../torch';
@@ -12,6 +14,7 @@ import { tensor } from '../torch/creation';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../torch/safetensors';
 import { writeFileAtomic } from '../torch/atomic-file';
 import { decodeNpy, encodeNpy } from './npy';
+import { encodeEmbeddingsParquet } from './parquet';
 
 /** What an embedding file holds. */
 export interface Embeddings {
@@ -23,16 +26,20 @@ export interface Embeddings {
   ids: Tensor;
   /** Descriptive strings: dataset, encoder, classes (JSON), ... */
   metadata: Record<string, string>;
+  /** The file of each dataset position (indexed by id; image folders), written into Parquet files' `file` column. */
+  files?: readonly string[];
 }
 
 /** The formats `writeEmbeddings` picks from the extension. */
-export const EMBEDDING_EXTENSIONS = ['.safetensors', '.npy'] as const;
+export const EMBEDDING_EXTENSIONS = ['.safetensors', '.npy', '.parquet'] as const;
 
-function formatOf(file: string): '.safetensors' | '.npy' {
+type Format = typeof EMBEDDING_EXTENSIONS[number];
+
+function formatOf(file: string): Format {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.safetensors' || ext === '.npy') return ext;
+  if ((EMBEDDING_EXTENSIONS as readonly string[]).includes(ext)) return ext as Format;
   throw new Error(`Unknown embedding file extension '${ext || '(none)'}' in '${file}'; expected ` +
-    `${EMBEDDING_EXTENSIONS.join(' or ')}`);
+    `${EMBEDDING_EXTENSIONS.join(', ')}`);
 }
 
 /** The sibling files of an .npy embedding file: `<stem>.labels.npy` and `<stem>.ids.npy`. */
@@ -59,7 +66,7 @@ function checkEmbeddings(e: Embeddings): number {
 
 /**
  * Writes embeddings, labels and ids; the format follows the extension
- * (.safetensors or .npy, see the top of this file). Files are replaced atomically.
+ * (.safetensors, .npy or .parquet, see the top of this file). Files are replaced atomically.
  *
  * @example
  * const { features, labels } = evaluate.extractFeatures(encoder, dataset);
@@ -75,6 +82,16 @@ export function writeEmbeddings(file: string, e: Embeddings): void {
   try {
     if (format === '.safetensors') {
       saveSafetensors(file, { embeddings, labels, ids }, { format: 'selfsup-embeddings', ...e.metadata });
+      return;
+    }
+    if (format === '.parquet') {
+      const idArr = ids.toTypedArray() as BigInt64Array;
+      writeFileAtomic(file, Buffer.from(encodeEmbeddingsParquet({
+        embeddings: embeddings.toTypedArray() as Float32Array, dim: embeddings.shape[1], labels: labels.toTypedArray() as BigInt64Array,
+        ids: idArr, classes: JSON.parse(e.metadata.classes ?? '[]') as string[],
+        files: e.files === undefined ? undefined : Array.from(idArr, (id) => e.files?.[Number(id)] ?? null),
+        metadata: { format: 'selfsup-embeddings', ...e.metadata },
+      })));
       return;
     }
     const siblings = npySiblings(file);
@@ -94,6 +111,10 @@ export function writeEmbeddings(file: string, e: Embeddings): void {
  */
 export function readEmbeddings(file: string): Embeddings {
   const format = formatOf(file);
+  if (format === '.parquet') {
+    throw new Error(`'${file}': Parquet embedding files are for other tools (pandas, DuckDB...); selfsup reads .safetensors ` +
+      'or .npy: embed again with --out <file>.safetensors');
+  }
   if (!fs.existsSync(file)) throw new Error(`No embedding file '${file}'`);
   if (format === '.safetensors') {
     const tensors = loadSafetensors(file);

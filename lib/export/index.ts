@@ -7,3 +7,5 @@ export { exportOnnx, OnnxExportInfo, toOnnx } from './onnx/export';
 export { Converter, EmitContext, registerConverter } from './onnx/emit';
 export { histogramOf, readJsonLines, RunEventsInfo, RunEventsOptions, writeRunEvents } from './tensorboard/run-events';
 export { maskedCrc32c, tfRecord } from './tensorboard/tfrecord';
+export { encodeEmbeddingsParquet, ParquetEmbeddings } from './parquet';
+export { decodeQueryImage } from './query-image';

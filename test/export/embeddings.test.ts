@@ -134,6 +134,33 @@ describe('export: embedding files and the vector index', () => {
     await assert.rejects(runNeighbors(run, { query: 9999, log: quiet }), /Expected a row in 0\.\.255 for --query/);
   });
 
+  it('selfsup neighbors --query <image file>: decoded and embedded as the data was, it finds its own row first', async () => {
+    const run = path.join(dir, 'run-q');
+    makeSyntheticRun(run);
+    const test = await loadDataSplit(parseDataSpec('synthetic'), 'test');
+    assert.ok(test);
+    const [, c, h, w] = test.images.shape;
+    const png = path.join(dir, 'query.png');
+    // Row 12 of the test split as a PNG at twice the size: the decoder scales it back to the data's 16 px.
+    const pixels = Buffer.from(test.images.narrow(0, 12, 1).contiguous().toTypedArray() as Uint8Array);
+    await sharp(pixels, { raw: { width: w, height: h, channels: c as 1 } }).resize(2 * w, 2 * h, { kernel: 'nearest' }).png().toFile(png);
+    disposeDataset(test);
+    const lines: string[] = [];
+    await program().exitOverride().parseAsync(['neighbors', run, '--query', png, '-k', '3'], { from: 'user' });
+    const r = await runNeighbors(run, { query: png, k: 3, log: (l) => lines.push(l) });
+    assert.equal(r.neighbors[0].row, 12);
+    assert.ok(Math.abs(r.neighbors[0].score - 1) < 1e-3, `score ${r.neighbors[0].score}`);
+    assert.equal(r.neighbors.length, 3);
+    assert.equal(r.grid, path.join(run, 'neighbors-query.png'));
+    const meta = await sharp(r.grid as string).metadata();
+    assert.deepEqual([meta.width, meta.height], [(4 * 18 + 2) * 2, (18 + 2) * 2]);
+    assert.match(lines.join('\n'), /query image .*query\.png, 3 nearest/);
+    await assert.rejects(program().exitOverride().parseAsync(['neighbors', run, '--query', 'nope.png'], { from: 'user' }),
+      /Expected a row number or an image file for --query but received 'nope\.png'/);
+    fs.writeFileSync(path.join(dir, 'bad.png'), 'not an image');
+    await assert.rejects(runNeighbors(run, { query: path.join(dir, 'bad.png'), log: quiet }), /Cannot decode the query image/);
+  });
+
   it('the HNSW index recalls the exact top-10 on Fashion-MNIST test features (random small_cnn)', async function () {
     this.timeout(300000);
     const test = await loadDataSplit(parseDataSpec('fashion-mnist'), 'test');
