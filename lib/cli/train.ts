@@ -59,6 +59,10 @@ export function buildMethod(c: RunConfig, shape: readonly number[]): { method: M
   if (c.method === 'simclr' && methodOptions.temperature === undefined && shape[2] > 64) methodOptions.temperature = 0.1;
   // DeepCluster v2's memory bank holds one row per training image.
   if (c.method === 'deepclusterv2' && methodOptions.datasetSize === undefined) methodOptions.datasetSize = shape[0];
+  // The context encoder's bottleneck and the damaged jigsaw's generation heads are sized by the images.
+  if ((c.method === 'context_encoder' || c.method === 'damaged_jigsaw') && methodOptions.imageSize === undefined) {
+    methodOptions.imageSize = shape[2];
+  }
   const method = createMethod(c.method, { encoder: c.encoder, encoderOptions, ...methodOptions } as never);
   return { method, encoder: () => createModel(c.encoder, encoderOptions) };
 }

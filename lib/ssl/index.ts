@@ -48,3 +48,13 @@ export {
 export { UnetDecoder, PatchCritic, encoderStages, stageChannels } from './pretext/unet-generator';
 export { LabEncoder, LabBranch, LabChannels, MapEncoder, labInput } from './pretext/lab-encoder';
 export { createText, listText, TextMethodOptionsOf, TextMethodOf } from './text-registry';
+export {
+  ContextEncoder, ContextEncoderOptions, ContextEncoderLoss, InpaintingTask, CONTEXT_ENCODER_RECIPE,
+} from './context-encoder';
+export { DamagedJigsaw, DamagedJigsawOptions, DamagedJigsawTask, DamagedJigsawLoss, DAMAGED_JIGSAW_RECIPE } from './damaged-jigsaw';
+export { standardizeTiles } from './jigsaw';
+export {
+  MaskKind, MASK_KINDS, centerHole, blockHoles, regionHoles, drawHoles, reconstructionWeights,
+} from './pretext/inpainting-masks';
+export { ChannelWiseLinear } from './pretext/channel-wise-linear';
+export { Discriminator } from './pretext/discriminator';

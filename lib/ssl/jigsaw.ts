@@ -50,6 +50,19 @@ export function jigsawGeometry(size: number, tile?: number): GridGeometry {
   return { grid: 3, patchSize, gap, jitter: Math.floor(gap / 2) };
 }
 
+/**
+ * Each tile of (B, n, C, P, P) standardised per channel on its own (unbiased
+ * std; a flat tile is divided by 1), as the jigsaw's section 3.3.
+ * @example const normed = standardizeTiles(tiles); // (B, n, C, P, P)
+ */
+export function standardizeTiles(tiles: Tensor): Tensor {
+  const [B, n, C, P, Q] = tiles.shape;
+  const flat = tiles.reshape([B * n, C, P * Q]);
+  const mean = flat.mean([2], true);
+  const std = flat.std([2], true, true);
+  return flat.sub(mean).div(torch.where(std.eq(0), 1, std)).view([B, n, C, P, Q]);
+}
+
 /** A drawn puzzle: the tiles' grid positions and which permutation shuffles them. */
 export interface JigsawTask {
   /** int64 (B, 9, 2): the top-left [y, x] of each tile in row-major grid order. */
@@ -121,19 +134,24 @@ export class Jigsaw extends Method {
    * @example const { loss, logits } = method.taskLoss(x, method.drawTask(x));
    */
   taskLoss(x: Tensor, task: JigsawTask): { loss: Tensor; logits: Tensor; features: Tensor } {
+    const B = x.shape[0];
+    const features = this.encoder.forward(this.tiles(x, task)); // (9B, D)
+    const logits = this.jigsawHead.forward(features.reshape([B, -1])); // (B, N)
+    return { loss: crossEntropy(logits.float(), task.labels), logits, features };
+  }
+
+  /**
+   * What the encoder sees: the 9 tiles of each puzzle in the shuffled order,
+   * each standardised on its own, as a batch (9B, C, P, P) (image-major).
+   * @example const tiles = method.tiles(x, method.drawTask(x));
+   */
+  tiles(x: Tensor, task: JigsawTask): Tensor {
     const [B, C, H] = x.shape;
     const P = jigsawGeometry(H, this.options.tileSize).patchSize;
     const tiles = patchesAt(x, task.origins, P); // (B, 9, C, P, P)
     const order = this.permTable.to({ device: x.device }).indexSelect(0, task.labels); // (B, 9)
     const shuffled = tiles.gather(1, order.view([B, 9, 1, 1, 1]).expand([B, 9, C, P, P])); // position i <- tile order[i]
-    // Per-tile, per-channel standardisation (unbiased std; a flat tile keeps std 1).
-    const flatTiles = shuffled.reshape([B * 9, C, P * P]);
-    const mean = flatTiles.mean([2], true);
-    const std = flatTiles.std([2], true, true);
-    const normed = flatTiles.sub(mean).div(torch.where(std.eq(0), 1, std)).view([B * 9, C, P, P]);
-    const features = this.encoder.forward(normed); // (9B, D)
-    const logits = this.jigsawHead.forward(features.reshape([B, -1])); // (B, N)
-    return { loss: crossEntropy(logits.float(), task.labels), logits, features };
+    return standardizeTiles(shuffled).view([B * 9, C, P, P]);
   }
 
   /** Cross entropy over the N permutations. @example method.trainingStep([x], progress) */

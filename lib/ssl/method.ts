@@ -10,7 +10,8 @@ import { ParamGroup } from '../optim/optimizer';
 
 /** The methods the registry and the command line know. */
 export type MethodName = 'simclr' | 'byol' | 'dino' | 'mae' | 'simsiam' | 'barlow_twins' | 'vicreg' | 'mocov2' | 'mocov3' | 'swav' | 'deepclusterv2' |
-  'rotation' | 'jigsaw' | 'relative_position' | 'colorization' | 'split_brain' | 'deoldify';
+  'rotation' | 'jigsaw' | 'relative_position' | 'colorization' | 'split_brain' | 'deoldify' |
+  'context_encoder' | 'damaged_jigsaw';
 
 /** Where training stands; every per-step hook receives it. */
 export interface TrainProgress {

@@ -18,6 +18,8 @@ import { RelativePosition, RelativePositionOptions } from './relative-position';
 import { Colorization, ColorizationOptions } from './colorization';
 import { SplitBrain, SplitBrainOptions } from './split-brain';
 import { DeOldify, DeOldifyOptions } from './deoldify';
+import { ContextEncoder, ContextEncoderOptions } from './context-encoder';
+import { DamagedJigsaw, DamagedJigsawOptions } from './damaged-jigsaw';
 
 /** The options of each method, by name. */
 export interface MethodOptionsOf {
@@ -38,6 +40,8 @@ export interface MethodOptionsOf {
   colorization: ColorizationOptions;
   split_brain: SplitBrainOptions;
   deoldify: DeOldifyOptions;
+  context_encoder: ContextEncoderOptions;
+  damaged_jigsaw: DamagedJigsawOptions;
 }
 
 const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = {
@@ -58,6 +62,8 @@ const METHODS: { [N in MethodName]: (options: MethodOptionsOf[N]) => Method } = 
   colorization: (o) => new Colorization(o),
   split_brain: (o) => new SplitBrain(o),
   deoldify: (o) => new DeOldify(o),
+  context_encoder: (o) => new ContextEncoder(o),
+  damaged_jigsaw: (o) => new DamagedJigsaw(o),
 };
 
 /**

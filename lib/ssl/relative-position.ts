@@ -137,17 +137,24 @@ export class RelativePosition extends Method {
 
   /** The loss and logits of `task` on `x`. @example method.taskLoss(x, method.drawTask(x)) */
   taskLoss(x: Tensor, task: RelativePositionTask): { loss: Tensor; logits: Tensor; features: Tensor } {
+    const features = this.encoder.forward(this.pairs(x, task)); // (2B, D)
+    const [fc, fn] = features.chunk(2, 0);
+    const logits = this.pairHead.forward(torch.cat([fc, fn], 1)); // (B, 8)
+    return { loss: crossEntropy(logits.float(), task.labels), logits, features: fc };
+  }
+
+  /**
+   * What the encoder sees: the centre patches, then the neighbours (2B, C, P, P), chromatic guard applied.
+   * @example const both = method.pairs(x, method.drawTask(x));
+   */
+  pairs(x: Tensor, task: RelativePositionTask): Tensor {
     const B = x.shape[0];
     const P = this.geometry(x.shape[2]).patchSize;
     const patches = patchesAt(x, task.origins, P); // (B, 9, C, P, P)
     const cell = task.labels.add(task.labels.ge(4).to('int64')); // classes 0..7 -> cells 0..3, 5..8
     const centre = patches.select(1, 4);
     const neighbour = patches.gather(1, cell.view([B, 1, 1, 1, 1]).expand([B, 1, ...patches.shape.slice(2)])).squeeze(1);
-    const both = torch.cat([this.guard(centre, task), this.guard(neighbour, task)], 0); // (2B, C, P, P)
-    const features = this.encoder.forward(both); // (2B, D)
-    const [fc, fn] = features.chunk(2, 0);
-    const logits = this.pairHead.forward(torch.cat([fc, fn], 1)); // (B, 8)
-    return { loss: crossEntropy(logits.float(), task.labels), logits, features: fc };
+    return torch.cat([this.guard(centre, task), this.guard(neighbour, task)], 0); // (2B, C, P, P)
   }
 
   /** 8-way cross entropy of the neighbour's position. @example method.trainingStep([x], progress) */

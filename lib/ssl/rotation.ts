@@ -10,7 +10,6 @@ import { Sequential } from '../nn/layers/container';
 import { ParamGroup } from '../optim/optimizer';
 import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
-import { rotate90 } from '../data/transforms/rotation';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderSpec, makeEncoder } from './encoder-spec';
 import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
@@ -78,9 +77,15 @@ export class Rotation extends Method {
    * @example const { images, labels } = method.rotations(x);
    */
   rotations(x: Tensor): { images: Tensor; labels: Tensor } {
-    const B = x.shape[0];
+    const [B, , H, W] = x.shape;
+    if (x.dim() !== 4 || H !== W) {
+      throw new RangeError(`Rotation expects square (B, C, H, W) images but received [${x.shape.join(', ')}]`);
+    }
     const labels = torch.arange(4, { device: x.device }).view([4, 1]).expand([4, B]).reshape([-1]); // 0..0, 1..1, ...
-    return { images: rotate90(x.repeat([4, 1, 1, 1]), labels), labels };
+    // The four blocks directly (as rotate90's table: 90 = transpose then flip rows), not rotate90 of 4 copies,
+    // which builds all four rotations of every copy and keeps a quarter of them.
+    const t = x.transpose(2, 3);
+    return { images: torch.cat([x, t.flip([2]), x.flip([2, 3]), t.flip([3])], 0), labels };
   }
 
   /** Cross entropy of the 4-way rotation classifier over all four rotations. @example method.trainingStep([x], progress) */

@@ -1,0 +1,259 @@
+// Completing damaged jigsaw puzzles (Kim, Cho, Yoo & Kweon 2018, "Learning
+// Image Representations by Completing Damaged Jigsaw Puzzles"): "puzzles with
+// one piece missing and the other pieces without color". The network solves
+// the puzzle, generates the missing piece and colorizes the pieces, all three
+// from the same tile encoder. Built from the Jigsaw's parts: its tile
+// geometry, permutation set, batched tile gather and per-tile normalisation.
+import * as torch from '../torch';
+import { Generator, Tensor } from '../torch';
+import { crossEntropy } from '../nn/functional/loss';
+import { checkInt, checkNumber } from '../torch/arguments';
+import { Encoder } from '../models/encoder';
+import { Sequential } from '../nn/layers/container';
+import { ParamGroup } from '../optim/optimizer';
+import { paramGroupsWeightDecay } from '../optim/param-groups';
+import { MultiView } from '../data/transforms/multi-crop';
+import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
+import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { accuracy, checkColour, checkOneView, classifier, pretextView } from './pretext/pretext-common';
+import { checkGridFits, gridOrigins, patchesAt } from './pretext/grid-patches';
+import { jigsawPermutations } from './pretext/permutations';
+import { JIGSAW_RECIPE, jigsawGeometry, standardizeTiles } from './jigsaw';
+
+/** Options of `DamagedJigsaw`. */
+export interface DamagedJigsawOptions {
+  encoder: EncoderSpec;
+  encoderOptions?: Record<string, unknown>;
+  /** Permutations in the set. Default 100 (as Jigsaw). */
+  numPermutations?: number;
+  /** Seed of the permutation set. Default 0. */
+  permutationSeed?: number;
+  /** Side of the (square) training images; sizes the generation heads. Default 32 (`selfsup train` sets the data's). */
+  imageSize?: number;
+  /** Tile side in px. Default: 64/75 of the grid cell of `imageSize`, as Jigsaw. */
+  tileSize?: number;
+  /** Hidden width of the three heads. Default 512. */
+  hiddenDim?: number;
+  /** Weight of the permutation cross entropy. Default 1. */
+  jigsawWeight?: number;
+  /** Weight of the missing tile's L2. Default 1. */
+  inpaintingWeight?: number;
+  /** Weight of the colour tiles' L2. Default 1. */
+  colorizationWeight?: number;
+  recipe?: Partial<OptimizerRecipe>;
+}
+
+const OPTION_KEYS: readonly (keyof DamagedJigsawOptions)[] = ['encoder', 'encoderOptions', 'imageSize', 'numPermutations',
+  'permutationSeed', 'tileSize', 'hiddenDim', 'jigsawWeight', 'inpaintingWeight', 'colorizationWeight', 'recipe'];
+
+/** Jigsaw's recipe (SGD, momentum 0.9, weight decay 5e-4): the paper trains its CFN-style network the same way. */
+export const DAMAGED_JIGSAW_RECIPE: Readonly<OptimizerRecipe> = JIGSAW_RECIPE;
+
+/** A drawn damaged puzzle. */
+export interface DamagedJigsawTask {
+  /** int64 (B, 9, 2): the top-left [y, x] of each tile in row-major grid order. */
+  origins: Tensor;
+  /** int64 (B): the permutation index (the jigsaw label). */
+  labels: Tensor;
+  /** int64 (B): the position (0..8, in the shuffled puzzle) of the removed tile. */
+  missing: Tensor;
+}
+
+/** What `taskLoss` returns: the weighted sum and its three parts. */
+export interface DamagedJigsawLoss {
+  loss: Tensor;
+  /** Cross entropy over the N permutations. */
+  jigsaw: Tensor;
+  /** Mean squared error of the generated missing tile (normalised colour pixels). */
+  inpainting: Tensor;
+  /** Mean squared error of the colorized present tiles. */
+  colorization: Tensor;
+  logits: Tensor;
+  /** (B, C, P, P): the generated missing tile. */
+  inpainted: Tensor;
+  /** (B, 9, C, P, P): the colorized tiles in puzzle order (the missing position's is meaningless). */
+  colorized: Tensor;
+  /** (B, 9, C, P, P): what the encoder saw: gray, standardised tiles, zeros at the missing position. */
+  damaged: Tensor;
+  /** (9B, D): the tile features. */
+  features: Tensor;
+}
+
+/**
+ * Completing damaged jigsaw puzzles. A puzzle is the Jigsaw's: 9 tiles from a
+ * 3x3 grid, shuffled by one of N permutations. The damage: every tile loses
+ * its colour (the luma of the pixels, ITU-R 601 weights, in all channels) and
+ * the tile at one random position of the shuffled puzzle is removed (zeros
+ * after the per-tile standardisation). One `encoder` runs on the 9 tiles, and
+ * - `jigsaw_head` (on the 9 concatenated features) classifies the permutation;
+ * - `inpainting_head` (on the same concatenation) generates the missing tile in colour;
+ * - `colorization_head` (per pixel, on the pixel's gray value and its tile's feature) gives each pixel its colour;
+ * loss = jigsawWeight CE + inpaintingWeight L2(missing tile) + colorizationWeight
+ * L2(present tiles), targets in normalised pixels. Logged: `permutationAccuracy`,
+ * `inpaintingError`, `colorizationError`. The heads are Linear-ReLU-Linear
+ * (generation heads output C P P values), not the paper's deconvolutional
+ * AlexNet decoders.
+ *
+ * @example
+ * const method = new ssl.DamagedJigsaw({ encoder: 'small_cnn', encoderOptions: { inChannels: 3 } });
+ */
+export class DamagedJigsaw extends Method {
+  readonly name = 'damaged_jigsaw' as const;
+  readonly encoder: Encoder;
+  readonly jigsawHead: Sequential;
+  readonly inpaintingHead: Sequential;
+  readonly colorizationHead: Sequential;
+  readonly recipe: OptimizerRecipe;
+  readonly numPermutations: number;
+  readonly permutationSeed: number;
+  readonly hiddenDim: number;
+  readonly imageSize: number;
+  /** Tile side in px. */
+  readonly tileSize: number;
+  readonly jigsawWeight: number;
+  readonly inpaintingWeight: number;
+  readonly colorizationWeight: number;
+  /** `permutations[k][i]` is the tile shown at position i. */
+  readonly permutations: number[][];
+  /** The dataset's per-channel std (set by `augmentation`): luma is taken of the unnormalised pixels. */
+  pixelStd: readonly number[] = [1, 1, 1];
+  private readonly options: DamagedJigsawOptions;
+  private readonly permTable: Tensor;
+  private readonly tileChannels: number;
+
+  constructor(options: DamagedJigsawOptions) {
+    super();
+    checkOptionKeys(options, OPTION_KEYS, 'DamagedJigsaw');
+    this.options = options;
+    const o = 'DamagedJigsaw option';
+    this.numPermutations = checkInt(options.numPermutations ?? 100, `${o} numPermutations`, 2);
+    this.permutationSeed = checkInt(options.permutationSeed ?? 0, `${o} permutationSeed`, 0);
+    this.hiddenDim = checkInt(options.hiddenDim ?? 512, `${o} hiddenDim`, 1);
+    this.imageSize = checkInt(options.imageSize ?? 32, `${o} imageSize`, 3);
+    this.tileSize = options.tileSize === undefined ? jigsawGeometry(this.imageSize).patchSize
+      : checkInt(options.tileSize, `${o} tileSize`, 1);
+    checkGridFits(this.imageSize, jigsawGeometry(this.imageSize, this.tileSize), 'DamagedJigsaw');
+    this.jigsawWeight = checkNumber(options.jigsawWeight ?? 1, `${o} jigsawWeight`, 0);
+    this.inpaintingWeight = checkNumber(options.inpaintingWeight ?? 1, `${o} inpaintingWeight`, 0);
+    this.colorizationWeight = checkNumber(options.colorizationWeight ?? 1, `${o} colorizationWeight`, 0);
+    this.recipe = resolveRecipe(DAMAGED_JIGSAW_RECIPE, options.recipe, 'DamagedJigsaw');
+    this.permutations = jigsawPermutations(this.numPermutations, { seed: this.permutationSeed }).perms;
+    this.permTable = torch.tensor(this.permutations.flat(), { dtype: 'int64' }).view([this.numPermutations, 9]);
+    this.encoder = this.registerModule('encoder',
+      makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'DamagedJigsaw' })());
+    const first = this.encoder.parameters().find((p) => p.dim() === 4);
+    this.tileChannels = first === undefined ? 3 : first.shape[1];
+    const D = this.encoder.featureDim;
+    this.jigsawHead = this.registerModule('jigsaw_head', classifier(9 * D, this.hiddenDim, this.numPermutations));
+    const tileValues = this.tileChannels * this.tileSize * this.tileSize;
+    this.inpaintingHead = this.registerModule('inpainting_head', classifier(9 * D, this.hiddenDim, tileValues));
+    this.colorizationHead = this.registerModule('colorization_head', classifier(this.tileChannels + D, this.hiddenDim,
+      this.tileChannels));
+  }
+
+  /** One view (crop scale [0.6, 1], flip, normalisation); checks colour and that the grid fits. @example method.augmentation(spec) */
+  augmentation(spec: ImageSpec): MultiView {
+    checkColour(spec, 'DamagedJigsaw', 'its tiles lose their colour and the network restores it');
+    checkGridFits(spec.size, jigsawGeometry(spec.size, this.tileSize), 'DamagedJigsaw', spec.dataset);
+    this.pixelStd = [...spec.std];
+    return pretextView(spec, [0.6, 1]);
+  }
+
+  /**
+   * Draws a damaged puzzle per image: tile positions, permutation, missing position.
+   * @example const task = method.drawTask(x, new torch.Generator().manualSeed(0));
+   */
+  drawTask(x: Tensor, generator?: Generator): DamagedJigsawTask {
+    const geometry = jigsawGeometry(x.shape[2], this.tileSize);
+    checkGridFits(Math.min(x.shape[2], x.shape[3]), geometry, 'DamagedJigsaw');
+    const origins = gridOrigins(x.shape[0], x.shape[2], x.shape[3], geometry, generator).to({ device: x.device });
+    const labels = torch.randint(0, this.numPermutations, [x.shape[0]], { generator }).to({ device: x.device });
+    const missing = torch.randint(0, 9, [x.shape[0]], { generator }).to({ device: x.device });
+    return { origins, labels, missing };
+  }
+
+  /**
+   * The shuffled colour tiles (B, 9, C, P, P) of `task` on `x` (the targets) and the damaged ones the encoder sees.
+   * @example const { tiles, damaged } = method.puzzle(x, task);
+   */
+  puzzle(x: Tensor, task: DamagedJigsawTask): { tiles: Tensor; damaged: Tensor } {
+    const [B, C] = x.shape;
+    const P = this.tileSize;
+    const grid = patchesAt(x, task.origins, P); // (B, 9, C, P, P), row-major
+    const order = this.permTable.to({ device: x.device }).indexSelect(0, task.labels); // (B, 9)
+    const tiles = grid.gather(1, order.view([B, 9, 1, 1, 1]).expand([B, 9, C, P, P])); // position i <- tile order[i]
+    // Colour removed: the luma of the unnormalised pixels (the mean offset cancels in the standardisation).
+    const w = [0.2989, 0.587, 0.114].map((v, c) => v * (this.pixelStd[c] ?? 1));
+    const luma = C === 3 ? torch.tensor(w, { dtype: x.dtype, device: x.device }).view([1, 1, 3, 1, 1]).mul(tiles).sum([2], true)
+      : tiles;
+    const gray = standardizeTiles(luma.expand([B, 9, C, P, P]).contiguous());
+    const present = torch.arange(9, { device: x.device }).view([1, 9]).ne(task.missing.view([B, 1])); // (B, 9)
+    const damaged = gray.mul(present.to(gray.dtype).view([B, 9, 1, 1, 1]));
+    return { tiles, damaged };
+  }
+
+  /**
+   * The three losses of `task` on images `x` and their weighted sum.
+   * @example const { loss, inpainting } = method.taskLoss(x, method.drawTask(x));
+   */
+  taskLoss(x: Tensor, task: DamagedJigsawTask): DamagedJigsawLoss {
+    const [B, C] = x.shape;
+    const P = this.tileSize;
+    if (C !== this.tileChannels) {
+      throw new RangeError(`DamagedJigsaw was built for ${this.tileChannels}-channel images (the encoder's inChannels) ` +
+        `but received images of shape [${x.shape.join(', ')}]`);
+    }
+    const { tiles, damaged } = this.puzzle(x, task);
+    const features = this.encoder.forward(damaged.view([B * 9, C, P, P])); // (9B, D)
+    const joined = features.reshape([B, -1]); // (B, 9D), in puzzle order
+    const logits = this.jigsawHead.forward(joined); // (B, N)
+    const inpainted = this.inpaintingHead.forward(joined).view([B, C, P, P]);
+    // Each pixel's colour from its gray value and its tile's feature (a per-pixel MLP: a pooled feature alone
+    // cannot place colours inside the tile).
+    const D = features.shape[1];
+    const perPixel = torch.cat([damaged.view([B * 9, C, P * P]).transpose(1, 2),
+      features.unsqueeze(1).expand([B * 9, P * P, D])], 2); // (9B, P P, C + D)
+    const colorized = this.colorizationHead.forward(perPixel).transpose(1, 2).reshape([B, 9, C, P, P]);
+    const target = tiles.gather(1, task.missing.view([B, 1, 1, 1, 1]).expand([B, 1, C, P, P])).squeeze(1); // (B, C, P, P)
+    const present = torch.arange(9, { device: x.device }).view([1, 9]).ne(task.missing.view([B, 1]))
+      .to('float32').view([B, 9, 1, 1, 1]);
+    const jigsaw = crossEntropy(logits.float(), task.labels);
+    const inpainting = inpainted.float().sub(target.float()).square().mean();
+    const colorization = colorized.float().sub(tiles.float()).square().mul(present).sum().div(present.sum().mul(C * P * P));
+    const loss = jigsaw.mul(this.jigsawWeight).add(inpainting.mul(this.inpaintingWeight))
+      .add(colorization.mul(this.colorizationWeight));
+    return { loss, jigsaw, inpainting, colorization, logits, inpainted, colorized, damaged, features };
+  }
+
+  /** The weighted sum of the three losses on a freshly drawn puzzle. @example method.trainingStep([x], progress) */
+  trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
+    const x = checkOneView(views, 'DamagedJigsaw');
+    const task = this.drawTask(x);
+    const out = this.taskLoss(x, task);
+    return {
+      loss: out.loss, embedding: out.features.view([x.shape[0], 9, -1]).mean([1]).detach(),
+      logs: { permutationAccuracy: accuracy(out.logits, task.labels), inpaintingError: out.inpainting.detach(),
+        colorizationError: out.colorization.detach() },
+    };
+  }
+
+  /** Weight decay on weights only. @example method.parameterGroups(5e-4) */
+  parameterGroups(weightDecay: number): ParamGroup[] {
+    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
+  }
+
+  /** Frees the permutation table with the weights. */
+  override dispose(): void {
+    this.permTable.dispose();
+    super.dispose();
+  }
+
+  /** The options, JSON-able. @example method.config() */
+  config(): Record<string, unknown> {
+    return methodConfig(this.options, { numPermutations: this.numPermutations, permutationSeed: this.permutationSeed,
+      hiddenDim: this.hiddenDim, imageSize: this.imageSize,
+      ...(this.options.tileSize === undefined ? {} : { tileSize: this.tileSize }), jigsawWeight: this.jigsawWeight,
+      inpaintingWeight: this.inpaintingWeight, colorizationWeight: this.colorizationWeight });
+  }
+}

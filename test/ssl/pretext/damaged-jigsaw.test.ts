@@ -1,0 +1,167 @@
+// The damaged jigsaw: the damaged puzzle itself (shuffled tiles, colour
+// removed, one position emptied), one step's three losses and every gradient
+// against a PyTorch re-implementation (test/helpers/inpainting_ref.py), the
+// loss falling on a fixed batch, every option reaching where it acts, and
+// the errors for data it cannot take.
+import * as assert from 'node:assert/strict';
+import * as torch from '../../../lib/torch';
+import { Tensor } from '../../../lib/torch';
+import { SGD } from '../../../lib/optim/sgd';
+import { DamagedJigsaw, DamagedJigsawOptions } from '../../../lib/ssl/damaged-jigsaw';
+import { create, list } from '../../../lib/ssl/registry';
+import { Trainer } from '../../../lib/train/trainer';
+import { synthetic } from '../../../lib/data/synthetic';
+import { disposeDataset } from '../../../lib/data/dataset';
+import { assertAllClose } from '../../data/transforms/reference';
+import { inpaintingReference } from '../../helpers/inpainting-ref';
+
+const WIDTH = 4;
+const HIDDEN = 24;
+const base = (o: Partial<DamagedJigsawOptions> = {}): DamagedJigsawOptions => ({
+  encoder: 'small_cnn', encoderOptions: { inChannels: 3, width: WIDTH }, hiddenDim: HIDDEN, numPermutations: 10, ...o,
+});
+const g = (seed: number) => new torch.Generator().manualSeed(seed);
+const STD = [0.25, 0.5, 0.2];
+const spec = { size: 32, channels: 3, mean: [0.5, 0.5, 0.5], std: STD };
+
+describe('ssl/pretext: DamagedJigsaw', function () {
+  this.timeout(300000);
+  const x = torch.randn([3, 3, 32, 32], { generator: g(1) });
+
+  it('builds the damaged puzzle: shuffled colour tiles as targets, gray standardised tiles, one position empty', () => {
+    const m = new DamagedJigsaw(base());
+    m.augmentation(spec);
+    const task = m.drawTask(x, g(2));
+    const { tiles, damaged } = m.puzzle(x, task);
+    const P = m.tileSize;
+    assert.equal(P, 9);
+    const origins = task.origins.toArray() as number[][][];
+    const labels = task.labels.toArray() as number[];
+    const missing = task.missing.toArray() as number[];
+    for (let b = 0; b < 3; b++) {
+      for (let i = 0; i < 9; i++) {
+        const [y0, x0] = origins[b][m.permutations[labels[b]][i]];
+        const cut = x.select(0, b).narrow(1, y0, P).narrow(2, x0, P);
+        assertAllClose(tiles.select(0, b).select(0, i), cut, 0, `tile ${b}/${i}`);
+        const d = damaged.select(0, b).select(0, i);
+        if (i === missing[b]) {
+          assert.equal(d.abs().max().item(), 0, 'the missing tile is empty');
+        } else {
+          assertAllClose(d.select(0, 0), d.select(0, 2), 0, 'no colour left');
+          const gray = cut.select(0, 0).mul(0.2989 * STD[0]).add(cut.select(0, 1).mul(0.587 * STD[1]))
+            .add(cut.select(0, 2).mul(0.114 * STD[2]));
+          const expected = gray.sub(gray.mean()).div(gray.std());
+          assertAllClose(d.select(0, 1), expected, 1e-5, 'luma of the unnormalised pixels, standardised');
+        }
+      }
+    }
+  });
+
+  it('one step: the three losses and every gradient equal PyTorch', () => {
+    torch.manualSeed(4);
+    const m = new DamagedJigsaw(base({ jigsawWeight: 0.5, inpaintingWeight: 2, colorizationWeight: 3 }));
+    m.augmentation(spec);
+    const task = m.drawTask(x, g(3));
+    const [ref] = inpaintingReference([{ op: 'damaged_jigsaw_step',
+      inputs: { x, origins: task.origins, labels: task.labels, missing: task.missing,
+        ...Object.fromEntries([...m.stateDict()].map(([k, v]) => [`w.${k}`, v])) },
+      args: { channels: 3, width: WIDTH, hiddenDim: HIDDEN, tileSize: m.tileSize, perms: m.permutations, std: STD,
+        jigsawWeight: 0.5, inpaintingWeight: 2, colorizationWeight: 3 } }]);
+    m.train();
+    m.zeroGrad();
+    const out = m.taskLoss(x, task);
+    out.loss.backward();
+    for (const k of ['loss', 'jigsaw', 'inpainting', 'colorization'] as const) {
+      assert.ok(Math.abs((out[k].item() as number) - (ref[k].item() as number)) < 1e-4, `${k}: ${out[k].item()} vs ${ref[k].item()}`);
+    }
+    for (const [k, p] of m.namedParameters()) {
+      const e = ref[`grad.${k}`];
+      assert.ok(e !== undefined, `reference gradient of ${k}`);
+      const scale = Math.max(1e-3, e.abs().max().item() as number);
+      assertAllClose(p.grad!, e, 2e-4 * scale + 1e-6, `grad ${k}`);
+    }
+  });
+
+  it('the joint loss falls on a fixed batch and puzzle, each part with it', () => {
+    torch.manualSeed(5);
+    // Smooth structured images (noise has no colour to infer from gray, nor a missing tile to infer from the rest).
+    const x = torch.scope(() => {
+      const d = synthetic({ n: 4, channels: 3, size: 32, seed: 2 });
+      const out = d.images.to('float32').div(255).sub(0.5).div(0.25);
+      disposeDataset(d);
+      return out;
+    });
+    const m = new DamagedJigsaw(base());
+    m.augmentation({ ...spec, std: [0.25, 0.25, 0.25] });
+    const task = m.drawTask(x, g(6));
+    m.train();
+    const opt = new SGD(m.parameterGroups(0), { lr: 0.05, momentum: 0.9 });
+    const parts: number[][] = [];
+    for (let i = 0; i <= 20; i++) {
+      torch.scope(() => {
+        opt.zeroGrad();
+        const out = m.taskLoss(x, task);
+        parts.push([out.loss, out.jigsaw, out.inpainting, out.colorization].map((t) => t.item() as number));
+        if (i < 20) { out.loss.backward(); opt.step(); }
+      });
+    }
+    // NOTE: the missing tile is generated from 9 pooled features and falls slowest (0.282 -> 0.262 measured).
+    parts[0].forEach((first, k) => assert.ok(parts[20][k] < (k === 2 ? 0.97 : 0.8) * first, `part ${k}: ${first} -> ${parts[20][k]}`));
+  });
+
+  it('options reach where they act', () => {
+    torch.manualSeed(0);
+    const m = new DamagedJigsaw(base({ jigsawWeight: 0.3, inpaintingWeight: 0.7, colorizationWeight: 5 }));
+    torch.scope(() => {
+      const o = m.taskLoss(x, m.drawTask(x, g(1)));
+      const expected = 0.3 * (o.jigsaw.item() as number) + 0.7 * (o.inpainting.item() as number) +
+        5 * (o.colorization.item() as number);
+      assert.ok(Math.abs((o.loss.item() as number) - expected) < 1e-5);
+    });
+    const outputs = (o: Partial<DamagedJigsawOptions>): number[] => {
+      const d = new DamagedJigsaw(base(o));
+      const last = (s: torch.Tensor): number => s.shape[0];
+      const sd = d.stateDict();
+      return [last(sd.get('jigsaw_head.2.weight')!), last(sd.get('inpainting_head.2.weight')!),
+        last(sd.get('colorization_head.0.weight')!)];
+    };
+    assert.deepEqual(outputs({}), [10, 3 * 9 * 9, HIDDEN]);
+    assert.deepEqual(outputs({ tileSize: 7, numPermutations: 12, hiddenDim: 5 }), [12, 3 * 7 * 7, 5]);
+    assert.deepEqual(outputs({ imageSize: 64 }), [10, 3 * 18 * 18, HIDDEN], '64/75 of a 21 px cell');
+    assert.notDeepEqual(new DamagedJigsaw(base({ permutationSeed: 1 })).permutations, m.permutations);
+    // tileSize also sets the cut: 7 px tiles.
+    const small = new DamagedJigsaw(base({ tileSize: 7 }));
+    assert.equal(small.puzzle(x, small.drawTask(x, g(2))).tiles.shape[4], 7);
+  });
+
+  it('is in the registry, rebuilds from its config and trains under the Trainer', async () => {
+    assert.ok(list().includes('damaged_jigsaw'));
+    const m = new DamagedJigsaw(base({ tileSize: 8 }));
+    const again = create('damaged_jigsaw', m.config() as never);
+    assert.deepEqual([...again.stateDict().keys()], [...m.stateDict().keys()]);
+    assert.deepEqual(again.config(), m.config());
+    const data = synthetic({ n: 16, channels: 3, size: 32, seed: 0 });
+    try {
+      const losses: number[] = [];
+      await new Trainer(m, { data, batchSize: 8, steps: 2, progress: 'none', logEvery: 1, handleSigint: false,
+        onLog: (r) => { if (r.type === 'step') losses.push(r.loss); } }).fit();
+      assert.equal(losses.length, 2);
+      assert.notDeepEqual(m.pixelStd, [1, 1, 1], 'the Trainer passed the dataset statistics');
+    } finally {
+      disposeDataset(data);
+    }
+  });
+
+  it('refuses gray datasets, images smaller than the grid, and unknown options', () => {
+    const m = new DamagedJigsaw(base());
+    assert.throws(() => m.augmentation({ size: 32, channels: 1, mean: [0.5], std: [0.5], dataset: 'fashion-mnist/train' }),
+      /DamagedJigsaw needs colour \(3-channel RGB\) images .* but dataset 'fashion-mnist\/train' has 1-channel images of 32 x 32 px/);
+    assert.throws(() => m.augmentation({ ...spec, size: 20, dataset: 'tiny/train' }),
+      /DamagedJigsaw needs images of at least 27 x 27 px .* but dataset 'tiny\/train' has images of 20 x 20 px/);
+    assert.throws(() => new DamagedJigsaw(base({ tileSize: 12 })), /DamagedJigsaw needs images of at least 36 x 36 px/);
+    assert.throws(() => new DamagedJigsaw(base({ inpaintWeight: 1 } as never)), /Unknown option\(s\) 'inpaintWeight'/);
+    assert.throws(() => new DamagedJigsaw(base({ colorizationWeight: -1 })), /colorizationWeight/);
+    assert.throws(() => m.taskLoss(torch.zeros([1, 1, 32, 32]), m.drawTask(torch.zeros([1, 1, 32, 32]))),
+      /DamagedJigsaw was built for 3-channel images/);
+  });
+});
