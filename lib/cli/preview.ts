@@ -12,6 +12,8 @@ import { synthetic } from '../data/synthetic';
 import { toFloatImages } from '../data/transforms/normalize';
 import { RECIPES, RecipeName } from '../data/transforms/recipes';
 import { writeImageGrid, ImageGridInfo } from '../data/image-grid';
+import { loadDataSplit, parseDataSpec } from './data-spec';
+import { PREVIEW_TASKS, PreviewTask, methodFromRun, previewTask } from './task-preview';
 
 /** Options of `preview`. */
 export interface PreviewOptions {
@@ -100,7 +102,8 @@ function loadDataset(name: string, split: 'train' | 'test', root: string | undef
  */
 export function registerPreview(program: Command): void {
   program.command('preview')
-    .description('Write a PNG grid of augmented views: originals in the first column, views beside them')
+    .description('Write a PNG grid of augmented views (originals first, views beside them), or with --task of what a ' +
+      'pretext task feeds its network and asks it to predict')
     .option('--recipe <name>', `augmentation recipe: ${Object.keys(RECIPES).join(', ')}`, 'simclr')
     .option('--data <name>', 'dataset: fashion-mnist, cifar10, cifar100 or synthetic', 'fashion-mnist')
     .option('--root <dir>', 'folder of the dataset files (fashion-mnist: Debian\'s by default)')
@@ -110,8 +113,15 @@ export function registerPreview(program: Command): void {
     .option('--views <count>', 'augmented views per image', positiveInt('views'), 4)
     .option('--seed <seed>', 'seed of the image choice and the augmentations', positiveInt('seed'), 0)
     .option('--scale <factor>', 'integer magnification (default 2 under 64 px)', positiveInt('scale'))
+    .option('--task <name>', `show a pretext task instead of a recipe: ${PREVIEW_TASKS.join(', ')} (--data also takes ` +
+      'photos, stl10:<dir>, folder:<dir>)')
+    .option('--run <folder>', 'with --task: the trained method of this run folder, to show its predictions')
     .action(async (o: { recipe: string; data: string; root?: string; split: string; out: string; n: number;
-      views: number; seed: number; scale?: number }) => {
+      views: number; seed: number; scale?: number; task?: string; run?: string }) => {
+      if (o.task !== undefined) {
+        await previewTaskCommand(o.task, o);
+        return;
+      }
       if (!(o.recipe in RECIPES)) {
         throw new Error(`Expected one of ${Object.keys(RECIPES).join(', ')} for --recipe but received ${o.recipe}`);
       }
@@ -126,4 +136,31 @@ export function registerPreview(program: Command): void {
         disposeDataset(dataset);
       }
     });
+}
+
+/** `selfsup preview --task <name>`: the task's grid on --data, with a run's trained method when --run is given. */
+async function previewTaskCommand(task: string, o: { data: string; root?: string; split: string; out: string; n: number;
+  seed: number; scale?: number; run?: string }): Promise<void> {
+  if (!(PREVIEW_TASKS as readonly string[]).includes(task)) {
+    throw new Error(`Expected one of ${PREVIEW_TASKS.join(', ')} for --task but received ${task}`);
+  }
+  if (o.split !== 'train' && o.split !== 'test') throw new Error(`Expected train or test for --split but received ${o.split}`);
+  const dataset = await loadDataSplit(parseDataSpec(o.data, o.root), o.split);
+  if (dataset === undefined) throw new Error(`--data ${o.data} has no ${o.split} split`);
+  const method = o.run === undefined ? undefined : methodFromRun(o.run, dataset.images.shape);
+  if (method !== undefined && method.name !== task) {
+    method.dispose();
+    disposeDataset(dataset);
+    throw new Error(`--run ${o.run} trained '${method.name}', not '${task}'`);
+  }
+  try {
+    const info = await previewTask({ task: task as PreviewTask, dataset, out: o.out, n: o.n, seed: o.seed, scale: o.scale,
+      method });
+    process.stdout.write(`Wrote ${info.file} (${info.width}x${info.height}): ${o.n} ${dataset.name} images, one per row; ` +
+      `columns: ${info.legend.map((l, i) => `${i + 1}. ${l}`).join('; ')}` +
+      `${method === undefined ? ' (predictions of an untrained network: pass --run <folder> for a trained one)' : ''}\n`);
+  } finally {
+    method?.dispose();
+    disposeDataset(dataset);
+  }
 }
