@@ -52,6 +52,7 @@ function main(): void {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `selfsup-record-${name}-`));
   try {
     const args = [path.join(root, 'bin', 'selfsup.js'), 'train', ...trainArgs, '--out', out, '--progress', 'lines'];
+    const commit = gitCommit();
     const loadStart = os.loadavg().map((v) => Number(v.toFixed(2)));
     const t0 = process.hrtime.bigint();
     const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -67,7 +68,7 @@ function main(): void {
     const run = {
       command: `node bin/selfsup.js train ${trainArgs.join(' ')} --out <tmp folder> --progress lines`.replace(/ +/g, ' '),
       date: new Date().toISOString().slice(0, 10),
-      commit: gitCommit(),
+      commit,
       machine: `${os.cpus().length}-vCPU ${os.type()} ${os.release()}; load average [1, 5, 15 min] at start and end below`,
       loadAverage: { start: loadStart, end: loadEnd },
       threads: `${defaultThreads().count} intra-op (${defaultThreads().detail}), OpenMP wait policy ${waitPolicyFor(process.env).value}`,
