@@ -1,0 +1,114 @@
+// DDP training-step throughput: selfsup's DistributedDataParallel (Node,
+// c10d's Reducer) against PyTorch's (Python), both on Gloo over 127.0.0.1 with
+// the same model, batch and thread budget, on the same libtorch. Rows: one
+// process with 2 threads on the whole batch; 2 ranks x 1 thread x half the
+// batch under DDP; the same 2 ranks under noSync (no communication: the
+// bucket all-reduce's cost is the difference). A benchmark, not a test.
+// Usage: node dist/scripts/bench-ddp.js [--iters 20] [--batch 128]
+import * as childProcess from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { nn, optim, torch } from '../lib';
+
+type Mode = 'single' | 'ddp' | 'nosync';
+const MODES: readonly Mode[] = ['single', 'ddp', 'nosync'];
+
+function argValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** The benchmarked model: an MLP of 5.8 M parameters (23 MB of gradients, so buckets matter). */
+function makeModel(): nn.Sequential<nn.Module & { forward(x: torch.Tensor): torch.Tensor }> {
+  torch.manualSeed(0);
+  return new nn.Sequential<nn.Module & { forward(x: torch.Tensor): torch.Tensor }>(
+    new nn.Linear(784, 2048), new nn.ReLU(), new nn.Linear(2048, 2048), new nn.ReLU(), new nn.Linear(2048, 10));
+}
+
+/** One rank (or the single process): median ms per SGD step of `mode`. */
+async function rankMain(mode: Mode, iters: number, batch: number): Promise<void> {
+  const world = Number(process.env.WORLD_SIZE ?? '1');
+  if (world > 1) await torch.distributed.initProcessGroup({ backend: 'gloo' });
+  const model = makeModel();
+  const ddp = world > 1 ? new nn.parallel.DistributedDataParallel(model) : undefined;
+  const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const n = batch / world;
+  const x = torch.randn([n, 784]); // (n, 784)
+  const y = torch.arange(n).remainder(10); // (n)
+  const step = (): void => torch.scope(() => {
+    opt.zeroGrad();
+    const out = ddp !== undefined ? ddp.forward(x) : model.forward(x); // (n, 10)
+    nn.functional.crossEntropy(out, y).backward();
+    opt.step();
+  });
+  const times: number[] = [];
+  for (let i = 0; i < iters + 3; i++) {
+    if (world > 1) await torch.distributed.barrier();
+    const t0 = process.hrtime.bigint();
+    if (mode === 'nosync' && ddp !== undefined) ddp.noSync(step);
+    else step();
+    if (i >= 3) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  ddp?.dispose();
+  if (world > 1) torch.distributed.destroyProcessGroup();
+  if ((process.env.RANK ?? '0') === '0') process.stdout.write(`${JSON.stringify({ ms: times[Math.floor(times.length / 2)] })}\n`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Runs `command args` as `world` ranks (1 thread each; 2 threads for a single process) and returns rank 0's median. */
+async function run(command: string, args: string[], world: number): Promise<number> {
+  const port = await freePort();
+  const outs = await Promise.all(Array.from({ length: world }, (_, rank) => new Promise<string>((resolve, reject) => {
+    const child = childProcess.spawn(command, args, {
+      env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port),
+        GLOO_SOCKET_IFNAME: 'lo', OMP_NUM_THREADS: String(2 / world) }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} rank ${rank} exited with ${code}`))));
+  })));
+  return (JSON.parse(outs[0].trim().split('\n').pop() ?? '{}') as { ms: number }).ms;
+}
+
+async function main(): Promise<void> {
+  const iters = argValue('--iters', 20);
+  const batch = argValue('--batch', 128);
+  const mode = process.env.BENCH_DDP_MODE as Mode | undefined;
+  if (mode !== undefined) return rankMain(mode, iters, batch);
+  const py = path.resolve(__dirname, '../../scripts/bench_ddp.py');
+  process.stdout.write(`SGD step of an MLP 784-2048-2048-10 (5.8 M parameters), global batch ${batch}, Gloo on 127.0.0.1, ` +
+    `median of ${iters} steps, ms per step (lower is better)\n`);
+  process.stdout.write('mode                                  selfsup   PyTorch   selfsup/PyTorch\n');
+  const rows: Record<Mode, string> = {
+    single: `1 process x 2 threads, batch ${batch}`, ddp: `DDP 2 ranks x 1 thread, ${batch / 2} each`,
+    nosync: `2 ranks under noSync (no all-reduce)`,
+  };
+  const results: Partial<Record<Mode, [number, number]>> = {};
+  for (const m of MODES) {
+    const world = m === 'single' ? 1 : 2;
+    process.env.BENCH_DDP_MODE = m;
+    const node = await run(process.execPath, [__filename, '--iters', String(iters), '--batch', String(batch)], world);
+    const python = await run('/usr/bin/python3', [py, m, String(iters), String(batch)], world);
+    delete process.env.BENCH_DDP_MODE;
+    results[m] = [node, python];
+    process.stdout.write(`${rows[m].padEnd(36)}${node.toFixed(1).padStart(9)}${python.toFixed(1).padStart(10)}` +
+      `${(node / python).toFixed(2).padStart(18)}\n`);
+  }
+  const [s, d, n] = [results.single!, results.ddp!, results.nosync!];
+  process.stdout.write(`DDP step / single-process step: selfsup ${(d[0] / s[0]).toFixed(2)}, PyTorch ${(d[1] / s[1]).toFixed(2)}; ` +
+    `communication share of the DDP step: selfsup ${(1 - n[0] / d[0]).toFixed(2)}, PyTorch ${(1 - n[1] / d[1]).toFixed(2)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exit(1);
+});
