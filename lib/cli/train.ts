@@ -191,8 +191,9 @@ export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, n
     const given = Object.entries(f).filter(([k, v]) => v !== undefined && !['resume', 'eval', 'device', 'progress', 'threads',
       'nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort', 'dashboard'].includes(k));
     if (methodArg !== undefined || given.length > 0) {
-      throw new Error(`--resume continues a run with its own config.json; drop ${methodArg !== undefined ? `'${methodArg}' ` : ''}` +
-        `${given.map(([k]) => `--${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`).join(' ')}`.trimEnd());
+      const drop = [...(methodArg !== undefined ? [`'${methodArg}'`] : []),
+        ...given.map(([k]) => `--${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`)];
+      throw new Error(`--resume continues a run with its own config.json; drop ${drop.join(' ')}`);
     }
     const c = readRunConfig(f.resume);
     return { ...c, device: (f.device as RunConfig['device'] | undefined) ?? c.device, eval: f.eval && c.eval };

@@ -98,7 +98,8 @@ describe('cli: selfsup train and eval', function () {
     assert.throws(() => resolveRunConfig('mae', { eval: true, encoder: 'resnet18' }), /MAE masks patches of a Vision Transformer: --encoder must be a vit_\* model, not 'resnet18'/);
     assert.throws(() => resolveRunConfig('simclr', { eval: true, epochs: 2, steps: 3 }), /Give --epochs or --steps, not both/);
     assert.throws(() => resolveRunConfig('simclr', { eval: true, device: 'tpu' }), /Expected cpu, cuda or cuda:N for --device but received tpu/);
-    assert.throws(() => resolveRunConfig(undefined, { eval: true, resume: dir, epochs: 3 }), /--resume continues a run with its own config.json; drop --epochs/);
+    assert.throws(() => resolveRunConfig(undefined, { eval: true, resume: dir, epochs: 3 }), /--resume continues a run with its own config.json; drop --epochs$/);
+    assert.throws(() => resolveRunConfig('simclr', { eval: true, resume: dir }), /--resume continues a run with its own config.json; drop 'simclr'$/);
     assert.throws(() => resolveRunConfig(undefined, { eval: true, resume: path.join(dir, 'none') }), /is not a run folder: it has no config.json/);
     assert.deepEqual(parseDataSpec('cifar10:/data/c'), { kind: 'cifar10', root: '/data/c' });
   });
