@@ -94,7 +94,8 @@ describe('cli: every flag reaches the resolved config', function () {
     const train = quietProgram().commands.find((c) => c.name() === 'train')!;
     const tested = new Set(TRAIN_FLAGS.map((row) => row.args[0]));
     // Flags that act on the run rather than on its config (tested below or in train.test.ts).
-    const elsewhere = new Set(['--resume', '--config', '--progress', '--tensorboard', '--threads']);
+    const elsewhere = new Set(['--resume', '--config', '--progress', '--tensorboard', '--threads', '--dashboard',
+      '--nproc-per-node', '--nnodes', '--node-rank', '--master-addr', '--master-port']);
     const untested = train.options.map((o) => o.long!).filter((f) => !tested.has(f) && !elsewhere.has(f));
     assert.deepEqual(untested, []);
   });

@@ -53,10 +53,17 @@ describe('cli: selfsup train bert|albert|clip', function () {
     const refused: string[][] = [['--epochs', '2'], ['--data', 'synthetic'], ['--encoder', 'small_cnn'], ['--encoder-options', '{}'],
       ['--precision', 'float32'], ['--clip-grad', '1'], ['--cuda-graph', 'off'], ['--channels-last', 'off'],
       ['--checkpoint-every', '2'], ['--knn-every', '1'], ['--image-size', '32'], ['--eval-train-subset', '10'], ['--resume', 'x'],
-      ['--config', 'x.json'], ['--tensorboard']];
+      ['--config', 'x.json'], ['--tensorboard'], ['--nnodes', '2'], ['--node-rank', '1'], ['--master-addr', 'h'], ['--master-port', '1234']];
+    // Refused by the train action itself, with their own messages.
+    const own: [string[], RegExp][] = [[['--nproc-per-node', '2'], /--nproc-per-node: the text methods \(bert\) train on one process only/],
+      [['--dashboard'], /--dashboard shows image runs; drop it for bert/]];
     const taken = ['--steps', '--batch-size', '--lr', '--seed', '--out', '--no-eval', '--method-options', '--device', '--progress', '--threads'];
     const train = program().commands.find((c) => c.name() === 'train')!;
-    assert.deepEqual(train.options.map((o) => o.long!).filter((f) => !taken.includes(f)).sort(), refused.map((r) => r[0]).sort());
+    assert.deepEqual(train.options.map((o) => o.long!).filter((f) => !taken.includes(f)).sort(),
+      [...refused.map((r) => r[0]), ...own.map(([args]) => args[0])].sort());
+    for (const [args, message] of own) {
+      await assert.rejects(program().exitOverride().parseAsync(['node', 'selfsup', 'train', 'bert', ...args]), message);
+    }
     for (const args of refused) {
       await assert.rejects(program().exitOverride().parseAsync(['node', 'selfsup', 'train', 'bert', ...args]),
         new RegExp(`${args[0]} does not apply to bert .*it takes --steps, --batch-size, --lr, --seed, --out, --no-eval and --method-options$`));
