@@ -88,6 +88,55 @@ function checkLabelledDataset(ds: ImageDataset, what: string): void {
  */
 export async function fineTune(encoder: Encoder, trainDataset: ImageDataset, testDataset: ImageDataset,
   options: FineTuneOptions = {}): Promise<FineTuneResult> {
+  const plan = planFineTune(encoder, trainDataset, testDataset, options);
+  const { device, lr, weightDecay } = plan;
+  const { mean, std } = trainDataset;
+  const loader = new Loader(trainDataset, { batchSize: plan.batchSize, seed: plan.seed, device, dropLast: true }); // checks batchSize <= N
+  const restore = snapshot(encoder, options.keepWeights ?? false);
+  const featureDim = torch.scope(() => inEvalMode(encoder, () => torch.noGrad(() =>
+    encoder.forward(normalize(toFloatImages(trainDataset.images.narrow(0, 0, 1), { device }), mean, std)).flatten(1).shape[1])));
+  const w = torch.keep(torch.zeros([plan.numClasses, featureDim], { device }).requiresGrad_()); // (C, D)
+  const b = torch.keep(torch.zeros([plan.numClasses], { device }).requiresGrad_()); // (C)
+  const params = [...encoder.parameters()].filter((p) => p.requiresGrad);
+  const opt: Optimizer<BaseOptions> = plan.optimizer === 'sgd'
+    ? new SGD([...params, w, b], { lr, momentum: 0.9, weightDecay })
+    : new AdamW([...params, w, b], { lr, weightDecay });
+  const sched = new OptionScheduler(opt, cosineSchedule({ base: lr, final: 0, totalSteps: plan.epochs * loader.length }));
+  const step = { encoder, w, b, opt, sched, plan, mean, std, generator: new torch.Generator().manualSeed(plan.seed) };
+  let trainLoss = NaN;
+  try {
+    encoder.train();
+    for (let epoch = 0; epoch < plan.epochs; epoch++) {
+      trainLoss = await trainEpoch(step, loader, epoch);
+      plan.log(`fine-tune: epoch ${epoch + 1}/${plan.epochs}: loss ${trainLoss.toFixed(4)}`);
+    }
+    const top1 = evaluateHead(encoder, testDataset, w, b, { batchSize: plan.batchSize, device, mean, std });
+    return { top1, trainLoss };
+  } finally {
+    opt.dispose();
+    w.dispose();
+    b.dispose();
+    restore();
+  }
+}
+
+/** fineTune's checked settings, defaults filled in. */
+interface FineTunePlan {
+  epochs: number;
+  batchSize: number;
+  optimizer: 'sgd' | 'adamw';
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  device: Device;
+  augmentation: Transform | MultiView | undefined;
+  numClasses: number;
+  log: (line: string) => void;
+}
+
+/** Checks fineTune's arguments before any work. */
+function planFineTune(encoder: Encoder, trainDataset: ImageDataset, testDataset: ImageDataset,
+  options: FineTuneOptions): FineTunePlan {
   if (encoder === null || typeof encoder !== 'object' || typeof encoder.forward !== 'function') {
     throw new TypeError(`Expected an Encoder (a Module with forward) for fineTune but received ${String(encoder)}`);
   }
@@ -95,83 +144,82 @@ export async function fineTune(encoder: Encoder, trainDataset: ImageDataset, tes
   checkLabelledDataset(testDataset, 'testDataset');
   const epochs = checkInt(options.epochs ?? 1, 'options.epochs', 1);
   const batchSize = checkInt(options.batchSize ?? 256, 'options.batchSize', 1);
-  const kind = checkOneOf(options.optimizer ?? 'sgd', ['sgd', 'adamw'], 'options.optimizer');
-  const lr = checkNumber(options.lr ?? (kind === 'sgd' ? 0.1 : 1e-3), 'options.lr', 0);
-  const weightDecay = checkNumber(options.weightDecay ?? (kind === 'sgd' ? 5e-4 : 0.05), 'options.weightDecay', 0);
+  const optimizer = checkOneOf(options.optimizer ?? 'sgd', ['sgd', 'adamw'], 'options.optimizer');
+  const lr = checkNumber(options.lr ?? (optimizer === 'sgd' ? 0.1 : 1e-3), 'options.lr', 0);
+  const weightDecay = checkNumber(options.weightDecay ?? (optimizer === 'sgd' ? 5e-4 : 0.05), 'options.weightDecay', 0);
   const seed = checkInt(options.seed ?? 0, 'options.seed', 0);
   const device = options.device ?? moduleDevice(encoder);
   checkEncoderDevice(encoder, device);
-  const aug = options.augmentation;
-  if (aug !== undefined && (aug === null || typeof aug.forward !== 'function')) {
+  const augmentation = options.augmentation;
+  if (augmentation !== undefined && (augmentation === null || typeof augmentation.forward !== 'function')) {
     throw new TypeError('Expected a Transform or MultiView (an object with forward(images, generator)) for ' +
-      `options.augmentation but received ${String(aug)}`);
+      `options.augmentation but received ${String(augmentation)}`);
   }
   const numClasses = options.numClasses !== undefined ? checkInt(options.numClasses, 'options.numClasses', 1)
     : trainDataset.classes?.length ?? torch.scope(() => (trainDataset.labels!.max().item() as number) + 1);
-  const log = options.log ?? (() => undefined);
-  const { mean, std } = trainDataset;
-  const loader = new Loader(trainDataset, { batchSize, seed, device, dropLast: true }); // checks batchSize <= N
-  const prepare = (images: Tensor): Tensor => toFloatImages(images, { device }); // (B, C, H, W) in [0, 1]
+  return { epochs, batchSize, optimizer, lr, weightDecay, seed, device, augmentation, numClasses,
+    log: options.log ?? (() => undefined) };
+}
 
-  // What is restored afterwards: each module's training flag and, unless keepWeights, the weights and buffers.
+/**
+ * Records what fineTune restores afterwards: each module's training flag and,
+ * unless `keepWeights`, the weights and buffers. Returns the restore function.
+ */
+function snapshot(encoder: Encoder, keepWeights: boolean): () => void {
   const modules = [...encoder.modules()];
   const modes = modules.map((m) => m.training);
-  const saved = options.keepWeights ? null : torch.scope(() => torch.noGrad(() => new Map([...encoder.stateDict()]
+  const saved = keepWeights ? null : torch.scope(() => torch.noGrad(() => new Map([...encoder.stateDict()]
     .map(([k, t]) => [k, torch.keep(t.detach().clone())]))));
-  const featureDim = torch.scope(() => inEvalMode(encoder, () => torch.noGrad(() =>
-    encoder.forward(normalize(prepare(trainDataset.images.narrow(0, 0, 1)), mean, std)).flatten(1).shape[1])));
-  const w = torch.keep(torch.zeros([numClasses, featureDim], { device }).requiresGrad_()); // (C, D)
-  const b = torch.keep(torch.zeros([numClasses], { device }).requiresGrad_()); // (C)
-  const params = [...encoder.parameters()].filter((p) => p.requiresGrad);
-  const opt: Optimizer<BaseOptions> = kind === 'sgd'
-    ? new SGD([...params, w, b], { lr, momentum: 0.9, weightDecay })
-    : new AdamW([...params, w, b], { lr, weightDecay });
-  const generator = new torch.Generator().manualSeed(seed);
-  const sched = new OptionScheduler(opt, cosineSchedule({ base: lr, final: 0, totalSteps: epochs * loader.length }));
-  let trainLoss = NaN;
-  try {
-    encoder.train();
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const total = torch.keep(torch.zeros([], { device })); // summed on the device: no sync per step
-      try {
-        for await (const batch of loader.epoch(epoch)) {
-          torch.scope(() => {
-            let x = prepare(batch.images);
-            if (aug !== undefined) {
-              const out = aug.forward(x, generator);
-              x = Array.isArray(out) ? out[0] : out;
-            }
-            const features = encoder.forward(normalize(x, mean, std)).flatten(1); // (B, D)
-            const loss = crossEntropy(linear(features, w, b), batch.labels!);
-            opt.zeroGrad();
-            loss.backward();
-            opt.step();
-            total.add_(loss.detach());
-          });
-          disposeBatch(batch);
-          sched.step();
-        }
-        trainLoss = (total.item() as number) / loader.length;
-      } finally {
-        total.dispose();
-      }
-      log(`fine-tune: epoch ${epoch + 1}/${epochs}: loss ${trainLoss.toFixed(4)}`);
-    }
-    const top1 = evaluateHead(encoder, testDataset, w, b, { batchSize, device, mean, std });
-    return { top1, trainLoss };
-  } finally {
-    opt.dispose();
-    w.dispose();
-    b.dispose();
+  return () => {
     modules.forEach((m, i) => {
       m.training = modes[i];
     });
-    if (saved !== null) {
-      torch.noGrad(() => {
-        for (const [k, t] of encoder.stateDict()) t.copy_(saved.get(k)!);
+    if (saved === null) return;
+    torch.noGrad(() => {
+      for (const [k, t] of encoder.stateDict()) t.copy_(saved.get(k)!);
+    });
+    saved.forEach((t) => t.dispose());
+  };
+}
+
+/** What one fine-tuning step uses. */
+interface StepContext {
+  encoder: Encoder;
+  w: Tensor;
+  b: Tensor;
+  opt: Optimizer<BaseOptions>;
+  sched: OptionScheduler;
+  plan: FineTunePlan;
+  mean: readonly number[];
+  std: readonly number[];
+  generator: torch.Generator;
+}
+
+/** One epoch of fine-tuning; returns the mean training loss (summed on the device: one read per epoch). */
+async function trainEpoch(c: StepContext, loader: Loader, epoch: number): Promise<number> {
+  const aug = c.plan.augmentation;
+  const total = torch.keep(torch.zeros([], { device: c.plan.device }));
+  try {
+    for await (const batch of loader.epoch(epoch)) {
+      torch.scope(() => {
+        let x = toFloatImages(batch.images, { device: c.plan.device }); // (B, C, H, W) in [0, 1]
+        if (aug !== undefined) {
+          const out = aug.forward(x, c.generator);
+          x = Array.isArray(out) ? out[0] : out;
+        }
+        const features = c.encoder.forward(normalize(x, c.mean, c.std)).flatten(1); // (B, D)
+        const loss = crossEntropy(linear(features, c.w, c.b), batch.labels!);
+        c.opt.zeroGrad();
+        loss.backward();
+        c.opt.step();
+        total.add_(loss.detach());
       });
-      saved.forEach((t) => t.dispose());
+      disposeBatch(batch);
+      c.sched.step();
     }
+    return (total.item() as number) / loader.length;
+  } finally {
+    total.dispose();
   }
 }
 

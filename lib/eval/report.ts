@@ -115,6 +115,65 @@ function checkLabelled(ds: ImageDataset, what: string): void {
  */
 export async function evaluateEncoder(encoder: Encoder, options: EvaluateOptions): Promise<EvalReport> {
   const started = Date.now();
+  const plan = planEvaluation(encoder, options);
+  const { train, test, nTrain } = plan;
+  const subset = nTrain === train.length ? undefined : torch.scope(() => torch.keep(
+    torch.randperm(train.length, { generator: new torch.Generator().manualSeed(plan.subsetSeed) }).narrow(0, 0, nTrain).clone()));
+  const { mean, std } = train;
+  const encoderFeatures = (enc: Encoder) => (): [FeatureSet, FeatureSet] => [
+    extractFeatures(enc, train, { batchSize: plan.batchSize, device: plan.device, indices: subset, mean, std }),
+    extractFeatures(enc, test, { batchSize: plan.batchSize, device: plan.device, mean, std }),
+  ];
+  // Lets log lines reach the terminal and finalizers run between the long synchronous parts.
+  const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  const rows: EvalRow[] = [];
+  try {
+    if (plan.floors) {
+      rows.push(evaluateRow(plan, 'raw pixels', () => [rawPixelFeatures(train, { indices: subset }), rawPixelFeatures(test)]));
+      await breathe();
+      if (options.randomEncoder !== undefined) {
+        const random = seededEncoder(options.randomEncoder, options.randomSeed ?? 0);
+        if (plan.device !== 'cpu') random.to(plan.device);
+        rows.push(evaluateRow(plan, 'random encoder', encoderFeatures(random)));
+        for (const t of [...random.parameters(), ...random.buffers()]) t.dispose();
+        await breathe();
+      }
+    }
+    rows.push(evaluateRow(plan, 'trained encoder', encoderFeatures(encoder)));
+  } finally {
+    subset?.dispose();
+  }
+  return {
+    train: { name: train.name, size: nTrain },
+    test: { name: test.name, size: test.length },
+    k: plan.k,
+    temperature: plan.temperature,
+    rows,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** An evaluation's checked settings: what `planEvaluation` resolves from the options. */
+interface EvalPlan {
+  train: ImageDataset;
+  test: ImageDataset;
+  knn: boolean;
+  linear: boolean;
+  floors: boolean;
+  k: number[];
+  temperature: number;
+  batchSize: number;
+  device: Device;
+  /** Training images used for the bank and the probe. */
+  nTrain: number;
+  subsetSeed: number;
+  linearOptions: LinearProbeOptions | undefined;
+  log: (line: string) => void;
+}
+
+/** Checks `evaluateEncoder`'s arguments and fills in the defaults, before any work. */
+function planEvaluation(encoder: Encoder, options: EvaluateOptions): EvalPlan {
   if (encoder === null || typeof encoder !== 'object' || typeof encoder.forward !== 'function') {
     throw new TypeError(`Expected an Encoder (a Module with forward) for evaluateEncoder but received ${String(encoder)}`);
   }
@@ -127,11 +186,9 @@ export async function evaluateEncoder(encoder: Encoder, options: EvaluateOptions
     throw new RangeError(`train images are ${c}x${h}x${w} but test images are ${tc}x${th}x${tw}: evaluate on two ` +
       'splits of the same dataset');
   }
-  const doKnn = options.knn ?? true;
-  const doLinear = options.linear ?? true;
-  const floors = options.floors ?? true;
-  const kList = [...(options.k ?? [20, 200])];
-  kList.forEach((k, i) => checkInt(k, `options.k[${i}]`, 1));
+  const knnOn = options.knn ?? true;
+  const k = [...(options.k ?? [20, 200])];
+  k.forEach((v, i) => checkInt(v, `options.k[${i}]`, 1));
   const temperature = checkNumber(options.temperature ?? 0.07, 'options.temperature', Number.MIN_VALUE);
   const batchSize = checkInt(options.batchSize ?? 512, 'options.batchSize', 1);
   const device = options.device ?? moduleDevice(encoder);
@@ -142,76 +199,45 @@ export async function evaluateEncoder(encoder: Encoder, options: EvaluateOptions
     throw new RangeError(`Expected options.trainSubset at most ${train.length} (the size of '${train.name}') but ` +
       `received ${nTrain}`);
   }
-  if (doKnn && Math.max(...kList) > nTrain) {
+  if (knnOn && Math.max(...k) > nTrain) {
     throw new RangeError(`Expected every k in options.k to be at most ${nTrain} (the training images used) but ` +
-      `received ${Math.max(...kList)}`);
+      `received ${Math.max(...k)}`);
   }
   if (options.randomEncoder !== undefined && typeof options.randomEncoder !== 'function') {
     throw new TypeError('Expected a function that builds an untrained encoder for options.randomEncoder but received ' +
       String(options.randomEncoder));
   }
-  const log = options.log ?? (() => undefined);
-  const subsetSeed = checkInt(options.subsetSeed ?? 0, 'options.subsetSeed', 0);
-  const subset = nTrain === train.length ? undefined : torch.scope(() => torch.keep(
-    torch.randperm(train.length, { generator: new torch.Generator().manualSeed(subsetSeed) }).narrow(0, 0, nTrain).clone()));
-  const { mean, std } = train;
-
-  const evaluateRow = (name: EvalRowName, features: () => [FeatureSet, FeatureSet]): EvalRow => {
-    const t0 = Date.now();
-    const [trainSet, testSet] = features();
-    try {
-      const row: EvalRow = { name, featureDim: trainSet.features.shape[1], seconds: 0 };
-      if (doKnn) {
-        const r = knn(trainSet, testSet, { k: kList, temperature, device });
-        row.knn = Object.fromEntries(kList.map((k) => [String(k), r.top1[k]]));
-        if (r.top5 !== undefined) row.knnTop5 = Object.fromEntries(kList.map((k) => [String(k), r.top5![k]]));
-      }
-      if (doLinear) {
-        const r = linearProbe(trainSet, testSet, { device, ...options.linearOptions });
-        row.linear = r.top1;
-        row.linearTrain = r.trainTop1;
-      }
-      row.seconds = (Date.now() - t0) / 1000;
-      const parts = doKnn ? kList.map((k) => `k-NN@${k} ${percent(row.knn?.[String(k)])}%`) : [];
-      if (doLinear) parts.push(`linear ${percent(row.linear)}%`);
-      log(`eval: ${name}: ${parts.join(', ')} (${row.seconds.toFixed(1)} s)`);
-      return row;
-    } finally {
-      [trainSet.features, trainSet.labels, testSet.features, testSet.labels].forEach((t) => t.dispose());
-    }
-  };
-  const encoderFeatures = (enc: Encoder) => (): [FeatureSet, FeatureSet] => [
-    extractFeatures(enc, train, { batchSize, device, indices: subset, mean, std }),
-    extractFeatures(enc, test, { batchSize, device, mean, std }),
-  ];
-  // Lets log lines reach the terminal and finalizers run between the long synchronous parts.
-  const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-  const rows: EvalRow[] = [];
-  try {
-    if (floors) {
-      rows.push(evaluateRow('raw pixels', () => [rawPixelFeatures(train, { indices: subset }), rawPixelFeatures(test)]));
-      await breathe();
-      if (options.randomEncoder !== undefined) {
-        const random = seededEncoder(options.randomEncoder, options.randomSeed ?? 0);
-        if (device !== 'cpu') random.to(device);
-        rows.push(evaluateRow('random encoder', encoderFeatures(random)));
-        for (const t of [...random.parameters(), ...random.buffers()]) t.dispose();
-        await breathe();
-      }
-    }
-    rows.push(evaluateRow('trained encoder', encoderFeatures(encoder)));
-  } finally {
-    subset?.dispose();
-  }
   return {
-    train: { name: train.name, size: nTrain },
-    test: { name: test.name, size: test.length },
-    k: kList,
-    temperature,
-    rows,
-    seconds: (Date.now() - started) / 1000,
+    train, test, knn: knnOn, linear: options.linear ?? true, floors: options.floors ?? true, k, temperature, batchSize,
+    device, nTrain, subsetSeed: checkInt(options.subsetSeed ?? 0, 'options.subsetSeed', 0),
+    linearOptions: options.linearOptions, log: options.log ?? (() => undefined),
   };
+}
+
+/** One row of the report: k-NN and the probe on the features `features` makes, which it frees afterwards. */
+function evaluateRow(plan: EvalPlan, name: EvalRowName, features: () => [FeatureSet, FeatureSet]): EvalRow {
+  const t0 = Date.now();
+  const [trainSet, testSet] = features();
+  try {
+    const row: EvalRow = { name, featureDim: trainSet.features.shape[1], seconds: 0 };
+    if (plan.knn) {
+      const r = knn(trainSet, testSet, { k: plan.k, temperature: plan.temperature, device: plan.device });
+      row.knn = Object.fromEntries(plan.k.map((k) => [String(k), r.top1[k]]));
+      if (r.top5 !== undefined) row.knnTop5 = Object.fromEntries(plan.k.map((k) => [String(k), r.top5![k]]));
+    }
+    if (plan.linear) {
+      const r = linearProbe(trainSet, testSet, { device: plan.device, ...plan.linearOptions });
+      row.linear = r.top1;
+      row.linearTrain = r.trainTop1;
+    }
+    row.seconds = (Date.now() - t0) / 1000;
+    const parts = plan.knn ? plan.k.map((k) => `k-NN@${k} ${percent(row.knn?.[String(k)])}%`) : [];
+    if (plan.linear) parts.push(`linear ${percent(row.linear)}%`);
+    plan.log(`eval: ${name}: ${parts.join(', ')} (${row.seconds.toFixed(1)} s)`);
+    return row;
+  } finally {
+    [trainSet.features, trainSet.labels, testSet.features, testSet.labels].forEach((t) => t.dispose());
+  }
 }
 
 /**
