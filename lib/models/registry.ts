@@ -1,10 +1,10 @@
 // The model registry: build encoders by their torchvision/timm names.
 import { MemoryFormat } from '../torch';
 import { Encoder } from './encoder';
-import { ResNet, ResNetOptions, resnet18, resnet34, resnet50, resnet101 } from './resnet';
-import { SmallCnn, SmallCnnOptions } from './small-cnn';
+import { RESNET_OPTIONS, ResNet, ResNetOptions, resnet18, resnet34, resnet50, resnet101 } from './resnet';
+import { SMALL_CNN_OPTIONS, SmallCnn, SmallCnnOptions } from './small-cnn';
 import { VisionTransformer } from './vit';
-import { VIT_PATCH_SIZES, VIT_SIZES, VitPatchSize, VitSize, VitVariantOptions, vit } from './vit-variants';
+import { VIT_VARIANTS, VIT_VARIANT_OPTION_KEYS, VitPatchSize, VitSize, VitVariantOptions, vit } from './vit-variants';
 
 /** Names of the ResNets (torchvision's). */
 export type ResNetName = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101';
@@ -36,21 +36,16 @@ interface Entry {
   options: readonly string[];
 }
 
-const RESNET_OPTIONS = ['numClasses', 'inChannels', 'smallImages', 'zeroInitResidual'] as const;
-const VIT_OPTIONS = ['imgSize', 'inChannels', 'numClasses', 'mlpRatio', 'qkvBias', 'dropPathRate', 'globalPool'] as const;
-
+// The option names of each entry come from the classes' option tables.
 const entries = new Map<string, Entry>([
-  ['resnet18', { build: (o) => resnet18(o as ResNetOptions), options: RESNET_OPTIONS }],
-  ['resnet34', { build: (o) => resnet34(o as ResNetOptions), options: RESNET_OPTIONS }],
-  ['resnet50', { build: (o) => resnet50(o as ResNetOptions), options: RESNET_OPTIONS }],
-  ['resnet101', { build: (o) => resnet101(o as ResNetOptions), options: RESNET_OPTIONS }],
+  ['resnet18', { build: (o) => resnet18(o as ResNetOptions), options: RESNET_OPTIONS.keys }],
+  ['resnet34', { build: (o) => resnet34(o as ResNetOptions), options: RESNET_OPTIONS.keys }],
+  ['resnet50', { build: (o) => resnet50(o as ResNetOptions), options: RESNET_OPTIONS.keys }],
+  ['resnet101', { build: (o) => resnet101(o as ResNetOptions), options: RESNET_OPTIONS.keys }],
+  ...VIT_VARIANTS.map((v): [string, Entry] => [v.registryName,
+    { build: (o) => vit(v.size, v.patchSize, o as VitVariantOptions), options: VIT_VARIANT_OPTION_KEYS }]),
+  ['small_cnn', { build: (o) => new SmallCnn(o as SmallCnnOptions), options: SMALL_CNN_OPTIONS.keys }],
 ]);
-for (const size of Object.keys(VIT_SIZES) as VitSize[]) {
-  for (const p of VIT_PATCH_SIZES) {
-    entries.set(`vit_${size}_patch${p}_224`, { build: (o) => vit(size, p, o as VitVariantOptions), options: VIT_OPTIONS });
-  }
-}
-entries.set('small_cnn', { build: (o) => new SmallCnn(o as SmallCnnOptions), options: ['inChannels', 'numClasses', 'width'] });
 
 /**
  * Builds a registered encoder by name with its options. ResNets take

@@ -4,28 +4,32 @@
 import { Tensor } from '../torch';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, Sequential, TensorModule } from '../nn';
 import { adaptiveAvgPool2d, maxPool2d } from '../nn/functional';
-import { checkBoolean, checkInt } from '../torch/arguments';
+import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { BlockType, ResidualBlock, basicBlock, bottleneck, downsample } from './resnet-blocks';
 import { Encoder } from './encoder';
 
-/** Options of the ResNets. */
-export interface ResNetOptions {
+/** The ResNets' options: defaults (torchvision's) and checks. */
+export const RESNET_OPTIONS = defineOptions({
   /** Classifier outputs; 0 replaces `fc` by `Identity` and `forward` returns (B, featureDim) features. Default 1000. */
-  numClasses?: number;
+  numClasses: option(1000, is.int(0)),
   /** Channels of the input images (1 for Fashion-MNIST). Default 3. */
-  inChannels?: number;
+  inChannels: option(3, is.int(1)),
   /**
    * CIFAR-style stem for 28-32 px inputs: a 3x3 stride-1 `conv1` and no
    * max-pool, as SimCLR's CIFAR-10 ResNet (keys stay conv1, bn1). Default false.
    */
-  smallImages?: boolean;
+  smallImages: option(false, is.boolean),
   /**
    * Zero the last batch-norm gamma of each block, so every residual branch
    * starts as zero and each block as the identity (Goyal et al. 2017,
    * torchvision's `zero_init_residual`). Default false.
    */
-  zeroInitResidual?: boolean;
-}
+  zeroInitResidual: option(false, is.boolean),
+});
+
+/** Options of the ResNets (`RESNET_OPTIONS`). */
+export type ResNetOptions = GivenOptions<typeof RESNET_OPTIONS.specs>;
 
 /**
  * A ResNet (He et al. 2015) with torchvision's structure: stem (conv1, bn1,
@@ -53,10 +57,11 @@ export class ResNet extends Module implements Encoder {
 
   constructor(block: BlockType, layers: readonly [number, number, number, number], options: ResNetOptions = {}) {
     super();
-    this.numClasses = checkInt(options.numClasses ?? 1000, 'options.numClasses', 0);
-    this.inChannels = checkInt(options.inChannels ?? 3, 'options.inChannels', 1);
-    this.smallImages = checkBoolean(options.smallImages ?? false, 'options.smallImages');
-    const zeroInitResidual = checkBoolean(options.zeroInitResidual ?? false, 'options.zeroInitResidual');
+    const o = RESNET_OPTIONS.resolve(options, (k) => `options.${k}`);
+    this.numClasses = o.numClasses;
+    this.inChannels = o.inChannels;
+    this.smallImages = o.smallImages;
+    const zeroInitResidual = o.zeroInitResidual;
     layers.forEach((n, i) => checkInt(n, `layers[${i}]`, 1));
 
     this.conv1 = this.registerModule('conv1', this.smallImages

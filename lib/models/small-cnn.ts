@@ -3,18 +3,21 @@
 import { Tensor } from '../torch';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, TensorModule } from '../nn';
 import { adaptiveAvgPool2d } from '../nn/functional';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { Encoder } from './encoder';
 
-/** Options of `SmallCnn`. */
-export interface SmallCnnOptions {
+/** `SmallCnn`'s options: defaults and checks. */
+export const SMALL_CNN_OPTIONS = defineOptions({
   /** Channels of the input images (1 for Fashion-MNIST). Default 3. */
-  inChannels?: number;
+  inChannels: option(3, is.int(1)),
   /** Classifier outputs; 0 (the default: this is an encoder first) makes `fc` an Identity. */
-  numClasses?: number;
+  numClasses: option(0, is.int(0)),
   /** Channels of the first convolution; later stages use 2x and 4x. Default 32 (featureDim 128). */
-  width?: number;
-}
+  width: option(32, is.int(1)),
+});
+
+/** Options of `SmallCnn` (`SMALL_CNN_OPTIONS`). */
+export type SmallCnnOptions = GivenOptions<typeof SMALL_CNN_OPTIONS.specs>;
 
 /**
  * Five 3x3 convolutions with batch norm and ReLU (w, 2w, 2w, 4w, 4w channels;
@@ -36,9 +39,8 @@ export class SmallCnn extends Module implements Encoder {
 
   constructor(options: SmallCnnOptions = {}) {
     super();
-    const inChannels = checkInt(options.inChannels ?? 3, 'options.inChannels', 1);
-    const w = checkInt(options.width ?? 32, 'options.width', 1);
-    this.numClasses = checkInt(options.numClasses ?? 0, 'options.numClasses', 0);
+    const { inChannels, width: w, numClasses } = SMALL_CNN_OPTIONS.resolve(options, (k) => `options.${k}`);
+    this.numClasses = numClasses;
     const channels = [inChannels, w, 2 * w, 2 * w, 4 * w, 4 * w];
     const strides = [1, 2, 1, 2, 1];
     for (let i = 0; i < 5; i++) {

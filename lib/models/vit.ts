@@ -3,41 +3,44 @@
 // norm, head), so timm checkpoints load unchanged.
 import { Tensor, cat, empty, zeros } from '../torch';
 import { Identity, init, LayerNorm, Linear, Module, Sequential, TensorModule } from '../nn';
-import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { Encoder } from './encoder';
 import { PatchEmbed } from './patch-embed';
 import { interpolatePosEmbed } from './pos-embed';
 import { VitBlock } from './vit-block';
 
-/** Options of `VisionTransformer`; defaults are ViT-B/16 at 224 px, as timm's `VisionTransformer`. */
-export interface VitOptions {
+/** `VisionTransformer`'s options: defaults (ViT-B/16 at 224 px, as timm's `VisionTransformer`) and checks. */
+export const VIT_OPTIONS = defineOptions({
   /** Image side the position embedding is learned for; other sizes are interpolated. Default 224. */
-  imgSize?: number;
+  imgSize: option(224, is.int(1)),
   /** Patch side in pixels. Default 16. */
-  patchSize?: number;
+  patchSize: option(16, is.int(1)),
   /** Channels of the input images. Default 3. */
-  inChannels?: number;
+  inChannels: option(3, is.int(1)),
   /** Classifier outputs; 0 makes `head` an Identity and `forward` return the pooled feature. Default 1000. */
-  numClasses?: number;
+  numClasses: option(1000, is.int(0)),
   /** Token width D. Default 768. */
-  embedDim?: number;
+  embedDim: option(768, is.int(1)),
   /** Number of blocks. Default 12. */
-  depth?: number;
+  depth: option(12, is.int(1)),
   /** Attention heads per block. Default 12. */
-  numHeads?: number;
+  numHeads: option(12, is.int(1)),
   /** MLP hidden size as a multiple of embedDim. Default 4. */
-  mlpRatio?: number;
+  mlpRatio: option(4, is.positive),
   /** Bias on the qkv projection. Default true. */
-  qkvBias?: boolean;
+  qkvBias: option(true, is.boolean),
   /** Stochastic depth: the drop-path rate rises linearly from 0 at the first block to this at the last. Default 0. */
-  dropPathRate?: number;
+  dropPathRate: option(0, is.number(0, 1)),
   /**
    * 'token': the class token feeds the head (after `norm`). 'avg': the mean of
    * the patch tokens, normalised by `fc_norm` (and `norm` is an Identity), as
    * timm's `global_pool='avg'`. Default 'token'.
    */
-  globalPool?: 'token' | 'avg';
-}
+  globalPool: option<'token' | 'avg'>('token', is.oneOf(['token', 'avg'])),
+});
+
+/** Options of `VisionTransformer` (`VIT_OPTIONS`). */
+export type VitOptions = GivenOptions<typeof VIT_OPTIONS.specs>;
 
 /**
  * A ViT (Dosovitskiy et al. 2021) as timm builds it: patch embedding, a
@@ -72,27 +75,26 @@ export class VisionTransformer extends Module implements Encoder {
 
   constructor(options: VitOptions = {}) {
     super();
-    const D = checkInt(options.embedDim ?? 768, 'options.embedDim', 1);
-    const depth = checkInt(options.depth ?? 12, 'options.depth', 1);
-    const numHeads = checkInt(options.numHeads ?? 12, 'options.numHeads', 1);
+    const o = VIT_OPTIONS.resolve(options, (k) => `options.${k}`);
+    const { embedDim: D, depth, numHeads } = o;
     if (D % numHeads !== 0) {
       throw new RangeError(`Expected embedDim (${D}) divisible by numHeads (${numHeads})`);
     }
-    const dropPathRate = checkNumber(options.dropPathRate ?? 0, 'options.dropPathRate', 0, 1);
-    this.globalPool = checkOneOf(options.globalPool ?? 'token', ['token', 'avg'] as const, 'options.globalPool');
-    this.numClasses = checkInt(options.numClasses ?? 1000, 'options.numClasses', 0);
+    const dropPathRate = o.dropPathRate;
+    this.globalPool = o.globalPool;
+    this.numClasses = o.numClasses;
     this.embedDim = D;
     this.featureDim = D;
 
     this.patchEmbed = this.registerModule('patch_embed', new PatchEmbed({
-      imgSize: options.imgSize ?? 224, patchSize: options.patchSize ?? 16, inChannels: options.inChannels ?? 3, embedDim: D,
+      imgSize: o.imgSize, patchSize: o.patchSize, inChannels: o.inChannels, embedDim: D,
     }));
     this.clsToken = this.registerParameter('cls_token', zeros([1, 1, D]));
     this.posEmbed = this.registerParameter('pos_embed', empty([1, this.numPrefixTokens + this.patchEmbed.numPatches, D]));
     const blocks: VitBlock[] = [];
     for (let i = 0; i < depth; i++) {
       blocks.push(new VitBlock(D, {
-        numHeads, mlpRatio: options.mlpRatio ?? 4, qkvBias: options.qkvBias ?? true,
+        numHeads, mlpRatio: o.mlpRatio, qkvBias: o.qkvBias,
         dropPath: depth > 1 ? (dropPathRate * i) / (depth - 1) : 0,
       }));
     }

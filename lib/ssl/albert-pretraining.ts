@@ -46,7 +46,7 @@ export class AlbertPretraining extends TextPretraining {
   protected readonly mlmHead: MlmHead;
   protected readonly pairHead: Linear;
 
-  constructor(private readonly options: AlbertPretrainingOptions = {}) {
+  constructor(protected readonly options: AlbertPretrainingOptions = {}) {
     super();
     checkOptionKeys(options, ['config', 'recipe'], 'AlbertPretraining');
     this.recipe = resolveRecipe(ALBERT_RECIPE, options.recipe, 'AlbertPretraining');
@@ -56,10 +56,5 @@ export class AlbertPretraining extends TextPretraining {
     this.encoder = this.model.albert;
     this.mlmHead = this.model.predictions;
     this.pairHead = this.model.sopClassifier;
-  }
-
-  /** @example JSON.stringify(method.config()); */
-  config(): Record<string, unknown> {
-    return { config: { ...this.encoder.config }, ...(this.options.recipe ? { recipe: { ...this.options.recipe } } : {}) };
   }
 }

@@ -3,36 +3,29 @@
 // is pushed to the identity matrix.
 import { Tensor } from '../torch';
 import { Encoder } from '../models/encoder';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { byol as byolAugmentation } from '../data/transforms/recipes';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { makeEncoder } from './encoder-spec';
 import { ProjectionHead } from './heads/projection-head';
 import { barlowTwinsProjectionHead } from './heads/method-heads';
-import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, checkTwoViews, resolveRecipe } from './method-options';
 import { barlowTwinsLoss } from './losses/barlow-twins-loss';
 import { rankLog } from './collapse';
 
-/** Options of `BarlowTwins`. */
-export interface BarlowTwinsOptions {
-  /** A registry name, a factory, or an Encoder instance. */
-  encoder: EncoderSpec;
-  /** Options for `models.create` when `encoder` is a name. */
-  encoderOptions?: Record<string, unknown>;
+/** Barlow Twins' options besides the encoder and the recipe: defaults (section 4's) and checks. */
+export const BARLOW_TWINS_OPTIONS = defineOptions({
   /** Hidden width of the projector. Default 8192 (section 4). */
-  hiddenDim?: number;
+  hiddenDim: option(8192, is.int(1)),
   /** Output size of the projector. Default 8192 (section 4: "each with 8192 output units"). */
-  outDim?: number;
+  outDim: option(8192, is.int(1)),
   /** Off-diagonal weight lambda. Default 5e-3 (section 4). */
-  lambda?: number;
-  /** Overrides of the optimisation recipe (`BARLOW_TWINS_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  lambda: option(5e-3, is.number(0)),
+});
 
-const OPTION_KEYS: readonly (keyof BarlowTwinsOptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'lambda', 'recipe'];
+/** Options of `BarlowTwins`: the encoder (a name, a factory or an instance), `BARLOW_TWINS_OPTIONS`, and recipe overrides. */
+export type BarlowTwinsOptions = MethodOptions<typeof BARLOW_TWINS_OPTIONS>;
 
 /**
  * Barlow Twins' optimisation (section 4): "LARS optimizer ... 1000 epochs,
@@ -62,24 +55,17 @@ export const BARLOW_TWINS_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  * @example
  * const method = new ssl.BarlowTwins({ encoder: 'resnet18', encoderOptions: { smallImages: true }, hiddenDim: 2048, outDim: 2048 });
  */
+export interface BarlowTwins extends Readonly<TableValues<typeof BARLOW_TWINS_OPTIONS>> {}
 export class BarlowTwins extends Method {
   readonly name = 'barlow_twins' as const;
   override readonly capturable = true;
   readonly encoder: Encoder;
   readonly projectionHead: ProjectionHead;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  readonly outDim: number;
-  readonly lambda: number;
-  private readonly options: BarlowTwinsOptions;
 
   constructor(options: BarlowTwinsOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'BarlowTwins');
-    this.options = options;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 8192, 'BarlowTwins option hiddenDim', 1);
-    this.outDim = checkInt(options.outDim ?? 8192, 'BarlowTwins option outDim', 1);
-    this.lambda = checkNumber(options.lambda ?? 5e-3, 'BarlowTwins option lambda', 0);
+    this.useOptions(BARLOW_TWINS_OPTIONS, options);
     this.recipe = resolveRecipe(BARLOW_TWINS_RECIPE, options.recipe, 'BarlowTwins');
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'BarlowTwins' });
     this.encoder = this.registerModule('encoder', build());
@@ -105,15 +91,5 @@ export class BarlowTwins extends Method {
     const z1 = this.projectionHead.forward(this.encoder.forward(x1)); // (B, outDim)
     const z2 = this.projectionHead.forward(this.encoder.forward(x2)); // (B, outDim)
     return { loss: barlowTwinsLoss(z1, z2, { lambda: this.lambda }), embedding: z1, logs: rankLog(z1) };
-  }
-
-  /** Decay and LARS adaptation on weight matrices only. @example new optim.LARS(method.parameterGroups(1.5e-6), { lr: 0.2 }); */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example JSON.stringify(method.config()); */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { hiddenDim: this.hiddenDim, outDim: this.outDim, lambda: this.lambda });
   }
 }

@@ -43,7 +43,7 @@ export class BertPretraining extends TextPretraining {
   protected readonly mlmHead: MlmHead;
   protected readonly pairHead: Linear;
 
-  constructor(private readonly options: BertPretrainingOptions = {}) {
+  constructor(protected readonly options: BertPretrainingOptions = {}) {
     super();
     checkOptionKeys(options, ['config', 'recipe'], 'BertPretraining');
     this.recipe = resolveRecipe(BERT_RECIPE, options.recipe, 'BertPretraining');
@@ -53,10 +53,5 @@ export class BertPretraining extends TextPretraining {
     this.encoder = this.model.bert;
     this.mlmHead = this.model.predictions;
     this.pairHead = this.model.seqRelationship;
-  }
-
-  /** @example JSON.stringify(method.config()); */
-  config(): Record<string, unknown> {
-    return { config: { ...this.encoder.config }, ...(this.options.recipe ? { recipe: { ...this.options.recipe } } : {}) };
   }
 }

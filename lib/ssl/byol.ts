@@ -4,42 +4,36 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Encoder } from '../models/encoder';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { Schedule } from '../optim/schedule';
 import { MultiView } from '../data/transforms/multi-crop';
 import { byol as byolAugmentation } from '../data/transforms/recipes';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { checkInt } from '../torch/arguments';
+import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderFactory, makeEncoder } from './encoder-spec';
 import { ProjectionHead, byolPredictionHead, byolProjectionHead } from './heads/projection-head';
-import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, checkTwoViews, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
 import { byolLoss } from './losses';
 
-/** Options of `BYOL`. */
-export interface BYOLOptions {
-  /**
-   * A registry name ('resnet18', 'small_cnn', ...) or a factory `() => Encoder`:
-   * BYOL builds the encoder twice (online and target), so an Encoder instance is refused.
-   */
-  encoder: string | EncoderFactory;
-  /** Options for `models.create` when `encoder` is a name (`numClasses` defaults to 0). */
-  encoderOptions?: Record<string, unknown>;
+/** BYOL's options besides the encoder and the recipe: defaults and checks. */
+export const BYOL_OPTIONS = defineOptions({
   /** Hidden width of the projector and the predictor. Default 4096 (section 3.3). */
-  hiddenDim?: number;
+  hiddenDim: option(4096, is.int(1)),
   /** Output size of the projector and the predictor. Default 256 (section 3.3). */
-  outDim?: number;
+  outDim: option(256, is.int(1)),
   /**
    * Base EMA momentum tau_base of the target, raised to 1 on a cosine over the
    * run. Default 0.996 (section 3.3: "tau_base = 0.996").
    */
-  momentumBase?: number;
-  /** Overrides of the optimisation recipe (`BYOL_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  momentumBase: option(0.996, is.number(0, 1)),
+});
 
-const OPTION_KEYS: readonly (keyof BYOLOptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'momentumBase', 'recipe'];
+/**
+ * Options of `BYOL`: the encoder is a registry name or a factory `() => Encoder`
+ * (BYOL builds it twice, online and target, so an Encoder instance is refused).
+ */
+export type BYOLOptions = MethodOptions<typeof BYOL_OPTIONS, string | EncoderFactory>;
 
 /**
  * BYOL's optimisation (section 3.3): "LARS optimizer with a cosine decay
@@ -77,6 +71,7 @@ export const BYOL_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  * const { loss } = method.trainingStep(views, progress); loss.backward(); opt.step();
  * method.afterOptimizerStep(progress); // EMA update of the target
  */
+export interface BYOL extends Readonly<TableValues<typeof BYOL_OPTIONS>> {}
 export class BYOL extends Method {
   readonly name = 'byol' as const;
   override readonly capturable = true;
@@ -86,21 +81,13 @@ export class BYOL extends Method {
   readonly targetEncoder: Encoder;
   readonly targetProjectionHead: ProjectionHead;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  readonly outDim: number;
-  readonly momentumBase: number;
   /** The EMA momentum of the last target update (`momentumBase` before the first). */
   currentMomentum: number;
-  private readonly options: BYOLOptions;
   private schedule: { totalSteps: number; at: Schedule } | null = null;
 
   constructor(options: BYOLOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'BYOL');
-    this.options = options;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 4096, 'BYOL option hiddenDim', 1);
-    this.outDim = checkInt(options.outDim ?? 256, 'BYOL option outDim', 1);
-    this.momentumBase = checkNumber(options.momentumBase ?? 0.996, 'BYOL option momentumBase', 0, 1);
+    this.useOptions(BYOL_OPTIONS, options);
     this.currentMomentum = this.momentumBase;
     this.recipe = resolveRecipe(BYOL_RECIPE, options.recipe, 'BYOL');
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: true, method: 'BYOL' });
@@ -156,7 +143,7 @@ export class BYOL extends Method {
   override afterOptimizerStep(progress: TrainProgress): void {
     const m = this.momentumAt(progress.step, progress.totalSteps);
     this.currentMomentum = m;
-    // After prepareStep (a graphed run) the momentum is read from the device, where it wrote this step's value.
+    // Read on the device, where a captured step's replay finds what prepareStep wrote.
     const momentum = this.stepValue('momentum', m);
     emaUpdate_(this.targetEncoder, this.encoder, momentum);
     emaUpdate_(this.targetProjectionHead, this.projectionHead, momentum);
@@ -185,22 +172,5 @@ export class BYOL extends Method {
       this.schedule = { totalSteps, at };
     }
     return this.schedule.at(step);
-  }
-
-  /**
-   * The online network's parameters, weight matrices decayed and adapted by
-   * LARS, biases and batch-norm parameters not; the target (no grad) is left out.
-   * @example new optim.LARS(method.parameterGroups(1.5e-6), { lr: 0.2 * B / 256 });
-   */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /**
-   * The options, JSON-able (`encoder: 'custom'` for a factory).
-   * @example JSON.stringify(method.config()); // {"encoder":"resnet18",...,"momentumBase":0.996}
-   */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { hiddenDim: this.hiddenDim, outDim: this.outDim, momentumBase: this.momentumBase });
   }
 }

@@ -8,7 +8,7 @@ import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Linear } from '../nn/layers/linear';
 import { Module } from '../nn/module';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { Encoder } from '../models/encoder';
 import { BertModel, TextInputs } from '../models/bert';
 import { BertConfig } from '../models/bert-config';
@@ -24,20 +24,24 @@ export interface ImageTextBatch extends TextInputs {
   images: Tensor;
 }
 
+/** CLIP's own options (besides the encoders and the recipe): defaults and checks. */
+export const CLIP_OPTIONS = defineOptions({
+  /** Width of the joint embedding space. Default 512 (CLIP's ViT-B/32 and ResNet-50). */
+  embedDim: option(512, is.int(1)),
+  /** Initial temperature tau: logit_scale starts at log(1 / tau). Default 0.07 (CLIP section 2.5). */
+  initTemperature: option(0.07, is.number(0.01, 1)),
+});
+
 /** Options of `CLIP`. */
-export interface CLIPOptions {
+export type CLIPOptions = GivenOptions<typeof CLIP_OPTIONS.specs> & {
   /** The image encoder: a registry name (built with `imageEncoderOptions`, numClasses 0), a factory or an instance. */
   imageEncoder: EncoderSpec;
   imageEncoderOptions?: Record<string, unknown>;
   /** The text encoder's configuration (a BERT-style transformer; vocabSize must match the tokenizer). */
   textConfig: Partial<BertConfig>;
-  /** Width of the joint embedding space. Default 512 (CLIP's ViT-B/32 and ResNet-50). */
-  embedDim?: number;
-  /** Initial temperature tau: logit_scale starts at log(1 / tau). Default 0.07 (CLIP section 2.5). */
-  initTemperature?: number;
   /** Overrides of `CLIP_RECIPE`. */
   recipe?: Partial<OptimizerRecipe>;
-}
+};
 
 /**
  * CLIP's optimisation (section 2.5 and table 19): AdamW, "decoupled weight
@@ -75,13 +79,15 @@ export class CLIP extends Module {
   readonly logitScale: Tensor;
   readonly recipe: OptimizerRecipe;
   readonly embedDim: number;
+  /** The temperature logit_scale started from. */
+  readonly initTemperature: number;
 
   constructor(private readonly options: CLIPOptions) {
     super();
-    checkOptionKeys(options, ['imageEncoder', 'imageEncoderOptions', 'textConfig', 'embedDim', 'initTemperature', 'recipe'], 'CLIP');
+    checkOptionKeys(options, ['imageEncoder', 'imageEncoderOptions', 'textConfig', ...CLIP_OPTIONS.keys, 'recipe'], 'CLIP');
     this.recipe = resolveRecipe(CLIP_RECIPE, options.recipe, 'CLIP');
-    this.embedDim = checkInt(options.embedDim ?? 512, 'options.embedDim', 1);
-    const tau = checkNumber(options.initTemperature ?? 0.07, 'options.initTemperature', 0.01, 1);
+    ({ embedDim: this.embedDim, initTemperature: this.initTemperature } = CLIP_OPTIONS.resolve(options, (k) => `options.${k}`));
+    const tau = this.initTemperature;
     this.visionModel = this.registerModule('vision_model',
       makeEncoder(options.imageEncoder, options.imageEncoderOptions, { needsFactory: false, method: 'CLIP' })());
     this.textModel = this.registerModule('text_model', new BertModel(options.textConfig));
@@ -137,7 +143,7 @@ export class CLIP extends Module {
     const image = encoderConfig(o.imageEncoder, o.imageEncoderOptions);
     return {
       imageEncoder: image.encoder, imageEncoderOptions: image.encoderOptions, textConfig: { ...this.textModel.config },
-      embedDim: this.embedDim, initTemperature: o.initTemperature ?? 0.07, ...(o.recipe ? { recipe: { ...o.recipe } } : {}),
+      ...CLIP_OPTIONS.toJSON(this), ...(o.recipe ? { recipe: { ...o.recipe } } : {}),
     };
   }
 }

@@ -4,50 +4,51 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Encoder } from '../models/encoder';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { dino as multiCropRecipe } from '../data/transforms/recipes';
 import { normalize } from '../nn/functional';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { checkInt } from '../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, TableValues, REQUIRED } from '../torch/option-table';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { makeEncoder } from './encoder-spec';
 import { ProjectionHead } from './heads/projection-head';
 import { swavProjectionHead } from './heads/method-heads';
 import { Prototypes } from './heads/prototypes';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, resolveRecipe } from './method-options';
 import { deepClusterV2Loss, sphericalKMeans } from './losses/deepcluster-v2';
 import { checkCrops, forwardByResolution } from './crops-forward';
 import { rankLog } from './collapse';
 
-/** Options of `DeepClusterV2`; defaults are main_deepclusterv2.py's. */
-export interface DeepClusterV2Options {
-  /** A registry name, a factory, or an Encoder instance. */
-  encoder: EncoderSpec;
-  /** Options for `models.create` when `encoder` is a name. */
-  encoderOptions?: Record<string, unknown>;
+/** DeepCluster v2's options besides the encoder and the recipe; defaults are main_deepclusterv2.py's. */
+export const DEEPCLUSTER_V2_OPTIONS = defineOptions({
   /** Images in the training set: the memory bank holds one embedding per image and crop (required). */
-  datasetSize: number;
+  datasetSize: option(REQUIRED, is.int(1)),
   /** Hidden width of the projection head. Default 2048. */
-  hiddenDim?: number;
+  hiddenDim: option(2048, is.int(1)),
   /** Embedding size. Default 128 (`--feat_dim`). */
-  outDim?: number;
+  outDim: option(128, is.int(1)),
   /** k of each k-means, one set of prototypes each. Default [3000, 3000, 3000] (`--nmb_prototypes`). */
-  numPrototypes?: readonly number[];
+  numPrototypes: option<readonly number[]>([3000, 3000, 3000], (ks, what) => {
+    if (!Array.isArray(ks) || ks.length === 0) {
+      throw new TypeError(`Expected a non-empty array of k for ${what} but received ${JSON.stringify(ks)}`);
+    }
+    return ks.map((k, i) => checkInt(k, `${what}[${i}]`, 1));
+  }),
   /** Temperature tau. Default 0.1. */
-  temperature?: number;
+  temperature: option(0.1, is.positive),
   /** Lloyd iterations per k-means. Default 10 (`--nmb_kmeans_iters`). */
-  kmeansIterations?: number;
+  kmeansIterations: option(10, is.int(0)),
   /** Low-resolution crops per image. Default 6. */
-  localCrops?: number;
+  localCrops: option(6, is.int(0)),
   /** Side of the local crops. Default 96/224 of the image side. */
-  localSize?: number;
-  /** Overrides of the optimisation recipe (`DEEPCLUSTER_V2_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  localSize: option(OPTIONAL, is.int(1)),
+});
 
-const OPTION_KEYS: readonly (keyof DeepClusterV2Options)[] = ['encoder', 'encoderOptions', 'datasetSize', 'hiddenDim', 'outDim',
-  'numPrototypes', 'temperature', 'kmeansIterations', 'localCrops', 'localSize', 'recipe'];
+/**
+ * Options of `DeepClusterV2`: the encoder (a name, a factory or an instance),
+ * `DEEPCLUSTER_V2_OPTIONS` (`datasetSize` required), and recipe overrides.
+ */
+export type DeepClusterV2Options = MethodOptions<typeof DEEPCLUSTER_V2_OPTIONS> & { datasetSize: number };
 
 /** DeepCluster v2's optimisation (main_deepclusterv2.py, batch 256 per 8 GPUs scaled): LARS, lr 0.3 x B/256 cosine to 0.00048 x, weight decay 1e-6, 10 warm-up epochs. */
 export const DEEPCLUSTER_V2_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
@@ -83,6 +84,7 @@ const ASSIGNED = [0, 1] as const;
  * const method = new ssl.DeepClusterV2({ encoder: 'resnet18', datasetSize: 50000, numPrototypes: [3000, 3000, 3000] });
  * method.trainingStep(crops, { ...progress, indices }); // the Trainer passes the batch's dataset indices
  */
+export interface DeepClusterV2 extends Readonly<TableValues<typeof DEEPCLUSTER_V2_OPTIONS>> {}
 export class DeepClusterV2 extends Method {
   readonly name = 'deepclusterv2' as const;
   readonly encoder: Encoder;
@@ -91,38 +93,16 @@ export class DeepClusterV2 extends Method {
   readonly memoryBank: Tensor;
   readonly assignments: Tensor;
   readonly recipe: OptimizerRecipe;
-  readonly datasetSize: number;
-  readonly hiddenDim: number;
-  readonly outDim: number;
-  readonly numPrototypes: readonly number[];
-  readonly temperature: number;
-  readonly kmeansIterations: number;
-  readonly localCrops: number;
-  private readonly localSize: number | undefined;
-  private readonly options: DeepClusterV2Options;
 
   constructor(options: DeepClusterV2Options) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'DeepClusterV2');
-    this.options = options;
-    this.datasetSize = checkInt(options.datasetSize, 'DeepClusterV2 option datasetSize', 1);
-    this.hiddenDim = checkInt(options.hiddenDim ?? 2048, 'DeepClusterV2 option hiddenDim', 1);
-    this.outDim = checkInt(options.outDim ?? 128, 'DeepClusterV2 option outDim', 1);
-    const ks = options.numPrototypes ?? [3000, 3000, 3000];
-    if (!Array.isArray(ks) || ks.length === 0) {
-      throw new TypeError(`Expected a non-empty array of k for DeepClusterV2 option numPrototypes but received ${JSON.stringify(ks)}`);
-    }
-    this.numPrototypes = ks.map((k, i) => checkInt(k, `DeepClusterV2 option numPrototypes[${i}]`, 1));
+    this.useOptions(DEEPCLUSTER_V2_OPTIONS, options);
     for (const k of this.numPrototypes) {
       if (k > this.datasetSize) {
         throw new RangeError(`DeepClusterV2: k-means needs k <= the memory bank's size: numPrototypes has k = ${k} but ` +
           `the bank holds datasetSize = ${this.datasetSize} embeddings per crop; lower k`);
       }
     }
-    this.temperature = checkNumber(options.temperature ?? 0.1, 'DeepClusterV2 option temperature', Number.MIN_VALUE);
-    this.kmeansIterations = checkInt(options.kmeansIterations ?? 10, 'DeepClusterV2 option kmeansIterations', 0);
-    this.localCrops = checkInt(options.localCrops ?? 6, 'DeepClusterV2 option localCrops', 0);
-    this.localSize = options.localSize === undefined ? undefined : checkInt(options.localSize, 'DeepClusterV2 option localSize', 1);
     this.recipe = resolveRecipe(DEEPCLUSTER_V2_RECIPE, options.recipe, 'DeepClusterV2');
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'DeepClusterV2' });
     this.encoder = this.registerModule('encoder', build());
@@ -186,19 +166,5 @@ export class DeepClusterV2 extends Method {
     }));
     const embedding = z.narrow(0, 0, b);
     return { loss, embedding, logs: rankLog(embedding) };
-  }
-
-  /** Decay on weight matrices (the prototypes do not learn). @example method.parameterGroups(1e-6); */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example JSON.stringify(method.config()); */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, {
-      datasetSize: this.datasetSize, hiddenDim: this.hiddenDim, outDim: this.outDim, numPrototypes: [...this.numPrototypes],
-      temperature: this.temperature, kmeansIterations: this.kmeansIterations, localCrops: this.localCrops,
-      ...(this.localSize === undefined ? {} : { localSize: this.localSize }),
-    });
   }
 }

@@ -3,78 +3,61 @@
 // facebookresearch/dino main_dino.py (MultiCropWrapper, DINOLoss, EMA teacher).
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkBoolean, checkInt, checkNumber } from '../torch/arguments';
+import { DERIVED, defineOptions, is, option, OPTIONAL, TableValues } from '../torch/option-table';
 import { Encoder } from '../models/encoder';
 import { VisionTransformer } from '../models/vit';
 import { MultiView } from '../data/transforms/multi-crop';
 import { dino as dinoRecipe } from '../data/transforms/recipes';
-import { ParamGroup } from '../optim/optimizer';
 import { Schedule } from '../optim/schedule';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderSpec, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
 import { foreachMulByTensor_ } from '../torch/foreach';
-import { DINOLoss } from './losses/dino-loss';
-import { DINOHead } from './heads/dino-head';
+import { DINO_LOSS_OPTIONS, DINOLoss } from './losses/dino-loss';
+import { DINO_HEAD_OPTIONS, DINOHead } from './heads/dino-head';
 import { forwardByResolution } from './crops-forward';
 
-/** Options of `DINO`; defaults are main_dino.py's (ViT-S/16 recipe). */
-export interface DINOOptions {
-  /** A registry name (built with `encoderOptions` and numClasses 0) or a factory: DINO builds two (student, teacher). */
-  encoder: Exclude<EncoderSpec, Encoder>;
-  /** Options for the registry name (`{ imgSize: 32 }`). */
-  encoderOptions?: Record<string, unknown>;
-  /** Prototypes K of the head. Default 65536 (main_dino.py `--out_dim`). */
-  outDim?: number;
-  /** Hidden width of the head's MLP. Default 2048. */
-  hiddenDim?: number;
-  /** Bottleneck of the head. Default 256. */
-  bottleneckDim?: number;
-  /** Freeze the last layer's weight norm `weight_g` at 1. Default true (main_dino.py `--norm_last_layer`). */
-  normLastLayer?: boolean;
-  /** Teacher temperature at epoch 0. Default 0.04. */
-  warmupTeacherTemp?: number;
-  /** Teacher temperature after warm-up. Default 0.04 (main_dino.py: "Starting with the default value of 0.04 works well"). */
-  teacherTemp?: number;
-  /** Epochs of linear teacher-temperature warm-up. Default 0 (the paper: 30 epochs from 0.04 to 0.07). */
-  warmupTeacherTempEpochs?: number;
-  /** Student temperature. Default 0.1 (DINO: "tau_s = 0.1"). */
-  studentTemp?: number;
-  /** Momentum of the teacher centre. Default 0.9 (DINO table 9 / main_dino.py `center_momentum`). */
-  centerMomentum?: number;
+/**
+ * DINO's options besides the encoder and the recipe; defaults are
+ * main_dino.py's (ViT-S/16 recipe). The head's and the loss's come from
+ * `DINO_HEAD_OPTIONS` and `DINO_LOSS_OPTIONS`, so each default is written once.
+ */
+export const DINO_OPTIONS = defineOptions({
+  ...DINO_HEAD_OPTIONS.pick('outDim', 'hiddenDim', 'bottleneckDim', 'normLastLayer'),
+  ...DINO_LOSS_OPTIONS.pick('warmupTeacherTemp', 'teacherTemp', 'warmupTeacherTempEpochs', 'studentTemp', 'centerMomentum'),
   /**
    * EMA momentum at step 0, rising to 1 on a cosine over the run. Default
    * 0.996 (DINO: "lambda following a cosine schedule from 0.996 to 1 during training").
    */
-  momentumTeacher?: number;
+  momentumTeacher: option(0.996, is.number(0, 1)),
   /**
    * Epochs during which the last layer's gradients are zeroed. Default 1
    * (main_dino.py `--freeze_last_layer`: "Typically doing so during the first epoch helps training").
    */
-  freezeLastLayer?: number;
+  freezeLastLayer: option(1, is.number(0)),
   /** Local crops per image. Default 8 (main_dino.py `--local_crops_number`). */
-  localCrops?: number;
+  localCrops: option(8, is.int(0)),
   /**
    * Side of the local crops; default 96/224 of the global side (96 at 224),
    * rounded to a multiple of the ViT's patch size.
    */
-  localSize?: number;
+  localSize: option(OPTIONAL, is.int(1)),
   /**
    * Epochs of the run, the length of main_dino.py's teacher-temperature
    * schedule. Optional: the temperature of an epoch does not depend on it
    * (epochs past the schedule keep `teacherTemp`), so any run length works
    * without it. Default max(warmupTeacherTempEpochs, 1).
    */
-  epochs?: number;
-  /** Overrides of the optimisation recipe (`DINO_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  epochs: option(DERIVED, is.int(1)),
+});
 
-const OPTION_KEYS: readonly (keyof DINOOptions)[] = ['encoder', 'encoderOptions', 'outDim', 'hiddenDim', 'bottleneckDim',
-  'normLastLayer', 'warmupTeacherTemp', 'teacherTemp', 'warmupTeacherTempEpochs', 'studentTemp', 'centerMomentum',
-  'momentumTeacher', 'freezeLastLayer', 'localCrops', 'localSize', 'epochs', 'recipe'];
+/**
+ * Options of `DINO`: the encoder is a registry name (built with
+ * `encoderOptions` and numClasses 0) or a factory, since DINO builds two
+ * (student and teacher); `DINO_OPTIONS`; recipe overrides.
+ */
+export type DINOOptions = MethodOptions<typeof DINO_OPTIONS, Exclude<EncoderSpec, Encoder>>;
 
 /**
  * DINO's optimisation (main_dino.py defaults, ViT-S/16): AdamW, "lr = 0.0005 *
@@ -119,6 +102,7 @@ function multiCropForward(backbone: Encoder, head: DINOHead, crops: readonly Ten
  * const crops = method.augmentation({ size: 224, channels: 3, mean, std }).forward(images01); // 2 global + 6 local
  * const { loss } = method.trainingStep(crops, progress);
  */
+export interface DINO extends Readonly<TableValues<typeof DINO_OPTIONS>> {}
 export class DINO extends Method {
   readonly name = 'dino' as const;
   override readonly capturable = true;
@@ -128,33 +112,17 @@ export class DINO extends Method {
   readonly teacherEncoder: Encoder;
   readonly teacherHead: DINOHead;
   readonly dinoLoss: DINOLoss;
-  readonly momentumTeacher: number;
-  readonly freezeLastLayer: number;
-  readonly localCrops: number;
   /** `DINO_RECIPE` with the `recipe` option's overrides. */
   readonly recipe: OptimizerRecipe;
-  private readonly options: DINOOptions;
-  private readonly localSize: number | undefined;
   private schedule: { totalSteps: number; at: Schedule } | null = null;
 
   constructor(options: DINOOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'DINO');
-    this.options = options;
+    const o = this.useOptions(DINO_OPTIONS, options);
+    this.deriveOptions({ epochs: Math.max(o.warmupTeacherTempEpochs, 1) });
     this.recipe = resolveRecipe(DINO_RECIPE, options.recipe, 'DINO');
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: true, method: 'DINO' });
-    const headOptions = {
-      outDim: checkInt(options.outDim ?? 65536, 'options.outDim', 1),
-      hiddenDim: options.hiddenDim ?? 2048,
-      bottleneckDim: options.bottleneckDim ?? 256,
-      normLastLayer: checkBoolean(options.normLastLayer ?? true, 'options.normLastLayer'),
-    };
-    this.momentumTeacher = checkNumber(options.momentumTeacher ?? 0.996, 'options.momentumTeacher', 0, 1);
-    this.freezeLastLayer = checkNumber(options.freezeLastLayer ?? 1, 'options.freezeLastLayer', 0);
-    this.localCrops = checkInt(options.localCrops ?? 8, 'options.localCrops', 0);
-    this.localSize = options.localSize === undefined ? undefined : checkInt(options.localSize, 'options.localSize', 1);
-    const warmupEpochs = checkInt(options.warmupTeacherTempEpochs ?? 0, 'options.warmupTeacherTempEpochs', 0);
-    const epochs = checkInt(options.epochs ?? Math.max(warmupEpochs, 1), 'options.epochs', 1);
+    const headOptions = { outDim: o.outDim, hiddenDim: o.hiddenDim, bottleneckDim: o.bottleneckDim, normLastLayer: o.normLastLayer };
 
     this.encoder = this.registerModule('encoder', build());
     this.head = this.registerModule('head', new DINOHead(this.encoder.featureDim, headOptions));
@@ -164,9 +132,8 @@ export class DINO extends Method {
     initTeacher(this.teacherEncoder, this.encoder);
     initTeacher(this.teacherHead, this.head);
     this.dinoLoss = this.registerModule('dino_loss', new DINOLoss({
-      outDim: headOptions.outDim, epochs, warmupTeacherTemp: options.warmupTeacherTemp,
-      teacherTemp: options.teacherTemp, warmupTeacherTempEpochs: warmupEpochs, studentTemp: options.studentTemp,
-      centerMomentum: options.centerMomentum,
+      outDim: o.outDim, epochs: this.epochs, warmupTeacherTemp: o.warmupTeacherTemp, teacherTemp: o.teacherTemp,
+      warmupTeacherTempEpochs: o.warmupTeacherTempEpochs, studentTemp: o.studentTemp, centerMomentum: o.centerMomentum,
     }));
   }
 
@@ -200,12 +167,12 @@ export class DINO extends Method {
     const studentOutput = multiCropForward(this.encoder, this.head, views); // (nCrops * B, K)
     const batch = views[0].shape[0];
     const embedding = studentOutput.narrow(0, 0, batch).detach();
-    // After prepareStep (a graphed run) the per-step values come from the device, where it wrote them.
+    // The per-step values are read on the device (what a captured step replays).
     const teacherTemp = this.stepValue('teacherTemp', this.dinoLoss.teacherTempAt(progress.epoch));
     const momentum = this.stepValue('momentum', this.momentumAt(progress));
-    const loss = this.dinoLoss.forward(studentOutput, teacherOutput, progress.epoch,
-      typeof teacherTemp === 'number' ? undefined : teacherTemp);
-    return { loss, embedding, logs: { teacherTemp, momentum } };
+    const loss = this.dinoLoss.forward(studentOutput, teacherOutput, progress.epoch, teacherTemp);
+    // The logs are copies: the step values' tensors are rewritten by the next step.
+    return { loss, embedding, logs: { teacherTemp: teacherTemp.clone(), momentum: momentum.clone() } };
   }
 
   /**
@@ -220,16 +187,17 @@ export class DINO extends Method {
    * @example loss.backward(); method.beforeOptimizerStep(progress); optimizer.step();
    */
   override beforeOptimizerStep(progress: TrainProgress): void {
-    const scale = this.freezeLastLayer === 0 ? 1 : this.stepValue('lastLayerScale', 1);
-    if (typeof scale !== 'number') {
-      // A captured step cannot branch on the epoch: the grads are multiplied
-      // by a device factor, 0 while frozen and 1 after (set by prepareStep).
-      const grads = this.head.lastLayer.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== undefined);
-      foreachMulByTensor_(grads, scale);
-      return;
-    }
-    if (progress.epoch >= this.freezeLastLayer) return;
-    for (const p of this.head.lastLayer.parameters()) p.grad?.zero_();
+    if (this.freezeLastLayer === 0) return;
+    // A captured step cannot branch on the epoch: the grads are multiplied by
+    // a device factor, 0 while frozen and 1 after.
+    const scale = this.stepValue('lastLayerScale', this.lastLayerScaleAt(progress));
+    const grads = this.head.lastLayer.parameters().map((p) => p.grad).filter((g): g is Tensor => g !== undefined);
+    foreachMulByTensor_(grads, scale);
+  }
+
+  /** The factor of the last layer's gradients at `progress`: 0 during the first `freezeLastLayer` epochs, then 1. */
+  private lastLayerScaleAt(progress: TrainProgress): number {
+    return progress.epoch < this.freezeLastLayer ? 0 : 1;
   }
 
   /**
@@ -253,7 +221,7 @@ export class DINO extends Method {
     this.setStepValues({
       momentum: this.momentumAt(progress),
       teacherTemp: this.dinoLoss.teacherTempAt(progress.epoch),
-      ...(this.freezeLastLayer > 0 ? { lastLayerScale: progress.epoch < this.freezeLastLayer ? 0 : 1 } : {}),
+      ...(this.freezeLastLayer > 0 ? { lastLayerScale: this.lastLayerScaleAt(progress) } : {}),
     });
   }
 
@@ -269,29 +237,4 @@ export class DINO extends Method {
     }
     return this.schedule.at(progress.step);
   }
-
-  /**
-   * Decay and no-decay groups over the student (biases and 1-d tensors are not
-   * decayed, as main_dino.py's get_params_groups; the teacher and a frozen
-   * weight_g do not require grad and are left out).
-   * @example new optim.AdamW(method.parameterGroups(0.04), { lr: 0.0005 * B / 256 });
-   */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example JSON.stringify(method.config()); // {"encoder":"vit_small_patch16_224",...} */
-  config(): Record<string, unknown> {
-    const o = this.options;
-    return methodConfig(o, {
-      outDim: this.head.outDim,
-      hiddenDim: o.hiddenDim ?? 2048, bottleneckDim: this.head.bottleneckDim, normLastLayer: o.normLastLayer ?? true,
-      warmupTeacherTemp: o.warmupTeacherTemp ?? 0.04, teacherTemp: o.teacherTemp ?? 0.04,
-      warmupTeacherTempEpochs: o.warmupTeacherTempEpochs ?? 0, studentTemp: this.dinoLoss.studentTemp,
-      centerMomentum: this.dinoLoss.centerMomentum, momentumTeacher: this.momentumTeacher,
-      freezeLastLayer: this.freezeLastLayer, localCrops: this.localCrops,
-      ...(this.localSize === undefined ? {} : { localSize: this.localSize }), epochs: this.dinoLoss.epochs,
-    });
-  }
 }
-

@@ -4,7 +4,7 @@ import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Module } from '../nn';
 import { checkNumber } from '../torch/arguments';
-import { aten, foreachAddScaled_ } from '../torch/foreach';
+import { foreachAddScaled_, foreachMulByTensor_ } from '../torch/foreach';
 import { cosineSchedule, Schedule } from '../optim/schedule';
 
 /**
@@ -23,10 +23,11 @@ export function initTeacher(teacher: Module, student: Module): void {
 /**
  * teacher = momentum * teacher + (1 - momentum) * student, over parameters
  * paired by name (buffers such as batch-norm statistics are not averaged: the
- * teacher keeps its own, as in BYOL and DINO). A few multi-tensor calls for
- * the whole network; runs without grad. `momentum` may be a 0-d device
- * tensor (a `DeviceScalar`'s), read on the device: what a captured CUDA-graph
- * step needs, as the value changes every step.
+ * teacher keeps its own, as in BYOL and DINO). Two multi-tensor calls for
+ * the whole network; runs without grad. The momentum is read on the device
+ * (a 0-d tensor: a method's step value, which changes every step and which a
+ * captured CUDA-graph step reads at replay); a number is put in a 0-d tensor
+ * on the teacher's device first, so both take the same path.
  *
  * @example
  * emaUpdate_(method.teacher, method.student, schedule(step)); // lightly's update_momentum
@@ -36,16 +37,13 @@ export function emaUpdate_(teacher: Module, student: Module, momentum: number | 
   const pairs = pairParameters(teacher, student);
   if (pairs.teacher.length === 0) return;
   torch.noGrad(() => torch.scope(() => {
-    if (momentum instanceof torch.Tensor) {
-      // teacher += (1 - m) (student - teacher), with m read on the device.
-      foreachAddScaled_(pairs.teacher, aten._foreach_sub.List(pairs.student, pairs.teacher), momentum.neg().add(1));
-      return;
-    }
-    // NOTE: lerp_(student, 1 - m) = teacher + (1 - m)(student - teacher), the
-    // same value as m * teacher + (1 - m) * student up to rounding; the
-    // two-call mul/add form is used because libtorch 1.13 has no _foreach_lerp_.
-    aten._foreach_mul_.Scalar(pairs.teacher, momentum);
-    aten._foreach_add_.List(pairs.teacher, pairs.student, { alpha: 1 - momentum });
+    const m = momentum instanceof torch.Tensor ? momentum
+      : torch.full([], momentum, { device: pairs.teacher[0].device }); // (), float32
+    // NOTE: m * teacher + (1 - m) * student as a product then a scaled sum
+    // (libtorch 1.13 has no _foreach_lerp_): exact at m = 1 (the teacher
+    // stays) and at m = 0 (the student is copied).
+    foreachMulByTensor_(pairs.teacher, m);
+    foreachAddScaled_(pairs.teacher, pairs.student, m.neg().add(1));
   }));
 }
 

@@ -5,36 +5,31 @@
 import * as torch from '../torch';
 import { Generator, Tensor } from '../torch';
 import { crossEntropy } from '../nn/functional/loss';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, TableValues } from '../torch/option-table';
 import { Encoder } from '../models/encoder';
 import { Sequential } from '../nn/layers/container';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { makeEncoder } from './encoder-spec';
+import { MethodOptions, resolveRecipe } from './method-options';
 import { accuracy, checkOneView, classifier, pretextView } from './pretext/pretext-common';
 import { GridGeometry, checkGridFits, gridOrigins, patchesAt } from './pretext/grid-patches';
 import { jigsawPermutations } from './pretext/permutations';
 
-/** Options of `Jigsaw`. */
-export interface JigsawOptions {
-  encoder: EncoderSpec;
-  encoderOptions?: Record<string, unknown>;
+/** Jigsaw's options besides the encoder and the recipe: defaults and checks. */
+export const JIGSAW_OPTIONS = defineOptions({
   /** Permutations in the set. Default 100 (section 3.2; table 3 also has 1000). */
-  numPermutations?: number;
+  numPermutations: option(100, is.int(2)),
   /** Seed of the permutation set. Default 0. */
-  permutationSeed?: number;
-  /** Tile side in px. Default: 64/75 of the grid cell, as the paper's 64 px tiles in 75 px cells. */
-  tileSize?: number;
+  permutationSeed: option(0, is.int(0)),
   /** Hidden width of the classifier over the concatenated tile features. Default 512. */
-  hiddenDim?: number;
-  recipe?: Partial<OptimizerRecipe>;
-}
+  hiddenDim: option(512, is.int(1)),
+  /** Tile side in px. Default: 64/75 of the grid cell, as the paper's 64 px tiles in 75 px cells. */
+  tileSize: option(OPTIONAL, is.int(1)),
+});
 
-const OPTION_KEYS: readonly (keyof JigsawOptions)[] = ['encoder', 'encoderOptions', 'numPermutations',
-  'permutationSeed', 'tileSize', 'hiddenDim', 'recipe'];
+/** Options of `Jigsaw`: the encoder (a name, a factory or an instance), `JIGSAW_OPTIONS`, and recipe overrides. */
+export type JigsawOptions = MethodOptions<typeof JIGSAW_OPTIONS>;
 
 /** SGD as the paper's CFN training (section 4: lr 0.01, "momentum"); weight decay 5e-4 as AlexNet's. */
 export const JIGSAW_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
@@ -82,27 +77,19 @@ export interface JigsawTask {
  * @example
  * const method = new ssl.Jigsaw({ encoder: 'small_cnn', encoderOptions: { inChannels: 3 }, numPermutations: 1000 });
  */
+export interface Jigsaw extends Readonly<TableValues<typeof JIGSAW_OPTIONS>> {}
 export class Jigsaw extends Method {
   readonly name = 'jigsaw' as const;
   readonly encoder: Encoder;
   readonly jigsawHead: Sequential;
   readonly recipe: OptimizerRecipe;
-  readonly numPermutations: number;
-  readonly permutationSeed: number;
-  readonly hiddenDim: number;
   /** The permutations: `permutations[k][i]` is the tile shown at position i. */
   readonly permutations: number[][];
-  private readonly options: JigsawOptions;
   private readonly permTable: Tensor;
 
   constructor(options: JigsawOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'Jigsaw');
-    this.options = options;
-    this.numPermutations = checkInt(options.numPermutations ?? 100, 'Jigsaw option numPermutations', 2);
-    this.permutationSeed = checkInt(options.permutationSeed ?? 0, 'Jigsaw option permutationSeed', 0);
-    this.hiddenDim = checkInt(options.hiddenDim ?? 512, 'Jigsaw option hiddenDim', 1);
-    if (options.tileSize !== undefined) checkInt(options.tileSize, 'Jigsaw option tileSize', 1);
+    this.useOptions(JIGSAW_OPTIONS, options);
     this.recipe = resolveRecipe(JIGSAW_RECIPE, options.recipe, 'Jigsaw');
     this.permutations = jigsawPermutations(this.numPermutations, { seed: this.permutationSeed }).perms;
     this.permTable = torch.tensor(this.permutations.flat(), { dtype: 'int64' }).view([this.numPermutations, 9]);
@@ -114,7 +101,7 @@ export class Jigsaw extends Method {
 
   /** One view (crop scale [0.6, 1], flip, normalisation); checks that the grid fits. @example method.augmentation(spec) */
   augmentation(spec: ImageSpec): MultiView {
-    checkGridFits(spec.size, jigsawGeometry(spec.size, this.options.tileSize), 'Jigsaw', spec.dataset);
+    checkGridFits(spec.size, jigsawGeometry(spec.size, this.tileSize), 'Jigsaw', spec.dataset);
     return pretextView(spec, [0.6, 1]);
   }
 
@@ -123,7 +110,7 @@ export class Jigsaw extends Method {
    * @example const task = method.drawTask(x, new torch.Generator().manualSeed(0));
    */
   drawTask(x: Tensor, generator?: Generator): JigsawTask {
-    const geometry = jigsawGeometry(x.shape[2], this.options.tileSize);
+    const geometry = jigsawGeometry(x.shape[2], this.tileSize);
     const origins = gridOrigins(x.shape[0], x.shape[2], x.shape[3], geometry, generator).to({ device: x.device });
     const labels = torch.randint(0, this.numPermutations, [x.shape[0]], { generator }).to({ device: x.device });
     return { origins, labels };
@@ -147,7 +134,7 @@ export class Jigsaw extends Method {
    */
   tiles(x: Tensor, task: JigsawTask): Tensor {
     const [B, C, H] = x.shape;
-    const P = jigsawGeometry(H, this.options.tileSize).patchSize;
+    const P = jigsawGeometry(H, this.tileSize).patchSize;
     const tiles = patchesAt(x, task.origins, P); // (B, 9, C, P, P)
     const order = this.permTable.to({ device: x.device }).indexSelect(0, task.labels); // (B, 9)
     const shuffled = tiles.gather(1, order.view([B, 9, 1, 1, 1]).expand([B, 9, C, P, P])); // position i <- tile order[i]
@@ -163,20 +150,9 @@ export class Jigsaw extends Method {
       logs: { permutationAccuracy: accuracy(logits, task.labels) } };
   }
 
-  /** Weight decay on weights only. @example method.parameterGroups(5e-4) */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
   /** Frees the permutation table with the weights. */
   override dispose(): void {
     this.permTable.dispose();
     super.dispose();
-  }
-
-  /** The options, JSON-able. @example method.config() */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { numPermutations: this.numPermutations, permutationSeed: this.permutationSeed,
-      hiddenDim: this.hiddenDim, ...(this.options.tileSize === undefined ? {} : { tileSize: this.options.tileSize }) });
   }
 }

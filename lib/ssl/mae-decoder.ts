@@ -7,7 +7,8 @@ import { Module } from '../nn/module';
 import { Linear } from '../nn/layers/linear';
 import { LayerNorm } from '../nn/layers/layer-norm';
 import { ModuleList } from '../nn/layers/container';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, REQUIRED } from '../torch/option-table';
 import { normal_, xavierUniform_, zeros_ } from '../nn/init';
 import { VitBlock } from '../models/vit-block';
 
@@ -53,25 +54,29 @@ export function get2dSincosPosEmbed(embedDim: number, gridSize: number | readonl
   return torch.tensor(out, { shape: [prefix + h * w, D] });
 }
 
-/** Options of `MAEDecoder`; defaults are MAE's (`mae_vit_*_patch16_dec512d8b`). */
-export interface MAEDecoderOptions {
-  /** Width of the encoder's tokens (decoder_embed's input). */
-  embedDim: number;
-  /** Patches per side at the training resolution (imgSize / patchSize). */
-  gridSize: number;
-  /** Patch side in pixels. */
-  patchSize: number;
-  /** Image channels (decoder_pred predicts patchSize^2 * inChannels values per patch). */
-  inChannels: number;
-  /** Decoder width. Default 512 (MAE: "our default decoder ... has 8 blocks and a width of 512-d"). */
-  decoderDim?: number;
-  /** Decoder blocks. Default 8. */
-  decoderDepth?: number;
+/** `MAEDecoder`'s options: defaults (MAE's `mae_vit_*_patch16_dec512d8b`) and checks. MAE's own take theirs from here. */
+export const MAE_DECODER_OPTIONS = defineOptions({
+  /** Width of the encoder's tokens (decoder_embed's input). Required. */
+  embedDim: option(REQUIRED, is.int(1)),
+  /** Patches per side at the training resolution (imgSize / patchSize). Required. */
+  gridSize: option(REQUIRED, is.int(1)),
+  /** Patch side in pixels. Required. */
+  patchSize: option(REQUIRED, is.int(1)),
+  /** Image channels (decoder_pred predicts patchSize^2 * inChannels values per patch). Required. */
+  inChannels: option(REQUIRED, is.int(1)),
+  /** Decoder width. Default 512 (MAE table 1b, "our default decoder ... has 8 blocks and a width of 512-d"). */
+  decoderDim: option(512, is.int(1)),
+  /** Decoder blocks. Default 8 (MAE table 1a: "8 blocks"). */
+  decoderDepth: option(8, is.int(1)),
   /** Attention heads per decoder block. Default 16 (models_mae.py `decoder_num_heads`). */
-  decoderHeads?: number;
+  decoderHeads: option(16, is.int(1)),
   /** MLP ratio of the decoder blocks. Default 4. */
-  mlpRatio?: number;
-}
+  mlpRatio: option(4, is.positive),
+});
+
+/** Options of `MAEDecoder` (`MAE_DECODER_OPTIONS`; the first four are required). */
+export type MAEDecoderOptions = GivenOptions<typeof MAE_DECODER_OPTIONS.specs> &
+  { embedDim: number; gridSize: number; patchSize: number; inChannels: number };
 
 /**
  * The MAE decoder (He et al. 2022, "Masked Autoencoders Are Scalable Vision
@@ -103,14 +108,11 @@ export class MAEDecoder extends Module {
 
   constructor(options: MAEDecoderOptions) {
     super();
-    const embedDim = checkInt(options.embedDim, 'options.embedDim', 1);
-    this.gridSize = checkInt(options.gridSize, 'options.gridSize', 1);
-    this.patchSize = checkInt(options.patchSize, 'options.patchSize', 1);
-    this.inChannels = checkInt(options.inChannels, 'options.inChannels', 1);
-    const dim = checkInt(options.decoderDim ?? 512, 'options.decoderDim', 1);
-    const depth = checkInt(options.decoderDepth ?? 8, 'options.decoderDepth', 1);
-    const heads = checkInt(options.decoderHeads ?? 16, 'options.decoderHeads', 1);
-    const mlpRatio = checkNumber(options.mlpRatio ?? 4, 'options.mlpRatio', Number.MIN_VALUE);
+    const { embedDim, gridSize, patchSize, inChannels, decoderDim: dim, decoderDepth: depth, decoderHeads: heads, mlpRatio } =
+      MAE_DECODER_OPTIONS.resolve(options, (k) => `options.${k}`);
+    this.gridSize = gridSize;
+    this.patchSize = patchSize;
+    this.inChannels = inChannels;
     if (dim % heads !== 0) throw new RangeError(`Expected decoderDim (${dim}) divisible by decoderHeads (${heads})`);
     if (dim % 4 !== 0) throw new RangeError(`Expected decoderDim divisible by 4 (sin-cos position embedding) but received ${dim}`);
     this.decoderDim = dim;

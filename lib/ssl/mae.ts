@@ -5,49 +5,41 @@ import * as torch from '../torch';
 import { Generator, Tensor } from '../torch';
 import { Module } from '../nn/module';
 import { Linear } from '../nn/layers/linear';
-import { checkBoolean, checkInt, checkNumber } from '../torch/arguments';
+import { checkInt, checkNumber } from '../torch/arguments';
+import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { normal_, xavierUniform_, zeros_ } from '../nn/init';
 import { Encoder } from '../models/encoder';
 import { VisionTransformer } from '../models/vit';
 import { MultiView } from '../data/transforms/multi-crop';
 import { mae as maeRecipe } from '../data/transforms/recipes';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderSpec, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, resolveRecipe } from './method-options';
 import { maeLoss, patchify, unpatchify } from './losses/mae-loss';
-import { MAEDecoder, get2dSincosPosEmbed } from './mae-decoder';
+import { MAE_DECODER_OPTIONS, MAEDecoder, get2dSincosPosEmbed } from './mae-decoder';
 
-/** Options of `MAE`; defaults are the paper's (ViT encoder, 8 x 512 decoder). */
-export interface MAEOptions {
-  /** A ViT: a registry name (`'vit_base_patch16_224'`, built with `encoderOptions` and numClasses 0), a factory or an instance. */
-  encoder: EncoderSpec;
-  /** Options for the registry name (`{ imgSize: 32 }`). */
-  encoderOptions?: Record<string, unknown>;
+/** MAE's options besides the encoder and the recipe; defaults are the paper's (8 x 512 decoder). */
+export const MAE_OPTIONS = defineOptions({
   /** Fraction of patches removed. Default 0.75 (MAE: "masking a high proportion of the input image, e.g., 75%"). */
-  maskRatio?: number;
-  /** Decoder width. Default 512 (MAE table 1b: "512-d"). */
-  decoderDim?: number;
-  /** Decoder blocks. Default 8 (MAE table 1a: "8 blocks"). */
-  decoderDepth?: number;
-  /** Decoder attention heads. Default 16 (models_mae.py `decoder_num_heads`). */
-  decoderHeads?: number;
+  maskRatio: option(0.75, is.number(0, 1)),
+  ...MAE_DECODER_OPTIONS.pick('decoderDim', 'decoderDepth', 'decoderHeads'),
   /** Targets are per-patch normalised pixels. Default true (MAE table 1c: "w/ norm" is better; main_pretrain.py `--norm_pix_loss`). */
-  normPixLoss?: boolean;
+  normPixLoss: option(true, is.boolean),
   /**
    * Re-initialise the encoder as MAE's `initialize_weights`: fixed 2-D sin-cos
    * `pos_embed` (not trained), xavier-uniform Linear and patch projection,
    * class token N(0, 0.02^2). Default true; pass false to keep the weights of
    * an encoder you built (its position embedding then stays learned).
    */
-  initEncoder?: boolean;
-  /** Overrides of the optimisation recipe (`MAE_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  initEncoder: option(true, is.boolean),
+});
 
-const OPTION_KEYS: readonly (keyof MAEOptions)[] = ['encoder', 'encoderOptions', 'maskRatio', 'decoderDim',
-  'decoderDepth', 'decoderHeads', 'normPixLoss', 'initEncoder', 'recipe'];
+/**
+ * Options of `MAE`: the encoder is a ViT (a registry name such as
+ * `'vit_base_patch16_224'`, built with `encoderOptions` and numClasses 0, a
+ * factory or an instance); `MAE_OPTIONS`; recipe overrides.
+ */
+export type MAEOptions = MethodOptions<typeof MAE_OPTIONS>;
 
 /**
  * MAE's pre-training optimisation (main_pretrain.py, paper appendix A.1):
@@ -165,22 +157,20 @@ export interface Reconstruction {
  * const [x] = method.augmentation({ size: 32, channels: 3, mean, std }).forward(images01);
  * const { loss } = method.trainingStep([x], progress);
  */
+export interface MAE extends Readonly<TableValues<typeof MAE_OPTIONS>> {}
 export class MAE extends Method {
   readonly name = 'mae' as const;
   override readonly capturable = true;
   readonly encoder: VisionTransformer;
   readonly decoder: MAEDecoder;
-  readonly maskRatio: number;
-  readonly normPixLoss: boolean;
   readonly patchSize: number;
   readonly inChannels: number;
   /** `MAE_RECIPE` with the `recipe` option's overrides. */
   readonly recipe: OptimizerRecipe;
-  private readonly options: MAEOptions;
 
   constructor(options: MAEOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'MAE');
+    const o = this.useOptions(MAE_OPTIONS, options);
     this.recipe = resolveRecipe(MAE_RECIPE, options.recipe, 'MAE');
     const spec = options.encoder;
     if (typeof spec === 'string' && !spec.startsWith('vit_')) {
@@ -194,18 +184,14 @@ export class MAE extends Method {
         "visible patches, which a convolutional network cannot; use e.g. encoder: 'vit_tiny_patch4_224' with " +
         'encoderOptions: { imgSize: 32 }');
     }
-    this.maskRatio = checkNumber(options.maskRatio ?? 0.75, 'options.maskRatio', 0, 1);
-    numKept(encoder.patchEmbed.numPatches, this.maskRatio);
-    this.normPixLoss = checkBoolean(options.normPixLoss ?? true, 'options.normPixLoss');
-    this.options = options;
+    numKept(encoder.patchEmbed.numPatches, o.maskRatio);
     this.encoder = this.registerModule('encoder', encoder);
     this.patchSize = encoder.patchEmbed.patchSize;
     this.inChannels = encoder.patchEmbed.proj.weight.shape[1];
-    if (checkBoolean(options.initEncoder ?? true, 'options.initEncoder')) initMaeEncoder(encoder);
+    if (o.initEncoder) initMaeEncoder(encoder);
     this.decoder = new MAEDecoder({
       embedDim: encoder.embedDim, gridSize: encoder.patchEmbed.gridSize, patchSize: this.patchSize,
-      inChannels: this.inChannels, decoderDim: options.decoderDim, decoderDepth: options.decoderDepth,
-      decoderHeads: options.decoderHeads,
+      inChannels: this.inChannels, decoderDim: o.decoderDim, decoderDepth: o.decoderDepth, decoderHeads: o.decoderHeads,
     });
     adoptMembers(this, this.decoder);
   }
@@ -273,26 +259,6 @@ export class MAE extends Method {
       const images = unpatchify(patches, p, this.inChannels, [h, w]); // (B, C, H, W)
       const pixelMask = unpatchify(mask.unsqueeze(-1).expand([-1, -1, p * p]), p, 1, [h, w]); // (B, 1, H, W)
       return { pred: images, mask, pixelMask };
-    });
-  }
-
-  /**
-   * Decay and no-decay groups over the trainable parameters, as main_pretrain.py's
-   * `add_weight_decay` (biases and 1-d tensors not decayed; the fixed sin-cos
-   * embeddings do not require grad and are left out).
-   * @example new optim.AdamW(method.parameterGroups(0.05), { lr: 1.5e-4 * B / 256, betas: [0.9, 0.95] });
-   */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example JSON.stringify(method.config()); // {"encoder":"vit_base_patch16_224",...} */
-  config(): Record<string, unknown> {
-    const o = this.options;
-    return methodConfig(o, {
-      maskRatio: this.maskRatio,
-      decoderDim: this.decoder.decoderDim, decoderDepth: this.decoder.decoderBlocks.length,
-      decoderHeads: o.decoderHeads ?? 16, normPixLoss: this.normPixLoss, initEncoder: o.initEncoder ?? true,
     });
   }
 }

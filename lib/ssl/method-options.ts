@@ -1,48 +1,13 @@
 // Checks of what a method is given, shared by the methods: unknown option keys
 // (a typo must not silently fall back to a default), recipe overrides, views;
-// and how a method's config() writes those options back.
+// the options type a method's option table gives, and how config() writes them back.
 import { Tensor } from '../torch';
 import { describe, sameShape } from '../torch/arguments';
-import { OptimizerRecipe } from './method';
+import { checkOptionKeys, GivenOptions } from '../torch/option-table';
+import { OptimizerRecipe, resolveRecipe } from './recipe';
 import { EncoderSpec, encoderConfig } from './encoder-spec';
 
-const RECIPE_KEYS: readonly (keyof OptimizerRecipe)[] = [
-  'optimizer', 'lr', 'lrScaling', 'finalLrRatio', 'weightDecay', 'weightDecayEnd', 'momentum', 'betas',
-  'warmupEpochs', 'clipGrad',
-];
-
-/**
- * Throws unless `options` is an object whose keys are all in `allowed`,
- * naming the unknown keys and listing the valid ones.
- *
- * @example checkOptionKeys(options, ['encoder', 'temperature'], 'SimCLR');
- */
-export function checkOptionKeys(options: unknown, allowed: readonly string[], method: string): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`Expected an options object for ${method} but received ${describe(options)}`);
-  }
-  const unknown = Object.keys(options).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) {
-    throw new TypeError(`Unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} for ${method}; ` +
-      `expected some of ${allowed.join(', ')}`);
-  }
-}
-
-/**
- * The paper's recipe with the user's overrides on top; an override with an
- * unknown field throws (the Trainer validates the values themselves).
- *
- * @example resolveRecipe(SIMCLR_RECIPE, { lr: 0.5 }, 'SimCLR'); // { ...SIMCLR_RECIPE, lr: 0.5 }
- */
-export function resolveRecipe(
-  defaults: OptimizerRecipe, overrides: Partial<OptimizerRecipe> | undefined, method: string,
-): OptimizerRecipe {
-  if (overrides === undefined) return { ...defaults };
-  checkOptionKeys(overrides, RECIPE_KEYS, `${method} option recipe`);
-  const out: OptimizerRecipe = { ...defaults };
-  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
-  return out;
-}
+export { checkOptionKeys, resolveRecipe };
 
 /**
  * The two views of a two-view method, checked: exactly two 4-D tensors of the
@@ -64,10 +29,32 @@ export function checkTwoViews(views: readonly Tensor[], method: string): [Tensor
 }
 
 /** The options every method takes: which encoder to train and overrides of the paper's recipe. */
-export interface CommonMethodOptions {
-  encoder: EncoderSpec;
+export interface CommonMethodOptions<E = EncoderSpec> {
+  /** A registry name ('resnet18', 'small_cnn', ...), a factory `() => Encoder`, or an Encoder instance (where the method takes one). */
+  encoder: E;
+  /** Options for `models.create` when `encoder` is a name (`numClasses` defaults to 0). */
   encoderOptions?: Record<string, unknown>;
+  /** Overrides of the method's optimisation recipe (`<METHOD>_RECIPE`). */
   recipe?: Partial<OptimizerRecipe>;
+}
+
+/**
+ * A method's options type, derived from its option table: the common ones
+ * (`encoder`, `encoderOptions`, `recipe`) and its own, each optional.
+ * `E` narrows the encoder spec (a method that builds two copies needs a name or a factory).
+ *
+ * @example export type SimCLROptions = MethodOptions<typeof SIMCLR_OPTIONS>;
+ */
+export type MethodOptions<T extends { readonly specs: object }, E = EncoderSpec> =
+  CommonMethodOptions<E> & GivenOptions<T['specs']>;
+
+/**
+ * The keys a method accepts: the common ones around the table's, in the
+ * order the unknown-key message lists them.
+ * @example methodKeys(SIMCLR_OPTIONS); // ['encoder', 'encoderOptions', 'hiddenDim', ..., 'recipe']
+ */
+export function methodKeys(table: { readonly keys: readonly string[] }): string[] {
+  return ['encoder', 'encoderOptions', ...table.keys, 'recipe'];
 }
 
 /**

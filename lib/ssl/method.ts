@@ -7,6 +7,10 @@ import { Module } from '../nn';
 import { Encoder } from '../models/encoder';
 import { MultiView } from '../data/transforms/multi-crop';
 import { ParamGroup } from '../optim/optimizer';
+import { paramGroupsWeightDecay } from '../optim/param-groups';
+import { GivenOptions, OptionSpecs, OptionTable, OptionValues } from '../torch/option-table';
+import { OptimizerRecipe } from './recipe';
+import { CommonMethodOptions, checkOptionKeys, methodConfig, methodKeys } from './method-options';
 
 /** The methods the registry and the command line know. */
 export type MethodName = 'simclr' | 'byol' | 'dino' | 'mae' | 'simsiam' | 'barlow_twins' | 'vicreg' | 'mocov2' | 'mocov3' | 'swav' | 'deepclusterv2' |
@@ -57,31 +61,7 @@ export interface ImageSpec {
   dataset?: string;
 }
 
-/** The optimisation recipe of a method's paper; the Trainer's defaults. Every field can be overridden. */
-export interface OptimizerRecipe {
-  optimizer: 'sgd' | 'lars' | 'adamw';
-  /**
-   * Base learning rate. With `lrScaling: 'linear'` the rate used is
-   * `lr * batchSize / 256`; with 'sqrt' it is `lr * sqrt(batchSize)` (SimCLR's
-   * LARS rule, 0.075 * sqrt(B)); with 'none' it is used as given.
-   */
-  lr: number;
-  lrScaling: 'linear' | 'sqrt' | 'none';
-  /** The final learning rate of the cosine, as a fraction of the peak (default 0). */
-  finalLrRatio?: number;
-  /** Weight decay at the start of training. */
-  weightDecay: number;
-  /** Weight decay at the end (cosine from `weightDecay`); omitted = constant. DINO: 0.04 -> 0.4. */
-  weightDecayEnd?: number;
-  /** SGD/LARS momentum (default 0.9). */
-  momentum?: number;
-  /** AdamW betas (default [0.9, 0.999]; MAE uses [0.9, 0.95]). */
-  betas?: [number, number];
-  /** Epochs of linear learning-rate warmup (fraction allowed). */
-  warmupEpochs: number;
-  /** Clip the global gradient norm to this value (DINO: 3.0); omitted = no clipping. */
-  clipGrad?: number;
-}
+export { OptimizerRecipe } from './recipe';
 
 /**
  * The base class of SimCLR, BYOL, DINO and MAE. A subclass registers its
@@ -123,16 +103,53 @@ export abstract class Method extends Module {
   /**
    * The trainable parameters in optimizer groups: by default the weight-decay
    * and no-decay groups of `paramGroupsWeightDecay` over parameters that
-   * require grad (teachers are excluded because they do not).
+   * require grad: weight matrices decayed (and adapted by LARS), biases and
+   * normalisation parameters not; teachers, momentum encoders and frozen
+   * parts are left out because they do not require grad.
+   * @example new optim.LARS(method.parameterGroups(1e-6), { lr: 0.3 * B / 256 });
    */
-  abstract parameterGroups(weightDecay: number): ParamGroup[];
+  parameterGroups(weightDecay: number): ParamGroup[] {
+    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
+  }
+
+  // The option table and the options given, recorded by useOptions for config().
+  private declared: { table: Pick<OptionTable<OptionSpecs>, 'toJSON' | 'checkDerived'>; options: CommonMethodOptions } | undefined;
+
+  /**
+   * For a subclass's constructor: checks `options` against the method's
+   * option table (an unknown key or a bad value throws, naming the method and
+   * the option), fills in the defaults, and sets every value as a field of
+   * the method (`method.temperature`), which `config()` writes back. Options
+   * declared DERIVED stay undefined until `deriveOptions` sets them.
+   * @example const o = this.useOptions(SIMCLR_OPTIONS, options); // o.hiddenDim === this.hiddenDim
+   */
+  protected useOptions<S extends OptionSpecs>(table: OptionTable<S>, options: CommonMethodOptions & GivenOptions<S>):
+    OptionValues<S> {
+    checkOptionKeys(options, methodKeys(table), this.typeName);
+    const values = table.resolve(options, (k) => `${this.typeName} option ${k}`);
+    Object.assign(this, values);
+    this.declared = { table, options };
+    return values;
+  }
+
+  /**
+   * Sets the DERIVED options the caller did not give, from what the method
+   * built (the encoder's width, whether it is a ViT).
+   * @example this.deriveOptions({ hiddenDim: this.hiddenDim ?? this.encoder.featureDim });
+   */
+  protected deriveOptions(values: Record<string, unknown>): void {
+    const own = this as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(values)) if (own[k] === undefined) own[k] = v;
+    this.declared?.table.checkDerived(this, this.typeName);
+  }
 
   /**
    * The host part of a step, called by the Trainer before each step of a
    * CUDA-graph run (warm-up steps and replays): writes the values that change
    * from step to step (EMA momentum, teacher temperature) into device scalars,
    * which the step then reads instead of host numbers (a replay does not run
-   * the step's JavaScript). Plain eager runs do not call it. Default: nothing.
+   * the step's JavaScript). Eager steps write the same values where they read
+   * them (`stepValue`). Default: nothing.
    */
   prepareStep(_progress: TrainProgress): void {}
 
@@ -152,16 +169,18 @@ export abstract class Method extends Module {
   }
 
   /**
-   * Inside a step: the device tensor of `name` once `prepareStep` set it
-   * (every step of a graphed run, warm-up steps included, so they round as
-   * the replays do), else `host` (a plain eager run). Inside a capture the
-   * tensor is required: a host number would be recorded as a constant.
+   * Inside a step: the 0-d device tensor holding this step's value of `name`.
+   * Outside a CUDA-graph capture it first writes `value` there (a kernel only
+   * when the value changed, no host synchronisation), so an eager step reads
+   * its per-step values the way a graphed one does; inside a capture the
+   * value must already be there (`prepareStep` wrote it), since a write would
+   * be recorded as a constant.
    * @example emaUpdate_(this.teacher, this.encoder, this.stepValue('momentum', m));
    */
-  protected stepValue(name: string, host: number): Tensor | number {
+  protected stepValue(name: string, value: number): Tensor {
+    if (!torch.cuda.isCapturing()) this.setStepValues({ [name]: value });
     const t = this.stepValues?.get(name);
     if (t !== undefined) return t;
-    if (!torch.cuda.isCapturing()) return host;
     throw new Error(`${this.constructor.name} reads its step value '${name}' from the device inside a CUDA graph ` +
       'capture, but method.prepareStep(progress) was not called before the capture');
   }
@@ -178,6 +197,17 @@ export abstract class Method extends Module {
   /** After the optimizer step (EMA teacher updates). */
   afterOptimizerStep(_progress: TrainProgress): void {}
 
-  /** The options the method was built with, JSON-able, so a run's config.json can rebuild it. */
-  abstract config(): Record<string, unknown>;
+  /**
+   * The options the method was built with, JSON-able, so a run's config.json
+   * can rebuild it (`ssl.create(name, method.config())`): the encoder spec
+   * (`encoder: 'custom'` for a factory or an instance), every option of the
+   * method's table as resolved, then the recipe overrides when there are any.
+   * @example JSON.stringify(method.config()); // {"encoder":"small_cnn",...,"temperature":0.5}
+   */
+  config(): Record<string, unknown> {
+    if (this.declared === undefined) {
+      throw new Error(`${this.typeName} has no option table: call this.useOptions(...) in its constructor or override config()`);
+    }
+    return methodConfig(this.declared.options, this.declared.table.toJSON(this));
+  }
 }

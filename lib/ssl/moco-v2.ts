@@ -5,50 +5,45 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Encoder } from '../models/encoder';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { simclr as simclrAugmentation } from '../data/transforms/recipes';
 import { normalize } from '../nn/functional';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { DERIVED, defineOptions, is, option, TableValues } from '../torch/option-table';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderFactory, makeEncoder } from './encoder-spec';
 import { ProjectionHead } from './heads/projection-head';
 import { mocoV2ProjectionHead } from './heads/method-heads';
-import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, checkTwoViews, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher } from './ema';
 import { EmbeddingQueue } from './queue';
 import { infoNceWithQueue } from './losses/moco-loss';
 
-/** Options of `MoCoV2`. */
-export interface MoCoV2Options {
-  /** A registry name or a factory: MoCo builds the encoder twice (query and key encoders). */
-  encoder: string | EncoderFactory;
-  /** Options for `models.create` when `encoder` is a name. */
-  encoderOptions?: Record<string, unknown>;
+/** MoCo v2's options besides the encoder and the recipe: defaults and checks. */
+export const MOCO_V2_OPTIONS = defineOptions({
   /** Hidden width of the MLP head. Default: the encoder's feature size (2048 for ResNet-50, as MoCo v2). */
-  hiddenDim?: number;
+  hiddenDim: option(DERIVED, is.int(1)),
   /** Output size of the head. Default 128 (MoCo: "feature dimension 128"). */
-  outDim?: number;
+  outDim: option(128, is.int(1)),
   /** Keys in the queue K. Default 65536 (MoCo: "K = 65536"); must be a multiple of the batch size. */
-  queueLength?: number;
+  queueLength: option(65536, is.int(1)),
   /** InfoNCE temperature tau. Default 0.2 (MoCo v2: "temperature tau = 0.2"). */
-  temperature?: number;
+  temperature: option(0.2, is.positive),
   /** Momentum m of the key encoder. Default 0.999 (MoCo section 4.1: "m = 0.999"), constant. */
-  momentum?: number;
+  momentum: option(0.999, is.number(0, 1)),
   /**
    * Batch-norm groups, the single-process stand-in for MoCo's shuffling BN:
    * queries are normalised in `bnGroups` consecutive slices of the batch, keys
    * in `bnGroups` strided slices (sample i in group i mod G), so a query and
    * its key never share batch statistics. Default 4 (MoCo used 8 GPUs); 1 turns it off.
    */
-  bnGroups?: number;
-  /** Overrides of the optimisation recipe (`MOCO_V2_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  bnGroups: option(4, is.int(1)),
+});
 
-const OPTION_KEYS: readonly (keyof MoCoV2Options)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'queueLength',
-  'temperature', 'momentum', 'bnGroups', 'recipe'];
+/**
+ * Options of `MoCoV2`: the encoder is a registry name or a factory (MoCo
+ * builds it twice, query and key encoders); `MOCO_V2_OPTIONS`; recipe overrides.
+ */
+export type MoCoV2Options = MethodOptions<typeof MOCO_V2_OPTIONS, string | EncoderFactory>;
 
 /**
  * MoCo v2's optimisation (official main_moco.py with `--lr 0.03 --cos`): SGD
@@ -86,6 +81,7 @@ function groupedForward(encoder: Encoder, head: ProjectionHead, x: Tensor, group
  * const method = new ssl.MoCoV2({ encoder: 'resnet18', encoderOptions: { smallImages: true }, queueLength: 4096 });
  * const { loss } = method.trainingStep(views, progress); loss.backward(); opt.step(); method.afterOptimizerStep(progress);
  */
+export interface MoCoV2 extends Readonly<TableValues<typeof MOCO_V2_OPTIONS>> {}
 export class MoCoV2 extends Method {
   readonly name = 'mocov2' as const;
   override readonly capturable = true;
@@ -95,30 +91,17 @@ export class MoCoV2 extends Method {
   readonly momentumProjectionHead: ProjectionHead;
   readonly queue: EmbeddingQueue;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  readonly outDim: number;
-  readonly queueLength: number;
-  readonly temperature: number;
-  readonly momentum: number;
-  readonly bnGroups: number;
-  private readonly options: MoCoV2Options;
   // The normalised keys of the current step, enqueued after the optimizer step (the loss's graph still reads the queue until backward).
   private pendingKeys: Tensor | undefined;
 
   constructor(options: MoCoV2Options) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'MoCoV2');
-    this.options = options;
-    this.outDim = checkInt(options.outDim ?? 128, 'MoCoV2 option outDim', 1);
-    this.queueLength = checkInt(options.queueLength ?? 65536, 'MoCoV2 option queueLength', 1);
-    this.temperature = checkNumber(options.temperature ?? 0.2, 'MoCoV2 option temperature', Number.MIN_VALUE);
-    this.momentum = checkNumber(options.momentum ?? 0.999, 'MoCoV2 option momentum', 0, 1);
-    this.bnGroups = checkInt(options.bnGroups ?? 4, 'MoCoV2 option bnGroups', 1);
+    this.useOptions(MOCO_V2_OPTIONS, options);
     this.recipe = resolveRecipe(MOCO_V2_RECIPE, options.recipe, 'MoCoV2');
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: true, method: 'MoCoV2' });
     this.encoder = this.registerModule('encoder', build());
     const featureDim = this.encoder.featureDim;
-    this.hiddenDim = checkInt(options.hiddenDim ?? featureDim, 'MoCoV2 option hiddenDim', 1);
+    this.deriveOptions({ hiddenDim: featureDim });
     this.projectionHead = this.registerModule('projection_head', mocoV2ProjectionHead(featureDim, this.hiddenDim, this.outDim));
     this.momentumEncoder = this.registerModule('momentum_encoder', build());
     if (this.momentumEncoder === this.encoder) {
@@ -181,16 +164,5 @@ export class MoCoV2 extends Method {
     emaUpdate_(this.momentumProjectionHead, this.projectionHead, this.momentum);
     if (this.pendingKeys !== undefined) this.queue.enqueue_(this.pendingKeys);
     this.pendingKeys = undefined;
-  }
-
-  /** Decay on weight matrices (the key network and the queue are not optimised). @example new optim.SGD(method.parameterGroups(1e-4), { lr: 0.03 }); */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example JSON.stringify(method.config()); */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { hiddenDim: this.hiddenDim, outDim: this.outDim, queueLength: this.queueLength,
-      temperature: this.temperature, momentum: this.momentum, bnGroups: this.bnGroups });
   }
 }

@@ -5,48 +5,45 @@ import { Tensor } from '../torch';
 import * as torch from '../torch';
 import { Encoder } from '../models/encoder';
 import { VisionTransformer } from '../models/vit';
-import { ParamGroup } from '../optim/optimizer';
 import { Schedule } from '../optim/schedule';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { byol as byolAugmentation } from '../data/transforms/recipes';
-import { checkBoolean, checkInt, checkNumber } from '../torch/arguments';
+import { checkInt } from '../torch/arguments';
+import { DERIVED, defineOptions, is, option, TableValues } from '../torch/option-table';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderFactory, makeEncoder } from './encoder-spec';
 import { ProjectionHead } from './heads/projection-head';
 import { mocoV3Head } from './heads/method-heads';
-import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, checkTwoViews, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher, momentumSchedule } from './ema';
 import { mocoV3Loss } from './losses/moco-loss';
 
-/** Options of `MoCoV3`. */
-export interface MoCoV3Options {
-  /** A registry name or a factory: MoCo v3 builds the encoder twice (base and momentum). */
-  encoder: string | EncoderFactory;
-  /** Options for `models.create` when `encoder` is a name. */
-  encoderOptions?: Record<string, unknown>;
+/** MoCo v3's options besides the encoder and the recipe: defaults and checks. */
+export const MOCO_V3_OPTIONS = defineOptions({
   /** Hidden width of the projector and predictor MLPs. Default 4096. */
-  hiddenDim?: number;
+  hiddenDim: option(4096, is.int(1)),
   /** Output size. Default 256. */
-  outDim?: number;
+  outDim: option(256, is.int(1)),
   /** Layers of the projector. Default 2 after a CNN, 3 after a ViT (as the official builder). */
-  projectorLayers?: number;
+  projectorLayers: option(DERIVED, is.int(1)),
   /** Temperature tau. Default 1.0 after a CNN (main_moco.py), 0.2 after a ViT (the ViT commands' `--moco-t=.2`). */
-  temperature?: number;
+  temperature: option(DERIVED, is.positive),
   /** Momentum at the first step, rising to 1 on a cosine. Default 0.99 (main_moco.py `--moco-m 0.99 --moco-m-cos`). */
-  momentumBase?: number;
+  momentumBase: option(0.99, is.number(0, 1)),
   /**
    * ViT only: freeze the random patch projection (section 4.2, "random patch
    * projection": it "alleviates the instability"). Default false (the
    * official default; `--stop-grad-conv1`).
    */
-  freezePatchEmbed?: boolean;
-  /** Overrides of the optimisation recipe (`MOCO_V3_RECIPE` or `MOCO_V3_VIT_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  freezePatchEmbed: option(false, is.boolean),
+});
 
-const OPTION_KEYS: readonly (keyof MoCoV3Options)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'projectorLayers',
-  'temperature', 'momentumBase', 'freezePatchEmbed', 'recipe'];
+/**
+ * Options of `MoCoV3`: the encoder is a registry name or a factory (MoCo v3
+ * builds it twice, base and momentum); `MOCO_V3_OPTIONS`; recipe overrides
+ * (of `MOCO_V3_RECIPE` or `MOCO_V3_VIT_RECIPE`).
+ */
+export type MoCoV3Options = MethodOptions<typeof MOCO_V3_OPTIONS, string | EncoderFactory>;
 
 /** MoCo v3 with a ResNet (main_moco.py defaults): LARS, lr 0.6 x B/256, weight decay 1e-6, 10 warm-up epochs, cosine. */
 export const MOCO_V3_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
@@ -79,6 +76,7 @@ export const MOCO_V3_VIT_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  * @example
  * const method = new ssl.MoCoV3({ encoder: 'vit_small_patch16_224', freezePatchEmbed: true });
  */
+export interface MoCoV3 extends Readonly<TableValues<typeof MOCO_V3_OPTIONS>> {}
 export class MoCoV3 extends Method {
   readonly name = 'mocov3' as const;
   override readonly capturable = true;
@@ -88,28 +86,15 @@ export class MoCoV3 extends Method {
   readonly momentumEncoder: Encoder;
   readonly momentumProjectionHead: ProjectionHead;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  readonly outDim: number;
-  readonly projectorLayers: number;
-  readonly temperature: number;
-  readonly momentumBase: number;
-  readonly freezePatchEmbed: boolean;
-  private readonly options: MoCoV3Options;
   private schedule: { totalSteps: number; at: Schedule } | null = null;
 
   constructor(options: MoCoV3Options) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'MoCoV3');
-    this.options = options;
+    this.useOptions(MOCO_V3_OPTIONS, options);
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: true, method: 'MoCoV3' });
     this.encoder = this.registerModule('encoder', build());
     const vit = this.encoder instanceof VisionTransformer;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 4096, 'MoCoV3 option hiddenDim', 1);
-    this.outDim = checkInt(options.outDim ?? 256, 'MoCoV3 option outDim', 1);
-    this.projectorLayers = checkInt(options.projectorLayers ?? (vit ? 3 : 2), 'MoCoV3 option projectorLayers', 1);
-    this.temperature = checkNumber(options.temperature ?? (vit ? 0.2 : 1.0), 'MoCoV3 option temperature', Number.MIN_VALUE);
-    this.momentumBase = checkNumber(options.momentumBase ?? 0.99, 'MoCoV3 option momentumBase', 0, 1);
-    this.freezePatchEmbed = checkBoolean(options.freezePatchEmbed ?? false, 'MoCoV3 option freezePatchEmbed');
+    this.deriveOptions({ projectorLayers: vit ? 3 : 2, temperature: vit ? 0.2 : 1.0 });
     if (this.freezePatchEmbed && !vit) {
       throw new TypeError(`MoCoV3 option freezePatchEmbed needs a Vision Transformer encoder (vit_*) but the encoder is ` +
         `${this.encoder.typeName}`);
@@ -157,7 +142,9 @@ export class MoCoV3 extends Method {
     // In a data-parallel run every rank's keys are negatives (the official code's concat_all_gather).
     const o = { temperature: t, gatherDistributed: true };
     const loss = mocoV3Loss(q1, k2, o).add(mocoV3Loss(q2, k1, o));
-    return { loss, embedding: z1, logs: { momentum: this.stepValue('momentum', this.momentumAt(progress.step, progress.totalSteps)) } };
+    // A copy: the step value's tensor is rewritten by the next step.
+    const momentum = this.stepValue('momentum', this.momentumAt(progress.step, progress.totalSteps)).clone();
+    return { loss, embedding: z1, logs: { momentum } };
   }
 
   /**
@@ -186,16 +173,5 @@ export class MoCoV3 extends Method {
       this.schedule = { totalSteps, at: momentumSchedule({ base: this.momentumBase, final: 1, totalSteps }) };
     }
     return this.schedule.at(step);
-  }
-
-  /** Decay on weight matrices only; the momentum network and a frozen patch projection are left out. @example method.parameterGroups(1e-6); */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example JSON.stringify(method.config()); */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { hiddenDim: this.hiddenDim, outDim: this.outDim, projectorLayers: this.projectorLayers,
-      temperature: this.temperature, momentumBase: this.momentumBase, freezePatchEmbed: this.freezePatchEmbed });
   }
 }

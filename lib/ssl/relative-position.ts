@@ -4,44 +4,39 @@
 import * as torch from '../torch';
 import { Generator, Tensor } from '../torch';
 import { crossEntropy } from '../nn/functional/loss';
-import { checkInt, checkOneOf } from '../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, TableValues } from '../torch/option-table';
 import { Encoder } from '../models/encoder';
 import { Sequential } from '../nn/layers/container';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { makeEncoder } from './encoder-spec';
+import { MethodOptions, resolveRecipe } from './method-options';
 import { accuracy, checkOneView, classifier, pretextView } from './pretext/pretext-common';
 import { GridGeometry, checkGridFits, gridOrigins, patchesAt } from './pretext/grid-patches';
 
 /** How colour input is kept from giving the position away through chromatic aberration (section 4.1). */
 export type ChromaticGuard = 'projection' | 'drop' | 'none';
 
-/** Options of `RelativePosition`. */
-export interface RelativePositionOptions {
-  encoder: EncoderSpec;
-  encoderOptions?: Record<string, unknown>;
-  /** Patch side in px. Default floor((size - 4) / 4): 15 px patches at 64 px. */
-  patchSize?: number;
-  /** Gap between patches. Default half the patch (section 3: "a gap of approximately half the patch width"). */
-  gap?: number;
-  /** Random jitter of each patch. Default 2 px (the paper: up to 7 px for 96 px patches). */
-  jitter?: number;
+/** RelativePosition's options besides the encoder and the recipe: defaults and checks. */
+export const RELATIVE_POSITION_OPTIONS = defineOptions({
   /**
    * Colour input only: 'projection' (default) removes the green-magenta
    * component of every pixel; 'drop' keeps one random channel and replaces the
    * two others with noise; 'none'. Ignored for one-channel images.
    */
-  chromatic?: ChromaticGuard;
+  chromatic: option<ChromaticGuard>('projection', is.oneOf(['projection', 'drop', 'none'])),
   /** Hidden width of the pair classifier. Default 512. */
-  hiddenDim?: number;
-  recipe?: Partial<OptimizerRecipe>;
-}
+  hiddenDim: option(512, is.int(1)),
+  /** Patch side in px. Default floor((size - 4) / 4): 15 px patches at 64 px. */
+  patchSize: option(OPTIONAL, is.int(1)),
+  /** Gap between patches. Default half the patch (section 3: "a gap of approximately half the patch width"). */
+  gap: option(OPTIONAL, is.int(0)),
+  /** Random jitter of each patch. Default 2 px (the paper: up to 7 px for 96 px patches). */
+  jitter: option(OPTIONAL, is.int(0)),
+});
 
-const OPTION_KEYS: readonly (keyof RelativePositionOptions)[] = ['encoder', 'encoderOptions', 'patchSize', 'gap',
-  'jitter', 'chromatic', 'hiddenDim', 'recipe'];
+/** Options of `RelativePosition`: the encoder (a name, a factory or an instance), `RELATIVE_POSITION_OPTIONS`, and recipe overrides. */
+export type RelativePositionOptions = MethodOptions<typeof RELATIVE_POSITION_OPTIONS>;
 
 /** SGD with momentum, weight decay 5e-4 (the paper trains its AlexNet-style network with SGD, section 4). */
 export const RELATIVE_POSITION_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
@@ -70,24 +65,16 @@ export interface RelativePositionTask {
  * @example
  * const method = new ssl.RelativePosition({ encoder: 'small_cnn', encoderOptions: { inChannels: 3 } });
  */
+export interface RelativePosition extends Readonly<TableValues<typeof RELATIVE_POSITION_OPTIONS>> {}
 export class RelativePosition extends Method {
   readonly name = 'relative_position' as const;
   readonly encoder: Encoder;
   readonly pairHead: Sequential;
   readonly recipe: OptimizerRecipe;
-  readonly chromatic: ChromaticGuard;
-  readonly hiddenDim: number;
-  private readonly options: RelativePositionOptions;
 
   constructor(options: RelativePositionOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'RelativePosition');
-    this.options = options;
-    this.chromatic = checkOneOf(options.chromatic ?? 'projection', ['projection', 'drop', 'none'], 'RelativePosition option chromatic');
-    this.hiddenDim = checkInt(options.hiddenDim ?? 512, 'RelativePosition option hiddenDim', 1);
-    for (const k of ['patchSize', 'gap', 'jitter'] as const) {
-      if (options[k] !== undefined) checkInt(options[k], `RelativePosition option ${k}`, k === 'patchSize' ? 1 : 0);
-    }
+    this.useOptions(RELATIVE_POSITION_OPTIONS, options);
     this.recipe = resolveRecipe(RELATIVE_POSITION_RECIPE, options.recipe, 'RelativePosition');
     this.encoder = this.registerModule('encoder',
       makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'RelativePosition' })());
@@ -96,8 +83,8 @@ export class RelativePosition extends Method {
 
   /** The grid for images of `size` px (options override the defaults). @example method.geometry(64) */
   geometry(size: number): GridGeometry {
-    const patchSize = this.options.patchSize ?? Math.max(1, Math.floor((size - 4) / 4));
-    return { grid: 3, patchSize, gap: this.options.gap ?? Math.floor(patchSize / 2), jitter: this.options.jitter ?? 2 };
+    const patchSize = this.patchSize ?? Math.max(1, Math.floor((size - 4) / 4));
+    return { grid: 3, patchSize, gap: this.gap ?? Math.floor(patchSize / 2), jitter: this.jitter ?? 2 };
   }
 
   /** One view (crop scale [0.6, 1], flip, normalisation); checks that the grid fits. @example method.augmentation(spec) */
@@ -163,18 +150,5 @@ export class RelativePosition extends Method {
     const task = this.drawTask(x);
     const { loss, logits, features } = this.taskLoss(x, task);
     return { loss, embedding: features.detach(), logs: { positionAccuracy: accuracy(logits, task.labels) } };
-  }
-
-  /** Weight decay on weights only. @example method.parameterGroups(5e-4) */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example method.config() */
-  config(): Record<string, unknown> {
-    const o = this.options;
-    return methodConfig(o, { chromatic: this.chromatic, hiddenDim: this.hiddenDim,
-      ...(o.patchSize === undefined ? {} : { patchSize: o.patchSize }), ...(o.gap === undefined ? {} : { gap: o.gap }),
-      ...(o.jitter === undefined ? {} : { jitter: o.jitter }) });
   }
 }

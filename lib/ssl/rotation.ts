@@ -4,27 +4,23 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { crossEntropy } from '../nn/functional/loss';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { Encoder } from '../models/encoder';
 import { Sequential } from '../nn/layers/container';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { makeEncoder } from './encoder-spec';
+import { MethodOptions, resolveRecipe } from './method-options';
 import { accuracy, checkImageSize, checkOneView, classifier, pretextView } from './pretext/pretext-common';
 
-/** Options of `Rotation`. */
-export interface RotationOptions {
-  encoder: EncoderSpec;
-  encoderOptions?: Record<string, unknown>;
+/** Rotation's options besides the encoder and the recipe: defaults and checks. */
+export const ROTATION_OPTIONS = defineOptions({
   /** Hidden width of the rotation classifier. Default 512. */
-  hiddenDim?: number;
-  recipe?: Partial<OptimizerRecipe>;
-}
+  hiddenDim: option(512, is.int(1)),
+});
 
-const OPTION_KEYS: readonly (keyof RotationOptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'recipe'];
+/** Options of `Rotation`: the encoder (a name, a factory or an instance), `ROTATION_OPTIONS`, and recipe overrides. */
+export type RotationOptions = MethodOptions<typeof ROTATION_OPTIONS>;
 
 /**
  * RotNet's optimisation (section 4.1): "SGD with batch size 128, momentum
@@ -47,19 +43,16 @@ export const ROTATION_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  * const method = new ssl.Rotation({ encoder: 'small_cnn', encoderOptions: { inChannels: 1 } });
  * const { loss } = method.trainingStep(method.augmentation(spec).forward(images01), progress);
  */
+export interface Rotation extends Readonly<TableValues<typeof ROTATION_OPTIONS>> {}
 export class Rotation extends Method {
   readonly name = 'rotation' as const;
   readonly encoder: Encoder;
   readonly rotationHead: Sequential;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  private readonly options: RotationOptions;
 
   constructor(options: RotationOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'Rotation');
-    this.options = options;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 512, 'Rotation option hiddenDim', 1);
+    this.useOptions(ROTATION_OPTIONS, options);
     this.recipe = resolveRecipe(ROTATION_RECIPE, options.recipe, 'Rotation');
     this.encoder = this.registerModule('encoder',
       makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'Rotation' })());
@@ -99,15 +92,5 @@ export class Rotation extends Method {
       embedding: h.narrow(0, 0, x.shape[0]).detach(),
       logs: { rotationAccuracy: accuracy(logits, labels) },
     };
-  }
-
-  /** Weight decay on weights, not on biases and norms. @example method.parameterGroups(5e-4) */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example method.config() */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { hiddenDim: this.hiddenDim });
   }
 }

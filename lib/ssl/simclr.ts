@@ -4,44 +4,40 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Encoder } from '../models/encoder';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { simclr as simclrAugmentation } from '../data/transforms/recipes';
-import { checkInt, checkNumber, checkRange } from '../torch/arguments';
+import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { makeEncoder } from './encoder-spec';
 import { ProjectionHead, simclrProjectionHead } from './heads/projection-head';
-import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, checkTwoViews, resolveRecipe } from './method-options';
 import { ntXent } from './losses';
 
-/** Options of `SimCLR`. */
-export interface SimCLROptions {
-  /** A registry name ('resnet18', 'small_cnn', ...), a factory, or an Encoder instance. */
-  encoder: EncoderSpec;
-  /** Options for `models.create` when `encoder` is a name (`numClasses` defaults to 0). */
-  encoderOptions?: Record<string, unknown>;
+/**
+ * SimCLR's options besides the encoder and the recipe: defaults and checks,
+ * one record from which its keys, its fields and its config() derive.
+ */
+export const SIMCLR_OPTIONS = defineOptions({
   /** Hidden width of the projection MLP. Default 2048 (the ResNet-50 feature size the paper uses). */
-  hiddenDim?: number;
+  hiddenDim: option(2048, is.int(1)),
   /** Output size of the projection MLP, where the loss is computed. Default 128 (section 2.3: "a 128-dimensional latent space"). */
-  outDim?: number;
+  outDim: option(128, is.int(1)),
   /**
    * NT-Xent temperature tau. Default 0.5, the paper's value for CIFAR-size
    * data (appendix B.9); use 0.1 for ImageNet-size data and large batches
    * (the ImageNet setting; section 5.1, table 5 compares temperatures).
    */
-  temperature?: number;
+  temperature: option(0.5, is.positive),
   /**
    * Area range of the random resized crops. Default [0.08, 1] (the paper's,
    * appendix A). Centred, aligned datasets such as Fashion-MNIST learn faster
    * in short runs with milder crops ([0.5, 1] in the main job).
    */
-  cropScale?: readonly [number, number];
-  /** Overrides of the optimisation recipe (`SIMCLR_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  cropScale: option([0.08, 1] as const, is.range(0)),
+});
 
-const OPTION_KEYS: readonly (keyof SimCLROptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'temperature', 'cropScale', 'recipe'];
+/** Options of `SimCLR`: the encoder (a name, a factory or an instance), `SIMCLR_OPTIONS`, and recipe overrides. */
+export type SimCLROptions = MethodOptions<typeof SIMCLR_OPTIONS>;
 
 /**
  * SimCLR's optimisation (section 2.3, default setting): "LARS optimizer with learning rate of
@@ -79,27 +75,18 @@ export const SIMCLR_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  * const [x1, x2] = method.augmentation({ size: 28, channels: 1, mean: [0.286], std: [0.353] }).forward(images01);
  * const { loss } = method.trainingStep([x1, x2], progress);
  */
+export interface SimCLR extends Readonly<TableValues<typeof SIMCLR_OPTIONS>> {}
 export class SimCLR extends Method {
   readonly name = 'simclr' as const;
   override readonly capturable = true;
   readonly encoder: Encoder;
   readonly projectionHead: ProjectionHead;
   readonly recipe: OptimizerRecipe;
-  readonly temperature: number;
-  readonly hiddenDim: number;
-  readonly outDim: number;
-  readonly cropScale: [number, number];
-  private readonly options: SimCLROptions;
 
   constructor(options: SimCLROptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'SimCLR');
-    this.options = options;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 2048, 'SimCLR option hiddenDim', 1);
-    this.outDim = checkInt(options.outDim ?? 128, 'SimCLR option outDim', 1);
-    this.temperature = checkNumber(options.temperature ?? 0.5, 'SimCLR option temperature', Number.MIN_VALUE);
+    this.useOptions(SIMCLR_OPTIONS, options);
     this.recipe = resolveRecipe(SIMCLR_RECIPE, options.recipe, 'SimCLR');
-    this.cropScale = checkRange(options.cropScale ?? [0.08, 1], 'SimCLR option cropScale', 0);
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'SimCLR' });
     this.encoder = this.registerModule('encoder', build());
     this.projectionHead = this.registerModule('projection_head',
@@ -128,24 +115,5 @@ export class SimCLR extends Method {
     const [z1, z2] = this.projectionHead.forward(h).chunk(2, 0); // 2 x (B, outDim)
     // In a data-parallel run the other ranks' projections are negatives too (SimCLR's global batch).
     return { loss: ntXent(z1, z2, { temperature: this.temperature, gatherDistributed: true }), embedding: z1 };
-  }
-
-  /**
-   * Weight decay (and LARS adaptation) on the weight matrices only: biases and
-   * batch-norm parameters are excluded, as SimCLR's LARS.
-   * @example new optim.LARS(method.parameterGroups(1e-6), { lr: 0.3 * B / 256 });
-   */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /**
-   * The options, JSON-able (`encoder: 'custom'` for a factory or instance).
-   * @example JSON.stringify(method.config()); // {"encoder":"small_cnn",...,"temperature":0.5}
-   */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, {
-      hiddenDim: this.hiddenDim, outDim: this.outDim, temperature: this.temperature, cropScale: [...this.cropScale],
-    });
   }
 }

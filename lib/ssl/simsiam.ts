@@ -3,39 +3,31 @@
 // side and a stop-gradient on the other; no negatives, no momentum encoder.
 import { Tensor } from '../torch';
 import { Encoder } from '../models/encoder';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { simclr as simclrAugmentation } from '../data/transforms/recipes';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { makeEncoder } from './encoder-spec';
 import { ProjectionHead } from './heads/projection-head';
 import { simsiamPredictionHead, simsiamProjectionHead } from './heads/method-heads';
-import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, checkTwoViews, resolveRecipe } from './method-options';
 import { simsiamLoss } from './losses/simsiam-loss';
 import { rankLog } from './collapse';
 
-/** Options of `SimSiam`. */
-export interface SimSiamOptions {
-  /** A registry name ('resnet18', 'small_cnn', ...), a factory, or an Encoder instance. */
-  encoder: EncoderSpec;
-  /** Options for `models.create` when `encoder` is a name (`numClasses` defaults to 0). */
-  encoderOptions?: Record<string, unknown>;
+/** SimSiam's options besides the encoder and the recipe: defaults (section 4's) and checks. */
+export const SIMSIAM_OPTIONS = defineOptions({
   /** Hidden width of the projector. Default 2048 (section 4). */
-  hiddenDim?: number;
+  hiddenDim: option(2048, is.int(1)),
   /** Output size of the projector and the predictor. Default 2048 (section 4). */
-  outDim?: number;
+  outDim: option(2048, is.int(1)),
   /** Hidden (bottleneck) width of the predictor. Default 512 (section 4: "h's hidden layer's dimension is 512"). */
-  predHiddenDim?: number;
+  predHiddenDim: option(512, is.int(1)),
   /** Layers of the projector: 3 on ImageNet (default), 2 on CIFAR (appendix D). */
-  projectorLayers?: number;
-  /** Overrides of the optimisation recipe (`SIMSIAM_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  projectorLayers: option(3, is.int(1)),
+});
 
-const OPTION_KEYS: readonly (keyof SimSiamOptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'predHiddenDim',
-  'projectorLayers', 'recipe'];
+/** Options of `SimSiam`: the encoder (a name, a factory or an instance), `SIMSIAM_OPTIONS`, and recipe overrides. */
+export type SimSiamOptions = MethodOptions<typeof SIMSIAM_OPTIONS>;
 
 /**
  * SimSiam's optimisation (section 4): "SGD ... The learning rate is
@@ -67,6 +59,7 @@ export const SIMSIAM_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  * const method = new ssl.SimSiam({ encoder: 'resnet18', encoderOptions: { smallImages: true }, projectorLayers: 2 });
  * const { loss } = method.trainingStep(method.augmentation(spec).forward(images01), progress);
  */
+export interface SimSiam extends Readonly<TableValues<typeof SIMSIAM_OPTIONS>> {}
 export class SimSiam extends Method {
   readonly name = 'simsiam' as const;
   override readonly capturable = true;
@@ -74,20 +67,10 @@ export class SimSiam extends Method {
   readonly projectionHead: ProjectionHead;
   readonly predictionHead: ProjectionHead;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  readonly outDim: number;
-  readonly predHiddenDim: number;
-  readonly projectorLayers: number;
-  private readonly options: SimSiamOptions;
 
   constructor(options: SimSiamOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'SimSiam');
-    this.options = options;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 2048, 'SimSiam option hiddenDim', 1);
-    this.outDim = checkInt(options.outDim ?? 2048, 'SimSiam option outDim', 1);
-    this.predHiddenDim = checkInt(options.predHiddenDim ?? 512, 'SimSiam option predHiddenDim', 1);
-    this.projectorLayers = checkInt(options.projectorLayers ?? 3, 'SimSiam option projectorLayers', 1);
+    this.useOptions(SIMSIAM_OPTIONS, options);
     this.recipe = resolveRecipe(SIMSIAM_RECIPE, options.recipe, 'SimSiam');
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'SimSiam' });
     this.encoder = this.registerModule('encoder', build());
@@ -120,16 +103,5 @@ export class SimSiam extends Method {
     const p2 = this.predictionHead.forward(z2); // (B, outDim)
     const loss = simsiamLoss(p1, z2).div(2).add(simsiamLoss(p2, z1).div(2));
     return { loss, embedding: z1, logs: rankLog(z1) };
-  }
-
-  /** Decay on weight matrices, not on biases and batch-norm parameters. @example new optim.SGD(method.parameterGroups(1e-4), { lr: 0.05 }); */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example JSON.stringify(method.config()); */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { hiddenDim: this.hiddenDim, outDim: this.outDim, predHiddenDim: this.predHiddenDim,
-      projectorLayers: this.projectorLayers });
   }
 }

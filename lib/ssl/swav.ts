@@ -4,63 +4,54 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Encoder } from '../models/encoder';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { dino as multiCropRecipe } from '../data/transforms/recipes';
 import { normalize } from '../nn/functional';
 import { ModuleList } from '../nn/layers/container';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, TableValues } from '../torch/option-table';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { makeEncoder } from './encoder-spec';
 import { ProjectionHead } from './heads/projection-head';
 import { swavProjectionHead } from './heads/method-heads';
 import { Prototypes } from './heads/prototypes';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, resolveRecipe } from './method-options';
 import { EmbeddingQueue } from './queue';
 import { sinkhornKnopp, swavLoss } from './losses/swav-loss';
 import { checkCrops, forwardByResolution } from './crops-forward';
 import { rankLog } from './collapse';
 
-/** Options of `SwAV`; defaults are the paper's and main_swav.py's small-batch setting (batch 256). */
-export interface SwAVOptions {
-  /** A registry name, a factory, or an Encoder instance. */
-  encoder: EncoderSpec;
-  /** Options for `models.create` when `encoder` is a name. */
-  encoderOptions?: Record<string, unknown>;
+/** SwAV's options besides the encoder and the recipe; defaults are the paper's and main_swav.py's small-batch setting (batch 256). */
+export const SWAV_OPTIONS = defineOptions({
   /** Hidden width of the projection head. Default 2048. */
-  hiddenDim?: number;
+  hiddenDim: option(2048, is.int(1)),
   /** Embedding size. Default 128. */
-  outDim?: number;
+  outDim: option(128, is.int(1)),
   /** Prototypes K. Default 3000 (section 4: "K = 3000"). */
-  numPrototypes?: number;
+  numPrototypes: option(3000, is.int(1)),
   /** Temperature tau of the predictions. Default 0.1. */
-  temperature?: number;
+  temperature: option(0.1, is.positive),
   /** Sinkhorn-Knopp epsilon. Default 0.05. */
-  epsilon?: number;
+  epsilon: option(0.05, is.positive),
   /** Sinkhorn-Knopp iterations. Default 3. */
-  sinkhornIterations?: number;
+  sinkhornIterations: option(3, is.int(1)),
   /** Optimizer steps during which the prototypes do not learn. Default 313 (main_swav.py `--freeze_prototypes_niters`). */
-  freezePrototypesSteps?: number;
+  freezePrototypesSteps: option(313, is.int(0)),
   /**
    * Embeddings kept per assigned crop to widen Sinkhorn's batch (0: no
    * queue). Default 3840 (main_swav.py for batch 256: "we use a queue when
    * the batch is smaller than the number of prototypes"); a multiple of the batch size.
    */
-  queueLength?: number;
+  queueLength: option(3840, is.int(0)),
   /** Epoch from which the queue fills (and is used once full). Default 15 (`--epoch_queue_starts`). */
-  queueStartEpoch?: number;
+  queueStartEpoch: option(15, is.int(0)),
   /** Low-resolution crops per image. Default 6 (2 x 224 + 6 x 96 in the paper). */
-  localCrops?: number;
+  localCrops: option(6, is.int(0)),
   /** Side of the local crops. Default 96/224 of the image side. */
-  localSize?: number;
-  /** Overrides of the optimisation recipe (`SWAV_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  localSize: option(OPTIONAL, is.int(1)),
+});
 
-const OPTION_KEYS: readonly (keyof SwAVOptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'numPrototypes',
-  'temperature', 'epsilon', 'sinkhornIterations', 'freezePrototypesSteps', 'queueLength', 'queueStartEpoch', 'localCrops',
-  'localSize', 'recipe'];
+/** Options of `SwAV`: the encoder (a name, a factory or an instance), `SWAV_OPTIONS`, and recipe overrides. */
+export type SwAVOptions = MethodOptions<typeof SWAV_OPTIONS>;
 
 /**
  * SwAV's optimisation for batch 256 (main_swav.py's 256-batch script): LARS,
@@ -93,6 +84,7 @@ const ASSIGNED = [0, 1] as const;
  * const method = new ssl.SwAV({ encoder: 'resnet18', encoderOptions: { smallImages: true }, numPrototypes: 3000 });
  * const crops = method.augmentation({ size: 32, channels: 3, mean, std }).forward(images01); // 2 + 6 crops
  */
+export interface SwAV extends Readonly<TableValues<typeof SWAV_OPTIONS>> {}
 export class SwAV extends Method {
   readonly name = 'swav' as const;
   readonly encoder: Encoder;
@@ -100,34 +92,10 @@ export class SwAV extends Method {
   readonly prototypes: Prototypes;
   readonly queues: ModuleList<EmbeddingQueue> | undefined;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  readonly outDim: number;
-  readonly numPrototypes: number;
-  readonly temperature: number;
-  readonly epsilon: number;
-  readonly sinkhornIterations: number;
-  readonly freezePrototypesSteps: number;
-  readonly queueLength: number;
-  readonly queueStartEpoch: number;
-  readonly localCrops: number;
-  private readonly localSize: number | undefined;
-  private readonly options: SwAVOptions;
 
   constructor(options: SwAVOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'SwAV');
-    this.options = options;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 2048, 'SwAV option hiddenDim', 1);
-    this.outDim = checkInt(options.outDim ?? 128, 'SwAV option outDim', 1);
-    this.numPrototypes = checkInt(options.numPrototypes ?? 3000, 'SwAV option numPrototypes', 1);
-    this.temperature = checkNumber(options.temperature ?? 0.1, 'SwAV option temperature', Number.MIN_VALUE);
-    this.epsilon = checkNumber(options.epsilon ?? 0.05, 'SwAV option epsilon', Number.MIN_VALUE);
-    this.sinkhornIterations = checkInt(options.sinkhornIterations ?? 3, 'SwAV option sinkhornIterations', 1);
-    this.freezePrototypesSteps = checkInt(options.freezePrototypesSteps ?? 313, 'SwAV option freezePrototypesSteps', 0);
-    this.queueLength = checkInt(options.queueLength ?? 3840, 'SwAV option queueLength', 0);
-    this.queueStartEpoch = checkInt(options.queueStartEpoch ?? 15, 'SwAV option queueStartEpoch', 0);
-    this.localCrops = checkInt(options.localCrops ?? 6, 'SwAV option localCrops', 0);
-    this.localSize = options.localSize === undefined ? undefined : checkInt(options.localSize, 'SwAV option localSize', 1);
+    this.useOptions(SWAV_OPTIONS, options);
     this.recipe = resolveRecipe(SWAV_RECIPE, options.recipe, 'SwAV');
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'SwAV' });
     this.encoder = this.registerModule('encoder', build());
@@ -193,21 +161,6 @@ export class SwAV extends Method {
   override beforeOptimizerStep(progress: TrainProgress): void {
     if (progress.step >= this.freezePrototypesSteps) return;
     for (const p of this.prototypes.parameters()) p.grad?.zero_();
-  }
-
-  /** Decay on weight matrices (prototypes included), not on biases and batch-norm parameters. @example method.parameterGroups(1e-6); */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example JSON.stringify(method.config()); */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, {
-      hiddenDim: this.hiddenDim, outDim: this.outDim, numPrototypes: this.numPrototypes, temperature: this.temperature,
-      epsilon: this.epsilon, sinkhornIterations: this.sinkhornIterations, freezePrototypesSteps: this.freezePrototypesSteps,
-      queueLength: this.queueLength, queueStartEpoch: this.queueStartEpoch, localCrops: this.localCrops,
-      ...(this.localSize === undefined ? {} : { localSize: this.localSize }),
-    });
   }
 
   private checkBatch(b: number): void {

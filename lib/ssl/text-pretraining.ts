@@ -42,6 +42,8 @@ export abstract class TextPretraining extends Module {
   abstract readonly recipe: OptimizerRecipe;
   protected abstract readonly mlmHead: MlmHead;
   protected abstract readonly pairHead: Linear;
+  /** The options given, for config(). */
+  protected abstract readonly options: { recipe?: Partial<OptimizerRecipe> };
 
   /**
    * MLM loss on the chosen positions plus the pair loss on the pooled [CLS], unweighted, as both papers.
@@ -66,6 +68,11 @@ export abstract class TextPretraining extends Module {
     return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
   }
 
-  /** The options, JSON-able. */
-  abstract config(): Record<string, unknown>;
+  /**
+   * The options, JSON-able: the model's whole configuration and the recipe overrides.
+   * @example ssl.createText(method.name, method.config()); // the same architecture
+   */
+  config(): Record<string, unknown> {
+    return { config: { ...this.encoder.config }, ...(this.options.recipe ? { recipe: { ...this.options.recipe } } : {}) };
+  }
 }

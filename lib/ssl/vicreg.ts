@@ -3,41 +3,33 @@
 // with variance and covariance terms that keep the embeddings from collapsing.
 import { Tensor } from '../torch';
 import { Encoder } from '../models/encoder';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { byol as byolAugmentation } from '../data/transforms/recipes';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
+import { makeEncoder } from './encoder-spec';
 import { ProjectionHead } from './heads/projection-head';
 import { barlowTwinsProjectionHead } from './heads/method-heads';
-import { checkOptionKeys, checkTwoViews, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, checkTwoViews, resolveRecipe } from './method-options';
 import { vicregTerms } from './losses/vicreg-loss';
 import { rankLog } from './collapse';
 
-/** Options of `VICReg`. */
-export interface VICRegOptions {
-  /** A registry name, a factory, or an Encoder instance. */
-  encoder: EncoderSpec;
-  /** Options for `models.create` when `encoder` is a name. */
-  encoderOptions?: Record<string, unknown>;
+/** VICReg's options besides the encoder and the recipe: defaults (section 4.1's) and checks. */
+export const VICREG_OPTIONS = defineOptions({
   /** Hidden width of the expander. Default 8192 (section 4.1). */
-  hiddenDim?: number;
+  hiddenDim: option(8192, is.int(1)),
   /** Output size of the expander. Default 8192. */
-  outDim?: number;
+  outDim: option(8192, is.int(1)),
   /** Invariance coefficient lambda. Default 25. */
-  simCoeff?: number;
+  simCoeff: option(25, is.number(0)),
   /** Variance coefficient mu. Default 25. */
-  stdCoeff?: number;
+  stdCoeff: option(25, is.number(0)),
   /** Covariance coefficient nu. Default 1. */
-  covCoeff?: number;
-  /** Overrides of the optimisation recipe (`VICREG_RECIPE`). */
-  recipe?: Partial<OptimizerRecipe>;
-}
+  covCoeff: option(1, is.number(0)),
+});
 
-const OPTION_KEYS: readonly (keyof VICRegOptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'outDim', 'simCoeff',
-  'stdCoeff', 'covCoeff', 'recipe'];
+/** Options of `VICReg`: the encoder (a name, a factory or an instance), `VICREG_OPTIONS`, and recipe overrides. */
+export type VICRegOptions = MethodOptions<typeof VICREG_OPTIONS>;
 
 /**
  * VICReg's optimisation (section 4.1 and the official main_vicreg.py): LARS,
@@ -63,28 +55,17 @@ export const VICREG_RECIPE: Readonly<OptimizerRecipe> = Object.freeze({
  * @example
  * const method = new ssl.VICReg({ encoder: 'resnet18', encoderOptions: { smallImages: true }, hiddenDim: 2048, outDim: 2048 });
  */
+export interface VICReg extends Readonly<TableValues<typeof VICREG_OPTIONS>> {}
 export class VICReg extends Method {
   readonly name = 'vicreg' as const;
   override readonly capturable = true;
   readonly encoder: Encoder;
   readonly projectionHead: ProjectionHead;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  readonly outDim: number;
-  readonly simCoeff: number;
-  readonly stdCoeff: number;
-  readonly covCoeff: number;
-  private readonly options: VICRegOptions;
 
   constructor(options: VICRegOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'VICReg');
-    this.options = options;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 8192, 'VICReg option hiddenDim', 1);
-    this.outDim = checkInt(options.outDim ?? 8192, 'VICReg option outDim', 1);
-    this.simCoeff = checkNumber(options.simCoeff ?? 25, 'VICReg option simCoeff', 0);
-    this.stdCoeff = checkNumber(options.stdCoeff ?? 25, 'VICReg option stdCoeff', 0);
-    this.covCoeff = checkNumber(options.covCoeff ?? 1, 'VICReg option covCoeff', 0);
+    this.useOptions(VICREG_OPTIONS, options);
     this.recipe = resolveRecipe(VICREG_RECIPE, options.recipe, 'VICReg');
     const build = makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'VICReg' });
     this.encoder = this.registerModule('encoder', build());
@@ -115,16 +96,5 @@ export class VICReg extends Method {
       logs: { invariance: t.invariance.detach(), variance: t.variance.detach(), covariance: t.covariance.detach(),
         ...rankLog(z1) },
     };
-  }
-
-  /** Decay and LARS adaptation on weight matrices only. @example new optim.LARS(method.parameterGroups(1e-6), { lr: 0.2 }); */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example JSON.stringify(method.config()); */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { hiddenDim: this.hiddenDim, outDim: this.outDim, simCoeff: this.simCoeff,
-      stdCoeff: this.stdCoeff, covCoeff: this.covCoeff });
   }
 }

@@ -172,4 +172,25 @@ describe('models registry', function () {
       b.dispose();
     }
   });
+
+  it('the ViT variants, the registry names and the convenience functions come from one list', () => {
+    assert.equal(models.VIT_VARIANTS.length, 20);
+    const fns = models as unknown as Record<string, unknown>;
+    for (const v of models.VIT_VARIANTS) {
+      assert.ok(models.list().includes(v.registryName as models.ModelName), v.registryName);
+      assert.equal(typeof fns[v.functionName], 'function', v.functionName);
+      assert.equal(v.registryName, `vit_${v.size}_patch${v.patchSize}_224`);
+    }
+    const vit = models.vitTiny8({ imgSize: 16, numClasses: 0 });
+    try {
+      assert.equal(vit.embedDim, 192);
+      assert.equal(vit.patchEmbed.patchSize, 8);
+    } finally {
+      vit.dispose();
+    }
+    // The registry's option lists are the option tables' keys.
+    assert.throws(() => models.create('vit_tiny_patch4_224', { depth: 2 } as never),
+      /expected some of imgSize, inChannels, numClasses, mlpRatio, qkvBias, dropPathRate, globalPool, memoryFormat/);
+    assert.throws(() => models.create('small_cnn', { depth: 2 } as never), /expected some of inChannels, numClasses, width, memoryFormat/);
+  });
 });

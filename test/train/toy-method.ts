@@ -73,11 +73,11 @@ export class ToyMethod extends Method {
     this.calls.push(`after ${p.step}`);
   }
 
-  parameterGroups(weightDecay: number): ParamGroup[] {
+  override parameterGroups(weightDecay: number): ParamGroup[] {
     return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
   }
 
-  config(): Record<string, unknown> {
+  override config(): Record<string, unknown> {
     return { encoder: 'small_cnn', width: 4, outDim: this.options.outDim ?? 8 };
   }
 }

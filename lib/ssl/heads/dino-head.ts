@@ -9,32 +9,36 @@ import { GELU } from '../../nn/layers/activation';
 import { Sequential, TensorModule } from '../../nn/layers/container';
 import { WeightNormed, weightNorm } from '../../nn/layers/weight-norm';
 import { normalize } from '../../nn/functional/normalization';
-import { checkBoolean, checkInt } from '../../torch/arguments';
+import { checkInt } from '../../torch/arguments';
+import { checkOptionKeys, defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { ones_, truncNormal_, zeros_ } from '../../nn/init';
 
-/** Options of `DINOHead`; defaults are main_dino.py's. */
-export interface DINOHeadOptions {
+/** `DINOHead`'s options: defaults (main_dino.py's) and checks. DINO's own options take theirs from here. */
+export const DINO_HEAD_OPTIONS = defineOptions({
   /**
    * Prototypes K, the size of the softmax the loss compares. Default 65536:
    * "a large output dimension K = 65536" works best for ViT-S (DINO table 9 /
    * main_dino.py `--out_dim`).
    */
-  outDim?: number;
+  outDim: option(65536, is.int(1)),
   /** Hidden width of the MLP. Default 2048 (DINO appendix: "a 3-layer MLP with hidden dimension 2048"). */
-  hiddenDim?: number;
+  hiddenDim: option(2048, is.int(1)),
   /** Width of the bottleneck before the L2 normalisation. Default 256 (DINO: "followed by l2 normalization and a weight normalized fully connected layer"). */
-  bottleneckDim?: number;
-  /** Linear layers of the MLP (at least 1). Default 3. */
-  nlayers?: number;
-  /** Batch norm after each hidden Linear. Default false ("DINO head without BN", main_dino.py `--use_bn_in_head`). */
-  useBn?: boolean;
+  bottleneckDim: option(256, is.int(1)),
   /**
    * Fix the last layer's magnitude `weight_g` to 1 (not trained), so only the
    * prototypes' directions learn. Default true (main_dino.py `--norm_last_layer`:
    * "Not normalizing leads to better performance but can make the training unstable").
    */
-  normLastLayer?: boolean;
-}
+  normLastLayer: option(true, is.boolean),
+  /** Linear layers of the MLP (at least 1). Default 3. */
+  nlayers: option(3, is.int(1)),
+  /** Batch norm after each hidden Linear. Default false ("DINO head without BN", main_dino.py `--use_bn_in_head`). */
+  useBn: option(false, is.boolean),
+});
+
+/** Options of `DINOHead` (`DINO_HEAD_OPTIONS`). */
+export type DINOHeadOptions = GivenOptions<typeof DINO_HEAD_OPTIONS.specs>;
 
 /**
  * DINO's head (Caron et al. 2021): `mlp` = Linear(inDim, 2048) - GELU -
@@ -60,12 +64,11 @@ export class DINOHead extends Module {
   constructor(inDim: number, options: DINOHeadOptions = {}) {
     super();
     this.inDim = checkInt(inDim, 'inDim', 1);
-    this.outDim = checkInt(options.outDim ?? 65536, 'options.outDim', 1);
-    const hidden = checkInt(options.hiddenDim ?? 2048, 'options.hiddenDim', 1);
-    this.bottleneckDim = checkInt(options.bottleneckDim ?? 256, 'options.bottleneckDim', 1);
-    const nlayers = checkInt(options.nlayers ?? 3, 'options.nlayers', 1);
-    const useBn = checkBoolean(options.useBn ?? false, 'options.useBn');
-    const normLastLayer = checkBoolean(options.normLastLayer ?? true, 'options.normLastLayer');
+    checkOptionKeys(options, DINO_HEAD_OPTIONS.keys, 'DINOHead');
+    const { outDim, hiddenDim: hidden, bottleneckDim, nlayers, useBn, normLastLayer } =
+      DINO_HEAD_OPTIONS.resolve(options, (k) => `options.${k}`);
+    this.outDim = outDim;
+    this.bottleneckDim = bottleneckDim;
 
     let mlp: TensorModule;
     if (nlayers === 1) {

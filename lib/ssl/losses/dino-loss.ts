@@ -5,32 +5,36 @@ import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { Module } from '../../nn/module';
 import { logSoftmax, softmax } from '../../nn/functional';
-import { checkInt, checkNumber, checkTensor } from '../../torch/arguments';
+import { checkInt, checkTensor } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL, REQUIRED } from '../../torch/option-table';
 import { atLeastFloat32 } from './precision';
 
-/** Options of {@link DINOLoss}; defaults are main_dino.py's. */
-export interface DINOLossOptions {
-  /** Output dimension K of the DINO head (main_dino.py: 65536). */
-  outDim: number;
-  /** Epochs of the whole run: the length of the teacher-temperature schedule. */
-  epochs: number;
-  /** Teacher temperature at epoch 0 when warming up (main_dino.py: 0.04). */
-  warmupTeacherTemp?: number;
+/** `DINOLoss`'s options: defaults (main_dino.py's) and checks. DINO's own options take theirs from here. */
+export const DINO_LOSS_OPTIONS = defineOptions({
+  /** Output dimension K of the DINO head (main_dino.py: 65536). Required. */
+  outDim: option(REQUIRED, is.int(1)),
+  /** Epochs of the whole run: the length of the teacher-temperature schedule. Required. */
+  epochs: option(REQUIRED, is.int(1)),
+  /** Teacher temperature at epoch 0 when warming up. Default 0.04 (main_dino.py). */
+  warmupTeacherTemp: option(0.04, is.positive),
   /**
-   * Teacher temperature after the warm-up (0.04). main_dino.py: "Starting
+   * Teacher temperature after the warm-up. Default 0.04 (main_dino.py: "Starting
    * with the default value of 0.04 works well in most cases. Try decreasing
-   * it if the training loss does not decrease"; values above 0.07 are unstable.
+   * it if the training loss does not decrease"; values above 0.07 are unstable).
    */
-  teacherTemp?: number;
-  /** Epochs of linear warm-up from `warmupTeacherTemp` to `teacherTemp` (default 0; the paper warms 0.04 -> 0.07 over 30). */
-  warmupTeacherTempEpochs?: number;
-  /** Student temperature tau_s (Caron et al. 2021: "tau_s = 0.1"). */
-  studentTemp?: number;
-  /** Momentum m of the teacher centre, "c <- m c + (1 - m) mean(g_theta_t(x))" (0.9). */
-  centerMomentum?: number;
+  teacherTemp: option(0.04, is.positive),
+  /** Epochs of linear warm-up from `warmupTeacherTemp` to `teacherTemp`. Default 0 (the paper warms 0.04 -> 0.07 over 30). */
+  warmupTeacherTempEpochs: option(0, is.int(0)),
+  /** Student temperature tau_s. Default 0.1 (Caron et al. 2021: "tau_s = 0.1"). */
+  studentTemp: option(0.1, is.positive),
+  /** Momentum m of the teacher centre, "c <- m c + (1 - m) mean(g_theta_t(x))". Default 0.9 (DINO table 9). */
+  centerMomentum: option(0.9, is.number(0, 1)),
   /** Number of student crops (2 global + local ones); inferred from the shapes when omitted. */
-  nCrops?: number;
-}
+  nCrops: option(OPTIONAL, is.int(2)),
+});
+
+/** Options of {@link DINOLoss} (`DINO_LOSS_OPTIONS`): `outDim` and `epochs` are required. */
+export type DINOLossOptions = GivenOptions<typeof DINO_LOSS_OPTIONS.specs> & { outDim: number; epochs: number };
 
 /**
  * DINO's loss (Caron et al. 2021, Algorithm 1; main_dino.py's `DINOLoss`):
@@ -61,17 +65,16 @@ export class DINOLoss extends Module {
 
   constructor(options: DINOLossOptions) {
     super();
-    this.outDim = checkInt(options.outDim, 'outDim', 1);
-    this.epochs = checkInt(options.epochs, 'epochs', 1);
-    const warmupTemp = checkNumber(options.warmupTeacherTemp ?? 0.04, 'warmupTeacherTemp', Number.MIN_VALUE);
-    const teacherTemp = checkNumber(options.teacherTemp ?? 0.04, 'teacherTemp', Number.MIN_VALUE);
-    const warmupEpochs = checkInt(options.warmupTeacherTempEpochs ?? 0, 'warmupTeacherTempEpochs', 0);
+    const o = DINO_LOSS_OPTIONS.resolve(options, (k) => k);
+    this.outDim = o.outDim;
+    this.epochs = o.epochs;
+    const { warmupTeacherTemp: warmupTemp, teacherTemp, warmupTeacherTempEpochs: warmupEpochs } = o;
     if (warmupEpochs > this.epochs) {
       throw new RangeError(`Expected warmupTeacherTempEpochs <= epochs (${this.epochs}) but received ${warmupEpochs}`);
     }
-    this.studentTemp = checkNumber(options.studentTemp ?? 0.1, 'studentTemp', Number.MIN_VALUE);
-    this.centerMomentum = checkNumber(options.centerMomentum ?? 0.9, 'centerMomentum', 0, 1);
-    this.nCrops = options.nCrops === undefined ? undefined : checkInt(options.nCrops, 'nCrops', 2);
+    this.studentTemp = o.studentTemp;
+    this.centerMomentum = o.centerMomentum;
+    this.nCrops = o.nCrops;
     this.schedule = [...linspace(warmupTemp, teacherTemp, warmupEpochs),
       ...new Array<number>(this.epochs - warmupEpochs).fill(teacherTemp)];
     this.center = this.registerBuffer('center', torch.zeros([1, this.outDim]));

@@ -1,7 +1,7 @@
 // The losses of the self-supervised methods, one file each.
 export { ntXent, NTXentOptions } from './nt-xent';
 export { byolLoss } from './byol-loss';
-export { DINOLoss, DINOLossOptions } from './dino-loss';
+export { DINOLoss, DINOLossOptions, DINO_LOSS_OPTIONS } from './dino-loss';
 export { patchify, unpatchify, maeLoss, MAELossOptions } from './mae-loss';
 export { infoNceWithQueue, mocoV3Loss } from './moco-loss';
 export { barlowTwinsLoss, BarlowTwinsLossOptions, batchStandardize } from './barlow-twins-loss';

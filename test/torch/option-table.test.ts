@@ -1,0 +1,66 @@
+// Option tables (options as data): defaults filled in, checks run with the
+// option's name, OPTIONAL/DERIVED/REQUIRED entries, keys in order, config
+// JSON in order with arrays copied, pick, and the unknown-key check.
+import * as assert from 'node:assert/strict';
+import {
+  checkOptionKeys, defineOptions, DERIVED, is, option, OPTIONAL, REQUIRED,
+} from '../../lib/torch/option-table';
+
+const TABLE = defineOptions({
+  width: option(32, is.int(1)),
+  rate: option(0.5, is.number(0, 1)),
+  scale: option([0.08, 1] as const, is.range(0)),
+  mode: option<'a' | 'b'>('a', is.oneOf(['a', 'b'])),
+  size: option(OPTIONAL, is.int(1)),
+  hidden: option(DERIVED, is.int(1)),
+  count: option(REQUIRED, is.int(0)),
+});
+const what = (k: string): string => `T option ${k}`;
+
+describe('option tables', () => {
+  it('resolves the given values over the defaults, in the table order', () => {
+    assert.deepEqual(TABLE.keys, ['width', 'rate', 'scale', 'mode', 'size', 'hidden', 'count']);
+    const v = TABLE.resolve({ rate: 0.25, count: 3 }, what);
+    assert.deepEqual({ ...v }, { width: 32, rate: 0.25, scale: [0.08, 1], mode: 'a', size: undefined, hidden: undefined, count: 3 });
+    assert.deepEqual(TABLE.defaults, { width: 32, rate: 0.5, scale: [0.08, 1], mode: 'a' });
+    assert.ok(Object.isFrozen(TABLE.defaults) && Object.isFrozen(TABLE.specs) && Object.isFrozen(TABLE.keys));
+    assert.equal(TABLE.resolve({ size: 7, count: 0 }, what).size, 7);
+  });
+
+  it('checks every given value and names the option; REQUIRED throws when missing', () => {
+    assert.throws(() => TABLE.resolve({ width: 0, count: 1 }, what), /^RangeError: Expected positive integer for T option width but received 0$/);
+    assert.throws(() => TABLE.resolve({ width: '8', count: 1 }, what), /^TypeError: Expected positive integer for T option width/);
+    assert.throws(() => TABLE.resolve({ rate: 2, count: 1 }, what), /Expected a number in \[0, 1\] for T option rate but received 2/);
+    assert.throws(() => TABLE.resolve({ scale: [1, 0.5], count: 1 }, what), /for T option scale but received \[1,0.5\]/);
+    assert.throws(() => TABLE.resolve({ mode: 'c', count: 1 }, what), /Expected one of 'a', 'b' for T option mode but received 'c'/);
+    assert.throws(() => TABLE.resolve({ size: 0, count: 1 }, what), /for T option size but received 0/);
+    assert.throws(() => TABLE.resolve({}, what), /Expected non-negative integer for T option count but received undefined/);
+  });
+
+  it('a DERIVED option left undefined is reported as the owner\'s bug', () => {
+    const v = TABLE.resolve({ count: 1 }, what);
+    assert.throws(() => TABLE.checkDerived(v, 'Owner'), /Owner did not derive its option 'hidden'/);
+    TABLE.checkDerived({ ...v, hidden: 4 }, 'Owner');
+  });
+
+  it('toJSON writes the values in the table order, leaves undefined out and copies arrays', () => {
+    const source = { ...TABLE.resolve({ count: 2, hidden: 9 }, what), other: 1 };
+    const json = TABLE.toJSON(source);
+    assert.equal(JSON.stringify(json), '{"width":32,"rate":0.5,"scale":[0.08,1],"mode":"a","hidden":9,"count":2}');
+    assert.notEqual(json.scale, source.scale);
+  });
+
+  it('pick takes entries (default and check) into another table', () => {
+    const small = defineOptions({ ...TABLE.pick('rate', 'width'), extra: option(true, is.boolean) });
+    assert.deepEqual(small.keys, ['rate', 'width', 'extra']);
+    assert.deepEqual({ ...small.resolve({}, what) }, { rate: 0.5, width: 32, extra: true });
+    assert.throws(() => small.resolve({ width: -1 }, what), /T option width/);
+  });
+
+  it('checkOptionKeys names unknown keys and lists the valid ones', () => {
+    assert.throws(() => checkOptionKeys({ widht: 3 }, TABLE.keys, 'T'),
+      /^TypeError: Unknown option\(s\) 'widht' for T; expected some of width, rate, scale, mode, size, hidden, count$/);
+    assert.throws(() => checkOptionKeys(3, TABLE.keys, 'T'), /Expected an options object for T but received 3/);
+    checkOptionKeys({ width: 3 }, TABLE.keys, 'T');
+  });
+});
