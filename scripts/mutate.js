@@ -75,6 +75,7 @@ const TARGETS = {
     about: 'method options -> losses and updates: the shared option checks and the options of SimCLR, MAE, DINO, BYOL',
     mutate: () => [
       'lib/ssl/method-options.ts',
+      'lib/torch/option-table.ts',
       span('lib/ssl/simclr.ts', /^ {2}constructor\(/),
       span('lib/ssl/simclr.ts', /^ {2}trainingStep\(/),
       span('lib/ssl/mae.ts', /^ {2}constructor\(/),

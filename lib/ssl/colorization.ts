@@ -4,39 +4,33 @@
 // cross entropy; colours come back through the annealed mean.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt, checkNumber } from '../torch/arguments';
 import { Conv2d } from '../nn/layers/conv';
 import { ReLU } from '../nn/layers/activation';
 import { Sequential } from '../nn/layers/container';
 import { adaptiveAvgPool2d } from '../nn/functional/pooling';
 import { interpolate } from '../nn/functional/sampling';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { labToRgb } from '../data/transforms/lab';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { makeEncoder } from './encoder-spec';
+import { MethodOptions, resolveRecipe } from './method-options';
+import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { checkColour, checkOneView, pretextView } from './pretext/pretext-common';
 import { LabEncoder } from './pretext/lab-encoder';
 import { NUM_AB_BINS, abBins, annealedMean, rebalanceWeights, smoothPrior, softEncode } from './pretext/ab-bins';
 
-/** Options of `Colorization`. */
-export interface ColorizationOptions {
-  /** The backbone on L (built with one input channel when given by name). */
-  encoder: EncoderSpec;
-  encoderOptions?: Record<string, unknown>;
+/** Colorization's options besides the encoder (the backbone on L, built with one input channel when given by name) and the recipe. */
+export const COLORIZATION_OPTIONS = defineOptions({
   /** Channels of the head's 3x3 convolution. Default 256. */
-  hiddenDim?: number;
+  hiddenDim: option(256, is.int(1)),
   /** Class rebalancing: the prior's mix with the uniform distribution (section 2.2, lambda). Default 0.5; 1 turns it off. */
-  lambda?: number;
+  lambda: option(0.5, is.number(0, 1)),
   /** Temperature of the annealed mean that `colorize` decodes with (section 2.3). Default 0.38. */
-  temperature?: number;
-  recipe?: Partial<OptimizerRecipe>;
-}
+  temperature: option(0.38, is.positive),
+});
 
-const OPTION_KEYS: readonly (keyof ColorizationOptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'lambda',
-  'temperature', 'recipe'];
+/** Options of `Colorization`: the encoder, `COLORIZATION_OPTIONS`, and recipe overrides. */
+export type ColorizationOptions = MethodOptions<typeof COLORIZATION_OPTIONS>;
 
 /**
  * Section 3 ("Training"): Adam, beta1 0.9, beta2 0.99, weight decay 1e-3,
@@ -86,26 +80,19 @@ export interface ColourTaskExamples {
  * const method = new ssl.Colorization({ encoder: 'small_cnn' });
  * const rgb = method.eval().colorize(x); // (B, 3, H, W) in [0, 1]
  */
+export interface Colorization extends Readonly<TableValues<typeof COLORIZATION_OPTIONS>> {}
 export class Colorization extends Method {
   readonly name = 'colorization' as const;
   readonly encoder: LabEncoder;
   readonly colorizationHead: Sequential;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  readonly lambda: number;
-  readonly temperature: number;
   /** float32 (313): pixels seen per bin so far (the prior's counts). */
   readonly abCounts: Tensor;
   private readonly bins: Tensor;
-  private readonly options: ColorizationOptions;
 
   constructor(options: ColorizationOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'Colorization');
-    this.options = options;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 256, 'Colorization option hiddenDim', 1);
-    this.lambda = checkNumber(options.lambda ?? 0.5, 'Colorization option lambda', 0, 1);
-    this.temperature = checkNumber(options.temperature ?? 0.38, 'Colorization option temperature', Number.MIN_VALUE);
+    this.useOptions(COLORIZATION_OPTIONS, options);
     this.recipe = resolveRecipe(COLORIZATION_RECIPE, options.recipe, 'Colorization');
     const encoderOptions = typeof options.encoder === 'string' ? { ...options.encoderOptions, inChannels: 1 } : options.encoderOptions;
     const net = makeEncoder(options.encoder, encoderOptions, { needsFactory: false, method: 'Colorization' })();
@@ -178,15 +165,5 @@ export class Colorization extends Method {
       const lab = this.encoder.lab(x);
       return { input: lab.narrow(1, 0, 1).div(100), target: labToRgb(lab) };
     }));
-  }
-
-  /** Weight decay on weights only. @example method.parameterGroups(1e-3) */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example method.config() */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { hiddenDim: this.hiddenDim, lambda: this.lambda, temperature: this.temperature });
   }
 }

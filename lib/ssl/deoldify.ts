@@ -6,7 +6,7 @@
 // frozen-encoder report evaluates.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt, checkNumber, describe } from '../torch/arguments';
+import { describe } from '../torch/arguments';
 import { binaryCrossEntropyWithLogits, l1Loss } from '../nn/functional/loss';
 import { adaptiveAvgPool2d } from '../nn/functional/pooling';
 import { loadSafetensors } from '../torch/safetensors';
@@ -15,30 +15,33 @@ import { ParamGroup } from '../optim/optimizer';
 import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { makeEncoder } from './encoder-spec';
+import { MethodOptions, resolveRecipe } from './method-options';
+import { defineOptions, is, option, OPTIONAL, TableValues } from '../torch/option-table';
 import { checkColour, checkOneView, pretextView } from './pretext/pretext-common';
 import { PatchCritic, UnetDecoder, encoderStages, stageChannels } from './pretext/unet-generator';
 import { ColourTaskExamples } from './colorization';
 
-/** Options of `DeOldify`. */
-export interface DeOldifyOptions {
-  /** The generator's encoder: small_cnn or a ResNet on 3-channel (gray replicated) input. */
-  encoder: EncoderSpec;
-  encoderOptions?: Record<string, unknown>;
-  /** A safetensors file of the encoder's weights (a run's encoder.safetensors) to start from. */
-  pretrained?: string;
+/** DeOldify's options besides the encoder and the recipe. */
+export const DEOLDIFY_OPTIONS = defineOptions({
   /** Channels of the critic's first convolution. Default 64. */
-  criticWidth?: number;
+  criticWidth: option(64, is.int(1)),
   /** Fraction of the run's steps that train the critic alone (NoGAN's critic pretraining). Default 0.1. */
-  criticFraction?: number;
+  criticFraction: option(0.1, is.number(0, 1)),
   /** Fraction of the run's steps in the adversarial phase, at the end. Default 0.03 (DeOldify: 3% of the data). */
-  ganFraction?: number;
-  recipe?: Partial<OptimizerRecipe>;
-}
+  ganFraction: option(0.03, is.number(0, 1)),
+  /** A safetensors file of the encoder's weights (a run's encoder.safetensors) to start from. */
+  pretrained: option(OPTIONAL, (v, what): string => {
+    if (typeof v !== 'string' || v === '') throw new TypeError(`Expected a safetensors file path for ${what} but received ${describe(v)}`);
+    return v;
+  }),
+});
 
-const OPTION_KEYS: readonly (keyof DeOldifyOptions)[] = ['encoder', 'encoderOptions', 'pretrained', 'criticWidth',
-  'criticFraction', 'ganFraction', 'recipe'];
+/**
+ * Options of `DeOldify`: the generator's encoder (small_cnn or a ResNet on
+ * 3-channel, gray replicated, input), `DEOLDIFY_OPTIONS`, and recipe overrides.
+ */
+export type DeOldifyOptions = MethodOptions<typeof DEOLDIFY_OPTIONS>;
 
 /** DeOldify's FeatureLoss weights of its three feature layers (`layer_wgts=[20,70,10]`), after the pixel L1 (weight 1). */
 export const FEATURE_LOSS_WEIGHTS: readonly number[] = Object.freeze([20, 70, 10]);
@@ -80,6 +83,7 @@ export type NoGanPhase = 'generator' | 'critic' | 'gan-critic' | 'gan-generator'
  * @example
  * const method = new ssl.DeOldify({ encoder: 'resnet18', encoderOptions: { smallImages: true }, pretrained: 'runs/simclr/encoder.safetensors' });
  */
+export interface DeOldify extends Readonly<TableValues<typeof DEOLDIFY_OPTIONS>> {}
 export class DeOldify extends Method {
   readonly name = 'deoldify' as const;
   readonly encoder: Encoder;
@@ -87,21 +91,13 @@ export class DeOldify extends Method {
   readonly critic: PatchCritic;
   readonly featureNet: Encoder;
   readonly recipe: OptimizerRecipe;
-  readonly criticWidth: number;
-  readonly criticFraction: number;
-  readonly ganFraction: number;
   readonly imageMean: Tensor;
   readonly imageStd: Tensor;
-  private readonly options: DeOldifyOptions;
   private lastPhase: NoGanPhase = 'generator';
 
   constructor(options: DeOldifyOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'DeOldify');
-    this.options = options;
-    this.criticWidth = checkInt(options.criticWidth ?? 64, 'DeOldify option criticWidth', 1);
-    this.criticFraction = checkNumber(options.criticFraction ?? 0.1, 'DeOldify option criticFraction', 0, 1);
-    this.ganFraction = checkNumber(options.ganFraction ?? 0.03, 'DeOldify option ganFraction', 0, 1);
+    this.useOptions(DEOLDIFY_OPTIONS, options);
     if (this.criticFraction + this.ganFraction > 1) {
       throw new RangeError(`Expected criticFraction + ganFraction <= 1 for DeOldify but received ` +
         `${this.criticFraction} + ${this.ganFraction}`);
@@ -110,12 +106,7 @@ export class DeOldify extends Method {
     const encoderOptions = typeof options.encoder === 'string' ? { ...options.encoderOptions, inChannels: 3 } : options.encoderOptions;
     const build = makeEncoder(options.encoder, encoderOptions, { needsFactory: true, method: 'DeOldify' });
     this.encoder = this.registerModule('encoder', build());
-    if (options.pretrained !== undefined) {
-      if (typeof options.pretrained !== 'string' || options.pretrained === '') {
-        throw new TypeError(`Expected a safetensors file path for DeOldify option pretrained but received ${describe(options.pretrained)}`);
-      }
-      this.loadPretrained(options.pretrained);
-    }
+    if (this.pretrained !== undefined) this.loadPretrained(this.pretrained);
     const channels = stageChannels(this.encoder);
     this.decoder = this.registerModule('decoder', new UnetDecoder(channels, 3));
     this.critic = this.registerModule('critic', new PatchCritic(3, this.criticWidth));
@@ -268,14 +259,7 @@ export class DeOldify extends Method {
   }
 
   /** Weight decay on weights only (the frozen feature net has no trainable parameters). @example method.parameterGroups(1e-3) */
-  parameterGroups(weightDecay: number): ParamGroup[] {
+  override parameterGroups(weightDecay: number): ParamGroup[] {
     return paramGroupsWeightDecay([...this.namedParameters()].filter(([, p]) => p.requiresGrad), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example method.config() */
-  config(): Record<string, unknown> {
-    const o = this.options;
-    return methodConfig(o, { criticWidth: this.criticWidth, criticFraction: this.criticFraction,
-      ganFraction: this.ganFraction, ...(o.pretrained === undefined ? {} : { pretrained: o.pretrained }) });
   }
 }

@@ -41,10 +41,10 @@ export {
   abBins, abBinCentres, softEncode, nearestBin, abPrior, rebalanceWeights, annealedMean, NUM_AB_BINS, AB_GRID,
 } from './pretext/ab-bins';
 export { binCounts, smoothPrior } from './pretext/ab-bins';
-export { Colorization, ColorizationOptions, ColorizationLoss, ColourTaskExamples, COLORIZATION_RECIPE } from './colorization';
-export { SplitBrain, SplitBrainOptions, SplitBrainLoss, SPLIT_BRAIN_RECIPE } from './split-brain';
+export { Colorization, ColorizationOptions, COLORIZATION_OPTIONS, ColorizationLoss, ColourTaskExamples, COLORIZATION_RECIPE } from './colorization';
+export { SplitBrain, SplitBrainOptions, SPLIT_BRAIN_OPTIONS, SplitBrainLoss, SPLIT_BRAIN_RECIPE } from './split-brain';
 export {
-  DeOldify, DeOldifyOptions, DEOLDIFY_RECIPE, NoGanPhase, FEATURE_LOSS_WEIGHTS, GAN_GENERATOR_WEIGHTS,
+  DeOldify, DeOldifyOptions, DEOLDIFY_OPTIONS, DEOLDIFY_RECIPE, NoGanPhase, FEATURE_LOSS_WEIGHTS, GAN_GENERATOR_WEIGHTS,
 } from './deoldify';
 export { UnetDecoder, PatchCritic, encoderStages, stageChannels } from './pretext/unet-generator';
 export { LabEncoder, LabBranch, LabChannels, MapEncoder, labInput } from './pretext/lab-encoder';

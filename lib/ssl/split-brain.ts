@@ -5,42 +5,39 @@
 // values; their features are concatenated for evaluation.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt, describe } from '../torch/arguments';
+import { describe } from '../torch/arguments';
 import { Conv2d } from '../nn/layers/conv';
 import { ReLU } from '../nn/layers/activation';
 import { Sequential } from '../nn/layers/container';
 import { crossEntropy } from '../nn/functional/loss';
 import { adaptiveAvgPool2d } from '../nn/functional/pooling';
-import { ParamGroup } from '../optim/optimizer';
-import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { labToRgb } from '../data/transforms/lab';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { MethodOptions, resolveRecipe } from './method-options';
+import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { checkColour, checkOneView, pretextView } from './pretext/pretext-common';
 import { LabEncoder } from './pretext/lab-encoder';
 import { NUM_AB_BINS, abBins, softEncode } from './pretext/ab-bins';
 import { COLORIZATION_RECIPE, ColourTaskExamples } from './colorization';
 
-/** Options of `SplitBrain`. */
-export interface SplitBrainOptions {
-  /**
-   * A registry name: each half is built from it with `encoderOptions` (one
-   * input channel for L -> ab, two for ab -> L). The paper splits one network
-   * in two halves of half the channels each: give half the width you would
-   * give a single network (e.g. small_cnn width 16 for a width-32 budget).
-   */
-  encoder: string;
-  encoderOptions?: Record<string, unknown>;
+/** SplitBrain's options besides the encoder and the recipe. */
+export const SPLIT_BRAIN_OPTIONS = defineOptions({
   /** Channels of each head's 3x3 convolution. Default 256. */
-  hiddenDim?: number;
+  hiddenDim: option(256, is.int(1)),
   /** Bins of the quantised lightness that ab -> L classifies into (equal widths over L in [0, 100]). Default 50. */
-  lightnessBins?: number;
-  recipe?: Partial<OptimizerRecipe>;
-}
+  lightnessBins: option(50, is.int(2)),
+});
 
-const OPTION_KEYS: readonly (keyof SplitBrainOptions)[] = ['encoder', 'encoderOptions', 'hiddenDim', 'lightnessBins', 'recipe'];
+/**
+ * Options of `SplitBrain`: the encoder is a registry name: each half is built
+ * from it with `encoderOptions` (one input channel for L -> ab, two for
+ * ab -> L). The paper splits one network in two halves of half the channels
+ * each: give half the width you would give a single network (e.g. small_cnn
+ * width 16 for a width-32 budget). Then `SPLIT_BRAIN_OPTIONS` and recipe overrides.
+ */
+export type SplitBrainOptions = MethodOptions<typeof SPLIT_BRAIN_OPTIONS, string>;
 
 /** The paper trains as the colorization network (Adam, weight decay 1e-3); the same recipe here. */
 export const SPLIT_BRAIN_RECIPE: Readonly<OptimizerRecipe> = COLORIZATION_RECIPE;
@@ -82,27 +79,22 @@ function head(inDim: number, hidden: number, out: number): Sequential {
  * @example
  * const method = new ssl.SplitBrain({ encoder: 'small_cnn', encoderOptions: { width: 16 } });
  */
+export interface SplitBrain extends Readonly<TableValues<typeof SPLIT_BRAIN_OPTIONS>> {}
 export class SplitBrain extends Method {
   readonly name = 'split_brain' as const;
   readonly encoder: LabEncoder;
   readonly abHead: Sequential;
   readonly lHead: Sequential;
   readonly recipe: OptimizerRecipe;
-  readonly hiddenDim: number;
-  readonly lightnessBins: number;
   private readonly bins: Tensor;
-  private readonly options: SplitBrainOptions;
 
   constructor(options: SplitBrainOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'SplitBrain');
+    this.useOptions(SPLIT_BRAIN_OPTIONS, options);
     if (typeof options.encoder !== 'string') {
       throw new TypeError(`Expected a registry name for SplitBrain option encoder (each half is built from it with its ` +
         `own input channels) but received ${describe(options.encoder)}`);
     }
-    this.options = options;
-    this.hiddenDim = checkInt(options.hiddenDim ?? 256, 'SplitBrain option hiddenDim', 1);
-    this.lightnessBins = checkInt(options.lightnessBins ?? 50, 'SplitBrain option lightnessBins', 2);
     this.recipe = resolveRecipe(SPLIT_BRAIN_RECIPE, options.recipe, 'SplitBrain');
     const half = (inChannels: number) => makeEncoder(options.encoder, { ...options.encoderOptions, inChannels },
       { needsFactory: false, method: 'SplitBrain' })();
@@ -168,15 +160,5 @@ export class SplitBrain extends Method {
       const flat = torch.cat([torch.fullLike(lab.narrow(1, 0, 1), 50), lab.narrow(1, 1, 2)], 1);
       return { input: lab.narrow(1, 0, 1).div(100), colourInput: labToRgb(flat), target: labToRgb(lab) };
     }));
-  }
-
-  /** Weight decay on weights only. @example method.parameterGroups(1e-3) */
-  parameterGroups(weightDecay: number): ParamGroup[] {
-    return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
-  }
-
-  /** The options, JSON-able. @example method.config() */
-  config(): Record<string, unknown> {
-    return methodConfig(this.options, { hiddenDim: this.hiddenDim, lightnessBins: this.lightnessBins });
   }
 }

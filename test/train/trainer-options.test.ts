@@ -71,11 +71,11 @@ class ConstantGradient extends Method {
     return { loss: this.w.mul(this.c).sum() };
   }
 
-  parameterGroups(weightDecay: number): ParamGroup[] {
+  override parameterGroups(weightDecay: number): ParamGroup[] {
     return [{ params: [this.w], weightDecay }];
   }
 
-  config(): Record<string, unknown> {
+  override config(): Record<string, unknown> {
     return { encoder: 'small_cnn' };
   }
 
