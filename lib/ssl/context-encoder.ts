@@ -236,7 +236,7 @@ export class ContextEncoder extends Method {
    * trains the generator at 10x the discriminator's rate).
    * @example method.parameterGroups(0)
    */
-  parameterGroups(weightDecay: number): ParamGroup[] {
+  override parameterGroups(weightDecay: number): ParamGroup[] {
     const named = [...this.namedParameters()];
     const generator = paramGroupsWeightDecay(named.filter(([k]) => !k.startsWith('discriminator.')), { weightDecay });
     if (this.discriminator === undefined) return generator;
@@ -245,7 +245,7 @@ export class ContextEncoder extends Method {
   }
 
   /** The options, JSON-able. @example method.config() */
-  config(): Record<string, unknown> {
+  override config(): Record<string, unknown> {
     return methodConfig(this.options, { imageSize: this.imageSize, mask: this.mask, overlap: this.overlap,
       overlapWeight: this.overlapWeight, adversarial: this.adversarial, adversarialWeight: this.adversarialWeight,
       discriminatorWidth: this.discriminatorWidth });

@@ -239,7 +239,7 @@ export class DamagedJigsaw extends Method {
   }
 
   /** Weight decay on weights only. @example method.parameterGroups(5e-4) */
-  parameterGroups(weightDecay: number): ParamGroup[] {
+  override parameterGroups(weightDecay: number): ParamGroup[] {
     return paramGroupsWeightDecay(this.namedParameters(), { weightDecay });
   }
 
@@ -250,7 +250,7 @@ export class DamagedJigsaw extends Method {
   }
 
   /** The options, JSON-able. @example method.config() */
-  config(): Record<string, unknown> {
+  override config(): Record<string, unknown> {
     return methodConfig(this.options, { numPermutations: this.numPermutations, permutationSeed: this.permutationSeed,
       hiddenDim: this.hiddenDim, imageSize: this.imageSize,
       ...(this.options.tileSize === undefined ? {} : { tileSize: this.tileSize }), jigsawWeight: this.jigsawWeight,
