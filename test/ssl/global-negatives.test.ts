@@ -2,7 +2,7 @@
 // 2 Gloo ranks: the mean of the ranks' losses and each rank's gradient equal
 // one process's loss and gradient on the concatenated batch (NT-Xent is
 // checked against PyTorch in losses.test.ts); without the option each rank
-// only sees its own batch.
+// only sees its own batch. DINO's centre is updated with every rank's batch.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as torch from '../../lib/torch';
@@ -14,7 +14,7 @@ describe('global negatives (gatherDistributed) on 2 ranks', function () {
     if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
   });
 
-  it('ntXent and mocoV3Loss: 2 ranks equal 1 process on the whole batch (loss and gradients)', async () => {
+  it('ntXent and mocoV3Loss: 2 ranks equal 1 process on the whole batch (loss and gradients); DINO\'s centre too', async () => {
     const spec = { command: process.execPath, args: [path.join(__dirname, 'workers', 'global-negatives.js')] };
     const runs = await runRanks([spec, spec], { MASTER_PORT: String(await freePort()) }, 150000);
     assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
@@ -25,6 +25,10 @@ describe('global negatives (gatherDistributed) on 2 ranks', function () {
         assert.ok(d.grad < 1e-10, `rank ${String(r.rank)} ${name}: gradient differs by ${d.grad}`);
         assert.ok(d.localDiffers > 1e-3, `rank ${String(r.rank)} ${name}: without gathering the loss should be the local batch's`);
       }
+      // DINO's centre is the mean over every rank's teacher outputs (main_dino.py's all_reduce), the same on all ranks.
+      const dino = r.dino as Record<string, number>;
+      assert.ok(dino.center < 1e-7, `rank ${String(r.rank)}: DINO centre differs from one process's by ${dino.center}`);
+      assert.ok(dino.loss < 1e-5, `rank ${String(r.rank)}: DINO loss differs by ${dino.loss}`);
     }
   });
 });

@@ -8,6 +8,7 @@ import { logSoftmax, softmax } from '../../nn/functional';
 import { checkInt, checkTensor } from '../../torch/arguments';
 import { defineOptions, GivenOptions, is, option, OPTIONAL, REQUIRED } from '../../torch/option-table';
 import { atLeastFloat32 } from './precision';
+import { gatherFromRanks } from './gather';
 
 /** `DINOLoss`'s options: defaults (main_dino.py's) and checks. DINO's own options take theirs from here. */
 export const DINO_LOSS_OPTIONS = defineOptions({
@@ -130,10 +131,17 @@ export class DINOLoss extends Module {
     return loss;
   }
 
-  /** center = m * center + (1 - m) * mean over the batch of the teacher outputs (main_dino.py's update_center). */
+  /**
+   * center = m * center + (1 - m) * mean over the batch of the teacher
+   * outputs (main_dino.py's update_center); in a data-parallel run the mean
+   * over every rank's batch (its `dist.all_reduce(batch_center)`), so the
+   * centres of all ranks stay equal.
+   */
   private updateCenter(teacher: Tensor): void {
     torch.noGrad(() => {
-      const batchCenter = teacher.sum(0, true).div(teacher.shape[0]); // (1, K)
+      const sum = teacher.sum(0, true); // (1, K)
+      const g = gatherFromRanks(() => sum); // (W, K): blocking, as the step's other collectives
+      const batchCenter = g === undefined ? sum.div(teacher.shape[0]) : g.all.sum(0, true).div(teacher.shape[0] * g.world); // (1, K)
       this.center.mul_(this.centerMomentum).add_(batchCenter.to(this.center.dtype), { alpha: 1 - this.centerMomentum });
     });
   }

@@ -5,6 +5,7 @@ import * as torch from '../../../lib/torch';
 import { Tensor } from '../../../lib/torch';
 import { ntXent } from '../../../lib/ssl/losses/nt-xent';
 import { mocoV3Loss } from '../../../lib/ssl/losses/moco-loss';
+import { DINOLoss } from '../../../lib/ssl/losses/dino-loss';
 
 const B = 6; // rows per rank
 const D = 5;
@@ -44,7 +45,18 @@ async function main(): Promise<void> {
   const simclr = await compare(rank, world, [z1, z2], ([a, b], gather) => ntXent(a, b, { temperature: 0.5, gatherDistributed: gather }));
   const moco = await compare(rank, world, [q1, q2, k1, k2], ([a, b, c, d], gather) =>
     mocoV3Loss(a, d, { temperature: 0.2, gatherDistributed: gather }).add(mocoV3Loss(b, c, { temperature: 0.2, gatherDistributed: gather })));
-  process.stdout.write(`${JSON.stringify({ rank, world, simclr, moco, done: true })}\n`);
+  // DINO: teacher and student outputs of 2 crops, (2, W B, K); rank r holds rows r B .. r B + B - 1 of each crop.
+  const K = 7;
+  const teacher = torch.randn([2, world * B, K]);
+  const student = torch.randn([2, world * B, K]);
+  const mineOf = (t: Tensor): Tensor => t.narrow(1, rank * B, B).reshape([2 * B, K]); // (2B, K)
+  const ref = new DINOLoss({ outDim: K, epochs: 1 });
+  const refLoss = Number(ref.forward(student.reshape([2 * world * B, K]), teacher.reshape([2 * world * B, K]), 0).item());
+  const dino = new DINOLoss({ outDim: K, epochs: 1 });
+  const loss = torch.tensor([Number(dino.forward(mineOf(student), mineOf(teacher), 0).item())], { dtype: 'float64' });
+  await torch.distributed.allReduce(loss, { op: 'avg' });
+  const dinoDiff = { loss: Math.abs(Number(loss.item()) - refLoss), center: maxDiff(dino.center, ref.center) };
+  process.stdout.write(`${JSON.stringify({ rank, world, simclr, moco, dino: dinoDiff, done: true })}\n`);
   torch.distributed.destroyProcessGroup();
 }
 
