@@ -8,6 +8,7 @@ import { loadSafetensors } from '../torch/safetensors';
 import { writeFileAtomic } from '../torch/atomic-file';
 import { disposeDataset, ImageDataset } from '../data/dataset';
 import { create as createModel } from '../models/registry';
+import { methodEncoder } from '../ssl/method-encoder';
 import { Encoder } from '../models/encoder';
 import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
 import { findCheckpoint } from '../train/checkpoint';
@@ -98,7 +99,10 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
     datasets.push(test);
     const encoderOptions = encoderOptionsFor(encoderName, train.images.shape,
       { ...(o.encoder === undefined ? run?.encoderOptions : undefined), ...o.encoderOptions });
-    const build = (): Encoder => createModel(encoderName, encoderOptions);
+    // A run's own architecture is the encoder its method trains (a Lab wrapper for the colour tasks).
+    const method = o.encoder === undefined ? run?.method : undefined;
+    const build = (): Encoder => method === undefined ? createModel(encoderName, encoderOptions)
+      : methodEncoder(method, encoderName, encoderOptions, { mean: train.mean, std: train.std });
     const device = o.device ?? 'cpu';
     const encoder = build();
     encoder.to(device);

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import { Device } from '../torch';
 import { create as createModel } from '../models/registry';
+import { methodEncoder } from '../ssl/method-encoder';
 import { Encoder } from '../models/encoder';
 import { encoderOptionsFor, readRunConfig } from './train';
 import { RunConfig } from './run-config';
@@ -60,7 +61,8 @@ export function loadEncoder(target: string, shape: readonly number[], o: LoadEnc
       '--encoder (and --encoder-options)');
   }
   const options = encoderOptionsFor(name, shape, { ...(o.encoder === undefined ? run?.encoderOptions : undefined), ...o.encoderOptions });
-  const encoder = createModel(name, options);
+  // A run's own architecture is the encoder its method trains (a Lab wrapper for the colour tasks).
+  const encoder = o.encoder === undefined && run !== undefined ? methodEncoder(run.method, name, options) : createModel(name, options);
   encoder.to(o.device ?? 'cpu');
   const weights = encoderWeights(target);
   try {

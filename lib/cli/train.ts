@@ -4,11 +4,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { writeFileAtomic } from '../torch/atomic-file';
+import { Tensor } from '../torch';
 import { manualSeed } from '../torch/random';
 import { disposeDataset, ImageDataset } from '../data/dataset';
-import { create as createModel } from '../models/registry';
 import { Encoder } from '../models/encoder';
 import { create as createMethod, list as listMethods } from '../ssl/registry';
+import { methodEncoder } from '../ssl/method-encoder';
+import { LabEncoder } from '../ssl/pretext/lab-encoder';
 import { Method, MethodName } from '../ssl/method';
 import { Trainer, TrainResult } from '../train/trainer';
 import { ProgressStream } from '../train/options';
@@ -64,7 +66,14 @@ export function buildMethod(c: RunConfig, shape: readonly number[]): { method: M
     methodOptions.imageSize = shape[2];
   }
   const method = createMethod(c.method, { encoder: c.encoder, encoderOptions, ...methodOptions } as never);
-  return { method, encoder: () => createModel(c.encoder, encoderOptions) };
+  return { method, encoder: () => methodEncoder(c.method, c.encoder, encoderOptions, encoderNormalisation(method)) };
+}
+
+/** The input normalisation a colour method's encoder was set to (read when the floor's random copy is built, after the Trainer's augmentation set it). */
+function encoderNormalisation(method: Method): { mean: number[]; std: number[] } | undefined {
+  if (!(method.encoder instanceof LabEncoder)) return undefined;
+  const read = (t: Tensor): number[] => Array.from(t.flatten().cpu().toTypedArray() as Float32Array);
+  return { mean: read(method.encoder.rgbMean), std: read(method.encoder.rgbStd) };
 }
 
 /** What `runTrain` returns (for tests and programs). */

@@ -12,7 +12,7 @@ import { interpolate } from '../nn/functional/sampling';
 import { MultiView } from '../data/transforms/multi-crop';
 import { labToRgb } from '../data/transforms/lab';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { makeEncoder } from './encoder-spec';
+import { EncoderSpec, makeEncoder } from './encoder-spec';
 import { MethodOptions, resolveRecipe } from './method-options';
 import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { checkColour, checkOneView, pretextView } from './pretext/pretext-common';
@@ -65,6 +65,17 @@ export interface ColourTaskExamples {
 }
 
 /**
+ * The encoder Colorization trains, untrained: a `LabEncoder` with one branch
+ * `net` on L (a registry name is built with one input channel).
+ * @example const enc = colorizationEncoder('small_cnn', { width: 16 }); // keys net.conv1.weight, ..., rgb_mean
+ */
+export function colorizationEncoder(encoder: EncoderSpec, encoderOptions?: Record<string, unknown>): LabEncoder {
+  const opts = typeof encoder === 'string' ? { ...encoderOptions, inChannels: 1 } : encoderOptions;
+  const net = makeEncoder(encoder, opts, { needsFactory: false, method: 'Colorization' })();
+  return new LabEncoder([{ name: 'net', channels: 'L', net }], 'Colorization');
+}
+
+/**
  * Colorization: `encoder` (a `LabEncoder` around a backbone on L) and
  * `colorization_head` (3x3 conv, ReLU, 1x1 conv to 313 bins) on its last
  * feature map. The true ab of every output pixel (the image's ab averaged over
@@ -94,9 +105,7 @@ export class Colorization extends Method {
     super();
     this.useOptions(COLORIZATION_OPTIONS, options);
     this.recipe = resolveRecipe(COLORIZATION_RECIPE, options.recipe, 'Colorization');
-    const encoderOptions = typeof options.encoder === 'string' ? { ...options.encoderOptions, inChannels: 1 } : options.encoderOptions;
-    const net = makeEncoder(options.encoder, encoderOptions, { needsFactory: false, method: 'Colorization' })();
-    this.encoder = this.registerModule('encoder', new LabEncoder([{ name: 'net', channels: 'L', net }], 'Colorization'));
+    this.encoder = this.registerModule('encoder', colorizationEncoder(options.encoder, options.encoderOptions));
     this.colorizationHead = this.registerModule('colorization_head', new Sequential(
       new Conv2d(this.encoder.featureDim, this.hiddenDim, 3, { padding: 1 }), new ReLU(),
       new Conv2d(this.hiddenDim, NUM_AB_BINS, 1)));

@@ -48,6 +48,9 @@ export {
 } from './deoldify';
 export { UnetDecoder, PatchCritic, encoderStages, stageChannels } from './pretext/unet-generator';
 export { LabEncoder, LabBranch, LabChannels, MapEncoder, labInput } from './pretext/lab-encoder';
+export { methodEncoder } from './method-encoder';
+export { colorizationEncoder } from './colorization';
+export { splitBrainEncoder } from './split-brain';
 export { createText, listText, TextMethodOptionsOf, TextMethodOf } from './text-registry';
 export {
   ContextEncoder, ContextEncoderOptions, ContextEncoderLoss, InpaintingTask, CONTEXT_ENCODER_RECIPE,

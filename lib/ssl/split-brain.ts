@@ -65,6 +65,18 @@ function head(inDim: number, hidden: number, out: number): Sequential {
 }
 
 /**
+ * The encoder SplitBrain trains, untrained: a `LabEncoder` with the halves
+ * `l_to_ab` (on L) and `ab_to_l` (on ab), each built from the registry name.
+ * @example const enc = splitBrainEncoder('small_cnn', { width: 16 }); // featureDim 2 x 64
+ */
+export function splitBrainEncoder(encoder: string, encoderOptions?: Record<string, unknown>): LabEncoder {
+  const half = (inChannels: number) => makeEncoder(encoder, { ...encoderOptions, inChannels },
+    { needsFactory: false, method: 'SplitBrain' })();
+  return new LabEncoder([{ name: 'l_to_ab', channels: 'L', net: half(1) }, { name: 'ab_to_l', channels: 'ab', net: half(2) }],
+    'SplitBrain');
+}
+
+/**
  * Split-brain autoencoder: `encoder` is a `LabEncoder` with the branches
  * `l_to_ab` (on L) and `ab_to_l` (on ab), whose pooled features are
  * concatenated (section 3.2: "the split-brain representation F is formed by
@@ -96,10 +108,7 @@ export class SplitBrain extends Method {
         `own input channels) but received ${describe(options.encoder)}`);
     }
     this.recipe = resolveRecipe(SPLIT_BRAIN_RECIPE, options.recipe, 'SplitBrain');
-    const half = (inChannels: number) => makeEncoder(options.encoder, { ...options.encoderOptions, inChannels },
-      { needsFactory: false, method: 'SplitBrain' })();
-    this.encoder = this.registerModule('encoder', new LabEncoder([
-      { name: 'l_to_ab', channels: 'L', net: half(1) }, { name: 'ab_to_l', channels: 'ab', net: half(2) }], 'SplitBrain'));
+    this.encoder = this.registerModule('encoder', splitBrainEncoder(options.encoder, options.encoderOptions));
     const [lNet, abNet] = this.encoder.branches;
     this.abHead = this.registerModule('ab_head', head(lNet.net.featureDim, this.hiddenDim, NUM_AB_BINS));
     this.lHead = this.registerModule('l_head', head(abNet.net.featureDim, this.hiddenDim, this.lightnessBins));

@@ -19,6 +19,13 @@ import { synthetic } from '../../../lib/data/synthetic';
 import { disposeDataset } from '../../../lib/data/dataset';
 import { assertAllClose } from '../../data/transforms/reference';
 import { pretextReference } from '../../helpers/pretext-ref';
+import { loadEncoder } from '../../../lib/cli/load-encoder';
+import { buildMethod } from '../../../lib/cli/train';
+import { MAIN_JOB } from '../../../lib/cli/main-job';
+import { LabEncoder } from '../../../lib/ssl/pretext/lab-encoder';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const WIDTH = 8;
 const HIDDEN = 16;
@@ -215,6 +222,28 @@ describe('ssl/pretext: Colorization and SplitBrain', function () {
       }
     } finally {
       disposeDataset(data);
+    }
+  });
+
+  it('a run folder\'s encoder loads into the encoder its method trains (selfsup eval/embed); the floor is a random copy of it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'colour-run-'));
+    try {
+      for (const method of ['colorization', 'split_brain'] as const) {
+        const config = { ...MAIN_JOB, method, data: 'photos', imageSize: 32, encoder: 'small_cnn', encoderOptions: { width: WIDTH },
+          methodOptions: { hiddenDim: HIDDEN }, out: dir };
+        const { method: m, encoder: floor } = buildMethod(config, [8, 3, 32, 32]);
+        m.augmentation(spec);
+        fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ config }));
+        torch.saveSafetensors(path.join(dir, 'encoder.safetensors'), m.encoder.stateDict());
+        const { encoder } = loadEncoder(dir, [1, 3, 32, 32]);
+        m.encoder.eval();
+        assertAllClose(encoder.forward(x), m.encoder.forward(x), 1e-5, `${method} features`);
+        const random = floor();
+        assert.ok(random instanceof LabEncoder && random.featureDim === m.encoder.featureDim, `${method} floor architecture`);
+        assertAllClose(random.rgbMean.flatten(), torch.tensor(MEAN), 1e-7, `${method} floor normalisation`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
