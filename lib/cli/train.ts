@@ -17,6 +17,7 @@ import { ProgressStream } from '../train/options';
 import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
 import { writeRunEvents } from '../export/tensorboard/run-events';
 import { startDashboardThread } from '../dashboard/thread';
+import { writeEndPictures } from '../train/pictures/end-pictures';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
 import { MAIN_JOB, MAIN_JOB_MINUTES } from './main-job';
@@ -130,6 +131,7 @@ export async function runTrain(c: RunConfig, options: {
       return { config: c, result, rank: place.rank };
     }
     log(`Trained ${result.steps} steps in ${result.seconds.toFixed(0)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
+    if (test !== undefined) await endPictures(c, method, test, log);
     if (!c.eval || test === undefined) return { config: c, result, rank: place.rank };
     log('Evaluating: weighted k-NN (T = 0.07) and linear probe, next to raw pixels and a random encoder');
     const report = await evaluateEncoder(method.encoder, {
@@ -145,6 +147,17 @@ export async function runTrain(c: RunConfig, options: {
   }
 }
 
+/** The end-of-training pictures; a failure is reported, not fatal (the run itself is complete). */
+async function endPictures(c: RunConfig, method: Method, test: ImageDataset, log: (line: string) => void): Promise<void> {
+  const t0 = Date.now();
+  try {
+    const p = await writeEndPictures(c.out, method, test, { device: c.device, seed: c.seed });
+    log(`Pictures (${((Date.now() - t0) / 1000).toFixed(1)} s): ${Object.values(p).map((f) => path.basename(f)).join(', ')} in ${c.out}`);
+  } catch (err) {
+    log(`Could not draw the end-of-training pictures: ${(err as Error).message}`);
+  }
+}
+
 /** What the progress lines' columns mean (emb-std above all: nothing else on screen explains it). */
 const COLUMNS = 'Columns: loss; lr, wd = learning rate, weight decay; emb-std = embedding std (collapse if near 0, ' +
   'about 1/sqrt(dim) when healthy); img/s; ETA = time left at the recent speed';
@@ -154,7 +167,8 @@ function whereThingsAre(out: string, encoder: string | undefined): string {
   return [
     `Run folder:  ${out}`,
     `Evaluation:  ${path.join(out, 'eval.json')}`,
-    `Plots:       ${['loss.png', 'knn.png'].map((f) => path.join(out, f)).filter((f) => fs.existsSync(f)).join(', ')}`,
+    `Plots:       ${['loss.png', 'knn.png', 'retrieval.png', 'embedding-map.png', 'reconstruction.png', 'attention.png']
+      .map((f) => path.join(out, f)).filter((f) => fs.existsSync(f)).join(', ')}`,
     `Encoder:     ${encoder ?? path.join(out, 'encoder.safetensors')}`,
     `Re-evaluate: selfsup eval ${out}`,
   ].join('\n');

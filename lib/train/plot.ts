@@ -58,7 +58,7 @@ export function textWidth(text: string, size: number): number {
  * `text` as glyph outlines: a group whose `aria-label` is the text, baseline
  * at (x, y), anchored at its start, middle or end, optionally rotated about (x, y).
  */
-function textPaths(text: string, x: number, y: number, o: { size: number; anchor?: 'start' | 'middle' | 'end';
+export function textPaths(text: string, x: number, y: number, o: { size: number; anchor?: 'start' | 'middle' | 'end';
   fill?: string; rotate?: number }): string {
   const s = o.size / UNITS_PER_EM;
   const width = textWidth(text, o.size);

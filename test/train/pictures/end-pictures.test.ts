@@ -1,0 +1,101 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import * as torch from '../../../lib/torch';
+import { synthetic } from '../../../lib/data/synthetic';
+import { disposeDataset, ImageDataset } from '../../../lib/data/dataset';
+import { VisionTransformer } from '../../../lib/models/vit';
+import { SmallCnn } from '../../../lib/models/small-cnn';
+import { SimCLR } from '../../../lib/ssl/simclr';
+import { MAE } from '../../../lib/ssl/mae';
+import { DINO } from '../../../lib/ssl/dino';
+import { writeEndPictures } from '../../../lib/train/pictures/end-pictures';
+import { clsAttention } from '../../../lib/train/pictures/attention-maps';
+import { resolveRunConfig, runTrain } from '../../../lib/cli/train';
+import { summarizeRun } from '../../../lib/dashboard/run-reader';
+
+const tinyVit = (): VisionTransformer =>
+  new VisionTransformer({ imgSize: 16, patchSize: 4, embedDim: 32, depth: 2, numHeads: 2, numClasses: 0, inChannels: 1 });
+const size = async (file: string): Promise<[number, number]> => {
+  const m = await sharp(file).metadata();
+  return [m.width as number, m.height as number];
+};
+/** A grid of `cols` x `rows` 16 px cells with 2 px padding, magnified by `scale` (lib/data/image-grid.ts). */
+const grid = (cols: number, rows: number, scale: number): [number, number] => [(cols * 18 + 2) * scale, (rows * 18 + 2) * scale];
+
+describe('train: the pictures written at the end of training', function () {
+  this.timeout(120000);
+  let dir: string;
+  let test: ImageDataset;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-pictures-'));
+    test = synthetic({ n: 120, channels: 1, size: 16, classes: 4, seed: 1 });
+  });
+  after(() => {
+    disposeDataset(test);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const simclr = (seed: number): SimCLR => {
+    torch.manualSeed(seed);
+    return new SimCLR({ encoder: new SmallCnn({ inChannels: 1, width: 4 }), hiddenDim: 16, outDim: 8 });
+  };
+
+  it('retrieval grid and embedding map: expected sizes, the same for the same encoder, different for another', async () => {
+    const files: Record<string, Buffer[]> = { retrieval: [], embeddingMap: [] };
+    for (const [i, seed] of [[0, 1], [1, 1], [2, 2]]) {
+      const out = path.join(dir, `simclr-${i}`);
+      fs.mkdirSync(out);
+      const p = await writeEndPictures(out, simclr(seed), test, { maxImages: 60, queries: 4, neighbors: 5 });
+      assert.deepEqual(await size(p.retrieval), grid(6, 4, 3)); // query + 5 neighbours, 4 queries, 16 px cells x3
+      const [w, h] = await size(p.embeddingMap);
+      assert.equal(h, 40 + 520 + 16);
+      assert.ok(w > 16 + 520 + 40, `map width ${w}`);
+      assert.equal(p.reconstruction, undefined);
+      assert.equal(p.attention, undefined);
+      files.retrieval.push(fs.readFileSync(p.retrieval));
+      files.embeddingMap.push(fs.readFileSync(p.embeddingMap));
+    }
+    for (const f of Object.values(files)) {
+      assert.ok(f[0].equals(f[1]), 'the same encoder and seed draw the same picture');
+      assert.ok(!f[0].equals(f[2]), 'another encoder draws another picture');
+    }
+  });
+
+  it('MAE runs add reconstruction.png, DINO runs with a ViT attention.png (one column per head)', async () => {
+    torch.manualSeed(0);
+    const mae = new MAE({ encoder: tinyVit(), decoderDim: 32, decoderDepth: 1, decoderHeads: 4 });
+    const m = await writeEndPictures(path.join(dir), mae, test, { maxImages: 40 });
+    assert.deepEqual(await size(m.reconstruction as string), grid(3, 8, 4)); // original | masked | reconstruction
+    const dino = new DINO({ encoder: tinyVit, outDim: 64, hiddenDim: 32, bottleneckDim: 16, localCrops: 2 });
+    const d = await writeEndPictures(path.join(dir), dino, test, { maxImages: 40 });
+    assert.deepEqual(await size(d.attention as string), grid(1 + 2, 8, 4)); // the image, then 2 heads
+  });
+
+  it('the [CLS] attention is a softmax over the tokens: uniform when queries and keys are zero', () => {
+    torch.manualSeed(0);
+    const vit = tinyVit();
+    const x = torch.randn([3, 1, 16, 16]);
+    const maps = clsAttention(vit, x);
+    assert.deepEqual(maps.shape, [3, 2, 4, 4]);
+    const total = maps.sum([2, 3]).toArray() as number[][];
+    total.flat().forEach((s) => assert.ok(s > 0 && s < 1, `patch share ${s}`)); // the rest goes to [CLS] itself
+    const last = vit.blocks.at(1) as unknown as { attn: { qkv: { weight: torch.Tensor; bias: torch.Tensor } } };
+    torch.noGrad(() => last.attn.qkv.weight.zero_());
+    const uniform = clsAttention(vit, x);
+    assert.ok(uniform.allclose(torch.full([3, 2, 4, 4], 1 / 17), { atol: 1e-6 }));
+  });
+
+  it('selfsup train writes them into the run folder when it has test data, and the dashboard lists them', async () => {
+    const out = path.join(dir, 'run');
+    const c = resolveRunConfig('simclr', { eval: false, data: 'synthetic', steps: 2, batchSize: 32, knnEvery: 1,
+      encoderOptions: { width: 4 }, out });
+    await runTrain(c, { progress: 'none', stream: { write: () => true }, print: () => undefined });
+    for (const f of ['retrieval.png', 'embedding-map.png']) assert.ok(fs.existsSync(path.join(out, f)), f);
+    // The dashboard shows them (every PNG of the run folder).
+    const images = summarizeRun(dir, 'run').images;
+    assert.ok(images.includes('retrieval.png') && images.includes('embedding-map.png'), images.join(', '));
+  });
+});
