@@ -17,6 +17,7 @@ import { encoderOptionsFor, readRunConfig } from './train';
 import { RunConfig } from './run-config';
 import { intArg, jsonArg } from './option-parsers';
 import { applyThreadsFlag, withThreadsOption } from './threads-option';
+import { runTextEval, textRunOf } from './text-eval';
 
 /** Options of `runEval`. */
 export interface EvalCommandOptions {
@@ -148,6 +149,10 @@ export function registerEval(program: Command): void {
   withThreadsOption(command)
     .action(async (target: string, f: EvalFlags) => {
       applyThreadsFlag(f.threads);
+      if (textRunOf(target) !== undefined) {
+        await runTextEval(target);
+        return;
+      }
       const report = await runEval(target, evalCommandOptions(f));
       process.stdout.write(`${formatReport(report)}\n`);
     });

@@ -9,53 +9,43 @@ import * as path from 'path';
 import * as torch from '../torch';
 import { writeFileAtomic } from '../torch/atomic-file';
 import { saveSafetensors } from '../torch/safetensors';
-import { fashionMnist } from '../data/fashion-mnist';
 import { fortunesCorpus, PretrainingBatches, splitCorpus, WordPieceTokenizer } from '../data/text';
-import { captionTexts, FASHION_MNIST_NAMES, FashionCaptionBatches, ZERO_SHOT_TEMPLATES } from '../data/image-text';
 import { AlbertPretraining } from '../ssl/albert-pretraining';
 import { BertPretraining } from '../ssl/bert-pretraining';
-import { CLIP } from '../ssl/clip';
 import { TextPretraining } from '../ssl/text-pretraining';
-import { zeroShotAccuracy, zeroShotWeights } from '../eval/zero-shot';
+import { textProbe, TextProbeResult } from '../eval/text-probe';
+import { buildClip, disposeClipData, evaluateClipRun, formatClipReport, loadClipData } from './clip-run';
 import { trainSteps } from '../train/text-trainer';
+import { TextMethodName, TextRunConfig } from './text-run-config';
+import { checkOneOf } from '../torch/arguments';
 
-/** The text and image-text methods of `selfsup train` (the names of ssl.listText()). */
-export const TEXT_METHODS = ['bert', 'albert', 'clip'] as const;
-export type TextMethodName = (typeof TEXT_METHODS)[number];
-
-/** Whether `name` is a text method. @example isTextMethod('bert'); // true */
-export function isTextMethod(name: string | undefined): name is TextMethodName {
-  return (TEXT_METHODS as readonly string[]).includes(name ?? '');
-}
-
-/** A text run's settings (the flags of `selfsup train` that apply). */
-export interface TextRunConfig {
-  method: TextMethodName;
-  steps: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  out: string;
-  eval: boolean;
-  /** Overrides of the model's configuration (BERT/ALBERT config, or CLIP options). */
-  methodOptions: Record<string, unknown>;
-}
+export { TEXT_METHODS, TextMethodName, isTextMethod, TextRunConfig } from './text-run-config';
 
 /** Defaults: about 5-10 minutes on 2 CPU cores. @example textDefaults('bert').steps; // 400 */
 export function textDefaults(method: TextMethodName): Omit<TextRunConfig, 'out'> {
   return method === 'clip'
-    ? { method, steps: 300, batchSize: 128, lr: 1e-3, seed: 0, eval: true, methodOptions: {} }
-    : { method, steps: 400, batchSize: 32, lr: 1e-3, seed: 0, eval: true, methodOptions: {} };
+    ? { method, steps: 300, batchSize: 128, lr: 1e-3, optimizer: 'adamw', seed: 0, eval: true, methodOptions: {} }
+    : { method, steps: 400, batchSize: 32, lr: 1e-3, optimizer: 'adamw', seed: 0, eval: true, methodOptions: {} };
 }
 
 const MAX_LENGTH = 64;
 
+/** The keys of --method-options that set the masking of bert/albert runs, not the model's configuration. */
+const MASKING_KEYS = ['masking', 'maxNgram'] as const;
+
+/** The masking options of a bert/albert run (`{"masking": "ngram", "maxNgram": 3}` in --method-options). */
+function maskingOptions(c: TextRunConfig): { masking?: 'token' | 'ngram'; maxNgram?: number } {
+  const { masking, maxNgram } = c.methodOptions as { masking?: 'token' | 'ngram'; maxNgram?: number };
+  return { masking, maxNgram };
+}
+
 function pretrainingMethod(c: TextRunConfig, vocabSize: number): TextPretraining {
   const base = { vocabSize, hiddenSize: 128, numAttentionHeads: 2, intermediateSize: 512, maxPositionEmbeddings: MAX_LENGTH };
   const recipe = { lr: c.lr };
+  const config = Object.fromEntries(Object.entries(c.methodOptions).filter(([k]) => !(MASKING_KEYS as readonly string[]).includes(k)));
   return c.method === 'bert'
-    ? new BertPretraining({ config: { ...base, numHiddenLayers: 2, ...c.methodOptions }, recipe })
-    : new AlbertPretraining({ config: { ...base, embeddingSize: 64, numHiddenLayers: 4, ...c.methodOptions }, recipe });
+    ? new BertPretraining({ config: { ...base, numHiddenLayers: 2, ...config }, recipe })
+    : new AlbertPretraining({ config: { ...base, embeddingSize: 64, numHiddenLayers: 4, ...config }, recipe });
 }
 
 /** Held-out MLM accuracy, perplexity and pair accuracy over `batches` fixed batches. */
@@ -84,6 +74,14 @@ function evaluatePretraining(method: TextPretraining, data: PretrainingBatches, 
   return { mlmAccuracy: correct / count, perplexity: Math.exp(nll / count), pairAccuracy: pairs / batches };
 }
 
+/** The text probe's table, in %. */
+function formatProbe(p: { trained: TextProbeResult; randomInit: TextProbeResult }, c: TextRunConfig): string {
+  const row = (name: string, r: TextProbeResult) => `${name.padEnd(22)}${(100 * r.cls).toFixed(1).padStart(8)}${(100 * r.mean).toFixed(1).padStart(8)}`;
+  return `\nfortune category probe (${p.trained.classes} categories; ${p.trained.trainDocuments} training, ${p.trained.testDocuments} held-out fortunes)\n` +
+    `${''.padEnd(22)}${'[CLS]'.padStart(8)}${'mean'.padStart(8)}\n${'majority class'.padEnd(22)}${(100 * p.trained.majority).toFixed(1).padStart(8)}` +
+    `${(100 * p.trained.majority).toFixed(1).padStart(8)}\n${row('random init', p.randomInit)}\n${row(`${c.method}, ${c.steps} steps`, p.trained)}\n`;
+}
+
 async function runPretraining(c: TextRunConfig, log: (l: string) => void, print: (t: string) => void): Promise<Record<string, unknown>> {
   const { train, test } = splitCorpus(fortunesCorpus(), 0.1);
   let t0 = Date.now();
@@ -93,59 +91,59 @@ async function runPretraining(c: TextRunConfig, log: (l: string) => void, print:
   torch.manualSeed(c.seed);
   const method = pretrainingMethod(c, tok.vocabSize);
   const task = method.pairTask;
-  const data = new PretrainingBatches(tok, train, { task, maxLength: MAX_LENGTH, batchSize: c.batchSize, seed: c.seed });
-  const heldOut = () => new PretrainingBatches(tok, test, { task, maxLength: MAX_LENGTH, batchSize: 32, seed: 12345 });
+  const masking = maskingOptions(c);
+  const data = new PretrainingBatches(tok, train, { task, maxLength: MAX_LENGTH, batchSize: c.batchSize, seed: c.seed, ...masking });
+  const heldOut = () => new PretrainingBatches(tok, test, { task, maxLength: MAX_LENGTH, batchSize: 32, seed: 12345, ...masking });
   const evalBatches = Math.max(1, Math.floor(heldOut().pairsPerEpoch / 32));
   const untrained = c.eval ? evaluatePretraining(method, heldOut(), evalBatches) : undefined;
   log(`Training ${c.method} (${method.encoder.numParameters().toLocaleString('en-US')} parameters in the encoder) on ` +
     `${data.pairsPerEpoch} ${task.toUpperCase()} pairs per epoch for ${c.steps} steps of ${c.batchSize}; run folder ${c.out}`);
   t0 = Date.now();
-  const result = trainSteps(method, () => data.next(), { steps: c.steps, lr: c.lr, log, logEvery: 25 });
+  const result = trainSteps(method, () => data.next(), { steps: c.steps, lr: c.lr, optimizer: c.optimizer, log, logEvery: 25 });
   saveSafetensors(path.join(c.out, 'model.safetensors'), method.stateDict());
-  const report: Record<string, unknown> = { method: c.method, steps: c.steps, seconds: result.seconds, history: result.history };
+  const report: Record<string, unknown> = { method: c.method, steps: c.steps, optimizer: result.optimizer, seconds: result.seconds, history: result.history };
   if (untrained) {
     const trained = evaluatePretraining(method, heldOut(), evalBatches);
-    report.eval = { untrained, trained, heldOutPairs: evalBatches * 32 };
+    log('Text probe: linear classifiers of the fortune category on frozen [CLS] and mean-pooled features (trained, random init)');
+    torch.manualSeed(c.seed); // the random-init floor is the run's own initial encoder
+    const floorModel = pretrainingMethod(c, tok.vocabSize);
+    const probe = { trained: textProbe(method.encoder, tok, train, test), randomInit: textProbe(floorModel.encoder, tok, train, test) };
+    floorModel.dispose();
+    report.eval = { untrained, trained, heldOutPairs: evalBatches * 32, probe };
     const row = (name: string, r: typeof trained) =>
       `${name.padEnd(18)}${(100 * r.mlmAccuracy).toFixed(1).padStart(8)}${r.perplexity.toFixed(0).padStart(12)}${(100 * r.pairAccuracy).toFixed(1).padStart(10)}`;
     print(`\n${''.padEnd(18)}${'MLM acc'.padStart(8)}${'perplexity'.padStart(12)}${`${task.toUpperCase()} acc`.padStart(10)}\n` +
       `${'chance'.padEnd(18)}${(100 / tok.vocabSize).toFixed(2).padStart(8)}${String(tok.vocabSize).padStart(12)}${'50.0'.padStart(10)}\n` +
       `${row('untrained', untrained)}\n${row(`${c.method}, ${c.steps} steps`, trained)}\n` +
-      `(held-out fortunes, ${evalBatches * 32} pairs; trained in ${result.seconds.toFixed(0)} s)\n`);
+      `(held-out fortunes, ${evalBatches * 32} pairs; trained in ${result.seconds.toFixed(0)} s)\n` + formatProbe(probe, c));
   }
   method.dispose();
   return report;
 }
 
 async function runClip(c: TextRunConfig, log: (l: string) => void, print: (t: string) => void): Promise<Record<string, unknown>> {
-  const train = fashionMnist({ split: 'train' });
-  const test = fashionMnist({ split: 'test' });
-  const tok = WordPieceTokenizer.train(captionTexts(), { vocabSize: 300, minFrequency: 1 });
+  const data = await loadClipData(c);
+  const tok = data.tokenizer;
   tok.save(path.join(c.out, 'tokenizer.json'));
-  torch.manualSeed(c.seed);
-  const clip = new CLIP({
-    imageEncoder: 'small_cnn', imageEncoderOptions: { inChannels: 1, width: 16 }, embedDim: 64, recipe: { lr: c.lr },
-    textConfig: { vocabSize: tok.vocabSize, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 256, maxPositionEmbeddings: 32 },
-    ...c.methodOptions,
-  });
-  const names = FASHION_MNIST_NAMES.map((n) => n[0]);
-  const zeroShot = () => zeroShotAccuracy(clip, test, zeroShotWeights(clip, tok, names, ZERO_SHOT_TEMPLATES));
-  const untrained = c.eval ? zeroShot() : undefined;
-  const pairs = new FashionCaptionBatches(train, tok, { batchSize: c.batchSize, seed: c.seed });
-  log(`Training clip (small_cnn + ${clip.textModel.numParameters().toLocaleString('en-US')}-parameter text encoder) on ` +
-    `Fashion-MNIST with generated captions for ${c.steps} steps of ${c.batchSize}; run folder ${c.out}`);
-  const result = trainSteps(clip, () => pairs.next(), { steps: c.steps, lr: c.lr, log, logEvery: 25 });
-  saveSafetensors(path.join(c.out, 'model.safetensors'), clip.stateDict());
-  const report: Record<string, unknown> = { method: 'clip', steps: c.steps, seconds: result.seconds, history: result.history };
-  if (untrained !== undefined) {
-    const trained = zeroShot();
-    report.eval = { zeroShotTop1: { chance: 0.1, untrained, trained }, templates: ZERO_SHOT_TEMPLATES };
-    print(`\nzero-shot top-1 on Fashion-MNIST test (10,000 images, prompts averaged over ${ZERO_SHOT_TEMPLATES.length} templates)\n` +
-      `chance        10.0\nuntrained     ${(100 * untrained).toFixed(1)}\n` +
-      `clip          ${(100 * trained).toFixed(1)}   (${c.steps} steps, ${result.seconds.toFixed(0)} s)\n`);
+  const clip = buildClip(c, tok.vocabSize, data.channels);
+  try {
+    const pairs = data.batches(c.batchSize, c.seed);
+    log(`Training clip (small_cnn + ${clip.textModel.numParameters().toLocaleString('en-US')}-parameter text encoder) on ` +
+      `${data.description} for ${c.steps} steps of ${c.batchSize}; run folder ${c.out}`);
+    const result = trainSteps(clip, () => pairs.next(), { steps: c.steps, lr: c.lr, optimizer: c.optimizer, log, logEvery: 25 });
+    saveSafetensors(path.join(c.out, 'model.safetensors'), clip.stateDict());
+    const report: Record<string, unknown> = { method: 'clip', steps: c.steps, optimizer: result.optimizer, seconds: result.seconds, history: result.history };
+    if (c.eval) {
+      log('Evaluating: zero-shot, linear probe of the image encoder, retrieval on held-out pairs (trained, untrained, floors)');
+      report.eval = evaluateClipRun(c, data, tok, clip);
+      print(formatClipReport(report.eval as Record<string, unknown>, `clip, ${c.steps} steps`) +
+        `(trained in ${result.seconds.toFixed(0)} s)\n`);
+    }
+    return report;
+  } finally {
+    clip.dispose();
+    disposeClipData(data);
   }
-  clip.dispose();
-  return report;
 }
 
 /**
@@ -165,32 +163,44 @@ export async function runTextTrain(c: TextRunConfig, options: { log?: (l: string
 }
 
 /** The `selfsup train` flags a text method takes (the others are refused by name, not silently ignored). */
-const TEXT_FLAGS: readonly string[] = ['steps', 'batchSize', 'lr', 'seed', 'out', 'eval', 'methodOptions', 'device', 'progress', 'threads'];
+const TEXT_FLAGS: readonly string[] = ['steps', 'batchSize', 'lr', 'optimizer', 'seed', 'out', 'eval', 'methodOptions', 'device',
+  'progress', 'threads'];
 
 /** The flags of `selfsup train` as a text method sees them: those it takes, and the others (refused). */
 export type TextTrainFlags = {
-  steps?: number; batchSize?: number; lr?: number; seed?: number; out?: string; eval: boolean;
+  steps?: number; batchSize?: number; lr?: number; optimizer?: string; seed?: number; out?: string; eval: boolean;
   methodOptions?: Record<string, unknown>; device?: string; progress?: string; threads?: number;
-} & Partial<Record<'epochs' | 'data' | 'encoder' | 'encoderOptions' | 'precision' | 'clipGrad' | 'checkpointEvery' | 'knnEvery' |
-  'cudaGraph' | 'channelsLast' | 'imageSize' | 'evalTrainSubset' | 'resume' | 'config' | 'tensorboard', unknown>>;
+  /** clip only: captions:<file.jsonl|file.csv>. */
+  data?: string;
+  /** clip with a caption file only. */
+  imageSize?: number;
+} & Partial<Record<'epochs' | 'encoder' | 'encoderOptions' | 'precision' | 'clipGrad' | 'checkpointEvery' | 'knnEvery' |
+  'cudaGraph' | 'channelsLast' | 'evalTrainSubset' | 'resume' | 'config' | 'tensorboard', unknown>>;
 
 /**
  * A TextRunConfig from the `selfsup train` flags that apply to text methods;
  * any other flag given (--epochs, --data, --clip-grad, --resume, ...) throws, naming it.
+ * clip also takes `--data captions:<file.jsonl|file.csv>` and then `--image-size`.
  * @example textRunConfig('bert', { steps: 10, eval: true }).steps; // 10
  */
 export function textRunConfig(method: TextMethodName, f: TextTrainFlags, now = new Date()): TextRunConfig {
+  const captions = method === 'clip' && typeof f.data === 'string' && f.data.startsWith('captions:');
+  if (captions && !/\.(jsonl|csv)$/i.test(f.data!)) {
+    throw new Error(`Expected --data captions:<file.jsonl|file.csv> but received ${f.data}`);
+  }
   for (const [key, v] of Object.entries(f as Record<string, unknown>)) {
-    if (v === undefined || TEXT_FLAGS.includes(key)) continue;
+    if (v === undefined || TEXT_FLAGS.includes(key) || (captions && (key === 'data' || key === 'imageSize'))) continue;
     const flag = `--${key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
-    throw new Error(`${flag} does not apply to ${method} (its data, encoders and training loop are fixed); it takes --steps, ` +
-      '--batch-size, --lr, --seed, --out, --no-eval and --method-options');
+    throw new Error(`${flag} does not apply to ${method} (its data, encoders and training loop are fixed; clip also takes ` +
+      '--data captions:<file.jsonl|file.csv>); it takes --steps, --batch-size, --lr, --optimizer, --seed, --out, --no-eval and --method-options');
   }
   if (f.device !== undefined && f.device !== 'cpu') throw new Error(`${method} runs on the CPU in this version; drop --device ${f.device}`);
   const d = textDefaults(method);
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return {
     ...d, steps: f.steps ?? d.steps, batchSize: f.batchSize ?? d.batchSize, lr: f.lr ?? d.lr, seed: f.seed ?? d.seed,
+    optimizer: f.optimizer === undefined ? d.optimizer : checkOneOf(f.optimizer, ['adamw', 'lamb'], `--optimizer (${method})`),
     eval: f.eval, methodOptions: f.methodOptions ?? {}, out: f.out ?? path.join('runs', `${method}-${stamp}`),
+    ...(captions ? { data: f.data, imageSize: f.imageSize ?? 32 } : {}),
   };
 }

@@ -11,7 +11,7 @@ import { Encoder } from '../models/encoder';
 import { create as createMethod, list as listMethods } from '../ssl/registry';
 import { methodEncoder } from '../ssl/method-encoder';
 import { LabEncoder } from '../ssl/pretext/lab-encoder';
-import { Method, MethodName } from '../ssl/method';
+import { Method, MethodName, OptimizerRecipe } from '../ssl/method';
 import { Trainer, TrainResult } from '../train/trainer';
 import { ProgressStream } from '../train/options';
 import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
@@ -197,7 +197,7 @@ interface TrainFlags extends LaunchFlags {
   data?: string; encoder?: string; encoderOptions?: Record<string, unknown>; methodOptions?: Record<string, unknown>;
   epochs?: number; steps?: number; batchSize?: number; lr?: number; device?: string; out?: string; resume?: string;
   config?: string; seed?: number; precision?: string; clipGrad?: number; checkpointEvery?: number; knnEvery?: number;
-  cudaGraph?: string; channelsLast?: string;
+  cudaGraph?: string; channelsLast?: string; optimizer?: string;
   eval: boolean; imageSize?: number; evalTrainSubset?: number; progress?: string; threads?: number; tensorboard?: boolean;
   dashboard?: boolean | string;
 }
@@ -252,6 +252,7 @@ export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, n
   }
   set('batchSize', f.batchSize);
   set('lr', f.lr);
+  if (f.optimizer !== undefined) c.optimizer = { ...c.optimizer, optimizer: f.optimizer as OptimizerRecipe['optimizer'] };
   set('device', device as RunConfig['device']);
   set('seed', f.seed);
   set('precision', f.precision as RunConfig['precision'] | undefined);
@@ -318,6 +319,7 @@ export function registerTrain(program: Command): void {
     .option('--steps <n>', 'optimizer steps instead of epochs', intArg('--steps'))
     .option('--batch-size <n>', 'images per step', intArg('--batch-size'))
     .option('--lr <x>', 'peak learning rate (default: the method\'s recipe, scaled by the batch size)', numberArg('--lr', true))
+    .option('--optimizer <name>', 'the recipe\'s optimizer: sgd, lars, adamw or lamb (bert, albert, clip: adamw or lamb)')
     .option('--device <device>', 'cpu, cuda or cuda:N')
     .option('--precision <p>', 'auto (bf16 autocast on CUDA), float32 or bfloat16')
     .option('--clip-grad <x>', 'clip the gradient norm to this (0: off)', numberArg('--clip-grad'))

@@ -102,8 +102,9 @@ function checkSize(size: ImageFolderOptions['size']): [number, number] {
 /**
  * Decodes `entries` in a pool of worker threads into `out` (uint8 (N, 3, H, W));
  * returns the positions of files that failed, with sharp's reason.
+ * @example const failed = await decodeAll([{ path: '/data/a.png' }], 32, 32, 2, images.asTypedArray() as Uint8Array);
  */
-async function decodeAll(entries: Entry[], height: number, width: number, workers: number, out: Uint8Array):
+export async function decodeAll(entries: readonly { path: string }[], height: number, width: number, workers: number, out: Uint8Array):
   Promise<Map<number, string>> {
   const failed = new Map<number, string>();
   const chw = 3 * height * width;

@@ -11,3 +11,5 @@ export { rawPixelFeatures, RawPixelOptions, seededEncoder } from './floors';
 export { evaluateEncoder, formatReport, EvaluateOptions, EvalReport, EvalRow, EvalRowName } from './report';
 export { fineTune, FineTuneOptions, FineTuneResult } from './fine-tune';
 export { zeroShotWeights, zeroShotAccuracy, ImageTextModel } from './zero-shot';
+export { retrievalRecall, pairRetrieval, RetrievalRecall } from './retrieval';
+export { textFeatures, textProbe, TextFeatureEncoder, TextFeaturesOptions, TextProbeResult } from './text-probe';

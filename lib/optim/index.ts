@@ -12,3 +12,4 @@ export { OptionScheduler, ScheduledOption } from './option-scheduler';
 export { LRScheduler } from './lr-scheduler';
 export { clipGradNorm_ } from './clip';
 export { GradScaler, GradScalerOptions } from './grad-scaler';
+export { LAMB, LAMBOptions, LAMBConstructorOptions } from './lamb';

@@ -4,7 +4,7 @@ import { checkOptionKeys } from '../torch/option-table';
 
 /** The optimisation recipe of a method's paper; the Trainer's defaults. Every field can be overridden. */
 export interface OptimizerRecipe {
-  optimizer: 'sgd' | 'lars' | 'adamw';
+  optimizer: 'sgd' | 'lars' | 'adamw' | 'lamb';
   /**
    * Base learning rate. With `lrScaling: 'linear'` the rate used is
    * `lr * batchSize / 256`; with 'sqrt' it is `lr * sqrt(batchSize)` (SimCLR's

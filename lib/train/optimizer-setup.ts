@@ -6,6 +6,7 @@ import { Optimizer, BaseOptions, ParamGroup } from '../optim/optimizer';
 import { SGD } from '../optim/sgd';
 import { AdamW } from '../optim/adamw';
 import { LARS } from '../optim/lars';
+import { LAMB } from '../optim/lamb';
 import { OptionScheduler } from '../optim/option-scheduler';
 import { hasOp } from '../torch/foreach';
 import { cosineSchedule } from '../optim/schedule';
@@ -34,7 +35,7 @@ export function mergeRecipe(recipe: OptimizerRecipe, overrides: Partial<Optimize
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
   }
-  checkOneOf(merged.optimizer, ['sgd', 'lars', 'adamw'], 'optimizer.optimizer');
+  checkOneOf(merged.optimizer, ['sgd', 'lars', 'adamw', 'lamb'], 'optimizer.optimizer');
   checkOneOf(merged.lrScaling, ['linear', 'sqrt', 'none'], 'optimizer.lrScaling');
   checkNumber(merged.lr, 'optimizer.lr', 0);
   checkNumber(merged.weightDecay, 'optimizer.weightDecay', 0);
@@ -57,7 +58,7 @@ export function scaledLr(recipe: OptimizerRecipe, batchSize: number): number {
 }
 
 /**
- * The optimizer `recipe` names over `groups` (AdamW, LARS or SGD with the
+ * The optimizer `recipe` names over `groups` (AdamW, LAMB, LARS or SGD with the
  * recipe's weight decay, momentum and betas) at learning rate `lr`.
  * `capturable` reads lr and weight decay from device scalars (a CUDA-graph
  * step); `fused` uses libtorch's fused kernel where this libtorch has it: with
@@ -77,6 +78,9 @@ export function makeOptimizer(
   if (recipe.optimizer === 'adamw') {
     return new AdamW(groups, { ...base, betas: recipe.betas ?? [0.9, 0.999], fused: fused('aten::_fused_adamw_') }) as
       unknown as Optimizer<BaseOptions>;
+  }
+  if (recipe.optimizer === 'lamb') {
+    return new LAMB(groups, { ...base, betas: recipe.betas ?? [0.9, 0.999] }) as unknown as Optimizer<BaseOptions>;
   }
   if (recipe.optimizer === 'lars') return new LARS(groups, { ...base, momentum }) as unknown as Optimizer<BaseOptions>;
   const fusedSgd = fused('aten::_fused_sgd_') && !(capturable && recipe.weightDecayEnd !== undefined);

@@ -1,13 +1,14 @@
 // A short training loop for the text and image-text methods (BERT, ALBERT,
-// CLIP), whose batches are not image views: AdamW over the method's
-// parameter groups, linear warmup then cosine decay, gradient clipping, each
+// CLIP), whose batches are not image views: AdamW or LAMB (the recipe's, or
+// `options.optimizer`) over the method's parameter groups, linear warmup then cosine decay, gradient clipping, each
 // step inside one memory scope, the loss parts logged every few steps.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
 import { AdamW } from '../optim/adamw';
+import { LAMB } from '../optim/lamb';
 import { clipGradNorm_ } from '../optim/clip';
-import { ParamGroup } from '../optim/optimizer';
+import { BaseOptions, Optimizer, ParamGroup } from '../optim/optimizer';
 import { cosineSchedule } from '../optim/schedule';
 import { OptimizerRecipe } from '../ssl/method';
 
@@ -26,6 +27,8 @@ export interface StepMethod<B> {
 export interface TrainStepsOptions {
   /** Optimizer steps. */
   steps: number;
+  /** 'adamw' or 'lamb'. Default: the method's recipe (ALBERT's is LAMB, as the paper). */
+  optimizer?: TextOptimizer;
   /** Peak learning rate. Default: the method's recipe. */
   lr?: number;
   /** Default: the recipe's. */
@@ -40,6 +43,9 @@ export interface TrainStepsOptions {
   log?: (line: string) => void;
 }
 
+/** The optimisers of the text loop. */
+export type TextOptimizer = 'adamw' | 'lamb';
+
 /** What `trainSteps` returns. */
 export interface TrainStepsResult {
   /** The loss of every step. */
@@ -47,6 +53,19 @@ export interface TrainStepsResult {
   /** The logged parts, averaged over each logging window. */
   history: { step: number; loss: number; [name: string]: number }[];
   seconds: number;
+  /** The optimiser that ran. */
+  optimizer: TextOptimizer;
+}
+
+/**
+ * The text loop's optimiser over `groups`: AdamW or LAMB with the recipe's betas.
+ * @example const opt = textOptimizer('lamb', method.parameterGroups(0.01), 1.76e-3, [0.9, 0.999]);
+ */
+export function textOptimizer(kind: TextOptimizer, groups: ParamGroup[], lr: number, betas?: [number, number]): Optimizer<BaseOptions> {
+  checkOneOf(kind, ['adamw', 'lamb'], 'optimizer (text methods)');
+  return kind === 'lamb'
+    ? new LAMB(groups, { lr, betas }) as unknown as Optimizer<BaseOptions>
+    : new AdamW(groups, { lr, betas }) as unknown as Optimizer<BaseOptions>;
 }
 
 /**
@@ -61,10 +80,11 @@ export function trainSteps<B>(method: StepMethod<B>, nextBatch: (step: number) =
   const clip = checkNumber(options.clipGrad ?? r.clipGrad ?? 0, 'options.clipGrad', 0);
   const logEvery = checkInt(options.logEvery ?? 50, 'options.logEvery', 1);
   const warmupSteps = checkInt(options.warmupSteps ?? Math.floor(steps / 10), 'options.warmupSteps', 0);
-  const opt = new AdamW(method.parameterGroups(options.weightDecay ?? r.weightDecay), { lr, betas: r.betas });
+  const kind = (options.optimizer ?? r.optimizer) as TextOptimizer;
+  const opt = textOptimizer(kind, method.parameterGroups(options.weightDecay ?? r.weightDecay), lr, r.betas);
   const schedule = cosineSchedule({ base: lr, final: lr * (r.finalLrRatio ?? 0), totalSteps: steps, warmupSteps });
   const params = method.parameters().filter((p) => p.requiresGrad);
-  const result: TrainStepsResult = { losses: [], history: [], seconds: 0 };
+  const result: TrainStepsResult = { losses: [], history: [], seconds: 0, optimizer: kind };
   let window: Record<string, number[]> = {};
   const start = Date.now();
   method.train(true);

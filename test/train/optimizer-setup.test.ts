@@ -21,7 +21,7 @@ describe('train/optimizer-setup', () => {
     assert.deepEqual(r.betas, [0.9, 0.95]);
     assert.equal(r.lr, 0.3);
     assert.equal(r.weightDecayEnd, 1e-3, 'undefined does not erase a recipe field');
-    assert.throws(() => mergeRecipe(m.recipe, { optimizer: 'adam' as 'adamw' }), /'sgd', 'lars', 'adamw' for optimizer.optimizer/);
+    assert.throws(() => mergeRecipe(m.recipe, { optimizer: 'adam' as 'adamw' }), /'sgd', 'lars', 'adamw', 'lamb' for optimizer.optimizer/);
     assert.throws(() => mergeRecipe(m.recipe, { lr: -1 }), /optimizer.lr/);
   });
 

@@ -6,3 +6,4 @@ export * from './corpus';
 export * from './sentence-pairs';
 export * from './mlm-masking';
 export * from './pretraining-batches';
+export * from './ngram-masking';

@@ -1,11 +1,14 @@
 // Batches for BERT/ALBERT pre-training from a corpus: documents tokenised
 // once, NSP or SOP pairs re-drawn every epoch (a new seed each), shuffled,
-// encoded, and masked for MLM with a seeded generator.
+// encoded, and masked for MLM with a seeded generator (BERT's token masking,
+// or ALBERT's n-gram masking with `masking: 'ngram'`).
 import * as torch from '../../torch';
 import { Generator, Tensor } from '../../torch';
 import { checkInt } from '../../torch/arguments';
 import { TextCorpus } from './corpus';
 import { maskTokens } from './mlm-masking';
+import { ngramMaskTokens, wordStartMask } from './ngram-masking';
+import { checkOneOf } from '../../torch/arguments';
 import { sentencePairs } from './sentence-pairs';
 import { WordPieceTokenizer } from './wordpiece';
 
@@ -28,6 +31,14 @@ export interface PretrainingBatchesOptions {
   batchSize: number;
   /** Seeds pairs, order and masking. Default 0. */
   seed?: number;
+  /**
+   * 'token': BERT's, each token chosen with probability 0.15 (`maskTokens`);
+   * 'ngram': ALBERT's, spans of up to `maxNgram` whole words with p(n) ∝ 1/n
+   * and round(0.15 x tokens) per sequence at most (`ngramMaskTokens`). Default 'token'.
+   */
+  masking?: 'token' | 'ngram';
+  /** Longest n-gram in words with masking 'ngram'. Default 3. */
+  maxNgram?: number;
 }
 
 /**
@@ -47,8 +58,10 @@ export class PretrainingBatches {
   private epoch = 0;
 
   constructor(readonly tokenizer: WordPieceTokenizer, corpus: TextCorpus, options: PretrainingBatchesOptions) {
-    this.options = { seed: 0, ...options };
+    this.options = { ...options, seed: options.seed ?? 0, masking: options.masking ?? 'token', maxNgram: options.maxNgram ?? 3 };
     checkInt(options.batchSize, 'options.batchSize', 1);
+    checkOneOf(this.options.masking, ['token', 'ngram'], 'options.masking');
+    checkInt(this.options.maxNgram, 'options.maxNgram', 1);
     this.docs = corpus.documents.map((d) => d.sentences.map((s) => tokenizer.encode(s)));
     this.generator = new torch.Generator().manualSeed(this.options.seed);
     this.drawEpoch();
@@ -85,9 +98,11 @@ export class PretrainingBatches {
     this.cursor += batchSize;
     return torch.scope(() => {
       const enc = this.tokenizer.encodeIdsBatch(idx.map((i) => this.pairs[i]), { maxLength });
-      const masked = maskTokens(enc.inputIds, enc.specialTokensMask, {
-        maskId: this.tokenizer.maskId, vocabSize: this.tokenizer.vocabSize, generator: this.generator,
-      });
+      const common = { maskId: this.tokenizer.maskId, vocabSize: this.tokenizer.vocabSize, generator: this.generator };
+      const masked = this.options.masking === 'ngram'
+        ? ngramMaskTokens(enc.inputIds, enc.specialTokensMask,
+          { ...common, maxNgram: this.options.maxNgram, wordStarts: wordStartMask(this.tokenizer.vocab, enc.inputIds) })
+        : maskTokens(enc.inputIds, enc.specialTokensMask, common);
       return {
         inputIds: masked.inputIds, tokenTypeIds: enc.tokenTypeIds, attentionMask: enc.attentionMask, labels: masked.labels,
         pairLabels: torch.tensor(BigInt64Array.from(idx.map((i) => BigInt(this.labels[i]))), { shape: [idx.length] }),

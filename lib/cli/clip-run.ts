@@ -1,0 +1,143 @@
+// `selfsup train clip` and `selfsup eval` of a CLIP run: the data (Fashion-MNIST
+// with generated captions, or `--data captions:<file.jsonl|file.csv>`), the
+// model built from the run's config, and the evaluation table: zero-shot
+// top-1 and a linear probe of the image encoder (labelled data only), and
+// image <-> text recall@1/5/10 on held-out pairs, each next to the untrained
+// model (the same seed, before training) and chance or raw pixels.
+import * as path from 'path';
+import * as torch from '../torch';
+import { Tensor } from '../torch';
+import { fashionMnist } from '../data/fashion-mnist';
+import { ImageDataset } from '../data/dataset';
+import { WordPieceTokenizer } from '../data/text';
+import {
+  captionBatch, CaptionBatches, captionTexts, FASHION_MNIST_NAMES, FashionCaptionBatches, ImageCaptionBatch, loadCaptionSet,
+  splitCaptionSet, ZERO_SHOT_TEMPLATES,
+} from '../data/image-text';
+import { CLIP } from '../ssl/clip';
+import { zeroShotAccuracy, zeroShotWeights } from '../eval/zero-shot';
+import { pairRetrieval, RetrievalRecall } from '../eval/retrieval';
+import { extractFeatures } from '../eval/features';
+import { linearProbe } from '../eval/linear-probe';
+import { rawPixelFeatures } from '../eval/floors';
+import { TextRunConfig } from './text-run-config';
+
+/** Held-out pairs scored by retrieval (Fashion-MNIST: test images with seeded generated captions). */
+export const FASHION_RETRIEVAL_PAIRS = 1000;
+/** Training images of the linear probe on Fashion-MNIST (a seeded subset, to keep the evaluation short on a CPU). */
+export const FASHION_PROBE_TRAIN = 10000;
+const RECALL_KS = [1, 5, 10] as const;
+
+/** A CLIP run's data. */
+export interface ClipData {
+  /** Where the pairs come from, for the table. */
+  description: string;
+  channels: number;
+  /** Training batches of `batchSize` pairs. */
+  batches: (batchSize: number, seed: number) => { next(): ImageCaptionBatch };
+  /** Held-out pairs (one batch holding all of them). */
+  heldOut: ImageCaptionBatch;
+  /** Labelled images (Fashion-MNIST): zero-shot and the linear probe. */
+  labelled?: { train: ImageDataset; test: ImageDataset; classNames: string[] };
+  /** Texts a new tokenizer is trained on. */
+  tokenizerTexts: string[];
+  /** Frees the decoded images of a caption file (Fashion-MNIST's are shared and stay). */
+  dispose(): void;
+}
+
+/** Frees the held-out batch and what `data.dispose` frees. @example disposeClipData(data); */
+export function disposeClipData(data: ClipData): void {
+  for (const t of Object.values(data.heldOut)) (t as Tensor).dispose();
+  data.dispose();
+}
+
+/** The run's data: Fashion-MNIST with generated captions, or a caption file (`captions:<file>`, 10% held out by hash). */
+export async function loadClipData(c: TextRunConfig, tokenizer?: WordPieceTokenizer): Promise<ClipData & { tokenizer: WordPieceTokenizer }> {
+  if (c.data !== undefined) {
+    const file = c.data.slice('captions:'.length);
+    const { train, test } = splitCaptionSet(await loadCaptionSet(file, { size: c.imageSize ?? 32 }), 0.1);
+    const tok = tokenizer ?? WordPieceTokenizer.train(train.captions, { vocabSize: 2048, minFrequency: 1 });
+    const ids = test.captions.map((t) => tok.encode(t));
+    return {
+      description: `${path.basename(file)}: ${train.captions.length} training pairs, ${test.captions.length} held out`,
+      channels: 3, tokenizer: tok, tokenizerTexts: train.captions,
+      batches: (batchSize, seed) => new CaptionBatches(train, tok, { batchSize: Math.min(batchSize, train.captions.length), seed }),
+      heldOut: captionBatch(test, tok, ids, ids.map((_, i) => i), 32),
+      dispose: () => { train.dataset.images.dispose(); test.dataset.images.dispose(); },
+    };
+  }
+  const train = fashionMnist({ split: 'train' });
+  const test = fashionMnist({ split: 'test' });
+  const tok = tokenizer ?? WordPieceTokenizer.train(captionTexts(), { vocabSize: 300, minFrequency: 1 });
+  const heldOut = new FashionCaptionBatches(test, tok, { batchSize: FASHION_RETRIEVAL_PAIRS, seed: 4321 }).next();
+  return {
+    description: `Fashion-MNIST with generated captions; ${FASHION_RETRIEVAL_PAIRS} held-out test pairs`,
+    channels: 1, tokenizer: tok, tokenizerTexts: captionTexts(),
+    batches: (batchSize, seed) => new FashionCaptionBatches(train, tok, { batchSize, seed }),
+    heldOut, labelled: { train, test, classNames: FASHION_MNIST_NAMES.map((n) => n[0]) },
+    dispose: () => undefined,
+  };
+}
+
+/** The CLIP model of a run (seeded: the same weights as the run's before training). */
+export function buildClip(c: TextRunConfig, vocabSize: number, channels: number): CLIP {
+  torch.manualSeed(c.seed);
+  return new CLIP({
+    imageEncoder: 'small_cnn', imageEncoderOptions: { inChannels: channels, width: 16 }, embedDim: 64, recipe: { lr: c.lr },
+    textConfig: { vocabSize, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 256, maxPositionEmbeddings: 32 },
+    ...c.methodOptions,
+  });
+}
+
+/** One row of the CLIP table. */
+export interface ClipScores {
+  zeroShotTop1?: number;
+  linearProbeTop1?: number;
+  retrieval?: RetrievalRecall;
+}
+
+function probe(features: (d: ImageDataset, idx?: Tensor) => { features: Tensor; labels: Tensor }, data: NonNullable<ClipData['labelled']>): number {
+  return torch.scope(() => {
+    const idx = torch.randperm(data.train.length, { generator: new torch.Generator().manualSeed(0) }).narrow(0, 0, Math.min(FASHION_PROBE_TRAIN, data.train.length));
+    return linearProbe(features(data.train, idx), features(data.test)).top1;
+  });
+}
+
+/** Zero-shot top-1, the image encoder's linear probe and retrieval recall of `clip`. */
+export function scoreClip(clip: CLIP, data: ClipData, tok: WordPieceTokenizer): ClipScores {
+  const out: ClipScores = { retrieval: pairRetrieval(clip, data.heldOut, { ks: RECALL_KS }) };
+  if (data.labelled !== undefined) {
+    const l = data.labelled;
+    out.zeroShotTop1 = torch.scope(() => zeroShotAccuracy(clip, l.test, zeroShotWeights(clip, tok, l.classNames, ZERO_SHOT_TEMPLATES)));
+    out.linearProbeTop1 = probe((d, indices) => extractFeatures(clip.visionModel, d, { indices }), l);
+  }
+  return out;
+}
+
+/** The CLIP evaluation: chance and raw-pixel floors, the untrained model (fresh, same seed) and the trained one. */
+export function evaluateClipRun(c: TextRunConfig, data: ClipData, tok: WordPieceTokenizer, trained: CLIP): Record<string, unknown> {
+  const untrainedModel = buildClip(c, tok.vocabSize, data.channels);
+  const untrained = scoreClip(untrainedModel, data, tok);
+  untrainedModel.dispose();
+  const n = data.heldOut.images.shape[0];
+  const chanceRecall = Object.fromEntries(RECALL_KS.map((k) => [k, Math.min(1, k / n)]));
+  const chance: ClipScores = { retrieval: { imageToText: chanceRecall, textToImage: chanceRecall, pairs: n } };
+  if (data.labelled !== undefined) chance.zeroShotTop1 = 1 / data.labelled.classNames.length;
+  const rawPixels: ClipScores = data.labelled === undefined ? {}
+    : { linearProbeTop1: probe((d, indices) => rawPixelFeatures(d, { indices }), data.labelled) };
+  return { data: data.description, chance, rawPixels, untrained, trained: scoreClip(trained, data, tok), templates: ZERO_SHOT_TEMPLATES };
+}
+
+/** The table of `evaluateClipRun`'s report, in %. */
+export function formatClipReport(report: Record<string, unknown>, trainedLabel: string): string {
+  const pct = (x: number | undefined, w: number) => (x === undefined ? '-' : (100 * x).toFixed(1)).padStart(w);
+  const row = (name: string, s: ClipScores) => `${name.padEnd(20)}${pct(s.zeroShotTop1, 10)}${pct(s.linearProbeTop1, 8)}` +
+    RECALL_KS.map((k) => pct(s.retrieval?.imageToText[k], 7)).join('') + RECALL_KS.map((k) => pct(s.retrieval?.textToImage[k], 7)).join('');
+  const r = report as { data: string; chance: ClipScores; rawPixels: ClipScores; untrained: ClipScores; trained: ClipScores };
+  return `\n${''.padEnd(20)}${'zero-shot'.padStart(10)}${'linear'.padStart(8)}${'I>T@1'.padStart(7)}${'@5'.padStart(7)}${'@10'.padStart(7)}` +
+    `${'T>I@1'.padStart(7)}${'@5'.padStart(7)}${'@10'.padStart(7)}\n` +
+    `${row('chance', r.chance)}\n${row('raw pixels', r.rawPixels)}\n${row('untrained', r.untrained)}\n${row(trainedLabel, r.trained)}\n` +
+    `(${r.data}; zero-shot: top-1 on the 10,000 test images, prompts averaged over ${ZERO_SHOT_TEMPLATES.length} templates; ` +
+    `linear: probe of the frozen image encoder, ${FASHION_PROBE_TRAIN.toLocaleString('en-US')} training images; ` +
+    'recall@k in % on held-out pairs)\n';
+}

@@ -1,0 +1,62 @@
+// Endless CLIP batches from a caption set (a JSONL/CSV caption file, see
+// caption-file.ts): images normalised with the set's channel statistics and
+// their own captions tokenised, in a seeded random order.
+import * as torch from '../../torch';
+import { Generator } from '../../torch';
+import { checkInt } from '../../torch/arguments';
+import { normalize, toFloatImages } from '../transforms/normalize';
+import { WordPieceTokenizer } from '../text/wordpiece';
+import { CaptionSet } from './caption-file';
+import { ImageCaptionBatch } from './fashion-captions';
+
+/**
+ * (image, caption) batches over `set`, every pair once per epoch.
+ * @example
+ * const pairs = new CaptionBatches(train, tok, { batchSize: 64 });
+ * const { loss } = clip.trainingStep(pairs.next());
+ */
+export class CaptionBatches {
+  private readonly generator: Generator;
+  private readonly ids: number[][];
+  private order: number[] = [];
+  private cursor = 0;
+  readonly batchSize: number;
+  readonly maxLength: number;
+
+  constructor(readonly set: CaptionSet, readonly tokenizer: WordPieceTokenizer, options: { batchSize: number; maxLength?: number; seed?: number }) {
+    this.batchSize = checkInt(options.batchSize, 'options.batchSize', 1);
+    this.maxLength = checkInt(options.maxLength ?? 32, 'options.maxLength', 3);
+    if (this.batchSize > set.captions.length) {
+      throw new RangeError(`Expected batchSize (${this.batchSize}) at most the ${set.captions.length} pairs of ${set.dataset.name}`);
+    }
+    this.generator = new torch.Generator().manualSeed(options.seed ?? 0);
+    this.ids = set.captions.map((c) => tokenizer.encode(c));
+  }
+
+  /** The next batch. @example const batch = pairs.next(); */
+  next(): ImageCaptionBatch {
+    if (this.cursor + this.batchSize > this.order.length) {
+      const perm = torch.randperm(this.ids.length, { generator: this.generator });
+      this.order = perm.toArray() as number[];
+      perm.dispose();
+      this.cursor = 0;
+    }
+    const idx = this.order.slice(this.cursor, this.cursor + this.batchSize);
+    this.cursor += this.batchSize;
+    return captionBatch(this.set, this.tokenizer, this.ids, idx, this.maxLength);
+  }
+}
+
+/**
+ * The pairs `idx` of `set` as one batch (`ids`: the captions' token ids).
+ * @example const batch = captionBatch(set, tok, set.captions.map((c) => tok.encode(c)), [0, 1, 2], 32);
+ */
+export function captionBatch(set: CaptionSet, tokenizer: WordPieceTokenizer, ids: number[][], idx: number[], maxLength: number): ImageCaptionBatch {
+  return torch.scope(() => {
+    const index = torch.tensor(BigInt64Array.from(idx.map(BigInt)), { shape: [idx.length] });
+    const enc = tokenizer.encodeIdsBatch(idx.map((i) => ids[i]), { maxLength });
+    const d = set.dataset;
+    const images = normalize(toFloatImages(d.images.indexSelect(0, index)), d.mean, d.std);
+    return { images, inputIds: enc.inputIds, tokenTypeIds: enc.tokenTypeIds, attentionMask: enc.attentionMask };
+  });
+}

@@ -1,0 +1,103 @@
+// A downstream probe for text encoders: a linear classifier on frozen
+// features of labelled documents (fortunes: which category file a fortune
+// comes from), as BERT's feature-based evaluation (section 5.3) reads frozen
+// hidden states. Two readings of a document: the [CLS] state, and the mean of
+// the token states over the attention mask.
+import * as torch from '../torch';
+import { Tensor } from '../torch';
+import { checkInt } from '../torch/arguments';
+import { TextCorpus } from '../data/text/corpus';
+import { WordPieceTokenizer } from '../data/text/wordpiece';
+import { TextInputs, TextEncoderOutput } from '../models/bert';
+import { FeatureSet } from './features';
+import { linearProbe } from './linear-probe';
+
+/** What the probe needs of a text encoder (BertModel, AlbertModel). */
+export interface TextFeatureEncoder {
+  forward(inputs: TextInputs): TextEncoderOutput;
+  eval(): unknown;
+  train(mode?: boolean): unknown;
+}
+
+/** Options of `textFeatures`. */
+export interface TextFeaturesOptions {
+  /** Tokens per document, [CLS] and [SEP] included (longer ones are cut). Default 64. */
+  maxLength?: number;
+  /** Documents per forward pass. Default 128. */
+  batchSize?: number;
+}
+
+/**
+ * Frozen [CLS] and mean-pooled features of every labelled document of
+ * `corpus` (its sentences joined), with label indices into `corpus.labels`.
+ *
+ * @example const { cls, mean } = textFeatures(bert, tok, test);
+ */
+export function textFeatures(encoder: TextFeatureEncoder, tokenizer: WordPieceTokenizer, corpus: TextCorpus,
+  options: TextFeaturesOptions = {}): { cls: FeatureSet; mean: FeatureSet } {
+  const names = corpus.labels;
+  if (names === undefined || names.length < 2) {
+    throw new TypeError(`Expected a corpus with document labels (two classes or more) for the text probe but '${corpus.name}' has none`);
+  }
+  const maxLength = checkInt(options.maxLength ?? 64, 'options.maxLength', 3);
+  const batch = checkInt(options.batchSize ?? 128, 'options.batchSize', 1);
+  const docs = corpus.documents.filter((d) => d.label !== undefined);
+  const index = new Map(names.map((n, i) => [n, i]));
+  encoder.eval();
+  try {
+    return torch.noGrad(() => torch.scope(() => {
+      const cls: Tensor[] = [];
+      const mean: Tensor[] = [];
+      for (let s = 0; s < docs.length; s += batch) {
+        const part = docs.slice(s, s + batch);
+        const enc = tokenizer.encodeBatch(part.map((d) => d.sentences.join(' ')), { maxLength });
+        const h = encoder.forward(enc).lastHiddenState; // (B, T, H)
+        cls.push(h.select(1, 0));
+        const m = enc.attentionMask.unsqueeze(2).to('float32'); // (B, T, 1)
+        mean.push(h.mul(m).sum(1).div(m.sum(1))); // (B, H)
+      }
+      const labels = torch.tensor(BigInt64Array.from(docs.map((d) => BigInt(index.get(d.label!)!))), { shape: [docs.length] });
+      return { cls: { features: torch.cat(cls, 0), labels }, mean: { features: torch.cat(mean, 0), labels: labels.clone() } };
+    }));
+  } finally {
+    encoder.train(true);
+  }
+}
+
+/** Linear-probe top-1 of the [CLS] and mean-pooled features. */
+export interface TextProbeResult {
+  cls: number;
+  mean: number;
+  /** Top-1 of always answering the most frequent training category: the floor of any classifier. */
+  majority: number;
+  classes: number;
+  trainDocuments: number;
+  testDocuments: number;
+}
+
+/**
+ * Linear probes (standardised features, SGD, see `linearProbe`) on frozen
+ * features of `train` documents, tested on `test` documents.
+ *
+ * @example
+ * const { train, test } = data.text.splitCorpus(data.text.fortunesCorpus(), 0.1);
+ * textProbe(method.encoder, tok, train, test).mean; // top-1 over 43 categories
+ */
+export function textProbe(encoder: TextFeatureEncoder, tokenizer: WordPieceTokenizer, train: TextCorpus, test: TextCorpus,
+  options: TextFeaturesOptions & { epochs?: number } = {}): TextProbeResult {
+  const a = textFeatures(encoder, tokenizer, train, options);
+  const b = textFeatures(encoder, tokenizer, test, options);
+  try {
+    const numClasses = train.labels!.length;
+    const probe = (x: FeatureSet, y: FeatureSet) => linearProbe(x, y, { numClasses, epochs: options.epochs ?? 20 }).top1;
+    const counts = new Array<number>(numClasses).fill(0);
+    for (const y of a.cls.labels.toArray() as number[]) counts[y]++;
+    const top = counts.indexOf(Math.max(...counts));
+    const testLabels = b.cls.labels.toArray() as number[];
+    const majority = testLabels.filter((y) => y === top).length / testLabels.length;
+    return { cls: probe(a.cls, b.cls), mean: probe(a.mean, b.mean), majority, classes: numClasses,
+      trainDocuments: a.cls.labels.shape[0], testDocuments: b.cls.labels.shape[0] };
+  } finally {
+    for (const s of [a.cls, a.mean, b.cls, b.mean]) { s.features.dispose(); s.labels.dispose(); }
+  }
+}
