@@ -75,6 +75,7 @@ describe('cli: every flag reaches the resolved config', function () {
     { args: ['--steps', '7'], expect: { steps: 7, epochs: undefined } },
     { args: ['--batch-size', '48'], expect: { batchSize: 48 } },
     { args: ['--lr', '0.0123'], expect: { lr: 0.0123 } },
+    { args: ['--optimizer', 'lamb'], expect: { optimizer: { optimizer: 'lamb' } } },
     // The defaults depend on the device (the CPU presets apply only on the CPU).
     { args: ['--device', 'cuda:1'], expect: { device: 'cuda:1' }, presetChanges: true },
     { args: ['--precision', 'bfloat16'], expect: { precision: 'bfloat16' } },

@@ -57,7 +57,8 @@ describe('cli: selfsup train bert|albert|clip', function () {
     // Refused by the train action itself, with their own messages.
     const own: [string[], RegExp][] = [[['--nproc-per-node', '2'], /--nproc-per-node: the text methods \(bert\) train on one process only/],
       [['--dashboard'], /--dashboard shows image runs; drop it for bert/]];
-    const taken = ['--steps', '--batch-size', '--lr', '--seed', '--out', '--no-eval', '--method-options', '--device', '--progress', '--threads'];
+    const taken = ['--steps', '--batch-size', '--lr', '--optimizer', '--seed', '--out', '--no-eval', '--method-options', '--device',
+      '--progress', '--threads'];
     const train = program().commands.find((c) => c.name() === 'train')!;
     assert.deepEqual(train.options.map((o) => o.long!).filter((f) => !taken.includes(f)).sort(),
       [...refused.map((r) => r[0]), ...own.map(([args]) => args[0])].sort());
@@ -66,7 +67,7 @@ describe('cli: selfsup train bert|albert|clip', function () {
     }
     for (const args of refused) {
       await assert.rejects(program().exitOverride().parseAsync(['node', 'selfsup', 'train', 'bert', ...args]),
-        new RegExp(`${args[0]} does not apply to bert .*it takes --steps, --batch-size, --lr, --seed, --out, --no-eval and --method-options$`));
+        new RegExp(`${args[0]} does not apply to bert .*it takes --steps, --batch-size, --lr, --optimizer, --seed, --out, --no-eval and --method-options$`));
     }
   });
 });
