@@ -243,6 +243,12 @@ describe('Trainer: each option reaches the step (closed-form weights)', function
     assertClose(resumed.weights(), closedForm([1, 1.9, 2.71, 3.439].map((k) => times(k * LR, C))), 'resumed');
   });
 
+  it('the CUDA-graph path reads each step\'s learning rate from the device (prepareStep): warm-up then constant', async () => {
+    // Warm-up of 4 steps: lr = linspace(0, base, 4), then base; the 4th and 5th steps are rehearsed captures.
+    const m = await train({ steps: 5, cudaGraph: 'rehearse', optimizer: { warmupEpochs: 1 } });
+    assertClose(m.weights(), closedForm([0, 1 / 3, 2 / 3, 1, 1].map((k) => times(k * LR, C))), 'graph rehearsal with warm-up');
+  });
+
   it('the CUDA-graph path (rehearsed on the CPU) reaches the same closed-form weights', async () => {
     // 3 eager warm-up steps, then the rehearsed capture rules.
     const m = await train({ steps: 5, cudaGraph: 'rehearse', clipGrad: 1, optimizer: { momentum: 0.9 } });
