@@ -134,6 +134,10 @@ describe('cli: every flag reaches the resolved config', function () {
     fs.writeFileSync(file, JSON.stringify({ method: 'byol', lr: 0.7, seed: 9, clipGrad: 1.5, optimizer: { weightDecay: 0.01 } }));
     const c = await trainConfig(['--config', file]);
     assert.equal(c.method, 'byol');
+    // A file that gives no run length keeps the defaults' (the method's).
+    const defaults = await trainConfig(['byol']);
+    assert.deepEqual([c.epochs, c.steps], [defaults.epochs, defaults.steps]);
+    assert.ok(c.epochs !== undefined || c.steps !== undefined);
     assert.equal(c.lr, 0.7);
     assert.equal(c.seed, 9);
     assert.equal(c.clipGrad, 1.5);
@@ -222,7 +226,8 @@ describe('cli: every flag reaches the resolved config', function () {
       fs.writeFileSync(file, JSON.stringify({ method: 'simclr', ...bad }));
       assert.match(await parseError(() => trainConfig(['--config', file])), message, JSON.stringify(bad));
     }
-    for (const good of [{ cudaGraph: 'on', device: 'cuda' }, { channelsLast: 'on' }, { epochs: 1 }, { steps: 1 }, { clipGrad: 0 }]) {
+    for (const good of [{ cudaGraph: 'on', device: 'cuda' }, { cudaGraph: 'on', device: 'cuda:1' }, { channelsLast: 'on' }, { epochs: 1 },
+      { steps: 1 }, { clipGrad: 0 }]) {
       fs.writeFileSync(file, JSON.stringify({ method: 'simclr', ...good }));
       await trainConfig(['--config', file]);
     }
