@@ -75,10 +75,10 @@ export class Rotation extends Method {
       throw new RangeError(`Rotation expects square (B, C, H, W) images but received [${x.shape.join(', ')}]`);
     }
     const labels = torch.arange(4, { device: x.device }).view([4, 1]).expand([4, B]).reshape([-1]); // 0..0, 1..1, ...
-    // The four blocks directly (as rotate90's table: 90 = transpose then flip rows), not rotate90 of 4 copies,
-    // which builds all four rotations of every copy and keeps a quarter of them.
-    const t = x.transpose(2, 3);
-    return { images: torch.cat([x, t.flip([2]), x.flip([2, 3]), t.flip([3])], 0), labels };
+    // The four blocks directly, not rotate90 of 4 copies (which builds all four rotations of every copy and
+    // keeps a quarter of them); flip before transposing, as torch.rot90, so each flip reads contiguous memory.
+    const images = torch.cat([x, x.flip([3]).transpose(2, 3), x.flip([2, 3]), x.flip([2]).transpose(2, 3)], 0);
+    return { images, labels };
   }
 
   /** Cross entropy of the 4-way rotation classifier over all four rotations. @example method.trainingStep([x], progress) */
