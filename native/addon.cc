@@ -6,6 +6,7 @@
 #include "cuda_graph.h"
 #include "dispatch.h"
 #include "distributed.h"
+#include "profiler.h"
 #include "random.h"
 #include "runtime.h"
 #include "tensor_data.h"
@@ -24,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   selfsup::InitDistributedAutograd(env, exports);
   selfsup::InitBackends(env, exports);
   selfsup::InitWarnings(env, exports);
+  selfsup::InitProfiler(env, exports);
   return exports;
 }
 

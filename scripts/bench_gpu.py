@@ -157,6 +157,24 @@ def count_flops(step):
     return counter.get_total_flops()
 
 
+def training_step(method, opt, params, clip, views, autocast, forward, mark_step=None):
+    """One training step as the Trainer takes it (zero_grad, forward and loss, backward, clipping, optimiser, EMA),
+    returning the detached loss; scripts/profile_step.py profiles the same function."""
+    def step():
+        if mark_step is not None:
+            mark_step()  # a new training iteration for the compiled code's CUDA graphs
+        opt.zero_grad(set_to_none=True)
+        with autocast():
+            loss = forward(views)
+        loss.backward()
+        if clip:
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+        method.after_step()
+        return loss.detach()
+    return step
+
+
 def run(w, config, job, want_flops):
     device, steps, warmup = job['device'], job['steps'], job['warmup']
     result = {'kind': 'result', 'workload': w['name'], 'scale': w['scale'], 'config': config, 'device': device,
@@ -184,19 +202,7 @@ def run(w, config, job, want_flops):
     mark_step = getattr(getattr(torch, 'compiler', None), 'cudagraph_mark_step_begin', None) \
         if mode == 'reduce-overhead' else None
 
-    def step():
-        if mark_step is not None:
-            mark_step()  # a new training iteration for the compiled code's CUDA graphs
-        opt.zero_grad(set_to_none=True)
-        with autocast():
-            loss = forward(views)
-        loss.backward()
-        if clip:
-            torch.nn.utils.clip_grad_norm_(params, clip)
-        opt.step()
-        method.after_step()
-        return loss.detach()
-
+    step = training_step(method, opt, params, clip, views, autocast, forward, mark_step)
     torch_flops = count_flops(step) if want_flops else None
     if graph:
         side = torch.cuda.Stream()

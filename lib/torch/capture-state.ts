@@ -28,6 +28,52 @@ export function withCaptureChecks<T>(what: string, fn: () => T): T {
   }
 }
 
+/** Told about each host read while a profile runs (profiler.ts sets it); null otherwise, so reads pay one check. */
+export interface HostReadObserver {
+  begin(call: string): void;
+  end(): void;
+}
+let readObserver: HostReadObserver | null = null;
+
+/**
+ * Sets (or clears, with null) the observer of host reads; returns the
+ * previous one. The profiler's host-sync detector uses it.
+ * @example const previous = observeHostReads({ begin: (c) => calls.push(c), end: () => {} });
+ */
+export function observeHostReads(observer: HostReadObserver | null): HostReadObserver | null {
+  const previous = readObserver;
+  readObserver = observer;
+  return previous;
+}
+
+/**
+ * Runs `read`, a read of tensor data back to the host named `call`
+ * (`item()`, `toTypedArray()`): refused during a capture (`checkHostRead`),
+ * seen by the host-read observer while a profile runs.
+ * @example return hostRead('item()', () => callOp('item', '', h));
+ */
+export function hostRead<T>(call: string, read: () => T): T {
+  checkHostRead(call);
+  return hostSync(call, read);
+}
+
+/**
+ * Runs `wait`, a call that makes the host wait for the device
+ * (`torch.cuda.synchronize()`), seen by the host-read observer while a
+ * profile runs.
+ * @example hostSync('torch.cuda.synchronize()', () => native.cudaSynchronize());
+ */
+export function hostSync<T>(call: string, wait: () => T): T {
+  const observer = readObserver;
+  if (observer === null) return wait();
+  observer.begin(call);
+  try {
+    return wait();
+  } finally {
+    observer.end();
+  }
+}
+
 /**
  * Throws when a capture is in progress: `call` reads a tensor back to the
  * host (`item()`, `toArray()`, printing), which a CUDA graph cannot record.

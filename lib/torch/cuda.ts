@@ -1,6 +1,7 @@
 // CUDA devices, as torch.cuda.
 import { native } from './native';
 import { Tensor } from './tensor';
+import { hostSync } from './capture-state';
 
 export { CUDAGraph, onSideStream, checkCapturable, isCapturing } from './cuda-graph';
 
@@ -16,7 +17,7 @@ export function deviceCount(): number {
 
 /** Waits for all work queued on the device to finish. Throws on a CPU build. */
 export function synchronize(device?: number): void {
-  native.cudaSynchronize(device);
+  hostSync('torch.cuda.synchronize()', () => native.cudaSynchronize(device));
 }
 
 /** The caching allocator's statistics for a device (bytes allocated and reserved, current and peak). */

@@ -30,3 +30,4 @@ export {
 } from './safetensors';
 export { writeFileAtomic, writeFileAtomicAsync, AtomicData, AtomicDataAsync, WriteFileAtomicOptions } from './atomic-file';
 export * as distributed from './distributed';
+export * as profiler from './profiler';

@@ -132,6 +132,32 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   config(): NativeConfig;
   memoryCounters(): { tensors: number; peakTensors: number; cpuBytes: number };
+  profilerStart(): void;
+  profilerStop(): NativeProfile;
+  profilerActive(): boolean;
+  recordFunctionCallbacks(): boolean;
+  rangePush(name: string): number;
+  rangePop(): number;
+}
+
+/** What native/profiler.cc recorded: one entry per event in each column, names interned in `names`. */
+export interface NativeProfile {
+  names: string[];
+  name: Uint32Array;
+  parent: Int32Array;
+  depth: Int32Array;
+  scope: Int32Array;
+  thread: Int32Array;
+  syncCopy: Uint8Array;
+  onDevice: Uint8Array;
+  startNs: Float64Array;
+  durationNs: Float64Array;
+  selfNs: Float64Array;
+  allocs: Float64Array;
+  allocBytes: Float64Array;
+  shapes: string[];
+  memory: { allocs: number; allocBytes: number; frees: number; freeBytes: number };
+  wallNs: number;
 }
 
 /**

@@ -7,7 +7,7 @@ import { AnyTypedArray, carrierDtype, Device, DType, NestedArray, typedArrayOver
 export { NestedArray };
 import { track } from './scope';
 import { formatTensor } from './format';
-import { checkHostRead } from './capture-state';
+import { hostRead } from './capture-state';
 
 // The safety net for tensors that no scope owns and nobody disposed: V8 tells
 // us when their Tensor object is gone. Registering costs about as much as a
@@ -239,14 +239,15 @@ export class Tensor {
    * Int8Array; Uint8Array for uint8 and bool. Blocks until the data is on the host.
    */
   toTypedArray(): AnyTypedArray {
-    checkHostRead('toTypedArray()');
-    const dtype = this.dtype;
-    const h = carrier(this._h, dtype);
-    try {
-      return typedArrayOver(dtype, native.toBuffer(h));
-    } finally {
-      if (h !== this._h) native.dispose(h);
-    }
+    return hostRead('toTypedArray()', () => {
+      const dtype = this.dtype;
+      const h = carrier(this._h, dtype);
+      try {
+        return typedArrayOver(dtype, native.toBuffer(h));
+      } finally {
+        if (h !== this._h) native.dispose(h);
+      }
+    });
   }
 
   /**
@@ -261,17 +262,19 @@ export class Tensor {
    * x.asTypedArray()[1] = 5;   // x is now [0, 5, 0]
    */
   asTypedArray(): AnyTypedArray {
-    checkHostRead('asTypedArray()');
-    const dtype = this.dtype;
-    if (dtype === 'float16' || dtype === 'bfloat16' || dtype === 'bool') {
-      throw new TypeError(`asTypedArray() needs a dtype with its own TypedArray, not ${dtype}; toTypedArray() returns a copy`);
-    }
-    return typedArrayOver(dtype, native.viewBuffer(this._h));
+    return hostRead('asTypedArray()', () => {
+      const dtype = this.dtype;
+      if (dtype === 'float16' || dtype === 'bfloat16' || dtype === 'bool') {
+        throw new TypeError(`asTypedArray() needs a dtype with its own TypedArray, not ${dtype}; toTypedArray() returns a copy`);
+      }
+      return typedArrayOver(dtype, native.viewBuffer(this._h));
+    });
   }
 
   /** Like `toTypedArray`, but copies on a worker thread so the event loop keeps running. */
   async toTypedArrayAsync(): Promise<AnyTypedArray> {
-    checkHostRead('toTypedArrayAsync()');
+    // The copy runs on a worker thread: the read counts where it is asked for (the observer sees an empty range).
+    hostRead('toTypedArrayAsync()', () => undefined);
     const dtype = this.dtype;
     const h = carrier(this._h, dtype);
     try {
@@ -297,8 +300,7 @@ export class Tensor {
   item(): number | boolean {
     const n = this.numel();
     if (n !== 1) throw new RangeError(`item() needs a tensor with one element but this one has ${n}`);
-    checkHostRead('item()');
-    return callOp('item', '', this._h) as number | boolean;
+    return hostRead('item()', () => callOp('item', '', this._h) as number | boolean);
   }
 
   toString(): string {
