@@ -113,7 +113,7 @@ export function skipReason(config: BenchConfig, device: 'cpu' | 'cuda', rehearse
 }
 
 /** A step far from the ends of every schedule; `step` advances so EMA momenta follow their schedule. */
-const progressAt = (step: number): TrainProgress => ({ step, totalSteps: 1_000_000, epoch: 0, stepsPerEpoch: 1_000_000 });
+export const progressAt = (step: number): TrainProgress => ({ step, totalSteps: 1_000_000, epoch: 0, stepsPerEpoch: 1_000_000 });
 
 /** Waits for the device so that the clock measures finished work. */
 function sync(device: 'cpu' | 'cuda'): void {

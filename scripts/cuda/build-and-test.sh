@@ -2,8 +2,9 @@
 # The whole GPU check in one or two calls: builds the portable CUDA addon
 # against the torch package of this machine's python3, runs the CUDA tests,
 # the four-workload speed comparison (PyTorch, torch.compile modes included,
-# then Node, in one process each) and the GPU recipe (100 epochs + its
-# evaluation table), each stage under its own time limit.
+# then Node, in one process each), the GPU recipe (100 epochs + its
+# evaluation table) and the per-step operator comparison, each stage under
+# its own time limit.
 #
 # For a Linux machine with an NVIDIA GPU, python3 with a CUDA torch, g++ and
 # cmake (nvcc optional), but no Node and no network. What it needs travels in
@@ -12,8 +13,8 @@
 #   .carry/data/  fashion-mnist/                                           (recipe stage)
 # Unpacked once into build/carry/ (git-ignored, kept on a warm machine between calls).
 #
-#   scripts/cuda/build-and-test.sh [--stages build,tests,bench,recipe] [--out DIR] [--node PATH] [--jobs N]
-#       [--limit-build S] [--limit-tests S] [--limit-bench S] [--limit-recipe S]
+#   scripts/cuda/build-and-test.sh [--stages build,tests,bench,recipe,profile] [--out DIR] [--node PATH] [--jobs N]
+#       [--limit-build S] [--limit-tests S] [--limit-bench S] [--limit-recipe S] [--limit-profile S]
 #       [--compile-modes default,max-autotune-no-cudagraphs,reduce-overhead|none] [--compile-timeout S]
 #       [--compile-budget S]
 #       [--epochs N] [--cpu-dry-run]
@@ -28,10 +29,14 @@
 #           columns (each in its own process, at most --compile-timeout s each (default 60) and
 #           --compile-budget s for all of them (default 150); the rest are reported skipped)
 #   recipe  selfsup train --config examples/configs/simclr-resnet18-gpu.json on the carried Fashion-MNIST
+#   profile scripts/profile-step.ts (issue 19): one eager step of each workload profiled on both sides (operators by
+#           name with counts, host syncs, allocations, host time per step; Node against PyTorch), full scale, eager
+#
+# Each call returns at most 8 files: run profile in a call without bench (e.g. "build,recipe,profile").
 #
 # Output (--out, default $OUT, else ./out-cuda), at most 8 files, each cut to under 16 MiB:
 #   <prebuilt>.node, <prebuilt>.node.json, build.log, tests.log, bench.txt, bench.json, recipe.log,
-#   summary.txt (timeline, versions, test counts, bench best-against-best, recipe table, README row).
+#   profile.txt, summary.txt (timeline, versions, test counts, bench best-against-best, recipe table, profile totals).
 #
 # --cpu-dry-run checks the plumbing on a machine without a GPU: the same stages against the libtorch
 # that scripts/find-libtorch.js finds (Debian's CPU libtorch-dev), small bench, a 3-step recipe.
@@ -48,6 +53,7 @@ LIMIT_BUILD=180
 LIMIT_TESTS=200
 LIMIT_BENCH=300
 LIMIT_RECIPE=420
+LIMIT_PROFILE=180
 COMPILE_MODES="default,max-autotune-no-cudagraphs,reduce-overhead"
 COMPILE_TIMEOUT=60
 COMPILE_BUDGET=150
@@ -62,6 +68,7 @@ while [ $# -gt 0 ]; do
     --limit-tests) LIMIT_TESTS="$2"; shift 2 ;;
     --limit-bench) LIMIT_BENCH="$2"; shift 2 ;;
     --limit-recipe) LIMIT_RECIPE="$2"; shift 2 ;;
+    --limit-profile) LIMIT_PROFILE="$2"; shift 2 ;;
     --compile-modes) COMPILE_MODES="$2"; shift 2 ;;
     --compile-timeout) COMPILE_TIMEOUT="$2"; shift 2 ;;
     --compile-budget) COMPILE_BUDGET="$2"; shift 2 ;;
@@ -72,7 +79,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 for s in ${STAGES//,/ }; do
-  case "$s" in build|tests|bench|recipe) ;; *) echo "build-and-test: unknown stage '$s' (build, tests, bench, recipe)" >&2; exit 2 ;; esac
+  case "$s" in build|tests|bench|recipe|profile) ;; *) echo "build-and-test: unknown stage '$s' (build, tests, bench, recipe, profile)" >&2; exit 2 ;; esac
 done
 want() { [[ ",$STAGES," == *",$1,"* ]]; }
 
@@ -254,10 +261,23 @@ stage_recipe() {
   exit $rc
 }
 
+stage_profile() {
+  [ -f "$ADDON" ] || { echo "no $ADDON: run the build stage first"; exit 1; }
+  export SELFSUP_ADDON="$ADDON"
+  # Fewer timed steps than the bench: host time per eager step is the number wanted, and 10 are enough for a median.
+  local extra=(--steps 10 --warmup 3)
+  if [ "$DRY_RUN" = 1 ]; then extra=(--workloads simclr,mae --steps 1 --warmup 1); fi
+  "$NODE_BIN" dist/scripts/profile-step.js --device "$DEVICE" --python "$PYTHON" --all "${extra[@]}" > "$OUT_DIR/profile.txt" 2>&1
+  local rc=$?
+  grep -E '^### |^\| (ATen operators|operators called|host syncs|host time|allocations) ' "$OUT_DIR/profile.txt"
+  exit $rc
+}
+
 want build && run_stage build "$LIMIT_BUILD" stage_build
 want tests && run_stage tests "$LIMIT_TESTS" stage_tests
 want bench && run_stage bench "$LIMIT_BENCH" stage_bench
 want recipe && run_stage recipe "$LIMIT_RECIPE" stage_recipe
+want profile && run_stage profile "$LIMIT_PROFILE" stage_profile
 
 # ---- summary --------------------------------------------------------------------------------------------
 # Keep every output file under 16 MiB (the device tool's limit): long logs keep their ends.
@@ -279,6 +299,10 @@ done
   if [ -f "$OUT_DIR/tests.log" ]; then echo; echo "tests: $(grep -E '^tests: [0-9]+ passed' "$OUT_DIR/tests.log" | tail -n 1)"; fi
   if [ -f "$OUT_DIR/bench.txt" ]; then echo; grep -E '^(## |Node v|Math modes|Reserved GPU memory)' "$OUT_DIR/bench.txt"; sed -n '/### Best against best/,/^$/p' "$OUT_DIR/bench.txt"; fi
   if [ -f "$OUT_DIR/recipe.log" ]; then echo; echo "recipe (last lines of recipe.log):"; tail -n 14 "$OUT_DIR/recipe.log"; fi
+  if [ -f "$OUT_DIR/profile.txt" ]; then
+    echo; echo "profile (operators per eager step, Node against PyTorch; all of it in profile.txt):"
+    grep -E '^### |^\| (ATen operators|operators called|host syncs|host time|allocations) ' "$OUT_DIR/profile.txt"
+  fi
   echo
   echo "files: $(cd "$OUT_DIR" && ls | tr '\n' ' ')"
   [ ${#FAILED[@]} = 0 ] && echo "result: every stage passed" || echo "result: FAILED: ${FAILED[*]}"

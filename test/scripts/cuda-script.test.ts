@@ -1,5 +1,5 @@
 // The GPU machine's build-and-test script, in its CPU dry run: every stage
-// (build, tests, bench, recipe) under its time limit, with plain cmake (no
+// (build, tests, bench, recipe; profile in a call of its own) under its time limit, with plain cmake (no
 // cmake-js, no network), a portable prebuilt ($ORIGIN-only RUNPATH, glibc <=
 // 2.28, native-source record), at most 8 output files under 16 MiB, and a
 // timeline; a stage over its limit is reported and fails the run. So a GPU
@@ -66,6 +66,24 @@ const { nativeSourceHash } = require(path.join(root, 'scripts', 'native-hash.js'
     assert.ok(bench.comparisons.length >= 1 && bench.comparisons.every((c) => c.best !== null));
     assert.match(summary, /### Best against best/);
     assert.match(fs.readFileSync(path.join(out, 'recipe.log'), 'utf8'), /k-NN@20/);
+  });
+
+  it('the profile stage, in a call of its own (the build reused), compares operators per step with PyTorch', () => {
+    const again = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-cuda-profile-'));
+    try {
+      const r = spawnSync('bash', ['scripts/cuda/build-and-test.sh', '--cpu-dry-run', '--stages', 'profile', '--limit-profile', '600',
+        '--out', again], { cwd: root, encoding: 'utf8', env: { ...process.env, SELFSUP_ADDON: '' } });
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`.slice(-6000));
+      assert.match(r.stdout, /profile +start \+ *\d+s +took +\d+s +ok/);
+      const files = fs.readdirSync(again).sort();
+      assert.deepEqual(files, ['profile.txt', 'summary.txt']);
+      const text = fs.readFileSync(path.join(again, 'profile.txt'), 'utf8');
+      for (const w of ['simclr', 'mae']) assert.match(text, new RegExp(`### ${w} \\(cpu\\): one eager training step`));
+      assert.match(text, /\| ATen operators \(nested included\) \| \d+ \| \d+ \|/);
+      assert.match(fs.readFileSync(path.join(again, 'summary.txt'), 'utf8'), /\| host syncs \| 0 \| 0 \|/);
+    } finally {
+      fs.rmSync(again, { recursive: true, force: true });
+    }
   });
 
   it('a stage over its time limit is reported as such and fails the run', () => {

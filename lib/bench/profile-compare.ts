@@ -1,0 +1,126 @@
+// Node against the PyTorch reference, one training step each: operators by
+// name with their counts, totals, host syncs, allocations and host time, and
+// the differences by operator name (issue 19's comparison).
+import { ProfilerEvent, HostSync, findHostSyncs, hostCalls, isOperator } from '../torch/profiler';
+import { StepProfile } from './profile-step';
+
+/** One side's totals for a step. */
+export interface StepSummary {
+  status: 'ok' | 'error';
+  reason?: string;
+  /** ATen operator calls, nested ones included (what PyTorch's key_averages counts). */
+  operators: number;
+  /** ATen operators called by the host language or autograd's engine (not nested in another operator). */
+  hostCalls: number;
+  /** Autograd nodes run by backward (scope 'backward_function'). */
+  autogradNodes: number;
+  syncs: HostSync[];
+  cudaSyncWarnings?: number | null;
+  allocs: number;
+  allocBytes: number;
+  /** Medians over the unprofiled steps, microseconds. */
+  hostUs: number;
+  wallUs: number;
+}
+
+/** One operator name on both sides. */
+export interface OpCount {
+  name: string;
+  node: number;
+  pytorch: number;
+}
+
+/** The comparison of one workload. */
+export interface StepComparison {
+  workload: string;
+  device: string;
+  node: StepSummary;
+  pytorch: StepSummary;
+  /** Every ATen operator name seen on either side: the largest difference first, then by name. */
+  ops: OpCount[];
+}
+
+function medianOf(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function counts(events: readonly ProfilerEvent[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of events) if (isOperator(e)) out.set(e.name, (out.get(e.name) ?? 0) + 1);
+  return out;
+}
+
+/**
+ * The totals of one side.
+ * @example summarize(nodeProfile).operators
+ */
+export function summarize(p: StepProfile): StepSummary {
+  return {
+    status: p.status, reason: p.reason, operators: p.events.filter(isOperator).length, hostCalls: hostCalls(p.events).length,
+    autogradNodes: p.events.filter((e) => e.scope === 'backward_function').length, syncs: findHostSyncs(p.events),
+    cudaSyncWarnings: p.cudaSyncWarnings, allocs: p.memory.allocs, allocBytes: p.memory.allocBytes,
+    hostUs: medianOf(p.hostUs), wallUs: medianOf(p.wallUs),
+  };
+}
+
+/**
+ * Node's step against PyTorch's, operator by operator.
+ * @example const c = compareSteps(node, py); c.ops.filter((o) => o.node > o.pytorch);
+ */
+export function compareSteps(node: StepProfile, pytorch: StepProfile): StepComparison {
+  const a = counts(node.events);
+  const b = counts(pytorch.events);
+  const names = [...new Set([...a.keys(), ...b.keys()])];
+  const ops = names.map((name) => ({ name, node: a.get(name) ?? 0, pytorch: b.get(name) ?? 0 }));
+  ops.sort((x, y) => Math.abs(y.node - y.pytorch) - Math.abs(x.node - x.pytorch) || (x.name < y.name ? -1 : 1));
+  return { workload: node.workload, device: node.device, node: summarize(node), pytorch: summarize(pytorch), ops };
+}
+
+const fmtUs = (v: number): string => (Number.isNaN(v) ? '-' : v >= 1e3 ? `${(v / 1e3).toFixed(2)} ms` : `${v.toFixed(0)} us`);
+const signed = (d: number): string => (d > 0 ? `+${d}` : String(d));
+const ratio = (n: number, p: number): string => (p > 0 && Number.isFinite(n / p) ? (n / p).toFixed(2) : '-');
+
+function syncText(s: StepSummary): string {
+  if (s.syncs.length === 0) return '0';
+  const by = new Map<string, number>();
+  for (const x of s.syncs) {
+    const where = x.path.length > 0 ? ` in ${x.path[x.path.length - 1]}` : '';
+    by.set(`${x.call}${where}`, (by.get(`${x.call}${where}`) ?? 0) + 1);
+  }
+  return `${s.syncs.length} (${[...by].map(([k, n]) => `${n}x ${k}`).join(', ')})`;
+}
+
+/**
+ * The comparison as markdown: the totals side by side, the operators that
+ * differ, then (with `all`) every operator.
+ *
+ * @example console.log(formatStepComparison(compareSteps(node, py), { all: true }));
+ */
+export function formatStepComparison(c: StepComparison, options: { all?: boolean } = {}): string {
+  const { node: n, pytorch: p } = c;
+  const lines = [`### ${c.workload} (${c.device}): one eager training step`, ''];
+  if (n.status !== 'ok' || p.status !== 'ok') {
+    lines.push(`Node: ${n.status}${n.reason ? ` (${n.reason})` : ''}; PyTorch: ${p.status}${p.reason ? ` (${p.reason})` : ''}`, '');
+  }
+  lines.push('| per step | PyTorch | Node | Node - PyTorch (Node / PyTorch) |', '|---|---|---|---|');
+  const row = (label: string, x: number, y: number): string => `| ${label} | ${x} | ${y} | ${signed(y - x)} (${ratio(y, x)}) |`;
+  lines.push(row('ATen operators (nested included)', p.operators, n.operators));
+  lines.push(row('operators called from the host (not nested)', p.hostCalls, n.hostCalls));
+  lines.push(row('autograd nodes', p.autogradNodes, n.autogradNodes));
+  lines.push(row('allocations', p.allocs, n.allocs));
+  lines.push(`| allocated bytes | ${p.allocBytes} | ${n.allocBytes} | ${signed(n.allocBytes - p.allocBytes)} (${ratio(n.allocBytes, p.allocBytes)}) |`);
+  lines.push(`| host syncs | ${syncText(p)}${p.cudaSyncWarnings != null ? `; CUDA sync warnings ${p.cudaSyncWarnings}` : ''} | ${syncText(n)} | |`);
+  lines.push(`| host time (median, unprofiled) | ${fmtUs(p.hostUs)} | ${fmtUs(n.hostUs)} | (${ratio(n.hostUs, p.hostUs)}) |`);
+  if (c.device === 'cuda') lines.push(`| wall time with device (median) | ${fmtUs(p.wallUs)} | ${fmtUs(n.wallUs)} | (${ratio(n.wallUs, p.wallUs)}) |`);
+  const diff = c.ops.filter((o) => o.node !== o.pytorch);
+  lines.push('', diff.length === 0 ? 'Operators: the same names with the same counts on both sides.'
+    : `Operators that differ (${diff.length} of ${c.ops.length} names):`);
+  const opTable = (ops: readonly OpCount[]): string[] => ['', '| operator | PyTorch | Node | Node - PyTorch |', '|---|---|---|---|',
+    ...ops.map((o) => `| ${o.name} | ${o.pytorch} | ${o.node} | ${signed(o.node - o.pytorch)} |`)];
+  if (diff.length > 0) lines.push(...opTable(diff));
+  if (options.all === true) lines.push('', 'All operators:', ...opTable(c.ops));
+  return lines.join('\n');
+}

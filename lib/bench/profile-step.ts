@@ -1,0 +1,116 @@
+// One eager training step of a workload under the operator profiler: what
+// scripts/profile-step.ts compares with the PyTorch reference
+// (scripts/profile_step.py). The step is the bench's (lib/bench/runner.ts):
+// the Trainer's step engine on random views, constant learning rate, nothing
+// read back.
+import * as torch from '../torch';
+import { ProfilerEvent, MemoryTotals, eventsFromColumns, mergeNestedDuplicates, EventColumns } from '../torch/profiler';
+import { StepEngine } from '../train/step-engine';
+import { Workload, WorkloadName } from './workloads';
+import { buildMethod, buildOptimizer, makeViews } from './workload-setup';
+import { progressAt } from './runner';
+
+/** One side's profile of one step, and the host time of unprofiled steps. */
+export interface StepProfile {
+  side: 'node' | 'pytorch';
+  workload: WorkloadName;
+  device: 'cpu' | 'cuda';
+  status: 'ok' | 'error';
+  reason?: string;
+  events: ProfilerEvent[];
+  memory: MemoryTotals;
+  /** Per unprofiled step: microseconds until the step returned to the caller (host time). */
+  hostUs: number[];
+  /** Per unprofiled step: microseconds until the device finished too (the same as hostUs on the CPU). */
+  wallUs: number[];
+  /** PyTorch on CUDA: the synchronising CUDA calls torch.cuda.set_sync_debug_mode('warn') reported. */
+  cudaSyncWarnings?: number | null;
+}
+
+/** Options of `profileNodeStep`. */
+export interface ProfileStepOptions {
+  device: 'cpu' | 'cuda';
+  /** Unprofiled steps first (the optimiser state, autograd's buffers and cuDNN's choices exist by then). */
+  warmup: number;
+  /** Unprofiled, timed steps after the profiled one. */
+  steps: number;
+}
+
+/**
+ * Builds `w` (seed 0), runs `warmup` steps, profiles one step, then times
+ * `steps` more, and frees everything.
+ *
+ * @example
+ * const p = profileNodeStep(workload('mae', 'small'), { device: 'cpu', warmup: 1, steps: 3 });
+ * p.events.filter((e) => e.name === 'aten::addmm').length;
+ */
+export function profileNodeStep(w: Workload, o: ProfileStepOptions): StepProfile {
+  if (!(Number.isInteger(o.warmup) && o.warmup >= 1)) throw new RangeError(`Expected an integer >= 1 for warmup but received ${o.warmup}`);
+  if (!(Number.isInteger(o.steps) && o.steps >= 1)) throw new RangeError(`Expected an integer >= 1 for steps but received ${o.steps}`);
+  torch.manualSeed(0);
+  const method = buildMethod(w);
+  method.to({ device: o.device });
+  const optimizer = buildOptimizer(method, w, o.device);
+  const views = makeViews(w, o.device);
+  const engine = new StepEngine(method, {
+    optimizer, device: o.device, bf16: o.device === 'cuda', clipGrad: w.optimizer.clipGrad, channelsLast: false, embStd: false,
+  });
+  let n = 0;
+  // As the bench's eager step: the loss stays on the device and is freed with the step's scope.
+  const step = (): void => torch.scope(() => {
+    engine.stepTensors(views, progressAt(n++));
+  });
+  const sync = (): void => {
+    if (o.device === 'cuda') torch.cuda.synchronize();
+  };
+  try {
+    for (let i = 0; i < o.warmup; i++) step();
+    sync();
+    const prof = torch.profiler.profile(step);
+    const hostUs: number[] = [];
+    const wallUs: number[] = [];
+    for (let i = 0; i < o.steps; i++) {
+      sync();
+      const t0 = process.hrtime.bigint();
+      step();
+      const t1 = process.hrtime.bigint();
+      sync();
+      hostUs.push(Number(t1 - t0) / 1e3);
+      wallUs.push(Number(process.hrtime.bigint() - t0) / 1e3);
+    }
+    return { side: 'node', workload: w.name, device: o.device, status: 'ok', events: [...prof.events], memory: prof.memory,
+      hostUs, wallUs };
+  } finally {
+    engine.dispose();
+    views.forEach((v) => v.dispose());
+    method.dispose();
+    if (o.device === 'cuda') torch.cuda.emptyCache();
+  }
+}
+
+/** What scripts/profile_step.py prints for one workload. */
+export interface PythonStepProfile {
+  kind: 'profile';
+  workload: WorkloadName;
+  device?: 'cpu' | 'cuda';
+  status?: 'error';
+  reason?: string;
+  columns?: EventColumns & { memory: MemoryTotals };
+  cudaSyncWarnings?: number | null;
+  hostUs?: number[];
+  wallUs?: number[];
+}
+
+/**
+ * The PyTorch reference's profile of one workload as a `StepProfile`.
+ * @example const py = fromPython(JSON.parse(line) as PythonStepProfile, 'cpu');
+ */
+export function fromPython(p: PythonStepProfile, device: 'cpu' | 'cuda'): StepProfile {
+  const empty = { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 };
+  if (p.status === 'error' || p.columns === undefined) {
+    return { side: 'pytorch', workload: p.workload, device, status: 'error', reason: p.reason ?? 'no events', events: [],
+      memory: empty, hostUs: [], wallUs: [] };
+  }
+  return { side: 'pytorch', workload: p.workload, device, status: 'ok', events: mergeNestedDuplicates(eventsFromColumns(p.columns)),
+    memory: p.columns.memory, hostUs: p.hostUs ?? [], wallUs: p.wallUs ?? [], cudaSyncWarnings: p.cudaSyncWarnings };
+}

@@ -1,0 +1,144 @@
+// Issue 19's comparison: one eager training step of SimCLR, BYOL, DINO and
+// MAE on both sides (Node: lib/bench/profile-step.ts; PyTorch:
+// scripts/profile_step.py, the step of scripts/bench_gpu.py), each profiled
+// operator by operator, printed side by side: operators per step by name with
+// counts, totals, host syncs, allocations and host time per step, and the
+// differences by operator name. Not a timed test: an npm script.
+//
+//   npm run profile:step -- [--device cpu|cuda] [--scale small|full] [--workloads simclr,byol,dino,mae]
+//                           [--steps N] [--warmup N] [--rounds N] [--threads N] [--python PATH] [--json FILE] [--all]
+//
+// Defaults: the bench's (lib/bench/runner.ts benchPlan): CUDA when this
+// libtorch sees a GPU, full scale there and small on the CPU; 5 timed steps
+// after 2 warm-up steps on the CPU (20 after 5 on CUDA); 1 round. --rounds N
+// runs both sides N times, taking turns, and the host times are the median
+// over all their timed steps. --all lists every operator, not only those
+// whose counts differ.
+import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as torch from '../lib/torch';
+import { writeFileAtomic } from '../lib/torch';
+import { Scale, WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
+import { benchPlan } from '../lib/bench/runner';
+import { benchEnvironment } from '../lib/bench/report';
+import { StepProfile, PythonStepProfile, fromPython, profileNodeStep } from '../lib/bench/profile-step';
+import { compareSteps, formatStepComparison } from '../lib/bench/profile-compare';
+import { PYTHON, pythonScript } from './bench-python';
+
+interface Options {
+  device: 'cpu' | 'cuda';
+  scale: Scale;
+  workloads: WorkloadName[];
+  steps: number;
+  warmup: number;
+  rounds: number;
+  threads?: number;
+  python: string;
+  json?: string;
+  all: boolean;
+}
+
+const VALUED = ['--device', '--scale', '--workloads', '--steps', '--warmup', '--rounds', '--threads', '--python', '--json'];
+
+function parseOptions(argv: readonly string[]): Options {
+  const raw = new Map<string, string>();
+  let all = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--all') {
+      all = true;
+      continue;
+    }
+    if (!VALUED.includes(flag)) throw new RangeError(`Unknown option '${flag}'; expected one of ${[...VALUED, '--all'].join(', ')}`);
+    const value = argv[++i];
+    if (value === undefined) throw new RangeError(`Expected a value after ${flag}`);
+    raw.set(flag, value);
+  }
+  const count = (flag: string, min: number): number | undefined => {
+    const v = raw.get(flag);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new RangeError(`Expected an integer >= ${min} for ${flag} but received ${v}`);
+    return n;
+  };
+  const device = raw.get('--device');
+  if (device !== undefined && device !== 'cpu' && device !== 'cuda') throw new RangeError(`Expected cpu or cuda for --device but received ${device}`);
+  const scale = raw.get('--scale');
+  if (scale !== undefined && scale !== 'small' && scale !== 'full') throw new RangeError(`Expected small or full for --scale but received ${scale}`);
+  const plan = benchPlan({ device, scale });
+  const gpu = plan.device === 'cuda';
+  return {
+    device: plan.device, scale: plan.scale, workloads: parseWorkloads(raw.get('--workloads') ?? 'all'),
+    steps: count('--steps', 1) ?? (gpu ? 20 : 5), warmup: count('--warmup', 1) ?? (gpu ? 5 : 2), rounds: count('--rounds', 1) ?? 1,
+    threads: count('--threads', 1), python: raw.get('--python') ?? PYTHON, json: raw.get('--json'), all,
+  };
+}
+
+function runPython(o: Options, threads: number): { env: Record<string, unknown>; profiles: StepProfile[] } {
+  const job = { device: o.device, warmup: o.warmup, steps: o.steps, threads, workloads: o.workloads.map((n) => workload(n, o.scale)) };
+  const stdout = execFileSync(o.python, [pythonScript('profile_step.py'), JSON.stringify(job)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30 });
+  const out = { env: {} as Record<string, unknown>, profiles: [] as StepProfile[] };
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as { kind: string } & Record<string, unknown>;
+    if (record.kind === 'env') out.env = record;
+    else if (record.kind === 'profile') out.profiles.push(fromPython(record as unknown as PythonStepProfile, o.device));
+  }
+  return out;
+}
+
+function runNode(o: Options): StepProfile[] {
+  return o.workloads.map((name) => {
+    try {
+      return profileNodeStep(workload(name, o.scale), { device: o.device, warmup: o.warmup, steps: o.steps });
+    } catch (e) {
+      return { side: 'node', workload: name, device: o.device, status: 'error', reason: e instanceof Error ? e.message : String(e),
+        events: [], memory: { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 }, hostUs: [], wallUs: [] };
+    }
+  });
+}
+
+/** The first round's profile with the timed steps of every round. */
+function merged(rounds: readonly (readonly StepProfile[])[], name: WorkloadName): StepProfile {
+  const all = rounds.map((r) => r.find((p) => p.workload === name)!);
+  return { ...all[0], hostUs: all.flatMap((p) => p.hostUs), wallUs: all.flatMap((p) => p.wallUs) };
+}
+
+function main(): void {
+  const o = parseOptions(process.argv.slice(2));
+  if (o.threads !== undefined) torch.setNumThreads(o.threads);
+  const threads = torch.getNumThreads();
+  const py: ReturnType<typeof runPython>[] = [];
+  const node: StepProfile[][] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    const sides = [() => py.push(runPython(o, threads)), () => node.push(runNode(o))];
+    if (round % 2 === 1) sides.reverse();
+    process.stderr.write(`round ${round + 1} of ${o.rounds} ...\n`);
+    sides.forEach((run) => run());
+  }
+  const env = benchEnvironment(o.device);
+  console.log(`## Operators per training step: ${o.device}, ${env.hardware}, scale ${o.scale}`);
+  console.log(`Node ${env.node}, libtorch ${env.libtorch}; PyTorch ${String(py[0].env.torch)}; ${threads} thread(s); ` +
+    `${o.device === 'cuda' ? 'bfloat16 autocast' : 'float32'}; one profiled step after ${o.warmup} warm-up, host time = median of ` +
+    `${o.rounds} alternating round(s) x ${o.steps} unprofiled steps; load average ${loadText()}\n`);
+  const comparisons = o.workloads.map((name) => compareSteps(merged(node, name), merged(py.map((r) => r.profiles), name)));
+  for (const c of comparisons) console.log(`${formatStepComparison(c, { all: o.all })}\n`);
+  if (o.json !== undefined) {
+    writeFileAtomic(o.json, `${JSON.stringify({ options: o, node: env, python: py[0].env, comparisons }, null, 2)}\n`);
+    process.stderr.write(`Wrote ${o.json}\n`);
+  }
+  const failed = comparisons.filter((c) => c.node.status !== 'ok' || c.pytorch.status !== 'ok');
+  if (failed.length > 0) throw new Error(`no comparison for ${failed.map((c) => c.workload).join(', ')} (see above)`);
+}
+
+function loadText(): string {
+  return os.loadavg().map((l) => l.toFixed(1)).join(' / ');
+}
+
+try {
+  main();
+} catch (e) {
+  process.stderr.write(`profile-step: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}
