@@ -64,8 +64,9 @@ describe('eval: report', function () {
   it('the linear probe numbers equal linearProbe on the same features: top1 on the test split, linearTrain on the training split', async () => {
     // Test labels shifted by one class: the probe that fits the training split scores low on this test split, so
     // a probe measured on the wrong split cannot give the same numbers.
+    // Its own (wrong) statistics: every encoder must see it normalised with the training split's.
     const shifted = makeDataset({ name: 'shifted', images: test.images.clone(), labels: test.labels!.add(1).remainder(5),
-      mean: test.mean, std: test.std });
+      mean: [0.9], std: [0.1] });
     try {
       const encoder = seededEncoder(factory, 5);
       const linearOptions = { epochs: 3, lr: 0.05 };
@@ -89,20 +90,30 @@ describe('eval: report', function () {
   it('a training subset and a temperature: the rows equal k-NN and the probe on the seeded subset\'s features', async () => {
     const encoder = seededEncoder(factory, 5);
     const linearOptions = { epochs: 2 };
-    const report = await evaluateEncoder(encoder, { train, test, floors: false, k: [7], trainSubset: 150, subsetSeed: 4, linearOptions,
-      temperature: 0.5 });
+    const report = await evaluateEncoder(encoder, { train, test, k: [7], trainSubset: 150, subsetSeed: 4, linearOptions,
+      temperature: 0.5, randomEncoder: factory, randomSeed: 2 });
     assert.equal(report.train.size, 150);
     assert.equal(report.temperature, 0.5);
+    assert.deepEqual(report.rows.map((r) => r.name), ['raw pixels', 'random encoder', 'trained encoder']);
     torch.scope(() => {
       const indices = torch.randperm(train.length, { generator: new torch.Generator().manualSeed(4) }).narrow(0, 0, 150);
       const opts = { mean: train.mean, std: train.std };
       const bank = extractFeatures(encoder, train, { ...opts, indices });
       const queries = extractFeatures(encoder, test, opts);
       assert.equal(bank.features.shape[0], 150);
-      assert.deepEqual(report.rows[0].knn, { 7: knn(bank, queries, { k: [7], temperature: 0.5 }).top1[7] });
+      assert.deepEqual(report.rows[2].knn, { 7: knn(bank, queries, { k: [7], temperature: 0.5 }).top1[7] });
       const probe = linearProbe(bank, queries, linearOptions);
-      assert.equal(report.rows[0].linear, probe.top1);
-      assert.equal(report.rows[0].linearTrain, probe.trainTop1);
+      assert.equal(report.rows[2].linear, probe.top1);
+      assert.equal(report.rows[2].linearTrain, probe.trainTop1);
+      // The floors on the same subset; the random encoder built under randomSeed.
+      const raw = knn(rawPixelFeatures(train, { indices }), rawPixelFeatures(test), { k: [7], temperature: 0.5 });
+      assert.deepEqual(report.rows[0].knn, { 7: raw.top1[7] });
+      const random = seededEncoder(factory, 2);
+      const r = knn(extractFeatures(random, train, { ...opts, indices }), extractFeatures(random, test, opts), { k: [7], temperature: 0.5 });
+      assert.deepEqual(report.rows[1].knn, { 7: r.top1[7] });
+      const seed0 = seededEncoder(factory, 0);
+      const r0 = knn(extractFeatures(seed0, train, { ...opts, indices }), extractFeatures(seed0, test, opts), { k: [7], temperature: 0.5 });
+      assert.notDeepEqual(r0.top1, r.top1, 'randomSeed 2 and the default 0 give the same floor here');
     });
   });
 
