@@ -2,9 +2,6 @@
 # Colorization (Zhang, Isola & Efros 2016) and the split-brain autoencoder (Zhang, Isola & Efros 2017)
 # re-implemented from the papers with PyTorch, scikit-image's Lab conversion and the authors'
 # NNEncode / PriorFactor rules written out in numpy. Same JSON protocol as pretext_ref.py.
-import json
-import sys
-import traceback
 
 import numpy as np
 import torch
@@ -12,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from models_ref import SmallCnn  # test/helpers is on sys.path (the script's folder)
-from pretext_ref import pack, unpack
+from pretext_ref import pack, run_cases, unpack
 
 OPS = {}
 
@@ -231,18 +228,5 @@ def deoldify_step(inputs, args):
     return out
 
 
-def main():
-    cases = json.load(sys.stdin)
-    out = []
-    for case in cases:
-        try:
-            torch.manual_seed(0)
-            res = OPS[case['op']](case.get('inputs', {}), case.get('args', {}))
-            out.append({'outputs': {k: pack(v) for k, v in res.items()}})
-        except Exception:
-            out.append({'error': traceback.format_exc()})
-    json.dump(out, sys.stdout)
-
-
 if __name__ == '__main__':
-    main()
+    run_cases(OPS)

@@ -5,17 +5,14 @@
 # lib/ (loops per image and per channel where lib/ gathers in one batch).
 # Protocol as pretext_ref.py: a JSON list of {op, inputs, args} on stdin, a
 # JSON list of {outputs} or {error} on stdout.
-import json
 import math
-import sys
-import traceback
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from pretext_ref import pack, unpack  # test/helpers is the script's folder, so on sys.path
+from pretext_ref import pack, run_cases, unpack  # test/helpers is the script's folder, so on sys.path
 
 OPS = {}
 
@@ -219,18 +216,5 @@ def damaged_jigsaw_step(inputs, args):
     return out
 
 
-def main():
-    cases = json.load(sys.stdin)
-    out = []
-    for case in cases:
-        try:
-            torch.manual_seed(0)
-            res = OPS[case['op']](case.get('inputs', {}), case.get('args', {}))
-            out.append({'outputs': {k: pack(v) for k, v in res.items()}})
-        except Exception:
-            out.append({'error': traceback.format_exc()})
-    json.dump(out, sys.stdout)
-
-
 if __name__ == '__main__':
-    main()
+    run_cases(OPS)

@@ -202,13 +202,17 @@ def relative_position_step(inputs, args):
     return _finish(m, F.cross_entropy(head(torch.cat([fc, fn], 1)), labels))
 
 
-def main():
+def run_cases(ops):
+    """Reads JSON cases from stdin, runs ops[case['op']] on each (seed 0) and writes the packed outputs or the error.
+
+    The case driver of every *_ref.py script of the pretext tests (colour_ref.py and inpainting_ref.py import it).
+    """
     cases = json.load(sys.stdin)
     out = []
     for case in cases:
         try:
             torch.manual_seed(0)
-            res = OPS[case['op']](case.get('inputs', {}), case.get('args', {}))
+            res = ops[case['op']](case.get('inputs', {}), case.get('args', {}))
             out.append({'outputs': {k: pack(v) for k, v in res.items()}})
         except Exception:
             out.append({'error': traceback.format_exc()})
@@ -216,4 +220,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cases(OPS)
