@@ -30,6 +30,7 @@ import { workloadFlops, FlopCount } from '../lib/bench/flops';
 import { BenchResult, benchConfigs, benchPlan, runBench, reservedBytes } from '../lib/bench/runner';
 import { Comparison, PythonResult, benchEnvironment, compare, formatComparison, formatBestOf } from '../lib/bench/report';
 import { PYTHON, median, pythonScript } from './bench-python';
+import { readWorkloadFlags } from './workload-flags';
 
 interface Options {
   device: 'cpu' | 'cuda';
@@ -44,30 +45,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const raw = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const known = ['--device', '--scale', '--workloads', '--steps', '--warmup', '--rounds', '--threads', '--python', '--json'];
-    if (!known.includes(flag)) throw new RangeError(`Unknown option '${flag}'; expected one of ${known.join(', ')}`);
-    const value = argv[++i];
-    if (value === undefined) throw new RangeError(`Expected a value after ${flag}`);
-    raw.set(flag, value);
-  }
-  const count = (flag: string, min: number): number | undefined => {
-    const v = raw.get(flag);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new RangeError(`Expected an integer >= ${min} for ${flag} but received ${v}`);
-    return n;
-  };
-  const device = raw.get('--device');
-  if (device !== undefined && device !== 'cpu' && device !== 'cuda') {
-    throw new RangeError(`Expected cpu or cuda for --device but received ${device}`);
-  }
-  const scale = raw.get('--scale');
-  if (scale !== undefined && scale !== 'small' && scale !== 'full') {
-    throw new RangeError(`Expected small or full for --scale but received ${scale}`);
-  }
+  const { raw, device, scale, count } = readWorkloadFlags(argv);
   return {
     ...benchPlan({ device, scale, steps: count('--steps', 1), warmup: count('--warmup', 1) }),
     workloads: parseWorkloads(raw.get('--workloads') ?? 'all'),

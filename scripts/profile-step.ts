@@ -24,6 +24,7 @@ import { benchEnvironment } from '../lib/bench/report';
 import { StepProfile, PythonStepProfile, fromPython, profileNodeStep } from '../lib/bench/profile-step';
 import { compareSteps, formatStepComparison } from '../lib/bench/profile-compare';
 import { PYTHON, pythonScript } from './bench-python';
+import { readWorkloadFlags } from './workload-flags';
 
 interface Options {
   device: 'cpu' | 'cuda';
@@ -38,33 +39,9 @@ interface Options {
   all: boolean;
 }
 
-const VALUED = ['--device', '--scale', '--workloads', '--steps', '--warmup', '--rounds', '--threads', '--python', '--json'];
-
 function parseOptions(argv: readonly string[]): Options {
-  const raw = new Map<string, string>();
-  let all = false;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--all') {
-      all = true;
-      continue;
-    }
-    if (!VALUED.includes(flag)) throw new RangeError(`Unknown option '${flag}'; expected one of ${[...VALUED, '--all'].join(', ')}`);
-    const value = argv[++i];
-    if (value === undefined) throw new RangeError(`Expected a value after ${flag}`);
-    raw.set(flag, value);
-  }
-  const count = (flag: string, min: number): number | undefined => {
-    const v = raw.get(flag);
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new RangeError(`Expected an integer >= ${min} for ${flag} but received ${v}`);
-    return n;
-  };
-  const device = raw.get('--device');
-  if (device !== undefined && device !== 'cpu' && device !== 'cuda') throw new RangeError(`Expected cpu or cuda for --device but received ${device}`);
-  const scale = raw.get('--scale');
-  if (scale !== undefined && scale !== 'small' && scale !== 'full') throw new RangeError(`Expected small or full for --scale but received ${scale}`);
+  const { raw, switches, device, scale, count } = readWorkloadFlags(argv, ['--all']);
+  const all = switches.has('--all');
   const plan = benchPlan({ device, scale });
   const gpu = plan.device === 'cuda';
   return {
