@@ -1,9 +1,9 @@
 // `selfsup bench`: training-step speed of the four methods on this machine
 // (the Node side of scripts/bench-gpu.ts), per configuration: eager,
 // channels-last and the whole step captured in a CUDA graph.
-import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import * as torch from '../torch';
+import { writeFileAtomic } from '../torch/atomic-file';
 import { Scale, WorkloadName, WORKLOAD_NAMES, parseWorkloads, workload } from '../bench/workloads';
 import { workloadFlops } from '../bench/flops';
 import { BenchResult, benchConfigs, benchPlan, runBench } from '../bench/runner';
@@ -70,7 +70,7 @@ export function runBenchCommand(flags: BenchFlags, write: (s: string) => void = 
     write(`${formatNodeTable(w, flops, results)}\n`);
   }
   if (flags.json !== undefined) {
-    fs.writeFileSync(flags.json, `${JSON.stringify({ environment: env, results: all }, null, 2)}\n`);
+    writeFileAtomic(flags.json, `${JSON.stringify({ environment: env, results: all }, null, 2)}\n`);
   }
   return all;
 }

@@ -2,6 +2,8 @@
 // run, and one-line errors with exit status 1 for bad flags.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** Runs the compiled command line (found next to this compiled test, wherever dist lives) with `args`. */
@@ -25,12 +27,24 @@ describe('cli/bench', () => {
     assert.match(r.stdout, /\| graph\+channels-last \| skipped: CUDA graphs need a CUDA device \(running on cpu\)/);
   });
 
-  it('leaves out configurations with --no-graph and --no-channels-last', function () {
+  it('leaves out configurations with --no-graph and --no-channels-last; --json writes the printed results', function () {
     this.timeout(90_000);
-    const r = selfsup(['bench', '--workload', 'mae', '--steps', '1', '--warmup', '0', '--device', 'cpu', '--no-graph']);
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /MAE ViT 96-d depth 4/);
-    assert.doesNotMatch(r.stdout, /graph/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-bench-json-'));
+    try {
+      const file = path.join(dir, 'bench.json');
+      const r = selfsup(['bench', '--workload', 'mae', '--steps', '1', '--warmup', '0', '--device', 'cpu', '--no-graph',
+        '--json', file]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /MAE ViT 96-d depth 4/);
+      assert.doesNotMatch(r.stdout, /graph/);
+      const written = JSON.parse(fs.readFileSync(file, 'utf8')) as { environment: unknown; results: { config: string }[] };
+      assert.ok(written.environment !== undefined);
+      assert.deepEqual(written.results.map((x) => x.config), ['eager']); // a ViT: no channels-last row, as printed
+      assert.match(r.stdout, /\| eager \| [\d.]+ \|/);
+      assert.deepEqual(fs.readdirSync(dir), ['bench.json'], 'no temporary file left beside it');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers a bad flag with one clear line and exit status 1', () => {
