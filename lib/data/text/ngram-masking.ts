@@ -13,6 +13,7 @@ import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { checkInt, checkNumber } from '../../torch/arguments';
 import { MaskedTokens, MaskingOptions } from './mlm-masking';
+import { mulberry32 } from '../../torch/host-random';
 
 /** Options of `ngramMaskTokens`: BERT's masking options plus the n-gram's. */
 export interface NgramMaskingOptions extends MaskingOptions {
@@ -48,16 +49,6 @@ export function ngramProbabilities(max: number): number[] {
   const w = Array.from({ length: max }, (_, i) => 1 / (i + 1));
   const sum = w.reduce((a, b) => a + b, 0);
   return w.map((x) => x / sum);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The words of one row as [start, end) position ranges, and for each word how many words follow it contiguously. */

@@ -7,6 +7,7 @@
 //   SOP: with probability 1/2 A and B are swapped (label 1).
 // Label 0 is "B follows A" in both, as Hugging Face's next_sentence_label and sentence_order_label.
 import { checkInt, checkNumber, checkOneOf } from '../../torch/arguments';
+import { mulberry32 } from '../../torch/host-random';
 
 /** Options of `sentencePairs`. */
 export interface SentencePairOptions {
@@ -24,16 +25,6 @@ export interface SentencePairOptions {
 export interface SentencePairs {
   pairs: [number[], number[]][];
   labels: number[];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Trims the longer side one token at a time, from its front or back at random (BERT's truncate_seq_pair).

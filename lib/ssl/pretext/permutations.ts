@@ -3,6 +3,7 @@
 // the permutations are far apart in Hamming distance, which makes the task
 // harder and the features better (their table 3).
 import { checkInt } from '../../torch/arguments';
+import { mulberry32 } from '../../torch/host-random';
 
 /** What `jigsawPermutations` returns. */
 export interface PermutationSet {
@@ -10,18 +11,6 @@ export interface PermutationSet {
   perms: number[][];
   /** The smallest Hamming distance between two of them. */
   minDistance: number;
-}
-
-/** A seeded uniform generator in [0, 1) (mulberry32): the same seed gives the same set on every machine. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** All permutations of 0..n-1 in lexicographic order, flat (n! x n bytes). */

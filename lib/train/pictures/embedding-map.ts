@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { UMAP } from 'umap-js';
 import { writeFileAtomic } from '../../torch/atomic-file';
 import { textPaths, textWidth } from '../plot';
+import { mulberry32 } from '../../torch/host-random';
 
 /** Options of `writeEmbeddingMap`. */
 export interface EmbeddingMapOptions {
@@ -19,18 +20,6 @@ export interface EmbeddingMapOptions {
 
 // Matplotlib's tab10, the colours of the classes.
 const TAB10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-
-/** A seeded uniform generator in [0, 1) (mulberry32), for UMAP's `random`. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * 2-D UMAP coordinates of the rows of `features` (N, D), L2-normalised first
