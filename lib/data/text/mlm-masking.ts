@@ -26,6 +26,34 @@ export interface MaskingOptions {
   generator?: Generator;
 }
 
+/** The checked masking options with their defaults (BERT's 15% and 80/10/10). */
+export interface MaskingRates {
+  vocabSize: number;
+  maskId: number;
+  /** Fraction of tokens chosen. */
+  p: number;
+  fMask: number;
+  fRandom: number;
+  /** Smallest random replacement id. */
+  first: number;
+}
+
+/**
+ * Checks `options` and fills in the defaults, for `maskTokens` and `ngramMaskTokens`.
+ *
+ * @example maskingRates({ maskId: 4, vocabSize: 100 }).p // 0.15
+ */
+export function maskingRates(options: MaskingOptions): MaskingRates {
+  const vocabSize = checkInt(options.vocabSize, 'options.vocabSize', 1);
+  const maskId = checkInt(options.maskId, 'options.maskId', 0);
+  const p = checkNumber(options.probability ?? 0.15, 'options.probability', 0, 1);
+  const fMask = checkNumber(options.maskFraction ?? 0.8, 'options.maskFraction', 0, 1);
+  const fRandom = checkNumber(options.randomFraction ?? 0.1, 'options.randomFraction', 0, 1 - fMask);
+  const first = checkInt(options.firstRandomId ?? 5, 'options.firstRandomId', 0);
+  if (first >= vocabSize) throw new RangeError(`Expected firstRandomId (${first}) below vocabSize (${vocabSize})`);
+  return { vocabSize, maskId, p, fMask, fRandom, first };
+}
+
 /** What `maskTokens` returns, both int64 of the input's shape. */
 export interface MaskedTokens {
   /** The ids with the chosen tokens replaced. */
@@ -49,13 +77,7 @@ export function maskTokens(inputIds: Tensor, specialTokensMask: Tensor, options:
   if (specialTokensMask.shape.join() !== inputIds.shape.join()) {
     throw new RangeError(`Expected specialTokensMask of shape [${inputIds.shape.join(', ')}] but received [${specialTokensMask.shape.join(', ')}]`);
   }
-  const vocabSize = checkInt(options.vocabSize, 'options.vocabSize', 1);
-  const maskId = checkInt(options.maskId, 'options.maskId', 0);
-  const p = checkNumber(options.probability ?? 0.15, 'options.probability', 0, 1);
-  const fMask = checkNumber(options.maskFraction ?? 0.8, 'options.maskFraction', 0, 1);
-  const fRandom = checkNumber(options.randomFraction ?? 0.1, 'options.randomFraction', 0, 1 - fMask);
-  const first = checkInt(options.firstRandomId ?? 5, 'options.firstRandomId', 0);
-  if (first >= vocabSize) throw new RangeError(`Expected firstRandomId (${first}) below vocabSize (${vocabSize})`);
+  const { vocabSize, maskId, p, fMask, fRandom, first } = maskingRates(options);
   const g = options.generator;
   const shape = inputIds.shape;
   return torch.scope(() => {

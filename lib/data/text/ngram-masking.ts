@@ -11,8 +11,8 @@
 // at a time: a batch is a few thousand tokens, far below the step's cost.
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
-import { checkInt, checkNumber } from '../../torch/arguments';
-import { MaskedTokens, MaskingOptions } from './mlm-masking';
+import { checkInt } from '../../torch/arguments';
+import { MaskedTokens, MaskingOptions, maskingRates } from './mlm-masking';
 import { mulberry32 } from '../../torch/host-random';
 
 /** Options of `ngramMaskTokens`: BERT's masking options plus the n-gram's. */
@@ -86,13 +86,7 @@ export function ngramMaskTokens(inputIds: Tensor, specialTokensMask: Tensor, opt
       throw new RangeError(`Expected ${name} of shape [${inputIds.shape.join(', ')}] but received [${t.shape.join(', ')}]`);
     }
   }
-  const vocabSize = checkInt(options.vocabSize, 'options.vocabSize', 1);
-  const maskId = checkInt(options.maskId, 'options.maskId', 0);
-  const p = checkNumber(options.probability ?? 0.15, 'options.probability', 0, 1);
-  const fMask = checkNumber(options.maskFraction ?? 0.8, 'options.maskFraction', 0, 1);
-  const fRandom = checkNumber(options.randomFraction ?? 0.1, 'options.randomFraction', 0, 1 - fMask);
-  const first = checkInt(options.firstRandomId ?? 5, 'options.firstRandomId', 0);
-  if (first >= vocabSize) throw new RangeError(`Expected firstRandomId (${first}) below vocabSize (${vocabSize})`);
+  const { vocabSize, maskId, p, fMask, fRandom, first } = maskingRates(options);
   const maxNgram = checkInt(options.maxNgram ?? 3, 'options.maxNgram', 1);
   const pn = ngramProbabilities(maxNgram);
   const [B, T] = inputIds.shape;
