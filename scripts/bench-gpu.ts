@@ -25,24 +25,14 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileAtomic } from '../lib/torch';
 import * as torch from '../lib/torch';
-import { Scale, WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
+import { WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
 import { workloadFlops, FlopCount } from '../lib/bench/flops';
 import { BenchResult, benchConfigs, benchPlan, runBench, reservedBytes } from '../lib/bench/runner';
 import { Comparison, PythonResult, benchEnvironment, compare, formatComparison, formatBestOf } from '../lib/bench/report';
 import { PYTHON, median, pythonScript } from './bench-python';
-import { readWorkloadFlags } from './workload-flags';
+import { WorkloadOptions, readWorkloadFlags } from './workload-flags';
 
-interface Options {
-  device: 'cpu' | 'cuda';
-  scale: Scale;
-  workloads: WorkloadName[];
-  steps: number;
-  warmup: number;
-  rounds: number;
-  threads?: number;
-  python: string;
-  json?: string;
-}
+type Options = WorkloadOptions;
 
 function parseOptions(argv: readonly string[]): Options {
   const { raw, device, scale, count } = readWorkloadFlags(argv);

@@ -18,24 +18,15 @@ import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as torch from '../lib/torch';
 import { writeFileAtomic } from '../lib/torch';
-import { Scale, WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
+import { WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
 import { benchPlan } from '../lib/bench/runner';
 import { benchEnvironment } from '../lib/bench/report';
 import { StepProfile, PythonStepProfile, fromPython, profileNodeStep } from '../lib/bench/profile-step';
 import { compareSteps, formatStepComparison } from '../lib/bench/profile-compare';
 import { PYTHON, pythonScript } from './bench-python';
-import { readWorkloadFlags } from './workload-flags';
+import { WorkloadOptions, readWorkloadFlags } from './workload-flags';
 
-interface Options {
-  device: 'cpu' | 'cuda';
-  scale: Scale;
-  workloads: WorkloadName[];
-  steps: number;
-  warmup: number;
-  rounds: number;
-  threads?: number;
-  python: string;
-  json?: string;
+interface Options extends WorkloadOptions {
   all: boolean;
 }
 

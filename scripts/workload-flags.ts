@@ -2,10 +2,23 @@
 // (bench-gpu.ts, profile-step.ts): --device, --scale, --workloads, --steps,
 // --warmup, --rounds, --threads, --python, --json, each with a value, plus
 // the switches a script adds. Unknown flags and bad values are refused by name.
-import { Scale } from '../lib/bench/workloads';
+import { Scale, WorkloadName } from '../lib/bench/workloads';
 
 export const WORKLOAD_FLAGS = ['--device', '--scale', '--workloads', '--steps', '--warmup', '--rounds', '--threads', '--python',
   '--json'] as const;
+
+/** What the flags resolve to in a workload script (with benchPlan's defaults). */
+export interface WorkloadOptions {
+  device: 'cpu' | 'cuda';
+  scale: Scale;
+  workloads: WorkloadName[];
+  steps: number;
+  warmup: number;
+  rounds: number;
+  threads?: number;
+  python: string;
+  json?: string;
+}
 
 export interface WorkloadFlags {
   /** The valued flags as given. */
