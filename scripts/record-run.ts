@@ -53,6 +53,7 @@ function main(): void {
   try {
     const args = [path.join(root, 'bin', 'selfsup.js'), 'train', ...trainArgs, '--out', out, '--progress', 'lines'];
     const commit = gitCommit();
+    const threads = defaultThreads();
     const loadStart = os.loadavg().map((v) => Number(v.toFixed(2)));
     const t0 = process.hrtime.bigint();
     const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -71,7 +72,7 @@ function main(): void {
       commit,
       machine: `${os.cpus().length}-vCPU ${os.type()} ${os.release()}; load average [1, 5, 15 min] at start and end below`,
       loadAverage: { start: loadStart, end: loadEnd },
-      threads: `${defaultThreads().count} intra-op (${defaultThreads().detail}), OpenMP wait policy ${waitPolicyFor(process.env).value}`,
+      threads: `${threads.count} intra-op (${threads.detail}), OpenMP wait policy ${waitPolicyFor(process.env).value}`,
       wallSeconds,
       trainingSeconds: Math.round(trained.seconds),
       steps: trained.steps,

@@ -38,7 +38,7 @@ export function resultRow(name: string): string[] {
   const raw = row('raw pixels');
   const length = config.epochs !== undefined ? `${config.epochs} ep` : `${config.steps} steps`;
   const wall = `${Math.floor(run.wallSeconds / 60)}:${String(run.wallSeconds % 60).padStart(2, '0')}`;
-  const load = Math.max(...run.loadAverage.start.slice(0, 1), ...run.loadAverage.end.slice(0, 1)).toFixed(1);
+  const load = Math.max(run.loadAverage.start[0], run.loadAverage.end[0]).toFixed(1); // 1-minute averages
   return [`\`${name}\``, `${config.method}, ${config.encoder}, b${config.batchSize}, ${length}`, `${wall} (${load})`,
     pct(trained.knn['20']), pct(trained.knn['200']), pct(trained.linear),
     `${pct(random.knn['20'])} / ${pct(random.linear)}`, `${pct(raw.knn['20'])} / ${pct(raw.linear)}`];
