@@ -14,6 +14,13 @@ export const SMALL_CNN_OPTIONS = defineOptions({
   numClasses: option(0, is.int(0)),
   /** Channels of the first convolution; later stages use 2x and 4x. Default 32 (featureDim 128). */
   width: option(32, is.int(1)),
+  /**
+   * Side of the grid the last feature map is average-pooled to before it is
+   * flattened: 1 (the default) is global average pooling (featureDim 4w);
+   * 2 keeps the four quadrants apart (featureDim 16w), which keeps where in
+   * the image a feature fired, at no extra compute.
+   */
+  pool: option(1, is.int(1)),
 });
 
 /** Options of `SmallCnn` (`SMALL_CNN_OPTIONS`). */
@@ -32,6 +39,8 @@ export type SmallCnnOptions = GivenOptions<typeof SMALL_CNN_OPTIONS.specs>;
 export class SmallCnn extends Module implements Encoder {
   readonly featureDim: number;
   readonly numClasses: number;
+  /** Side of the pooled grid (`SMALL_CNN_OPTIONS.pool`). */
+  readonly pool: number;
   readonly convs: Conv2d[] = [];
   readonly norms: BatchNorm2d[] = [];
   readonly relu: ReLU;
@@ -39,7 +48,7 @@ export class SmallCnn extends Module implements Encoder {
 
   constructor(options: SmallCnnOptions = {}) {
     super();
-    const { inChannels, width: w, numClasses } = SMALL_CNN_OPTIONS.resolve(options, (k) => `options.${k}`);
+    const { inChannels, width: w, numClasses, pool } = SMALL_CNN_OPTIONS.resolve(options, (k) => `options.${k}`);
     this.numClasses = numClasses;
     const channels = [inChannels, w, 2 * w, 2 * w, 4 * w, 4 * w];
     const strides = [1, 2, 1, 2, 1];
@@ -50,7 +59,8 @@ export class SmallCnn extends Module implements Encoder {
       init.kaimingNormal_(conv.weight, { mode: 'fan_out', nonlinearity: 'relu' });
     }
     this.relu = this.registerModule('relu', new ReLU({ inplace: true }));
-    this.featureDim = channels[5];
+    this.pool = pool;
+    this.featureDim = channels[5] * pool * pool;
     this.fc = this.registerModule('fc', this.numClasses > 0 ? new Linear(this.featureDim, this.numClasses) : new Identity());
   }
 
@@ -69,7 +79,7 @@ export class SmallCnn extends Module implements Encoder {
    * @example new SmallCnn({ numClasses: 10 }).forward(torch.randn([2, 3, 32, 32])); // (2, 10)
    */
   forward(x: Tensor): Tensor {
-    return this.fc.forward(adaptiveAvgPool2d(this.forwardFeatures(x), 1).flatten(1));
+    return this.fc.forward(adaptiveAvgPool2d(this.forwardFeatures(x), this.pool).flatten(1));
   }
 
   override extraRepr(): string {

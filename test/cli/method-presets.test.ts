@@ -34,7 +34,7 @@ describe('cli: CPU presets of the methods', function () {
       const config = method.config();
       for (const [k, v] of Object.entries(preset.methodOptions)) assert.deepEqual(config[k], v, `${name} option ${k}`);
       assert.deepEqual(config.encoderOptions, vit ? { inChannels: 1, imgSize: 28, numClasses: 0 }
-        : { inChannels: 1, width: 16, numClasses: 0 });
+        : { inChannels: 1, width: 16, pool: 3, numClasses: 0 });
       if (name === 'deepclusterv2') assert.equal(config.datasetSize, 1000);
       const override = resolveRunConfig(name, { eval: true, out: path.join(dir, name), methodOptions: { outDim: 64 } });
       assert.equal(override.methodOptions.outDim, 64);

@@ -66,6 +66,10 @@ describe('export: ONNX', function () {
 
   const cases: { name: string; build: () => Encoder; input: (b: number) => Tensor; tol: number }[] = [
     { name: 'small_cnn', build: () => create('small_cnn', { inChannels: 1, width: 8 }), input: (b) => images.narrow(0, 0, b), tol: 1e-4 },
+    { name: 'small_cnn pool 2 (the main job\'s encoder: overlapping 7 -> 2 cells)', build: () => create('small_cnn', { inChannels: 1, width: 8, pool: 2 }),
+      input: (b) => images.narrow(0, 0, b), tol: 1e-4 },
+    { name: 'small_cnn pool 3 on 40x24 images, classifier', build: () => create('small_cnn', { inChannels: 3, width: 4, pool: 3, numClasses: 5 }),
+      input: (b) => torch.randn([b, 3, 40, 24]), tol: 1e-4 },
     { name: 'resnet18 (small-image stem)', build: () => create('resnet18', { inChannels: 1, smallImages: true, numClasses: 0 }),
       input: (b) => images.narrow(0, 0, b), tol: 1e-4 },
     { name: 'ResNet bottleneck [1,1,1,1] (7x7 stem, max-pool, classifier)', build: () => new ResNet(bottleneck, [1, 1, 1, 1], { numClasses: 10 }),

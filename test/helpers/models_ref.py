@@ -142,19 +142,20 @@ class VisionTransformer(nn.Module):
 class SmallCnn(nn.Module):
     """lib/models/small-cnn.ts: five 3x3 conv-BN-ReLU (w, 2w, 2w, 4w, 4w; stride 2 at 2 and 4), pool, fc."""
 
-    def __init__(self, in_chans, num_classes, w=32):
+    def __init__(self, in_chans, num_classes, w=32, pool=1):
         super().__init__()
+        self.pool = pool
         chans, strides = [in_chans, w, 2 * w, 2 * w, 4 * w, 4 * w], [1, 2, 1, 2, 1]
         for i in range(5):
             setattr(self, f'conv{i + 1}', nn.Conv2d(chans[i], chans[i + 1], 3, strides[i], 1, bias=False))
             setattr(self, f'bn{i + 1}', nn.BatchNorm2d(chans[i + 1]))
         self.relu = nn.ReLU(inplace=True)
-        self.fc = nn.Linear(chans[5], num_classes) if num_classes > 0 else nn.Identity()
+        self.fc = nn.Linear(chans[5] * pool * pool, num_classes) if num_classes > 0 else nn.Identity()
 
     def forward(self, x):
         for i in range(5):
             x = self.relu(getattr(self, f'bn{i + 1}')(getattr(self, f'conv{i + 1}')(x)))
-        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+        return self.fc(F.adaptive_avg_pool2d(x, self.pool).flatten(1))
 
 
 # --- ResNet from torchvision --------------------------------------------------
@@ -188,7 +189,7 @@ def run_case(case, out_dir):
     if case['kind'] == 'resnet':
         model = build_resnet(case)
     elif case['kind'] == 'small_cnn':
-        model = SmallCnn(case.get('inChannels', 3), case.get('numClasses', 0))
+        model = SmallCnn(case.get('inChannels', 3), case.get('numClasses', 0), case.get('width', 32), case.get('pool', 1))
     else:
         model = VisionTransformer(case['imgSize'], case['patchSize'], case.get('inChannels', 3),
                                   case.get('numClasses', 1000), case['embedDim'], case['depth'], case['numHeads'])

@@ -123,6 +123,35 @@ describe('models registry', function () {
     }
   });
 
+  it('small_cnn pool 2: the last map averaged over its four quadrants, quadrant by quadrant (featureDim 16w)', () => {
+    const net = models.create('small_cnn', { inChannels: 1, width: 4, pool: 2 });
+    try {
+      assert.equal(net.featureDim, 64);
+      assert.equal((net as models.SmallCnn).pool, 2);
+      torch.scope(() => {
+        const x = torch.randn([3, 1, 28, 28]);
+        const y = net.forward(x).toArray() as number[][];
+        const map = (net as models.SmallCnn).forwardFeatures(x).toArray() as number[][][][]; // (3, 16, 7, 7)
+        // adaptive pooling of 7 into 2 cells: rows/columns 0-3 and 3-6 (the middle one in both).
+        const cells = [[0, 4], [3, 7]];
+        for (let b = 0; b < 3; b++) {
+          for (let c = 0; c < 16; c++) {
+            for (let i = 0; i < 2; i++) {
+              for (let j = 0; j < 2; j++) {
+                let sum = 0;
+                for (let r = cells[i][0]; r < cells[i][1]; r++) for (let q = cells[j][0]; q < cells[j][1]; q++) sum += map[b][c][r][q];
+                assert.ok(Math.abs(y[b][c * 4 + i * 2 + j] - sum / 16) < 1e-5, `image ${b} channel ${c} cell ${i},${j}`);
+              }
+            }
+          }
+        }
+      });
+    } finally {
+      net.dispose();
+    }
+    assert.throws(() => models.create('small_cnn', { pool: 0 }), /pool/);
+  });
+
   it('an unknown name lists the close ones', () => {
     assert.throws(() => models.create('resnet19' as models.ModelName),
       /Unknown model 'resnet19'\. Did you mean 'resnet18'.*models\.list\(\)/);
@@ -191,6 +220,6 @@ describe('models registry', function () {
     // The registry's option lists are the option tables' keys.
     assert.throws(() => models.create('vit_tiny_patch4_224', { depth: 2 } as never),
       /expected some of imgSize, inChannels, numClasses, mlpRatio, qkvBias, dropPathRate, globalPool, memoryFormat/);
-    assert.throws(() => models.create('small_cnn', { depth: 2 } as never), /expected some of inChannels, numClasses, width, memoryFormat/);
+    assert.throws(() => models.create('small_cnn', { depth: 2 } as never), /expected some of inChannels, numClasses, width, pool, memoryFormat/);
   });
 });

@@ -53,6 +53,8 @@ interface Case {
   arch?: string;
   numClasses?: number;
   inChannels?: number;
+  width?: number;
+  pool?: number;
   smallImages?: boolean;
   perturbNorm?: boolean;
   imgSize?: number;
@@ -106,6 +108,11 @@ const CASES: Case[] = [
     grads: ['conv1.weight', 'layer4.2.bn3.weight', 'fc.bias'] },
   { name: 'small_cnn_train', kind: 'small_cnn', inChannels: 1, numClasses: 10, train: true, batch: 8, inputSize: 28,
     grads: ['conv1.weight', 'bn5.weight', 'fc.weight'], buffers: ['bn3.running_var'] },
+  // The main job's encoder: width 16, the last map pooled to a 2x2 grid (featureDim 256).
+  { name: 'small_cnn_pool2', kind: 'small_cnn', inChannels: 1, numClasses: 0, width: 16, pool: 2, train: true, batch: 8,
+    inputSize: 28, grads: ['conv1.weight', 'bn5.weight'], buffers: ['bn5.running_mean'] },
+  { name: 'small_cnn_pool3_fc', kind: 'small_cnn', inChannels: 1, numClasses: 10, width: 8, pool: 3, batch: 4,
+    inputSize: 28, grads: ['conv3.weight', 'fc.weight'] },
   { name: 'vit_logits', ...vitBase, numClasses: 10, inputSize: 32, grads: [...vitGrads, 'head.weight'] },
   { name: 'vit_features', ...vitBase, numClasses: 0, inputSize: 32, features: true, grads: vitGrads },
   { name: 'vit_masked', ...vitBase, numClasses: 0, inputSize: 32, masked: 16, grads: vitGrads },
@@ -119,7 +126,9 @@ function build(c: Case): models.Encoder {
       numClasses: c.numClasses ?? 1000, inChannels: c.inChannels ?? 3, smallImages: c.smallImages ?? false,
     });
   }
-  if (c.kind === 'small_cnn') return models.create('small_cnn', { inChannels: c.inChannels, numClasses: c.numClasses });
+  if (c.kind === 'small_cnn') {
+    return models.create('small_cnn', { inChannels: c.inChannels, numClasses: c.numClasses, width: c.width, pool: c.pool });
+  }
   return new models.VisionTransformer({
     imgSize: c.imgSize, patchSize: c.patchSize, embedDim: c.embedDim, depth: c.depth, numHeads: c.numHeads,
     numClasses: c.numClasses,

@@ -17,10 +17,38 @@ function poolFlatten(ctx: EmitContext, x: string, s: string): string {
   return ctx.graph.node('Flatten', [pooled], { axis: 1 }, 1, s); // (B, C)
 }
 
+/** PyTorch's adaptive pooling cells of `size` into `p`: [floor(i size / p), ceil((i + 1) size / p)). */
+const adaptiveCells = (size: number, p: number): [number, number][] =>
+  Array.from({ length: p }, (_, i) => [Math.floor((i * size) / p), Math.ceil(((i + 1) * size) / p)]);
+
+/**
+ * `adaptiveAvgPool2d(x, p).flatten(1)` of a (B, C, h, w) map whose side is
+ * fixed by the example input: one Slice + ReduceMean per cell (the cells may
+ * overlap, 7 -> 2 gives rows 0-3 and 3-6, so no single AveragePool fits),
+ * concatenated back into (B, C, p, p) and flattened channel-major as PyTorch.
+ */
+function gridPoolFlatten(ctx: EmitContext, x: string, s: string, p: number, h: number, w: number): string {
+  const g = ctx.graph;
+  const rows = adaptiveCells(h, p).map(([r0, r1], i) => {
+    const cells = adaptiveCells(w, p).map(([c0, c1], j) => {
+      const cell = g.node('Slice', [x, g.ints(`${s}.start${i}_${j}`, [r0, c0]), g.ints(`${s}.end${i}_${j}`, [r1, c1]),
+        g.ints(`${s}.axes${i}_${j}`, [2, 3])], {}, 1, s); // (B, C, r1 - r0, c1 - c0)
+      return g.node('ReduceMean', [cell], { axes: [2, 3], keepdims: 1 }, 1, s); // (B, C, 1, 1)
+    });
+    return g.node('Concat', cells, { axis: 3 }, 1, s); // (B, C, 1, p)
+  });
+  return g.node('Flatten', [g.node('Concat', rows, { axis: 2 }, 1, s)], { axis: 1 }, 1, s); // (B, C p p)
+}
+
+/** Side of a map after a 3x3 convolution with padding 1 and this stride. */
+const convSide = (side: number, stride: number): number => Math.floor((side - 1) / stride) + 1;
+
 registerConverter(SmallCnn, (m, x, ctx) => {
   let y = x;
   for (let i = 0; i < m.convs.length; i++) y = ctx.emit(m.relu, ctx.emit(m.norms[i], ctx.emit(m.convs[i], y)));
-  return ctx.emit(m.fc, poolFlatten(ctx, y, stem(ctx, m, 'pool')));
+  if (m.pool === 1) return ctx.emit(m.fc, poolFlatten(ctx, y, stem(ctx, m, 'pool')));
+  const [h, w] = [0, 1].map((axis) => m.convs.reduce((n, c) => convSide(n, c.stride[axis]), ctx.inputShape[2 + axis]));
+  return ctx.emit(m.fc, gridPoolFlatten(ctx, y, stem(ctx, m, 'pool'), m.pool, h, w));
 });
 
 registerConverter(BasicBlock, (m, x, ctx) => {
