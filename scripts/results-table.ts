@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 const runsDir = path.join(__dirname, '..', '..', 'docs', 'runs');
 
-interface EvalRow { name: string; knn: Record<string, number>; linear?: number }
+interface EvalRow { name: string; featureDim: number; knn: Record<string, number>; linear?: number }
 interface Recorded { rows: EvalRow[] }
 interface RunInfo { wallSeconds: number; loadAverage: { start: number[]; end: number[] } }
 interface RunConfigFile { config: { method: string; encoder: string; epochs?: number; steps?: number; batchSize: number } }
@@ -39,7 +39,7 @@ export function resultRow(name: string): string[] {
   const length = config.epochs !== undefined ? `${config.epochs} ep` : `${config.steps} steps`;
   const wall = `${Math.floor(run.wallSeconds / 60)}:${String(run.wallSeconds % 60).padStart(2, '0')}`;
   const load = Math.max(run.loadAverage.start[0], run.loadAverage.end[0]).toFixed(1); // 1-minute averages
-  return [`\`${name}\``, `${config.method}, ${config.encoder}, b${config.batchSize}, ${length}`, `${wall} (${load})`,
+  return [`\`${name}\``, `${config.method}, ${config.encoder} (${trained.featureDim}-d), b${config.batchSize}, ${length}`, `${wall} (${load})`,
     pct(trained.knn['20']), pct(trained.knn['200']), pct(trained.linear),
     `${pct(random.knn['20'])} / ${pct(random.linear)}`, `${pct(raw.knn['20'])} / ${pct(raw.linear)}`];
 }

@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { program } from '../lib/cli/main';
 import { MAIN_JOB_MINUTES } from '../lib/cli/main-job';
 import { recordedRuns, resultTable } from '../scripts/results-table';
+import { SWEEP, sweepTable } from '../scripts/sweep-main-job';
 
 const root = path.join(__dirname, '..', '..');
 const readme = (): string => fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -59,6 +60,19 @@ describe('README figures', () => {
     const end = lines.findIndex((l, i) => i > first && !l.startsWith('|'));
     assert.deepEqual(lines.slice(first, end), resultTable());
     assert.ok(recordedRuns().includes('main-job'));
+  });
+
+  it('the sweep that chose the main job is the recorded runs\' (scripts/sweep-main-job.ts)', () => {
+    const text = readme();
+    const start = text.indexOf('### Choosing the main job');
+    assert.ok(start > 0, 'README lacks the "Choosing the main job" section');
+    const lines = text.slice(start).split('\n');
+    const first = lines.findIndex((l) => l.startsWith('|'));
+    const end = lines.findIndex((l, i) => i > first && !l.startsWith('|'));
+    assert.deepEqual(lines.slice(first, end), sweepTable());
+    // every candidate is recorded, and the chosen one is the main job's own recording
+    assert.equal(sweepTable().length, SWEEP.length + 2);
+    assert.ok(SWEEP.some((c) => c.name === 'main-job' && c.args.length === 0));
   });
 
   it('train --help and the quick start give the same duration', () => {
