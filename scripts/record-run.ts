@@ -38,6 +38,12 @@ function onlineKnn(log: string): Record<string, number> {
   return out;
 }
 
+/** GNU time's "%U %S %M" line -> CPU seconds and peak resident memory. */
+function cpuUse(text: string): { userSeconds: number; systemSeconds: number; maxResidentMB: number } {
+  const [user, system, kb] = text.trim().split('\n').pop()!.split(' ').map(Number);
+  return { userSeconds: user, systemSeconds: system, maxResidentMB: Math.round(kb / 1024) };
+}
+
 function gitCommit(): string {
   const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
   const dirty = spawnSync('git', ['status', '--porcelain', 'lib'], { cwd: root, encoding: 'utf8' }).stdout.trim();
@@ -56,7 +62,14 @@ function main(): void {
     const threads = defaultThreads();
     const loadStart = os.loadavg().map((v) => Number(v.toFixed(2)));
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
+    // Under GNU time when the machine has it: the run's CPU seconds say what it
+    // would take on idle cores when the shared VM was loaded, and its peak
+    // resident memory is what issue 22 bounds (2 GB).
+    const timeFile = path.join(out, 'time.txt');
+    const timed = fs.existsSync('/usr/bin/time');
+    const r = timed
+      ? spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, process.execPath, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 })
+      : spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 });
     const wallSeconds = Math.round(Number(process.hrtime.bigint() - t0) / 1e9);
     const loadEnd = os.loadavg().map((v) => Number(v.toFixed(2)));
     const log = `${r.stdout}${r.stderr}`;
@@ -79,6 +92,7 @@ function main(): void {
       imagesPerSecond: trained.imagesPerSecond,
       evaluationSeconds: Number(ev.rows.reduce((s, row) => s + row.seconds, 0).toFixed(1)),
       onlineKnn: onlineKnn(log),
+      ...(timed ? { cpu: cpuUse(fs.readFileSync(timeFile, 'utf8')) } : {}),
     };
     writeFileAtomic(path.join(dir, 'eval.json'), evalText);
     writeFileAtomic(path.join(dir, 'config.json'), fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
