@@ -34,8 +34,8 @@ export function sweepTable(): string[] {
     'random enc. k-NN@20 / linear', 'raw pixels k-NN@20 / linear'];
   const recorded = SWEEP.filter((c) => fs.existsSync(path.join(root, 'docs', 'runs', c.name, 'eval.json')));
   const rows = recorded.map((c) => {
-    const [name, , ...cells] = resultRow(c.name);
-    return [name, c.change, ...cells];
+    const [name, , , wall, , , ...cells] = resultRow(c.name);
+    return [name, c.change, wall, ...cells];
   });
   return [head, head.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
 }
