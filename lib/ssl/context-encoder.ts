@@ -7,7 +7,7 @@ import { Generator, Tensor } from '../torch';
 import { binaryCrossEntropyWithLogits } from '../nn/functional/loss';
 import { interpolate } from '../nn/functional/sampling';
 import { adaptiveAvgPool2d } from '../nn/functional/pooling';
-import { checkBoolean, checkInt, checkNumber, checkOneOf } from '../torch/arguments';
+import { DERIVED, defineOptions, is, option, TableValues } from '../torch/option-table';
 import { Encoder } from '../models/encoder';
 import { Sequential } from '../nn/layers/container';
 import { Conv2d, ConvTranspose2d } from '../nn/layers/conv';
@@ -18,37 +18,33 @@ import { ParamGroup } from '../optim/optimizer';
 import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { makeEncoder } from './encoder-spec';
+import { MethodOptions, resolveRecipe } from './method-options';
 import { checkImageSize, checkOneView, pretextView } from './pretext/pretext-common';
 import { MASK_KINDS, MaskKind, drawHoles, reconstructionWeights } from './pretext/inpainting-masks';
 import { ChannelWiseLinear } from './pretext/channel-wise-linear';
 import { Discriminator } from './pretext/discriminator';
 
-/** Options of `ContextEncoder`. */
-export interface ContextEncoderOptions {
-  /** A convolutional encoder whose `forwardFeatures` gives (B, D, h, w) maps: 'small_cnn', 'resnet18', ... */
-  encoder: EncoderSpec;
-  encoderOptions?: Record<string, unknown>;
+/** ContextEncoder's options besides the encoder (a convolutional one: its `forwardFeatures` gives (B, D, h, w) maps) and the recipe. */
+export const CONTEXT_ENCODER_OPTIONS = defineOptions({
   /** Side of the (square) training images; sizes the channel-wise bottleneck. Default 32 (`selfsup train` sets the data's). */
-  imageSize?: number;
+  imageSize: option(32, is.int(8)),
   /** The removed region: 'center' (default), 'block' or 'region' (section 3.3). */
-  mask?: MaskKind;
+  mask: option<MaskKind>('center', is.oneOf(MASK_KINDS)),
   /** Pixels by which the prediction overlaps the context. Default round(imageSize * 4 / 128), at least 1 (train.lua's 4 px at 128). */
-  overlap?: number;
+  overlap: option(DERIVED, is.int(0)),
   /** Weight of the reconstruction loss on the overlap band, relative to 1 inside the hole. Default 10 (section 5.1). */
-  overlapWeight?: number;
+  overlapWeight: option(10, is.number(0)),
   /** Train with the adversarial loss (a small discriminator). Default true, as the paper's recipe. */
-  adversarial?: boolean;
+  adversarial: option(true, is.boolean),
   /** lambda_adv; the reconstruction gets 1 - lambda_adv. Default 0.001 (section 5.1: 0.999 / 0.001). */
-  adversarialWeight?: number;
+  adversarialWeight: option(0.001, is.number(0, 1)),
   /** Channels of the discriminator's first convolution. Default 32. */
-  discriminatorWidth?: number;
-  recipe?: Partial<OptimizerRecipe>;
-}
+  discriminatorWidth: option(32, is.int(1)),
+});
 
-const OPTION_KEYS: readonly (keyof ContextEncoderOptions)[] = ['encoder', 'encoderOptions', 'imageSize', 'mask', 'overlap',
-  'overlapWeight', 'adversarial', 'adversarialWeight', 'discriminatorWidth', 'recipe'];
+/** Options of `ContextEncoder`: the encoder, `CONTEXT_ENCODER_OPTIONS`, and recipe overrides. */
+export type ContextEncoderOptions = MethodOptions<typeof CONTEXT_ENCODER_OPTIONS>;
 
 /**
  * Adam as the authors' train.lua (beta1 0.5, lr 2e-4 for the discriminator
@@ -103,6 +99,7 @@ export interface ContextEncoderLoss {
  * @example
  * const method = new ssl.ContextEncoder({ encoder: 'small_cnn', encoderOptions: { inChannels: 3 }, imageSize: 32, mask: 'region' });
  */
+export interface ContextEncoder extends Readonly<TableValues<typeof CONTEXT_ENCODER_OPTIONS>> {}
 export class ContextEncoder extends Method {
   readonly name = 'context_encoder' as const;
   readonly encoder: Encoder;
@@ -111,33 +108,17 @@ export class ContextEncoder extends Method {
   readonly decoder: Sequential;
   readonly discriminator: Discriminator | undefined;
   readonly recipe: OptimizerRecipe;
-  readonly imageSize: number;
   readonly channels: number;
-  readonly mask: MaskKind;
-  readonly overlap: number;
-  readonly overlapWeight: number;
-  readonly adversarial: boolean;
-  readonly adversarialWeight: number;
-  readonly discriminatorWidth: number;
-  private readonly options: ContextEncoderOptions;
   private readonly features: (x: Tensor) => Tensor;
 
   constructor(options: ContextEncoderOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'ContextEncoder');
-    this.options = options;
-    const o = 'ContextEncoder option';
-    this.imageSize = checkInt(options.imageSize ?? 32, `${o} imageSize`, 8);
-    this.mask = checkOneOf(options.mask ?? 'center', MASK_KINDS, `${o} mask`);
-    this.overlap = checkInt(options.overlap ?? Math.max(1, Math.round((this.imageSize * 4) / 128)), `${o} overlap`, 0);
+    this.useOptions(CONTEXT_ENCODER_OPTIONS, options);
+    this.deriveOptions({ overlap: Math.max(1, Math.round((this.imageSize * 4) / 128)) });
     if (this.overlap >= this.imageSize / 8) {
-      throw new RangeError(`Expected ${o} overlap below imageSize / 8 (${this.imageSize / 8}) so the central hole ` +
-        `is not empty but received ${this.overlap}`);
+      throw new RangeError(`Expected ContextEncoder option overlap below imageSize / 8 (${this.imageSize / 8}) so the ` +
+        `central hole is not empty but received ${this.overlap}`);
     }
-    this.overlapWeight = checkNumber(options.overlapWeight ?? 10, `${o} overlapWeight`, 0);
-    this.adversarial = checkBoolean(options.adversarial ?? true, `${o} adversarial`);
-    this.adversarialWeight = checkNumber(options.adversarialWeight ?? 0.001, `${o} adversarialWeight`, 0, 1);
-    this.discriminatorWidth = checkInt(options.discriminatorWidth ?? 32, `${o} discriminatorWidth`, 1);
     this.recipe = resolveRecipe(CONTEXT_ENCODER_RECIPE, options.recipe, 'ContextEncoder');
     this.encoder = this.registerModule('encoder',
       makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'ContextEncoder' })());
@@ -242,13 +223,6 @@ export class ContextEncoder extends Method {
     if (this.discriminator === undefined) return generator;
     const d = named.filter(([k]) => k.startsWith('discriminator.')).map(([, p]) => p);
     return [...generator, { params: d, weightDecay, lrScale: 0.1, name: 'discriminator' }];
-  }
-
-  /** The options, JSON-able. @example method.config() */
-  override config(): Record<string, unknown> {
-    return methodConfig(this.options, { imageSize: this.imageSize, mask: this.mask, overlap: this.overlap,
-      overlapWeight: this.overlapWeight, adversarial: this.adversarial, adversarialWeight: this.adversarialWeight,
-      discriminatorWidth: this.discriminatorWidth });
   }
 }
 

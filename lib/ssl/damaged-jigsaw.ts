@@ -7,45 +7,42 @@
 import * as torch from '../torch';
 import { Generator, Tensor } from '../torch';
 import { crossEntropy } from '../nn/functional/loss';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { DERIVED, defineOptions, is, option, TableValues } from '../torch/option-table';
 import { Encoder } from '../models/encoder';
 import { Sequential } from '../nn/layers/container';
 import { ParamGroup } from '../optim/optimizer';
 import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
-import { EncoderSpec, makeEncoder } from './encoder-spec';
-import { checkOptionKeys, methodConfig, resolveRecipe } from './method-options';
+import { makeEncoder } from './encoder-spec';
+import { MethodOptions, resolveRecipe } from './method-options';
 import { accuracy, checkColour, checkOneView, classifier, pretextView } from './pretext/pretext-common';
 import { checkGridFits, gridOrigins, patchesAt } from './pretext/grid-patches';
 import { jigsawPermutations } from './pretext/permutations';
 import { JIGSAW_RECIPE, jigsawGeometry, standardizeTiles } from './jigsaw';
 
-/** Options of `DamagedJigsaw`. */
-export interface DamagedJigsawOptions {
-  encoder: EncoderSpec;
-  encoderOptions?: Record<string, unknown>;
+/** DamagedJigsaw's options besides the encoder and the recipe: defaults and checks. */
+export const DAMAGED_JIGSAW_OPTIONS = defineOptions({
   /** Permutations in the set. Default 100 (as Jigsaw). */
-  numPermutations?: number;
+  numPermutations: option(100, is.int(2)),
   /** Seed of the permutation set. Default 0. */
-  permutationSeed?: number;
-  /** Side of the (square) training images; sizes the generation heads. Default 32 (`selfsup train` sets the data's). */
-  imageSize?: number;
-  /** Tile side in px. Default: 64/75 of the grid cell of `imageSize`, as Jigsaw. */
-  tileSize?: number;
+  permutationSeed: option(0, is.int(0)),
   /** Hidden width of the three heads. Default 512. */
-  hiddenDim?: number;
+  hiddenDim: option(512, is.int(1)),
+  /** Side of the (square) training images; sizes the generation heads. Default 32 (`selfsup train` sets the data's). */
+  imageSize: option(32, is.int(3)),
+  /** Tile side in px. Default: 64/75 of the grid cell of `imageSize`, as Jigsaw. */
+  tileSize: option(DERIVED, is.int(1)),
   /** Weight of the permutation cross entropy. Default 1. */
-  jigsawWeight?: number;
+  jigsawWeight: option(1, is.number(0)),
   /** Weight of the missing tile's L2. Default 1. */
-  inpaintingWeight?: number;
+  inpaintingWeight: option(1, is.number(0)),
   /** Weight of the colour tiles' L2. Default 1. */
-  colorizationWeight?: number;
-  recipe?: Partial<OptimizerRecipe>;
-}
+  colorizationWeight: option(1, is.number(0)),
+});
 
-const OPTION_KEYS: readonly (keyof DamagedJigsawOptions)[] = ['encoder', 'encoderOptions', 'imageSize', 'numPermutations',
-  'permutationSeed', 'tileSize', 'hiddenDim', 'jigsawWeight', 'inpaintingWeight', 'colorizationWeight', 'recipe'];
+/** Options of `DamagedJigsaw`: the encoder, `DAMAGED_JIGSAW_OPTIONS`, and recipe overrides. */
+export type DamagedJigsawOptions = MethodOptions<typeof DAMAGED_JIGSAW_OPTIONS>;
 
 /** Jigsaw's recipe (SGD, momentum 0.9, weight decay 5e-4): the paper trains its CFN-style network the same way. */
 export const DAMAGED_JIGSAW_RECIPE: Readonly<OptimizerRecipe> = JIGSAW_RECIPE;
@@ -98,6 +95,7 @@ export interface DamagedJigsawLoss {
  * @example
  * const method = new ssl.DamagedJigsaw({ encoder: 'small_cnn', encoderOptions: { inChannels: 3 } });
  */
+export interface DamagedJigsaw extends Readonly<TableValues<typeof DAMAGED_JIGSAW_OPTIONS>> {}
 export class DamagedJigsaw extends Method {
   readonly name = 'damaged_jigsaw' as const;
   readonly encoder: Encoder;
@@ -105,38 +103,18 @@ export class DamagedJigsaw extends Method {
   readonly inpaintingHead: Sequential;
   readonly colorizationHead: Sequential;
   readonly recipe: OptimizerRecipe;
-  readonly numPermutations: number;
-  readonly permutationSeed: number;
-  readonly hiddenDim: number;
-  readonly imageSize: number;
-  /** Tile side in px. */
-  readonly tileSize: number;
-  readonly jigsawWeight: number;
-  readonly inpaintingWeight: number;
-  readonly colorizationWeight: number;
   /** `permutations[k][i]` is the tile shown at position i. */
   readonly permutations: number[][];
   /** The dataset's per-channel std (set by `augmentation`): luma is taken of the unnormalised pixels. */
   pixelStd: readonly number[] = [1, 1, 1];
-  private readonly options: DamagedJigsawOptions;
   private readonly permTable: Tensor;
   private readonly tileChannels: number;
 
   constructor(options: DamagedJigsawOptions) {
     super();
-    checkOptionKeys(options, OPTION_KEYS, 'DamagedJigsaw');
-    this.options = options;
-    const o = 'DamagedJigsaw option';
-    this.numPermutations = checkInt(options.numPermutations ?? 100, `${o} numPermutations`, 2);
-    this.permutationSeed = checkInt(options.permutationSeed ?? 0, `${o} permutationSeed`, 0);
-    this.hiddenDim = checkInt(options.hiddenDim ?? 512, `${o} hiddenDim`, 1);
-    this.imageSize = checkInt(options.imageSize ?? 32, `${o} imageSize`, 3);
-    this.tileSize = options.tileSize === undefined ? jigsawGeometry(this.imageSize).patchSize
-      : checkInt(options.tileSize, `${o} tileSize`, 1);
+    this.useOptions(DAMAGED_JIGSAW_OPTIONS, options);
+    this.deriveOptions({ tileSize: jigsawGeometry(this.imageSize).patchSize });
     checkGridFits(this.imageSize, jigsawGeometry(this.imageSize, this.tileSize), 'DamagedJigsaw');
-    this.jigsawWeight = checkNumber(options.jigsawWeight ?? 1, `${o} jigsawWeight`, 0);
-    this.inpaintingWeight = checkNumber(options.inpaintingWeight ?? 1, `${o} inpaintingWeight`, 0);
-    this.colorizationWeight = checkNumber(options.colorizationWeight ?? 1, `${o} colorizationWeight`, 0);
     this.recipe = resolveRecipe(DAMAGED_JIGSAW_RECIPE, options.recipe, 'DamagedJigsaw');
     this.permutations = jigsawPermutations(this.numPermutations, { seed: this.permutationSeed }).perms;
     this.permTable = torch.tensor(this.permutations.flat(), { dtype: 'int64' }).view([this.numPermutations, 9]);
@@ -247,13 +225,5 @@ export class DamagedJigsaw extends Method {
   override dispose(): void {
     this.permTable.dispose();
     super.dispose();
-  }
-
-  /** The options, JSON-able. @example method.config() */
-  override config(): Record<string, unknown> {
-    return methodConfig(this.options, { numPermutations: this.numPermutations, permutationSeed: this.permutationSeed,
-      hiddenDim: this.hiddenDim, imageSize: this.imageSize,
-      ...(this.options.tileSize === undefined ? {} : { tileSize: this.tileSize }), jigsawWeight: this.jigsawWeight,
-      inpaintingWeight: this.inpaintingWeight, colorizationWeight: this.colorizationWeight });
   }
 }

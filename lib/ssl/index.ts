@@ -53,9 +53,9 @@ export { colorizationEncoder } from './colorization';
 export { splitBrainEncoder } from './split-brain';
 export { createText, listText, TextMethodOptionsOf, TextMethodOf } from './text-registry';
 export {
-  ContextEncoder, ContextEncoderOptions, ContextEncoderLoss, InpaintingTask, CONTEXT_ENCODER_RECIPE,
+  ContextEncoder, ContextEncoderOptions, CONTEXT_ENCODER_OPTIONS, ContextEncoderLoss, InpaintingTask, CONTEXT_ENCODER_RECIPE,
 } from './context-encoder';
-export { DamagedJigsaw, DamagedJigsawOptions, DamagedJigsawTask, DamagedJigsawLoss, DAMAGED_JIGSAW_RECIPE } from './damaged-jigsaw';
+export { DamagedJigsaw, DamagedJigsawOptions, DAMAGED_JIGSAW_OPTIONS, DamagedJigsawTask, DamagedJigsawLoss, DAMAGED_JIGSAW_RECIPE } from './damaged-jigsaw';
 export { standardizeTiles } from './jigsaw';
 export {
   MaskKind, MASK_KINDS, centerHole, blockHoles, regionHoles, drawHoles, reconstructionWeights,
