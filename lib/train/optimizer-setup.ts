@@ -24,7 +24,20 @@ export interface OptimizerSetup {
   /** The peak learning rate after scaling. */
   peakLr: number;
   warmupSteps: number;
+  /**
+   * Set when the recipe's warm-up was not shorter than the run and was cut:
+   * the steps it asked for (the Trainer prints a warning naming both).
+   */
+  warmupCutFrom?: number;
 }
+
+/**
+ * What a warm-up that is not shorter than the run is cut to, as a fraction of
+ * the run: a tenth, the ratio of the SimCLR and DINO recipes (10 of 100
+ * epochs), so the learning rate reaches its peak and the cosine still has
+ * most of the run to decay over.
+ */
+export const WARMUP_CUT_FRACTION = 0.1;
 
 /**
  * The recipe with `overrides` applied field by field, checked.
@@ -104,9 +117,12 @@ export function setupOptimizer(method: Method, options: {
   const recipe = mergeRecipe(method.recipe, options.overrides);
   const peakLr = options.lr ?? scaledLr(recipe, options.batchSize);
   const { totalSteps } = options;
-  // NOTE: fractional warmup epochs round to whole steps, and a warmup longer
-  // than the run is cut to the run (a 1-epoch smoke test of a 10-epoch recipe).
-  const warmupSteps = Math.min(totalSteps, Math.round(recipe.warmupEpochs * options.stepsPerEpoch));
+  // NOTE: fractional warmup epochs round to whole steps. A warmup as long as the
+  // run or longer (MAE's 40 epochs in a 10-epoch run, a 1-epoch smoke test of a
+  // 10-epoch recipe) would never reach the peak: it is cut to a tenth of the run.
+  const asked = Math.round(recipe.warmupEpochs * options.stepsPerEpoch);
+  const cut = asked > 0 && asked >= totalSteps;
+  const warmupSteps = cut ? Math.round(totalSteps * WARMUP_CUT_FRACTION) : asked;
   const groups = method.parameterGroups(recipe.weightDecay).filter((g) => g.params.length > 0);
   if (groups.length === 0) {
     throw new RangeError(`Method '${method.name}' has no parameters that require grad: nothing to train`);
@@ -121,5 +137,5 @@ export function setupOptimizer(method: Method, options: {
     : method.parameterGroups(1).filter((g) => g.params.length > 0).map((g) => (g.weightDecay ?? 1) !== 0);
   const wdScheduler = recipe.weightDecayEnd === undefined ? undefined : new OptionScheduler(optimizer,
     cosineSchedule({ base: recipe.weightDecay, final: recipe.weightDecayEnd, totalSteps }), { option: 'weightDecay', applies });
-  return { optimizer, lrScheduler, wdScheduler, recipe, peakLr, warmupSteps };
+  return { optimizer, lrScheduler, wdScheduler, recipe, peakLr, warmupSteps, ...(cut ? { warmupCutFrom: asked } : {}) };
 }

@@ -192,6 +192,11 @@ export class Trainer {
       batchSize: o.batchSize, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps,
       overrides: this.raw.optimizer, lr: this.raw.lr, capturable: graphMode !== undefined, fused: o.device !== 'cpu',
     });
+    if (setup.warmupCutFrom !== undefined && this.rank === 0 && o.progress !== 'none') {
+      o.stream.write(`warning: the recipe's warm-up of ${setup.warmupCutFrom} steps (${setup.recipe.warmupEpochs} epochs) ` +
+        `is not shorter than the run (${this.totalSteps} steps): cut to ${setup.warmupSteps} steps, a tenth of the run, ` +
+        'so the learning rate reaches its peak (set --config optimizer.warmupEpochs to choose)\n');
+    }
     const clipGrad = o.clipGrad ?? setup.recipe.clipGrad;
     const dp = this.worldSize === 1 ? undefined
       : new DataParallel(this.method, setup.optimizer.paramGroups.flatMap((g) => g.params), o.distributed);

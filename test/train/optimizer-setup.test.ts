@@ -50,12 +50,23 @@ describe('train/optimizer-setup', () => {
   it('builds AdamW and SGD, takes an absolute lr, and cuts a warmup longer than the run', () => {
     torch.manualSeed(0);
     const m = new ToyMethod({ recipe: { weightDecayEnd: undefined } });
-    const a = setupOptimizer(m, { batchSize: 64, stepsPerEpoch: 2, totalSteps: 3, lr: 0.01,
+    const a = setupOptimizer(m, { batchSize: 64, stepsPerEpoch: 2, totalSteps: 30, lr: 0.01,
       overrides: { optimizer: 'adamw', betas: [0.9, 0.95], warmupEpochs: 40 } });
     assert.ok(a.optimizer instanceof AdamW);
     assert.deepEqual((a.optimizer as unknown as AdamW).paramGroups[0].betas, [0.9, 0.95]);
     assert.equal(a.peakLr, 0.01);
+    // 40 epochs of 2 steps = 80 >= the run's 30 steps: cut to a tenth of the run, and the peak is reached
+    assert.equal(a.warmupCutFrom, 80);
     assert.equal(a.warmupSteps, 3);
+    for (let i = 0; i < 2; i++) a.lrScheduler.step();
+    assert.equal(a.optimizer.paramGroups[0].lr, 0.01, 'the cut warm-up reaches the peak at its last step');
+    // exactly as long as the run is cut too; one step shorter is kept
+    const whole = setupOptimizer(m, { batchSize: 64, stepsPerEpoch: 10, totalSteps: 20, overrides: { warmupEpochs: 2 } });
+    assert.deepEqual([whole.warmupSteps, whole.warmupCutFrom], [2, 20]);
+    const shorter = setupOptimizer(m, { batchSize: 64, stepsPerEpoch: 10, totalSteps: 20, overrides: { warmupEpochs: 1.9 } });
+    assert.deepEqual([shorter.warmupSteps, shorter.warmupCutFrom], [19, undefined]);
+    whole.optimizer.dispose();
+    shorter.optimizer.dispose();
     assert.equal(a.wdScheduler, undefined);
     const s = setupOptimizer(m, { batchSize: 64, stepsPerEpoch: 2, totalSteps: 3, overrides: { optimizer: 'sgd', warmupEpochs: 0 } });
     assert.ok(s.optimizer instanceof SGD);

@@ -140,9 +140,12 @@ describe('Trainer: each option reaches the step (closed-form weights)', function
     },
     { what: 'optimizer.optimizer adamw (first step: lr * sign(g))', extra: { optimizer: { optimizer: 'adamw' } },
       expect: closedForm([[LR, LR]]) },
-    // Warm-up of 1 epoch = 4 steps, cut to the 3-step run: linspace(0, base, 3), as DINO's schedule.
-    { what: 'optimizer.warmupEpochs (lr 0, base / 2, base)', extra: { steps: 3, optimizer: { warmupEpochs: 1 } },
-      expect: closedForm([times(0, C), times(LR / 2, C), times(LR, C)]) },
+    // Warm-up of 0.75 epochs = 3 steps in a 4-step run: linspace(0, base, 3), as DINO's schedule, then base.
+    { what: 'optimizer.warmupEpochs (lr 0, base / 2, base, base)', extra: { steps: 4, optimizer: { warmupEpochs: 0.75 } },
+      expect: closedForm([times(0, C), times(LR / 2, C), times(LR, C), times(LR, C)]) },
+    // Warm-up of 5 epochs = 20 steps, as long as the 20-step run: cut to a tenth (2 steps: 0, base), then base.
+    { what: 'a warm-up as long as the run is cut to a tenth of it (lr 0, then base)', extra: { steps: 20, optimizer: { warmupEpochs: 5 } },
+      expect: closedForm([times(0, C), ...Array(19).fill(times(LR, C))]) },
     { what: 'optimizer.finalLrRatio (cosine: base, then half way)', extra: { steps: 2, optimizer: { finalLrRatio: 0 } },
       expect: closedForm([times(LR, C), times(LR / 2, C)]) },
   ];
@@ -241,6 +244,17 @@ describe('Trainer: each option reaches the step (closed-form weights)', function
     assert.equal(resumed.seen.length, 2);
     // Momentum buffers 1, 1.9, 2.71, 3.439 times g: the buffer must come back from the checkpoint.
     assertClose(resumed.weights(), closedForm([1, 1.9, 2.71, 3.439].map((k) => times(k * LR, C))), 'resumed');
+  });
+
+  it('a warm-up cut to the run is announced with both lengths; a shorter one is not', async () => {
+    const said = async (warmupEpochs: number): Promise<string> => {
+      let text = '';
+      const stream = { write: (s: string): boolean => { text += s; return true; }, isTTY: false };
+      await train({ steps: 20, progress: 'lines', stream, optimizer: { warmupEpochs } });
+      return text;
+    };
+    assert.match(await said(5), /warning: the recipe's warm-up of 20 steps \(5 epochs\) is not shorter than the run \(20 steps\): cut to 2 steps/);
+    assert.doesNotMatch(await said(4.75), /warm-up/);
   });
 
   it('the CUDA-graph path reads each step\'s learning rate from the device (prepareStep): warm-up then constant', async () => {
