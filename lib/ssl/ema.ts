@@ -4,6 +4,7 @@ import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { Module } from '../nn';
 import { checkNumber } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { foreachAddScaled_, foreachMulByTensor_ } from '../torch/foreach';
 import { cosineSchedule, Schedule } from '../optim/schedule';
 
@@ -72,14 +73,21 @@ function pairParameters(teacher: Module, student: Module): { teacher: Tensor[]; 
   return pairs;
 }
 
+/** {@link momentumSchedule}'s options: defaults and checks. */
+export const MOMENTUM_SCHEDULE_OPTIONS = defineOptions({
+  /** Momentum at step 0. Default 0.996 (BYOL, Grill et al. 2020, section 3.2). */
+  base: option(0.996, is.number(0, 1)),
+  /** Momentum at the last step. Default 1. */
+  final: option(1, is.number(0, 1)),
+});
+
 /**
  * The EMA momentum schedule of BYOL and DINO: a cosine from `base` (0.996)
  * up to `final` (1) over the run, `1 - (1 - base) * (cos(pi k / K) + 1) / 2`.
  *
  * @example const tau = momentumSchedule({ base: 0.996, totalSteps }); tau(0); // 0.996
  */
-export function momentumSchedule(options: { base?: number; final?: number; totalSteps: number }): Schedule {
-  const base = checkNumber(options.base ?? 0.996, 'base', 0, 1);
-  const final = checkNumber(options.final ?? 1, 'final', 0, 1);
+export function momentumSchedule(options: GivenOptions<typeof MOMENTUM_SCHEDULE_OPTIONS.specs> & { totalSteps: number }): Schedule {
+  const { base, final } = MOMENTUM_SCHEDULE_OPTIONS.resolve(options, (k) => k);
   return cosineSchedule({ base, final, totalSteps: options.totalSteps });
 }

@@ -2,22 +2,26 @@
 // one row per image, as the figures of the MAE paper.
 import * as torch from '../torch';
 import { Generator, Tensor } from '../torch';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../torch/option-table';
 import { ImageGridInfo, writeImageGrid } from '../data/image-grid';
 import { MAE } from './mae';
 
+/** `writeReconstruction`'s options with a default: the table. */
+export const RECONSTRUCTION_OPTIONS = defineOptions({
+  /** Images (rows) to show, the first n of the batch. Default 8 (or fewer when the batch is smaller). */
+  n: option(8, is.int(1)),
+  /** Integer magnification. Default: enough for cells of at least 64 px. */
+  scale: option(OPTIONAL, is.int(1)),
+  /** Gray level in [0, 1] of the removed patches in the middle column. Default 0.5. */
+  maskValue: option(0.5, is.number(0, 1)),
+});
+
 /** Options of `writeReconstruction`. */
-export interface ReconstructionOptions {
+export interface ReconstructionOptions extends GivenOptions<typeof RECONSTRUCTION_OPTIONS.specs> {
   /** Per-channel mean the images were normalised with (in [0, 1] units). */
   mean: readonly number[];
   /** Per-channel std the images were normalised with. */
   std: readonly number[];
-  /** Images (rows) to show, the first n of the batch. Default 8 (or fewer when the batch is smaller). */
-  n?: number;
-  /** Integer magnification. Default: enough for cells of at least 64 px. */
-  scale?: number;
-  /** Gray level in [0, 1] of the removed patches in the middle column. Default 0.5. */
-  maskValue?: number;
   /** Draw the mask from this generator (same picture on every call). */
   generator?: Generator;
 }
@@ -47,9 +51,10 @@ export async function writeReconstruction(file: string, method: MAE, images: Ten
     throw new RangeError(`Expected mean and std with ${C} values (one per channel) for writeReconstruction but ` +
       `received ${JSON.stringify(mean)} and ${JSON.stringify(std)}`);
   }
-  const n = Math.min(checkInt(options.n ?? 8, 'options.n', 1), B);
-  const scale = checkInt(options.scale ?? Math.max(1, Math.ceil(64 / H)), 'options.scale', 1);
-  const maskValue = options.maskValue ?? 0.5;
+  const o = RECONSTRUCTION_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const n = Math.min(o.n, B);
+  const scale = o.scale ?? Math.max(1, Math.ceil(64 / H)); // cells of at least 64 px
+  const { maskValue } = o;
   const wasTraining = method.training;
   method.eval();
   try {

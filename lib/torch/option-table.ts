@@ -113,7 +113,8 @@ export class OptionTable<S extends OptionSpecs> {
       const v = (given as Record<string, unknown>)[k];
       if (v !== undefined) values[k] = spec.check(v, what(k));
       else if (spec.default === REQUIRED) values[k] = spec.check(undefined, what(k));
-      else values[k] = typeof spec.default === 'symbol' ? undefined : spec.default;
+      // A default array is copied, as the checks copy given ones: no caller can change the table's.
+      else values[k] = typeof spec.default === 'symbol' ? undefined : Array.isArray(spec.default) ? [...spec.default] : spec.default;
     }
     return values as OptionValues<S>;
   }

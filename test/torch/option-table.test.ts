@@ -50,6 +50,13 @@ describe('option tables', () => {
     assert.notEqual(json.scale, source.scale);
   });
 
+  it('resolve copies a default array, so no caller can change the table\'s', () => {
+    const a = TABLE.resolve({ count: 1 }, what).scale as unknown as number[];
+    a[0] = 0.5;
+    assert.deepEqual(TABLE.resolve({ count: 1 }, what).scale, [0.08, 1]);
+    assert.deepEqual(TABLE.defaults.scale, [0.08, 1]);
+  });
+
   it('pick takes entries (default and check) into another table', () => {
     const small = defineOptions({ ...TABLE.pick('rate', 'width'), extra: option(true, is.boolean) });
     assert.deepEqual(small.keys, ['rate', 'width', 'extra']);

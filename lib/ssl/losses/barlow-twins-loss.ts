@@ -2,14 +2,18 @@
 // two batches of embeddings.
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
-import { checkNumber, checkTensor, sameShape } from '../../torch/arguments';
+import { checkTensor, sameShape } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { atLeastFloat32, withoutAutocast } from './precision';
 
-/** Options of {@link barlowTwinsLoss}. */
-export interface BarlowTwinsLossOptions {
+/** {@link barlowTwinsLoss}'s options: defaults and checks. */
+export const BARLOW_TWINS_LOSS_OPTIONS = defineOptions({
   /** Weight lambda of the off-diagonal (redundancy) term. Default 5e-3 (Zbontar et al. 2021, section 4: "lambda = 5 * 10^-3"). */
-  lambda?: number;
-}
+  lambda: option(5e-3, is.number(0)),
+});
+
+/** Options of {@link barlowTwinsLoss}. */
+export type BarlowTwinsLossOptions = GivenOptions<typeof BARLOW_TWINS_LOSS_OPTIONS.specs>;
 
 /**
  * Each column of `z` standardised over the batch (mean 0, biased variance 1,
@@ -37,7 +41,7 @@ export function batchStandardize(z: Tensor): Tensor {
 export function barlowTwinsLoss(z1: Tensor, z2: Tensor, options: BarlowTwinsLossOptions = {}): Tensor {
   checkTensor(z1, 'z1');
   checkTensor(z2, 'z2');
-  const lambda = checkNumber(options.lambda ?? 5e-3, 'options.lambda', 0);
+  const { lambda } = BARLOW_TWINS_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
   if (z1.dim() !== 2 || z1.shape[0] < 2) {
     throw new RangeError(`Expected z1 of shape (B, D) with B >= 2 (the loss standardises over the batch) but ` +
       `received shape [${z1.shape.join(', ')}]`);

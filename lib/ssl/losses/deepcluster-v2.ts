@@ -3,13 +3,18 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { normalize, crossEntropy } from '../../nn/functional';
-import { checkInt, checkNumber, checkTensor } from '../../torch/arguments';
+import { checkInt, checkTensor } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { atLeastFloat32 } from './precision';
 
-/** Options of {@link sphericalKMeans}. */
-export interface KMeansOptions {
+/** {@link sphericalKMeans}'s options: defaults and checks. */
+export const KMEANS_OPTIONS = defineOptions({
   /** Lloyd iterations. Default 10 (main_deepclusterv2.py `--nmb_kmeans_iters`). */
-  iterations?: number;
+  iterations: option(10, is.int(0)),
+});
+
+/** Options of {@link sphericalKMeans}: the table's, and where to start from. */
+export interface KMeansOptions extends GivenOptions<typeof KMEANS_OPTIONS.specs> {
   /** (k) int64 bank rows to start from; default a random permutation's first k (from `generator`). */
   init?: Tensor;
   /** Generator of the random initial rows. */
@@ -32,7 +37,7 @@ export interface KMeansOptions {
 export function sphericalKMeans(bank: Tensor, k: number, options: KMeansOptions = {}): { centroids: Tensor; assignments: Tensor } {
   checkTensor(bank, 'bank');
   checkInt(k, 'k', 1);
-  const iterations = checkInt(options.iterations ?? 10, 'options.iterations', 0);
+  const { iterations } = KMEANS_OPTIONS.resolve(options, (key) => `options.${key}`);
   if (bank.dim() !== 2) throw new RangeError(`Expected bank of shape (N, D) but received shape [${bank.shape.join(', ')}]`);
   const [n, d] = bank.shape;
   if (k > n) {
@@ -75,6 +80,12 @@ function nearest(x: Tensor, centroids: Tensor): Tensor {
   return torch.cat(parts, 0);
 }
 
+/** {@link deepClusterV2Loss}'s options. */
+export const DEEPCLUSTER_V2_LOSS_OPTIONS = defineOptions({
+  /** Temperature tau. Default 0.1 (main_deepclusterv2.py `--temperature`). */
+  temperature: option(0.1, is.positive),
+});
+
 /**
  * DeepCluster v2's loss: for each set of prototypes h (one per k), the
  * cross-entropy of every crop's scores / tau to the cluster its image was
@@ -82,12 +93,12 @@ function nearest(x: Tensor, centroids: Tensor): Tensor {
  *
  * @param scores per set, (nCrops * B, k_h) prototype scores, crop-major.
  * @param targets per set, (B) int64 cluster of each image.
- * @param options.temperature tau. Default 0.1 (main_deepclusterv2.py `--temperature`).
+ * @param options.temperature tau (DEEPCLUSTER_V2_LOSS_OPTIONS).
  * @example const loss = deepClusterV2Loss([s1, s2, s3], [t1, t2, t3], { temperature: 0.1 });
  */
 export function deepClusterV2Loss(scores: readonly Tensor[], targets: readonly Tensor[],
-  options: { temperature?: number } = {}): Tensor {
-  const temperature = checkNumber(options.temperature ?? 0.1, 'options.temperature', Number.MIN_VALUE);
+  options: GivenOptions<typeof DEEPCLUSTER_V2_LOSS_OPTIONS.specs> = {}): Tensor {
+  const { temperature } = DEEPCLUSTER_V2_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
   if (!Array.isArray(scores) || scores.length < 1 || !Array.isArray(targets) || targets.length !== scores.length) {
     throw new RangeError(`Expected as many targets as score sets (at least one) but received ${String(scores?.length)} ` +
       `score set(s) and ${String(targets?.length)} target set(s)`);

@@ -1,19 +1,24 @@
 // MAE's reconstruction loss and the patch layout it is computed in
 // (models_mae.py: patchify, unpatchify, forward_loss).
 import { Tensor } from '../../torch';
-import { checkBoolean, checkInt, checkTensor } from '../../torch/arguments';
+import { checkInt, checkTensor } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { atLeastFloat32 } from './precision';
 
 /** Options of {@link maeLoss}. */
-export interface MAELossOptions {
-  /** Side p of the square patches, as the encoder's patch embedding (MAE: 16). */
-  patchSize: number;
+export const MAE_LOSS_OPTIONS = defineOptions({
   /**
    * Regress per-patch normalised pixels (default true): MAE (He et al. 2021,
    * Sec. 3): "the normalized pixel values of each masked patch ... improves
    * representation quality in our experiments".
    */
-  normPixLoss?: boolean;
+  normPixLoss: option(true, is.boolean),
+});
+
+/** Options of {@link maeLoss}: the table's and the patch size. */
+export interface MAELossOptions extends GivenOptions<typeof MAE_LOSS_OPTIONS.specs> {
+  /** Side p of the square patches, as the encoder's patch embedding (MAE: 16). */
+  patchSize: number;
 }
 
 const shapeOf = (t: Tensor): string => `[${t.shape.join(', ')}]`;
@@ -94,7 +99,7 @@ export function unpatchify(x: Tensor, patchSize: number, channels: number,
 export function maeLoss(imgs: Tensor, pred: Tensor, mask: Tensor, options: MAELossOptions): Tensor {
   checkTensor(pred, 'pred');
   checkTensor(mask, 'mask');
-  const normPixLoss = checkBoolean(options.normPixLoss ?? true, 'options.normPixLoss');
+  const { normPixLoss } = MAE_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
   let target = atLeastFloat32(patchify(imgs, options.patchSize)); // (B, L, p*p*C)
   if (pred.dim() !== 3 || pred.shape.some((d, i) => d !== target.shape[i])) {
     throw new RangeError(`Expected pred of shape ${shapeOf(target)} (the patchified imgs with patchSize ` +

@@ -3,9 +3,24 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { normalize, crossEntropy } from '../../nn/functional';
-import { checkNumber, checkTensor, sameShape } from '../../torch/arguments';
+import { checkTensor, sameShape } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { atLeastFloat32, withoutAutocast } from './precision';
 import { gatherFromRanks } from './gather';
+
+/** {@link infoNceWithQueue}'s options. */
+export const INFO_NCE_OPTIONS = defineOptions({
+  /** Temperature tau. Default 0.2 (MoCo v2, Chen et al. 2020). */
+  temperature: option(0.2, is.positive),
+});
+
+/** {@link mocoV3Loss}'s options. */
+export const MOCO_V3_LOSS_OPTIONS = defineOptions({
+  /** Temperature tau. Default 1.0 (the official moco-v3 code's `--moco-t`). */
+  temperature: option(1.0, is.positive),
+  /** Gather the keys of every rank as negatives (see {@link mocoV3Loss}). Default false. */
+  gatherDistributed: option(false, is.boolean),
+});
 
 function checkPair(q: Tensor, k: Tensor): void {
   checkTensor(q, 'q');
@@ -33,10 +48,10 @@ function checkPair(q: Tensor, k: Tensor): void {
  * @example
  * const loss = infoNceWithQueue(q, k, method.queue, { temperature: 0.2 });
  */
-export function infoNceWithQueue(q: Tensor, k: Tensor, queue: Tensor, options: { temperature?: number } = {}): Tensor {
+export function infoNceWithQueue(q: Tensor, k: Tensor, queue: Tensor, options: GivenOptions<typeof INFO_NCE_OPTIONS.specs> = {}): Tensor {
   checkPair(q, k);
   checkTensor(queue, 'queue');
-  const temperature = checkNumber(options.temperature ?? 0.2, 'options.temperature', Number.MIN_VALUE);
+  const { temperature } = INFO_NCE_OPTIONS.resolve(options, (key) => `options.${key}`);
   if (queue.dim() !== 2 || queue.shape[1] !== q.shape[1]) {
     throw new RangeError(`Expected queue of shape (K, ${q.shape[1]}) (normalised keys) but received shape ` +
       `[${queue.shape.join(', ')}]`);
@@ -68,13 +83,13 @@ export function infoNceWithQueue(q: Tensor, k: Tensor, queue: Tensor, options: {
  *
  * @example const loss = mocoV3Loss(q1, k2, { temperature: 1.0 }).add(mocoV3Loss(q2, k1, { temperature: 1.0 }));
  */
-export function mocoV3Loss(q: Tensor, k: Tensor, options: { temperature?: number; gatherDistributed?: boolean } = {}): Tensor {
+export function mocoV3Loss(q: Tensor, k: Tensor, options: GivenOptions<typeof MOCO_V3_LOSS_OPTIONS.specs> = {}): Tensor {
   checkPair(q, k);
-  const temperature = checkNumber(options.temperature ?? 1.0, 'options.temperature', Number.MIN_VALUE);
+  const { temperature, gatherDistributed } = MOCO_V3_LOSS_OPTIONS.resolve(options, (key) => `options.${key}`);
   const qn = normalize(atLeastFloat32(q), { dim: 1 }); // (B, D)
   const kn = normalize(atLeastFloat32(k.detach()), { dim: 1 }); // (B, D)
   // The keys carry no gradient, so the gather's backward never runs (the official concat_all_gather has none).
-  const g = options.gatherDistributed === true ? gatherFromRanks(() => kn) : undefined;
+  const g = gatherDistributed ? gatherFromRanks(() => kn) : undefined;
   const keys = g?.all ?? kn; // (W B, D)
   const logits = withoutAutocast(qn, () => qn.matmul(keys.t())).div(temperature); // (B, W B)
   const local = torch.arange(q.shape[0], { device: q.device }); // (B)

@@ -3,18 +3,19 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { normalize, crossEntropy } from '../../nn/functional';
-import { checkNumber, checkTensor, sameShape } from '../../torch/arguments';
+import { checkTensor, sameShape } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { atLeastFloat32, withoutAutocast } from './precision';
 import { Gathered, gatherFromRanks } from './gather';
 
-/** Options of {@link ntXent}. */
-export interface NTXentOptions {
+/** {@link ntXent}'s options: defaults and checks. */
+export const NT_XENT_OPTIONS = defineOptions({
   /**
    * The temperature tau that divides the cosine similarities (default 0.5).
    * SimCLR (Chen et al. 2020, Appendix B.9) uses 0.5 for CIFAR-10 and
    * "0.1 for ImageNet" with large batches.
    */
-  temperature?: number;
+  temperature: option(0.5, is.positive),
   /**
    * In a data-parallel run, use every rank's projections as negatives (the
    * global batch), as SimCLR's code (`tpu_cross_replica_concat`) and
@@ -22,8 +23,11 @@ export interface NTXentOptions {
    * rank. Default false. Without a process group of more than one rank it
    * changes nothing.
    */
-  gatherDistributed?: boolean;
-}
+  gatherDistributed: option(false, is.boolean),
+});
+
+/** Options of {@link ntXent}. */
+export type NTXentOptions = GivenOptions<typeof NT_XENT_OPTIONS.specs>;
 
 // NOTE: a finite large negative instead of -inf for a row's own similarity:
 // exp() of it is exactly 0 in float32, and no kernel ever sees -inf * 0.
@@ -55,7 +59,7 @@ const SELF_SIMILARITY = -1e9;
 export function ntXent(z1: Tensor, z2: Tensor, options: NTXentOptions = {}): Tensor {
   checkTensor(z1, 'z1');
   checkTensor(z2, 'z2');
-  const temperature = checkNumber(options.temperature ?? 0.5, 'options.temperature', Number.MIN_VALUE);
+  const { temperature, gatherDistributed } = NT_XENT_OPTIONS.resolve(options, (k) => `options.${k}`);
   if (z1.dim() !== 2 || z1.shape[0] < 1 || z1.shape[1] < 1) {
     throw new RangeError(`Expected z1 of shape (N, D) with N >= 1 but received shape [${z1.shape.join(', ')}]`);
   }
@@ -67,7 +71,7 @@ export function ntXent(z1: Tensor, z2: Tensor, options: NTXentOptions = {}): Ten
   const device = z1.device;
   const n1 = normalize(atLeastFloat32(z1), { dim: 1 }); // (N, D)
   const n2 = normalize(atLeastFloat32(z2), { dim: 1 }); // (N, D)
-  const gathered = options.gatherDistributed === true ? gatherFromRanks(() => torch.cat([n1, n2], 1)) : undefined; // (W N, 2D)
+  const gathered = gatherDistributed ? gatherFromRanks(() => torch.cat([n1, n2], 1)) : undefined; // (W N, 2D)
   if (gathered !== undefined) return globalNtXent(n1, n2, gathered, temperature);
   const z = torch.cat([n1, n2], 0); // (2N, D)
   const similarity = withoutAutocast(z, () => z.matmul(z.t())); // (2N, 2N) cosine similarities

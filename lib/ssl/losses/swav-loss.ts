@@ -3,16 +3,26 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { logSoftmax } from '../../nn/functional';
-import { checkInt, checkNumber, checkTensor } from '../../torch/arguments';
+import { checkTensor } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { atLeastFloat32 } from './precision';
 
-/** Options of {@link sinkhornKnopp}. */
-export interface SinkhornOptions {
+/** {@link sinkhornKnopp}'s options: defaults and checks. */
+export const SINKHORN_OPTIONS = defineOptions({
   /** Entropy regularisation epsilon. Default 0.05 (Caron et al. 2020, section 4: "epsilon = 0.05"). */
-  epsilon?: number;
+  epsilon: option(0.05, is.positive),
   /** Normalisation iterations. Default 3 (section 3.1: "only 3 iterations are needed"). */
-  iterations?: number;
-}
+  iterations: option(3, is.int(0)),
+});
+
+/** Options of {@link sinkhornKnopp}. */
+export type SinkhornOptions = GivenOptions<typeof SINKHORN_OPTIONS.specs>;
+
+/** {@link swavLoss}'s options. */
+export const SWAV_LOSS_OPTIONS = defineOptions({
+  /** Temperature tau. Default 0.1 (section 4: "tau = 0.1"). */
+  temperature: option(0.1, is.positive),
+});
 
 /**
  * SwAV's codes (Caron et al. 2020, Eq. 3 and appendix A.1): `Q = exp(S / eps)^T`
@@ -27,8 +37,7 @@ export interface SinkhornOptions {
  */
 export function sinkhornKnopp(scores: Tensor, options: SinkhornOptions = {}): Tensor {
   checkTensor(scores, 'scores');
-  const epsilon = checkNumber(options.epsilon ?? 0.05, 'options.epsilon', Number.MIN_VALUE);
-  const iterations = checkInt(options.iterations ?? 3, 'options.iterations', 0);
+  const { epsilon, iterations } = SINKHORN_OPTIONS.resolve(options, (k) => `options.${k}`);
   if (scores.dim() !== 2 || scores.shape[0] < 1 || scores.shape[1] < 1) {
     throw new RangeError(`Expected scores of shape (B, K) but received shape [${scores.shape.join(', ')}]`);
   }
@@ -52,12 +61,12 @@ export function sinkhornKnopp(scores: Tensor, options: SinkhornOptions = {}): Te
  *
  * @param scores (nCrops * B, K) prototype scores of every crop, crop-major (the 2 global crops first).
  * @param codes the codes (B, K) of crops 0, 1, ... (`sinkhornKnopp` of their detached scores); no gradient.
- * @param options.temperature tau. Default 0.1 (section 4: "tau = 0.1").
+ * @param options.temperature tau (SWAV_LOSS_OPTIONS).
  * @example const loss = swavLoss(scores, [q0, q1], { temperature: 0.1 });
  */
-export function swavLoss(scores: Tensor, codes: readonly Tensor[], options: { temperature?: number } = {}): Tensor {
+export function swavLoss(scores: Tensor, codes: readonly Tensor[], options: GivenOptions<typeof SWAV_LOSS_OPTIONS.specs> = {}): Tensor {
   checkTensor(scores, 'scores');
-  const temperature = checkNumber(options.temperature ?? 0.1, 'options.temperature', Number.MIN_VALUE);
+  const { temperature } = SWAV_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
   if (!Array.isArray(codes) || codes.length < 1) {
     throw new TypeError(`Expected a non-empty array of codes (B, K) for swavLoss but received ${String(codes)}`);
   }

@@ -3,18 +3,22 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { mseLoss, relu } from '../../nn/functional';
-import { checkNumber, checkTensor, sameShape } from '../../torch/arguments';
+import { checkTensor, sameShape } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { atLeastFloat32, withoutAutocast } from './precision';
 
 /** Options of {@link vicregLoss}; defaults are the paper's (Bardes et al. 2022, section 4.1: "lambda = mu = 25 and nu = 1"). */
-export interface VICRegLossOptions {
+export const VICREG_LOSS_OPTIONS = defineOptions({
   /** Invariance coefficient lambda. Default 25. */
-  simCoeff?: number;
+  simCoeff: option(25, is.number(0)),
   /** Variance coefficient mu. Default 25. */
-  stdCoeff?: number;
+  stdCoeff: option(25, is.number(0)),
   /** Covariance coefficient nu. Default 1. */
-  covCoeff?: number;
-}
+  covCoeff: option(1, is.number(0)),
+});
+
+/** Options of {@link vicregLoss}. */
+export type VICRegLossOptions = GivenOptions<typeof VICREG_LOSS_OPTIONS.specs>;
 
 /** The three VICReg terms before their coefficients. */
 export interface VICRegTerms {
@@ -66,9 +70,7 @@ export function vicregTerms(x: Tensor, y: Tensor): VICRegTerms {
  * @example const loss = vicregLoss(expander.forward(f(x1)), expander.forward(f(x2))); // weights 25, 25, 1
  */
 export function vicregLoss(x: Tensor, y: Tensor, options: VICRegLossOptions = {}): Tensor {
-  const sim = checkNumber(options.simCoeff ?? 25, 'options.simCoeff', 0);
-  const std = checkNumber(options.stdCoeff ?? 25, 'options.stdCoeff', 0);
-  const covW = checkNumber(options.covCoeff ?? 1, 'options.covCoeff', 0);
+  const { simCoeff, stdCoeff, covCoeff } = VICREG_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
   const t = vicregTerms(x, y);
-  return t.invariance.mul(sim).add(t.variance.mul(std)).add(t.covariance.mul(covW));
+  return t.invariance.mul(simCoeff).add(t.variance.mul(stdCoeff)).add(t.covariance.mul(covCoeff));
 }

@@ -5,7 +5,7 @@
 // distributions back into colours. All batched tensor work on the device.
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
-import { checkInt, checkNumber } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 
 /** The grid size of the ab quantisation (section 2.1: "grid size 10"). */
 export const AB_GRID = 10;
@@ -57,13 +57,37 @@ function checkAb(ab: Tensor, what: string): [number, number, number] {
   return [ab.shape[0], ab.shape[2], ab.shape[3]];
 }
 
-/** Options of `softEncode`. */
-export interface SoftEncodeOptions {
+/** `softEncode`'s options: defaults and checks. */
+export const SOFT_ENCODE_OPTIONS = defineOptions({
   /** Nearest bins that share each colour. Default 5 (section 2.1: "the 5-nearest neighbors"). */
-  neighbours?: number;
+  neighbours: option(5, is.int(1)),
   /** Width of the Gaussian weighting, in ab units. Default 5 (section 2.1: "sigma = 5"). */
-  sigma?: number;
-}
+  sigma: option(5, is.positive),
+});
+
+/** Options of `softEncode`. */
+export type SoftEncodeOptions = GivenOptions<typeof SOFT_ENCODE_OPTIONS.specs>;
+
+/** `smoothPrior`'s (and `abPrior`'s) options. */
+export const SMOOTH_PRIOR_OPTIONS = defineOptions({
+  /** Width of the Gaussian that smooths the prior over the ab plane; 0 leaves it unsmoothed. Default 5 (section 2.2). */
+  sigma: option(5, is.number(0)),
+});
+
+/** `rebalanceWeights`'s options. */
+export const REBALANCE_OPTIONS = defineOptions({
+  /** Mix of the prior with the uniform distribution. Default 0.5 (section 2.2: "lambda = 1/2"). */
+  lambda: option(0.5, is.number(0, 1)),
+});
+
+/** `annealedMean`'s options. */
+export const ANNEALED_MEAN_OPTIONS = defineOptions({
+  /** Temperature T of the annealed mean. Default 0.38 (section 2.3: "T = 0.38"). */
+  temperature: option(0.38, is.positive),
+});
+
+/** The bins a function uses: `abBins` on the input's device unless given (a tensor, so no default record can hold it). */
+interface BinsOption { bins?: Tensor }
 
 /**
  * Soft-encodes true ab values (B, 2, H, W) into target distributions
@@ -73,10 +97,9 @@ export interface SoftEncodeOptions {
  *
  * @example const z = softEncode(lab.narrow(1, 1, 2)); // (B, 313, H, W), rows sum to 1
  */
-export function softEncode(ab: Tensor, options: SoftEncodeOptions & { bins?: Tensor } = {}): Tensor {
+export function softEncode(ab: Tensor, options: SoftEncodeOptions & BinsOption = {}): Tensor {
   const [B, H, W] = checkAb(ab, 'softEncode');
-  const k = checkInt(options.neighbours ?? 5, 'softEncode options.neighbours', 1);
-  const sigma = checkNumber(options.sigma ?? 5, 'softEncode options.sigma', Number.MIN_VALUE);
+  const { neighbours: k, sigma } = SOFT_ENCODE_OPTIONS.resolve(options, (key) => `softEncode options.${key}`);
   return torch.scope(() => torch.noGrad(() => {
     const bins = options.bins ?? abBins(ab.device);
     const Q = bins.shape[0];
@@ -124,8 +147,8 @@ export function binCounts(ab: Tensor, bins?: Tensor): Tensor {
  *
  * @example const prior = smoothPrior(binCounts(trainAb)); // (313), sums to 1
  */
-export function smoothPrior(counts: Tensor, options: { sigma?: number; bins?: Tensor } = {}): Tensor {
-  const sigma = checkNumber(options.sigma ?? 5, 'smoothPrior options.sigma', 0);
+export function smoothPrior(counts: Tensor, options: GivenOptions<typeof SMOOTH_PRIOR_OPTIONS.specs> & BinsOption = {}): Tensor {
+  const { sigma } = SMOOTH_PRIOR_OPTIONS.resolve(options, (k) => `smoothPrior options.${k}`);
   if (!(counts instanceof torch.Tensor) || counts.dim() !== 1) {
     throw new RangeError(`Expected bin counts of shape (Q) for smoothPrior but received ${String(counts)}`);
   }
@@ -147,7 +170,7 @@ export function smoothPrior(counts: Tensor, options: { sigma?: number; bins?: Te
  *
  * @example const prior = abPrior(trainAb); // (313), sums to 1
  */
-export function abPrior(ab: Tensor, options: { sigma?: number; bins?: Tensor } = {}): Tensor {
+export function abPrior(ab: Tensor, options: GivenOptions<typeof SMOOTH_PRIOR_OPTIONS.specs> & BinsOption = {}): Tensor {
   checkAb(ab, 'abPrior');
   return torch.scope(() => smoothPrior(binCounts(ab, options.bins), options));
 }
@@ -155,12 +178,12 @@ export function abPrior(ab: Tensor, options: { sigma?: number; bins?: Tensor } =
 /**
  * Class-rebalancing weights w (Q) from a prior p (section 2.2, equation 4):
  * w proportional to ((1 - lambda) p + lambda / Q)^-1, normalised so that
- * sum_q p_q w_q = 1. lambda defaults to 0.5 (section 2.2: "lambda = 1/2").
+ * sum_q p_q w_q = 1 (lambda: REBALANCE_OPTIONS).
  *
  * @example const w = rebalanceWeights(abPrior(trainAb)); // rare colours weigh more
  */
-export function rebalanceWeights(prior: Tensor, options: { lambda?: number } = {}): Tensor {
-  const lambda = checkNumber(options.lambda ?? 0.5, 'rebalanceWeights options.lambda', 0, 1);
+export function rebalanceWeights(prior: Tensor, options: GivenOptions<typeof REBALANCE_OPTIONS.specs> = {}): Tensor {
+  const { lambda } = REBALANCE_OPTIONS.resolve(options, (k) => `rebalanceWeights options.${k}`);
   if (!(prior instanceof torch.Tensor) || prior.dim() !== 1) {
     throw new RangeError(`Expected a prior of shape (Q) for rebalanceWeights but received ${String(prior)}`);
   }
@@ -175,12 +198,12 @@ export function rebalanceWeights(prior: Tensor, options: { lambda?: number } = {
  * The annealed mean (section 2.3, equation 5): the predicted distribution's
  * temperature-adjusted version f_T(z) = exp(log z / T) / sum exp(log z / T),
  * i.e. softmax(logits / T), and its expectation over the bin centres.
- * logits (B, Q, H, W) -> ab (B, 2, H, W). T defaults to 0.38 ("T = 0.38").
+ * logits (B, Q, H, W) -> ab (B, 2, H, W) (T: ANNEALED_MEAN_OPTIONS).
  *
  * @example const ab = annealedMean(logits); // then labToRgb(cat([L, ab], 1))
  */
-export function annealedMean(logits: Tensor, options: { temperature?: number; bins?: Tensor } = {}): Tensor {
-  const T = checkNumber(options.temperature ?? 0.38, 'annealedMean options.temperature', Number.MIN_VALUE);
+export function annealedMean(logits: Tensor, options: GivenOptions<typeof ANNEALED_MEAN_OPTIONS.specs> & BinsOption = {}): Tensor {
+  const { temperature: T } = ANNEALED_MEAN_OPTIONS.resolve(options, (k) => `annealedMean options.${k}`);
   if (!(logits instanceof torch.Tensor) || logits.dim() !== 4) {
     throw new RangeError(`Expected logits of shape (B, Q, H, W) for annealedMean but received ${String(logits)}`);
   }

@@ -3,6 +3,7 @@
 // the permutations are far apart in Hamming distance, which makes the task
 // harder and the features better (their table 3).
 import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { mulberry32 } from '../../torch/host-random';
 
 /** What `jigsawPermutations` returns. */
@@ -49,6 +50,14 @@ function positionIndex(all: Uint8Array, tiles: number, total: number): Uint32Arr
 
 const cache = new Map<string, PermutationSet>();
 
+/** `jigsawPermutations`'s options: defaults and checks. */
+export const PERMUTATION_OPTIONS = defineOptions({
+  /** Tiles of the puzzle (2 to 10). Default 9 (the paper's 3 x 3 grid). */
+  tiles: option(9, is.int(2)),
+  /** Seed of the greedy choice's tie-breaking draws. Default 0. */
+  seed: option(0, is.int(0)),
+});
+
 /**
  * N permutations of `tiles` tiles chosen greedily for maximal minimum Hamming
  * distance: the first is drawn at random from all `tiles`! orderings, then
@@ -66,10 +75,9 @@ const cache = new Map<string, PermutationSet>();
  * const { perms, minDistance } = jigsawPermutations(100); // 100 orderings of 9 tiles
  * jigsawPermutations(1000, { seed: 1 });
  */
-export function jigsawPermutations(n = 100, options: { tiles?: number; seed?: number } = {}): PermutationSet {
-  const tiles = checkInt(options.tiles ?? 9, 'jigsawPermutations options.tiles', 2);
+export function jigsawPermutations(n = 100, options: GivenOptions<typeof PERMUTATION_OPTIONS.specs> = {}): PermutationSet {
+  const { tiles, seed } = PERMUTATION_OPTIONS.resolve(options, (k) => `jigsawPermutations options.${k}`);
   if (tiles > 10) throw new RangeError(`Expected at most 10 tiles for jigsawPermutations (10! orderings) but received ${tiles}`);
-  const seed = checkInt(options.seed ?? 0, 'jigsawPermutations options.seed', 0);
   const all = allPermutations(tiles);
   const total = all.length / tiles;
   const N = checkInt(n, 'jigsawPermutations n', 1);
