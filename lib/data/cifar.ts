@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as torch from '../torch';
+import { defineOptions, GivenOptions, option } from '../torch/option-table';
 import { checkSplit, ImageDataset, makeDataset, Split } from './dataset';
 import { readDatasetFile } from './dataset-file';
 
@@ -45,12 +46,19 @@ export interface Cifar10Options {
   split: Split;
 }
 
-export interface Cifar100Options {
+/** `cifar100`'s options with a default: the table. */
+export const CIFAR100_OPTIONS = defineOptions({
+  /** Which labels to return: the 100 fine classes (default) or the 20 superclasses. */
+  labels: option<'fine' | 'coarse'>('fine', (v, what) => {
+    if (v !== 'fine' && v !== 'coarse') throw new TypeError(`Expected 'fine' or 'coarse' for ${what} but received ${JSON.stringify(v)}`);
+    return v;
+  }),
+});
+
+export interface Cifar100Options extends GivenOptions<typeof CIFAR100_OPTIONS.specs> {
   /** The folder with train.bin and test.bin, or the folder above `cifar-100-binary`. */
   root: string;
   split: Split;
-  /** Which labels to return: the 100 fine classes (default) or the 20 superclasses. */
-  labels?: 'fine' | 'coarse';
 }
 
 /** `root` itself when it holds `probe`, else `root/<sub>` when that does, else an error naming both. */
@@ -133,10 +141,7 @@ export function cifar10(options: Cifar10Options): ImageDataset {
  */
 export function cifar100(options: Cifar100Options): ImageDataset {
   const split = checkSplit(options?.split, 'cifar100');
-  const kind = options.labels ?? 'fine';
-  if (kind !== 'fine' && kind !== 'coarse') {
-    throw new TypeError(`Expected 'fine' or 'coarse' for cifar100 options.labels but received ${JSON.stringify(kind)}`);
-  }
+  const { labels: kind } = CIFAR100_OPTIONS.resolve(options, (k) => `cifar100 options.${k}`);
   const file = `${split}.bin`;
   const root = resolveRoot(options.root, 'cifar-100-binary', file, 'cifar100');
   const classes = kind === 'fine'

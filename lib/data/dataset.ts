@@ -2,6 +2,7 @@
 // that build one, check it, split it and compute its channel statistics.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 
 /**
  * Images held in memory as one uint8 tensor, with optional labels.
@@ -159,6 +160,12 @@ export function subset(dataset: ImageDataset, indices: Tensor, name = `${dataset
   });
 }
 
+/** `randomSplit`'s options: defaults and checks. */
+export const RANDOM_SPLIT_OPTIONS = defineOptions({
+  /** Seed of the split's permutation. Default 0. */
+  seed: option(0, is.int(0)),
+});
+
 /**
  * Splits a dataset at random into parts of the given sizes (which must add up
  * to its length), as `torch.utils.data.random_split`, seeded so the split is
@@ -167,13 +174,15 @@ export function subset(dataset: ImageDataset, indices: Tensor, name = `${dataset
  * @example
  * const [train, val] = data.randomSplit(full, [55000, 5000], { seed: 0 });
  */
-export function randomSplit(dataset: ImageDataset, lengths: readonly number[], options: { seed?: number } = {}): ImageDataset[] {
+export function randomSplit(dataset: ImageDataset, lengths: readonly number[],
+  options: GivenOptions<typeof RANDOM_SPLIT_OPTIONS.specs> = {}): ImageDataset[] {
   const total = lengths.reduce((a, b) => a + b, 0);
   if (!lengths.every((l) => Number.isInteger(l) && l >= 0) || total !== dataset.length) {
     throw new RangeError(`Expected non-negative integer lengths adding up to ${dataset.length} (the length of ` +
       `'${dataset.name}') for randomSplit but received [${lengths.join(', ')}]`);
   }
-  const generator = new torch.Generator().manualSeed(options.seed ?? 0);
+  const { seed } = RANDOM_SPLIT_OPTIONS.resolve(options, (k) => `randomSplit options.${k}`);
+  const generator = new torch.Generator().manualSeed(seed);
   const perm = torch.randperm(dataset.length, { generator });
   try {
     let start = 0;

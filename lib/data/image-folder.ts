@@ -7,33 +7,45 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../torch/option-table';
 import { channelStats, ImageDataset, makeDataset } from './dataset';
 import type { DecodeJob, DecodeResult } from './decode-worker';
 import { CacheKeyEntry, imageCacheKey, ImageCacheMeta, readImageCache, writeImageCache } from './image-cache';
 
 const EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
-export interface ImageFolderOptions {
-  /** The folder: one subfolder per class (labelled), or images anywhere below it (unlabelled). */
-  root: string;
-  /** Stored size of every image: a number for square images, or [height, width]. */
-  size: number | readonly [number, number];
+/** `imageFolder`'s options besides the root and the size: defaults and checks. */
+export const IMAGE_FOLDER_OPTIONS = defineOptions({
   /**
    * true: one subfolder per class, named by it (as torchvision's ImageFolder);
    * false: all images below root, no labels. Default: labelled when root holds
    * subfolders and no images of its own.
    */
-  labelled?: boolean;
+  labelled: option(OPTIONAL, is.boolean),
   /** Decoding threads (default min(4, CPU cores)). */
-  workers?: number;
+  workers: option(OPTIONAL, is.int(1)),
   /**
    * Cache the decoded images: true (default) in root; a folder path to keep the
    * cache there instead (created if needed; the file name includes the root's name and a hash of its path); false for none.
    */
-  cache?: boolean | string;
+  cache: option<boolean | string>(true, (v, what) => {
+    if (typeof v !== 'boolean' && (typeof v !== 'string' || v === '')) {
+      throw new TypeError(`Expected true, false or a folder path for ${what} but received ${JSON.stringify(v)}`);
+    }
+    return v;
+  }),
   /** The dataset's name (default: the folder's name). */
-  name?: string;
+  name: option<string>(OPTIONAL, (v, what) => {
+    if (typeof v !== 'string') throw new TypeError(`Expected a string for ${what} but received ${JSON.stringify(v)}`);
+    return v;
+  }),
+});
+
+export interface ImageFolderOptions extends GivenOptions<typeof IMAGE_FOLDER_OPTIONS.specs> {
+  /** The folder: one subfolder per class (labelled), or images anywhere below it (unlabelled). */
+  root: string;
+  /** Stored size of every image: a number for square images, or [height, width]. */
+  size: number | readonly [number, number];
   /** Receives warnings (skipped files, an unwritable cache); default `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
@@ -163,16 +175,17 @@ export async function imageFolder(options: ImageFolderOptions): Promise<ImageDat
   }
   const root = path.resolve(options.root);
   const [height, width] = checkSize(options.size);
-  const workers = checkInt(options.workers ?? Math.min(4, os.availableParallelism()), 'imageFolder options.workers', 1);
+  const o = IMAGE_FOLDER_OPTIONS.resolve(options, (k) => `imageFolder options.${k}`);
+  const workers = o.workers ?? Math.min(4, os.availableParallelism());
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'SelfsupDataWarning'));
-  const name = options.name ?? path.basename(root);
-  const { entries, classes } = listFolder(root, options.labelled);
+  const name = o.name ?? path.basename(root);
+  const { entries, classes } = listFolder(root, o.labelled);
   if (entries.length === 0) {
     throw new Error(`imageFolder: found no JPEG, PNG or WebP images in ${root}` +
       (classes ? ` (searched its class subfolders ${classes.join(', ')})` : ''));
   }
   const labelled = classes !== undefined;
-  const cache = options.cache ?? true;
+  const cache = o.cache;
   const stem = `${height}x${width}${labelled ? '' : '-unlabelled'}.bin`;
   // A shared cache folder serves many roots: their files are told apart by a hash of the root's path.
   const cacheFile = cache === false ? null

@@ -5,16 +5,25 @@ import { Tensor } from '../torch/tensor';
 import { full } from '../torch/creation';
 import { scope } from '../torch/scope';
 import { writeFileAtomicAsync } from '../torch/atomic-file';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
+
+/** `writeImageGrid`'s options: defaults and checks. */
+export const IMAGE_GRID_OPTIONS = defineOptions({
+  /** Pixels between cells and around the grid, before scaling. Default 2. */
+  padding: option(2, is.int(0)),
+  /** Gray level (0..255) of the padding and of the space around smaller images. Default 255 (white). */
+  background: option(255, (v: unknown, what: string): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) {
+      throw new RangeError(`Expected an integer in [0, 255] for ${what} but received ${String(v)}`);
+    }
+    return v;
+  }),
+  /** Integer magnification with nearest-neighbour sampling (28 px images are small). Default 1. */
+  scale: option(1, is.int(1)),
+});
 
 /** Options of `writeImageGrid`. */
-export interface ImageGridOptions {
-  /** Pixels between cells and around the grid, before scaling. Default 2. */
-  padding?: number;
-  /** Gray level (0..255) of the padding and of the space around smaller images. Default 255 (white). */
-  background?: number;
-  /** Integer magnification with nearest-neighbour sampling (28 px images are small). Default 1. */
-  scale?: number;
-}
+export type ImageGridOptions = GivenOptions<typeof IMAGE_GRID_OPTIONS.specs>;
 
 /** The size of the PNG that `writeImageGrid` wrote. */
 export interface ImageGridInfo {
@@ -55,14 +64,7 @@ function checkColumns(columns: readonly Tensor[]): { rows: number; cellH: number
  */
 export async function writeImageGrid(file: string, columns: readonly Tensor[], options: ImageGridOptions = {}): Promise<ImageGridInfo> {
   const { rows, cellH, cellW, channels } = checkColumns(columns);
-  const padding = options.padding ?? 2;
-  const background = options.background ?? 255;
-  const scale = options.scale ?? 1;
-  if (!Number.isInteger(padding) || padding < 0) throw new RangeError(`Expected non-negative integer for padding but received ${padding}`);
-  if (!Number.isInteger(background) || background < 0 || background > 255) {
-    throw new RangeError(`Expected an integer in [0, 255] for background but received ${background}`);
-  }
-  if (!Number.isInteger(scale) || scale < 1) throw new RangeError(`Expected positive integer for scale but received ${scale}`);
+  const { padding, background, scale } = IMAGE_GRID_OPTIONS.resolve(options, (k) => k);
   const height = rows * (cellH + padding) + padding;
   const width = columns.length * (cellW + padding) + padding;
   const pixels = scope(() => {

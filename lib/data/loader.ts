@@ -3,6 +3,7 @@
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
 import { checkDevice, checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, REQUIRED } from '../torch/option-table';
 import { DistributedSampler } from '../torch/distributed/sampler';
 import { ImageDataset } from './dataset';
 
@@ -26,25 +27,37 @@ export interface LoaderState {
   step: number;
 }
 
-export interface LoaderOptions<T> {
+/** The Loader's options: defaults and checks (the transform and the shard have no default). */
+export const LOADER_OPTIONS = defineOptions({
+  /** Images per batch. */
+  batchSize: option(REQUIRED, is.int(1)),
+  /** Visit the images in a seeded random order (default true); false visits them in dataset order. */
+  shuffle: option(true, is.boolean),
+  /** Seed of the order: epoch e uses a generator seeded with seed + e (default 0). */
+  seed: option(0, is.int(0)),
+  /** Leave out the last, smaller batch of an epoch (default true: fixed shapes for compiled and captured steps). */
+  dropLast: option(true, is.boolean),
+  /** Where the batches go: 'cpu' (default), 'cuda', 'cuda:N'. */
+  device: option<Device>('cpu', checkDevice),
+  /** Batches prepared ahead of the one being consumed (default 1; 0 prepares on demand). */
+  prefetch: option(1, is.int(0)),
+});
+
+/** `loader.epoch`'s options. */
+export const EPOCH_OPTIONS = defineOptions({
+  /** The step of the epoch to start from (default 0: the whole epoch). */
+  startStep: option(0, is.int(0)),
+});
+
+export interface LoaderOptions<T> extends GivenOptions<typeof LOADER_OPTIONS.specs> {
   /** Images per batch. */
   batchSize: number;
-  /** Visit the images in a seeded random order (default true); false visits them in dataset order. */
-  shuffle?: boolean;
-  /** Seed of the order: epoch e uses a generator seeded with seed + e (default 0). */
-  seed?: number;
-  /** Leave out the last, smaller batch of an epoch (default true: fixed shapes for compiled and captured steps). */
-  dropLast?: boolean;
-  /** Where the batches go: 'cpu' (default), 'cuda', 'cuda:N'. */
-  device?: Device;
   /**
    * Turns each batch into what the loader yields, e.g. augmented views. It
    * runs inside a memory scope: batch tensors it does not return are freed.
    * It must be synchronous.
    */
   transform?: (images: Tensor, batch: Batch) => T;
-  /** Batches prepared ahead of the one being consumed (default 1; 0 prepares on demand). */
-  prefetch?: number;
   /**
    * Data-parallel sharding: this process takes rank `rank`'s share of each
    * epoch's order among `numReplicas` processes, exactly as
@@ -112,12 +125,13 @@ export class Loader<T = Batch> {
         `${images instanceof Tensor ? `images of shape (${images.shape.join(', ')})` : String(dataset)}`);
     }
     this.dataset = dataset;
-    this.batchSize = checkInt(options?.batchSize, 'batchSize', 1);
-    this.shuffle = options.shuffle ?? true;
-    this.seed = checkInt(options.seed ?? 0, 'seed', 0);
-    this.dropLast = options.dropLast ?? true;
-    this.device = checkDevice(options.device ?? 'cpu', 'device');
-    this.prefetch = checkInt(options.prefetch ?? 1, 'prefetch', 0);
+    const o = LOADER_OPTIONS.resolve(options ?? {}, (k) => k);
+    this.batchSize = o.batchSize;
+    this.shuffle = o.shuffle;
+    this.seed = o.seed;
+    this.dropLast = o.dropLast;
+    this.device = o.device;
+    this.prefetch = o.prefetch;
     this.transform = options.transform;
     if (options.shard !== undefined) {
       // NOTE: the sampler drops the tail when the loader drops its last batch,
@@ -178,10 +192,10 @@ export class Loader<T = Batch> {
    * @example
    * for await (const { images, labels, step } of loader.epoch(2, { startStep: 100 })) { ... }
    */
-  async *epoch(epoch: number, options: { startStep?: number } = {}): AsyncGenerator<T, void, undefined> {
+  async *epoch(epoch: number, options: GivenOptions<typeof EPOCH_OPTIONS.specs> = {}): AsyncGenerator<T, void, undefined> {
     checkInt(epoch, 'epoch', 0);
     const length = this.length;
-    const startStep = checkInt(options.startStep ?? 0, 'startStep', 0);
+    const { startStep } = EPOCH_OPTIONS.resolve(options, (k) => k);
     if (startStep > length) {
       throw new RangeError(`Expected startStep in 0..${length} (the loader has ${length} batches per epoch) but ` +
         `received ${startStep}`);

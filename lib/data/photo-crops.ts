@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../torch/option-table';
 import { checkSplit, ImageDataset, makeDataset, Split } from './dataset';
 
 /** Where Debian's `mate-backgrounds` package puts its photographs. */
@@ -16,24 +16,31 @@ export const PHOTOS_ROOT = '/usr/share/backgrounds/mate/nature';
 /** The Debian package that holds them. */
 export const PHOTOS_PACKAGE = 'mate-backgrounds';
 
-export interface PhotoCropsOptions {
-  split: Split;
+/** `photoCrops`'s options with a default: the table (the split is required). */
+export const PHOTO_CROPS_OPTIONS = defineOptions({
   /** A folder of JPEG/PNG/WebP photographs. Default: Debian's `/usr/share/backgrounds/mate/nature`. */
-  root?: string;
+  root: option(PHOTOS_ROOT, (v: unknown, what: string): string => {
+    if (typeof v !== 'string' || v === '') throw new TypeError(`Expected a folder path for ${what} but received ${String(v)}`);
+    return v;
+  }),
   /** Side of the square crops in pixels. Default 64. */
-  size?: number;
+  size: option(64, is.int(1)),
   /** Crops per photograph. Default 512 for 'train', 128 for 'test'. */
-  cropsPerPhoto?: number;
+  cropsPerPhoto: option(OPTIONAL, is.int(1)),
   /** Each photo is first resized so its shorter side is `scale * size` px. Default 4. */
-  scale?: number;
+  scale: option(4, is.number(1)),
   /**
    * The fraction of each photo's width, at its right edge, that only 'test'
    * crops come from (and 'train' crops never touch), so the split is held out
    * by place. Default 0.25.
    */
-  heldOut?: number;
+  heldOut: option(0.25, is.number(0, 1)),
   /** Seed of the crop positions. Default 0. */
-  seed?: number;
+  seed: option(0, is.int(0)),
+});
+
+export interface PhotoCropsOptions extends GivenOptions<typeof PHOTO_CROPS_OPTIONS.specs> {
+  split: Split;
 }
 
 /** One photo decoded as uint8 (3, H, W) RGB, resized so its shorter side is `side`. */
@@ -76,12 +83,9 @@ function crops(photo: Tensor, n: number, size: number, x0: number, x1: number, g
  */
 export async function photoCrops(options: PhotoCropsOptions): Promise<ImageDataset> {
   const split = checkSplit(options?.split, 'photoCrops');
-  const root = options.root ?? PHOTOS_ROOT;
-  const size = checkInt(options.size ?? 64, 'photoCrops options.size', 1);
-  const perPhoto = checkInt(options.cropsPerPhoto ?? (split === 'train' ? 512 : 128), 'photoCrops options.cropsPerPhoto', 1);
-  const scale = checkNumber(options.scale ?? 4, 'photoCrops options.scale', 1);
-  const heldOut = checkNumber(options.heldOut ?? 0.25, 'photoCrops options.heldOut', 0, 1);
-  const seed = checkInt(options.seed ?? 0, 'photoCrops options.seed', 0);
+  const o = PHOTO_CROPS_OPTIONS.resolve(options, (k) => `photoCrops options.${k}`);
+  const { root, size, scale, heldOut, seed } = o;
+  const perPhoto = o.cropsPerPhoto ?? (split === 'train' ? 512 : 128);
   if (!fs.existsSync(root)) {
     throw new Error(`Photo folder ${root} does not exist. Install Debian's package as root ` +
       `(apt-get install ${PHOTOS_PACKAGE}) or pass root: a folder of JPEG/PNG photographs`);

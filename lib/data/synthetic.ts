@@ -1,21 +1,24 @@
 // Synthetic images with class-dependent structure: a fast, deterministic
 // stand-in for real data in tests of methods, evaluators and the loader.
 import * as torch from '../torch';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { ImageDataset, makeDataset } from './dataset';
 
-export interface SyntheticOptions {
+/** `synthetic`'s options: defaults and checks. */
+export const SYNTHETIC_OPTIONS = defineOptions({
   /** Number of images (default 1024). */
-  n?: number;
+  n: option(1024, is.int(1)),
   /** Channels per image (default 3). */
-  channels?: number;
+  channels: option(3, is.int(1)),
   /** Height and width (default 32). */
-  size?: number;
+  size: option(32, is.int(1)),
   /** Number of classes (default 10). */
-  classes?: number;
+  classes: option(10, is.int(1)),
   /** Seed of the generator: the same options give the same images on every run (default 0). */
-  seed?: number;
-}
+  seed: option(0, is.int(0)),
+});
+
+export type SyntheticOptions = GivenOptions<typeof SYNTHETIC_OPTIONS.specs>;
 
 /**
  * Deterministic synthetic images: each class has a smooth random colour
@@ -30,11 +33,7 @@ export interface SyntheticOptions {
  * ds.images.shape; // [512, 3, 32, 32]
  */
 export function synthetic(options: SyntheticOptions = {}): ImageDataset {
-  const n = checkInt(options.n ?? 1024, 'synthetic options.n', 1);
-  const c = checkInt(options.channels ?? 3, 'synthetic options.channels', 1);
-  const size = checkInt(options.size ?? 32, 'synthetic options.size', 1);
-  const k = checkInt(options.classes ?? 10, 'synthetic options.classes', 1);
-  const seed = checkInt(options.seed ?? 0, 'synthetic options.seed', 0);
+  const { n, channels: c, size, classes: k, seed } = SYNTHETIC_OPTIONS.resolve(options, (key) => `synthetic options.${key}`);
   const generator = new torch.Generator().manualSeed(seed);
   const smooth = (count: number) => torch.ops.aten.upsample_bilinear2d(
     torch.rand([count, c, 4, 4], { generator }), [size, size], false) as torch.Tensor; // (count, C, size, size)

@@ -107,6 +107,8 @@ describe('data: Loader', () => {
     assert.deepEqual((await collect(loader.epoch(0))).indices.map((b) => b.length), [50]);
     assert.throws(() => new Loader(ds, { batchSize: 0 }), /Expected positive integer for batchSize but received 0/);
     assert.throws(() => new Loader(ds, { batchSize: 4, device: 'gpu' as 'cpu' }), /Expected 'cpu', 'cuda' or 'cuda:N' for device/);
+    assert.throws(() => new Loader(ds, { batchSize: 4, shuffle: 'yes' as unknown as boolean }),
+      /^TypeError: Expected true or false for shuffle but received 'yes'$/);
   });
 
   it('a transform receives the uint8 batch and its result is yielded; batch tensors it drops are freed', async () => {

@@ -6,6 +6,7 @@ import { where } from '../../torch/functions';
 import { rand } from '../../torch/creation';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
+import { defineOptions, GivenOptions, option } from '../../torch/option-table';
 import { asPerSample, bernoulli, permutation, perSampleMask, uniform } from './random-params';
 import { rgbToGrayscale } from './grayscale';
 import { adjustHue } from './hue';
@@ -50,20 +51,30 @@ export function adjustSaturation(images: Tensor, factors: Tensor | number): Tens
   return blend(images, rgbToGrayscale(images, 1), asPerSample(factors, images));
 }
 
-/** Options of `ColorJitter`, as torchvision's (a number j means [max(0, 1 - j), 1 + j]; hue h means [-h, h]). */
-export interface ColorJitterOptions {
+/** `ColorJitter`'s options with a default: the table. */
+export const COLOR_JITTER_OPTIONS = defineOptions({
+  /** Probability of jittering each image (torchvision: `RandomApply([ColorJitter(...)], p)`). Default 1. */
+  p: option(1, probability),
+  /**
+   * 'batch' (default): one random order of the four operations per call;
+   * 'sample': one per image, as torchvision's per-image calls, at about four times the cost.
+   */
+  order: option<'batch' | 'sample'>('batch', (order, what) => {
+    if (order !== 'batch' && order !== 'sample') throw new TypeError(`Expected 'batch' or 'sample' for ${what} but received ${String(order)}`);
+    return order;
+  }),
+});
+
+/**
+ * Options of `ColorJitter`, as torchvision's (a number j means [max(0, 1 - j), 1 + j]; hue h means [-h, h]).
+ * An omitted factor is not jittered; `factorRange` turns each into its range.
+ */
+export interface ColorJitterOptions extends GivenOptions<typeof COLOR_JITTER_OPTIONS.specs> {
   brightness?: number | readonly [number, number];
   contrast?: number | readonly [number, number];
   saturation?: number | readonly [number, number];
   /** At most 0.5. */
   hue?: number | readonly [number, number];
-  /** Probability of jittering each image (torchvision: `RandomApply([ColorJitter(...)], p)`). Default 1. */
-  p?: number;
-  /**
-   * 'batch' (default): one random order of the four operations per call;
-   * 'sample': one per image, as torchvision's per-image calls, at about four times the cost.
-   */
-  order?: 'batch' | 'sample';
 }
 
 function factorRange(v: number | readonly [number, number] | undefined, what: string, hue: boolean): [number, number] | null {
@@ -117,12 +128,9 @@ export class ColorJitter implements Transform {
     this.contrast = factorRange(options.contrast, 'contrast', false);
     this.saturation = factorRange(options.saturation, 'saturation', false);
     this.hue = factorRange(options.hue, 'hue', true);
-    this.p = probability(options.p ?? 1, 'ColorJitter options.p');
-    const order = options.order ?? 'batch';
-    if (order !== 'batch' && order !== 'sample') {
-      throw new TypeError(`Expected 'batch' or 'sample' for ColorJitter options.order but received ${String(order)}`);
-    }
-    this.order = order;
+    const o = COLOR_JITTER_OPTIONS.resolve(options, (k) => `ColorJitter options.${k}`);
+    this.p = o.p;
+    this.order = o.order;
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

@@ -4,6 +4,7 @@ import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
+import { defineOptions, GivenOptions, option } from '../../torch/option-table';
 import { bernoulli, perSampleMask } from './random-params';
 
 /**
@@ -19,6 +20,12 @@ export function hflip(images: Tensor, mask: Tensor): Tensor {
   return where(perSampleMask(mask, images), images.flip([3]), images);
 }
 
+/** `RandomHorizontalFlip`'s options: defaults and checks. */
+export const RANDOM_HORIZONTAL_FLIP_OPTIONS = defineOptions({
+  /** Probability of mirroring each image. Default 0.5 (torchvision's). */
+  p: option(0.5, probability),
+});
+
 /**
  * torchvision's `RandomHorizontalFlip(p)` for a batch: each image is mirrored with probability `p`.
  * @example const out = new RandomHorizontalFlip({ p: 0.5 }).forward(images, g);
@@ -26,8 +33,8 @@ export function hflip(images: Tensor, mask: Tensor): Tensor {
 export class RandomHorizontalFlip implements Transform {
   readonly p: number;
 
-  constructor(options: { p?: number } = {}) {
-    this.p = probability(options.p ?? 0.5, 'RandomHorizontalFlip options.p');
+  constructor(options: GivenOptions<typeof RANDOM_HORIZONTAL_FLIP_OPTIONS.specs> = {}) {
+    this.p = RANDOM_HORIZONTAL_FLIP_OPTIONS.resolve(options, (k) => `RandomHorizontalFlip options.${k}`).p;
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

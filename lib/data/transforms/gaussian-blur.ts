@@ -6,7 +6,8 @@ import { linspace } from '../../torch/creation';
 import { where } from '../../torch/functions';
 import { conv2d } from '../../nn/functional/conv';
 import { pad } from '../../nn/functional/sampling';
-import { checkInt, checkRange, probability } from '../../torch/arguments';
+import { checkInt, probability } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
 import { Transform, checkImages } from './transform';
 import { bernoulli, perSampleMask, uniform } from './random-params';
 
@@ -58,15 +59,22 @@ export function gaussianBlur(images: Tensor, kernelSize: number, sigmas: Tensor 
   return both.view([B, C, H, W]);
 }
 
-/** Options of `GaussianBlur`. */
-export interface GaussianBlurOptions {
+/** `GaussianBlur`'s options: defaults and checks. */
+export const GAUSSIAN_BLUR_OPTIONS = defineOptions({
   /** Odd kernel size; default `simclrKernelSize` of the image height. */
-  kernelSize?: number;
+  kernelSize: option(OPTIONAL, (v: unknown, what: string): number => {
+    const k = checkInt(v, what, 1);
+    if (k % 2 === 0) throw new RangeError(`Expected an odd ${what} but received ${k}`);
+    return k;
+  }),
   /** Range of sigma, drawn uniformly per image. Default [0.1, 2.0] (SimCLR, BYOL, DINO). */
-  sigma?: readonly [number, number];
+  sigma: option([0.1, 2.0] as const, is.range(Number.MIN_VALUE)),
   /** Probability of blurring each image. Default 0.5. */
-  p?: number;
-}
+  p: option(0.5, probability),
+});
+
+/** Options of `GaussianBlur`. */
+export type GaussianBlurOptions = GivenOptions<typeof GAUSSIAN_BLUR_OPTIONS.specs>;
 
 /**
  * torchvision's `RandomApply([GaussianBlur(kernelSize, sigma)], p)` for a batch:
@@ -82,12 +90,10 @@ export class GaussianBlur implements Transform {
   readonly p: number;
 
   constructor(options: GaussianBlurOptions = {}) {
-    this.kernelSize = options.kernelSize === undefined ? null : checkInt(options.kernelSize, 'GaussianBlur options.kernelSize', 1);
-    if (this.kernelSize !== null && this.kernelSize % 2 === 0) {
-      throw new RangeError(`Expected an odd GaussianBlur options.kernelSize but received ${this.kernelSize}`);
-    }
-    this.sigma = checkRange(options.sigma ?? [0.1, 2.0], 'GaussianBlur options.sigma', Number.MIN_VALUE);
-    this.p = probability(options.p ?? 0.5, 'GaussianBlur options.p');
+    const o = GAUSSIAN_BLUR_OPTIONS.resolve(options, (k) => `GaussianBlur options.${k}`);
+    this.kernelSize = o.kernelSize ?? null; // null: simclrKernelSize of each batch's height
+    this.sigma = [...o.sigma];
+    this.p = o.p;
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

@@ -4,7 +4,23 @@ import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { bernoulli, imageNoise, perSampleMask } from './random-params';
+
+/** `GaussianNoise`'s options: defaults and checks. */
+export const GAUSSIAN_NOISE_OPTIONS = defineOptions({
+  /** Standard deviation of the noise, in [0, 1] pixel units. Default 0.1. */
+  std: option(0.1, (std: unknown): number => {
+    if (typeof std !== 'number' || !(std >= 0)) {
+      throw new RangeError(`Expected a non-negative std for GaussianNoise but received ${String(std)}`);
+    }
+    return std;
+  }),
+  /** Probability of adding noise to each image. Default 1. */
+  p: option(1, probability),
+  /** Clamp the result to [0, 1]. Default true. */
+  clip: option(true, is.boolean),
+});
 
 /**
  * Adds N(0, std^2) noise to every pixel of the images picked with probability
@@ -21,14 +37,11 @@ export class GaussianNoise implements Transform {
   readonly p: number;
   readonly clip: boolean;
 
-  constructor(options: { std?: number; p?: number; clip?: boolean } = {}) {
-    const std = options.std ?? 0.1;
-    if (typeof std !== 'number' || !(std >= 0)) {
-      throw new RangeError(`Expected a non-negative std for GaussianNoise but received ${String(std)}`);
-    }
-    this.std = std;
-    this.p = probability(options.p ?? 1, 'GaussianNoise options.p');
-    this.clip = options.clip ?? true;
+  constructor(options: GivenOptions<typeof GAUSSIAN_NOISE_OPTIONS.specs> = {}) {
+    const o = GAUSSIAN_NOISE_OPTIONS.resolve(options, (k) => `GaussianNoise options.${k}`);
+    this.std = o.std;
+    this.p = o.p;
+    this.clip = o.clip;
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

@@ -4,6 +4,7 @@ import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
+import { defineOptions, GivenOptions, option } from '../../torch/option-table';
 import { bernoulli, perSampleMask } from './random-params';
 
 /**
@@ -28,6 +29,12 @@ export function rgbToGrayscale(images: Tensor, numOutputChannels: 1 | 3 = 1): Te
   return numOutputChannels === 3 ? gray.expand([B, 3, H, W]) : gray;
 }
 
+/** `RandomGrayscale`'s options: defaults and checks. */
+export const RANDOM_GRAYSCALE_OPTIONS = defineOptions({
+  /** Probability of graying each RGB image. Default 0.1 (torchvision's). */
+  p: option(0.1, probability),
+});
+
 /**
  * torchvision's `RandomGrayscale(p)` for a batch: each RGB image becomes gray
  * (3 equal channels) with probability `p`. Single-channel images are already
@@ -38,8 +45,8 @@ export function rgbToGrayscale(images: Tensor, numOutputChannels: 1 | 3 = 1): Te
 export class RandomGrayscale implements Transform {
   readonly p: number;
 
-  constructor(options: { p?: number } = {}) {
-    this.p = probability(options.p ?? 0.1, 'RandomGrayscale options.p');
+  constructor(options: GivenOptions<typeof RANDOM_GRAYSCALE_OPTIONS.specs> = {}) {
+    this.p = RANDOM_GRAYSCALE_OPTIONS.resolve(options, (k) => `RandomGrayscale options.${k}`).p;
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

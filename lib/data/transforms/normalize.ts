@@ -1,7 +1,8 @@
 // Per-channel normalisation, and the conversion of uint8 images to [0, 1] floats.
 import { Tensor } from '../../torch/tensor';
 import { Generator } from '../../torch/random';
-import { Device, DType } from '../../torch/dtype';
+import { checkDevice, checkDtype, Device } from '../../torch/dtype';
+import { defineOptions, GivenOptions, option, OPTIONAL } from '../../torch/option-table';
 import { tensor } from '../../torch/creation';
 import { Transform, checkImages } from './transform';
 
@@ -48,17 +49,25 @@ export class Normalize implements Transform {
   }
 }
 
+/** `toFloatImages`'s options: defaults and checks. */
+export const TO_FLOAT_OPTIONS = defineOptions({
+  /** Where the images go; the device they are on when omitted. */
+  device: option<Device>(OPTIONAL, checkDevice),
+  /** The float type. Default 'float32'. */
+  dtype: option('float32', checkDtype),
+});
+
 /**
  * uint8 images (0..255, as an ImageDataset holds them) to float images in
  * [0, 1], moved to `device` first so that only bytes cross the bus.
  * @example const x = toFloatImages(dataset.images.narrow(0, 0, 256), { device: 'cuda' });
  */
-export function toFloatImages(images: Tensor, options: { device?: Device; dtype?: DType } = {}): Tensor {
+export function toFloatImages(images: Tensor, options: GivenOptions<typeof TO_FLOAT_OPTIONS.specs> = {}): Tensor {
   if (!(images instanceof Tensor) || images.dim() !== 4) {
     throw new RangeError(`Expected images of shape (B, C, H, W) for toFloatImages but received ` +
       (images instanceof Tensor ? `shape [${images.shape.join(', ')}]` : String(images)));
   }
-  const onDevice = images.to({ device: options.device ?? images.device });
-  const dtype = options.dtype ?? 'float32';
+  const { device, dtype } = TO_FLOAT_OPTIONS.resolve(options, (k) => `toFloatImages options.${k}`);
+  const onDevice = images.to({ device: device ?? images.device });
   return images.dtype === 'uint8' ? onDevice.to(dtype).div(255) : onDevice.to(dtype);
 }

@@ -5,10 +5,33 @@ import { Generator } from '../../torch/random';
 import { arange } from '../../torch/creation';
 import { stack, where } from '../../torch/functions';
 import { Transform, checkBoxes, checkImages } from './transform';
-import { checkRange, probability } from '../../torch/arguments';
+import { probability } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { bernoulli, boxCandidates, boxOffsets, imageNoise } from './random-params';
 
 const TRIES = 10;
+
+/** The erased boxes' options (`randomErasingParams`); defaults as torchvision's `RandomErasing`. */
+export const ERASING_BOX_OPTIONS = defineOptions({
+  /** Probability of erasing a box in each image. Default 0.5. */
+  p: option(0.5, probability),
+  /** Range of the box's area as a fraction of the image. Default [0.02, 0.33]. */
+  scale: option([0.02, 0.33] as const, is.range(0)),
+  /** Range of the box's aspect ratio, drawn log-uniformly. Default [0.3, 3.3]. */
+  ratio: option([0.3, 3.3] as const, is.range(Number.MIN_VALUE)),
+});
+
+/** `RandomErasing`'s options: the boxes' and the fill. */
+export const RANDOM_ERASING_OPTIONS = defineOptions({
+  ...ERASING_BOX_OPTIONS.specs,
+  /** What the box is set to: a number, or 'random' for N(0, 1) noise. Default 0. */
+  value: option<number | 'random'>(0, (v, what) => {
+    if (v !== 'random' && typeof v !== 'number') throw new TypeError(`Expected a number or 'random' for ${what} but received ${String(v)}`);
+    return v;
+  }),
+});
+
+const what = (k: string): string => `RandomErasing options.${k}`;
 
 /**
  * Per-sample rectangles with torchvision's `RandomErasing.get_params`
@@ -22,11 +45,8 @@ const TRIES = 10;
  * @example const boxes = randomErasingParams(256, 32, 32, { p: 0.5 }, g);
  */
 export function randomErasingParams(batch: number, height: number, width: number,
-  options: { p?: number; scale?: readonly [number, number]; ratio?: readonly [number, number] } = {},
-  generator?: Generator): Tensor {
-  const p = probability(options.p ?? 0.5, 'RandomErasing options.p');
-  const scale = checkRange(options.scale ?? [0.02, 0.33], 'RandomErasing options.scale', 0);
-  const ratio = checkRange(options.ratio ?? [0.3, 3.3], 'RandomErasing options.ratio', Number.MIN_VALUE);
+  options: GivenOptions<typeof ERASING_BOX_OPTIONS.specs> = {}, generator?: Generator): Tensor {
+  const { p, scale, ratio } = ERASING_BOX_OPTIONS.resolve(options, what);
   const apply = bernoulli(batch, p, generator);
   const { areas: eraseArea, aspects: aspect } = boxCandidates(batch, TRIES, height * width, scale, ratio, generator);
   // torchvision: h from area * ratio, w from area / ratio (the reverse of RandomResizedCrop).
@@ -72,16 +92,12 @@ export class RandomErasing implements Transform {
   readonly ratio: [number, number];
   readonly value: number | 'random';
 
-  constructor(options: { p?: number; scale?: readonly [number, number]; ratio?: readonly [number, number];
-    value?: number | 'random'; } = {}) {
-    this.p = probability(options.p ?? 0.5, 'RandomErasing options.p');
-    this.scale = checkRange(options.scale ?? [0.02, 0.33], 'RandomErasing options.scale', 0);
-    this.ratio = checkRange(options.ratio ?? [0.3, 3.3], 'RandomErasing options.ratio', Number.MIN_VALUE);
-    const v = options.value ?? 0;
-    if (v !== 'random' && typeof v !== 'number') {
-      throw new TypeError(`Expected a number or 'random' for RandomErasing options.value but received ${String(v)}`);
-    }
-    this.value = v;
+  constructor(options: GivenOptions<typeof RANDOM_ERASING_OPTIONS.specs> = {}) {
+    const o = RANDOM_ERASING_OPTIONS.resolve(options, what);
+    this.p = o.p;
+    this.scale = [...o.scale];
+    this.ratio = [...o.ratio];
+    this.value = o.value;
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

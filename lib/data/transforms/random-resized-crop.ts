@@ -6,20 +6,35 @@ import { Generator } from '../../torch/random';
 import { arange } from '../../torch/creation';
 import { clamp, stack, where } from '../../torch/functions';
 import { gridSample } from '../../nn/functional/sampling';
-import { checkInt, checkRange } from '../../torch/arguments';
+import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { Transform, checkBoxes, checkImages } from './transform';
 import { boxCandidates, boxOffsets } from './random-params';
 
+/** The crop boxes' options (`randomResizedCropParams`); defaults as torchvision's `RandomResizedCrop`. */
+export const CROP_BOX_OPTIONS = defineOptions({
+  /** Range of the crop's area as a fraction of the image. Default [0.08, 1]. */
+  scale: option([0.08, 1] as const, is.range(0)),
+  /** Range of the crop's aspect ratio (width / height), drawn log-uniformly. Default [3/4, 4/3]. */
+  ratio: option([3 / 4, 4 / 3] as const, is.range(Number.MIN_VALUE)),
+});
+
+/** The resampling's options (`resizedCrop`). */
+export const RESIZE_OPTIONS = defineOptions({
+  /** Resampling. Default 'bilinear' (torchvision's default); the DINO, BYOL and MAE code use bicubic. */
+  interpolation: option<'bilinear' | 'bicubic'>('bilinear', (v, what) => {
+    if (v !== 'bilinear' && v !== 'bicubic') throw new TypeError(`Expected 'bilinear' or 'bicubic' for ${what} but received ${String(v)}`);
+    return v;
+  }),
+});
+
+/** `RandomResizedCrop`'s options with a default: the boxes' and the resampling's. */
+export const RANDOM_RESIZED_CROP_OPTIONS = defineOptions({ ...CROP_BOX_OPTIONS.specs, ...RESIZE_OPTIONS.specs });
+
 /** Options of `RandomResizedCrop`; defaults as torchvision's `RandomResizedCrop`. */
-export interface RandomResizedCropOptions {
+export interface RandomResizedCropOptions extends GivenOptions<typeof RANDOM_RESIZED_CROP_OPTIONS.specs> {
   /** Output size: one number (square) or [height, width]. */
   size: number | readonly [number, number];
-  /** Range of the crop's area as a fraction of the image. Default [0.08, 1]. */
-  scale?: readonly [number, number];
-  /** Range of the crop's aspect ratio (width / height), drawn log-uniformly. Default [3/4, 4/3]. */
-  ratio?: readonly [number, number];
-  /** Resampling. Default 'bilinear' (torchvision's default); the DINO, BYOL and MAE code use bicubic. */
-  interpolation?: 'bilinear' | 'bicubic';
 }
 
 /** How many candidate boxes each sample draws before the centre-crop fallback (torchvision: 10). */
@@ -38,10 +53,8 @@ const TRIES = 10;
  * const boxes = randomResizedCropParams(256, 32, 32, { scale: [0.08, 1] }, g); // (256, 4)
  */
 export function randomResizedCropParams(batch: number, height: number, width: number,
-  options: { scale?: readonly [number, number]; ratio?: readonly [number, number] } = {},
-  generator?: Generator): Tensor {
-  const scale = checkRange(options.scale ?? [0.08, 1], 'options.scale', 0);
-  const [r0, r1] = checkRange(options.ratio ?? [3 / 4, 4 / 3], 'options.ratio', Number.MIN_VALUE);
+  options: GivenOptions<typeof CROP_BOX_OPTIONS.specs> = {}, generator?: Generator): Tensor {
+  const { scale, ratio: [r0, r1] } = CROP_BOX_OPTIONS.resolve(options, (k) => `options.${k}`);
   const { areas: targetArea, aspects: aspect } = boxCandidates(batch, TRIES, height * width, scale, [r0, r1], generator);
   // NOTE: torch.round rounds half to even, as Python's round() in torchvision.
   const w = targetArea.mul(aspect).sqrt().round(); // (B, TRIES)
@@ -90,8 +103,9 @@ function outputSize(size: number | readonly number[], what: string): [number, nu
  * const crops = resizedCrop(images, boxes, 32); // (2, C, 32, 32)
  */
 export function resizedCrop(images: Tensor, boxes: Tensor, size: number | readonly [number, number],
-  options: { interpolation?: 'bilinear' | 'bicubic' } = {}): Tensor {
+  options: GivenOptions<typeof RESIZE_OPTIONS.specs> = {}): Tensor {
   const [B, , H, W] = checkImages(images, 'resizedCrop');
+  const { interpolation } = RESIZE_OPTIONS.resolve(options, (k) => `options.${k}`);
   checkBoxes(boxes, B, 'resizedCrop');
   const [oh, ow] = outputSize(size, 'size');
   const dev = images.device;
@@ -107,7 +121,7 @@ export function resizedCrop(images: Tensor, boxes: Tensor, size: number | readon
   const gy = axis(top, b.narrow(1, 2, 1), oh, H).unsqueeze(2).expand([B, oh, ow]);
   const gx = axis(left, b.narrow(1, 3, 1), ow, W).unsqueeze(1).expand([B, oh, ow]);
   const grid = stack([gx, gy], 3); // (B, oh, ow, 2) of (x, y)
-  return gridSample(images, grid, { mode: options.interpolation ?? 'bilinear', paddingMode: 'border', alignCorners: false });
+  return gridSample(images, grid, { mode: interpolation, paddingMode: 'border', alignCorners: false });
 }
 
 /**
@@ -127,14 +141,10 @@ export class RandomResizedCrop implements Transform {
 
   constructor(options: RandomResizedCropOptions) {
     this.size = outputSize(options.size, 'RandomResizedCrop options.size');
-    this.scale = checkRange(options.scale ?? [0.08, 1], 'RandomResizedCrop options.scale', 0);
-    this.ratio = checkRange(options.ratio ?? [3 / 4, 4 / 3], 'RandomResizedCrop options.ratio', Number.MIN_VALUE);
-    const interpolation = options.interpolation ?? 'bilinear';
-    if (interpolation !== 'bilinear' && interpolation !== 'bicubic') {
-      throw new TypeError(`Expected 'bilinear' or 'bicubic' for RandomResizedCrop options.interpolation but received ` +
-        String(interpolation));
-    }
-    this.interpolation = interpolation;
+    const o = RANDOM_RESIZED_CROP_OPTIONS.resolve(options, (k) => `RandomResizedCrop options.${k}`);
+    this.scale = [...o.scale];
+    this.ratio = [...o.ratio];
+    this.interpolation = o.interpolation;
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

@@ -1,6 +1,6 @@
 // The augmentation recipes of the papers, scaled by the options to any image
 // size: each returns a MultiView whose forward gives the views a method trains on.
-import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
 import { Transform } from './transform';
 import { Compose } from './compose';
 import { RandomResizedCrop } from './random-resized-crop';
@@ -12,12 +12,22 @@ import { RandomSolarize } from './solarize';
 import { Normalize } from './normalize';
 import { MultiView, multiCrop, views } from './multi-crop';
 
-/** Options every recipe takes. */
-export interface RecipeOptions {
-  /** Output side in pixels (the crop size). */
-  size?: number;
+/** The options every recipe takes that have a default (`size`'s is the recipe's own). */
+export const RECIPE_OPTIONS = defineOptions({
+  /** Output side in pixels (the crop size). Default 224 (32 for `simclr`). */
+  size: option(224, is.int(1)),
   /** Channels of the input (1 for Fashion-MNIST: saturation, hue and grayscale become no-ops). Default 3. */
-  channels?: number;
+  channels: option(3, (c: unknown, what: string): number => {
+    if (c !== 1 && c !== 3) throw new RangeError(`Expected 1 or 3 for ${what} but received ${String(c)}`);
+    return c;
+  }),
+});
+
+/** Names a recipe option in messages. */
+const what = (k: string): string => `options.${k}`;
+
+/** Options every recipe takes. */
+export interface RecipeOptions extends GivenOptions<typeof RECIPE_OPTIONS.specs> {
   /** Per-channel mean and std to normalise with as the last step; no normalisation when omitted. */
   mean?: readonly number[];
   std?: readonly number[];
@@ -31,27 +41,27 @@ function finish(steps: Transform[], o: RecipeOptions): Compose {
   return new Compose(steps);
 }
 
-function sizeOf(o: RecipeOptions, fallback: number): number {
-  return checkInt(o.size ?? fallback, 'options.size', 1);
-}
-
-function checkChannels(o: RecipeOptions): void {
-  const c = o.channels ?? 3;
-  if (c !== 1 && c !== 3) throw new RangeError(`Expected 1 or 3 for options.channels but received ${String(c)}`);
-}
-
-/** Options of `simclr`. */
-export interface SimclrOptions extends RecipeOptions {
+/** `simclr`'s options: defaults and checks. */
+export const SIMCLR_RECIPE_OPTIONS = defineOptions({
+  ...RECIPE_OPTIONS.specs,
+  /** Output side in pixels (the crop size). Default 32 (CIFAR). */
+  size: option(32, is.int(1)),
   /**
    * 'cifar' (no blur) or 'imagenet' (blur p = 0.5, sigma [0.1, 2], kernel 10% of the side).
    * Default: 'cifar' up to 64 px, 'imagenet' above.
    */
-  variant?: 'cifar' | 'imagenet';
+  variant: option<'cifar' | 'imagenet'>(OPTIONAL, (v, name) => {
+    if (v !== 'cifar' && v !== 'imagenet') throw new TypeError(`Expected 'cifar' or 'imagenet' for ${name} but received ${String(v)}`);
+    return v;
+  }),
   /** Colour jitter strength s: jitter (0.8s, 0.8s, 0.8s, 0.2s). Default 0.5 for 'cifar', 1 for 'imagenet'. */
-  strength?: number;
+  strength: option(OPTIONAL, is.number(0)),
   /** Area range of the random resized crop. Default [0.08, 1] (the paper's). */
-  scale?: readonly [number, number];
-}
+  scale: option([0.08, 1] as const, is.range(0)),
+});
+
+/** Options of `simclr`. */
+export interface SimclrOptions extends RecipeOptions, GivenOptions<typeof SIMCLR_RECIPE_OPTIONS.specs> {}
 
 /**
  * SimCLR's two views (Chen et al. 2020, "A Simple Framework for Contrastive
@@ -67,15 +77,12 @@ export interface SimclrOptions extends RecipeOptions {
  * recipes.simclr({ size: 28, channels: 1 }); // Fashion-MNIST
  */
 export function simclr(options: SimclrOptions = {}): MultiView {
-  const size = sizeOf(options, 32);
-  checkChannels(options);
-  const variant = options.variant ?? (size <= 64 ? 'cifar' : 'imagenet');
-  if (variant !== 'cifar' && variant !== 'imagenet') {
-    throw new TypeError(`Expected 'cifar' or 'imagenet' for options.variant but received ${String(variant)}`);
-  }
-  const s = options.strength ?? (variant === 'cifar' ? 0.5 : 1);
+  const o = SIMCLR_RECIPE_OPTIONS.resolve(options, what);
+  const size = o.size;
+  const variant = o.variant ?? (size <= 64 ? 'cifar' : 'imagenet');
+  const s = o.strength ?? (variant === 'cifar' ? 0.5 : 1);
   const steps: Transform[] = [
-    new RandomResizedCrop({ size, scale: options.scale ?? [0.08, 1] }),
+    new RandomResizedCrop({ size, scale: o.scale }),
     new RandomHorizontalFlip({ p: 0.5 }),
     new ColorJitter({ brightness: 0.8 * s, contrast: 0.8 * s, saturation: 0.8 * s, hue: 0.2 * s, p: 0.8 }),
     new RandomGrayscale({ p: 0.2 }),
@@ -104,8 +111,7 @@ function byolColour(): Transform[] {
  * @example const [online, target] = recipes.byol({ size: 32 }).forward(images, g);
  */
 export function byol(options: RecipeOptions = {}): MultiView {
-  const size = sizeOf(options, 224);
-  checkChannels(options);
+  const { size } = RECIPE_OPTIONS.resolve(options, what);
   const kernelSize = simclrKernelSize(size);
   const view = (blur: number, solarize: number): Transform => finish([
     ...byolColour(),
@@ -116,19 +122,23 @@ export function byol(options: RecipeOptions = {}): MultiView {
     pipeline: [view(1.0, 0), view(0.1, 0.2)] } });
 }
 
-/** Options of `dino`. */
-export interface DinoOptions extends RecipeOptions {
-  /** Side of the global crops; `size` when omitted, else 224. */
-  globalSize?: number;
+/** `dino`'s options: defaults and checks. */
+export const DINO_RECIPE_OPTIONS = defineOptions({
+  ...RECIPE_OPTIONS.specs,
+  /** Side of the global crops; `size` when omitted (224 when that is omitted too). */
+  globalSize: option(OPTIONAL, is.int(1)),
   /** Side of the local crops. Default 96 / 224 of the global side (96 at 224). */
-  localSize?: number;
+  localSize: option(OPTIONAL, is.int(1)),
   /** Number of local crops. Default 8 (main_dino.py --local_crops_number). */
-  localCrops?: number;
+  localCrops: option(8, is.int(0)),
   /** Area range of the global crops. Default [0.4, 1]. */
-  globalScale?: readonly [number, number];
+  globalScale: option([0.4, 1] as const, is.range(0)),
   /** Area range of the local crops. Default [0.05, 0.4]. */
-  localScale?: readonly [number, number];
-}
+  localScale: option([0.05, 0.4] as const, is.range(0)),
+});
+
+/** Options of `dino`. */
+export interface DinoOptions extends RecipeOptions, GivenOptions<typeof DINO_RECIPE_OPTIONS.specs> {}
 
 /**
  * DINO's multi-crop (Caron et al. 2021, "Emerging Properties in
@@ -143,10 +153,10 @@ export interface DinoOptions extends RecipeOptions {
  * const crops = recipe.forward(images, g); // 2 global, then 6 local
  */
 export function dino(options: DinoOptions = {}): MultiView {
-  const globalSize = checkInt(options.globalSize ?? options.size ?? 224, 'options.globalSize', 1);
-  const localSize = checkInt(options.localSize ?? Math.max(1, Math.round((globalSize * 96) / 224)), 'options.localSize', 1);
-  const localCrops = checkInt(options.localCrops ?? 8, 'options.localCrops', 0);
-  checkChannels(options);
+  const o = DINO_RECIPE_OPTIONS.resolve(options, what);
+  const globalSize = o.globalSize ?? o.size;
+  const localSize = o.localSize ?? Math.max(1, Math.round((globalSize * 96) / 224)); // 96 at 224, as main_dino.py
+  const localCrops = o.localCrops;
   const globalKernel = simclrKernelSize(globalSize);
   const pipeline = (kernelSize: number, blur: number, solarize: number): Transform => {
     const steps = [...byolColour(), new GaussianBlur({ kernelSize, sigma: [0.1, 2.0], p: blur })];
@@ -154,9 +164,9 @@ export function dino(options: DinoOptions = {}): MultiView {
     return finish(steps, options);
   };
   return multiCrop({
-    global: { size: globalSize, scale: options.globalScale ?? [0.4, 1], n: 2, interpolation: 'bicubic',
+    global: { size: globalSize, scale: o.globalScale, n: 2, interpolation: 'bicubic',
       pipeline: [pipeline(globalKernel, 1.0, 0), pipeline(globalKernel, 0.1, 0.2)] },
-    local: { size: localSize, scale: options.localScale ?? [0.05, 0.4], n: localCrops, interpolation: 'bicubic',
+    local: { size: localSize, scale: o.localScale, n: localCrops, interpolation: 'bicubic',
       pipeline: pipeline(simclrKernelSize(localSize), 0.5, 0) },
   });
 }
@@ -169,8 +179,7 @@ export function dino(options: DinoOptions = {}): MultiView {
  * @example const [x] = recipes.mae({ size: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }).forward(images, g);
  */
 export function mae(options: RecipeOptions = {}): MultiView {
-  const size = sizeOf(options, 224);
-  checkChannels(options);
+  const { size } = RECIPE_OPTIONS.resolve(options, what);
   return multiCrop({ global: { size, scale: [0.2, 1], n: 1, interpolation: 'bicubic',
     pipeline: finish([new RandomHorizontalFlip({ p: 0.5 })], options) } });
 }

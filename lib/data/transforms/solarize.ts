@@ -4,6 +4,7 @@ import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
+import { defineOptions, GivenOptions, option } from '../../torch/option-table';
 import { bernoulli, perSampleMask } from './random-params';
 
 /**
@@ -14,6 +15,19 @@ export function solarize(images: Tensor, threshold = 0.5): Tensor {
   checkImages(images, 'solarize');
   return where(images.ge(threshold), images.neg().add(1), images);
 }
+
+/** `RandomSolarize`'s options: defaults and checks. */
+export const RANDOM_SOLARIZE_OPTIONS = defineOptions({
+  /** Pixels at or above it are inverted. Default 0.5 (PIL's 128 of 255). */
+  threshold: option(0.5, (t: unknown): number => {
+    if (typeof t !== 'number' || !(t >= 0 && t <= 1)) {
+      throw new RangeError(`Expected a threshold in [0, 1] for RandomSolarize but received ${String(t)}`);
+    }
+    return t;
+  }),
+  /** Probability of solarizing each image. Default 0.5 (torchvision's). */
+  p: option(0.5, probability),
+});
 
 /**
  * torchvision's `RandomSolarize(threshold, p)` for a batch.
@@ -26,13 +40,10 @@ export class RandomSolarize implements Transform {
   readonly threshold: number;
   readonly p: number;
 
-  constructor(options: { threshold?: number; p?: number } = {}) {
-    const t = options.threshold ?? 0.5;
-    if (typeof t !== 'number' || !(t >= 0 && t <= 1)) {
-      throw new RangeError(`Expected a threshold in [0, 1] for RandomSolarize but received ${String(t)}`);
-    }
-    this.threshold = t;
-    this.p = probability(options.p ?? 0.5, 'RandomSolarize options.p');
+  constructor(options: GivenOptions<typeof RANDOM_SOLARIZE_OPTIONS.specs> = {}) {
+    const o = RANDOM_SOLARIZE_OPTIONS.resolve(options, (k) => `RandomSolarize options.${k}`);
+    this.threshold = o.threshold;
+    this.p = o.p;
   }
 
   forward(images: Tensor, generator?: Generator): Tensor {

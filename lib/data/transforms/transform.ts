@@ -48,3 +48,4 @@ export function checkBoxes(boxes: unknown, batch: number, what: string): Tensor 
   }
   return boxes;
 }
+
