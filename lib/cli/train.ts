@@ -18,7 +18,7 @@ import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
 import { writeRunEvents } from '../export/tensorboard/run-events';
 import { startDashboardThread } from '../dashboard/thread';
 import { writeEndPictures } from '../train/pictures/end-pictures';
-import { loadDataSplit, parseDataSpec } from './data-spec';
+import { DataSpec, loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
 import { MAIN_JOB, MAIN_JOB_MINUTES } from './main-job';
 import { CPU_PRESETS } from './cpu-presets';
@@ -131,7 +131,7 @@ export async function runTrain(c: RunConfig, options: {
       return { config: c, result, rank: place.rank };
     }
     log(`Trained ${result.steps} steps in ${result.seconds.toFixed(0)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
-    if (test !== undefined) await endPictures(c, method, test, log);
+    if (lead) await endPictures(c, method, async () => test ?? await picturesSplit(spec, c, train, datasets), log);
     if (!c.eval || test === undefined) return { config: c, result, rank: place.rank };
     log('Evaluating: weighted k-NN (T = 0.07) and linear probe, next to raw pixels and a random encoder');
     const report = await evaluateEncoder(method.encoder, {
@@ -147,11 +147,25 @@ export async function runTrain(c: RunConfig, options: {
   }
 }
 
-/** The end-of-training pictures; a failure is reported, not fatal (the run itself is complete). */
-async function endPictures(c: RunConfig, method: Method, test: ImageDataset, log: (line: string) => void): Promise<void> {
+/**
+ * The images the end-of-training pictures show when the run did not load its
+ * test split (no evaluation, no online k-NN, or unlabelled data): the test
+ * split where the data has one, else the training images (an image folder).
+ * What it loads joins `datasets`, disposed with the run's.
+ */
+async function picturesSplit(spec: DataSpec, c: RunConfig, train: ImageDataset, datasets: ImageDataset[]): Promise<ImageDataset> {
+  const test = await loadDataSplit(spec, 'test', c.imageSize);
+  if (test === undefined) return train;
+  datasets.push(test);
+  return test;
+}
+
+/** The end-of-training pictures; a failure (reading their images included) is reported, not fatal (the run itself is complete). */
+async function endPictures(c: RunConfig, method: Method, images: () => Promise<ImageDataset>,
+  log: (line: string) => void): Promise<void> {
   const t0 = Date.now();
   try {
-    const p = await writeEndPictures(c.out, method, test, { device: c.device, seed: c.seed });
+    const p = await writeEndPictures(c.out, method, await images(), { device: c.device, seed: c.seed });
     log(`Pictures (${((Date.now() - t0) / 1000).toFixed(1)} s): ${Object.values(p).map((f) => path.basename(f)).join(', ')} in ${c.out}`);
   } catch (err) {
     log(`Could not draw the end-of-training pictures: ${(err as Error).message}`);
@@ -212,7 +226,7 @@ interface TrainFlags extends LaunchFlags {
 export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, now = new Date()): RunConfig {
   if (f.resume !== undefined) {
     const given = Object.entries(f).filter(([k, v]) => v !== undefined && !['resume', 'eval', 'device', 'progress', 'threads',
-      'nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort', 'dashboard'].includes(k));
+      'nprocPerNode', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort', 'dashboard', 'tensorboard'].includes(k));
     if (methodArg !== undefined || given.length > 0) {
       const drop = [...(methodArg !== undefined ? [`'${methodArg}'`] : []),
         ...given.map(([k]) => `--${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`)];
@@ -335,7 +349,8 @@ export function registerTrain(program: Command): void {
     .option('--eval-train-subset <n>', 'training images used by the final evaluation (default all)', intArg('--eval-train-subset'))
     .option('--no-eval', 'skip the final evaluation table')
     .option('--progress <mode>', 'auto, bar, lines or none')
-    .option('--tensorboard', 'also write a TensorBoard event file into <run>/tensorboard at the end (selfsup tensorboard)')
+    .option('--tensorboard', 'also write a TensorBoard event file into <run>/tensorboard at the end (selfsup tensorboard); ' +
+      'with --resume the same file continues')
     .option('--dashboard [port]', 'serve the dashboard of the run folder\'s parent (loopback, default port 6006) while training');
   withThreadsOption(withLaunchOptions(command))
     .action(async (methodArg: string | undefined, flags: TrainFlags, cmd: Command) => {

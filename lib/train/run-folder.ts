@@ -24,14 +24,32 @@ export function checkRunFolder(out: string, resuming: boolean): void {
 
 /**
  * Writes `<out>/config.json` (atomically) with the versions of Node,
- * libtorch and selfsup added under `versions`.
+ * libtorch and selfsup added under `versions`, `time` (when this process
+ * started the run) and `started` (when the run first started: a resumed run,
+ * one whose `config.resumedFrom` is set, keeps the earlier config.json's, so
+ * that its TensorBoard events keep one file and one clock).
  *
  * @example writeConfig('runs/a', { method: 'simclr', methodConfig: method.config(), trainer: {...} });
  */
 export function writeConfig(out: string, config: Record<string, unknown>): void {
   fs.mkdirSync(out, { recursive: true });
-  const full = { ...config, versions: versions(), time: new Date().toISOString() };
-  writeFileAtomic(path.join(out, 'config.json'), `${JSON.stringify(full, null, 2)}\n`);
+  const time = new Date().toISOString();
+  const file = path.join(out, 'config.json');
+  const started = config.resumedFrom !== undefined && config.resumedFrom !== null ? startedOf(file) : undefined;
+  const full = { ...config, versions: versions(), time, started: started ?? time };
+  writeFileAtomic(file, `${JSON.stringify(full, null, 2)}\n`);
+}
+
+/** When the run of a config.json first started (`started`, else `time` of a file written before `started` existed). */
+function startedOf(file: string): string | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { started?: unknown; time?: unknown };
+    const value = saved.started ?? saved.time;
+    return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : undefined;
+  } catch {
+    return undefined; // A damaged config.json: the run's clock restarts here.
+  }
 }
 
 /**

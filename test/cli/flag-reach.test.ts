@@ -256,6 +256,8 @@ describe('cli: every flag reaches the resolved config', function () {
     const json = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
     assert.deepEqual(json(c), json({ ...saved, device: 'cuda', eval: false, out: run }));
     assert.deepEqual(json(await trainConfig(['--resume', run])), json({ ...saved, out: run }));
+    // --tensorboard acts on the run folder after training (test/export/tensorboard.test.ts resumes with it).
+    assert.deepEqual(json(await trainConfig(['--resume', run, '--tensorboard'])), json({ ...saved, out: run }));
     assert.match(await parseError(() => trainConfig(['--resume', run, '--steps', '3', '--batch-size', '8'])),
       /--resume continues a run with its own config.json; drop --steps --batch-size$/);
     assert.match(await parseError(() => trainConfig(['simclr', '--resume', run])), /drop 'simclr'$/);

@@ -120,4 +120,53 @@ describe('cli: selfsup train --tensorboard', () => {
     assert.ok(logged.length > 0);
     assert.deepEqual(losses.map((v) => v.simpleValue), logged.map((r) => Math.fround(r.loss)));
   });
+
+  it('--resume --tensorboard continues the same event file: steps on from the checkpoint, each step once', async function () {
+    this.timeout(180000);
+    const out = path.join(dir, 'resumed');
+    const train = async (args: string[]): Promise<void> => {
+      const write = process.stdout.write.bind(process.stdout);
+      const err = process.stderr.write.bind(process.stderr);
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      try {
+        await program().exitOverride().parseAsync(['train', ...args, '--no-eval', '--progress', 'none', '--tensorboard'], { from: 'user' });
+      } finally {
+        process.stdout.write = write;
+        process.stderr.write = err;
+      }
+    };
+    await train(['simclr', '--data', 'synthetic', '--encoder-options', '{"width":4}', '--steps', '25', '--batch-size', '32',
+      '--knn-every', '0', '--checkpoint-every', '10', '--out', out]);
+    const tb = path.join(out, 'tensorboard');
+    const [first] = fs.readdirSync(tb).filter((f) => f.startsWith('events.out.tfevents.'));
+    const before = readEvents(fs.readFileSync(path.join(tb, first)));
+    const config1 = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { time: string; started: string };
+    assert.equal(config1.started, config1.time);
+    // A crash after step 25 but before its checkpoint: the run resumes from step 20 and trains 20..24 again.
+    fs.readdirSync(path.join(out, 'checkpoints')).filter((f) => f.startsWith('step-00000025.'))
+      .forEach((f) => fs.rmSync(path.join(out, 'checkpoints', f)));
+    fs.writeFileSync(path.join(tb, first), ''); // only the resumed run can fill it again
+    await train(['--resume', out]);
+
+    const config2 = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { time: string; started: string };
+    assert.equal(config2.started, config1.time, 'the run keeps its first start');
+    assert.notEqual(config2.time, config1.time);
+    assert.deepEqual(fs.readdirSync(tb).filter((f) => f.startsWith('events.out.tfevents.')), [first], 'one event file');
+    assert.equal(first, `events.out.tfevents.${Math.floor(Date.parse(config1.time) / 1000)}.selfsup`);
+    const after = readEvents(fs.readFileSync(path.join(tb, first)));
+    assert.equal(after[0].wallTime, Date.parse(config1.time) / 1000);
+    const lossSteps = (events: typeof after) => events.filter((e) => e.values.some((v) => v.tag === 'train/loss')).map((e) => e.step);
+    const steps = lossSteps(after);
+    const logged = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as { type: string; step: number; time: number }).filter((r) => r.type === 'step');
+    assert.deepEqual(steps, logged.map((r) => r.step));
+    assert.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b), `each step once, in order: ${steps.join(', ')}`);
+    assert.ok(steps.some((s) => s < 20) && steps.some((s) => s >= 20), steps.join(', '));
+    assert.equal(steps.at(-1), 24);
+    // Steps before the checkpoint keep their records (and wall times); the resumed ones follow on the same clock.
+    const wall = (events: typeof after, step: number) => events.find((e) => e.step === step && e.values.some((v) => v.tag === 'train/loss'))?.wallTime;
+    for (const s of lossSteps(before).filter((s) => s < 20)) assert.equal(wall(after, s), wall(before, s), `step ${s}`);
+    for (const r of logged) assert.equal(wall(after, r.step), Date.parse(config1.time) / 1000 + r.time);
+  });
 });

@@ -127,7 +127,8 @@ function writeProjector(out: string, embeddingFile: string, maxRows: number): st
 
 /**
  * Writes `<out>/events.out.tfevents.<start>.selfsup` (replacing an earlier
- * one atomically) from the run folder's files, so that
+ * one atomically; `<start>` is the run's first start, the same after
+ * `--resume`) from the run folder's files, so that
  * `tensorboard --logdir runs/` shows the run. Scalar tags: train/loss,
  * train/lr, train/wd, train/img_per_sec, train/emb_std, train/<method log>,
  * knn/top1_k<k>, epoch/loss; images: every PNG in the run folder (tag = file
@@ -145,7 +146,11 @@ export function writeRunEvents(runDir: string, options: RunEventsOptions = {}): 
   fs.mkdirSync(out, { recursive: true });
   const config = fs.existsSync(path.join(runDir, 'config.json'))
     ? JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')) as Json : {};
-  const started = typeof config.time === 'string' ? Date.parse(config.time) / 1000 : fs.statSync(runDir).mtimeMs / 1000;
+  // NOTE: the run's first start (config.json's `started`, kept across resumes), so that a resumed run
+  // replaces the same file (one record per step: metrics.jsonl was cut back to the checkpoint) and its
+  // records keep their wall times; `time` is the start of the latest process (older run folders).
+  const start = typeof config.started === 'string' ? config.started : config.time;
+  const started = typeof start === 'string' ? Date.parse(start) / 1000 : fs.statSync(runDir).mtimeMs / 1000;
   const records = readJsonLines(metricsFile);
   const chunks: Buffer[] = [tfRecord(encodeEvent({ wallTime: started, fileVersion: 'brain.Event:2' }))];
   let scalars = 0;

@@ -59,6 +59,9 @@ function pickQueries(labels: readonly number[], count: number): number[] {
  * nearest test images by cosine similarity of the encoder's features),
  * `embedding-map.png` (UMAP of the test features coloured by class), and
  * `reconstruction.png` for MAE, `attention.png` for DINO with a ViT.
+ * `test` may be any image set (`selfsup train` passes the training images
+ * of data without a test split); without labels the queries are the first
+ * embedded images and the map is gray, without a legend.
  *
  * @example await writeEndPictures('runs/simclr-a', method, testSet);
  */
@@ -84,7 +87,7 @@ export async function writeEndPictures(out: string, method: Method, test: ImageD
     await writeImageGrid(result.retrieval, columns, { scale: Math.max(1, Math.ceil(48 / test.images.shape[2])) });
     columns.forEach((c) => c.dispose());
     await writeEmbeddingMap(result.embeddingMap, features.toArray() as number[][], labelList, classes,
-      { seed: o.seed ?? 0, title: `${method.name} test embeddings (UMAP, ${rows.length} images)` });
+      { seed: o.seed ?? 0, title: `${method.name} embeddings of ${test.name} (UMAP, ${rows.length} images)` });
   } finally {
     features.dispose();
     labels.dispose();

@@ -98,4 +98,43 @@ describe('train: the pictures written at the end of training', function () {
     const images = summarizeRun(dir, 'run').images;
     assert.ok(images.includes('retrieval.png') && images.includes('embedding-map.png'), images.join(', '));
   });
+
+  /** Pixels of a PNG whose channels differ by more than a few levels (a class colour; gray and black text do not). */
+  const colouredPixels = async (file: string): Promise<number> => {
+    const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    let n = 0;
+    for (let i = 0; i < data.length; i += info.channels) {
+      if (Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) > 8) n++;
+    }
+    return n;
+  };
+  const quiet = { progress: 'none' as const, stream: { write: () => true }, print: () => undefined };
+
+  it('selfsup train draws them always: without evaluation or k-NN from the test split, coloured by class', async () => {
+    const out = path.join(dir, 'no-eval');
+    const c = resolveRunConfig('simclr', { eval: false, data: 'synthetic', steps: 2, batchSize: 32, knnEvery: 0,
+      encoderOptions: { width: 4 }, out });
+    await runTrain(c, quiet);
+    assert.deepEqual(await size(path.join(out, 'retrieval.png')), grid(9, 8, 3)); // 8 queries, 8 neighbours
+    assert.ok(await colouredPixels(path.join(out, 'embedding-map.png')) > 100, 'the classes\' colours');
+  });
+
+  it('selfsup train on a folder of images without classes: the retrieval grid and a map without colours', async () => {
+    const images = path.join(dir, 'unlabelled');
+    fs.mkdirSync(images);
+    for (let i = 0; i < 40; i++) {
+      // Two kinds of picture (light and dark noise), and no subfolders: no labels.
+      const pixels = Buffer.from(Array.from({ length: 16 * 16 * 3 }, (_, k) => ((k * 37 + i * 11) % 97) + (i % 2) * 150));
+      await sharp(pixels, { raw: { width: 16, height: 16, channels: 3 } }).png().toFile(path.join(images, `img${i}.png`));
+    }
+    const out = path.join(dir, 'folder-run');
+    const c = resolveRunConfig('simclr', { eval: true, data: `folder:${images}`, imageSize: 16, steps: 2, batchSize: 16,
+      knnEvery: 1, encoderOptions: { width: 4 }, out });
+    await runTrain(c, quiet);
+    assert.deepEqual(await size(path.join(out, 'retrieval.png')), grid(9, 8, 3));
+    const map = path.join(out, 'embedding-map.png');
+    const [w] = await size(map);
+    assert.equal(w, 16 + 520 + 40, 'no legend');
+    assert.equal(await colouredPixels(map), 0, 'gray dots only');
+  });
 });
