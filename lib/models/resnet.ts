@@ -26,6 +26,13 @@ export const RESNET_OPTIONS = defineOptions({
    * torchvision's `zero_init_residual`). Default false.
    */
   zeroInitResidual: option(false, is.boolean),
+  /**
+   * Side of the grid the last stage's map is average-pooled to before it is
+   * flattened: 1 (the default, torchvision's `avgpool`) is global average
+   * pooling; p > 1 keeps where in the image a feature fired (featureDim
+   * p * p * 512 or 2048), as small_cnn's `pool`.
+   */
+  pool: option(1, is.int(1)),
 });
 
 /** Options of the ResNets (`RESNET_OPTIONS`). */
@@ -42,6 +49,8 @@ export type ResNetOptions = GivenOptions<typeof RESNET_OPTIONS.specs>;
  */
 export class ResNet extends Module implements Encoder {
   readonly featureDim: number;
+  /** Side of the pooled grid (`RESNET_OPTIONS.pool`). */
+  readonly pool: number;
   readonly numClasses: number;
   readonly inChannels: number;
   readonly smallImages: boolean;
@@ -83,8 +92,9 @@ export class ResNet extends Module implements Encoder {
     this.layer2 = stage('layer2', 128, layers[1], 2);
     this.layer3 = stage('layer3', 256, layers[2], 2);
     this.layer4 = stage('layer4', 512, layers[3], 2);
-    this.featureDim = inplanes;
-    this.fc = this.registerModule('fc', this.numClasses > 0 ? new Linear(inplanes, this.numClasses) : new Identity());
+    this.pool = o.pool;
+    this.featureDim = inplanes * o.pool * o.pool;
+    this.fc = this.registerModule('fc', this.numClasses > 0 ? new Linear(this.featureDim, this.numClasses) : new Identity());
 
     // torchvision's initialisation; fc keeps Linear's default.
     for (const m of this.modules()) {
@@ -115,7 +125,7 @@ export class ResNet extends Module implements Encoder {
   forward(x: Tensor): Tensor {
     // NOTE: adaptive average pooling rather than a mean, as torchvision, so the
     // summation order (and the last bits of the result) are the same.
-    const pooled = adaptiveAvgPool2d(this.forwardFeatures(x), 1).flatten(1); // (B, featureDim)
+    const pooled = adaptiveAvgPool2d(this.forwardFeatures(x), this.pool).flatten(1); // (B, featureDim)
     return this.fc.forward(pooled);
   }
 

@@ -78,6 +78,7 @@ describe('cli: selfsup train and eval', function () {
   it('the GPU recipe in examples/configs is a valid --config', () => {
     const c = resolveRunConfig(undefined, { eval: true, config: path.join(repoRoot(), 'examples', 'configs', 'simclr-resnet18-gpu.json') });
     assert.deepEqual([c.method, c.encoder, c.epochs, c.batchSize, c.device], ['simclr', 'resnet18', 100, 512, 'cuda']);
+    assert.deepEqual(c.encoderOptions, { smallImages: true, pool: 2 });
     assert.deepEqual([c.cudaGraph, c.channelsLast], ['auto', 'auto']);
   });
 

@@ -72,6 +72,8 @@ describe('export: ONNX', function () {
       input: (b) => torch.randn([b, 3, 40, 24]), tol: 1e-4 },
     { name: 'resnet18 (small-image stem)', build: () => create('resnet18', { inChannels: 1, smallImages: true, numClasses: 0 }),
       input: (b) => images.narrow(0, 0, b), tol: 1e-4 },
+    { name: 'resnet18 pool 2 (the GPU recipe\'s encoder, 2x2 grid of the 4x4 map)', build: () => create('resnet18', { inChannels: 1, smallImages: true, numClasses: 0, pool: 2 }),
+      input: (b) => images.narrow(0, 0, b), tol: 1e-4 },
     { name: 'ResNet bottleneck [1,1,1,1] (7x7 stem, max-pool, classifier)', build: () => new ResNet(bottleneck, [1, 1, 1, 1], { numClasses: 10 }),
       input: (b) => torch.randn([b, 3, 64, 64]), tol: 1e-4 },
     { name: 'vit_tiny_patch4_224 at 28 px (class token)', build: () => create('vit_tiny_patch4_224', { imgSize: 28, inChannels: 1, numClasses: 0 }),

@@ -170,6 +170,10 @@ def build_resnet(case):
     elif in_chans != 3:
         model.conv1 = nn.Conv2d(in_chans, 64, 7, stride=2, padding=3, bias=False)
     nn.init.kaiming_normal_(model.conv1.weight, mode='fan_out', nonlinearity='relu')
+    pool = case.get('pool', 1)
+    if pool != 1:
+        model.avgpool = nn.AdaptiveAvgPool2d(pool)
+        model.fc = nn.Linear(model.fc.in_features * pool * pool, model.fc.out_features)
     if case.get('numClasses', 1000) == 0:
         model.fc = nn.Identity()
     if case.get('perturbNorm', True):

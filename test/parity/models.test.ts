@@ -106,6 +106,9 @@ const CASES: Case[] = [
     buffers: ['layer4.2.bn3.running_var'] },
   { name: 'resnet50_eval', kind: 'resnet', arch: 'resnet50', batch: 2, inputSize: 64, ...F64,
     grads: ['conv1.weight', 'layer4.2.bn3.weight', 'fc.bias'] },
+  // The GPU recipe's encoder: the small-image stem's 4x4 map at 28 px pooled to a 2x2 grid (2048-d), and a classifier on it.
+  { name: 'resnet18_pool2', kind: 'resnet', arch: 'resnet18', smallImages: true, inChannels: 1, numClasses: 10, pool: 2,
+    train: true, batch: 4, inputSize: 28, ...F64, grads: ['conv1.weight', 'layer4.1.bn2.weight', 'fc.weight'] },
   { name: 'small_cnn_train', kind: 'small_cnn', inChannels: 1, numClasses: 10, train: true, batch: 8, inputSize: 28,
     grads: ['conv1.weight', 'bn5.weight', 'fc.weight'], buffers: ['bn3.running_var'] },
   // The main job's encoder: width 16, the last map pooled to a 2x2 grid (featureDim 256).
@@ -123,7 +126,7 @@ const CASES: Case[] = [
 function build(c: Case): models.Encoder {
   if (c.kind === 'resnet') {
     return models.create(c.arch as models.ResNetName, {
-      numClasses: c.numClasses ?? 1000, inChannels: c.inChannels ?? 3, smallImages: c.smallImages ?? false,
+      numClasses: c.numClasses ?? 1000, inChannels: c.inChannels ?? 3, smallImages: c.smallImages ?? false, pool: c.pool,
     });
   }
   if (c.kind === 'small_cnn') {

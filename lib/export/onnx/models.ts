@@ -1,5 +1,6 @@
 // Converters of the registry's encoders and their blocks (small_cnn,
 // torchvision ResNets, timm ViTs), mirroring each class's forward.
+import * as torch from '../../torch';
 import { SmallCnn } from '../../models/small-cnn';
 import { ResNet } from '../../models/resnet';
 import { BasicBlock, Bottleneck } from '../../models/resnet-blocks';
@@ -40,15 +41,22 @@ function gridPoolFlatten(ctx: EmitContext, x: string, s: string, p: number, h: n
   return g.node('Flatten', [g.node('Concat', rows, { axis: 2 }, 1, s)], { axis: 1 }, 1, s); // (B, C p p)
 }
 
-/** Side of a map after a 3x3 convolution with padding 1 and this stride. */
-const convSide = (side: number, stride: number): number => Math.floor((side - 1) / stride) + 1;
+/**
+ * The encoder's pooled features, `adaptiveAvgPool2d(map, pool).flatten(1)`:
+ * global pooling for pool 1, else the grid, whose cells depend on the map's
+ * side, read from a forward of one zero image of the example input's shape.
+ */
+function pooledFeatures(ctx: EmitContext, m: SmallCnn | ResNet, map: string): string {
+  const s = stem(ctx, m, 'pool');
+  if (m.pool === 1) return poolFlatten(ctx, map, s);
+  const [, , h, w] = torch.scope(() => torch.noGrad(() => m.forwardFeatures(torch.zeros([1, ...ctx.inputShape.slice(1)])).shape));
+  return gridPoolFlatten(ctx, map, s, m.pool, h, w);
+}
 
 registerConverter(SmallCnn, (m, x, ctx) => {
   let y = x;
   for (let i = 0; i < m.convs.length; i++) y = ctx.emit(m.relu, ctx.emit(m.norms[i], ctx.emit(m.convs[i], y)));
-  if (m.pool === 1) return ctx.emit(m.fc, poolFlatten(ctx, y, stem(ctx, m, 'pool')));
-  const [h, w] = [0, 1].map((axis) => m.convs.reduce((n, c) => convSide(n, c.stride[axis]), ctx.inputShape[2 + axis]));
-  return ctx.emit(m.fc, gridPoolFlatten(ctx, y, stem(ctx, m, 'pool'), m.pool, h, w));
+  return ctx.emit(m.fc, pooledFeatures(ctx, m, y));
 });
 
 registerConverter(BasicBlock, (m, x, ctx) => {
@@ -72,7 +80,7 @@ registerConverter(ResNet, (m, x, ctx) => {
     y = ctx.graph.node('MaxPool', [y], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, 1, stem(ctx, m, 'maxpool'));
   }
   for (const layer of [m.layer1, m.layer2, m.layer3, m.layer4]) y = ctx.emit(layer, y);
-  return ctx.emit(m.fc, poolFlatten(ctx, y, stem(ctx, m, 'pool')));
+  return ctx.emit(m.fc, pooledFeatures(ctx, m, y));
 });
 
 registerConverter(PatchEmbed, (m, x, ctx) => {
