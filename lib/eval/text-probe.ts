@@ -6,7 +6,7 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { checkInt } from '../torch/arguments';
-import { TextCorpus } from '../data/text/corpus';
+import { TextCorpus, TextDocument } from '../data/text/corpus';
 import { WordPieceTokenizer } from '../data/text/wordpiece';
 import { TextInputs, TextEncoderOutput } from '../models/bert';
 import { FeatureSet } from './features';
@@ -28,6 +28,21 @@ export interface TextFeaturesOptions {
 }
 
 /**
+ * The labelled documents of `corpus` and their class indices into `corpus.labels`;
+ * a corpus without two labels or more is refused by name.
+ * @example const { docs, labels } = labelledDocuments(test);
+ */
+export function labelledDocuments(corpus: TextCorpus): { docs: TextDocument[]; labels: number[] } {
+  const names = corpus.labels;
+  if (names === undefined || names.length < 2) {
+    throw new TypeError(`Expected a corpus with document labels (two classes or more) for the text probe but '${corpus.name}' has none`);
+  }
+  const index = new Map(names.map((n, i) => [n, i]));
+  const docs = corpus.documents.filter((d) => d.label !== undefined);
+  return { docs, labels: docs.map((d) => index.get(d.label!)!) };
+}
+
+/**
  * Frozen [CLS] and mean-pooled features of every labelled document of
  * `corpus` (its sentences joined), with label indices into `corpus.labels`.
  *
@@ -35,14 +50,9 @@ export interface TextFeaturesOptions {
  */
 export function textFeatures(encoder: TextFeatureEncoder, tokenizer: WordPieceTokenizer, corpus: TextCorpus,
   options: TextFeaturesOptions = {}): { cls: FeatureSet; mean: FeatureSet } {
-  const names = corpus.labels;
-  if (names === undefined || names.length < 2) {
-    throw new TypeError(`Expected a corpus with document labels (two classes or more) for the text probe but '${corpus.name}' has none`);
-  }
+  const { docs, labels: classes } = labelledDocuments(corpus);
   const maxLength = checkInt(options.maxLength ?? 64, 'options.maxLength', 3);
   const batch = checkInt(options.batchSize ?? 128, 'options.batchSize', 1);
-  const docs = corpus.documents.filter((d) => d.label !== undefined);
-  const index = new Map(names.map((n, i) => [n, i]));
   encoder.eval();
   try {
     return torch.noGrad(() => torch.scope(() => {
@@ -56,7 +66,7 @@ export function textFeatures(encoder: TextFeatureEncoder, tokenizer: WordPieceTo
         const m = enc.attentionMask.unsqueeze(2).to('float32'); // (B, T, 1)
         mean.push(h.mul(m).sum(1).div(m.sum(1))); // (B, H)
       }
-      const labels = torch.tensor(BigInt64Array.from(docs.map((d) => BigInt(index.get(d.label!)!))), { shape: [docs.length] });
+      const labels = torch.tensor(BigInt64Array.from(classes.map(BigInt)), { shape: [docs.length] });
       return { cls: { features: torch.cat(cls, 0), labels }, mean: { features: torch.cat(mean, 0), labels: labels.clone() } };
     }));
   } finally {
