@@ -9,6 +9,9 @@ import { WordPieceTokenizer } from '../text/wordpiece';
 import { CaptionSet } from './caption-file';
 import { ImageCaptionBatch } from './fashion-captions';
 
+/** Images and their captions, in the same order: a caption file's `CaptionSet`, or generated scenes. */
+export type CaptionPairs = Pick<CaptionSet, 'dataset' | 'captions'>;
+
 /**
  * (image, caption) batches over `set`, every pair once per epoch.
  * @example
@@ -23,7 +26,7 @@ export class CaptionBatches {
   readonly batchSize: number;
   readonly maxLength: number;
 
-  constructor(readonly set: CaptionSet, readonly tokenizer: WordPieceTokenizer, options: { batchSize: number; maxLength?: number; seed?: number }) {
+  constructor(readonly set: CaptionPairs, readonly tokenizer: WordPieceTokenizer, options: { batchSize: number; maxLength?: number; seed?: number }) {
     this.batchSize = checkInt(options.batchSize, 'options.batchSize', 1);
     this.maxLength = checkInt(options.maxLength ?? 32, 'options.maxLength', 3);
     if (this.batchSize > set.captions.length) {
@@ -51,7 +54,7 @@ export class CaptionBatches {
  * The pairs `idx` of `set` as one batch (`ids`: the captions' token ids).
  * @example const batch = captionBatch(set, tok, set.captions.map((c) => tok.encode(c)), [0, 1, 2], 32);
  */
-export function captionBatch(set: CaptionSet, tokenizer: WordPieceTokenizer, ids: number[][], idx: number[], maxLength: number): ImageCaptionBatch {
+export function captionBatch(set: CaptionPairs, tokenizer: WordPieceTokenizer, ids: number[][], idx: number[], maxLength: number): ImageCaptionBatch {
   return torch.scope(() => {
     const index = torch.tensor(BigInt64Array.from(idx.map(BigInt)), { shape: [idx.length] });
     const enc = tokenizer.encodeIdsBatch(idx.map((i) => ids[i]), { maxLength });

@@ -2,3 +2,4 @@
 export * from './fashion-captions';
 export * from './caption-file';
 export * from './caption-batches';
+export * from './scenes';
