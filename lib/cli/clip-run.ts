@@ -11,8 +11,8 @@ import { fashionMnist } from '../data/fashion-mnist';
 import { ImageDataset } from '../data/dataset';
 import { WordPieceTokenizer } from '../data/text';
 import {
-  captionBatch, CaptionBatches, captionTexts, FASHION_MNIST_NAMES, FashionCaptionBatches, ImageCaptionBatch, loadCaptionSet,
-  splitCaptionSet, ZERO_SHOT_TEMPLATES,
+  captionBatch, CaptionBatches, captionTexts, FASHION_MNIST_NAMES, FashionCaptionBatches, generateScenes, ImageCaptionBatch, loadCaptionSet,
+  sceneCaptionTexts, splitCaptionSet, ZERO_SHOT_TEMPLATES,
 } from '../data/image-text';
 import { CLIP } from '../ssl/clip';
 import { zeroShotAccuracy, zeroShotWeights } from '../eval/zero-shot';
@@ -35,8 +35,10 @@ export interface ClipData {
   channels: number;
   /** Training batches of `batchSize` pairs. */
   batches: (batchSize: number, seed: number) => { next(): ImageCaptionBatch };
-  /** Held-out pairs (one batch holding all of them). */
+  /** Held-out pairs (one batch holding all of them); for generated scenes, new scenes of the training combinations. */
   heldOut: ImageCaptionBatch;
+  /** Generated scenes only: scenes of the combinations that training never shows (one batch). */
+  heldOutCombinations?: ImageCaptionBatch;
   /** Labelled images (Fashion-MNIST): zero-shot and the linear probe. */
   labelled?: { train: ImageDataset; test: ImageDataset; classNames: string[] };
   /** Texts a new tokenizer is trained on. */
@@ -48,11 +50,13 @@ export interface ClipData {
 /** Frees the held-out batch and what `data.dispose` frees. @example disposeClipData(data); */
 export function disposeClipData(data: ClipData): void {
   for (const t of Object.values(data.heldOut)) (t as Tensor).dispose();
+  for (const t of Object.values(data.heldOutCombinations ?? {})) (t as Tensor).dispose();
   data.dispose();
 }
 
 /** The run's data: Fashion-MNIST with generated captions, or a caption file (`captions:<file>`, 10% held out by hash). */
 export async function loadClipData(c: TextRunConfig, tokenizer?: WordPieceTokenizer): Promise<ClipData & { tokenizer: WordPieceTokenizer }> {
+  if (c.data !== undefined && c.data.startsWith('scenes')) return sceneClipData(c.data, tokenizer);
   if (c.data !== undefined) {
     const file = c.data.slice('captions:'.length);
     const { train, test } = splitCaptionSet(await loadCaptionSet(file, { size: c.imageSize ?? 32 }), 0.1);
@@ -79,6 +83,37 @@ export async function loadClipData(c: TextRunConfig, tokenizer?: WordPieceTokeni
   };
 }
 
+/** Training scenes of `--data scenes` (`scenes:<n>` sets the number). */
+export const DEFAULT_TRAIN_SCENES = 20000;
+/** Test scenes of each kind (seen and held-out combinations). */
+export const TEST_SCENES = 1000;
+
+/**
+ * `--data scenes[:<n>]`: n generated training scenes (seed 0), 1,000 new scenes of the training
+ * combinations (seed 1) and 1,000 of the held-out ones (seed 2), normalised with the training set's statistics.
+ */
+function sceneClipData(spec: string, tokenizer?: WordPieceTokenizer): ClipData & { tokenizer: WordPieceTokenizer } {
+  const n = spec === 'scenes' ? DEFAULT_TRAIN_SCENES : Number(spec.slice('scenes:'.length));
+  const train = generateScenes(n, { seed: 0 });
+  const seen = generateScenes(TEST_SCENES, { seed: 1, stats: train.dataset });
+  const novel = generateScenes(TEST_SCENES, { seed: 2, heldOut: true, stats: train.dataset });
+  const tok = tokenizer ?? WordPieceTokenizer.train(sceneCaptionTexts(), { vocabSize: 300, minFrequency: 1 });
+  const all = (set: typeof seen) => {
+    const ids = set.captions.map((t) => tok.encode(t));
+    const batch = captionBatch(set, tok, ids, ids.map((_, i) => i), 32);
+    set.dataset.images.dispose();
+    return batch;
+  };
+  return {
+    description: `generated scenes: ${n.toLocaleString('en-US')} training scenes, ${TEST_SCENES.toLocaleString('en-US')} held-out scenes ` +
+      `of seen and ${TEST_SCENES.toLocaleString('en-US')} of held-out combinations`,
+    channels: 3, tokenizer: tok, tokenizerTexts: sceneCaptionTexts(),
+    batches: (batchSize, seed) => new CaptionBatches(train, tok, { batchSize: Math.min(batchSize, n), seed }),
+    heldOut: all(seen), heldOutCombinations: all(novel),
+    dispose: () => train.dataset.images.dispose(),
+  };
+}
+
 /** The CLIP model of a run (seeded: the same weights as the run's before training). */
 export function buildClip(c: TextRunConfig, vocabSize: number, channels: number): CLIP {
   torch.manualSeed(c.seed);
@@ -94,6 +129,8 @@ export interface ClipScores {
   zeroShotTop1?: number;
   linearProbeTop1?: number;
   retrieval?: RetrievalRecall;
+  /** Generated scenes: retrieval among scenes of held-out combinations (`retrieval` is then that of seen ones). */
+  retrievalHeldOut?: RetrievalRecall;
 }
 
 function probe(features: (d: ImageDataset, idx?: Tensor) => { features: Tensor; labels: Tensor }, data: NonNullable<ClipData['labelled']>): number {
@@ -106,6 +143,7 @@ function probe(features: (d: ImageDataset, idx?: Tensor) => { features: Tensor; 
 /** Zero-shot top-1, the image encoder's linear probe and retrieval recall of `clip`. */
 export function scoreClip(clip: CLIP, data: ClipData, tok: WordPieceTokenizer): ClipScores {
   const out: ClipScores = { retrieval: pairRetrieval(clip, data.heldOut, { ks: RECALL_KS }) };
+  if (data.heldOutCombinations !== undefined) out.retrievalHeldOut = pairRetrieval(clip, data.heldOutCombinations, { ks: RECALL_KS });
   if (data.labelled !== undefined) {
     const l = data.labelled;
     out.zeroShotTop1 = torch.scope(() => zeroShotAccuracy(clip, l.test, zeroShotWeights(clip, tok, l.classNames, ZERO_SHOT_TEMPLATES)));
@@ -122,6 +160,11 @@ export function evaluateClipRun(c: TextRunConfig, data: ClipData, tok: WordPiece
   const n = data.heldOut.images.shape[0];
   const chanceRecall = Object.fromEntries(RECALL_KS.map((k) => [k, Math.min(1, k / n)]));
   const chance: ClipScores = { retrieval: { imageToText: chanceRecall, textToImage: chanceRecall, pairs: n } };
+  if (data.heldOutCombinations !== undefined) {
+    const m = data.heldOutCombinations.images.shape[0];
+    const recall = Object.fromEntries(RECALL_KS.map((k) => [k, Math.min(1, k / m)]));
+    chance.retrievalHeldOut = { imageToText: recall, textToImage: recall, pairs: m };
+  }
   if (data.labelled !== undefined) chance.zeroShotTop1 = 1 / data.labelled.classNames.length;
   const rawPixels: ClipScores = data.labelled === undefined ? {}
     : { linearProbeTop1: probe((d, indices) => rawPixelFeatures(d, { indices }), data.labelled) };
@@ -134,10 +177,24 @@ export function formatClipReport(report: Record<string, unknown>, trainedLabel: 
   const row = (name: string, s: ClipScores) => `${name.padEnd(20)}${pct(s.zeroShotTop1, 10)}${pct(s.linearProbeTop1, 8)}` +
     RECALL_KS.map((k) => pct(s.retrieval?.imageToText[k], 7)).join('') + RECALL_KS.map((k) => pct(s.retrieval?.textToImage[k], 7)).join('');
   const r = report as { data: string; chance: ClipScores; rawPixels: ClipScores; untrained: ClipScores; trained: ClipScores };
+  if (r.trained.retrievalHeldOut !== undefined) return formatSceneReport(r, trainedLabel);
   return `\n${''.padEnd(20)}${'zero-shot'.padStart(10)}${'linear'.padStart(8)}${'I>T@1'.padStart(7)}${'@5'.padStart(7)}${'@10'.padStart(7)}` +
     `${'T>I@1'.padStart(7)}${'@5'.padStart(7)}${'@10'.padStart(7)}\n` +
     `${row('chance', r.chance)}\n${row('raw pixels', r.rawPixels)}\n${row('untrained', r.untrained)}\n${row(trainedLabel, r.trained)}\n` +
     `(${r.data}; zero-shot: top-1 on the 10,000 test images, prompts averaged over ${ZERO_SHOT_TEMPLATES.length} templates; ` +
     `linear: probe of the frozen image encoder, ${FASHION_PROBE_TRAIN.toLocaleString('en-US')} training images; ` +
     'recall@k in % on held-out pairs)\n';
+}
+
+/** The generated scenes' table: retrieval recall among scenes of seen and of held-out combinations, in %. */
+function formatSceneReport(r: { data: string; chance: ClipScores; untrained: ClipScores; trained: ClipScores }, trainedLabel: string): string {
+  const pct = (x: number | undefined) => (x === undefined ? '-' : (100 * x).toFixed(1)).padStart(7);
+  const cells = (rec: RetrievalRecall | undefined) =>
+    RECALL_KS.map((k) => pct(rec?.imageToText[k])).join('') + RECALL_KS.map((k) => pct(rec?.textToImage[k])).join('');
+  const head = ['I>T@1', '@5', '@10', 'T>I@1', '@5', '@10'].map((h) => h.padStart(7)).join('');
+  const row = (name: string, s: ClipScores) => `${name.padEnd(20)}${cells(s.retrieval)}   ${cells(s.retrievalHeldOut)}`;
+  return `\n${''.padEnd(20)}${'seen combinations'.padEnd(42)}   held-out combinations\n${''.padEnd(20)}${head}   ${head}\n` +
+    `${row('chance', r.chance)}\n${row('untrained', r.untrained)}\n${row(trainedLabel, r.trained)}\n` +
+    `(${r.data}; recall@k in %: each image ranks the ${r.chance.retrieval?.pairs ?? 0} captions of its set, each caption its images; ` +
+    'chance is k/N)\n';
 }

@@ -150,6 +150,12 @@ export function registerEval(program: Command): void {
     .action(async (target: string, f: EvalFlags) => {
       applyThreadsFlag(f.threads);
       if (textRunOf(target) !== undefined) {
+        // A text run's evaluation is fixed by the run (its data, model and floors): flags that would change it are refused.
+        const given = (['knn', 'linear', 'data', 'encoder', 'encoderOptions', 'trainSubset'] as const).filter((k) => f[k] !== undefined)
+          .map((k) => `--${k.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`);
+        if (!f.floors) given.push('--no-floors');
+        if (f.device !== 'cpu') given.push('--device');
+        if (given.length > 0) throw new Error(`selfsup eval of a bert, albert or clip run recomputes the run's own table; drop ${given.join(' ')}`);
         await runTextEval(target);
         return;
       }

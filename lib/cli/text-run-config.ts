@@ -1,6 +1,8 @@
 // The settings of a `selfsup train bert|albert|clip` run (its config.json
 // record), apart from the code that runs it, so that the CLIP and evaluation
 // modules can name them without importing the runner.
+import * as fs from 'fs';
+import * as path from 'path';
 import { TextOptimizer } from '../train/text-trainer';
 
 /** The text and image-text methods of `selfsup train` (the names of ssl.listText()). */
@@ -26,11 +28,29 @@ export interface TextRunConfig {
   seed: number;
   out: string;
   eval: boolean;
-  /** clip only: `captions:<file.jsonl|file.csv>` (image paths relative to the file); default Fashion-MNIST with generated captions. */
+  /**
+   * clip only: `captions:<file.jsonl|file.csv>` (image paths relative to the file), or `scenes` / `scenes:<n>`
+   * (generated scenes, n training scenes, default 20,000); default Fashion-MNIST with generated captions.
+   */
   data?: string;
   /** clip with a caption file: side of the decoded images (default 32). */
   imageSize?: number;
   /** Overrides of the model's configuration (BERT/ALBERT config, or CLIP options). */
   methodOptions: Record<string, unknown>;
+  /** bert/albert: save a checkpoint every this many steps (0: only on Ctrl-C). Default 100. */
+  checkpointEvery?: number;
+}
+
+/** The text run config of `target` when it is a run folder of `selfsup train bert|albert|clip`, else undefined. */
+export function textRunOf(target: string): TextRunConfig | undefined {
+  const file = path.join(target, 'config.json');
+  if (!fs.existsSync(target) || !fs.statSync(target).isDirectory() || !fs.existsSync(file)) return undefined;
+  let saved: { config?: { method?: string } };
+  try {
+    saved = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof saved;
+  } catch {
+    return undefined;
+  }
+  return isTextMethod(saved.config?.method) ? { ...(saved.config as TextRunConfig), out: target } : undefined;
 }
 

@@ -6,17 +6,18 @@
 // test set next to the untrained model and chance.
 import * as fs from 'fs';
 import * as path from 'path';
-import * as torch from '../torch';
 import { writeFileAtomic } from '../torch/atomic-file';
 import { saveSafetensors } from '../torch/safetensors';
-import { fortunesCorpus, PretrainingBatches, splitCorpus, WordPieceTokenizer } from '../data/text';
-import { AlbertPretraining } from '../ssl/albert-pretraining';
-import { BertPretraining } from '../ssl/bert-pretraining';
-import { TextPretraining } from '../ssl/text-pretraining';
-import { textProbe, TextProbeResult } from '../eval/text-probe';
+import { PretrainingBatches, PretrainingBatchesState, TextCorpus, WordPieceTokenizer } from '../data/text';
 import { buildClip, disposeClipData, evaluateClipRun, formatClipReport, loadClipData } from './clip-run';
-import { trainSteps } from '../train/text-trainer';
-import { TextMethodName, TextRunConfig } from './text-run-config';
+import { trainSteps, TrainStepsOptions } from '../train/text-trainer';
+import { findCheckpoint, pruneCheckpoints } from '../train/checkpoint';
+import { restoreTextCheckpoint, saveTextCheckpoint } from '../train/text-checkpoint';
+import { SigintHandler } from '../train/interrupt';
+import {
+  evaluatePretrainingRun, formatPretrainingReport, fortunesSplit, MAX_LENGTH, maskingOptions, pretrainingMethod,
+} from './text-pretraining-run';
+import { textRunOf, TextMethodName, TextRunConfig } from './text-run-config';
 import { checkOneOf } from '../torch/arguments';
 
 export { TEXT_METHODS, TextMethodName, isTextMethod, TextRunConfig } from './text-run-config';
@@ -25,100 +26,83 @@ export { TEXT_METHODS, TextMethodName, isTextMethod, TextRunConfig } from './tex
 export function textDefaults(method: TextMethodName): Omit<TextRunConfig, 'out'> {
   return method === 'clip'
     ? { method, steps: 300, batchSize: 128, lr: 1e-3, optimizer: 'adamw', seed: 0, eval: true, methodOptions: {} }
-    : { method, steps: 400, batchSize: 32, lr: 1e-3, optimizer: 'adamw', seed: 0, eval: true, methodOptions: {} };
+    : { method, steps: 400, batchSize: 32, lr: 1e-3, optimizer: 'adamw', seed: 0, eval: true, methodOptions: {}, checkpointEvery: 100 };
 }
 
-const MAX_LENGTH = 64;
+/** Checkpoints kept in a bert/albert run folder (the newest). */
+const KEEP_CHECKPOINTS = 2;
 
-/** The keys of --method-options that set the masking of bert/albert runs, not the model's configuration. */
-const MASKING_KEYS = ['masking', 'maxNgram'] as const;
-
-/** The masking options of a bert/albert run (`{"masking": "ngram", "maxNgram": 3}` in --method-options). */
-function maskingOptions(c: TextRunConfig): { masking?: 'token' | 'ngram'; maxNgram?: number } {
-  const { masking, maxNgram } = c.methodOptions as { masking?: 'token' | 'ngram'; maxNgram?: number };
-  return { masking, maxNgram };
+/** What `runTextTrain` takes besides the config. */
+export interface TextTrainOptions {
+  log?: (l: string) => void;
+  print?: (t: string) => void;
+  /** Continue the run in `c.out` from its newest checkpoint (bert, albert). */
+  resume?: boolean;
+  /** Stops after the current step with a checkpoint, as Ctrl-C does (bert, albert). */
+  signal?: AbortSignal;
+  /** Log a line every this many steps. Default 25. */
+  logEvery?: number;
 }
 
-function pretrainingMethod(c: TextRunConfig, vocabSize: number): TextPretraining {
-  const base = { vocabSize, hiddenSize: 128, numAttentionHeads: 2, intermediateSize: 512, maxPositionEmbeddings: MAX_LENGTH };
-  const recipe = { lr: c.lr };
-  const config = Object.fromEntries(Object.entries(c.methodOptions).filter(([k]) => !(MASKING_KEYS as readonly string[]).includes(k)));
-  return c.method === 'bert'
-    ? new BertPretraining({ config: { ...base, numHiddenLayers: 2, ...config }, recipe })
-    : new AlbertPretraining({ config: { ...base, embeddingSize: 64, numHiddenLayers: 4, ...config }, recipe });
-}
-
-/** Held-out MLM accuracy, perplexity and pair accuracy over `batches` fixed batches. */
-function evaluatePretraining(method: TextPretraining, data: PretrainingBatches, batches: number):
-  { mlmAccuracy: number; perplexity: number; pairAccuracy: number } {
-  let nll = 0;
-  let correct = 0;
-  let count = 0;
-  let pairs = 0;
-  method.eval();
-  try {
-    for (let b = 0; b < batches; b++) {
-      torch.noGrad(() => torch.scope(() => {
-        const batch = data.next();
-        const { logs } = method.trainingStep(batch);
-        const n = Number(batch.labels.ne(-100).sum().item());
-        nll += Number(logs.mlmLoss.item()) * n;
-        correct += Number(logs.mlmAccuracy.item()) * n;
-        count += n;
-        pairs += Number(logs.pairAccuracy.item());
-      }));
-    }
-  } finally {
-    method.train(true);
-  }
-  return { mlmAccuracy: correct / count, perplexity: Math.exp(nll / count), pairAccuracy: pairs / batches };
-}
-
-/** The text probe's table, in %. */
-function formatProbe(p: { trained: TextProbeResult; randomInit: TextProbeResult }, c: TextRunConfig): string {
-  const row = (name: string, r: TextProbeResult) => `${name.padEnd(22)}${(100 * r.cls).toFixed(1).padStart(8)}${(100 * r.mean).toFixed(1).padStart(8)}`;
-  return `\nfortune category probe (${p.trained.classes} categories; ${p.trained.trainDocuments} training, ${p.trained.testDocuments} held-out fortunes)\n` +
-    `${''.padEnd(22)}${'[CLS]'.padStart(8)}${'mean'.padStart(8)}\n${'majority class'.padEnd(22)}${(100 * p.trained.majority).toFixed(1).padStart(8)}` +
-    `${(100 * p.trained.majority).toFixed(1).padStart(8)}\n${row('random init', p.randomInit)}\n${row(`${c.method}, ${c.steps} steps`, p.trained)}\n`;
-}
-
-async function runPretraining(c: TextRunConfig, log: (l: string) => void, print: (t: string) => void): Promise<Record<string, unknown>> {
-  const { train, test } = splitCorpus(fortunesCorpus(), 0.1);
-  let t0 = Date.now();
+/** The tokenizer of a bert/albert run: learned on the training fortunes, or the run's own when it resumes. */
+function runTokenizer(c: TextRunConfig, train: TextCorpus, resume: boolean, log: (l: string) => void): WordPieceTokenizer {
+  const file = path.join(c.out, 'tokenizer.json');
+  if (resume) return WordPieceTokenizer.load(file);
+  const t0 = Date.now();
   const tok = WordPieceTokenizer.train(train.documents.flatMap((d) => d.sentences), { vocabSize: 4096 });
-  tok.save(path.join(c.out, 'tokenizer.json'));
+  tok.save(file);
   log(`WordPiece vocabulary of ${tok.vocabSize} from ${train.documents.length} fortunes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  torch.manualSeed(c.seed);
+  return tok;
+}
+
+async function runPretraining(c: TextRunConfig, o: TextTrainOptions & { log: (l: string) => void; print: (t: string) => void }):
+  Promise<Record<string, unknown>> {
+  const { log, print } = o;
+  const files = o.resume === true ? findCheckpoint(c.out) : undefined; // before any work: a run without checkpoints cannot resume
+  const split = fortunesSplit();
+  const tok = runTokenizer(c, split.train, o.resume === true, log);
   const method = pretrainingMethod(c, tok.vocabSize);
-  const task = method.pairTask;
-  const masking = maskingOptions(c);
-  const data = new PretrainingBatches(tok, train, { task, maxLength: MAX_LENGTH, batchSize: c.batchSize, seed: c.seed, ...masking });
-  const heldOut = () => new PretrainingBatches(tok, test, { task, maxLength: MAX_LENGTH, batchSize: 32, seed: 12345, ...masking });
-  const evalBatches = Math.max(1, Math.floor(heldOut().pairsPerEpoch / 32));
-  const untrained = c.eval ? evaluatePretraining(method, heldOut(), evalBatches) : undefined;
-  log(`Training ${c.method} (${method.encoder.numParameters().toLocaleString('en-US')} parameters in the encoder) on ` +
-    `${data.pairsPerEpoch} ${task.toUpperCase()} pairs per epoch for ${c.steps} steps of ${c.batchSize}; run folder ${c.out}`);
-  t0 = Date.now();
-  const result = trainSteps(method, () => data.next(), { steps: c.steps, lr: c.lr, optimizer: c.optimizer, log, logEvery: 25 });
-  saveSafetensors(path.join(c.out, 'model.safetensors'), method.stateDict());
-  const report: Record<string, unknown> = { method: c.method, steps: c.steps, optimizer: result.optimizer, seconds: result.seconds, history: result.history };
-  if (untrained) {
-    const trained = evaluatePretraining(method, heldOut(), evalBatches);
-    log('Text probe: linear classifiers of the fortune category on frozen [CLS] and mean-pooled features (trained, random init)');
-    torch.manualSeed(c.seed); // the random-init floor is the run's own initial encoder
-    const floorModel = pretrainingMethod(c, tok.vocabSize);
-    const probe = { trained: textProbe(method.encoder, tok, train, test), randomInit: textProbe(floorModel.encoder, tok, train, test) };
-    floorModel.dispose();
-    report.eval = { untrained, trained, heldOutPairs: evalBatches * 32, probe };
-    const row = (name: string, r: typeof trained) =>
-      `${name.padEnd(18)}${(100 * r.mlmAccuracy).toFixed(1).padStart(8)}${r.perplexity.toFixed(0).padStart(12)}${(100 * r.pairAccuracy).toFixed(1).padStart(10)}`;
-    print(`\n${''.padEnd(18)}${'MLM acc'.padStart(8)}${'perplexity'.padStart(12)}${`${task.toUpperCase()} acc`.padStart(10)}\n` +
-      `${'chance'.padEnd(18)}${(100 / tok.vocabSize).toFixed(2).padStart(8)}${String(tok.vocabSize).padStart(12)}${'50.0'.padStart(10)}\n` +
-      `${row('untrained', untrained)}\n${row(`${c.method}, ${c.steps} steps`, trained)}\n` +
-      `(held-out fortunes, ${evalBatches * 32} pairs; trained in ${result.seconds.toFixed(0)} s)\n` + formatProbe(probe, c));
+  const stop = new SigintHandler(() => log('Stopping after this step with a checkpoint (Ctrl-C again to quit now)'));
+  stop.install();
+  try {
+    const data = new PretrainingBatches(tok, split.train,
+      { task: method.pairTask, maxLength: MAX_LENGTH, batchSize: c.batchSize, seed: c.seed, ...maskingOptions(c) });
+    const checkpoints = path.join(c.out, 'checkpoints');
+    let resume: TrainStepsOptions['resume'];
+    if (files !== undefined) {
+      const { state, optimizer } = restoreTextCheckpoint(files, c.method, method);
+      data.loadState(state.data as PretrainingBatchesState);
+      resume = { progress: state.progress, optimizer };
+      log(`Resuming ${c.out} after step ${state.step} of ${c.steps} (${files.json})`);
+    }
+    log(`Training ${c.method} (${method.encoder.numParameters().toLocaleString('en-US')} parameters in the encoder) on ` +
+      `${data.pairsPerEpoch} ${method.pairTask.toUpperCase()} pairs per epoch for ${c.steps} steps of ${c.batchSize}; run folder ${c.out}`);
+    const result = trainSteps(method, () => data.next(), {
+      steps: c.steps, lr: c.lr, optimizer: c.optimizer, log, logEvery: o.logEvery ?? 25, resume,
+      checkpointEvery: c.checkpointEvery ?? 0, stopRequested: () => stop.requested || o.signal?.aborted === true,
+      onCheckpoint: (p) => {
+        saveTextCheckpoint(checkpoints, c.method, method, p, data.state());
+        pruneCheckpoints(checkpoints, KEEP_CHECKPOINTS);
+      },
+    });
+    const report: Record<string, unknown> = { method: c.method, steps: result.steps, optimizer: result.optimizer, seconds: result.seconds,
+      history: result.history, losses: result.losses };
+    if (result.interrupted) {
+      log(`Interrupted after step ${result.steps}: resume with  selfsup train --resume ${c.out}`);
+      return { ...report, interrupted: true };
+    }
+    saveSafetensors(path.join(c.out, 'model.safetensors'), method.stateDict());
+    if (c.eval) {
+      const evaluation = evaluatePretrainingRun(c, tok, split, method, log);
+      report.eval = evaluation;
+      print(formatPretrainingReport(evaluation, method.pairTask, tok.vocabSize, `${c.method}, ${c.steps} steps`,
+        `; trained in ${result.seconds.toFixed(0)} s`));
+    }
+    return report;
+  } finally {
+    stop.remove();
+    method.dispose();
   }
-  method.dispose();
-  return report;
 }
 
 async function runClip(c: TextRunConfig, log: (l: string) => void, print: (t: string) => void): Promise<Record<string, unknown>> {
@@ -148,19 +132,28 @@ async function runClip(c: TextRunConfig, log: (l: string) => void, print: (t: st
 
 /**
  * Runs a text or image-text method into `c.out` (tokenizer.json, model.safetensors
- * with Hugging Face's keys, config.json, eval.json) and prints the evaluation.
+ * with Hugging Face's keys, config.json, eval.json, and for bert/albert
+ * checkpoints/) and prints the evaluation; `resume` continues a bert/albert
+ * run from its newest checkpoint.
  * @example await runTextTrain({ ...textDefaults('bert'), steps: 10, out: 'runs/bert-quick' });
  */
-export async function runTextTrain(c: TextRunConfig, options: { log?: (l: string) => void; print?: (t: string) => void } = {}):
-  Promise<Record<string, unknown>> {
+export async function runTextTrain(c: TextRunConfig, options: TextTrainOptions = {}): Promise<Record<string, unknown>> {
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const print = options.print ?? ((t: string) => process.stdout.write(t));
+  if (options.resume === true && c.method === 'clip') throw new Error(CLIP_RESUME);
+  if (options.resume !== true && fs.existsSync(path.join(c.out, 'checkpoints'))) {
+    throw new Error(`${c.out} already holds a run with checkpoints: resume it with  selfsup train --resume ${c.out}  or choose another --out`);
+  }
   fs.mkdirSync(c.out, { recursive: true });
-  writeFileAtomic(path.join(c.out, 'config.json'), `${JSON.stringify({ config: c }, null, 2)}\n`);
-  const report = c.method === 'clip' ? await runClip(c, log, print) : await runPretraining(c, log, print);
-  writeFileAtomic(path.join(c.out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (options.resume !== true) writeFileAtomic(path.join(c.out, 'config.json'), `${JSON.stringify({ config: c }, null, 2)}\n`);
+  const report = c.method === 'clip' ? await runClip(c, log, print) : await runPretraining(c, { ...options, log, print });
+  if (report.interrupted !== true) writeFileAtomic(path.join(c.out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
 }
+
+/** Why a clip run cannot be resumed. */
+const CLIP_RESUME = '--resume continues bert and albert runs; clip runs write no checkpoints in this version ' +
+  '(the default run takes about 3 minutes): start it again';
 
 /** The `selfsup train` flags a text method takes (the others are refused by name, not silently ignored). */
 const TEXT_FLAGS: readonly string[] = ['steps', 'batchSize', 'lr', 'optimizer', 'seed', 'out', 'eval', 'methodOptions', 'device',
@@ -170,7 +163,7 @@ const TEXT_FLAGS: readonly string[] = ['steps', 'batchSize', 'lr', 'optimizer', 
 export type TextTrainFlags = {
   steps?: number; batchSize?: number; lr?: number; optimizer?: string; seed?: number; out?: string; eval: boolean;
   methodOptions?: Record<string, unknown>; device?: string; progress?: string; threads?: number;
-  /** clip only: captions:<file.jsonl|file.csv>. */
+  /** clip only: captions:<file.jsonl|file.csv>, or scenes[:<n>]. */
   data?: string;
   /** clip with a caption file only. */
   imageSize?: number;
@@ -180,7 +173,7 @@ export type TextTrainFlags = {
 /**
  * A TextRunConfig from the `selfsup train` flags that apply to text methods;
  * any other flag given (--epochs, --data, --clip-grad, --resume, ...) throws, naming it.
- * clip also takes `--data captions:<file.jsonl|file.csv>` and then `--image-size`.
+ * clip also takes `--data captions:<file.jsonl|file.csv>` (and then `--image-size`) or `--data scenes[:<n>]`.
  * @example textRunConfig('bert', { steps: 10, eval: true }).steps; // 10
  */
 export function textRunConfig(method: TextMethodName, f: TextTrainFlags, now = new Date()): TextRunConfig {
@@ -188,11 +181,17 @@ export function textRunConfig(method: TextMethodName, f: TextTrainFlags, now = n
   if (captions && !/\.(jsonl|csv)$/i.test(f.data!)) {
     throw new Error(`Expected --data captions:<file.jsonl|file.csv> but received ${f.data}`);
   }
+  const scenes = method === 'clip' && typeof f.data === 'string' && /^scenes(:|$)/.test(f.data);
+  if (scenes && !/^scenes(:[1-9]\d*)?$/.test(f.data!)) {
+    throw new Error(`Expected --data scenes or scenes:<n> (n training scenes, a positive integer) but received ${f.data}`);
+  }
   for (const [key, v] of Object.entries(f as Record<string, unknown>)) {
     if (v === undefined || TEXT_FLAGS.includes(key) || (captions && (key === 'data' || key === 'imageSize'))) continue;
-    const flag = `--${key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
-    throw new Error(`${flag} does not apply to ${method} (its data, encoders and training loop are fixed; clip also takes ` +
-      '--data captions:<file.jsonl|file.csv>); it takes --steps, --batch-size, --lr, --optimizer, --seed, --out, --no-eval and --method-options');
+    if (scenes && key === 'data') continue;
+    if (method !== 'clip' && key === 'checkpointEvery') continue;
+    throw new Error(`${flagName(key)} does not apply to ${method} (its data, encoders and training loop are fixed; clip also takes ` +
+      '--data captions:<file.jsonl|file.csv>); it takes --steps, --batch-size, --lr, --optimizer, --seed, --out, --no-eval, ' +
+      '--method-options (bert, albert: also --checkpoint-every and --resume)');
   }
   if (f.device !== undefined && f.device !== 'cpu') throw new Error(`${method} runs on the CPU in this version; drop --device ${f.device}`);
   const d = textDefaults(method);
@@ -202,5 +201,34 @@ export function textRunConfig(method: TextMethodName, f: TextTrainFlags, now = n
     optimizer: f.optimizer === undefined ? d.optimizer : checkOneOf(f.optimizer, ['adamw', 'lamb'], `--optimizer (${method})`),
     eval: f.eval, methodOptions: f.methodOptions ?? {}, out: f.out ?? path.join('runs', `${method}-${stamp}`),
     ...(captions ? { data: f.data, imageSize: f.imageSize ?? 32 } : {}),
+    ...(scenes ? { data: f.data } : {}),
+    ...(method !== 'clip' ? { checkpointEvery: f.checkpointEvery as number | undefined ?? d.checkpointEvery } : {}),
   };
+}
+
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
+}
+
+/** The flags `--resume` takes besides itself: they act on this process, not on the run's config. */
+const RESUME_FLAGS: readonly string[] = ['resume', 'eval', 'progress', 'threads', 'device'];
+
+/**
+ * The config of the bert/albert run folder that `--resume` names (its config.json), with
+ * `--no-eval` applied; `method`, when given, must be the run's. Any flag that would change
+ * the run is refused by name, as for image runs.
+ * @example textResumeConfig(undefined, { resume: 'runs/bert-20261205-020000', eval: true }).method; // 'bert'
+ */
+export function textResumeConfig(method: string | undefined, f: TextTrainFlags & { resume?: string }): TextRunConfig {
+  const dir = f.resume!;
+  const c = textRunOf(dir);
+  if (c === undefined) throw new Error(`Cannot resume from '${dir}': it is not a run folder of selfsup train bert|albert (no config.json of one)`);
+  if (c.method === 'clip') throw new Error(CLIP_RESUME);
+  if (method !== undefined && method !== c.method) {
+    throw new Error(`Cannot resume ${dir} as ${method}: it is a ${c.method} run; drop '${method}'`);
+  }
+  const given = Object.entries(f).filter(([k, v]) => v !== undefined && !RESUME_FLAGS.includes(k)).map(([k]) => flagName(k));
+  if (given.length > 0) throw new Error(`--resume continues a run with its own config.json; drop ${given.join(' ')}`);
+  if (f.device !== undefined && f.device !== 'cpu') throw new Error(`${c.method} runs on the CPU in this version; drop --device ${f.device}`);
+  return { ...c, eval: f.eval && c.eval };
 }

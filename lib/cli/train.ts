@@ -24,7 +24,8 @@ import { MAIN_JOB, MAIN_JOB_MINUTES } from './main-job';
 import { CPU_PRESETS } from './cpu-presets';
 import { intArg, jsonArg, numberArg } from './option-parsers';
 import { applyThreadsFlag, withThreadsOption } from './threads-option';
-import { isTextMethod, runTextTrain, textRunConfig, TEXT_METHODS } from './text-train';
+import { isTextMethod, runTextTrain, TextMethodName, textResumeConfig, textRunConfig, TEXT_METHODS } from './text-train';
+import { textRunOf } from './text-run-config';
 import { LaunchFlags, joinFromEnv, launchRanks, withLaunchOptions, withoutLaunchFlags } from './distributed-train';
 
 /** Defaults of a run of `method` when the main job's preset does not apply. */
@@ -325,7 +326,7 @@ export function registerTrain(program: Command): void {
     .description('Train a self-supervised method into a run folder, then evaluate it (with no arguments: the ' +
       `main job, SimCLR on Fashion-MNIST in about ${MAIN_JOB_MINUTES} minutes on 2 idle CPU cores)`)
     .argument('[method]', `${[...listMethods(), ...TEXT_METHODS].join(', ')}`)
-    .option('--data <spec>', 'fashion-mnist, cifar10:<dir>, cifar100:<dir> or folder:<dir>')
+    .option('--data <spec>', 'fashion-mnist, cifar10:<dir>, cifar100:<dir> or folder:<dir> (clip: captions:<file.jsonl|file.csv> or scenes[:<n>])')
     .option('--encoder <name>', 'encoder from the model registry (selfsup info lists them)')
     .option('--encoder-options <json>', 'options of the encoder, e.g. \'{"width": 32}\'', jsonArg('--encoder-options'))
     .option('--method-options <json>', 'options of the method, e.g. \'{"temperature": 0.1}\'', jsonArg('--method-options'))
@@ -358,10 +359,14 @@ export function registerTrain(program: Command): void {
       if (flags.progress !== undefined && !['auto', 'bar', 'lines', 'none'].includes(flags.progress)) {
         throw new Error(`Expected auto, bar, lines or none for --progress but received ${flags.progress}`);
       }
-      if (isTextMethod(methodArg)) {
-        if (flags.nprocPerNode !== undefined) throw new Error(`--nproc-per-node: the text methods (${methodArg}) train on one process only`);
-        if (flags.dashboard !== undefined) throw new Error(`--dashboard shows image runs; drop it for ${methodArg}`);
-        await runTextTrain(textRunConfig(methodArg, flags));
+      const textResume = flags.resume !== undefined && textRunOf(flags.resume) !== undefined;
+      if (isTextMethod(methodArg) || textResume) {
+        const name = methodArg ?? 'text runs';
+        if (flags.nprocPerNode !== undefined) throw new Error(`--nproc-per-node: the text methods (${name}) train on one process only`);
+        if (flags.dashboard !== undefined) throw new Error(`--dashboard shows image runs; drop it for ${name}`);
+        const text = flags.resume !== undefined ? textResumeConfig(methodArg, flags) : textRunConfig(methodArg as TextMethodName, flags);
+        const report = await runTextTrain(text, { resume: flags.resume !== undefined });
+        if (report.interrupted === true) process.exitCode = 130;
         return;
       }
       const config = resolveRunConfig(methodArg, flags);

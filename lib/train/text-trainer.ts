@@ -2,13 +2,16 @@
 // CLIP), whose batches are not image views: AdamW or LAMB (the recipe's, or
 // `options.optimizer`) over the method's parameter groups, linear warmup then cosine decay, gradient clipping, each
 // step inside one memory scope, the loss parts logged every few steps.
+// A run can stop after any step (Ctrl-C) and continue from a checkpoint
+// (`resume`) with the same losses: the schedule is a function of the step,
+// and the caller's checkpoint holds the optimizer, the generators and the data.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
 import { AdamW } from '../optim/adamw';
 import { LAMB } from '../optim/lamb';
 import { clipGradNorm_ } from '../optim/clip';
-import { BaseOptions, Optimizer, ParamGroup } from '../optim/optimizer';
+import { BaseOptions, Optimizer, OptimizerStateDict, ParamGroup } from '../optim/optimizer';
 import { cosineSchedule } from '../optim/schedule';
 import { OptimizerRecipe } from '../ssl/method';
 
@@ -41,6 +44,28 @@ export interface TrainStepsOptions {
   logEvery?: number;
   /** Receives the log lines. Default: nothing. */
   log?: (line: string) => void;
+  /** Calls `onCheckpoint` after every this many steps (0: never). Default 0. */
+  checkpointEvery?: number;
+  /** Saves a checkpoint (every `checkpointEvery` steps, and when stopped early); see lib/train/text-checkpoint.ts. */
+  onCheckpoint?: (progress: StepsProgress) => void;
+  /** Checked after each step: true stops the loop there, after `onCheckpoint` (Ctrl-C). */
+  stopRequested?: () => boolean;
+  /** Continue a run from a checkpoint's record and optimizer state (the weights, generators and data are the caller's). */
+  resume?: { progress: Omit<StepsProgress, 'optimizer'>; optimizer: OptimizerStateDict };
+}
+
+/** Where a run stands after `step` steps: what a checkpoint stores besides weights, generators and data. */
+export interface StepsProgress {
+  /** Optimizer steps completed. */
+  step: number;
+  /** The loss of every step so far. */
+  losses: number[];
+  history: TrainStepsResult['history'];
+  /** The logged parts of the steps since the last log line. */
+  window: Record<string, number[]>;
+  /** Seconds of training so far, across resumes. */
+  seconds: number;
+  optimizer: Optimizer<BaseOptions>;
 }
 
 /** The optimisers of the text loop. */
@@ -55,6 +80,10 @@ export interface TrainStepsResult {
   seconds: number;
   /** The optimiser that ran. */
   optimizer: TextOptimizer;
+  /** Steps completed (fewer than `steps` when stopped). */
+  steps: number;
+  /** Whether `stopRequested` ended the run early. */
+  interrupted: boolean;
 }
 
 /**
@@ -79,17 +108,26 @@ export function trainSteps<B>(method: StepMethod<B>, nextBatch: (step: number) =
   const lr = checkNumber(options.lr ?? r.lr, 'options.lr', 0);
   const clip = checkNumber(options.clipGrad ?? r.clipGrad ?? 0, 'options.clipGrad', 0);
   const logEvery = checkInt(options.logEvery ?? 50, 'options.logEvery', 1);
+  const checkpointEvery = checkInt(options.checkpointEvery ?? 0, 'options.checkpointEvery', 0);
   const warmupSteps = checkInt(options.warmupSteps ?? Math.floor(steps / 10), 'options.warmupSteps', 0);
+  const saved = options.resume?.progress;
+  const first = saved?.step ?? 0;
+  if (first > steps) throw new RangeError(`Cannot resume after step ${first}: the run has only ${steps} steps`);
   const kind = (options.optimizer ?? r.optimizer) as TextOptimizer;
   const opt = textOptimizer(kind, method.parameterGroups(options.weightDecay ?? r.weightDecay), lr, r.betas);
   const schedule = cosineSchedule({ base: lr, final: lr * (r.finalLrRatio ?? 0), totalSteps: steps, warmupSteps });
   const params = method.parameters().filter((p) => p.requiresGrad);
-  const result: TrainStepsResult = { losses: [], history: [], seconds: 0, optimizer: kind };
-  let window: Record<string, number[]> = {};
+  const result: TrainStepsResult = { losses: [...(saved?.losses ?? [])], history: [...(saved?.history ?? [])], seconds: 0,
+    optimizer: kind, steps: first, interrupted: false };
+  let window: Record<string, number[]> = structuredClone(saved?.window ?? {});
+  const before = saved?.seconds ?? 0;
   const start = Date.now();
+  const progress = (step: number): StepsProgress => ({ step, losses: result.losses, history: result.history, window,
+    seconds: before + (Date.now() - start) / 1000, optimizer: opt });
   method.train(true);
   try {
-    for (let step = 0; step < steps; step++) {
+    if (options.resume !== undefined) opt.loadStateDict(options.resume.optimizer);
+    for (let step = first; step < steps; step++) {
       for (const g of opt.paramGroups) g.lr = schedule(step);
       const parts = torch.scope(() => {
         opt.zeroGrad();
@@ -106,19 +144,26 @@ export function trainSteps<B>(method: StepMethod<B>, nextBatch: (step: number) =
         throw new Error(`Loss is ${parts.loss} at step ${step}: training diverged; lower the learning rate (now ${schedule(step).toPrecision(3)})`);
       }
       result.losses.push(parts.loss);
+      result.steps = step + 1;
       for (const [k, v] of Object.entries(parts)) (window[k] ??= []).push(v);
       if ((step + 1) % logEvery === 0 || step === steps - 1) {
         const mean = Object.fromEntries(Object.entries(window).map(([k, v]) => [k, v.reduce((a, b) => a + b, 0) / v.length]));
         result.history.push({ step: step + 1, ...mean } as TrainStepsResult['history'][number]);
-        const secs = (Date.now() - start) / 1000;
+        const secs = before + (Date.now() - start) / 1000;
         options.log?.(`step ${step + 1}/${steps}  ${Object.entries(mean).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}  ` +
           `lr ${schedule(step).toExponential(2)}  ${secs.toFixed(0)} s`);
         window = {};
+      }
+      const stop = step + 1 < steps && (options.stopRequested?.() ?? false);
+      if (stop || (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0)) options.onCheckpoint?.(progress(step + 1));
+      if (stop) {
+        result.interrupted = true;
+        break;
       }
     }
   } finally {
     opt.dispose();
   }
-  result.seconds = (Date.now() - start) / 1000;
+  result.seconds = before + (Date.now() - start) / 1000;
   return result;
 }

@@ -10,6 +10,8 @@ import { WordPieceTokenizer } from '../../lib/data/text';
 import { BertPretraining } from '../../lib/ssl/bert-pretraining';
 import { isTextMethod, runTextTrain, textRunConfig } from '../../lib/cli/text-train';
 import { program } from '../../lib/cli/main';
+import { runTextEval } from '../../lib/cli/text-eval';
+import { ClipScores } from '../../lib/cli/clip-run';
 
 describe('cli: selfsup train bert|albert|clip', function () {
   this.timeout(180000);
@@ -43,6 +45,30 @@ describe('cli: selfsup train bert|albert|clip', function () {
     assert.ok(loadSafetensors(path.join(out, 'model.safetensors')).has('logit_scale'));
   });
 
+  it('clip --data scenes:<n>: retrieval among new scenes of seen and of held-out combinations, next to chance; eval reproduces it', async () => {
+    const out = path.join(dir, 'scenes');
+    const c = textRunConfig('clip', { data: 'scenes:256', steps: 2, batchSize: 32, out, eval: true });
+    assert.equal(c.data, 'scenes:256');
+    const printed: string[] = [];
+    const report = await runTextTrain(c, { log: () => undefined, print: (t) => printed.push(t) });
+    const e = report.eval as { data: string; chance: ClipScores; untrained: ClipScores; trained: ClipScores };
+    assert.match(e.data, /^generated scenes: 256 training scenes, 1,000 held-out scenes of seen and 1,000 of held-out combinations$/);
+    assert.equal(e.chance.retrieval!.pairs, 1000);
+    assert.equal(e.chance.retrievalHeldOut!.pairs, 1000);
+    assert.deepEqual(e.chance.retrievalHeldOut!.imageToText, { 1: 0.001, 5: 0.005, 10: 0.01 });
+    for (const row of [e.untrained, e.trained]) {
+      assert.ok(row.retrieval!.imageToText[10] >= 0 && row.retrievalHeldOut!.textToImage[10] >= 0);
+      assert.equal(row.zeroShotTop1, undefined, 'scenes have no class labels');
+    }
+    assert.match(printed.join(''), /seen combinations +held-out combinations\n.*I>T@1.*I>T@1.*\nchance +0\.1 +0\.5 +1\.0/);
+    const again = await runTextEval(out, { log: () => undefined, print: () => undefined });
+    assert.deepEqual(again.eval, report.eval);
+    for (const bad of ['scenes:0', 'scenes:x', 'scenes:1.5']) {
+      assert.throws(() => textRunConfig('clip', { data: bad, eval: true }), /Expected --data scenes or scenes:<n> .* but received/);
+    }
+    assert.throws(() => textRunConfig('bert', { data: 'scenes', eval: true }), /--data does not apply to bert/);
+  });
+
   it('refuses flags that do not apply, by name', async () => {
     assert.ok(isTextMethod('albert') && !isTextMethod('simclr'));
     assert.throws(() => textRunConfig('bert', { epochs: 2, eval: true }), /--epochs does not apply to bert/);
@@ -52,13 +78,14 @@ describe('cli: selfsup train bert|albert|clip', function () {
     // Every flag of `selfsup train` that a text method does not take is refused by name, none silently ignored.
     const refused: string[][] = [['--epochs', '2'], ['--data', 'synthetic'], ['--encoder', 'small_cnn'], ['--encoder-options', '{}'],
       ['--precision', 'float32'], ['--clip-grad', '1'], ['--cuda-graph', 'off'], ['--channels-last', 'off'],
-      ['--checkpoint-every', '2'], ['--knn-every', '1'], ['--image-size', '32'], ['--eval-train-subset', '10'], ['--resume', 'x'],
+      ['--knn-every', '1'], ['--image-size', '32'], ['--eval-train-subset', '10'],
       ['--config', 'x.json'], ['--tensorboard'], ['--nnodes', '2'], ['--node-rank', '1'], ['--master-addr', 'h'], ['--master-port', '1234']];
     // Refused by the train action itself, with their own messages.
     const own: [string[], RegExp][] = [[['--nproc-per-node', '2'], /--nproc-per-node: the text methods \(bert\) train on one process only/],
-      [['--dashboard'], /--dashboard shows image runs; drop it for bert/]];
+      [['--dashboard'], /--dashboard shows image runs; drop it for bert/],
+      [['--resume', 'x'], /Cannot resume from 'x': it is not a run folder of selfsup train bert\|albert/]];
     const taken = ['--steps', '--batch-size', '--lr', '--optimizer', '--seed', '--out', '--no-eval', '--method-options', '--device',
-      '--progress', '--threads'];
+      '--progress', '--threads', '--checkpoint-every'];
     const train = program().commands.find((c) => c.name() === 'train')!;
     assert.deepEqual(train.options.map((o) => o.long!).filter((f) => !taken.includes(f)).sort(),
       [...refused.map((r) => r[0]), ...own.map(([args]) => args[0])].sort());
@@ -67,7 +94,12 @@ describe('cli: selfsup train bert|albert|clip', function () {
     }
     for (const args of refused) {
       await assert.rejects(program().exitOverride().parseAsync(['node', 'selfsup', 'train', 'bert', ...args]),
-        new RegExp(`${args[0]} does not apply to bert .*it takes --steps, --batch-size, --lr, --optimizer, --seed, --out, --no-eval and --method-options$`));
+        new RegExp(`${args[0]} does not apply to bert .*it takes --steps, --batch-size, --lr, --optimizer, --seed, --out, --no-eval, ` +
+          '--method-options \\(bert, albert: also --checkpoint-every and --resume\\)$'));
     }
+    // --checkpoint-every reaches bert/albert runs' config (test/cli/text-resume.test.ts checks where it acts); clip refuses it.
+    assert.equal(textRunConfig('albert', { checkpointEvery: 5, eval: true }).checkpointEvery, 5);
+    assert.equal(textRunConfig('bert', { eval: true }).checkpointEvery, 100);
+    assert.throws(() => textRunConfig('clip', { checkpointEvery: 5, eval: true }), /--checkpoint-every does not apply to clip/);
   });
 });

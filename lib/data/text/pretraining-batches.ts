@@ -23,6 +23,18 @@ export interface MaskedPairBatch {
   pairLabels: Tensor;
 }
 
+/**
+ * Where a `PretrainingBatches` stands, JSON-able (a text checkpoint stores it):
+ * the epoch, the next pair in its order, and the generator's state (base64)
+ * at the epoch's start (it drew the order) and now (it draws the masks).
+ */
+export interface PretrainingBatchesState {
+  epoch: number;
+  cursor: number;
+  epochGenerator: string;
+  generator: string;
+}
+
 /** Options of `PretrainingBatches`. */
 export interface PretrainingBatchesOptions {
   task: 'nsp' | 'sop';
@@ -56,6 +68,7 @@ export class PretrainingBatches {
   private order: number[] = [];
   private cursor = 0;
   private epoch = 0;
+  private epochGenerator = '';
 
   constructor(readonly tokenizer: WordPieceTokenizer, corpus: TextCorpus, options: PretrainingBatchesOptions) {
     this.options = { ...options, seed: options.seed ?? 0, masking: options.masking ?? 'token', maxNgram: options.maxNgram ?? 3 };
@@ -81,10 +94,37 @@ export class PretrainingBatches {
     const { pairs, labels } = sentencePairs(this.docs, { task, maxLength, seed: seed * 1000 + this.epoch });
     this.pairs = pairs;
     this.labels = labels;
+    this.epochGenerator = generatorState(this.generator);
     const perm = torch.randperm(pairs.length, { generator: this.generator });
     this.order = (perm.toArray() as number[]);
     perm.dispose();
     this.cursor = 0;
+  }
+
+  /**
+   * Where the batches stand, for a checkpoint; `loadState` continues from it.
+   * @example const saved = data.state(); data.next(); data.loadState(saved); // the same batch again
+   */
+  state(): PretrainingBatchesState {
+    return { epoch: this.epoch, cursor: this.cursor, epochGenerator: this.epochGenerator, generator: generatorState(this.generator) };
+  }
+
+  /**
+   * Continues from `state()` of batches built over the same corpus, tokenizer and options:
+   * the epoch's pairs are drawn again (they depend on the seed and the epoch only) and its order
+   * drawn again from the saved generator state.
+   * @example data.loadState(JSON.parse(fs.readFileSync('state.json', 'utf8')));
+   */
+  loadState(state: PretrainingBatchesState): void {
+    this.epoch = checkInt(state.epoch, 'state.epoch', 0);
+    setGeneratorState(this.generator, state.epochGenerator);
+    this.drawEpoch();
+    if (!Number.isInteger(state.cursor) || state.cursor < 0 || state.cursor > this.order.length) {
+      throw new RangeError(`Expected state.cursor in [0, ${this.order.length}] (the pairs of epoch ${state.epoch}) but received ` +
+        `${state.cursor}: the state comes from other data or options`);
+    }
+    this.cursor = state.cursor;
+    setGeneratorState(this.generator, state.generator);
   }
 
   /** The next batch (a new epoch of pairs when this one is used up). @example const b = data.next(); */
@@ -108,5 +148,23 @@ export class PretrainingBatches {
         pairLabels: torch.tensor(BigInt64Array.from(idx.map((i) => BigInt(this.labels[i]))), { shape: [idx.length] }),
       };
     });
+  }
+}
+
+/** A generator's state as base64 (JSON-able). */
+function generatorState(g: Generator): string {
+  const t = g.getState();
+  const bytes = t.toTypedArray() as Uint8Array;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  t.dispose();
+  return text;
+}
+
+function setGeneratorState(g: Generator, base64: string): void {
+  const t = torch.tensor(new Uint8Array(Buffer.from(base64, 'base64')));
+  try {
+    g.setState(t);
+  } finally {
+    t.dispose();
   }
 }
