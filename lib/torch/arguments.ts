@@ -47,7 +47,7 @@ export function optionalTensor(value: Tensor | null | undefined, what: string): 
 
 /**
  * `value` if it is an integer no smaller than `min`.
- * @example const n = checkInt(options.steps ?? 10, 'options.steps', 1);
+ * @example const n = checkInt(steps, 'steps', 1);
  */
 export function checkInt(value: unknown, what: string, min = -Infinity): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value;
@@ -58,7 +58,7 @@ export function checkInt(value: unknown, what: string, min = -Infinity): number 
 
 /**
  * `value` if it is a number within [min, max] (NaN never is; min Number.MIN_VALUE means positive).
- * @example const tau = checkNumber(options.temperature ?? 0.5, 'options.temperature', Number.MIN_VALUE);
+ * @example const tau = checkNumber(temperature, 'temperature', Number.MIN_VALUE);
  */
 export function checkNumber(value: unknown, what: string, min = -Infinity, max = Infinity): number {
   if (typeof value === 'number' && value >= min && value <= max) return value;
@@ -82,7 +82,7 @@ export function checkBoolean(value: unknown, what: string): boolean {
 
 /**
  * `value` if it is one of `allowed`.
- * @example const mode = checkOneOf(options.mode ?? 'fan_in', ['fan_in', 'fan_out'], 'options.mode');
+ * @example const fan = checkOneOf(mode, ['fan_in', 'fan_out'], 'mode');
  */
 export function checkOneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
@@ -142,7 +142,7 @@ export function checkIntAtLeast(value: unknown, what: string, min: number): numb
 
 /**
  * `value` if it is a probability in [0, 1].
- * @example const p = probability(options.p ?? 0.5, 'RandomHorizontalFlip options.p');
+ * @example const p = probability(value, 'RandomHorizontalFlip options.p');
  */
 export function probability(value: unknown, what: string): number {
   if (typeof value === 'number' && value >= 0 && value <= 1) return value;
@@ -185,7 +185,7 @@ export function pair(value: unknown, what: string, min: number): [number, number
 
 /**
  * Checks a [low, high] range option with low <= high (and both >= min).
- * @example const [lo, hi] = checkRange(options.scale ?? [0.08, 1], 'options.scale', 0);
+ * @example const [lo, hi] = checkRange(scale, 'options.scale', 0);
  */
 export function checkRange(range: unknown, what: string, min = -Infinity): [number, number] {
   const numbers = Array.isArray(range) && range.length === 2 && typeof range[0] === 'number' && typeof range[1] === 'number';

@@ -33,6 +33,18 @@ export interface WriteFileAtomicOptions {
   mode?: number;
 }
 
+// The defaults of WriteFileAtomicOptions, stated once. A frozen record, not an
+// option table: this file loads without the addon (option-table's checks import Tensor).
+const WRITE_DEFAULTS: Readonly<Required<WriteFileAtomicOptions>> = Object.freeze({ fsync: true, mode: 0o666 });
+
+/** The options with their defaults; only `fsync: false` turns the flushes off. */
+function writeOptions(options: WriteFileAtomicOptions): Required<WriteFileAtomicOptions> {
+  return {
+    fsync: options.fsync === undefined ? WRITE_DEFAULTS.fsync : options.fsync !== false,
+    mode: options.mode ?? WRITE_DEFAULTS.mode,
+  };
+}
+
 // Larger writes are split: one write(2) call moves at most about 2 GiB on Linux.
 const MAX_WRITE = 1 << 30;
 
@@ -46,11 +58,11 @@ function tempNameFor(file: string): string {
  * The mode for the new file: the existing target's (set exactly, past the
  * umask, so a `chmod 600` checkpoint stays private), else the option's.
  */
-function modeFor(file: string, options: WriteFileAtomicOptions): { mode: number; exact: boolean } {
+function modeFor(file: string, newMode: number): { mode: number; exact: boolean } {
   try {
     return { mode: fs.statSync(file).mode & 0o7777, exact: true };
   } catch {
-    return { mode: options.mode ?? 0o666, exact: false };
+    return { mode: newMode, exact: false };
   }
 }
 
@@ -111,14 +123,15 @@ function syncDirectory(dir: string): void {
  */
 export function writeFileAtomic(file: string, data: AtomicData, options: WriteFileAtomicOptions = {}): void {
   checkTarget(file);
+  const o = writeOptions(options);
   const tmp = tempNameFor(file);
   let fd: number | undefined;
   try {
-    const { mode, exact } = modeFor(file, options);
+    const { mode, exact } = modeFor(file, o.mode);
     fd = fs.openSync(tmp, 'wx', mode);
     if (exact) fs.fchmodSync(fd, mode);
     for (const chunk of chunksOf(data)) writeAllSync(fd, chunk);
-    if (options.fsync !== false) fs.fsyncSync(fd);
+    if (o.fsync) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(tmp, file);
@@ -133,7 +146,7 @@ export function writeFileAtomic(file: string, data: AtomicData, options: WriteFi
     fs.rmSync(tmp, { force: true });
     throw err;
   }
-  if (options.fsync !== false) syncDirectory(path.dirname(file));
+  if (o.fsync) syncDirectory(path.dirname(file));
 }
 
 async function syncDirectoryAsync(dir: string): Promise<void> {
@@ -168,10 +181,11 @@ export async function writeFileAtomicAsync(
   file: string, data: AtomicDataAsync, options: WriteFileAtomicOptions = {},
 ): Promise<void> {
   checkTarget(file);
+  const o = writeOptions(options);
   const tmp = tempNameFor(file);
   let handle: fs.promises.FileHandle | undefined;
   try {
-    const { mode, exact } = modeFor(file, options);
+    const { mode, exact } = modeFor(file, o.mode);
     handle = await fs.promises.open(tmp, 'wx', mode);
     if (exact) await handle.chmod(mode);
     for await (const chunk of chunksOfAsync(data)) {
@@ -181,7 +195,7 @@ export async function writeFileAtomicAsync(
         done += bytesWritten;
       }
     }
-    if (options.fsync !== false) await handle.sync();
+    if (o.fsync) await handle.sync();
     await handle.close();
     handle = undefined;
     await fs.promises.rename(tmp, file);
@@ -190,5 +204,5 @@ export async function writeFileAtomicAsync(
     await fs.promises.rm(tmp, { force: true });
     throw err;
   }
-  if (options.fsync !== false) await syncDirectoryAsync(path.dirname(file));
+  if (o.fsync) await syncDirectoryAsync(path.dirname(file));
 }

@@ -1,5 +1,8 @@
 // Automatic mixed precision, as torch.autocast.
 import { native } from './native';
+import { defineOptions, is, option, optionsKey } from './option-table';
+
+const AUTOCAST_OPTIONS = defineOptions({ enabled: option(true, is.boolean) });
 
 /**
  * Runs `fn` with autocast on `deviceType`: eligible operators (matmul, conv,
@@ -11,8 +14,9 @@ import { native } from './native';
  */
 export function autocast<T>(deviceType: 'cpu' | 'cuda', dtype: 'bfloat16' | 'float16' | 'float32', fn: () => T,
   options: { enabled?: boolean } = {}): T {
+  const { enabled } = AUTOCAST_OPTIONS.resolve(options, optionsKey);
   const previous = native.autocastState(deviceType);
-  native.setAutocast(deviceType, options.enabled ?? true, dtype);
+  native.setAutocast(deviceType, enabled, dtype);
   native.autocastIncrementNesting();
   try {
     return fn();

@@ -60,9 +60,11 @@ const unwrap = (ts: readonly Tensor[], what: string): Handle[] => {
  * @example const [dx] = torch.autograd.grad([y], [x], { createGraph: true });
  */
 export function grad(outputs: Tensor[], inputs: Tensor[], options: GradOptions = {}): (Tensor | undefined)[] {
+  // NOTE: the defaults (createGraph and allowUnused false, retainGraph = createGraph)
+  // are the addon's, as libtorch's: an absent option reaches it as undefined.
   const result = native.grad(unwrap(outputs, 'outputs'), unwrap(inputs, 'inputs'),
     options.gradOutputs?.map((g) => (g === undefined ? null : g._h)), options.retainGraph,
-    options.createGraph ?? false, options.allowUnused ?? false);
+    options.createGraph, options.allowUnused);
   return result.map((r) => (r === null ? undefined : new Tensor(r)));
 }
 
@@ -74,5 +76,5 @@ export function backward(outputs: Tensor[], gradients?: (Tensor | undefined)[],
   options: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor[] } = {}): void {
   gradientsMayChange();
   native.backward(unwrap(outputs, 'outputs'), gradients?.map((g) => (g === undefined ? null : g._h)),
-    options.retainGraph, options.createGraph ?? false, options.inputs && unwrap(options.inputs, 'inputs'));
+    options.retainGraph, options.createGraph, options.inputs && unwrap(options.inputs, 'inputs'));
 }

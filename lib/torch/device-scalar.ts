@@ -26,7 +26,8 @@ export class DeviceScalar {
   constructor(value: number, options: { device?: Device; dtype?: DType } = {}) {
     checkValue(value);
     this.current = value;
-    this.tensor = keep(full([], value, { device: options.device ?? 'cpu', dtype: options.dtype ?? 'float32' }));
+    // The defaults (cpu, float32) are torch.full's for a number.
+    this.tensor = keep(full([], value, { device: options.device, dtype: options.dtype }));
   }
 
   /** The value last set (read from the host copy: no synchronisation). */

@@ -84,10 +84,11 @@ export interface NativeAddon {
   dim(t: Handle): number;
   isContiguous(t: Handle): boolean;
 
+  // createGraph and allowUnused are false when not a boolean, retainGraph is createGraph (native/autograd.cc).
   backward(outputs: Handle[], grads: (Handle | null)[] | undefined, retainGraph: boolean | undefined,
-    createGraph: boolean, inputs: Handle[] | undefined): void;
+    createGraph: boolean | undefined, inputs: Handle[] | undefined): void;
   grad(outputs: Handle[], inputs: Handle[], gradOutputs: (Handle | null)[] | undefined,
-    retainGraph: boolean | undefined, createGraph: boolean, allowUnused: boolean): (Handle | null)[];
+    retainGraph: boolean | undefined, createGraph: boolean | undefined, allowUnused: boolean | undefined): (Handle | null)[];
   getGrad(t: Handle): Handle | undefined;
   setGrad(t: Handle, g: Handle | undefined): void;
   requiresGrad(t: Handle): boolean;

@@ -4,7 +4,7 @@
 // checked values with the defaults filled in, its options type and the JSON
 // its config() writes. Beside arguments.ts at the bottom layer, because
 // models, ssl and eval all declare options.
-import { checkBoolean, checkInt, checkNumber, checkOneOf, checkRange, describe } from './arguments';
+import { checkBoolean, checkInt, checkNumber, checkOneOf, checkRange, describe, intTuple } from './arguments';
 
 /** Checks one given value and returns it (copied when it is an array), or throws naming `what`. */
 export type OptionCheck<T> = (value: unknown, what: string) => T;
@@ -70,6 +70,14 @@ export const is = Object.freeze({
   oneOf: <T extends string>(allowed: readonly T[]): OptionCheck<T> => (v, what) => checkOneOf(v, allowed, what),
   /** A [low, high] pair with min <= low <= high (a copy). */
   range: (min = -Infinity): OptionCheck<readonly [number, number]> => (v, what) => checkRange(v, what, min),
+  /**
+   * No check here: the value is checked where it is used (an optimizer's
+   * parameter groups, `calculateGain`), so the message names it there.
+   */
+  checkedLater: <T>(): OptionCheck<T> => (v) => v as T,
+  /** One integer >= min per spatial dimension: a number, or an array of `n` (a copy), as PyTorch's `_pair`. */
+  intTuple: (n: number, min = -Infinity): OptionCheck<number | readonly number[]> =>
+    (v, what) => intTuple(v as number | readonly number[], n, what, min),
 });
 
 /**
@@ -167,6 +175,24 @@ export function defineOptions<S extends OptionSpecs>(specs: S): OptionTable<S> {
 }
 
 /**
+ * The option table of options that their class checks as a whole where it
+ * uses them (an optimizer validates its defaults and then each parameter
+ * group with one function, naming the group): the defaults stated once, each
+ * entry without a check of its own (REQUIRED: no default either).
+ *
+ * @example
+ * const SGD_DEFAULTS = defineDefaults<SGDOptions>({ lr: REQUIRED, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false });
+ * super(params, SGD_DEFAULTS.resolve(options, (k) => k));
+ */
+export function defineDefaults<D extends object>(
+  defaults: { readonly [K in keyof D]: D[K] | typeof REQUIRED },
+): OptionTable<{ [K in keyof D]: Option<D[K]> }> {
+  const specs: Record<string, Option<unknown>> = {};
+  for (const [k, d] of Object.entries(defaults)) specs[k] = Object.freeze({ default: d, check: (v: unknown) => v });
+  return new OptionTable<{ [K in keyof D]: Option<D[K]> }>(specs as { [K in keyof D]: Option<D[K]> });
+}
+
+/**
  * Throws unless `options` is an object whose keys are all in `allowed`,
  * naming the unknown keys and listing the valid ones.
  *
@@ -181,4 +207,14 @@ export function checkOptionKeys(options: unknown, allowed: readonly string[], ow
     throw new TypeError(`Unknown option(s) ${unknown.map((k) => `'${k}'`).join(', ')} for ${owner}; ` +
       `expected some of ${allowed.join(', ')}`);
   }
+}
+
+/**
+ * Names an entry of a function's options bag in messages (`options.eps`): the
+ * `what` that layers and functional ops pass to `resolve`.
+ *
+ * @example LINEAR_OPTIONS.resolve({ bias: 1 }, optionsKey); // TypeError: Expected true or false for options.bias ...
+ */
+export function optionsKey(key: string): string {
+  return `options.${key}`;
 }

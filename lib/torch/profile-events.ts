@@ -1,6 +1,7 @@
 // The events of one profile and their aggregation, as torch.profiler's
 // FunctionEvent list and key_averages(): plain data, so that the PyTorch
 // reference's events (scripts/profile_step.py) go through the same code.
+import { defineOptions, is, option, OPTIONAL } from './option-table';
 
 /** libtorch's at::RecordScope, in its enum order (ATen/record_function.h). */
 export const RECORD_SCOPES = ['function', 'backward_function', 'torchscript_function', 'kernel_function_dtype',
@@ -132,6 +133,12 @@ export interface KeyAveragesOptions {
   scopes?: readonly RecordScope[];
 }
 
+// The defaults of KeyAveragesOptions (scopes has none: all scopes are kept).
+const KEY_AVERAGES_OPTIONS = defineOptions({
+  groupByInputShape: option(false, is.boolean),
+  scopes: option(OPTIONAL, is.checkedLater<readonly RecordScope[]>()),
+});
+
 /**
  * Aggregates events by name (and input shapes), as PyTorch's
  * `prof.key_averages()`: count, self and total host time, allocations.
@@ -140,8 +147,9 @@ export interface KeyAveragesOptions {
  * @example keyAverages(prof.events).find((r) => r.name === 'aten::mm')?.count
  */
 export function keyAverages(events: readonly ProfilerEvent[], options: KeyAveragesOptions = {}): OpStats[] {
-  const byShape = options.groupByInputShape ?? false;
-  const scopes = options.scopes === undefined ? undefined : new Set(options.scopes);
+  const o = KEY_AVERAGES_OPTIONS.resolve(options, (k) => k);
+  const byShape = o.groupByInputShape;
+  const scopes = o.scopes === undefined ? undefined : new Set(o.scopes);
   const rows = new Map<string, OpStats>();
   for (const e of events) {
     if (scopes !== undefined && !scopes.has(e.scope)) continue;
@@ -194,6 +202,18 @@ export interface TableOptions {
   rowLimit?: number;
 }
 
+// The defaults of TableOptions, with the checks' own messages.
+const TABLE_OPTIONS = defineOptions({
+  sortBy: option<SortKey>('self', (v, what) => {
+    if (SORT_KEYS.includes(v as SortKey)) return v as SortKey;
+    throw new RangeError(`Expected one of ${SORT_KEYS.join(', ')} for ${what} but received ${String(v)}`);
+  }),
+  rowLimit: option(Infinity, (v, what) => {
+    if (v === Infinity || (Number.isInteger(v) && (v as number) >= 1)) return v as number;
+    throw new RangeError(`Expected a positive integer for ${what} but received ${String(v)}`);
+  }),
+});
+
 /**
  * The rows as a fixed-width text table, as PyTorch's `key_averages().table()`:
  * name, calls, self and total host time with their shares, average, allocations
@@ -202,14 +222,7 @@ export interface TableOptions {
  * @example console.log(formatTable(keyAverages(events), { sortBy: 'count', rowLimit: 20 }));
  */
 export function formatTable(rows: readonly OpStats[], options: TableOptions = {}): string {
-  const sortBy = options.sortBy ?? 'self';
-  if (!SORT_KEYS.includes(sortBy)) {
-    throw new RangeError(`Expected one of ${SORT_KEYS.join(', ')} for sortBy but received ${String(sortBy)}`);
-  }
-  const limit = options.rowLimit ?? Infinity;
-  if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 1))) {
-    throw new RangeError(`Expected a positive integer for rowLimit but received ${String(options.rowLimit)}`);
-  }
+  const { sortBy, rowLimit: limit } = TABLE_OPTIONS.resolve(options, (k) => k);
   const key: Record<SortKey, (a: OpStats, b: OpStats) => number> = {
     count: (a, b) => b.count - a.count, self: (a, b) => b.selfUs - a.selfUs, total: (a, b) => b.totalUs - a.totalUs,
     allocs: (a, b) => b.allocs - a.allocs, name: (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),

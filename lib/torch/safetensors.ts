@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { native, Handle } from './native';
 import { Tensor } from './tensor';
 import { checkDevice, Device } from './dtype';
+import { defineOptions, option, optionsKey } from './option-table';
 import { op } from './op';
 import { writeFileAtomic, writeFileAtomicAsync } from './atomic-file';
 import {
@@ -164,8 +165,11 @@ function finish(h: Handle, info: SafetensorsTensorInfo, device: Device): Tensor 
   }
 }
 
+// The default of LoadSafetensorsOptions: tensors are read into CPU memory.
+const LOAD_OPTIONS = defineOptions({ device: option<Device>('cpu', checkDevice) });
+
 function deviceOf(options: LoadSafetensorsOptions): Device {
-  return options.device === undefined ? 'cpu' : checkDevice(options.device, 'options.device');
+  return LOAD_OPTIONS.resolve(options, optionsKey).device;
 }
 
 /** Runs `build` for each tensor of the header; on an error, frees what was built. */

@@ -210,11 +210,13 @@ export class Tensor {
    */
   backward(gradient?: Tensor, options: { retainGraph?: boolean; createGraph?: boolean; inputs?: Tensor[] } = {}): void {
     gradientsMayChange();
+    // NOTE: createGraph's default (false) and retainGraph's (createGraph) are
+    // the addon's, as libtorch's: an absent option reaches it as undefined.
     native.backward(
       [this._h],
       gradient === undefined ? undefined : [gradient._h],
       options.retainGraph,
-      options.createGraph ?? false,
+      options.createGraph,
       options.inputs?.map((t) => t._h),
     );
   }

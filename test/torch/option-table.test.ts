@@ -3,7 +3,7 @@
 // JSON in order with arrays copied, pick, and the unknown-key check.
 import * as assert from 'node:assert/strict';
 import {
-  checkOptionKeys, defineOptions, DERIVED, is, option, OPTIONAL, REQUIRED,
+  checkOptionKeys, defineDefaults, defineOptions, DERIVED, is, option, OPTIONAL, optionsKey, REQUIRED,
 } from '../../lib/torch/option-table';
 
 const TABLE = defineOptions({
@@ -62,6 +62,35 @@ describe('option tables', () => {
     assert.deepEqual(small.keys, ['rate', 'width', 'extra']);
     assert.deepEqual({ ...small.resolve({}, what) }, { rate: 0.5, width: 32, extra: true });
     assert.throws(() => small.resolve({ width: -1 }, what), /T option width/);
+  });
+
+  it('an array default is copied on each resolve, so no two instances share one', () => {
+    const a = TABLE.resolve({ count: 1 }, what);
+    const b = TABLE.resolve({ count: 1 }, what);
+    assert.deepEqual(a.scale, [0.08, 1]);
+    assert.notEqual(a.scale, b.scale);
+    assert.notEqual(a.scale, TABLE.defaults.scale);
+  });
+
+  it('is.intTuple takes a number or one integer per dimension; optionsKey names a function\'s option', () => {
+    const t = defineOptions({ stride: option(1, is.intTuple(2, 1)) });
+    assert.equal(t.resolve({}, optionsKey).stride, 1);
+    assert.deepEqual(t.resolve({ stride: [2, 3] }, optionsKey).stride, [2, 3]);
+    assert.throws(() => t.resolve({ stride: [2, 3, 4] }, optionsKey),
+      /^TypeError: Expected a number or an array of 2 numbers for options.stride but received \[2,3,4\]$/);
+    assert.throws(() => t.resolve({ stride: [2, 0] }, optionsKey), /^RangeError: Expected positive integer for options.stride\[1\]/);
+  });
+
+  it('defineDefaults states defaults checked elsewhere: values pass unchanged, REQUIRED stays undefined', () => {
+    const d = defineDefaults<{ lr: number; momentum: number; betas: [number, number] }>({
+      lr: REQUIRED, momentum: 0.9, betas: [0.9, 0.999],
+    });
+    assert.deepEqual(d.keys, ['lr', 'momentum', 'betas']);
+    assert.deepEqual({ ...d.resolve({ lr: 0.1 }, (k) => k) }, { lr: 0.1, momentum: 0.9, betas: [0.9, 0.999] });
+    assert.deepEqual({ ...d.resolve({ momentum: -1 }, (k) => k) }, { lr: undefined, momentum: -1, betas: [0.9, 0.999] });
+    assert.deepEqual({ ...d.resolve({ lr: 1, extra: 2 } as object, (k) => k) }, { lr: 1, momentum: 0.9, betas: [0.9, 0.999] });
+    const checked = defineOptions({ x: option(0, is.checkedLater<number>()) });
+    assert.equal(checked.resolve({ x: 'anything' }, (k) => k).x, 'anything');
   });
 
   it('checkOptionKeys names unknown keys and lists the valid ones', () => {

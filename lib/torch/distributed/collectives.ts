@@ -5,6 +5,7 @@ import { Tensor } from '../tensor';
 import { stack } from '../functions';
 import { dist } from './addon';
 import { defaultGroup } from './process-group';
+import { defineOptions, is, option } from '../option-table';
 
 /** torch.distributed.ReduceOp's names. 'avg' on Gloo sums, then divides by the world size. */
 export type ReduceOp = 'sum' | 'avg' | 'product' | 'min' | 'max';
@@ -42,6 +43,11 @@ function checkOp(op: unknown): ReduceOp {
   return op as ReduceOp;
 }
 
+// The defaults of AllReduceOptions and BroadcastOptions, as PyTorch's (the
+// timeout's is the group's). src is checked against the group's world size.
+const ALL_REDUCE_OPTIONS = defineOptions({ op: option<ReduceOp>('sum', checkOp) });
+const BROADCAST_OPTIONS = defineOptions({ src: option(0, is.checkedLater<number>()) });
+
 /**
  * Reduces `tensor` across all ranks, in place, and resolves to it. The tensor
  * must be contiguous; do not change or dispose it before the Promise settles.
@@ -53,7 +59,8 @@ function checkOp(op: unknown): ReduceOp {
 export async function allReduce(tensor: Tensor, options: AllReduceOptions = {}): Promise<Tensor> {
   const g = defaultGroup('allReduce');
   const t = checkTensor(tensor, 'allReduce\'s tensor');
-  await dist.distAllReduce(g.handle, [t._h], checkOp(options.op ?? 'sum'), timeoutOf(options, g.timeoutMs));
+  const { op } = ALL_REDUCE_OPTIONS.resolve(options, (k) => k);
+  await dist.distAllReduce(g.handle, [t._h], op, timeoutOf(options, g.timeoutMs));
   return t;
 }
 
@@ -66,7 +73,7 @@ export async function allReduce(tensor: Tensor, options: AllReduceOptions = {}):
 export async function broadcast(tensor: Tensor, options: BroadcastOptions = {}): Promise<Tensor> {
   const g = defaultGroup('broadcast');
   const t = checkTensor(tensor, 'broadcast\'s tensor');
-  const src = options.src ?? 0;
+  const { src } = BROADCAST_OPTIONS.resolve(options, (k) => k);
   if (!Number.isInteger(src) || src < 0 || src >= g.worldSize) {
     throw new Error(`Expected src from 0 to ${g.worldSize - 1} but received ${src}`);
   }
@@ -111,9 +118,10 @@ export async function reduceScatter(output: Tensor, inputList: readonly Tensor[]
       throw new Error(`Expected reduceScatter's inputList[${i}] shaped [${out.shape.join(', ')}] like output but received [${t.shape.join(', ')}]`);
     }
   });
+  const { op } = ALL_REDUCE_OPTIONS.resolve(options, (k) => k);
   const flat = stack(inputList, 0); // (worldSize, ...output.shape)
   try {
-    await dist.distAllReduce(g.handle, [flat._h], checkOp(options.op ?? 'sum'), timeoutOf(options, g.timeoutMs));
+    await dist.distAllReduce(g.handle, [flat._h], op, timeoutOf(options, g.timeoutMs));
     const mine = flat.select(0, g.rank);
     out.copy_(mine);
     mine.dispose();

@@ -1,6 +1,7 @@
 // Where ranks meet: torch.distributed's init methods (env://, tcp://,
 // file://) turned into the store the addon opens.
 import { NativeInitOptions } from './addon';
+import { defineOptions, is, option } from '../option-table';
 
 /** How `initProcessGroup` finds the other ranks, as `torch.distributed.init_process_group`. */
 export interface InitProcessGroupOptions {
@@ -29,6 +30,18 @@ function intFrom(value: string | number | undefined | null, what: string, min: n
   return n;
 }
 
+// The defaults of InitProcessGroupOptions, as PyTorch's (rank and worldSize have
+// none of their own: they come from the URL's query or the environment).
+const RENDEZVOUS_OPTIONS = defineOptions({
+  backend: option<'gloo' | 'nccl'>('gloo', (v) => {
+    if (v === 'gloo' || v === 'nccl') return v;
+    throw new Error(`Expected backend 'gloo' or 'nccl' but received '${String(v)}'`);
+  }),
+  // Checked where it is parsed as a URL, with the forms it may take.
+  initMethod: option('env://', is.checkedLater<string>()),
+  timeout: option(DEFAULT_TIMEOUT_MS, (v) => intFrom(v as number | null, 'timeout (milliseconds)', 1) ?? DEFAULT_TIMEOUT_MS),
+});
+
 function required(value: number | undefined, what: string, hint: string): number {
   if (value === undefined) throw new Error(`initProcessGroup: ${what} is not set (${hint})`);
   return value;
@@ -50,10 +63,7 @@ function envVar(env: NodeJS.ProcessEnv, name: string): string {
  * // { backend: 'gloo', store: 'tcp', host: '127.0.0.1', port: 29500, isServer: 1, rank: 0, worldSize: 2, timeoutMs: 1800000 }
  */
 export function resolveRendezvous(options: InitProcessGroupOptions, env: NodeJS.ProcessEnv): NativeInitOptions {
-  const backend = options.backend ?? 'gloo';
-  if (backend !== 'gloo' && backend !== 'nccl') throw new Error(`Expected backend 'gloo' or 'nccl' but received '${String(backend)}'`);
-  const timeoutMs = intFrom(options.timeout, 'timeout (milliseconds)', 1) ?? DEFAULT_TIMEOUT_MS;
-  const method = options.initMethod ?? 'env://';
+  const { backend, initMethod: method, timeout: timeoutMs } = RENDEZVOUS_OPTIONS.resolve(options, (k) => k);
   let url: URL;
   try {
     url = new URL(method);

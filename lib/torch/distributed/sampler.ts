@@ -4,6 +4,7 @@
 import { randperm } from '../creation';
 import { Generator } from '../random';
 import { getRank, getWorldSize, isInitialized } from './process-group';
+import { defineOptions, is, option, OPTIONAL } from '../option-table';
 
 export interface DistributedSamplerOptions {
   /** Ranks sharing the data; default the default group's world size. */
@@ -22,6 +23,16 @@ function nonNegativeInt(v: unknown, what: string): number {
   if (!Number.isInteger(v) || (v as number) < 0) throw new Error(`Expected a non-negative integer for ${what} but received ${String(v)}`);
   return v as number;
 }
+
+// The defaults of DistributedSamplerOptions, as PyTorch's; numReplicas and rank
+// have none of their own: they are the default group's (1 and 0 without one).
+const SAMPLER_OPTIONS = defineOptions({
+  numReplicas: option(OPTIONAL, is.checkedLater<number>()),
+  rank: option(OPTIONAL, is.checkedLater<number>()),
+  shuffle: option(true, is.boolean),
+  seed: option(0, nonNegativeInt),
+  dropLast: option(false, is.boolean),
+});
 
 /**
  * Splits `length` samples among ranks: every rank gets `numSamples` indices
@@ -47,16 +58,17 @@ export class DistributedSampler {
 
   constructor(length: number, options: DistributedSamplerOptions = {}) {
     this.length = nonNegativeInt(length, 'length');
+    const o = SAMPLER_OPTIONS.resolve(options, (k) => k);
     const dist = isInitialized();
-    this.numReplicas = options.numReplicas ?? (dist ? getWorldSize() : 1);
-    this.rank = options.rank ?? (dist ? getRank() : 0);
+    this.numReplicas = o.numReplicas ?? (dist ? getWorldSize() : 1);
+    this.rank = o.rank ?? (dist ? getRank() : 0);
     if (!Number.isInteger(this.numReplicas) || this.numReplicas < 1) throw new Error(`Expected an integer >= 1 for numReplicas but received ${this.numReplicas}`);
     if (!Number.isInteger(this.rank) || this.rank < 0 || this.rank >= this.numReplicas) {
       throw new Error(`Expected rank from 0 to ${this.numReplicas - 1} but received ${this.rank}`);
     }
-    this.shuffle = options.shuffle ?? true;
-    this.seed = nonNegativeInt(options.seed ?? 0, 'seed');
-    this.dropLast = options.dropLast ?? false;
+    this.shuffle = o.shuffle;
+    this.seed = o.seed;
+    this.dropLast = o.dropLast;
     this.numSamples = this.dropLast && this.length % this.numReplicas !== 0
       ? Math.max(0, Math.ceil((this.length - this.numReplicas) / this.numReplicas)) // never -0
       : Math.ceil(this.length / this.numReplicas);

@@ -79,8 +79,9 @@ Tensor.prototype.to = function (this: Tensor, target: DType | Device | ToOptions
   }
   const dtype = target.dtype === undefined ? undefined : checkDtype(target.dtype, 'options.dtype');
   const device = target.device === undefined ? undefined : checkDevice(target.device, 'options.device');
-  return ops.toDtypeLayout.tensor(this._h, dtype, undefined, device, undefined, target.nonBlocking ?? false,
-    target.copy ?? false, target.memoryFormat);
+  // NOTE: nonBlocking and copy default to the schema's (false): undefined reaches the addon as "absent".
+  return ops.toDtypeLayout.tensor(this._h, dtype, undefined, device, undefined, target.nonBlocking,
+    target.copy, target.memoryFormat);
 };
 
 /** During a capture: refuses a copy from a CPU tensor to the GPU (see capture-state.ts). */
