@@ -3,6 +3,7 @@
 // PyTorch's, so after the same `manualSeed` the values equal PyTorch's.
 import { Tensor, Generator, noGrad, ops } from '../torch';
 import { checkFinite, checkTensor } from '../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../torch/option-table';
 
 /** The nonlinearities `calculateGain` knows, as `torch.nn.init.calculate_gain`. */
 export type Nonlinearity =
@@ -140,6 +141,11 @@ function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
+// The defaults of TruncNormalOptions, as PyTorch's arguments.
+const TRUNC_NORMAL_OPTIONS = defineOptions({
+  mean: option(0, checkFinite), std: option(1, checkFinite), a: option(-2, checkFinite), b: option(2, checkFinite),
+});
+
 /**
  * Fills `tensor` with samples from N(mean, std^2) truncated to [a, b], in
  * place, as `torch.nn.init.trunc_normal_` (and timm's): inverse-CDF sampling
@@ -151,10 +157,7 @@ function erf(x: number): number {
  */
 export function truncNormal_(tensor: Tensor, options: TruncNormalOptions = {}): Tensor {
   const t = checkTensor(tensor, 'tensor');
-  const mean = checkFinite(options.mean ?? 0, 'options.mean');
-  const std = checkFinite(options.std ?? 1, 'options.std');
-  const a = checkFinite(options.a ?? -2, 'options.a');
-  const b = checkFinite(options.b ?? 2, 'options.b');
+  const { mean, std, a, b } = TRUNC_NORMAL_OPTIONS.resolve(options, optionsKey);
   if (!(std > 0)) throw new RangeError(`Expected a positive number for options.std but received ${std}`);
   if (!(a < b)) throw new RangeError(`Expected options.a < options.b but received a ${a}, b ${b}`);
   const cdf = (x: number): number => (1 + erf(x / Math.SQRT2)) / 2;
@@ -180,14 +183,22 @@ export interface KaimingOptions extends GeneratorOption {
   nonlinearity?: Nonlinearity;
 }
 
+// The defaults of KaimingOptions, as PyTorch's arguments; `a` and `nonlinearity`
+// are checked by calculateGain, which reads `a` for 'leaky_relu' only.
+const KAIMING_OPTIONS = defineOptions({
+  a: option(0, is.checkedLater<number>()),
+  mode: option<FanMode>('fan_in', (v, what) => {
+    if (v === 'fan_in' || v === 'fan_out') return v;
+    throw new TypeError(`Expected 'fan_in' or 'fan_out' for ${what} but received '${String(v)}'`);
+  }),
+  nonlinearity: option<Nonlinearity>('leaky_relu', is.checkedLater<Nonlinearity>()),
+});
+
 function kaimingStd(t: Tensor, options: KaimingOptions): number {
-  const mode = options.mode ?? 'fan_in';
-  if (mode !== 'fan_in' && mode !== 'fan_out') {
-    throw new TypeError(`Expected 'fan_in' or 'fan_out' for options.mode but received '${String(mode)}'`);
-  }
+  const { a, mode, nonlinearity } = KAIMING_OPTIONS.resolve(options, optionsKey);
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const fan = mode === 'fan_in' ? fanIn : fanOut;
-  const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0);
+  const gain = calculateGain(nonlinearity, a);
   return gain / Math.sqrt(fan);
 }
 
@@ -225,9 +236,11 @@ export interface XavierOptions extends GeneratorOption {
   gain?: number;
 }
 
+const XAVIER_OPTIONS = defineOptions({ gain: option(1, checkFinite) });
+
 function xavierStd(t: Tensor, options: XavierOptions): number {
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
-  return checkFinite(options.gain ?? 1, 'options.gain') * Math.sqrt(2 / (fanIn + fanOut));
+  return XAVIER_OPTIONS.resolve(options, optionsKey).gain * Math.sqrt(2 / (fanIn + fanOut));
 }
 
 /**

@@ -1,6 +1,13 @@
 // Module: the base of every layer and model, as torch.nn.Module.
 import { Tensor, DType, Device, MemoryFormat, noGrad, keep } from '../torch';
 import { sameShape } from '../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../torch/option-table';
+
+// The defaults of the methods' options, as PyTorch 2's.
+const LOAD_STATE_DICT_OPTIONS = defineOptions({ strict: option(true, is.boolean) });
+const ZERO_GRAD_OPTIONS = defineOptions({ setToNone: option(true, is.boolean) });
+const BUFFER_OPTIONS = defineOptions({ persistent: option(true, is.boolean) });
+const NUM_PARAMETERS_OPTIONS = defineOptions({ trainableOnly: option(false, is.boolean) });
 
 /** A state dict: PyTorch key names to tensors, in registration order. */
 export type StateDict = Map<string, Tensor>;
@@ -69,9 +76,10 @@ export class Module {
    */
   registerBuffer<T extends Tensor | null>(name: string, value: T, options: { persistent?: boolean } = {}): T {
     checkName(name, this._buffers, this);
+    const { persistent } = BUFFER_OPTIONS.resolve(options, optionsKey);
     if (value !== null) keep(value);
     this._buffers.set(name, value);
-    if (options.persistent === false) this._nonPersistent.add(name);
+    if (!persistent) this._nonPersistent.add(name);
     return value;
   }
 
@@ -160,8 +168,9 @@ export class Module {
 
   /** The number of parameter elements (all, or only those that require gradients). */
   numParameters(options: { trainableOnly?: boolean } = {}): number {
+    const { trainableOnly } = NUM_PARAMETERS_OPTIONS.resolve(options, optionsKey);
     let n = 0;
-    for (const p of this.parameters()) if (!options.trainableOnly || p.requiresGrad) n += p.numel();
+    for (const p of this.parameters()) if (!trainableOnly || p.requiresGrad) n += p.numel();
     return n;
   }
 
@@ -187,7 +196,7 @@ export class Module {
    * returned.
    */
   loadStateDict(stateDict: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
-    const strict = options.strict ?? true;
+    const { strict } = LOAD_STATE_DICT_OPTIONS.resolve(options, optionsKey);
     const source = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict));
     const own = this.stateDict();
     const missingKeys = [...own.keys()].filter((k) => !source.has(k));
@@ -269,7 +278,7 @@ export class Module {
 
   /** Clears gradients: sets them to undefined (the default, as PyTorch 2) or zeroes them in place. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    const setToNone = options.setToNone ?? true;
+    const { setToNone } = ZERO_GRAD_OPTIONS.resolve(options, optionsKey);
     for (const p of this.parameters()) {
       const g = p.grad;
       if (!g) continue;

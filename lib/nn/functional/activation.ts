@@ -2,7 +2,8 @@
 import { Tensor } from '../../torch/tensor';
 import { checkDtype, DType } from '../../torch/dtype';
 import { Op, op } from '../../torch/op';
-import { checkBoolean, checkInt, checkNumber, checkOneOf, checkTensor } from '../../torch/arguments';
+import { checkInt, checkNumber, checkTensor } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 
 /** The `inplace` option of activations that can overwrite their input. */
 export interface InplaceOptions {
@@ -25,10 +26,18 @@ const ops = {
   sub: op('sub', 'Tensor'),
 };
 
+// The activations' defaults, as PyTorch's keyword arguments, each stated once.
+const INPLACE_OPTIONS = defineOptions({ inplace: option(false, is.boolean) });
+const LEAKY_RELU_OPTIONS = defineOptions({ negativeSlope: option(0.01, is.number()) });
+const ALPHA_OPTIONS = defineOptions({ alpha: option(1, is.number()) });
+const GELU_OPTIONS = defineOptions({ approximate: option<'none' | 'tanh'>('none', is.oneOf(['none', 'tanh'] as const)) });
+const HARDTANH_OPTIONS = defineOptions({ minVal: option(-1, is.number()), maxVal: option(1, is.number()) });
+const SOFTPLUS_OPTIONS = defineOptions({ beta: option(1, is.number()), threshold: option(20, is.number()) });
+
 /** Runs `outOfPlace` or, with `options.inplace`, `inplace` on the input and returns the input. */
 function pointwise(input: Tensor, options: InplaceOptions, outOfPlace: Op, inplace: Op, ...args: unknown[]): Tensor {
   const x = checkTensor(input, 'input');
-  if (checkBoolean(options.inplace ?? false, 'options.inplace')) {
+  if (INPLACE_OPTIONS.resolve(options, optionsKey).inplace) {
     inplace.raw(x._h, ...args);
     return x;
   }
@@ -62,7 +71,7 @@ export function relu6(input: Tensor, options: InplaceOptions = {}): Tensor {
  */
 export function leakyRelu(input: Tensor, options: InplaceOptions & { negativeSlope?: number } = {}): Tensor {
   return pointwise(input, options, ops.leakyRelu, ops.leakyRelu_,
-    checkNumber(options.negativeSlope ?? 0.01, 'options.negativeSlope'));
+    LEAKY_RELU_OPTIONS.resolve(options, optionsKey).negativeSlope);
 }
 
 /**
@@ -71,7 +80,7 @@ export function leakyRelu(input: Tensor, options: InplaceOptions & { negativeSlo
  * @example F.elu(torch.tensor([-1, 1])); // [-0.632, 1]
  */
 export function elu(input: Tensor, options: InplaceOptions & { alpha?: number } = {}): Tensor {
-  return pointwise(input, options, ops.elu, ops.elu_, checkNumber(options.alpha ?? 1, 'options.alpha'));
+  return pointwise(input, options, ops.elu, ops.elu_, ALPHA_OPTIONS.resolve(options, optionsKey).alpha);
 }
 
 /**
@@ -89,7 +98,7 @@ export function selu(input: Tensor, options: InplaceOptions = {}): Tensor {
  * @example F.celu(torch.tensor([-1, 1]), { alpha: 2 });
  */
 export function celu(input: Tensor, options: InplaceOptions & { alpha?: number } = {}): Tensor {
-  return pointwise(input, options, ops.celu, ops.celu_, checkNumber(options.alpha ?? 1, 'options.alpha'));
+  return pointwise(input, options, ops.celu, ops.celu_, ALPHA_OPTIONS.resolve(options, optionsKey).alpha);
 }
 
 /**
@@ -98,8 +107,8 @@ export function celu(input: Tensor, options: InplaceOptions & { alpha?: number }
  * @example F.gelu(x); F.gelu(x, { approximate: 'tanh' });
  */
 export function gelu(input: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
-  return ops.gelu.tensor(checkTensor(input, 'input')._h,
-    checkOneOf(options.approximate ?? 'none', ['none', 'tanh'] as const, 'options.approximate'));
+  const x = checkTensor(input, 'input');
+  return ops.gelu.tensor(x._h, GELU_OPTIONS.resolve(options, optionsKey).approximate);
 }
 
 /**
@@ -140,8 +149,7 @@ export function hardsigmoid(input: Tensor, options: InplaceOptions = {}): Tensor
  * @example F.hardtanh(torch.tensor([-3, 0.5, 3])); // [-1, 0.5, 1]
  */
 export function hardtanh(input: Tensor, options: InplaceOptions & { minVal?: number; maxVal?: number } = {}): Tensor {
-  const minVal = checkNumber(options.minVal ?? -1, 'options.minVal');
-  const maxVal = checkNumber(options.maxVal ?? 1, 'options.maxVal');
+  const { minVal, maxVal } = HARDTANH_OPTIONS.resolve(options, optionsKey);
   if (maxVal <= minVal) {
     throw new RangeError(`Expected options.maxVal (${maxVal}) to be greater than options.minVal (${minVal})`);
   }
@@ -187,8 +195,9 @@ export function logsigmoid(input: Tensor): Tensor {
  * @example F.softplus(torch.tensor([0])); // [0.693]
  */
 export function softplus(input: Tensor, options: { beta?: number; threshold?: number } = {}): Tensor {
-  return ops.softplus.tensor(checkTensor(input, 'input')._h, checkNumber(options.beta ?? 1, 'options.beta'),
-    checkNumber(options.threshold ?? 20, 'options.threshold'));
+  const x = checkTensor(input, 'input');
+  const o = SOFTPLUS_OPTIONS.resolve(options, optionsKey);
+  return ops.softplus.tensor(x._h, o.beta, o.threshold);
 }
 
 /**

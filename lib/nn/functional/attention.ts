@@ -2,7 +2,8 @@
 import { Tensor } from '../../torch/tensor';
 import { Op, op } from '../../torch/op';
 import { ops as torchOps, OpPacket } from '../../torch/ops';
-import { checkBoolean, checkNumber, checkTensor } from '../../torch/arguments';
+import { checkTensor } from '../../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, optionsKey } from '../../torch/option-table';
 
 /** Options of `scaledDotProductAttention`, as PyTorch's keyword arguments. */
 export interface AttentionOptions {
@@ -19,6 +20,17 @@ export interface AttentionOptions {
   /** Multiplier of q k^T. Default 1 / sqrt(E), E being the query's last dimension. */
   scale?: number;
 }
+
+function dropoutProbability(p: unknown): number {
+  if (typeof p === 'number' && p >= 0 && p <= 1) return p;
+  throw new RangeError(`Expected dropout probability dropoutP in [0, 1] but received ${String(p)}`);
+}
+
+// The defaults of AttentionOptions, as PyTorch's keyword arguments (attnMask, a
+// tensor, is read as given; scale's default depends on the query).
+const ATTENTION_OPTIONS = defineOptions({
+  dropoutP: option(0, dropoutProbability), isCausal: option(false, is.boolean), scale: option(OPTIONAL, is.number()),
+});
 
 const ops = {
   matmul: op('matmul'), transpose: op('transpose', 'int'), mulScalar: op('mul', 'Scalar'),
@@ -120,16 +132,11 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   }
   const mask = options.attnMask === undefined || options.attnMask === null ? null
     : checkTensor(options.attnMask, 'options.attnMask');
-  const dropoutP = options.dropoutP ?? 0;
-  if (typeof dropoutP !== 'number' || !(dropoutP >= 0 && dropoutP <= 1)) {
-    throw new RangeError(`Expected dropout probability dropoutP in [0, 1] but received ${String(dropoutP)}`);
-  }
-  const isCausal = checkBoolean(options.isCausal ?? false, 'options.isCausal');
+  const { dropoutP, isCausal, scale } = ATTENTION_OPTIONS.resolve(options, optionsKey);
   if (isCausal && mask !== null) {
     throw new TypeError('Expected no attnMask with isCausal: true (the causal mask is built in); ' +
       'fold the causal mask into attnMask instead');
   }
-  const scale = options.scale === undefined ? undefined : checkNumber(options.scale, 'options.scale');
   const f = fusedOp();
   if (f !== null) {
     return f.tensor(q._h, k._h, v._h, mask === null ? null : mask._h, dropoutP, isCausal, scale ?? null);

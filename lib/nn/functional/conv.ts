@@ -1,7 +1,8 @@
 // Convolutions and transposed convolutions over 1, 2 and 3 spatial dimensions.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkInt, checkOneOf, checkTensor, intTuple, optionalTensor } from '../../torch/arguments';
+import { checkOneOf, checkTensor, intTuple, optionalTensor } from '../../torch/arguments';
+import { defineOptions, is, option, OptionCheck, optionsKey } from '../../torch/option-table';
 
 /** Options of `conv1d`/`conv2d`/`conv3d`, as PyTorch's keyword arguments. */
 export interface ConvOptions {
@@ -38,34 +39,42 @@ const ops = {
   convTranspose: [op('conv_transpose1d'), op('conv_transpose2d', 'input'), op('conv_transpose3d', 'input')],
 };
 
+/** Zeros per spatial dimension, or 'same' / 'valid'. */
+function convPadding(nd: number): OptionCheck<number | readonly number[] | 'same' | 'valid'> {
+  return (v, what) => (typeof v === 'string' ? checkOneOf(v, ['same', 'valid'] as const, what)
+    : intTuple(v as number | readonly number[], nd, what, 0));
+}
+
+// The defaults of ConvOptions and ConvTransposeOptions, as PyTorch's keyword
+// arguments; one table per number of spatial dimensions, since the checks know it.
+const CONV_OPTIONS = ([1, 2, 3] as const).map((nd) => defineOptions({
+  stride: option(1, is.intTuple(nd, 1)), dilation: option(1, is.intTuple(nd, 1)), groups: option(1, is.int(1)),
+  padding: option(0, convPadding(nd)),
+}));
+const CONV_TRANSPOSE_OPTIONS = ([1, 2, 3] as const).map((nd) => defineOptions({
+  stride: option(1, is.intTuple(nd, 1)), padding: option(0, is.intTuple(nd, 0)),
+  outputPadding: option(0, is.intTuple(nd, 0)), groups: option(1, is.int(1)), dilation: option(1, is.intTuple(nd, 1)),
+}));
+
 function convNd(nd: 1 | 2 | 3, input: Tensor, weight: Tensor, bias: Tensor | null | undefined,
   options: ConvOptions): Tensor {
   const x = checkTensor(input, 'input');
   const w = checkTensor(weight, 'weight');
   const b = optionalTensor(bias, 'bias');
-  const stride = intTuple(options.stride ?? 1, nd, 'options.stride', 1);
-  const dilation = intTuple(options.dilation ?? 1, nd, 'options.dilation', 1);
-  const groups = checkInt(options.groups ?? 1, 'options.groups', 1);
-  const padding = options.padding ?? 0;
+  const { stride, dilation, groups, padding } = CONV_OPTIONS[nd - 1].resolve(options, optionsKey);
   if (typeof padding === 'string') {
-    const mode = checkOneOf(padding, ['same', 'valid'] as const, 'options.padding');
-    return ops.convPadding[nd - 1].tensor(x._h, w._h, b, stride, mode, dilation, groups);
+    return ops.convPadding[nd - 1].tensor(x._h, w._h, b, stride, padding, dilation, groups);
   }
-  return ops.conv[nd - 1].tensor(x._h, w._h, b, stride, intTuple(padding, nd, 'options.padding', 0), dilation, groups);
+  return ops.conv[nd - 1].tensor(x._h, w._h, b, stride, padding, dilation, groups);
 }
 
 function convTransposeNd(nd: 1 | 2 | 3, input: Tensor, weight: Tensor, bias: Tensor | null | undefined,
   options: ConvTransposeOptions): Tensor {
-  return ops.convTranspose[nd - 1].tensor(
-    checkTensor(input, 'input')._h,
-    checkTensor(weight, 'weight')._h,
-    optionalTensor(bias, 'bias'),
-    intTuple(options.stride ?? 1, nd, 'options.stride', 1),
-    intTuple(options.padding ?? 0, nd, 'options.padding', 0),
-    intTuple(options.outputPadding ?? 0, nd, 'options.outputPadding', 0),
-    checkInt(options.groups ?? 1, 'options.groups', 1),
-    intTuple(options.dilation ?? 1, nd, 'options.dilation', 1),
-  );
+  const x = checkTensor(input, 'input');
+  const w = checkTensor(weight, 'weight');
+  const b = optionalTensor(bias, 'bias');
+  const o = CONV_TRANSPOSE_OPTIONS[nd - 1].resolve(options, optionsKey);
+  return ops.convTranspose[nd - 1].tensor(x._h, w._h, b, o.stride, o.padding, o.outputPadding, o.groups, o.dilation);
 }
 
 /**

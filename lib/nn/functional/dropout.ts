@@ -1,7 +1,8 @@
 // Dropout: zeroing random elements (or whole channels) during training.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkTensor } from '../../torch/arguments';
+import { checkTensor } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 
 /** Options of the dropout functions, as PyTorch's keyword arguments. */
 export interface DropoutOptions {
@@ -23,6 +24,11 @@ function probability(p: unknown): number {
   throw new RangeError(`Expected dropout probability p in [0, 1] but received ${String(p)}`);
 }
 
+// The defaults of DropoutOptions, as PyTorch's keyword arguments.
+const DROPOUT_OPTIONS = defineOptions({
+  p: option(0.5, probability), training: option(true, is.boolean), inplace: option(false, is.boolean),
+});
+
 /**
  * Zeroes each element with probability `p` and scales the rest by
  * `1 / (1 - p)`, as `torch.nn.functional.dropout`; the identity when
@@ -33,9 +39,8 @@ function probability(p: unknown): number {
  */
 export function dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
   const x = checkTensor(input, 'input');
-  const p = probability(options.p ?? 0.5);
-  const training = checkBoolean(options.training ?? true, 'options.training');
-  if (checkBoolean(options.inplace ?? false, 'options.inplace')) {
+  const { p, training, inplace } = DROPOUT_OPTIONS.resolve(options, optionsKey);
+  if (inplace) {
     ops.dropout_.raw(x._h, p, training);
     return x;
   }
@@ -55,13 +60,12 @@ export function dropout(input: Tensor, options: DropoutOptions = {}): Tensor {
  */
 export function dropout2d(input: Tensor, options: DropoutOptions = {}): Tensor {
   const x = checkTensor(input, 'input');
-  const p = probability(options.p ?? 0.5);
-  const training = checkBoolean(options.training ?? true, 'options.training');
+  const { p, training, inplace } = DROPOUT_OPTIONS.resolve(options, optionsKey);
   if (x.dim() < 2) {
     throw new RangeError(`Expected an input with a channel dimension, (N, C, H, W), for dropout2d but received ` +
       `shape [${x.shape.join(', ')}]`);
   }
-  if (checkBoolean(options.inplace ?? false, 'options.inplace')) {
+  if (inplace) {
     ops.featureDropout_.raw(x._h, p, training);
     return x;
   }

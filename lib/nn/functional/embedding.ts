@@ -2,7 +2,8 @@
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
 import { noGrad } from '../../torch/autograd';
-import { checkBoolean, checkInt, checkNumber, checkTensor } from '../../torch/arguments';
+import { checkInt, checkTensor } from '../../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, optionsKey } from '../../torch/option-table';
 
 /** Options of `embedding`, as PyTorch's keyword arguments. */
 export interface EmbeddingOptions {
@@ -17,6 +18,12 @@ export interface EmbeddingOptions {
   /** Return a sparse gradient for `weight`. Default false. */
   sparse?: boolean;
 }
+
+// The defaults of EmbeddingOptions, as PyTorch's keyword arguments.
+const EMBEDDING_OPTIONS = defineOptions({
+  paddingIdx: option(OPTIONAL, is.int()), maxNorm: option(OPTIONAL, is.number(0)), normType: option(2, is.number(0)),
+  scaleGradByFreq: option(false, is.boolean), sparse: option(false, is.boolean),
+});
 
 const ops = { embedding: op('embedding'), renorm: op('embedding_renorm_'), contiguous: op('contiguous'), oneHot: op('one_hot') };
 
@@ -34,26 +41,24 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
   const indices = checkTensor(input, 'input');
   const w = checkTensor(weight, 'weight');
   const rows = w.shape[0];
+  const o = EMBEDDING_OPTIONS.resolve(options, optionsKey);
   let paddingIdx = -1;
-  if (options.paddingIdx !== undefined) {
-    const p = checkInt(options.paddingIdx, 'options.paddingIdx');
+  if (o.paddingIdx !== undefined) {
+    const p = o.paddingIdx;
     if (p >= rows || p < -rows) {
       throw new RangeError(`Expected paddingIdx in [${-rows}, ${rows - 1}] (within numEmbeddings) but received ${p}`);
     }
     paddingIdx = p < 0 ? rows + p : p;
   }
-  if (options.maxNorm !== undefined) {
-    const maxNorm = checkNumber(options.maxNorm, 'options.maxNorm', 0);
-    const normType = checkNumber(options.normType ?? 2, 'options.normType', 0);
+  if (o.maxNorm !== undefined) {
+    const { maxNorm, normType } = o;
     // NOTE: as PyTorch, the looked-up rows of weight are renormalised in place, outside autograd
     // (on CUDA this may synchronise with the host: leave maxNorm unset in captured code).
     const flat = ops.contiguous.tensor(indices._h);
     noGrad(() => ops.renorm.raw(w._h, flat._h, maxNorm, normType));
     flat.dispose();
   }
-  return ops.embedding.tensor(w._h, indices._h, paddingIdx,
-    checkBoolean(options.scaleGradByFreq ?? false, 'options.scaleGradByFreq'),
-    checkBoolean(options.sparse ?? false, 'options.sparse'));
+  return ops.embedding.tensor(w._h, indices._h, paddingIdx, o.scaleGradByFreq, o.sparse);
 }
 
 /**

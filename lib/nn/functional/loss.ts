@@ -2,7 +2,8 @@
 // L1, smooth L1, Huber), divergence (KL) and embedding losses.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkInt, checkNumber, checkOneOf, checkTensor, optionalTensor, sameShape } from '../../torch/arguments';
+import { checkTensor, optionalTensor, sameShape } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 
 /** How a loss over many elements is reduced: not at all, their mean, or their sum. */
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -50,9 +51,33 @@ const ops = {
 
 const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
 
+// The losses' defaults, as PyTorch's keyword arguments, each stated once.
+const reductionOption = option<Reduction>('mean', is.oneOf(REDUCTIONS));
+const LOSS_OPTIONS = defineOptions({ reduction: reductionOption });
+const CROSS_ENTROPY_OPTIONS = defineOptions({
+  reduction: reductionOption, ignoreIndex: option(-100, is.int()), labelSmoothing: option(0, is.number(0, 1)),
+});
+const NLL_OPTIONS = defineOptions({ reduction: reductionOption, ignoreIndex: option(-100, is.int()) });
+const SMOOTH_L1_OPTIONS = defineOptions({ reduction: reductionOption, beta: option(1, is.number(0)) });
+const HUBER_OPTIONS = defineOptions({ reduction: reductionOption, delta: option(1, is.positive) });
+const KL_DIV_OPTIONS = defineOptions({
+  reduction: option<Reduction | 'batchmean'>('mean', is.oneOf(['none', 'mean', 'sum', 'batchmean'] as const)),
+  logTarget: option(false, is.boolean),
+});
+const COSINE_EMBEDDING_OPTIONS = defineOptions({ reduction: reductionOption, margin: option(0, is.number()) });
+const TRIPLET_MARGIN_OPTIONS = defineOptions({
+  reduction: reductionOption, margin: option(1, is.number()), p: option(2, is.number(0)), eps: option(1e-6, is.number(0)),
+  swap: option(false, is.boolean),
+});
+
 /** ATen's reduction enum: None 0, Mean 1, Sum 2. */
-function reductionEnum(value: unknown): number {
-  return REDUCTIONS.indexOf(checkOneOf(value ?? 'mean', REDUCTIONS, 'options.reduction'));
+function reductionEnum(value: Reduction): number {
+  return REDUCTIONS.indexOf(value);
+}
+
+/** The checked reduction of a loss that has no other option. */
+function reductionOf(options: LossOptions): number {
+  return reductionEnum(LOSS_OPTIONS.resolve(options, optionsKey).reduction);
 }
 
 const warned = new Set<string>();
@@ -92,10 +117,11 @@ function pointwiseLoss(name: string, input: Tensor, target: Tensor, loss: (x: Te
  * const smooth = F.crossEntropy(logits, labels, { labelSmoothing: 0.1 });
  */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
-  return ops.crossEntropy.tensor(checkTensor(input, 'input')._h, checkTensor(target, 'target')._h,
-    optionalTensor(options.weight, 'options.weight'), reductionEnum(options.reduction),
-    checkInt(options.ignoreIndex ?? -100, 'options.ignoreIndex'),
-    checkNumber(options.labelSmoothing ?? 0, 'options.labelSmoothing', 0, 1));
+  const x = checkTensor(input, 'input');
+  const t = checkTensor(target, 'target');
+  const weight = optionalTensor(options.weight, 'options.weight');
+  const o = CROSS_ENTROPY_OPTIONS.resolve(options, optionsKey);
+  return ops.crossEntropy.tensor(x._h, t._h, weight, reductionEnum(o.reduction), o.ignoreIndex, o.labelSmoothing);
 }
 
 /**
@@ -108,9 +134,11 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
  * const loss = F.nllLoss(F.logSoftmax(logits, 1), labels);
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
-  return ops.nllLoss.tensor(checkTensor(input, 'input')._h, checkTensor(target, 'target')._h,
-    optionalTensor(options.weight, 'options.weight'), reductionEnum(options.reduction),
-    checkInt(options.ignoreIndex ?? -100, 'options.ignoreIndex'));
+  const x = checkTensor(input, 'input');
+  const t = checkTensor(target, 'target');
+  const weight = optionalTensor(options.weight, 'options.weight');
+  const o = NLL_OPTIONS.resolve(options, optionsKey);
+  return ops.nllLoss.tensor(x._h, t._h, weight, reductionEnum(o.reduction), o.ignoreIndex);
 }
 
 /**
@@ -122,7 +150,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  * const perElement = F.mseLoss(prediction, target, { reduction: 'none' });
  */
 export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
-  const reduction = reductionEnum(options.reduction);
+  const reduction = reductionOf(options);
   return pointwiseLoss('mseLoss', input, target, (x, t) => ops.mse.tensor(x._h, t._h, reduction));
 }
 
@@ -134,7 +162,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}
  * const loss = F.l1Loss(prediction, target, { reduction: 'sum' });
  */
 export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
-  const reduction = reductionEnum(options.reduction);
+  const reduction = reductionOf(options);
   return pointwiseLoss('l1Loss', input, target, (x, t) => ops.l1.tensor(x._h, t._h, reduction));
 }
 
@@ -146,9 +174,9 @@ export function l1Loss(input: Tensor, target: Tensor, options: LossOptions = {})
  * const loss = F.smoothL1Loss(boxes, targets, { beta: 0.5 });
  */
 export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions & { beta?: number } = {}): Tensor {
-  const reduction = reductionEnum(options.reduction);
-  const beta = checkNumber(options.beta ?? 1, 'options.beta', 0);
-  return pointwiseLoss('smoothL1Loss', input, target, (x, t) => ops.smoothL1.tensor(x._h, t._h, reduction, beta));
+  const o = SMOOTH_L1_OPTIONS.resolve(options, optionsKey);
+  const reduction = reductionEnum(o.reduction);
+  return pointwiseLoss('smoothL1Loss', input, target, (x, t) => ops.smoothL1.tensor(x._h, t._h, reduction, o.beta));
 }
 
 /**
@@ -159,9 +187,9 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: LossOptions
  * const loss = F.huberLoss(prediction, target, { delta: 2 });
  */
 export function huberLoss(input: Tensor, target: Tensor, options: LossOptions & { delta?: number } = {}): Tensor {
-  const reduction = reductionEnum(options.reduction);
-  const delta = checkNumber(options.delta ?? 1, 'options.delta', Number.MIN_VALUE);
-  return pointwiseLoss('huberLoss', input, target, (x, t) => ops.huber.tensor(x._h, t._h, reduction, delta));
+  const o = HUBER_OPTIONS.resolve(options, optionsKey);
+  const reduction = reductionEnum(o.reduction);
+  return pointwiseLoss('huberLoss', input, target, (x, t) => ops.huber.tensor(x._h, t._h, reduction, o.delta));
 }
 
 function checkSameShape(input: Tensor, target: Tensor): void {
@@ -185,7 +213,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor,
   const x = checkTensor(input, 'input');
   const t = checkTensor(target, 'target');
   checkSameShape(x, t);
-  const reduction = reductionEnum(options.reduction);
+  const reduction = reductionOf(options);
   let weight: Tensor | null = null;
   if (options.weight !== undefined && options.weight !== null) {
     const w = checkTensor(options.weight, 'options.weight');
@@ -212,7 +240,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const t = checkTensor(target, 'target');
   checkSameShape(x, t);
   return ops.bceWithLogits.tensor(x._h, t._h, optionalTensor(options.weight, 'options.weight'),
-    optionalTensor(options.posWeight, 'options.posWeight'), reductionEnum(options.reduction));
+    optionalTensor(options.posWeight, 'options.posWeight'), reductionOf(options));
 }
 
 /**
@@ -229,9 +257,7 @@ export function klDiv(input: Tensor, target: Tensor,
   options: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}): Tensor {
   const x = checkTensor(input, 'input');
   const t = checkTensor(target, 'target');
-  const reduction = checkOneOf(options.reduction ?? 'mean', ['none', 'mean', 'sum', 'batchmean'] as const,
-    'options.reduction');
-  const logTarget = checkBoolean(options.logTarget ?? false, 'options.logTarget');
+  const { reduction, logTarget } = KL_DIV_OPTIONS.resolve(options, optionsKey);
   const loss = ops.klDiv.tensor(x._h, t._h, reductionEnum(reduction === 'batchmean' ? 'sum' : reduction), logTarget);
   if (reduction !== 'batchmean' || x.dim() === 0) return loss;
   const out = ops.divScalar.tensor(loss._h, x.shape[0]);
@@ -249,9 +275,9 @@ export function klDiv(input: Tensor, target: Tensor,
  */
 export function cosineEmbeddingLoss(input1: Tensor, input2: Tensor, target: Tensor,
   options: LossOptions & { margin?: number } = {}): Tensor {
-  return ops.cosineEmbedding.tensor(checkTensor(input1, 'input1')._h, checkTensor(input2, 'input2')._h,
-    checkTensor(target, 'target')._h, checkNumber(options.margin ?? 0, 'options.margin'),
-    reductionEnum(options.reduction));
+  const [a, b, t] = [checkTensor(input1, 'input1'), checkTensor(input2, 'input2'), checkTensor(target, 'target')];
+  const o = COSINE_EMBEDDING_OPTIONS.resolve(options, optionsKey);
+  return ops.cosineEmbedding.tensor(a._h, b._h, t._h, o.margin, reductionEnum(o.reduction));
 }
 
 /**
@@ -264,8 +290,7 @@ export function cosineEmbeddingLoss(input1: Tensor, input2: Tensor, target: Tens
  */
 export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Tensor,
   options: LossOptions & { margin?: number; p?: number; eps?: number; swap?: boolean } = {}): Tensor {
-  return ops.tripletMargin.tensor(checkTensor(anchor, 'anchor')._h, checkTensor(positive, 'positive')._h,
-    checkTensor(negative, 'negative')._h, checkNumber(options.margin ?? 1, 'options.margin'),
-    checkNumber(options.p ?? 2, 'options.p', 0), checkNumber(options.eps ?? 1e-6, 'options.eps', 0),
-    checkBoolean(options.swap ?? false, 'options.swap'), reductionEnum(options.reduction));
+  const [a, pos, neg] = [checkTensor(anchor, 'anchor'), checkTensor(positive, 'positive'), checkTensor(negative, 'negative')];
+  const o = TRIPLET_MARGIN_OPTIONS.resolve(options, optionsKey);
+  return ops.tripletMargin.tensor(a._h, pos._h, neg._h, o.margin, o.p, o.eps, o.swap, reductionEnum(o.reduction));
 }

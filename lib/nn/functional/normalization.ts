@@ -1,7 +1,8 @@
 // Normalisation layers as functions: batch, instance, layer, group and Lp normalisation.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkInt, checkNumber, checkTensor, optionalTensor } from '../../torch/arguments';
+import { checkInt, checkTensor, optionalTensor } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 
 /** The affine parameters and epsilon shared by the normalisation functions. */
 export interface AffineNormOptions {
@@ -66,9 +67,15 @@ function verifyBatchSize(size: readonly number[], inputShape: readonly number[])
   }
 }
 
-function eps(value: number | undefined, fallback: number): number {
-  return checkNumber(value ?? fallback, 'options.eps', 0);
-}
+// The defaults of the option interfaces above, as PyTorch's keyword arguments, each stated once.
+const epsOption = option(1e-5, is.number(0));
+const momentumOption = option(0.1, is.number());
+const AFFINE_NORM_OPTIONS = defineOptions({ eps: epsOption });
+const BATCH_NORM_OPTIONS = defineOptions({ training: option(false, is.boolean), momentum: momentumOption, eps: epsOption });
+const INSTANCE_NORM_OPTIONS = defineOptions({
+  useInputStats: option(true, is.boolean), momentum: momentumOption, eps: epsOption,
+});
+const NORMALIZE_OPTIONS = defineOptions({ p: option(2, is.number()), dim: option(1, is.int()), eps: option(1e-12, is.number(0)) });
 
 /**
  * Batch normalisation over the channel dimension (1) of (N, C, *) input, as
@@ -84,12 +91,11 @@ function eps(value: number | undefined, fallback: number): number {
 export function batchNorm(input: Tensor, runningMean?: Tensor | null, runningVar?: Tensor | null,
   options: BatchNormOptions = {}): Tensor {
   const x = checkTensor(input, 'input');
-  const training = checkBoolean(options.training ?? false, 'options.training');
-  if (training) verifyBatchSize(x.shape, x.shape);
+  const o = BATCH_NORM_OPTIONS.resolve(options, optionsKey);
+  if (o.training) verifyBatchSize(x.shape, x.shape);
   return ops.batchNorm.tensor(x._h, optionalTensor(options.weight, 'options.weight'),
     optionalTensor(options.bias, 'options.bias'), optionalTensor(runningMean, 'runningMean'),
-    optionalTensor(runningVar, 'runningVar'), training, checkNumber(options.momentum ?? 0.1, 'options.momentum'),
-    eps(options.eps, 1e-5), CUDNN_ENABLED);
+    optionalTensor(runningVar, 'runningVar'), o.training, o.momentum, o.eps, CUDNN_ENABLED);
 }
 
 /**
@@ -103,8 +109,8 @@ export function batchNorm(input: Tensor, runningMean?: Tensor | null, runningVar
 export function instanceNorm(input: Tensor, runningMean?: Tensor | null, runningVar?: Tensor | null,
   options: InstanceNormOptions = {}): Tensor {
   const x = checkTensor(input, 'input');
-  const useInputStats = checkBoolean(options.useInputStats ?? true, 'options.useInputStats');
-  if (useInputStats) {
+  const o = INSTANCE_NORM_OPTIONS.resolve(options, optionsKey);
+  if (o.useInputStats) {
     const shape = x.shape;
     if (shape.slice(2).reduce((a, b) => a * b, 1) === 1) {
       throw new RangeError(`Expected more than 1 spatial element when training, got input size ${shapeText(shape)}`);
@@ -112,8 +118,7 @@ export function instanceNorm(input: Tensor, runningMean?: Tensor | null, running
   }
   return ops.instanceNorm.tensor(x._h, optionalTensor(options.weight, 'options.weight'),
     optionalTensor(options.bias, 'options.bias'), optionalTensor(runningMean, 'runningMean'),
-    optionalTensor(runningVar, 'runningVar'), useInputStats, checkNumber(options.momentum ?? 0.1, 'options.momentum'),
-    eps(options.eps, 1e-5), CUDNN_ENABLED);
+    optionalTensor(runningVar, 'runningVar'), o.useInputStats, o.momentum, o.eps, CUDNN_ENABLED);
 }
 
 /**
@@ -133,7 +138,7 @@ export function layerNorm(input: Tensor, normalizedShape: number | readonly numb
   }
   const dims = shape.map((d, i) => checkInt(d, `normalizedShape[${i}]`, 1));
   return ops.layerNorm.tensor(checkTensor(input, 'input')._h, dims, optionalTensor(options.weight, 'options.weight'),
-    optionalTensor(options.bias, 'options.bias'), eps(options.eps, 1e-5), CUDNN_ENABLED);
+    optionalTensor(options.bias, 'options.bias'), AFFINE_NORM_OPTIONS.resolve(options, optionsKey).eps, CUDNN_ENABLED);
 }
 
 /**
@@ -158,7 +163,7 @@ export function groupNorm(input: Tensor, numGroups: number, options: AffineNormO
   }
   verifyBatchSize([(shape[0] * shape[1]) / groups, groups, ...shape.slice(2)], shape);
   return ops.groupNorm.tensor(x._h, groups, optionalTensor(options.weight, 'options.weight'),
-    optionalTensor(options.bias, 'options.bias'), eps(options.eps, 1e-5), CUDNN_ENABLED);
+    optionalTensor(options.bias, 'options.bias'), AFFINE_NORM_OPTIONS.resolve(options, optionsKey).eps, CUDNN_ENABLED);
 }
 
 /**
@@ -170,10 +175,9 @@ export function groupNorm(input: Tensor, numGroups: number, options: AffineNormO
  */
 export function normalize(input: Tensor, options: NormalizeOptions = {}): Tensor {
   const x = checkTensor(input, 'input');
-  const p = checkNumber(options.p ?? 2, 'options.p');
-  const dim = checkInt(options.dim ?? 1, 'options.dim');
+  const { p, dim, eps: floor } = NORMALIZE_OPTIONS.resolve(options, optionsKey);
   const norm = ops.norm.tensor(x._h, p, [dim], true);
-  const clamped = ops.clampMin.tensor(norm._h, checkNumber(options.eps ?? 1e-12, 'options.eps', 0));
+  const clamped = ops.clampMin.tensor(norm._h, floor);
   norm.dispose();
   const denom = ops.expandAs.tensor(clamped._h, x._h);
   clamped.dispose();

@@ -1,7 +1,8 @@
 // Pooling: max, average and adaptive (fixed output size) over 1 or 2 spatial dimensions.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkDims, checkInt, checkTensor, intTuple } from '../../torch/arguments';
+import { checkDims, checkInt, checkTensor, intTuple } from '../../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, optionsKey } from '../../torch/option-table';
 
 /** Options of `maxPool1d`/`maxPool2d`, as PyTorch's keyword arguments. */
 export interface MaxPoolOptions {
@@ -40,30 +41,28 @@ const ops = {
   adaptiveMaxPool1d: op('adaptive_max_pool1d'), adaptiveMaxPool2d: op('adaptive_max_pool2d'),
 };
 
-/** Kernel, stride (the kernel by default, as PyTorch) and padding of a pooling window. */
-function windowArgs(nd: number, kernelSize: number | readonly number[], options: MaxPoolOptions | AvgPoolOptions): unknown[] {
+// The defaults of MaxPoolOptions and AvgPoolOptions, as PyTorch's keyword arguments;
+// one table per number of spatial dimensions (1, 2), since the checks know it. The
+// stride has no default of its own: it is the kernel size, as in PyTorch.
+const MAX_POOL_OPTIONS = ([1, 2] as const).map((nd) => defineOptions({
+  stride: option(OPTIONAL, is.intTuple(nd, 1)), padding: option(0, is.intTuple(nd, 0)),
+  dilation: option(1, is.intTuple(nd, 1)), ceilMode: option(false, is.boolean),
+}));
+const AVG_POOL_OPTIONS = ([1, 2] as const).map((nd) => defineOptions({
+  stride: option(OPTIONAL, is.intTuple(nd, 1)), padding: option(0, is.intTuple(nd, 0)),
+  ceilMode: option(false, is.boolean), countIncludePad: option(true, is.boolean),
+}));
+
+function maxPoolArgs(nd: 1 | 2, kernelSize: number | readonly number[], options: MaxPoolOptions): unknown[] {
   const kernel = intTuple(kernelSize, nd, 'kernelSize', 1);
-  return [
-    kernel,
-    options.stride === undefined ? kernel : intTuple(options.stride, nd, 'options.stride', 1),
-    intTuple(options.padding ?? 0, nd, 'options.padding', 0),
-  ];
+  const o = MAX_POOL_OPTIONS[nd - 1].resolve(options, optionsKey);
+  return [kernel, o.stride ?? kernel, o.padding, o.dilation, o.ceilMode];
 }
 
-function maxPoolArgs(nd: number, kernelSize: number | readonly number[], options: MaxPoolOptions): unknown[] {
-  return [
-    ...windowArgs(nd, kernelSize, options),
-    intTuple(options.dilation ?? 1, nd, 'options.dilation', 1),
-    checkBoolean(options.ceilMode ?? false, 'options.ceilMode'),
-  ];
-}
-
-function avgPoolArgs(nd: number, kernelSize: number | readonly number[], options: AvgPoolOptions): unknown[] {
-  return [
-    ...windowArgs(nd, kernelSize, options),
-    checkBoolean(options.ceilMode ?? false, 'options.ceilMode'),
-    checkBoolean(options.countIncludePad ?? true, 'options.countIncludePad'),
-  ];
+function avgPoolArgs(nd: 1 | 2, kernelSize: number | readonly number[], options: AvgPoolOptions): unknown[] {
+  const kernel = intTuple(kernelSize, nd, 'kernelSize', 1);
+  const o = AVG_POOL_OPTIONS[nd - 1].resolve(options, optionsKey);
+  return [kernel, o.stride ?? kernel, o.padding, o.ceilMode, o.countIncludePad];
 }
 
 /** Output sizes of an adaptive pool; null keeps the input's size in that dimension. */

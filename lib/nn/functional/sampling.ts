@@ -2,7 +2,8 @@
 import { Tensor } from '../../torch/tensor';
 import { isFloatingPoint } from '../../torch/dtype';
 import { Op, op } from '../../torch/op';
-import { checkBoolean, checkDims, checkInt, checkNumber, checkOneOf, checkTensor } from '../../torch/arguments';
+import { checkDims, checkInt, checkNumber, checkTensor } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 
 /** Resampling algorithms of `interpolate`. */
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
@@ -40,6 +41,24 @@ export interface GridSampleOptions {
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
 const MODES: readonly InterpolateMode[] = ['nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'];
+
+// Defaults as PyTorch's keyword arguments, each stated once (size, scaleFactor and
+// pad's value have none: they are read as given, their checks depend on the input).
+const INTERPOLATE_OPTIONS = defineOptions({
+  mode: option<InterpolateMode>('nearest', is.oneOf(MODES)), alignCorners: option(false, is.boolean),
+  recomputeScaleFactor: option(false, is.boolean), antialias: option(false, is.boolean),
+});
+const GRID_SAMPLE_MODES = ['bilinear', 'nearest', 'bicubic'] as const;
+const GRID_SAMPLE_PADDINGS = ['zeros', 'border', 'reflection'] as const;
+const GRID_SAMPLE_OPTIONS = defineOptions({
+  mode: option<(typeof GRID_SAMPLE_MODES)[number]>('bilinear', is.oneOf(GRID_SAMPLE_MODES)),
+  paddingMode: option<(typeof GRID_SAMPLE_PADDINGS)[number]>('zeros', is.oneOf(GRID_SAMPLE_PADDINGS)),
+  alignCorners: option(false, is.boolean),
+});
+const AFFINE_GRID_OPTIONS = defineOptions({ alignCorners: option(false, is.boolean) });
+const PAD_OPTIONS = defineOptions({
+  mode: option<PadMode>('constant', is.oneOf(['constant', 'reflect', 'replicate', 'circular'] as const)),
+});
 
 const ops = {
   nearest: [op('upsample_nearest1d', 'vec'), op('upsample_nearest2d', 'vec'), op('upsample_nearest3d', 'vec')],
@@ -84,7 +103,7 @@ function perDim(value: number | readonly number[], n: number, what: string, chec
  */
 export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
   const x = checkTensor(input, 'input');
-  const mode = checkOneOf(options.mode ?? 'nearest', MODES, 'options.mode');
+  const { mode, alignCorners, recomputeScaleFactor: recompute, antialias } = INTERPOLATE_OPTIONS.resolve(options, optionsKey);
   checkDims(x, [3, 4, 5], 'input', `(N, C, *spatial) for interpolate`);
   const shape = x.shape;
   const nd = shape.length - 2;
@@ -97,14 +116,12 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
     throw new RangeError(`Expected a ${linearDims + 2}-D input for mode '${mode}' but received a ${nd + 2}-D input ` +
       `of shape [${shape.join(', ')}]`);
   }
-  const antialias = checkBoolean(options.antialias ?? false, 'options.antialias');
   if (antialias && mode !== 'bilinear' && mode !== 'bicubic') {
     throw new TypeError(`Expected mode 'bilinear' or 'bicubic' with antialias but received '${mode}'`);
   }
   if ((options.size === undefined) === (options.scaleFactor === undefined)) {
     throw new TypeError('Expected exactly one of options.size and options.scaleFactor');
   }
-  const recompute = checkBoolean(options.recomputeScaleFactor ?? false, 'options.recomputeScaleFactor');
   if (recompute && options.size !== undefined) {
     throw new TypeError('Expected options.scaleFactor with recomputeScaleFactor: it is meaningless with an explicit size');
   }
@@ -125,7 +142,6 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
   if (mode === 'area') return ops.area[nd - 1].tensor(x._h, size);
   if (mode === 'nearest') return ops.nearest[nd - 1].tensor(x._h, size, scales);
   if (mode === 'nearest-exact') return ops.nearestExact[nd - 1].tensor(x._h, size, scales);
-  const alignCorners = checkBoolean(options.alignCorners ?? false, 'options.alignCorners');
   let resample: Op;
   if (mode === 'linear') resample = ops.linear;
   else if (mode === 'trilinear') resample = ops.trilinear;
@@ -144,14 +160,12 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
  * const warped = F.gridSample(images, F.affineGrid(theta, images.shape), { paddingMode: 'reflection' });
  */
 export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptions = {}): Tensor {
-  const mode = checkOneOf(options.mode ?? 'bilinear', ['bilinear', 'nearest', 'bicubic'] as const, 'options.mode');
-  const paddingMode = checkOneOf(options.paddingMode ?? 'zeros', ['zeros', 'border', 'reflection'] as const,
-    'options.paddingMode');
+  const { mode, paddingMode, alignCorners } = GRID_SAMPLE_OPTIONS.resolve(options, optionsKey);
   // ATen's enums: GridSamplerInterpolation {Bilinear, Nearest, Bicubic}, GridSamplerPadding {Zeros, Border, Reflection}.
-  const modeEnum = ['bilinear', 'nearest', 'bicubic'].indexOf(mode);
-  const paddingEnum = ['zeros', 'border', 'reflection'].indexOf(paddingMode);
+  const modeEnum = GRID_SAMPLE_MODES.indexOf(mode);
+  const paddingEnum = GRID_SAMPLE_PADDINGS.indexOf(paddingMode);
   return ops.gridSampler.tensor(checkTensor(input, 'input')._h, checkTensor(grid, 'grid')._h, modeEnum, paddingEnum,
-    checkBoolean(options.alignCorners ?? false, 'options.alignCorners'));
+    alignCorners);
 }
 
 /**
@@ -180,7 +194,7 @@ export function affineGrid(theta: Tensor, size: readonly number[], options: { al
     throw new RangeError(`Expected theta of shape (N, ${rows}, ${rows + 1}) for a ${size.length}-D size but received ` +
       `shape [${shape.join(', ')}]`);
   }
-  return ops.affineGrid.tensor(t._h, dims, checkBoolean(options.alignCorners ?? false, 'options.alignCorners'));
+  return ops.affineGrid.tensor(t._h, dims, AFFINE_GRID_OPTIONS.resolve(options, optionsKey).alignCorners);
 }
 
 /**
@@ -196,8 +210,7 @@ export function affineGrid(theta: Tensor, size: readonly number[], options: { al
  */
 export function pad(input: Tensor, pad: readonly number[], options: { mode?: PadMode; value?: number } = {}): Tensor {
   const x = checkTensor(input, 'input');
-  const mode = checkOneOf(options.mode ?? 'constant', ['constant', 'reflect', 'replicate', 'circular'] as const,
-    'options.mode');
+  const { mode } = PAD_OPTIONS.resolve(options, optionsKey);
   if (!Array.isArray(pad) || pad.length % 2 !== 0 || pad.length === 0) {
     throw new TypeError(`Expected an even number of integers for pad but received ${JSON.stringify(pad)}`);
   }

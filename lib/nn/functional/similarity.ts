@@ -1,7 +1,14 @@
 // Similarities and distances between batches of vectors.
 import { Tensor } from '../../torch/tensor';
 import { op } from '../../torch/op';
-import { checkBoolean, checkInt, checkNumber, checkTensor } from '../../torch/arguments';
+import { checkTensor } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
+
+// Defaults as PyTorch's keyword arguments, each stated once.
+const COSINE_SIMILARITY_OPTIONS = defineOptions({ dim: option(1, is.int()), eps: option(1e-8, is.number(0)) });
+const PAIRWISE_DISTANCE_OPTIONS = defineOptions({
+  p: option(2, is.number(0)), eps: option(1e-6, is.number(0)), keepdim: option(false, is.boolean),
+});
 
 const ops = { cosineSimilarity: op('cosine_similarity'), pairwiseDistance: op('pairwise_distance') };
 
@@ -15,8 +22,9 @@ const ops = { cosineSimilarity: op('cosine_similarity'), pairwiseDistance: op('p
  * const all = F.cosineSimilarity(a.unsqueeze(1), b.unsqueeze(0), { dim: 2 }); // (N, M)
  */
 export function cosineSimilarity(x1: Tensor, x2: Tensor, options: { dim?: number; eps?: number } = {}): Tensor {
-  return ops.cosineSimilarity.tensor(checkTensor(x1, 'x1')._h, checkTensor(x2, 'x2')._h,
-    checkInt(options.dim ?? 1, 'options.dim'), checkNumber(options.eps ?? 1e-8, 'options.eps', 0));
+  const [a, b] = [checkTensor(x1, 'x1'), checkTensor(x2, 'x2')];
+  const o = COSINE_SIMILARITY_OPTIONS.resolve(options, optionsKey);
+  return ops.cosineSimilarity.tensor(a._h, b._h, o.dim, o.eps);
 }
 
 /**
@@ -29,7 +37,7 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, options: { dim?: number
  */
 export function pairwiseDistance(x1: Tensor, x2: Tensor,
   options: { p?: number; eps?: number; keepdim?: boolean } = {}): Tensor {
-  return ops.pairwiseDistance.tensor(checkTensor(x1, 'x1')._h, checkTensor(x2, 'x2')._h,
-    checkNumber(options.p ?? 2, 'options.p', 0), checkNumber(options.eps ?? 1e-6, 'options.eps', 0),
-    checkBoolean(options.keepdim ?? false, 'options.keepdim'));
+  const [a, b] = [checkTensor(x1, 'x1'), checkTensor(x2, 'x2')];
+  const o = PAIRWISE_DISTANCE_OPTIONS.resolve(options, optionsKey);
+  return ops.pairwiseDistance.tensor(a._h, b._h, o.p, o.eps, o.keepdim);
 }

@@ -2,13 +2,22 @@
 import { Tensor } from '../../torch';
 import { Module } from '../module';
 import { gelu, relu, silu } from '../functional/activation';
-import { checkBoolean } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 
 /** Options of the activations that can overwrite their input. */
 export interface InplaceOption {
   /** Overwrite the input and return it (saves memory; the input must not be needed for autograd). Default false. */
   inplace?: boolean;
 }
+
+// The layers' defaults, as torch.nn's keyword arguments, each stated once.
+const INPLACE_OPTIONS = defineOptions({ inplace: option(false, is.boolean) });
+const GELU_OPTIONS = defineOptions({
+  approximate: option<'none' | 'tanh'>('none', (v, what) => {
+    if (v === 'none' || v === 'tanh') return v;
+    throw new TypeError(`Expected 'none' or 'tanh' for ${what} but received '${String(v)}'`);
+  }),
+});
 
 /**
  * `max(x, 0)` elementwise, as `torch.nn.ReLU`.
@@ -19,7 +28,7 @@ export class ReLU extends Module {
 
   constructor(options: InplaceOption = {}) {
     super();
-    this.inplace = checkBoolean(options.inplace ?? false, 'options.inplace');
+    this.inplace = INPLACE_OPTIONS.resolve(options, optionsKey).inplace;
   }
 
   forward(x: Tensor): Tensor {
@@ -41,11 +50,7 @@ export class GELU extends Module {
 
   constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
     super();
-    const approximate = options.approximate ?? 'none';
-    if (approximate !== 'none' && approximate !== 'tanh') {
-      throw new TypeError(`Expected 'none' or 'tanh' for options.approximate but received '${String(approximate)}'`);
-    }
-    this.approximate = approximate;
+    this.approximate = GELU_OPTIONS.resolve(options, optionsKey).approximate;
   }
 
   forward(x: Tensor): Tensor {
@@ -66,7 +71,7 @@ export class SiLU extends Module {
 
   constructor(options: InplaceOption = {}) {
     super();
-    this.inplace = checkBoolean(options.inplace ?? false, 'options.inplace');
+    this.inplace = INPLACE_OPTIONS.resolve(options, optionsKey).inplace;
   }
 
   forward(x: Tensor): Tensor {

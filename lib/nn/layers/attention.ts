@@ -6,7 +6,8 @@ import { Linear } from './linear';
 import { Dropout } from './dropout';
 import { LayerNorm } from './layer-norm';
 import { Identity, TensorModule } from './container';
-import { checkBoolean, expectDims, positiveInt, probability } from '../../torch/arguments';
+import { expectDims, positiveInt, probability } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 
 /** Options of `Attention`, as timm's `Attention` keyword arguments. */
 export interface AttentionOptions {
@@ -21,6 +22,12 @@ export interface AttentionOptions {
   /** Dropout after the output projection, in training. Default 0. */
   projDrop?: number;
 }
+
+// The defaults of AttentionOptions, as timm's keyword arguments.
+const ATTENTION_OPTIONS = defineOptions({
+  numHeads: option(8, positiveInt), qkvBias: option(false, is.boolean), qkNorm: option(false, is.boolean),
+  attnDrop: option(0, probability), projDrop: option(0, probability),
+});
 
 /**
  * Multi-head self-attention over (B, N, dim) tokens, as timm's
@@ -49,21 +56,22 @@ export class Attention extends Module {
   constructor(dim: number, options: AttentionOptions = {}) {
     super();
     this.dim = positiveInt(dim, 'dim');
-    this.numHeads = positiveInt(options.numHeads ?? 8, 'options.numHeads');
+    const o = ATTENTION_OPTIONS.resolve(options, optionsKey);
+    this.numHeads = o.numHeads;
     if (this.dim % this.numHeads !== 0) {
       throw new RangeError(`Expected dim (${this.dim}) divisible by numHeads (${this.numHeads})`);
     }
     this.headDim = this.dim / this.numHeads;
-    const qkNorm = checkBoolean(options.qkNorm ?? false, 'options.qkNorm');
-    this.attnDropP = probability(options.attnDrop ?? 0, 'options.attnDrop');
+    const qkNorm = o.qkNorm;
+    this.attnDropP = o.attnDrop;
     // Registration order is timm's, so state-dict keys come in the same order.
     this.qkv = this.registerModule('qkv', new Linear(this.dim, 3 * this.dim,
-      { bias: checkBoolean(options.qkvBias ?? false, 'options.qkvBias') }));
+      { bias: o.qkvBias }));
     this.qNorm = this.registerModule('q_norm', qkNorm ? new LayerNorm(this.headDim) : new Identity());
     this.kNorm = this.registerModule('k_norm', qkNorm ? new LayerNorm(this.headDim) : new Identity());
     this.attnDrop = this.registerModule('attn_drop', new Dropout(this.attnDropP));
     this.proj = this.registerModule('proj', new Linear(this.dim, this.dim));
-    this.projDrop = this.registerModule('proj_drop', new Dropout(probability(options.projDrop ?? 0, 'options.projDrop')));
+    this.projDrop = this.registerModule('proj_drop', new Dropout(o.projDrop));
   }
 
   forward(x: Tensor): Tensor {

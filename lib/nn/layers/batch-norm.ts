@@ -4,7 +4,8 @@ import { Tensor, ones, zeros } from '../../torch';
 import { Module } from '../module';
 import { batchNorm } from '../functional/normalization';
 import { ones_, zeros_ } from '../init';
-import { checkBoolean, expectDims, nonNegativeNumber, positiveInt, probability } from '../../torch/arguments';
+import { expectDims, nonNegativeNumber, positiveInt, probability } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 import { pyBool, pyFloat } from './repr';
 
 /** Options of the batch norm layers, as torch.nn.BatchNorm2d's keyword arguments. */
@@ -22,6 +23,14 @@ export interface BatchNormOptions {
   /** Keep running statistics for evaluation; without them the batch statistics are always used. Default true. */
   trackRunningStats?: boolean;
 }
+
+// The defaults of BatchNormOptions, as torch.nn's keyword arguments.
+const BATCH_NORM_OPTIONS = defineOptions({
+  eps: option(1e-5, nonNegativeNumber),
+  momentum: option<number | null>(0.1, (v, what) => (v === null ? null : probability(v, what))),
+  affine: option(true, is.boolean),
+  trackRunningStats: option(true, is.boolean),
+});
 
 /**
  * The shared body of BatchNorm1d and BatchNorm2d, as PyTorch's `_BatchNorm`.
@@ -49,11 +58,11 @@ export abstract class BatchNorm extends Module {
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super();
     this.numFeatures = positiveInt(numFeatures, 'numFeatures');
-    this.eps = nonNegativeNumber(options.eps ?? 1e-5, 'options.eps');
-    const momentum = options.momentum === undefined ? 0.1 : options.momentum;
-    this.momentum = momentum === null ? null : probability(momentum, 'options.momentum');
-    this.affine = checkBoolean(options.affine ?? true, 'options.affine');
-    this.trackRunningStats = checkBoolean(options.trackRunningStats ?? true, 'options.trackRunningStats');
+    const o = BATCH_NORM_OPTIONS.resolve(options, optionsKey);
+    this.eps = o.eps;
+    this.momentum = o.momentum;
+    this.affine = o.affine;
+    this.trackRunningStats = o.trackRunningStats;
     this.weight = this.registerParameter('weight', this.affine ? ones([this.numFeatures]) : null);
     this.bias = this.registerParameter('bias', this.affine ? zeros([this.numFeatures]) : null);
     const track = this.trackRunningStats;

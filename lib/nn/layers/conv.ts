@@ -3,7 +3,8 @@ import { Tensor, empty } from '../../torch';
 import { Module } from '../module';
 import { conv2d, convTranspose2d } from '../functional/conv';
 import { resetLinearLike } from './linear';
-import { checkBoolean, expectDims, pair, positiveInt } from '../../torch/arguments';
+import { expectDims, pair, positiveInt } from '../../torch/arguments';
+import { defineOptions, is, option, OptionCheck, optionsKey } from '../../torch/option-table';
 
 /** Options of `Conv2d`, as torch.nn.Conv2d's keyword arguments. */
 export interface Conv2dOptions {
@@ -36,6 +37,27 @@ export interface ConvTranspose2dOptions {
 }
 
 const tuple = (p: readonly number[]): string => `(${p.join(', ')})`;
+
+/** A number or a pair of integers >= min, as a pair. */
+const pairOf = (min: number): OptionCheck<[number, number]> => (v, what) => pair(v, what, min);
+
+// The defaults of Conv2dOptions and ConvTranspose2dOptions, as torch.nn's keyword arguments.
+const CONV2D_OPTIONS = defineOptions({
+  stride: option<[number, number]>([1, 1], pairOf(1)),
+  padding: option<[number, number] | 'same' | 'valid'>([0, 0],
+    (v, what) => (v === 'same' || v === 'valid' ? v : pair(v, what, 0))),
+  dilation: option<[number, number]>([1, 1], pairOf(1)),
+  groups: option(1, positiveInt),
+  bias: option(true, is.boolean),
+});
+const CONV_TRANSPOSE2D_OPTIONS = defineOptions({
+  stride: option<[number, number]>([1, 1], pairOf(1)),
+  padding: option<[number, number]>([0, 0], pairOf(0)),
+  outputPadding: option<[number, number]>([0, 0], pairOf(0)),
+  dilation: option<[number, number]>([1, 1], pairOf(1)),
+  groups: option(1, positiveInt),
+  bias: option(true, is.boolean),
+});
 
 function checkGroups(inChannels: number, outChannels: number, groups: number): void {
   if (inChannels % groups !== 0) {
@@ -74,20 +96,16 @@ export class Conv2d extends Module {
     this.inChannels = positiveInt(inChannels, 'inChannels');
     this.outChannels = positiveInt(outChannels, 'outChannels');
     this.kernelSize = pair(kernelSize, 'kernelSize', 1);
-    this.stride = pair(options.stride ?? 1, 'options.stride', 1);
-    const padding = options.padding ?? 0;
-    if (padding === 'same' || padding === 'valid') {
-      if (padding === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
-        throw new RangeError(`Expected stride 1 with padding 'same' but received stride ${tuple(this.stride)}`);
-      }
-      this.padding = padding;
-    } else {
-      this.padding = pair(padding, 'options.padding', 0);
+    const o = CONV2D_OPTIONS.resolve(options, optionsKey);
+    this.stride = o.stride;
+    if (o.padding === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
+      throw new RangeError(`Expected stride 1 with padding 'same' but received stride ${tuple(this.stride)}`);
     }
-    this.dilation = pair(options.dilation ?? 1, 'options.dilation', 1);
-    this.groups = positiveInt(options.groups ?? 1, 'options.groups');
+    this.padding = o.padding;
+    this.dilation = o.dilation;
+    this.groups = o.groups;
     checkGroups(this.inChannels, this.outChannels, this.groups);
-    const hasBias = checkBoolean(options.bias ?? true, 'options.bias');
+    const hasBias = o.bias;
     this.weight = this.registerParameter('weight',
       empty([this.outChannels, this.inChannels / this.groups, ...this.kernelSize]));
     this.bias = this.registerParameter('bias', hasBias ? empty([this.outChannels]) : null);
@@ -147,11 +165,12 @@ export class ConvTranspose2d extends Module {
     this.inChannels = positiveInt(inChannels, 'inChannels');
     this.outChannels = positiveInt(outChannels, 'outChannels');
     this.kernelSize = pair(kernelSize, 'kernelSize', 1);
-    this.stride = pair(options.stride ?? 1, 'options.stride', 1);
-    this.padding = pair(options.padding ?? 0, 'options.padding', 0);
-    this.outputPadding = pair(options.outputPadding ?? 0, 'options.outputPadding', 0);
-    this.dilation = pair(options.dilation ?? 1, 'options.dilation', 1);
-    this.groups = positiveInt(options.groups ?? 1, 'options.groups');
+    const o = CONV_TRANSPOSE2D_OPTIONS.resolve(options, optionsKey);
+    this.stride = o.stride;
+    this.padding = o.padding;
+    this.outputPadding = o.outputPadding;
+    this.dilation = o.dilation;
+    this.groups = o.groups;
     checkGroups(this.inChannels, this.outChannels, this.groups);
     for (const i of [0, 1]) {
       if (this.outputPadding[i] >= Math.max(this.stride[i], this.dilation[i])) {
@@ -159,7 +178,7 @@ export class ConvTranspose2d extends Module {
           `${tuple(this.outputPadding)}, stride ${tuple(this.stride)}, dilation ${tuple(this.dilation)}`);
       }
     }
-    const hasBias = checkBoolean(options.bias ?? true, 'options.bias');
+    const hasBias = o.bias;
     this.weight = this.registerParameter('weight',
       empty([this.inChannels, this.outChannels / this.groups, ...this.kernelSize]));
     this.bias = this.registerParameter('bias', hasBias ? empty([this.outChannels]) : null);

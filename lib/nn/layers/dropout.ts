@@ -3,8 +3,11 @@
 import { Tensor, empty, ops } from '../../torch';
 import { Module } from '../module';
 import { dropout } from '../functional/dropout';
-import { checkBoolean, probability } from '../../torch/arguments';
+import { probability } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 import { pyBool, pyFloat } from './repr';
+
+const DROPOUT_OPTIONS = defineOptions({ inplace: option(false, is.boolean) });
 
 /**
  * Zeroes each element with probability `p` and scales the rest by
@@ -20,7 +23,7 @@ export class Dropout extends Module {
   constructor(p = 0.5, options: { inplace?: boolean } = {}) {
     super();
     this.p = probability(p, 'p');
-    this.inplace = checkBoolean(options.inplace ?? false, 'options.inplace');
+    this.inplace = DROPOUT_OPTIONS.resolve(options, optionsKey).inplace;
   }
 
   forward(x: Tensor): Tensor {

@@ -2,7 +2,8 @@
 import { Tensor, ones, zeros } from '../../torch';
 import { Module } from '../module';
 import { groupNorm } from '../functional/normalization';
-import { checkBoolean, nonNegativeNumber, positiveInt } from '../../torch/arguments';
+import { nonNegativeNumber, positiveInt } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 import { pyBool, pyFloat } from './repr';
 
 /** Options of `GroupNorm`, as torch.nn.GroupNorm's keyword arguments. */
@@ -12,6 +13,8 @@ export interface GroupNormOptions {
   /** Learn a per-channel scale (`weight`) and shift (`bias`). Default true. */
   affine?: boolean;
 }
+
+const GROUP_NORM_OPTIONS = defineOptions({ eps: option(1e-5, nonNegativeNumber), affine: option(true, is.boolean) });
 
 /**
  * Splits the C channels of (N, C, *) input into `numGroups` groups and
@@ -38,8 +41,9 @@ export class GroupNorm extends Module {
     if (this.numChannels % this.numGroups !== 0) {
       throw new RangeError(`Expected numChannels (${this.numChannels}) divisible by numGroups (${this.numGroups})`);
     }
-    this.eps = nonNegativeNumber(options.eps ?? 1e-5, 'options.eps');
-    this.affine = checkBoolean(options.affine ?? true, 'options.affine');
+    const o = GROUP_NORM_OPTIONS.resolve(options, optionsKey);
+    this.eps = o.eps;
+    this.affine = o.affine;
     this.weight = this.registerParameter('weight', this.affine ? ones([this.numChannels]) : null);
     this.bias = this.registerParameter('bias', this.affine ? zeros([this.numChannels]) : null);
   }

@@ -2,7 +2,8 @@
 import { Tensor, ones, zeros } from '../../torch';
 import { Module } from '../module';
 import { layerNorm } from '../functional/normalization';
-import { checkBoolean, nonNegativeNumber, positiveInt } from '../../torch/arguments';
+import { nonNegativeNumber, positiveInt } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 import { pyBool, pyFloat } from './repr';
 
 /** Options of `LayerNorm`, as torch.nn.LayerNorm's keyword arguments. */
@@ -12,6 +13,10 @@ export interface LayerNormOptions {
   /** Learn a scale (`weight`, ones at first) and shift (`bias`, zeros at first). Default true. */
   elementwiseAffine?: boolean;
 }
+
+const LAYER_NORM_OPTIONS = defineOptions({
+  eps: option(1e-5, nonNegativeNumber), elementwiseAffine: option(true, is.boolean),
+});
 
 /**
  * Normalises each sample over its last `normalizedShape.length` dimensions
@@ -37,8 +42,9 @@ export class LayerNorm extends Module {
         `received ${JSON.stringify(normalizedShape)}`);
     }
     this.normalizedShape = dims.map((d, i) => positiveInt(d, `normalizedShape[${i}]`));
-    this.eps = nonNegativeNumber(options.eps ?? 1e-5, 'options.eps');
-    this.elementwiseAffine = checkBoolean(options.elementwiseAffine ?? true, 'options.elementwiseAffine');
+    const o = LAYER_NORM_OPTIONS.resolve(options, optionsKey);
+    this.eps = o.eps;
+    this.elementwiseAffine = o.elementwiseAffine;
     this.weight = this.registerParameter('weight', this.elementwiseAffine ? ones(this.normalizedShape) : null);
     this.bias = this.registerParameter('bias', this.elementwiseAffine ? zeros(this.normalizedShape) : null);
   }

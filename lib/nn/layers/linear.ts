@@ -3,7 +3,8 @@ import { Tensor, empty } from '../../torch';
 import { Module } from '../module';
 import { linear } from '../functional/linear';
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from '../init';
-import { checkBoolean, positiveInt } from '../../torch/arguments';
+import { positiveInt } from '../../torch/arguments';
+import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
 import { pyBool } from './repr';
 
 /** Options of `Linear`, as torch.nn.Linear's keyword arguments. */
@@ -26,6 +27,8 @@ export function resetLinearLike(weight: Tensor, bias: Tensor | null): void {
   uniform_(bias, -bound, bound);
 }
 
+const LINEAR_OPTIONS = defineOptions({ bias: option(true, is.boolean) });
+
 /**
  * Applies `y = x W^T + b` to (*, inFeatures) input, giving (*, outFeatures),
  * as `torch.nn.Linear`. Keys: `weight` (outFeatures, inFeatures), `bias` (outFeatures).
@@ -47,7 +50,7 @@ export class Linear extends Module {
     super();
     this.inFeatures = positiveInt(inFeatures, 'inFeatures');
     this.outFeatures = positiveInt(outFeatures, 'outFeatures');
-    const hasBias = checkBoolean(options.bias ?? true, 'options.bias');
+    const hasBias = LINEAR_OPTIONS.resolve(options, optionsKey).bias;
     this.weight = this.registerParameter('weight', empty([this.outFeatures, this.inFeatures]));
     this.bias = this.registerParameter('bias', hasBias ? empty([this.outFeatures]) : null);
     this.resetParameters();

@@ -5,7 +5,8 @@ import { Linear } from './linear';
 import { Dropout } from './dropout';
 import { GELU } from './activation';
 import { TensorModule } from './container';
-import { checkBoolean, positiveInt, probability } from '../../torch/arguments';
+import { positiveInt, probability } from '../../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, optionsKey } from '../../torch/option-table';
 
 /** Options of `Mlp`, as timm's `Mlp` keyword arguments. */
 export interface MlpOptions {
@@ -20,6 +21,19 @@ export interface MlpOptions {
   /** Learn biases in fc1 and fc2. Default true. */
   bias?: boolean;
 }
+
+// The defaults of MlpOptions, as timm's keyword arguments; the widths have none
+// of their own: they are inFeatures.
+const MLP_OPTIONS = defineOptions({
+  hiddenFeatures: option(OPTIONAL, positiveInt),
+  outFeatures: option(OPTIONAL, positiveInt),
+  act: option<() => TensorModule>((): TensorModule => new GELU(), (v, what) => {
+    if (typeof v === 'function') return v as () => TensorModule;
+    throw new TypeError(`Expected a function that makes a layer for ${what} but received ${String(v)}`);
+  }),
+  drop: option(0, probability),
+  bias: option(true, is.boolean),
+});
 
 /**
  * `drop(fc2(drop(act(fc1(x)))))` over (*, inFeatures) input, as timm's
@@ -39,14 +53,9 @@ export class Mlp extends Module {
   constructor(inFeatures: number, options: MlpOptions = {}) {
     super();
     const inF = positiveInt(inFeatures, 'inFeatures');
-    const hidden = positiveInt(options.hiddenFeatures ?? inF, 'options.hiddenFeatures');
-    const outF = positiveInt(options.outFeatures ?? inF, 'options.outFeatures');
-    const drop = probability(options.drop ?? 0, 'options.drop');
-    const bias = checkBoolean(options.bias ?? true, 'options.bias');
-    const act = options.act ?? ((): TensorModule => new GELU());
-    if (typeof act !== 'function') {
-      throw new TypeError(`Expected a function that makes a layer for options.act but received ${String(act)}`);
-    }
+    const { hiddenFeatures, outFeatures, act, drop, bias } = MLP_OPTIONS.resolve(options, optionsKey);
+    const hidden = hiddenFeatures ?? inF;
+    const outF = outFeatures ?? inF;
     this.fc1 = this.registerModule('fc1', new Linear(inF, hidden, { bias }));
     this.act = this.registerModule('act', act());
     this.drop1 = this.registerModule('drop1', new Dropout(drop));

@@ -4,12 +4,30 @@
 import { Tensor } from '../../torch';
 import { Module } from '../module';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../functional/pooling';
-import { checkBoolean, pair } from '../../torch/arguments';
+import { pair } from '../../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, OptionCheck, optionsKey } from '../../torch/option-table';
 import { pyBool } from './repr';
 
 type Size2 = number | readonly [number, number];
 
 const show = (v: Size2): string => (typeof v === 'number' ? String(v) : `(${v.join(', ')})`);
+
+/** A number or a pair of integers >= min, kept in the form given (it shows so in printouts). */
+const size2 = (min: number): OptionCheck<Size2> => (v, what) => {
+  pair(v, what, min);
+  return v as Size2;
+};
+
+// The layers' defaults, as torch.nn's keyword arguments; the stride has none of
+// its own: it is the kernel size, as in PyTorch.
+const MAX_POOL2D_OPTIONS = defineOptions({
+  stride: option(OPTIONAL, size2(1)), padding: option<Size2>(0, size2(0)), dilation: option<Size2>(1, size2(1)),
+  ceilMode: option(false, is.boolean),
+});
+const AVG_POOL2D_OPTIONS = defineOptions({
+  stride: option(OPTIONAL, size2(1)), padding: option<Size2>(0, size2(0)),
+  ceilMode: option(false, is.boolean), countIncludePad: option(true, is.boolean),
+});
 
 /**
  * The maximum over sliding windows of (N, C, H, W) input, as `torch.nn.MaxPool2d`.
@@ -29,13 +47,11 @@ export class MaxPool2d extends Module {
     super();
     pair(kernelSize, 'kernelSize', 1);
     this.kernelSize = kernelSize;
-    this.stride = options.stride ?? kernelSize;
-    pair(this.stride, 'options.stride', 1);
-    this.padding = options.padding ?? 0;
-    pair(this.padding, 'options.padding', 0);
-    this.dilation = options.dilation ?? 1;
-    pair(this.dilation, 'options.dilation', 1);
-    this.ceilMode = checkBoolean(options.ceilMode ?? false, 'options.ceilMode');
+    const o = MAX_POOL2D_OPTIONS.resolve(options, optionsKey);
+    this.stride = o.stride ?? kernelSize;
+    this.padding = o.padding;
+    this.dilation = o.dilation;
+    this.ceilMode = o.ceilMode;
   }
 
   forward(x: Tensor): Tensor {
@@ -64,12 +80,11 @@ export class AvgPool2d extends Module {
     super();
     pair(kernelSize, 'kernelSize', 1);
     this.kernelSize = kernelSize;
-    this.stride = options.stride ?? kernelSize;
-    pair(this.stride, 'options.stride', 1);
-    this.padding = options.padding ?? 0;
-    pair(this.padding, 'options.padding', 0);
-    this.ceilMode = checkBoolean(options.ceilMode ?? false, 'options.ceilMode');
-    this.countIncludePad = checkBoolean(options.countIncludePad ?? true, 'options.countIncludePad');
+    const o = AVG_POOL2D_OPTIONS.resolve(options, optionsKey);
+    this.stride = o.stride ?? kernelSize;
+    this.padding = o.padding;
+    this.ceilMode = o.ceilMode;
+    this.countIncludePad = o.countIncludePad;
   }
 
   forward(x: Tensor): Tensor {

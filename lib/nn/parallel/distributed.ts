@@ -2,6 +2,7 @@
 // buckets, hooks and averaging as PyTorch's DDP.
 import { Tensor, isGradEnabled, distributed } from '../../torch';
 import { Module } from '../module';
+import { defineOptions, is, option } from '../../torch/option-table';
 
 /** A module whose forward takes and returns tensors (what DDP wraps). */
 export interface ForwardModule extends Module {
@@ -20,6 +21,14 @@ export interface DistributedDataParallelOptions {
 }
 
 const MIB = 1024 * 1024;
+
+// The defaults of DistributedDataParallelOptions, as PyTorch's.
+const DDP_OPTIONS = defineOptions({
+  bucketCapMb: option(25, is.positive),
+  broadcastBuffers: option(true, is.boolean),
+  findUnusedParameters: option(false, is.boolean),
+  gradientAsBucketView: option(false, is.boolean),
+});
 
 function tensorsIn(value: unknown, out: Tensor[] = []): Tensor[] {
   if (value instanceof Tensor) out.push(value);
@@ -51,16 +60,15 @@ export class DistributedDataParallel<M extends ForwardModule> extends Module {
   constructor(module: M, options: DistributedDataParallelOptions = {}) {
     super();
     if (!(module instanceof Module)) throw new TypeError('Expected a Module for DistributedDataParallel\'s module');
-    const bucketCapMb = options.bucketCapMb ?? 25;
-    if (!(bucketCapMb > 0)) throw new Error(`Expected a positive number for bucketCapMb but received ${bucketCapMb}`);
+    const o = DDP_OPTIONS.resolve(options, (k) => k);
     this.module = this.registerModule('module', module);
-    this.broadcastBuffers = options.broadcastBuffers ?? true;
-    this.findUnusedParameters = options.findUnusedParameters ?? false;
+    this.broadcastBuffers = o.broadcastBuffers;
+    this.findUnusedParameters = o.findUnusedParameters;
     distributed.broadcastCoalesced([...module.parameters(), ...module.buffers()], 0);
     const params = module.parameters().filter((p) => p.requiresGrad);
     this.reducer = new distributed.Reducer(params, {
-      bucketBytes: Math.round(bucketCapMb * MIB), firstBucketBytes: MIB,
-      findUnusedParameters: this.findUnusedParameters, gradientAsBucketView: options.gradientAsBucketView ?? false,
+      bucketBytes: Math.round(o.bucketCapMb * MIB), firstBucketBytes: MIB,
+      findUnusedParameters: this.findUnusedParameters, gradientAsBucketView: o.gradientAsBucketView,
     });
   }
 
