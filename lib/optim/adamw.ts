@@ -8,6 +8,7 @@ import {
   Optimizer, ParamGroup, ResolvedGroup, ParamState, StepOptions, checkNoCapture,
 } from './optimizer';
 import { ScalarSlots, ScratchTensors } from './scratch';
+import { defineDefaults } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
 
@@ -24,6 +25,11 @@ export interface AdamWOptions {
    */
   fused: boolean;
 }
+
+/** The defaults of AdamWOptions, as torch.optim.AdamW's; `validate` checks them with each group's. */
+const ADAMW_DEFAULTS = defineDefaults<AdamWOptions>({
+  lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, fused: false,
+});
 
 /** What `new AdamW(params, options)` takes: the group defaults plus options of the optimiser as a whole. */
 export type AdamWConstructorOptions = Partial<AdamWOptions> & StepOptions;
@@ -47,14 +53,7 @@ export class AdamW extends Optimizer<AdamWOptions> {
   private readonly corrections = new Map<Tensor, Record<'bc2Sqrt' | 'negStepSize', ScalarSlots>>();
 
   constructor(params: Tensor[] | ParamGroup<AdamWOptions>[], options: AdamWConstructorOptions = {}) {
-    super(params, {
-      lr: options.lr ?? 1e-3,
-      betas: options.betas ?? [0.9, 0.999],
-      eps: options.eps ?? 1e-8,
-      weightDecay: options.weightDecay ?? 1e-2,
-      amsgrad: options.amsgrad ?? false,
-      fused: options.fused ?? false,
-    }, { capturable: options.capturable });
+    super(params, ADAMW_DEFAULTS.resolve(options, (k) => k), { capturable: options.capturable });
   }
 
   protected validate(o: AdamWOptions, where: string): void {

@@ -2,8 +2,12 @@
 // fixed handful of dispatcher calls and without reading anything back.
 import * as torch from '../torch';
 import { foreachMulByTensor_, foreachNorms } from '../torch/foreach';
+import { defineOptions, is, option } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
+
+// The default of clipGradNorm_'s options, as PyTorch's (false since 1.13).
+const CLIP_OPTIONS = defineOptions({ errorIfNonfinite: option(false, is.boolean) });
 
 /**
  * Scales the gradients of `params` in place so that their total `normType`
@@ -28,6 +32,7 @@ export function clipGradNorm_(
   if (typeof normType !== 'number' || Number.isNaN(normType) || normType <= 0) {
     throw new RangeError(`Expected positive number (or Infinity) for normType but received ${String(normType)}`);
   }
+  const { errorIfNonfinite } = CLIP_OPTIONS.resolve(options, (k) => k);
   return torch.noGrad(() => torch.scope(() => {
     const grads: Tensor[] = [];
     for (const p of params) {
@@ -37,7 +42,7 @@ export function clipGradNorm_(
     if (grads.length === 0) return torch.zeros([]);
     const norms = foreachNorms(grads, normType); // (numGrads)
     const total = normType === Infinity ? norms.amax() : torch.ops.aten.linalg_vector_norm(norms, normType);
-    if (options.errorIfNonfinite && !Number.isFinite(Number(total.item()))) {
+    if (errorIfNonfinite && !Number.isFinite(Number(total.item()))) {
       throw new RangeError(`The total norm of order ${normType} for gradients is non-finite, so it cannot be clipped; ` +
         'pass errorIfNonfinite: false to clip anyway');
     }

@@ -4,7 +4,8 @@
 // the scale (halve on overflow, double after `growthInterval` good steps).
 import * as torch from '../torch';
 import { aten, foreachMulByTensor_, foreachNorms } from '../torch/foreach';
-import { Optimizer, BaseOptions } from './optimizer';
+import { Optimizer, BaseOptions, optimizerBoolean } from './optimizer';
+import { defineOptions, option, OptionCheck } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
 
@@ -17,6 +18,23 @@ export interface GradScalerOptions {
   /** When false every method passes through: scale returns its input, step just steps. */
   enabled?: boolean;
 }
+
+/** A number that `valid` accepts, else a RangeError saying what was `expected`. */
+function numberWhere(valid: (v: number) => boolean, expected: string): OptionCheck<number> {
+  return (v, what) => {
+    if (valid(v as number)) return v as number;
+    throw new RangeError(`Expected ${expected} for ${what} but received ${String(v)}`);
+  };
+}
+
+// The defaults of GradScalerOptions, as torch.cuda.amp.GradScaler's.
+const GRAD_SCALER_OPTIONS = defineOptions({
+  initScale: option(2 ** 16, numberWhere((v) => v > 0 && Number.isFinite(v), 'positive number')),
+  growthFactor: option(2, numberWhere((v) => v > 1, 'number > 1')),
+  backoffFactor: option(0.5, numberWhere((v) => v > 0 && v < 1, 'number in (0, 1)')),
+  growthInterval: option(2000, numberWhere((v) => Number.isInteger(v) && v >= 1, 'positive integer')),
+  enabled: option(true, optimizerBoolean),
+});
 
 type Stage = 'ready' | 'unscaled' | 'stepped';
 
@@ -54,21 +72,12 @@ export class GradScaler {
   private readonly perOptimizer = new Map<Optimizer<BaseOptions>, PerOptimizer>();
 
   constructor(options: GradScalerOptions = {}) {
-    this.initScale = options.initScale ?? 2 ** 16;
-    this.growthFactor = options.growthFactor ?? 2;
-    this.backoffFactor = options.backoffFactor ?? 0.5;
-    this.growthInterval = options.growthInterval ?? 2000;
-    this.enabled = options.enabled ?? true;
-    if (!(this.initScale > 0) || !Number.isFinite(this.initScale)) {
-      throw new RangeError(`Expected positive number for initScale but received ${this.initScale}`);
-    }
-    if (!(this.growthFactor > 1)) throw new RangeError(`Expected number > 1 for growthFactor but received ${this.growthFactor}`);
-    if (!(this.backoffFactor > 0 && this.backoffFactor < 1)) {
-      throw new RangeError(`Expected number in (0, 1) for backoffFactor but received ${this.backoffFactor}`);
-    }
-    if (!Number.isInteger(this.growthInterval) || this.growthInterval < 1) {
-      throw new RangeError(`Expected positive integer for growthInterval but received ${this.growthInterval}`);
-    }
+    const o = GRAD_SCALER_OPTIONS.resolve(options, (k) => k);
+    this.initScale = o.initScale;
+    this.growthFactor = o.growthFactor;
+    this.backoffFactor = o.backoffFactor;
+    this.growthInterval = o.growthInterval;
+    this.enabled = o.enabled;
   }
 
   private lazyInit(device: torch.Device): Tensor {

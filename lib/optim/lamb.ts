@@ -9,6 +9,7 @@ import { checkNonNegative, checkUnitInterval } from '../torch/arguments';
 import { aten } from '../torch/foreach';
 import { Optimizer, ParamGroup, ParamState, ResolvedGroup, StepOptions } from './optimizer';
 import { ScalarSlots, ScratchTensors } from './scratch';
+import { defineDefaults } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
 
@@ -37,6 +38,11 @@ export interface LAMBOptions {
   trustClip: boolean;
 }
 
+/** The defaults of LAMBOptions, as timm's Lamb; `validate` checks them with each group's. */
+const LAMB_DEFAULTS = defineDefaults<LAMBOptions>({
+  lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, weightDecay: 0.01, biasCorrection: true, alwaysAdapt: false, trustClip: false,
+});
+
 /** What `new LAMB(params, options)` takes: the group defaults. */
 export type LAMBConstructorOptions = Partial<LAMBOptions> & StepOptions;
 
@@ -64,15 +70,7 @@ export class LAMB extends Optimizer<LAMBOptions> {
       throw new Error('LAMB does not support capturable: true in this version (its bias correction reads the step on the host); ' +
         'use AdamW or LARS for a CUDA-graph step, or capturable: false');
     }
-    super(params, {
-      lr: options.lr ?? 1e-3,
-      betas: options.betas ?? [0.9, 0.999],
-      eps: options.eps ?? 1e-6,
-      weightDecay: options.weightDecay ?? 0.01,
-      biasCorrection: options.biasCorrection ?? true,
-      alwaysAdapt: options.alwaysAdapt ?? false,
-      trustClip: options.trustClip ?? false,
-    }, { capturable: false });
+    super(params, LAMB_DEFAULTS.resolve(options, (k) => k), { capturable: false });
   }
 
   protected validate(o: LAMBOptions, where: string): void {

@@ -7,6 +7,7 @@ import { aten, foreachAddScaled_ } from '../torch/foreach';
 import { Optimizer, ParamGroup, ResolvedGroup, StepOptions } from './optimizer';
 import { SGDOptions, checkSGDOptions, momentumDirection } from './sgd';
 import { ScalarSlots, ScratchTensors } from './scratch';
+import { defineDefaults, REQUIRED } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
 
@@ -22,6 +23,15 @@ export interface LARSOptions extends SGDOptions {
    */
   larsExclude: boolean;
 }
+
+/**
+ * The defaults of LARSOptions, as lightly's LARS (momentum 0.9, unlike SGD's 0);
+ * `validate` checks them with each group's.
+ */
+const LARS_DEFAULTS = defineDefaults<LARSOptions>({
+  lr: REQUIRED, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false,
+  trustCoefficient: 0.001, eps: 1e-8, larsExclude: false,
+});
 
 /** What `new LARS(params, options)` takes: the group defaults plus options of the optimiser as a whole. */
 export type LARSConstructorOptions = Partial<LARSOptions> & StepOptions & { lr: number };
@@ -44,16 +54,7 @@ export class LARS extends Optimizer<LARSOptions> {
   private readonly updates = new ScratchTensors();
 
   constructor(params: Tensor[] | ParamGroup<LARSOptions>[], options: LARSConstructorOptions) {
-    super(params, {
-      lr: options.lr,
-      momentum: options.momentum ?? 0.9,
-      dampening: options.dampening ?? 0,
-      weightDecay: options.weightDecay ?? 0,
-      nesterov: options.nesterov ?? false,
-      trustCoefficient: options.trustCoefficient ?? 0.001,
-      eps: options.eps ?? 1e-8,
-      larsExclude: options.larsExclude ?? false,
-    }, { capturable: options.capturable });
+    super(params, LARS_DEFAULTS.resolve(options, (k) => k), { capturable: options.capturable });
   }
 
   protected validate(o: LARSOptions, where: string): void {

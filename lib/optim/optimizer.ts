@@ -4,6 +4,7 @@
 import * as torch from '../torch';
 import { captureInProgress } from '../torch/capture-state';
 import { aten } from '../torch/foreach';
+import { defineOptions, option, OptionCheck } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
 
@@ -71,6 +72,19 @@ export interface StepOptions {
 }
 
 /**
+ * A boolean, in the optimizers' wording (`Expected a boolean for fused but received 1`).
+ * @example const FUSED = defineOptions({ fused: option(false, optimizerBoolean) });
+ */
+export const optimizerBoolean: OptionCheck<boolean> = (v, what) => {
+  if (typeof v === 'boolean') return v;
+  throw new TypeError(`Expected a boolean for ${what} but received ${String(v)}`);
+};
+
+// The defaults of StepOptions and of zeroGrad's options, as PyTorch's.
+const STEP_OPTIONS = defineOptions({ capturable: option(false, optimizerBoolean) });
+const ZERO_GRAD_OPTIONS = defineOptions({ setToNone: option(true, optimizerBoolean) });
+
+/**
  * Throws when a CUDA graph capture (or a `checkCapturable` rehearsal) is in
  * progress: `what` (optimiser state, a device scalar) would be created inside
  * the graph, and every replay would create (re-zero) it again.
@@ -116,11 +130,7 @@ export abstract class Optimizer<O extends BaseOptions> {
   private readonly deviceScalars = new Map<ResolvedGroup<O>, torch.DeviceScalars>();
 
   protected constructor(params: Tensor[] | ParamGroup<O>[], readonly defaults: O, options: StepOptions = {}) {
-    const capturable = options.capturable ?? false;
-    if (typeof capturable !== 'boolean') {
-      throw new TypeError(`Expected a boolean for capturable but received ${String(capturable)}`);
-    }
-    this.capturable = capturable;
+    this.capturable = STEP_OPTIONS.resolve(options, (k) => k).capturable;
     if (!Array.isArray(params) || params.length === 0) {
       throw new TypeError('Expected a non-empty array of parameters or parameter groups for params but received ' +
         (Array.isArray(params) ? 'an empty array' : String(params)));
@@ -294,7 +304,7 @@ export abstract class Optimizer<O extends BaseOptions> {
    * opt.zeroGrad({ setToNone: false });   // grads become zeros
    */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    const setToNone = options.setToNone ?? true;
+    const { setToNone } = ZERO_GRAD_OPTIONS.resolve(options, (k) => k);
     torch.scope(() => {
       for (const group of this.paramGroups) {
         if (setToNone) {

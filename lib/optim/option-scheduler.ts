@@ -3,9 +3,20 @@
 // iteration the same way).
 import { Optimizer, BaseOptions } from './optimizer';
 import { Schedule } from './schedule';
+import { defineOptions, is, option, OPTIONAL } from '../torch/option-table';
 
 /** What an `OptionScheduler` sets: the learning rate or the weight decay. */
 export type ScheduledOption = 'lr' | 'weightDecay';
+
+// The defaults of an OptionScheduler's options; `applies` has none (it is derived
+// from the groups' weight decay) and is checked against the number of groups.
+const OPTION_SCHEDULER_OPTIONS = defineOptions({
+  option: option<ScheduledOption>('lr', (v, what) => {
+    if (v === 'lr' || v === 'weightDecay') return v;
+    throw new RangeError(`Expected 'lr' or 'weightDecay' for ${what} but received ${String(v)}`);
+  }),
+  applies: option(OPTIONAL, is.checkedLater<readonly boolean[]>()),
+});
 
 /**
  * Sets `option` of every group to `schedule(step) * scale`, where scale is the
@@ -24,22 +35,22 @@ export class OptionScheduler {
   /** The step whose value is applied now (PyTorch's `last_epoch`). */
   lastStep = 0;
   private readonly skip: boolean[];
+  // The scheduled option, resolved once.
+  private readonly option: ScheduledOption;
 
   constructor(
     readonly optimizer: Optimizer<BaseOptions>,
     readonly schedule: Schedule,
     readonly options: { option?: ScheduledOption; applies?: readonly boolean[] } = {},
   ) {
-    const option = options.option ?? 'lr';
-    if (option !== 'lr' && option !== 'weightDecay') {
-      throw new RangeError(`Expected 'lr' or 'weightDecay' for option but received ${String(option)}`);
-    }
+    const { option, applies } = OPTION_SCHEDULER_OPTIONS.resolve(options, (k) => k);
+    this.option = option;
     const groups = optimizer.paramGroups.length;
-    if (options.applies !== undefined && (!Array.isArray(options.applies) || options.applies.length !== groups)) {
+    if (applies !== undefined && (!Array.isArray(applies) || applies.length !== groups)) {
       throw new RangeError(`Expected one boolean per parameter group (${groups}) for options.applies but received ` +
-        JSON.stringify(options.applies));
+        JSON.stringify(applies));
     }
-    this.skip = options.applies !== undefined ? options.applies.map((a) => !a)
+    this.skip = applies !== undefined ? applies.map((a) => !a)
       : optimizer.paramGroups.map((g) => option === 'weightDecay' && g.weightDecay === 0);
     this.apply(0);
   }
@@ -66,7 +77,7 @@ export class OptionScheduler {
    * sched.apply(resumedStep);
    */
   apply(step: number): void {
-    const option = this.options.option ?? 'lr';
+    const option = this.option;
     const value = this.schedule(step);
     this.optimizer.paramGroups.forEach((g, i) => {
       if (this.skip[i]) return;

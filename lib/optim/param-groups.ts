@@ -2,6 +2,7 @@
 // group, as timm's `param_groups_weight_decay` and the SimCLR/BYOL recipes.
 import * as torch from '../torch';
 import { checkNonNegative } from '../torch/arguments';
+import { defineOptions, is, option } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
 
@@ -12,6 +13,12 @@ export interface ParamGroupsWeightDecayOptions {
   /** Exact parameter names that are never decayed (timm's `no_weight_decay_list`, as `['pos_embed', 'cls_token']`). */
   noWeightDecayList?: Iterable<string>;
 }
+
+// The defaults of ParamGroupsWeightDecayOptions (timm's weight decay; no names skipped).
+const PARAM_GROUPS_OPTIONS = defineOptions({
+  weightDecay: option(1e-5, checkNonNegative),
+  noWeightDecayList: option<Iterable<string>>([], is.checkedLater<Iterable<string>>()),
+});
 
 /** The two groups: `[decay, noDecay]`; the no-decay group has `weightDecay: 0` and `larsExclude: true`. */
 export type WeightDecayGroups = [
@@ -33,9 +40,8 @@ export type WeightDecayGroups = [
 export function paramGroupsWeightDecay(
   namedParameters: Iterable<[string, Tensor]>, options: ParamGroupsWeightDecayOptions = {},
 ): WeightDecayGroups {
-  const weightDecay = options.weightDecay ?? 1e-5;
-  checkNonNegative(weightDecay, 'weightDecay');
-  const skip = new Set(options.noWeightDecayList ?? []);
+  const { weightDecay, noWeightDecayList } = PARAM_GROUPS_OPTIONS.resolve(options, (k) => k);
+  const skip = new Set(noWeightDecayList);
   const decay: Tensor[] = [];
   const noDecay: Tensor[] = [];
   for (const [name, p] of namedParameters) {

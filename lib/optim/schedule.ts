@@ -2,6 +2,7 @@
 // rates, weight decay (DINO 0.04 -> 0.4) and EMA momentum (BYOL 0.996 -> 1).
 
 import { checkFinite, checkIntAtLeast, checkNonNegative } from '../torch/arguments';
+import { defineOptions, option, OptionCheck, REQUIRED } from '../torch/option-table';
 
 /** A value as a function of the (0-based) step. */
 export type Schedule = (step: number) => number;
@@ -14,14 +15,20 @@ export interface WarmupOptions {
   warmupStart?: number;
 }
 
-/** The warmup options with their defaults, checked. */
-function resolveWarmup(options: WarmupOptions): Required<WarmupOptions> {
-  const warmupSteps = options.warmupSteps ?? 0;
-  const warmupStart = options.warmupStart ?? 0;
-  checkFinite(warmupStart, 'warmupStart');
-  checkIntAtLeast(warmupSteps, 'warmupSteps', 0);
-  return { warmupSteps, warmupStart };
-}
+/** An integer >= min, in the schedules' wording (`Expected integer >= 1 for totalSteps`). */
+const intAtLeast = (min: number): OptionCheck<number> => (v, what) => checkIntAtLeast(v, what, min);
+
+// The schedules' options: each default stated once, with its check (REQUIRED:
+// the check runs on undefined too and names the missing option).
+const WARMUP_SPECS = { warmupStart: option(0, checkFinite), warmupSteps: option(0, intAtLeast(0)) };
+const COSINE_OPTIONS = defineOptions({
+  base: option(REQUIRED, checkFinite), final: option(0, checkFinite), totalSteps: option(REQUIRED, intAtLeast(1)),
+  ...WARMUP_SPECS,
+});
+const STEP_SCHEDULE_OPTIONS = defineOptions({
+  base: option(REQUIRED, checkFinite), gamma: option(0.1, checkFinite), ...WARMUP_SPECS,
+});
+const CONSTANT_OPTIONS = defineOptions({ value: option(REQUIRED, checkFinite), ...WARMUP_SPECS });
 
 /** `after` (the schedule proper), preceded by the linear warmup from `warmupStart` to `base`; checks the step. */
 function withWarmup(warmup: Required<WarmupOptions>, base: number, after: Schedule): Schedule {
@@ -51,13 +58,8 @@ function withWarmup(warmup: Required<WarmupOptions>, base: number, after: Schedu
  * const wd = optim.cosineSchedule({ base: 0.04, final: 0.4, totalSteps });        // DINO's weight decay
  */
 export function cosineSchedule(options: { base: number; final?: number; totalSteps: number } & WarmupOptions): Schedule {
-  const { base, totalSteps } = options;
-  const final = options.final ?? 0;
-  checkFinite(base, 'base');
-  checkFinite(final, 'final');
-  checkIntAtLeast(totalSteps, 'totalSteps', 1);
-  const warmup = resolveWarmup(options);
-  const { warmupSteps } = warmup;
+  const warmup = COSINE_OPTIONS.resolve(options, (k) => k);
+  const { base, final, totalSteps, warmupSteps } = warmup;
   if (warmupSteps > totalSteps) {
     throw new RangeError(`Expected warmupSteps <= totalSteps (${totalSteps}) but received ${warmupSteps}`);
   }
@@ -77,11 +79,9 @@ export function cosineSchedule(options: { base: number; final?: number; totalSte
  * const lr = optim.stepSchedule({ base: 0.1, milestones: [30_000, 60_000], gamma: 0.1 });
  */
 export function stepSchedule(options: { base: number; milestones: readonly number[]; gamma?: number } & WarmupOptions): Schedule {
-  const { base, milestones } = options;
-  const gamma = options.gamma ?? 0.1;
-  checkFinite(base, 'base');
-  checkFinite(gamma, 'gamma');
-  const warmup = resolveWarmup(options);
+  const { milestones } = options;
+  const warmup = STEP_SCHEDULE_OPTIONS.resolve(options, (k) => k);
+  const { base, gamma } = warmup;
   if (!Array.isArray(milestones)) throw new TypeError(`Expected an array of steps for milestones but received ${String(milestones)}`);
   milestones.forEach((m, i) => checkIntAtLeast(m, `milestones[${i}]`, 0));
   const sorted = [...milestones].sort((a, b) => a - b);
@@ -99,7 +99,7 @@ export function stepSchedule(options: { base: number; milestones: readonly numbe
  * const lr = optim.constantSchedule({ value: 1e-3, warmupSteps: 500 });
  */
 export function constantSchedule(options: { value: number } & WarmupOptions): Schedule {
-  const { value } = options;
-  checkFinite(value, 'value');
-  return withWarmup(resolveWarmup(options), value, () => value);
+  const warmup = CONSTANT_OPTIONS.resolve(options, (k) => k);
+  const { value } = warmup;
+  return withWarmup(warmup, value, () => value);
 }

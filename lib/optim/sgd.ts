@@ -4,7 +4,8 @@
 import * as torch from '../torch';
 import { checkNonNegative } from '../torch/arguments';
 import { aten, foreachAddScaled_, foreachMulByTensor_, hasOp, untypedOp } from '../torch/foreach';
-import { Optimizer, ParamGroup, ResolvedGroup, ParamState, StepOptions, checkNoCapture } from './optimizer';
+import { Optimizer, ParamGroup, ResolvedGroup, ParamState, StepOptions, checkNoCapture, optimizerBoolean } from './optimizer';
+import { defineDefaults, defineOptions, option, REQUIRED } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
 
@@ -117,6 +118,11 @@ export function checkSGDOptions(o: SGDOptions, where: string): void {
   }
 }
 
+/** The defaults of SGDOptions, as torch.optim.SGD's; `validate` checks them with each group's. */
+const SGD_DEFAULTS = defineDefaults<SGDOptions>({ lr: REQUIRED, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false });
+// The default of `fused`, an option of the optimizer as a whole (not of a group).
+const SGD_STEP_OPTIONS = defineOptions({ fused: option(false, optimizerBoolean) });
+
 /** What `new SGD(params, options)` takes: the group defaults plus options of the optimiser as a whole. */
 export interface SGDConstructorOptions extends Partial<SGDOptions>, StepOptions {
   lr: number;
@@ -147,16 +153,8 @@ export class SGD extends Optimizer<SGDOptions> {
   private readonly fusedWeightDecay = new Map<ResolvedGroup<SGDOptions>, number>();
 
   constructor(params: Tensor[] | ParamGroup<SGDOptions>[], options: SGDConstructorOptions) {
-    super(params, {
-      lr: options.lr,
-      momentum: options.momentum ?? 0,
-      dampening: options.dampening ?? 0,
-      weightDecay: options.weightDecay ?? 0,
-      nesterov: options.nesterov ?? false,
-    }, { capturable: options.capturable });
-    const fused = options.fused ?? false;
-    if (typeof fused !== 'boolean') throw new TypeError(`Expected a boolean for fused but received ${String(fused)}`);
-    this.fused = fused;
+    super(params, SGD_DEFAULTS.resolve(options, (k) => k), { capturable: options.capturable });
+    this.fused = SGD_STEP_OPTIONS.resolve(options, (k) => k).fused;
   }
 
   protected validate(o: SGDOptions, where: string): void {
