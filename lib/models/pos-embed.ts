@@ -3,6 +3,7 @@
 import { Tensor, cat } from '../torch';
 import { interpolate } from '../nn/functional';
 import { checkInt } from '../torch/arguments';
+import { defineOptions, is, option, OPTIONAL, optionsKey } from '../torch/option-table';
 
 /** Options of `interpolatePosEmbed`. */
 export interface InterpolatePosEmbedOptions {
@@ -11,6 +12,13 @@ export interface InterpolatePosEmbedOptions {
   /** The grid the embedding was learned on, (h, w); default a square of all non-prefix tokens. */
   oldGrid?: readonly [number, number];
 }
+
+// The defaults of InterpolatePosEmbedOptions; oldGrid has none of its own: it is
+// the square of the non-prefix tokens.
+const POS_EMBED_OPTIONS = defineOptions({
+  numPrefixTokens: option(1, is.int(0)),
+  oldGrid: option(OPTIONAL, is.checkedLater<readonly [number, number]>()),
+});
 
 /**
  * Resizes a (1, prefix + h*w, D) position embedding to a (newH, newW) patch
@@ -25,7 +33,7 @@ export interface InterpolatePosEmbedOptions {
  */
 export function interpolatePosEmbed(posEmbed: Tensor, newGrid: readonly [number, number],
   options: InterpolatePosEmbedOptions = {}): Tensor {
-  const prefix = checkInt(options.numPrefixTokens ?? 1, 'options.numPrefixTokens', 0);
+  const { numPrefixTokens: prefix, oldGrid } = POS_EMBED_OPTIONS.resolve(options, optionsKey);
   const [newH, newW] = [checkInt(newGrid[0], 'newGrid[0]', 1), checkInt(newGrid[1], 'newGrid[1]', 1)];
   const shape = posEmbed.shape;
   if (shape.length !== 3 || shape[0] !== 1) {
@@ -33,7 +41,7 @@ export function interpolatePosEmbed(posEmbed: Tensor, newGrid: readonly [number,
   }
   const tokens = shape[1] - prefix;
   const side = Math.round(Math.sqrt(tokens));
-  const [oldH, oldW] = options.oldGrid ?? [side, side];
+  const [oldH, oldW] = oldGrid ?? [side, side];
   if (oldH * oldW !== tokens) {
     throw new RangeError(`Expected ${prefix} prefix tokens and a ${oldH}x${oldW} grid in a position embedding ` +
       `of ${shape[1]} tokens; pass options.oldGrid for non-square grids`);

@@ -2,6 +2,8 @@
 // attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2).
 import { Tensor } from '../torch';
 import { Attention, DropPath, GELU, Identity, LayerNorm, Mlp, Module, TensorModule } from '../nn';
+import { positiveInt, probability } from '../torch/arguments';
+import { defineOptions, is, option, optionsKey, REQUIRED } from '../torch/option-table';
 
 /** Options of `VitBlock`. */
 export interface VitBlockOptions {
@@ -18,6 +20,17 @@ export interface VitBlockOptions {
   /** Dropout on the attention weights. Default 0. */
   attnDrop?: number;
 }
+
+// The defaults of VitBlockOptions, as timm's Block (qkvBias true, unlike nn.Attention's
+// false). The dropouts and qkvBias are checked by the Attention and Mlp they reach.
+const VIT_BLOCK_OPTIONS = defineOptions({
+  numHeads: option(REQUIRED, positiveInt),
+  mlpRatio: option(4, is.positive),
+  qkvBias: option(true, is.checkedLater<boolean>()),
+  dropPath: option(0, probability),
+  projDrop: option(0, is.checkedLater<number>()),
+  attnDrop: option(0, is.checkedLater<number>()),
+});
 
 /**
  * `x + dropPath(attn(norm1(x)))`, then `x + dropPath(mlp(norm2(x)))`, with
@@ -37,13 +50,10 @@ export class VitBlock extends Module {
 
   constructor(dim: number, options: VitBlockOptions) {
     super();
-    const dropPath = options.dropPath ?? 0;
-    const projDrop = options.projDrop ?? 0;
-    const hidden = Math.trunc(dim * (options.mlpRatio ?? 4));
+    const { numHeads, mlpRatio, qkvBias, dropPath, projDrop, attnDrop } = VIT_BLOCK_OPTIONS.resolve(options, optionsKey);
+    const hidden = Math.trunc(dim * mlpRatio);
     this.norm1 = this.registerModule('norm1', new LayerNorm(dim, { eps: 1e-6 }));
-    this.attn = this.registerModule('attn', new Attention(dim, {
-      numHeads: options.numHeads, qkvBias: options.qkvBias ?? true, attnDrop: options.attnDrop ?? 0, projDrop,
-    }));
+    this.attn = this.registerModule('attn', new Attention(dim, { numHeads, qkvBias, attnDrop, projDrop }));
     this.dropPath1 = this.registerModule('drop_path1', dropPath > 0 ? new DropPath(dropPath) : new Identity());
     this.norm2 = this.registerModule('norm2', new LayerNorm(dim, { eps: 1e-6 }));
     this.mlp = this.registerModule('mlp', new Mlp(dim, { hiddenFeatures: hidden, act: () => new GELU(), drop: projDrop }));
