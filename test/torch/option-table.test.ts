@@ -64,14 +64,6 @@ describe('option tables', () => {
     assert.throws(() => small.resolve({ width: -1 }, what), /T option width/);
   });
 
-  it('an array default is copied on each resolve, so no two instances share one', () => {
-    const a = TABLE.resolve({ count: 1 }, what);
-    const b = TABLE.resolve({ count: 1 }, what);
-    assert.deepEqual(a.scale, [0.08, 1]);
-    assert.notEqual(a.scale, b.scale);
-    assert.notEqual(a.scale, TABLE.defaults.scale);
-  });
-
   it('is.intTuple takes a number or one integer per dimension; optionsKey names a function\'s option', () => {
     const t = defineOptions({ stride: option(1, is.intTuple(2, 1)) });
     assert.equal(t.resolve({}, optionsKey).stride, 1);
