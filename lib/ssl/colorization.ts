@@ -107,7 +107,7 @@ export class Colorization extends Method {
     this.recipe = resolveRecipe(COLORIZATION_RECIPE, options.recipe, 'Colorization');
     this.encoder = this.registerModule('encoder', colorizationEncoder(options.encoder, options.encoderOptions));
     this.colorizationHead = this.registerModule('colorization_head', new Sequential(
-      new Conv2d(this.encoder.featureDim, this.hiddenDim, 3, { padding: 1 }), new ReLU(),
+      new Conv2d(this.encoder.mapChannels[0], this.hiddenDim, 3, { padding: 1 }), new ReLU(),
       new Conv2d(this.hiddenDim, NUM_AB_BINS, 1)));
     this.abCounts = this.registerBuffer('ab_counts', torch.zeros([NUM_AB_BINS]));
     this.bins = this.registerBuffer('ab_bins', abBins(), { persistent: false });

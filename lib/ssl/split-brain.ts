@@ -11,6 +11,7 @@ import { ReLU } from '../nn/layers/activation';
 import { Sequential } from '../nn/layers/container';
 import { crossEntropy } from '../nn/functional/loss';
 import { adaptiveAvgPool2d } from '../nn/functional/pooling';
+import { interpolate } from '../nn/functional/sampling';
 import { MultiView } from '../data/transforms/multi-crop';
 import { labToRgb } from '../data/transforms/lab';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
@@ -19,7 +20,7 @@ import { MethodOptions, resolveRecipe } from './method-options';
 import { defineOptions, is, option, TableValues } from '../torch/option-table';
 import { checkColour, checkOneView, pretextView } from './pretext/pretext-common';
 import { LabEncoder } from './pretext/lab-encoder';
-import { NUM_AB_BINS, abBins, softEncode } from './pretext/ab-bins';
+import { NUM_AB_BINS, abBins, annealedMean, softEncode } from './pretext/ab-bins';
 import { COLORIZATION_RECIPE, ColourTaskExamples } from './colorization';
 
 /** SplitBrain's options besides the encoder and the recipe. */
@@ -109,9 +110,8 @@ export class SplitBrain extends Method {
     }
     this.recipe = resolveRecipe(SPLIT_BRAIN_RECIPE, options.recipe, 'SplitBrain');
     this.encoder = this.registerModule('encoder', splitBrainEncoder(options.encoder, options.encoderOptions));
-    const [lNet, abNet] = this.encoder.branches;
-    this.abHead = this.registerModule('ab_head', head(lNet.net.featureDim, this.hiddenDim, NUM_AB_BINS));
-    this.lHead = this.registerModule('l_head', head(abNet.net.featureDim, this.hiddenDim, this.lightnessBins));
+    this.abHead = this.registerModule('ab_head', head(this.encoder.mapChannels[0], this.hiddenDim, NUM_AB_BINS));
+    this.lHead = this.registerModule('l_head', head(this.encoder.mapChannels[1], this.hiddenDim, this.lightnessBins));
     this.bins = this.registerBuffer('ab_bins', abBins(), { persistent: false });
   }
 
@@ -156,6 +156,22 @@ export class SplitBrain extends Method {
       lAccuracy: t.lLogits.argmax(1).eq(t.lTarget).to('float32').mean(),
     }));
     return { loss: t.loss, embedding: t.features.detach(), logs };
+  }
+
+  /**
+   * Colour images (B, 3, H, W) in [0, 1] from the L half alone: its ab bins
+   * decoded with the annealed mean (T 0.38, Colorization's default), upsampled
+   * bilinearly and joined with the input's L. Call `eval()` first.
+   * @example const rgb = method.eval().colorize(x);
+   */
+  colorize(x: Tensor): Tensor {
+    return torch.noGrad(() => torch.scope(() => {
+      const lab = this.encoder.lab(x);
+      const abLogits = this.abHead.forward(this.encoder.mapsFromLab(lab)[0]); // (B, 313, h, w)
+      const ab = annealedMean(abLogits.float(), { bins: this.bins });
+      const full = interpolate(ab, { size: [x.shape[2], x.shape[3]], mode: 'bilinear', alignCorners: false });
+      return labToRgb(torch.cat([lab.narrow(1, 0, 1), full], 1));
+    }));
   }
 
   /**

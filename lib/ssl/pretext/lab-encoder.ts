@@ -69,6 +69,11 @@ export class LabEncoder extends Module implements Encoder {
   readonly numClasses = 0;
   readonly prefersChannelsLast: boolean;
   readonly branches: readonly { name: string; channels: LabChannels; net: MapEncoder }[];
+  /**
+   * Channels of each branch's feature map, what a head on `mapsFromLab` reads (not its featureDim: a backbone that
+   * pools its map to a p x p grid, small_cnn's `pool`, has p^2 times as many pooled features as map channels).
+   */
+  readonly mapChannels: readonly number[];
   readonly rgbMean: Tensor;
   readonly rgbStd: Tensor;
 
@@ -77,6 +82,7 @@ export class LabEncoder extends Module implements Encoder {
     this.branches = branches.map((b) => ({ name: b.name, channels: b.channels,
       net: this.registerModule(b.name, checkMapEncoder(b.net, method)) }));
     this.featureDim = this.branches.reduce((s, b) => s + b.net.featureDim, 0);
+    this.mapChannels = this.branches.map((b) => probeMapChannels(b.net, labChannelCount(b.channels)));
     this.prefersChannelsLast = this.branches.every((b) => b.net.prefersChannelsLast !== false);
     this.rgbMean = this.registerBuffer('rgb_mean', torch.zeros([1, 3, 1, 1]));
     this.rgbStd = this.registerBuffer('rgb_std', torch.ones([1, 3, 1, 1]));
@@ -136,5 +142,16 @@ export class LabEncoder extends Module implements Encoder {
 
   override extraRepr(): string {
     return `branches=[${this.branches.map((b) => `${b.name}: ${b.channels}`).join(', ')}], featureDim=${this.featureDim}`;
+  }
+}
+
+/** The channels of `net`'s feature map, from one 32 px probe in eval mode (no batch-norm statistics move). */
+function probeMapChannels(net: MapEncoder, inChannels: number): number {
+  const was = net.training;
+  net.eval();
+  try {
+    return torch.noGrad(() => torch.scope(() => net.forwardFeatures(torch.zeros([1, inChannels, 32, 32])).shape[1]));
+  } finally {
+    net.train(was);
   }
 }

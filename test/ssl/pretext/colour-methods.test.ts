@@ -193,6 +193,26 @@ describe('ssl/pretext: Colorization and SplitBrain', function () {
     assert.deepEqual(s.examples(x).colourInput.shape, [4, 3, 32, 32]);
   });
 
+  it('heads read the feature map\'s channels, not the pooled featureDim (small_cnn pool 3: 9x the features), and SplitBrain colorizes', () => {
+    const pooled = { ...small, encoderOptions: { width: 4, pool: 3 } };
+    const c = new Colorization(pooled);
+    const s = new SplitBrain(pooled);
+    for (const m of [c, s]) {
+      m.augmentation(spec);
+      assert.deepEqual(m.encoder.mapChannels, m instanceof SplitBrain ? [16, 16] : [16]);
+      assert.equal(m.encoder.featureDim, (m instanceof SplitBrain ? 2 : 1) * 16 * 9);
+      assert.ok(Number.isFinite(m.trainingStep([x]).loss.item()));
+      assert.deepEqual(m.eval().colorize(x).shape, [4, 3, 32, 32]);
+      m.train();
+    }
+    // SplitBrain.colorize is its L -> ab half's annealed mean joined with the input's L.
+    s.eval();
+    const lab = s.encoder.lab(x);
+    const ab = annealedMean(s.abHead.forward(s.encoder.mapsFromLab(lab)[0]).detach(), { bins: abBins() });
+    assertAllClose(s.colorize(x), labToRgb(torch.cat([lab.narrow(1, 0, 1),
+      interpolate(ab, { size: [32, 32], mode: 'bilinear', alignCorners: false })], 1)), 1e-4, 'SplitBrain.colorize');
+  });
+
   it('refuse grey data, other views and encoders, naming what was wrong', () => {
     const grey = { size: 28, channels: 1, mean: [0.5], std: [0.5], dataset: 'fashion-mnist/train' };
     assert.throws(() => new Colorization(small).augmentation(grey),
