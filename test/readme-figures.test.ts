@@ -9,6 +9,7 @@ import { program } from '../lib/cli/main';
 import { MAIN_JOB_MINUTES } from '../lib/cli/main-job';
 import { recordedRuns, resultTable } from '../scripts/results-table';
 import { SWEEP, sweepTable } from '../scripts/sweep-main-job';
+import { pretextTable } from '../scripts/pretext-table';
 
 const root = path.join(__dirname, '..', '..');
 const readme = (): string => fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -73,6 +74,16 @@ describe('README figures', () => {
     // every candidate is recorded, and the chosen one is the main job's own recording
     assert.equal(sweepTable().length, SWEEP.length + 2);
     assert.ok(SWEEP.some((c) => c.name === 'main-job' && c.args.length === 0));
+  });
+
+  it('the pretext-task table is the recorded runs\' task records (docs/runs/<name>/eval.json "task")', () => {
+    const text = readme();
+    const start = text.indexOf('### Each pretext task on its own task');
+    assert.ok(start > 0, 'README lacks the "Each pretext task on its own task" section');
+    const lines = text.slice(start).split('\n');
+    const first = lines.findIndex((l) => l.startsWith('|'));
+    const end = lines.findIndex((l, i) => i > first && !l.startsWith('|'));
+    assert.deepEqual(lines.slice(first, end), pretextTable());
   });
 
   it('train --help and the quick start give the same duration', () => {

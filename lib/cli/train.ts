@@ -18,6 +18,8 @@ import { evaluateEncoder, formatReport, EvalReport } from '../eval/report';
 import { writeRunEvents } from '../export/tensorboard/run-events';
 import { startDashboardThread } from '../dashboard/thread';
 import { writeEndPictures } from '../train/pictures/end-pictures';
+import { isTaskMethod } from '../train/pictures/task-columns';
+import { evaluateTask, formatTaskReport, TaskReport } from '../ssl/pretext/task-metrics';
 import { DataSpec, loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
 import { MAIN_JOB, MAIN_JOB_MINUTES } from './main-job';
@@ -83,6 +85,8 @@ export interface TrainRun {
   config: RunConfig;
   result: TrainResult;
   report?: EvalReport;
+  /** Pretext methods: their own task on the held-out split (eval.json's "task"). */
+  task?: TaskReport;
   /** This process's rank in a data-parallel run (0 otherwise): only rank 0 evaluates and writes. */
   rank: number;
 }
@@ -138,10 +142,12 @@ export async function runTrain(c: RunConfig, options: {
     const report = await evaluateEncoder(method.encoder, {
       train, test, randomEncoder: encoder, device: c.device, trainSubset: c.evalTrainSubset, log,
     });
-    writeFileAtomic(path.join(c.out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const task = isTaskMethod(method) ? evaluateTask(method, test, { mean: train.mean, std: train.std, seed: c.seed }) : undefined;
+    writeFileAtomic(path.join(c.out, 'eval.json'), `${JSON.stringify(task === undefined ? report : { ...report, task }, null, 2)}\n`);
     print(`\n${formatReport(report)}\n`);
+    if (task !== undefined) print(`\nPretext task: ${formatTaskReport(task)}\n`);
     print(`\n${whereThingsAre(c.out, result.encoder)}\n`);
-    return { config: c, result, report, rank: place.rank };
+    return { config: c, result, report, task, rank: place.rank };
   } finally {
     datasets.forEach(disposeDataset);
     place.leave();
@@ -182,7 +188,7 @@ function whereThingsAre(out: string, encoder: string | undefined): string {
   return [
     `Run folder:  ${out}`,
     `Evaluation:  ${path.join(out, 'eval.json')}`,
-    `Plots:       ${['loss.png', 'knn.png', 'retrieval.png', 'embedding-map.png', 'reconstruction.png', 'attention.png']
+    `Plots:       ${['loss.png', 'knn.png', 'retrieval.png', 'embedding-map.png', 'reconstruction.png', 'attention.png', 'task.png']
       .map((f) => path.join(out, f)).filter((f) => fs.existsSync(f)).join(', ')}`,
     `Encoder:     ${encoder ?? path.join(out, 'encoder.safetensors')}`,
     `Re-evaluate: selfsup eval ${out}`,

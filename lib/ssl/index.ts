@@ -63,3 +63,4 @@ export {
 export { ChannelWiseLinear } from './pretext/channel-wise-linear';
 export { Discriminator } from './pretext/discriminator';
 export { defineOptions, option, is, OPTIONAL, DERIVED, REQUIRED, OptionTable, OptionValues, TableValues, GivenOptions } from '../torch/option-table';
+export { evaluateTask, formatTaskReport, TaskReport, TaskMetric, TaskEvalOptions } from './pretext/task-metrics';

@@ -16,6 +16,7 @@ import { synthetic } from '../../lib/data/synthetic';
 import { disposeDataset, ImageDataset } from '../../lib/data/dataset';
 import { Jigsaw } from '../../lib/ssl/jigsaw';
 import { assertAllClose } from '../data/transforms/reference';
+import { rgbToLab } from '../../lib/data/transforms/lab';
 
 /** Cell (row, column) of a written grid (padding 2, scale 1) as (C, h, w) floats in [0, 1]. */
 async function cell(file: string, row: number, col: number, h: number, w: number, cellH: number, cellW: number): Promise<Tensor> {
@@ -86,10 +87,21 @@ describe('cli: selfsup preview --task', function () {
         const P = info.columns[1].shape[2];
         const [y0, x0] = origins[1][4];
         assertAllClose(info.columns[1].select(0, 1), x.select(0, 1).narrow(1, y0, P).narrow(2, x0, P), 0, 'centre patch');
-      } else {
+      } else if (task === 'context_encoder') {
         const hole = info.task!.hole;
         assertAllClose(info.columns[1], torch.where(hole.gt(0), 0.5, x), 0, 'the hole in the input');
         assert.ok((hole.sum().item() as number) > 0);
+      } else {
+        // Colour tasks: the input is the gray image the network gets (L / 100 of Lab; DeOldify: the luma), the
+        // last column the original through Lab and back, beside the network's colours.
+        const gray = task === 'deoldify'
+          ? x.select(1, 0).mul(0.299).add(x.select(1, 1).mul(0.587)).add(x.select(1, 2).mul(0.114)).unsqueeze(1)
+          : rgbToLab(x).narrow(1, 0, 1).div(100);
+        assertAllClose(info.columns[1], gray.expand([-1, 3, -1, -1]), 2e-3, `${task}: the gray input`);
+        assertAllClose(info.columns[info.columns.length - 1], x, 2e-3, `${task}: the target`);
+        const made = info.columns[info.columns.length - 2];
+        assert.deepEqual(made.shape, x.shape);
+        assert.ok((made.sub(x).abs().max().item() as number) > 0.01, `${task}: an untrained network's colours are not the original's`);
       }
     });
   }
@@ -99,6 +111,8 @@ describe('cli: selfsup preview --task', function () {
     assert.equal(inputs.length, PREVIEW_TASKS.length);
     for (let i = 0; i < inputs.length; i++) {
       for (let j = i + 1; j < inputs.length; j++) {
+        // Colorization and split-brain's L -> ab half are given the same input, L.
+        if (inputs[i][0] === 'colorization' && inputs[j][0] === 'split_brain') continue;
         const [a, b] = [inputs[i][1], inputs[j][1]];
         const same = a.shape.join() === b.shape.join() && (a.sub(b).abs().max().item() as number) === 0;
         assert.ok(!same, `${inputs[i][0]} and ${inputs[j][0]} show the same input`);
@@ -122,6 +136,6 @@ describe('cli: selfsup preview --task', function () {
     assert.ok(fs.existsSync(out));
     assert.match(lines.join(''), /columns: 1\. original \(the target\); 2\. input: the hole filled/);
     await assert.rejects(program.parseAsync(['preview', '--task', 'colourize', '--data', 'synthetic', '--out', out],
-      { from: 'user' }), /Expected one of rotation, jigsaw, relative_position, context_encoder, damaged_jigsaw for --task/);
+      { from: 'user' }), /Expected one of rotation, jigsaw, relative_position, context_encoder, damaged_jigsaw, colorization, split_brain, deoldify for --task/);
   });
 });

@@ -17,6 +17,7 @@ import { DINO } from '../../ssl/dino';
 import { writeReconstruction } from '../../ssl/mae-reconstruction';
 import { writeAttentionMaps } from './attention-maps';
 import { writeEmbeddingMap } from './embedding-map';
+import { isTaskMethod, taskColumns } from './task-columns';
 
 /** Options of `writeEndPictures`. */
 export interface EndPicturesOptions {
@@ -38,6 +39,8 @@ export interface EndPictures {
   embeddingMap: string;
   reconstruction?: string;
   attention?: string;
+  /** Pretext methods: the task's grid (inputs, targets, the network's predictions; see task-columns.ts). */
+  task?: string;
 }
 
 /** Up to `max` positions evenly spaced over 0..n-1. */
@@ -58,7 +61,10 @@ function pickQueries(labels: readonly number[], count: number): number[] {
  * Writes `retrieval.png` (a row per query test image: the query, then its
  * nearest test images by cosine similarity of the encoder's features),
  * `embedding-map.png` (UMAP of the test features coloured by class), and
- * `reconstruction.png` for MAE, `attention.png` for DINO with a ViT.
+ * `reconstruction.png` for MAE, `attention.png` for DINO with a ViT, and
+ * `task.png` for the pretext methods (`taskColumns`: inpainted regions beside
+ * the originals, colorized images beside the gray inputs and the originals,
+ * jigsaw tiles put back in the predicted order...).
  * `test` may be any image set (`selfsup train` passes the training images
  * of data without a test split); without labels the queries are the first
  * embedded images and the map is gray, without a legend.
@@ -93,7 +99,28 @@ export async function writeEndPictures(out: string, method: Method, test: ImageD
     labels.dispose();
   }
   await methodPictures(out, method, test, rows.slice(0, 8), o, result);
+  if (isTaskMethod(method)) result.task = await writeTaskGrid(path.join(out, 'task.png'), method, test, rows.slice(0, 8), o);
   return result;
+}
+
+/**
+ * The task grid of a pretext method on test images `rows`, the task drawn
+ * from a generator seeded with `o.seed` (on the CPU; elsewhere the device's own).
+ */
+async function writeTaskGrid(file: string, method: Method, test: ImageDataset, rows: number[],
+  o: EndPicturesOptions): Promise<string> {
+  const device = method.encoder.parameters()[0].device;
+  const columns = torch.scope(() => {
+    const x = toFloatImages(test.images.indexSelect(0, torch.tensor(rows, { dtype: 'int64' }))).to(device);
+    const generator = device === 'cpu' ? new torch.Generator().manualSeed(o.seed ?? 0) : undefined;
+    return taskColumns(method, x, test.mean, test.std, generator).columns.map((c) => c.contiguous().cpu());
+  });
+  try {
+    await writeImageGrid(file, columns, { scale: Math.max(1, Math.ceil(48 / test.images.shape[2])) });
+  } finally {
+    columns.forEach((c) => c.dispose());
+  }
+  return file;
 }
 
 /** MAE's reconstructions and DINO's attention maps, on the first images of the embedded rows. */

@@ -15,6 +15,24 @@ import { writeEndPictures } from '../../../lib/train/pictures/end-pictures';
 import { clsAttention } from '../../../lib/train/pictures/attention-maps';
 import { resolveRunConfig, runTrain } from '../../../lib/cli/train';
 import { summarizeRun } from '../../../lib/dashboard/run-reader';
+import { Jigsaw } from '../../../lib/ssl/jigsaw';
+import { Colorization } from '../../../lib/ssl/colorization';
+import { taskColumns } from '../../../lib/train/pictures/task-columns';
+import { toFloatImages } from '../../../lib/data/transforms/normalize';
+
+/** A PNG written with integer magnification `scale`, back at scale 1: (H, W, C) uint8 as a tensor. */
+async function unscaled(file: string, scale: number): Promise<torch.Tensor> {
+  const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+  const img = torch.tensor(Uint8Array.from(data), { shape: [info.height, info.width, info.channels] });
+  return img.view([info.height / scale, scale, info.width / scale, scale, info.channels]).select(3, 0).select(1, 0);
+}
+
+/** Column `col` of row `row` of a grid (padding 2) whose cells are cellH x cellW, for an image of h x w: (C, h, w) in [0, 1]. */
+function gridCell(img: torch.Tensor, row: number, col: number, h: number, w: number, cellH: number, cellW: number): torch.Tensor {
+  const top = 2 + row * (cellH + 2) + Math.floor((cellH - h) / 2);
+  const left = 2 + col * (cellW + 2) + Math.floor((cellW - w) / 2);
+  return img.narrow(0, top, h).narrow(1, left, w).permute([2, 0, 1]).to('float32').div(255);
+}
 
 const tinyVit = (): VisionTransformer =>
   new VisionTransformer({ imgSize: 16, patchSize: 4, embedDim: 32, depth: 2, numHeads: 2, numClasses: 0, inChannels: 1 });
@@ -74,6 +92,44 @@ describe('train: the pictures written at the end of training', function () {
     assert.deepEqual(await size(d.attention as string), grid(1 + 2, 8, 4)); // the image, then 2 heads
   });
 
+  it('pretext methods add task.png: the task grid (inputs, targets, predictions) of the first test images', async () => {
+    const colour = synthetic({ n: 40, channels: 3, size: 24, classes: 4, seed: 2 });
+    try {
+      torch.manualSeed(0);
+      const jigsaw = new Jigsaw({ encoder: 'small_cnn', encoderOptions: { inChannels: 3, width: 4 }, numPermutations: 10, hiddenDim: 8 });
+      const colorization = new Colorization({ encoder: 'small_cnn', encoderOptions: { width: 4 }, hiddenDim: 8 });
+      colorization.augmentation({ size: 24, channels: 3, mean: colour.mean, std: colour.std, dataset: colour.name });
+      for (const [name, method, count] of [['jigsaw', jigsaw, 4], ['colorization', colorization, 4]] as const) {
+        const out = path.join(dir, `task-${name}`);
+        fs.mkdirSync(out);
+        const p = await writeEndPictures(out, method, colour, { maxImages: 40, seed: 3 });
+        assert.equal(p.task, path.join(out, 'task.png'));
+        // What the task builds for the first 8 embedded test images (rows 0..7 of 40), its draws seeded as the run's.
+        const x = toFloatImages(colour.images.narrow(0, 0, 8));
+        const { columns } = taskColumns(method, x, colour.mean, colour.std, new torch.Generator().manualSeed(3));
+        assert.equal(columns.length, count);
+        const cellH = Math.max(...columns.map((c) => c.shape[2]));
+        const cellW = Math.max(...columns.map((c) => c.shape[3]));
+        assert.deepEqual(await size(p.task as string), [(count * (cellW + 2) + 2) * 2, (8 * (cellH + 2) + 2) * 2]); // 24 px: x2
+        const img = await unscaled(p.task as string, 2);
+        for (const row of [0, 5]) {
+          for (let j = 0; j < count; j++) {
+            const c = columns[j].select(0, row);
+            const want = c.clamp(0, 1).mul(255).round().div(255).expand([3, c.shape[1], c.shape[2]]);
+            const got = gridCell(img, row, j, c.shape[1], c.shape[2], cellH, cellW);
+            assert.ok((got.sub(want).abs().max().item() as number) < 1e-6, `${name} row ${row} column ${j}`);
+          }
+        }
+        // The prediction column is the network's: it is not the target (untrained networks do not solve the task).
+        assert.ok((columns[count - 1].sub(columns[count - 2]).abs().max().item() as number) > 0.01, `${name}: prediction vs target`);
+      }
+      jigsaw.dispose();
+      colorization.dispose();
+    } finally {
+      disposeDataset(colour);
+    }
+  });
+
   it('the [CLS] attention is a softmax over the tokens: uniform when queries and keys are zero', () => {
     torch.manualSeed(0);
     const vit = tinyVit();
@@ -94,6 +150,7 @@ describe('train: the pictures written at the end of training', function () {
       encoderOptions: { width: 4 }, out });
     await runTrain(c, { progress: 'none', stream: { write: () => true }, print: () => undefined });
     for (const f of ['retrieval.png', 'embedding-map.png']) assert.ok(fs.existsSync(path.join(out, f)), f);
+    assert.ok(!fs.existsSync(path.join(out, 'task.png')), 'SimCLR has no pretext task to draw');
     // The dashboard shows them (every PNG of the run folder).
     const images = summarizeRun(dir, 'run').images;
     assert.ok(images.includes('retrieval.png') && images.includes('embedding-map.png'), images.join(', '));
