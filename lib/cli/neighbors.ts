@@ -9,7 +9,7 @@ import { disposeDataset, ImageDataset, makeDataset } from '../data/dataset';
 import { extractFeatures } from '../eval/features';
 import { decodeQueryImage } from '../export/query-image';
 import { writeImageGrid } from '../data/image-grid';
-import { readEmbeddings } from '../export/embeddings-file';
+import { readEmbeddingsAsync } from '../export/embeddings-file';
 import { VectorIndex } from '../export/vector-index';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { defaultEmbeddingFile, runEmbed } from './embed';
@@ -56,7 +56,7 @@ export function indexFileOf(embeddingFile: string): string {
 }
 
 async function embeddingFileOf(target: string, split: 'train' | 'test', log: (line: string) => void): Promise<string> {
-  if (fs.statSync(target).isFile() && /\.(safetensors|npy)$/.test(target) && !target.endsWith('encoder.safetensors')) return target;
+  if (fs.statSync(target).isFile() && /\.(safetensors|npy|parquet)$/.test(target) && !target.endsWith('encoder.safetensors')) return target;
   const { runDir } = runOf(target);
   if (runDir === undefined) throw new Error(`'${target}' is neither an embedding file nor a run folder`);
   const file = defaultEmbeddingFile(runDir, split);
@@ -110,7 +110,7 @@ export async function runNeighbors(target: string, o: NeighborsCommandOptions): 
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const k = o.k ?? 10;
   const file = await embeddingFileOf(target, o.split ?? 'test', log);
-  const { embeddings, labels, ids, metadata } = readEmbeddings(file);
+  const { embeddings, labels, ids, metadata } = await readEmbeddingsAsync(file);
   const dataset = await datasetOf(metadata);
   const owned: Tensor[] = [embeddings, labels, ids];
   try {
@@ -171,7 +171,8 @@ export function registerNeighbors(program: Command): void {
   program.command('neighbors')
     .description('Nearest neighbours of one image by cosine similarity of its embedding, from a usearch HNSW index ' +
       'saved beside the embeddings; writes a PNG grid (query first)')
-    .argument('<target>', 'run folder (its embeddings-<split>.safetensors, made if missing) or an embedding file')
+    .argument('<target>', 'run folder (its embeddings-<split>.safetensors, made if missing) or an embedding file ' +
+      '(.safetensors, .npy or .parquet)')
     .requiredOption('--query <row|image>', 'row of the embedding file (= position in the split), or an image file to embed ' +
       'with the same encoder and transform as the data', queryArg)
     .option('-k, --k <n>', 'neighbours to show', intArg('-k'), 10)

@@ -6,7 +6,8 @@
 //  - .npy: the float32 (N, D) embeddings, readable by numpy.load; labels and ids
 //    beside it as `<stem>.labels.npy` and `<stem>.ids.npy` (int64).
 //  - .parquet: a table of id, label, class, file and embedding (list<float32>),
-//    the metadata in the footer (lib/export/parquet.ts). Written, not read here.
+//    the metadata in the footer (lib/export/parquet.ts). Read asynchronously
+//    (readEmbeddingsAsync): its reader, hyparquet, has only an async API.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Tensor } from '../torch';
@@ -14,7 +15,7 @@ import { tensor } from '../torch/creation';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../torch/safetensors';
 import { writeFileAtomic } from '../torch/atomic-file';
 import { decodeNpy, encodeNpy } from './npy';
-import { encodeEmbeddingsParquet } from './parquet';
+import { decodeEmbeddingsParquet, encodeEmbeddingsParquet } from './parquet';
 
 /** What an embedding file holds. */
 export interface Embeddings {
@@ -112,8 +113,8 @@ export function writeEmbeddings(file: string, e: Embeddings): void {
 export function readEmbeddings(file: string): Embeddings {
   const format = formatOf(file);
   if (format === '.parquet') {
-    throw new Error(`'${file}': Parquet embedding files are for other tools (pandas, DuckDB...); selfsup reads .safetensors ` +
-      'or .npy: embed again with --out <file>.safetensors');
+    throw new Error(`'${file}': Parquet embedding files are read asynchronously: use readEmbeddingsAsync (selfsup ` +
+      'neighbors does), or embed again with --out <file>.safetensors');
   }
   if (!fs.existsSync(file)) throw new Error(`No embedding file '${file}'`);
   if (format === '.safetensors') {
@@ -146,5 +147,29 @@ export function readEmbeddings(file: string): Embeddings {
     labels: side(siblings.labels, () => tensor(new BigInt64Array(n).fill(-1n))),
     ids: side(siblings.ids, () => tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i)))),
     metadata: {},
+  };
+}
+
+/**
+ * Reads any embedding file `writeEmbeddings` writes, Parquet included (the
+ * others as `readEmbeddings`). A Parquet file's metadata comes from its
+ * footer; `files` (by id) from its `file` column when it names any.
+ *
+ * @example const { embeddings, metadata } = await readEmbeddingsAsync('runs/a/test.parquet');
+ */
+export async function readEmbeddingsAsync(file: string): Promise<Embeddings> {
+  if (formatOf(file) !== '.parquet') return readEmbeddings(file);
+  if (!fs.existsSync(file)) throw new Error(`No embedding file '${file}'`);
+  const p = await decodeEmbeddingsParquet(fs.readFileSync(file), file);
+  const n = p.ids.length;
+  const named = p.files?.some((f) => f !== null) === true;
+  const files: string[] = [];
+  if (named) p.files?.forEach((f, i) => { files[Number(p.ids[i])] = f ?? ''; });
+  return {
+    embeddings: tensor(p.embeddings, { shape: [n, p.dim] }),
+    labels: tensor(p.labels, { shape: [n] }),
+    ids: tensor(p.ids, { shape: [n] }),
+    metadata: p.metadata,
+    ...(named ? { files } : {}),
   };
 }

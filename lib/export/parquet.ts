@@ -77,3 +77,65 @@ export function encodeEmbeddingsParquet(e: ParquetEmbeddings): Uint8Array {
   });
   return new Uint8Array(buffer);
 }
+
+type Reader = typeof import('hyparquet');
+
+/** hyparquet (the reader by hyparquet-writer's authors), loaded on first use for the same reason as the writer. */
+function reader(): Reader {
+  try {
+    return require('hyparquet') as Reader;
+  } catch (err) {
+    throw new Error(`Reading Parquet needs the hyparquet package, an ES module that Node ${process.version} could not ` +
+      `load (${(err as Error).message}); use Node >= 20.19, or embed again into .safetensors or .npy`);
+  }
+}
+
+/** The columns `encodeEmbeddingsParquet` writes that a reader needs (class and file are optional). */
+const NEEDED = ['id', 'label', 'embedding'] as const;
+
+/**
+ * Reads the bytes of a Parquet embedding file back (the inverse of
+ * `encodeEmbeddingsParquet`; other writers' files with the columns `id`,
+ * `label` and `embedding` read too). Throws naming `source` when the bytes
+ * are not Parquet, a column is missing or the rows' embeddings differ in length.
+ *
+ * @example const e = await decodeEmbeddingsParquet(fs.readFileSync('test.parquet'), 'test.parquet'); // e.dim
+ */
+export async function decodeEmbeddingsParquet(bytes: Uint8Array, source = '<buffer>'): Promise<ParquetEmbeddings> {
+  const r = reader();
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let meta: ReturnType<Reader['parquetMetadata']>;
+  try {
+    meta = r.parquetMetadata(file);
+  } catch (err) {
+    throw new Error(`'${source}' is not a Parquet file: ${(err as Error).message}`);
+  }
+  const top = r.parquetSchema(meta).children.map((c) => c.element.name);
+  const missing = NEEDED.filter((c) => !top.includes(c));
+  if (missing.length > 0) {
+    throw new Error(`'${source}' is not an embedding file: expected the columns id, label and embedding but it has ` +
+      `${top.join(', ') || 'none'}`);
+  }
+  const columns = ['id', 'label', 'class', 'file', 'embedding'].filter((c) => top.includes(c));
+  const rows = await r.parquetReadObjects({ file, metadata: meta, columns });
+  const n = rows.length;
+  const dim = n > 0 ? (rows[0].embedding as ArrayLike<number>).length : 0;
+  const embeddings = new Float32Array(n * dim);
+  const ids = new BigInt64Array(n);
+  const labels = new BigInt64Array(n);
+  const classes: string[] = [];
+  rows.forEach((row, i) => {
+    const e = row.embedding as ArrayLike<number> | null;
+    if (e === null || e.length !== dim) {
+      throw new Error(`'${source}': row ${i} has ${e?.length ?? 0} embedding values, row 0 has ${dim}`);
+    }
+    embeddings.set(e, i * dim);
+    ids[i] = BigInt(row.id as bigint | number);
+    labels[i] = BigInt(row.label as bigint | number);
+    // The class column names each label: the class list back, as the metadata's `classes` holds it.
+    if (labels[i] >= 0n && typeof row.class === 'string') classes[Number(labels[i])] ??= row.class;
+  });
+  const metadata = Object.fromEntries((meta.key_value_metadata ?? []).map((kv) => [kv.key, kv.value ?? '']));
+  const files = columns.includes('file') ? rows.map((row) => (typeof row.file === 'string' ? row.file : null)) : undefined;
+  return { embeddings, dim, labels, ids, classes: Array.from(classes, (c, i) => c ?? String(i)), files, metadata };
+}

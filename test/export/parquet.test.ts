@@ -10,11 +10,13 @@ import sharp from 'sharp';
 import { readParquet } from 'parquet-wasm';
 import { tableFromIPC } from 'apache-arrow';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { SmallCnn } from '../../lib/models/small-cnn';
 import { saveSafetensors } from '../../lib/torch/safetensors';
 import * as torch from '../../lib/torch';
 import { runEmbed } from '../../lib/cli/embed';
-import { readEmbeddings } from '../../lib/export/embeddings-file';
+import { readEmbeddings, readEmbeddingsAsync } from '../../lib/export/embeddings-file';
+import { runNeighbors } from '../../lib/cli/neighbors';
 import { program } from '../../lib/cli/main';
 import { makeSyntheticRun } from './synthetic-run';
 
@@ -69,7 +71,43 @@ describe('export: Parquet embedding files', function () {
     assert.equal(kv.format, 'selfsup-embeddings');
     assert.equal(kv.dataset, 'synthetic');
     assert.equal(kv.encoder, 'small_cnn');
-    assert.throws(() => readEmbeddings(file), /Parquet embedding files are for other tools/);
+    assert.throws(() => readEmbeddings(file), /Parquet embedding files are read asynchronously: use readEmbeddingsAsync/);
+  });
+
+  it('selfsup reads its Parquet back: readEmbeddingsAsync equals the safetensors file, and neighbors searches it', async () => {
+    const run = path.join(dir, 'run-back');
+    makeSyntheticRun(run);
+    const pq = path.join(dir, 'back.parquet');
+    const st = path.join(dir, 'back.safetensors');
+    await runEmbed(run, { out: pq, limit: 60, log: quiet });
+    await runEmbed(run, { out: st, limit: 60, log: quiet });
+    const a = await readEmbeddingsAsync(pq);
+    const b = readEmbeddings(st);
+    try {
+      assert.deepEqual(a.embeddings.shape, b.embeddings.shape);
+      assert.ok(a.embeddings.equal(b.embeddings), 'float32 values bit for bit');
+      assert.deepEqual(a.labels.toArray(), b.labels.toArray());
+      assert.deepEqual(a.ids.toArray(), b.ids.toArray());
+      assert.deepEqual(a.metadata, b.metadata);
+      assert.equal(a.files, undefined); // synthetic data has no files
+    } finally {
+      [a, b].forEach((e) => [e.embeddings, e.labels, e.ids].forEach((t) => t.dispose()));
+    }
+    const fromParquet = await runNeighbors(pq, { query: 7, k: 4, log: quiet });
+    const fromSafetensors = await runNeighbors(st, { query: 7, k: 4, log: quiet });
+    assert.equal(fromParquet.index, `${pq}.usearch`);
+    assert.deepEqual(fromParquet.neighbors, fromSafetensors.neighbors);
+    await program().exitOverride().parseAsync(['neighbors', pq, '--query', '3', '-k', '2'], { from: 'user' });
+  });
+
+  it('reading Parquet that is not an embedding file names the file and what is wrong', async () => {
+    const junk = path.join(dir, 'junk.parquet');
+    fs.writeFileSync(junk, 'not parquet at all');
+    await assert.rejects(readEmbeddingsAsync(junk), /'.*junk\.parquet' is not a Parquet file/);
+    const other = path.join(dir, 'other.parquet');
+    fs.writeFileSync(other, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'x', data: [1, 2], type: 'INT32' }] })));
+    await assert.rejects(readEmbeddingsAsync(other), /'.*other\.parquet' is not an embedding file: expected the columns id, label and embedding but it has x/);
+    await assert.rejects(readEmbeddingsAsync(path.join(dir, 'none.parquet')), /No embedding file '.*none\.parquet'/);
   });
 
   it('image folders: the file column holds each image\'s path in the folder, in dataset order', async () => {
@@ -94,6 +132,10 @@ describe('export: Parquet embedding files', function () {
     assert.deepEqual(rows.map((r) => r.file), names);
     assert.deepEqual(rows.map((r) => r.class), ['boots', 'boots', 'boots', 'coats', 'coats', 'coats']);
     assert.equal(rows[0].embedding.length, 16);
+    const back = await readEmbeddingsAsync(out);
+    assert.deepEqual(back.files, names); // by id, as writeEmbeddings takes them
+    assert.deepEqual(JSON.parse(back.metadata.classes), ['boots', 'coats']);
+    [back.embeddings, back.labels, back.ids].forEach((t) => t.dispose());
     fs.rmSync(path.join(data), { recursive: true });
   });
 });
