@@ -26,6 +26,24 @@ export interface AdamWOptions {
   fused: boolean;
 }
 
+/**
+ * Throws on an invalid Adam-style option (lr, eps, weightDecay, betas; LAMB
+ * shares them); `where` is appended to the message.
+ *
+ * @example
+ * protected validate(o: LAMBOptions, where: string): void { checkAdamOptions(o, where); }
+ */
+export function checkAdamOptions(o: Pick<AdamWOptions, 'lr' | 'eps' | 'weightDecay' | 'betas'>, where: string): void {
+  checkNonNegative(o.lr, `lr${where}`);
+  checkNonNegative(o.eps, `eps${where}`);
+  checkNonNegative(o.weightDecay, `weightDecay${where}`);
+  if (!Array.isArray(o.betas) || o.betas.length !== 2) {
+    throw new RangeError(`Expected two numbers for betas${where} but received ${String(o.betas)}`);
+  }
+  checkUnitInterval(o.betas[0], `betas[0]${where}`);
+  checkUnitInterval(o.betas[1], `betas[1]${where}`);
+}
+
 /** The defaults of AdamWOptions, as torch.optim.AdamW's; `validate` checks them with each group's. */
 const ADAMW_DEFAULTS = defineDefaults<AdamWOptions>({
   lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, fused: false,
@@ -57,14 +75,7 @@ export class AdamW extends Optimizer<AdamWOptions> {
   }
 
   protected validate(o: AdamWOptions, where: string): void {
-    checkNonNegative(o.lr, `lr${where}`);
-    checkNonNegative(o.eps, `eps${where}`);
-    checkNonNegative(o.weightDecay, `weightDecay${where}`);
-    if (!Array.isArray(o.betas) || o.betas.length !== 2) {
-      throw new RangeError(`Expected two numbers for betas${where} but received ${String(o.betas)}`);
-    }
-    checkUnitInterval(o.betas[0], `betas[0]${where}`);
-    checkUnitInterval(o.betas[1], `betas[1]${where}`);
+    checkAdamOptions(o, where);
   }
 
   protected override disposeWork(): void {

@@ -5,11 +5,11 @@
 // Multi-tensor: the moments, the update, both norms and the ratios are a
 // handful of `_foreach_*` calls per group, with no host synchronisation.
 import * as torch from '../torch';
-import { checkNonNegative, checkUnitInterval } from '../torch/arguments';
 import { aten } from '../torch/foreach';
 import { Optimizer, ParamGroup, ParamState, ResolvedGroup, StepOptions } from './optimizer';
 import { ScalarSlots, ScratchTensors } from './scratch';
 import { defineDefaults } from '../torch/option-table';
+import { checkAdamOptions } from './adamw';
 
 type Tensor = torch.Tensor;
 
@@ -74,14 +74,7 @@ export class LAMB extends Optimizer<LAMBOptions> {
   }
 
   protected validate(o: LAMBOptions, where: string): void {
-    checkNonNegative(o.lr, `lr${where}`);
-    checkNonNegative(o.eps, `eps${where}`);
-    checkNonNegative(o.weightDecay, `weightDecay${where}`);
-    if (!Array.isArray(o.betas) || o.betas.length !== 2) {
-      throw new RangeError(`Expected two numbers for betas${where} but received ${String(o.betas)}`);
-    }
-    checkUnitInterval(o.betas[0], `betas[0]${where}`);
-    checkUnitInterval(o.betas[1], `betas[1]${where}`);
+    checkAdamOptions(o, where);
     for (const k of ['biasCorrection', 'alwaysAdapt', 'trustClip'] as const) {
       if (typeof o[k] !== 'boolean') throw new TypeError(`Expected a boolean for ${k}${where} but received ${String(o[k])}`);
     }
