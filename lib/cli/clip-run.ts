@@ -118,7 +118,9 @@ function sceneClipData(spec: string, tokenizer?: WordPieceTokenizer): ClipData &
 export function buildClip(c: TextRunConfig, vocabSize: number, channels: number): CLIP {
   torch.manualSeed(c.seed);
   return new CLIP({
-    imageEncoder: 'small_cnn', imageEncoderOptions: { inChannels: channels, width: 16 }, embedDim: 64, recipe: { lr: c.lr },
+    // Scenes: pool the last feature map to 2 x 2, not globally, so the features keep which side a shape is on (the relations).
+    imageEncoder: 'small_cnn', imageEncoderOptions: { inChannels: channels, width: 16, ...(c.data?.startsWith('scenes') ? { pool: 2 } : {}) },
+    embedDim: 64, recipe: { lr: c.lr },
     textConfig: { vocabSize, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 256, maxPositionEmbeddings: 32 },
     ...c.methodOptions,
   });

@@ -59,12 +59,17 @@ export function textFeatures(encoder: TextFeatureEncoder, tokenizer: WordPieceTo
       const cls: Tensor[] = [];
       const mean: Tensor[] = [];
       for (let s = 0; s < docs.length; s += batch) {
-        const part = docs.slice(s, s + batch);
-        const enc = tokenizer.encodeBatch(part.map((d) => d.sentences.join(' ')), { maxLength });
-        const h = encoder.forward(enc).lastHiddenState; // (B, T, H)
-        cls.push(h.select(1, 0));
-        const m = enc.attentionMask.unsqueeze(2).to('float32'); // (B, T, 1)
-        mean.push(h.mul(m).sum(1).div(m.sum(1))); // (B, H)
+        // NOTE: one scope per batch: the encoder's intermediates (about 100 MB per batch of 128 at H=128) are freed
+        // before the next batch; only the (B, H) features survive it.
+        const [c, m] = torch.scope(() => {
+          const part = docs.slice(s, s + batch);
+          const enc = tokenizer.encodeBatch(part.map((d) => d.sentences.join(' ')), { maxLength });
+          const h = encoder.forward(enc).lastHiddenState; // (B, T, H)
+          const mask = enc.attentionMask.unsqueeze(2).to('float32'); // (B, T, 1)
+          return [h.select(1, 0).contiguous(), h.mul(mask).sum(1).div(mask.sum(1))]; // (B, H) each
+        });
+        cls.push(c);
+        mean.push(m);
       }
       const labels = torch.tensor(BigInt64Array.from(classes.map(BigInt)), { shape: [docs.length] });
       return { cls: { features: torch.cat(cls, 0), labels }, mean: { features: torch.cat(mean, 0), labels: labels.clone() } };

@@ -61,6 +61,8 @@ describe('cli: selfsup train bert|albert|clip', function () {
       assert.equal(row.zeroShotTop1, undefined, 'scenes have no class labels');
     }
     assert.match(printed.join(''), /seen combinations +held-out combinations\n.*I>T@1.*I>T@1.*\nchance +0\.1 +0\.5 +1\.0/);
+    // Scenes pool small_cnn's last map to 2 x 2 (the relations need where a shape is): 16 x width 16 features.
+    assert.deepEqual(loadSafetensors(path.join(out, 'model.safetensors')).get('visual_projection.weight')!.shape, [64, 256]);
     const again = await runTextEval(out, { log: () => undefined, print: () => undefined });
     assert.deepEqual(again.eval, report.eval);
     for (const bad of ['scenes:0', 'scenes:x', 'scenes:1.5']) {

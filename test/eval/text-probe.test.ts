@@ -57,6 +57,19 @@ describe('eval: text probe on frozen features', function () {
     bert.dispose();
   });
 
+  it('frees each batch\'s intermediates before the next batch (the live-tensor count does not grow with the batches)', () => {
+    torch.manualSeed(3);
+    const bert = new BertModel({ ...config, vocabSize: tok.vocabSize });
+    const live: number[] = [];
+    const counting = { forward: (x: Parameters<BertModel['forward']>[0]) => { live.push(torch.memory().tensors); return bert.forward(x); },
+      eval: () => bert.eval(), train: (mode?: boolean) => bert.train(mode) };
+    const { cls, mean } = textFeatures(counting, tok, train, { batchSize: 6 }); // 10 batches
+    assert.equal(live.length, 10);
+    assert.ok(live[9] - live[1] <= 2 * 8, `live tensors at each batch: ${live.join(' ')}`); // the kept features only: 2 per batch
+    for (const t of [cls.features, cls.labels, mean.features, mean.labels]) t.dispose();
+    bert.dispose();
+  });
+
   it('refuses a corpus without labels', () => {
     const bert = new BertModel({ ...config, vocabSize: tok.vocabSize });
     assert.throws(() => textFeatures(bert, tok, { name: 'plain', documents: train.documents }), /document labels .* 'plain'/);
