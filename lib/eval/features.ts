@@ -2,7 +2,8 @@
 // without autograd, batch by batch, into one (N, D) float32 CPU tensor.
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { checkDevice, checkInt } from '../torch/arguments';
+import { checkDevice } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../torch/option-table';
 import { ImageDataset } from '../data/dataset';
 import { normalize, toFloatImages } from '../data/transforms/normalize';
 import { Encoder } from '../models/encoder';
@@ -15,12 +16,16 @@ export interface FeatureSet {
   labels: Tensor;
 }
 
-/** Options of `extractFeatures`. */
-export interface ExtractFeaturesOptions {
+/** `extractFeatures`'s options: defaults and checks (the normalisation and the indices come from the dataset). */
+export const EXTRACT_FEATURES_OPTIONS = defineOptions({
   /** Images per forward pass (default 512). */
-  batchSize?: number;
+  batchSize: option(512, is.int(1)),
   /** Where the forward passes run; default the device of the encoder's parameters (which must already be there). */
-  device?: Device;
+  device: option<Device>(OPTIONAL, checkDevice),
+});
+
+/** Options of `extractFeatures`. */
+export interface ExtractFeaturesOptions extends GivenOptions<typeof EXTRACT_FEATURES_OPTIONS.specs> {
   /** Per-channel mean used to normalise the [0, 1] images; default `dataset.mean`. */
   mean?: readonly number[];
   /** Per-channel std used to normalise the [0, 1] images; default `dataset.std`. */
@@ -114,8 +119,9 @@ export function extractFeatures(encoder: Encoder, dataset: ImageDataset, options
     throw new TypeError('Expected an ImageDataset with (N, C, H, W) images for extractFeatures but received ' +
       (images instanceof Tensor ? `images of shape [${images.shape.join(', ')}]` : String(dataset)));
   }
-  const batchSize = checkInt(options.batchSize ?? 512, 'options.batchSize', 1);
-  const device = checkDevice(options.device ?? moduleDevice(encoder), 'options.device');
+  const o = EXTRACT_FEATURES_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const batchSize = o.batchSize;
+  const device = o.device ?? moduleDevice(encoder);
   checkEncoderDevice(encoder, device);
   const mean = options.mean ?? dataset.mean;
   const std = options.std ?? dataset.std;

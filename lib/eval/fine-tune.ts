@@ -3,7 +3,7 @@
 // evaluations; k-NN and the linear probe keep the encoder frozen.
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL, TableValues } from '../torch/option-table';
 import { crossEntropy } from '../nn/functional/loss';
 import { linear } from '../nn/functional/linear';
 import { SGD } from '../optim/sgd';
@@ -19,28 +19,35 @@ import { normalize, toFloatImages } from '../data/transforms/normalize';
 import { Encoder } from '../models/encoder';
 import { checkEncoderDevice, inEvalMode, moduleDevice } from './features';
 
-/** Options of `fineTune`. */
-export interface FineTuneOptions {
+/** The learning rate and weight decay when none is given, by optimizer. */
+const FINE_TUNE_DEFAULTS = Object.freeze({ sgd: { lr: 0.1, weightDecay: 5e-4 }, adamw: { lr: 1e-3, weightDecay: 0.05 } });
+
+/** `fineTune`'s options: defaults and checks. */
+export const FINE_TUNE_OPTIONS = defineOptions({
   /** Passes over the training set (default 1). */
-  epochs?: number;
+  epochs: option(1, is.int(1)),
   /** Images per step (default 256; the last, smaller batch of an epoch is dropped). */
-  batchSize?: number;
+  batchSize: option(256, is.int(1)),
   /** Peak learning rate, decayed to 0 on a per-step cosine (default 0.1 for SGD, 1e-3 for AdamW). */
-  lr?: number;
+  lr: option(OPTIONAL, is.number(0)),
   /** Weight decay on every parameter (default 5e-4 for SGD, 0.05 for AdamW). */
-  weightDecay?: number;
+  weightDecay: option(OPTIONAL, is.number(0)),
   /** 'sgd' (default: momentum 0.9) or 'adamw'. */
-  optimizer?: 'sgd' | 'adamw';
+  optimizer: option<'sgd' | 'adamw'>('sgd', is.oneOf(['sgd', 'adamw'])),
+  /** Seeds the batch order (epoch e: seed + e) and the augmentation's generator (default 0). */
+  seed: option(0, is.int(0)),
+  /** Number of classes (default: the length of `classes` of the training set, else its largest label plus one). */
+  numClasses: option(OPTIONAL, is.int(1)),
+  /** Leave the fine-tuned weights in the encoder (default false: its weights and buffers are restored afterwards). */
+  keepWeights: option(false, is.boolean),
+});
+
+/** Options of `fineTune`. */
+export interface FineTuneOptions extends GivenOptions<typeof FINE_TUNE_OPTIONS.specs> {
   /** Where training runs; default where the encoder's parameters are (it is not moved). */
   device?: Device;
   /** Applied to each [0, 1] training batch before normalisation; a MultiView contributes its first view. */
   augmentation?: Transform | MultiView;
-  /** Seeds the batch order (epoch e: seed + e) and the augmentation's generator (default 0). */
-  seed?: number;
-  /** Number of classes (default: the length of `classes` of the training set, else its largest label plus one). */
-  numClasses?: number;
-  /** Leave the fine-tuned weights in the encoder (default false: its weights and buffers are restored afterwards). */
-  keepWeights?: boolean;
   /** Receives one line per epoch (mean training loss). */
   log?: (line: string) => void;
 }
@@ -92,7 +99,7 @@ export async function fineTune(encoder: Encoder, trainDataset: ImageDataset, tes
   const { device, lr, weightDecay } = plan;
   const { mean, std } = trainDataset;
   const loader = new Loader(trainDataset, { batchSize: plan.batchSize, seed: plan.seed, device, dropLast: true }); // checks batchSize <= N
-  const restore = snapshot(encoder, options.keepWeights ?? false);
+  const restore = snapshot(encoder, plan.keepWeights);
   const featureDim = torch.scope(() => inEvalMode(encoder, () => torch.noGrad(() =>
     encoder.forward(normalize(toFloatImages(trainDataset.images.narrow(0, 0, 1), { device }), mean, std)).flatten(1).shape[1])));
   const w = torch.keep(torch.zeros([plan.numClasses, featureDim], { device }).requiresGrad_()); // (C, D)
@@ -120,17 +127,13 @@ export async function fineTune(encoder: Encoder, trainDataset: ImageDataset, tes
   }
 }
 
-/** fineTune's checked settings, defaults filled in. */
-interface FineTunePlan {
-  epochs: number;
-  batchSize: number;
-  optimizer: 'sgd' | 'adamw';
+/** fineTune's checked settings: the table's values with the optimizer's defaults and the derived ones filled in. */
+interface FineTunePlan extends TableValues<typeof FINE_TUNE_OPTIONS> {
   lr: number;
   weightDecay: number;
-  seed: number;
+  numClasses: number;
   device: Device;
   augmentation: Transform | MultiView | undefined;
-  numClasses: number;
   log: (line: string) => void;
 }
 
@@ -142,12 +145,8 @@ function planFineTune(encoder: Encoder, trainDataset: ImageDataset, testDataset:
   }
   checkLabelledDataset(trainDataset, 'trainDataset');
   checkLabelledDataset(testDataset, 'testDataset');
-  const epochs = checkInt(options.epochs ?? 1, 'options.epochs', 1);
-  const batchSize = checkInt(options.batchSize ?? 256, 'options.batchSize', 1);
-  const optimizer = checkOneOf(options.optimizer ?? 'sgd', ['sgd', 'adamw'], 'options.optimizer');
-  const lr = checkNumber(options.lr ?? (optimizer === 'sgd' ? 0.1 : 1e-3), 'options.lr', 0);
-  const weightDecay = checkNumber(options.weightDecay ?? (optimizer === 'sgd' ? 5e-4 : 0.05), 'options.weightDecay', 0);
-  const seed = checkInt(options.seed ?? 0, 'options.seed', 0);
+  const o = FINE_TUNE_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const byOptimizer = FINE_TUNE_DEFAULTS[o.optimizer];
   const device = options.device ?? moduleDevice(encoder);
   checkEncoderDevice(encoder, device);
   const augmentation = options.augmentation;
@@ -155,10 +154,10 @@ function planFineTune(encoder: Encoder, trainDataset: ImageDataset, testDataset:
     throw new TypeError('Expected a Transform or MultiView (an object with forward(images, generator)) for ' +
       `options.augmentation but received ${String(augmentation)}`);
   }
-  const numClasses = options.numClasses !== undefined ? checkInt(options.numClasses, 'options.numClasses', 1)
-    : trainDataset.classes?.length ?? torch.scope(() => (trainDataset.labels!.max().item() as number) + 1);
-  return { epochs, batchSize, optimizer, lr, weightDecay, seed, device, augmentation, numClasses,
-    log: options.log ?? (() => undefined) };
+  const numClasses = o.numClasses
+    ?? trainDataset.classes?.length ?? torch.scope(() => (trainDataset.labels!.max().item() as number) + 1);
+  return { ...o, lr: o.lr ?? byOptimizer.lr, weightDecay: o.weightDecay ?? byOptimizer.weightDecay, device, augmentation,
+    numClasses, log: options.log ?? (() => undefined) };
 }
 
 /**

@@ -3,21 +3,26 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { ImageDataset } from '../data/dataset';
 import { normalize, toFloatImages } from '../data/transforms/normalize';
 import { Encoder } from '../models/encoder';
 import { FeatureSet } from './features';
 
 /** Options of `rawPixelFeatures`. */
-export interface RawPixelOptions {
+/** `rawPixelFeatures`'s options with a default: the table. */
+export const RAW_PIXEL_OPTIONS = defineOptions({
+  /** Images converted at once (default 4096), to bound the float copy made per step. */
+  batchSize: option(4096, is.int(1)),
+});
+
+export interface RawPixelOptions extends GivenOptions<typeof RAW_PIXEL_OPTIONS.specs> {
   /** int64 (M) positions in the dataset: only these images, in this order. */
   indices?: Tensor;
   /** Per-channel mean for `(x - mean) / std` on [0, 1] pixels; default none (pixels stay in [0, 1]). */
   mean?: readonly number[];
   /** Per-channel std, with `mean` (e.g. `dataset.std`). */
   std?: readonly number[];
-  /** Images converted at once (default 4096), to bound the float copy made per step. */
-  batchSize?: number;
 }
 
 /**
@@ -45,7 +50,7 @@ export function rawPixelFeatures(dataset: ImageDataset, options: RawPixelOptions
     throw new TypeError('Expected an ImageDataset with (N, C, H, W) images for rawPixelFeatures but received ' +
       (images instanceof Tensor ? `images of shape [${images.shape.join(', ')}]` : String(dataset)));
   }
-  const batchSize = checkInt(options.batchSize ?? 4096, 'options.batchSize', 1);
+  const { batchSize } = RAW_PIXEL_OPTIONS.resolve(options, (k) => `options.${k}`);
   const { mean, std } = options;
   if ((mean === undefined) !== (std === undefined)) {
     throw new TypeError('Expected both options.mean and options.std (or neither) for rawPixelFeatures but received ' +

@@ -4,21 +4,35 @@
 import * as torch from '../torch';
 import { Device } from '../torch';
 import { normalize } from '../nn/functional/normalization';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { LabelledFeatures, checkTrainTest } from './labelled-features';
 
 export { LabelledFeatures } from './labelled-features';
 
-/** Options of `knn`. */
-export interface KnnOptions {
+/** One k or a non-empty list of them, each a positive integer (a copy, as given). */
+function checkKs(value: unknown, what: string): number | readonly number[] {
+  const list = typeof value === 'number' ? [value] : value;
+  if (!Array.isArray(list)) throw new TypeError(`Expected a positive integer or a list of them for ${what} but received ${String(value)}`);
+  if (list.length === 0) throw new RangeError(`Expected at least one value in ${what} but received []`);
+  list.forEach((k, i) => checkInt(k, `${what}[${i}]`, 1));
+  return typeof value === 'number' ? value : [...list];
+}
+
+/** `knn`'s options: defaults and checks (the device and the class count come from the features). */
+export const KNN_OPTIONS = defineOptions({
   /** Neighbour counts to evaluate (default [20, 200], DINO's and InstDisc's). All come from one top-k search. */
-  k?: number | readonly number[];
+  k: option<number | readonly number[]>([20, 200], checkKs),
   /** Temperature of the vote weights exp(similarity / T) (default 0.07, InstDisc's and DINO's). */
-  temperature?: number;
+  temperature: option(0.07, is.positive),
+  /** Test features compared with all training features at once (default 256: a 256 x N similarity block). */
+  chunkSize: option(256, is.int(1)),
+});
+
+/** Options of `knn`. */
+export interface KnnOptions extends GivenOptions<typeof KNN_OPTIONS.specs> {
   /** Number of classes (default: the largest label in train or test, plus one). */
   numClasses?: number;
-  /** Test features compared with all training features at once (default 256: a 256 x N similarity block). */
-  chunkSize?: number;
   /** Where the similarities are computed (default: where the training features are). */
   device?: Device;
 }
@@ -59,16 +73,13 @@ export function knn(train: LabelledFeatures, test: LabelledFeatures, options: Kn
   if (nTest === 0) {
     throw new RangeError('Expected at least one test feature for knn but test.features has 0 rows');
   }
-  const kList = (typeof options.k === 'number' ? [options.k] : [...(options.k ?? [20, 200])]);
-  if (kList.length === 0) throw new RangeError('Expected at least one value in options.k but received []');
-  kList.forEach((k, i) => checkInt(k, `options.k[${i}]`, 1));
+  const { k, temperature, chunkSize } = KNN_OPTIONS.resolve(options, (key) => `options.${key}`);
+  const kList = [k].flat();
   const kMax = Math.max(...kList);
   if (kMax > nTrain) {
     throw new RangeError(`Expected every k in options.k to be at most ${nTrain} (the number of training features) ` +
       `but received ${kMax}: lower k or use a larger training set`);
   }
-  const temperature = checkNumber(options.temperature ?? 0.07, 'options.temperature', Number.MIN_VALUE);
-  const chunkSize = checkInt(options.chunkSize ?? 256, 'options.chunkSize', 1);
   const withTop5 = numClasses >= 5;
 
   const counts = torch.scope(() => torch.noGrad(() => {

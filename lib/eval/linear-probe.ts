@@ -2,7 +2,7 @@
 // is never run here: features come precomputed from extractFeatures).
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../torch/option-table';
 import { crossEntropy } from '../nn/functional/loss';
 import { linear } from '../nn/functional/linear';
 import { SGD } from '../optim/sgd';
@@ -12,20 +12,27 @@ import { cosineSchedule } from '../optim/schedule';
 import { OptionScheduler } from '../optim/option-scheduler';
 import { LabelledFeatures, checkTrainTest } from './labelled-features';
 
-/** Options of `linearProbe`. */
-export interface LinearProbeOptions {
+/** The probe's peak learning rate when none is given, by optimizer. */
+const PROBE_LR = Object.freeze({ sgd: 0.1, adamw: 1e-3 });
+
+/** `linearProbe`'s options: defaults and checks (the device and the class count come from the features). */
+export const LINEAR_PROBE_OPTIONS = defineOptions({
   /** Passes over the training features (default 20). */
-  epochs?: number;
+  epochs: option(20, is.int(1)),
   /** Features per step (default 256). */
-  batchSize?: number;
+  batchSize: option(256, is.int(1)),
   /** Peak learning rate, decayed to 0 on a cosine (default 0.1 for SGD, 1e-3 for AdamW). */
-  lr?: number;
+  lr: option(OPTIONAL, is.number(0)),
   /** Weight decay (default 0: a probe on 10 classes barely overfits; raise it for few training images). */
-  weightDecay?: number;
+  weightDecay: option(0, is.number(0)),
   /** 'sgd' (default: momentum 0.9) or 'adamw'. */
-  optimizer?: 'sgd' | 'adamw';
+  optimizer: option<'sgd' | 'adamw'>('sgd', is.oneOf(['sgd', 'adamw'])),
   /** Seeds the order of the training features: epoch e uses a generator seeded with seed + e (default 0). */
-  seed?: number;
+  seed: option(0, is.int(0)),
+});
+
+/** Options of `linearProbe`. */
+export interface LinearProbeOptions extends GivenOptions<typeof LINEAR_PROBE_OPTIONS.specs> {
   /** Where the classifier trains (default: where the training features are). */
   device?: Device;
   /** Number of classes (default: the largest label in train or test, plus one). */
@@ -93,12 +100,9 @@ function accuracy(x: Tensor, labels: Tensor, w: Tensor, b: Tensor): number {
 export function linearProbe(train: LabelledFeatures, test: LabelledFeatures, options: LinearProbeOptions = {}): LinearProbeResult {
   const { nTrain, device, numClasses } = checkTrainTest(train, test, options);
   if (nTrain === 0) throw new RangeError('Expected at least one training feature for linearProbe but train has 0 rows');
-  const epochs = checkInt(options.epochs ?? 20, 'options.epochs', 1);
-  const batchSize = checkInt(options.batchSize ?? 256, 'options.batchSize', 1);
-  const kind = checkOneOf(options.optimizer ?? 'sgd', ['sgd', 'adamw'], 'options.optimizer');
-  const lr = checkNumber(options.lr ?? (kind === 'sgd' ? 0.1 : 1e-3), 'options.lr', 0);
-  const weightDecay = checkNumber(options.weightDecay ?? 0, 'options.weightDecay', 0);
-  const seed = checkInt(options.seed ?? 0, 'options.seed', 0);
+  const o = LINEAR_PROBE_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { epochs, batchSize, optimizer: kind, weightDecay, seed } = o;
+  const lr = o.lr ?? PROBE_LR[kind];
 
   return torch.scope(() => {
     const rawTrain = train.features.to({ device, dtype: 'float32' });

@@ -3,11 +3,11 @@
 // result is always read against its floors.
 import * as torch from '../torch';
 import { Device, Tensor } from '../torch';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL, TableValues } from '../torch/option-table';
 import { ImageDataset } from '../data/dataset';
 import { Encoder } from '../models/encoder';
-import { FeatureSet, checkEncoderDevice, extractFeatures, moduleDevice } from './features';
-import { knn } from './knn';
+import { EXTRACT_FEATURES_OPTIONS, FeatureSet, checkEncoderDevice, extractFeatures, moduleDevice } from './features';
+import { knn, KNN_OPTIONS } from './knn';
 import { linearProbe, LinearProbeOptions } from './linear-probe';
 import { rawPixelFeatures, seededEncoder } from './floors';
 
@@ -42,34 +42,35 @@ export interface EvalReport {
   seconds: number;
 }
 
+/**
+ * `evaluateEncoder`'s options: defaults and checks. The k-NN's `k` and
+ * `temperature` are `knn`'s, `batchSize` and `device` `extractFeatures`'s.
+ */
+export const EVALUATE_OPTIONS = defineOptions({
+  /** Weighted k-NN (default true). */
+  knn: option(true, is.boolean),
+  /** Linear probe (default true). */
+  linear: option(true, is.boolean),
+  /** The raw-pixel row, and the random-encoder row when `randomEncoder` is given (default true). */
+  floors: option(true, is.boolean),
+  /** Seed of the random encoder's weights (default 0). */
+  randomSeed: option(0, is.int(0)),
+  ...KNN_OPTIONS.pick('k', 'temperature'),
+  ...EXTRACT_FEATURES_OPTIONS.specs,
+  /** Use only this many training images (a seeded random subset) for the bank and the probe; default all. */
+  trainSubset: option(OPTIONAL, is.int(1)),
+  /** Seed of the training subset (default 0). */
+  subsetSeed: option(0, is.int(0)),
+});
+
 /** Options of `evaluateEncoder`. */
-export interface EvaluateOptions {
+export interface EvaluateOptions extends GivenOptions<typeof EVALUATE_OPTIONS.specs> {
   /** Labelled training split: the k-NN memory bank and the probe's training set. */
   train: ImageDataset;
   /** Labelled test split, where accuracies are measured. */
   test: ImageDataset;
-  /** Weighted k-NN (default true). */
-  knn?: boolean;
-  /** Linear probe (default true). */
-  linear?: boolean;
-  /** The raw-pixel row, and the random-encoder row when `randomEncoder` is given (default true). */
-  floors?: boolean;
   /** Builds an untrained encoder of the same architecture (built under `randomSeed`): the random-encoder floor. */
   randomEncoder?: () => Encoder;
-  /** Seed of the random encoder's weights (default 0). */
-  randomSeed?: number;
-  /** k values of the k-NN (default [20, 200]). */
-  k?: readonly number[];
-  /** k-NN temperature (default 0.07). */
-  temperature?: number;
-  /** Images per forward pass when extracting features (default 512). */
-  batchSize?: number;
-  /** Where encoders run; default where the encoder's parameters are. */
-  device?: Device;
-  /** Use only this many training images (a seeded random subset) for the bank and the probe; default all. */
-  trainSubset?: number;
-  /** Seed of the training subset (default 0). */
-  subsetSeed?: number;
   /** Options passed to `linearProbe` (epochs, lr, ...). */
   linearOptions?: LinearProbeOptions;
   /** Receives one line per finished row (e.g. console.log). */
@@ -133,7 +134,7 @@ export async function evaluateEncoder(encoder: Encoder, options: EvaluateOptions
       rows.push(evaluateRow(plan, 'raw pixels', () => [rawPixelFeatures(train, { indices: subset }), rawPixelFeatures(test)]));
       await breathe();
       if (options.randomEncoder !== undefined) {
-        const random = seededEncoder(options.randomEncoder, options.randomSeed ?? 0);
+        const random = seededEncoder(options.randomEncoder, plan.randomSeed);
         if (plan.device !== 'cpu') random.to(plan.device);
         rows.push(evaluateRow(plan, 'random encoder', encoderFeatures(random)));
         for (const t of [...random.parameters(), ...random.buffers()]) t.dispose();
@@ -154,20 +155,14 @@ export async function evaluateEncoder(encoder: Encoder, options: EvaluateOptions
   };
 }
 
-/** An evaluation's checked settings: what `planEvaluation` resolves from the options. */
-interface EvalPlan {
+/** An evaluation's checked settings: the table's values, resolved by `planEvaluation`, and what they imply. */
+interface EvalPlan extends Omit<TableValues<typeof EVALUATE_OPTIONS>, 'k'> {
   train: ImageDataset;
   test: ImageDataset;
-  knn: boolean;
-  linear: boolean;
-  floors: boolean;
   k: number[];
-  temperature: number;
-  batchSize: number;
   device: Device;
   /** Training images used for the bank and the probe. */
   nTrain: number;
-  subsetSeed: number;
   linearOptions: LinearProbeOptions | undefined;
   log: (line: string) => void;
 }
@@ -186,20 +181,16 @@ function planEvaluation(encoder: Encoder, options: EvaluateOptions): EvalPlan {
     throw new RangeError(`train images are ${c}x${h}x${w} but test images are ${tc}x${th}x${tw}: evaluate on two ` +
       'splits of the same dataset');
   }
-  const knnOn = options.knn ?? true;
-  const k = [...(options.k ?? [20, 200])];
-  k.forEach((v, i) => checkInt(v, `options.k[${i}]`, 1));
-  const temperature = checkNumber(options.temperature ?? 0.07, 'options.temperature', Number.MIN_VALUE);
-  const batchSize = checkInt(options.batchSize ?? 512, 'options.batchSize', 1);
-  const device = options.device ?? moduleDevice(encoder);
+  const o = EVALUATE_OPTIONS.resolve(options, (key) => `options.${key}`);
+  const k = [o.k].flat();
+  const device = o.device ?? moduleDevice(encoder);
   checkEncoderDevice(encoder, device);
-  const nTrain = options.trainSubset === undefined ? train.length
-    : checkInt(options.trainSubset, 'options.trainSubset', 1);
+  const nTrain = o.trainSubset ?? train.length;
   if (nTrain > train.length) {
     throw new RangeError(`Expected options.trainSubset at most ${train.length} (the size of '${train.name}') but ` +
       `received ${nTrain}`);
   }
-  if (knnOn && Math.max(...k) > nTrain) {
+  if (o.knn && Math.max(...k) > nTrain) {
     throw new RangeError(`Expected every k in options.k to be at most ${nTrain} (the training images used) but ` +
       `received ${Math.max(...k)}`);
   }
@@ -207,11 +198,7 @@ function planEvaluation(encoder: Encoder, options: EvaluateOptions): EvalPlan {
     throw new TypeError('Expected a function that builds an untrained encoder for options.randomEncoder but received ' +
       String(options.randomEncoder));
   }
-  return {
-    train, test, knn: knnOn, linear: options.linear ?? true, floors: options.floors ?? true, k, temperature, batchSize,
-    device, nTrain, subsetSeed: checkInt(options.subsetSeed ?? 0, 'options.subsetSeed', 0),
-    linearOptions: options.linearOptions, log: options.log ?? (() => undefined),
-  };
+  return { ...o, train, test, k, device, nTrain, linearOptions: options.linearOptions, log: options.log ?? (() => undefined) };
 }
 
 /** One row of the report: k-NN and the probe on the features `features` makes, which it frees afterwards. */

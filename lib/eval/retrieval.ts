@@ -7,6 +7,7 @@ import * as torch from '../torch';
 import { Tensor } from '../torch';
 import * as F from '../nn/functional';
 import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../torch/option-table';
 import { TextInputs } from '../models/bert';
 import { ImageTextModel } from './zero-shot';
 
@@ -50,6 +51,17 @@ export function retrievalRecall(images: Tensor, texts: Tensor, ks: readonly numb
   }));
 }
 
+/** `pairRetrieval`'s options: defaults and checks. */
+export const PAIR_RETRIEVAL_OPTIONS = defineOptions({
+  /** The k of recall@k; default `retrievalRecall`'s [1, 5, 10]. */
+  ks: option<readonly number[]>(OPTIONAL, (v, what) => {
+    if (!Array.isArray(v)) throw new TypeError(`Expected a list of positive integers for ${what} but received ${String(v)}`);
+    return [...v] as number[];
+  }),
+  /** Pairs embedded per forward pass (default 256). */
+  batchSize: option(256, is.int(1)),
+});
+
 /**
  * Embeds held-out pairs with an image-text model (eval mode, no autograd, in
  * chunks) and returns their retrieval recall@k.
@@ -57,9 +69,9 @@ export function retrievalRecall(images: Tensor, texts: Tensor, ks: readonly numb
  * @example
  * const r = pairRetrieval(clip, { images, inputIds, tokenTypeIds, attentionMask });
  */
-export function pairRetrieval(model: ImageTextModel, pairs: TextInputs & { images: Tensor }, options: { ks?: readonly number[]; batchSize?: number } = {}):
-  RetrievalRecall {
-  const batch = checkInt(options.batchSize ?? 256, 'options.batchSize', 1);
+export function pairRetrieval(model: ImageTextModel, pairs: TextInputs & { images: Tensor },
+  options: GivenOptions<typeof PAIR_RETRIEVAL_OPTIONS.specs> = {}): RetrievalRecall {
+  const { ks, batchSize: batch } = PAIR_RETRIEVAL_OPTIONS.resolve(options, (k) => `options.${k}`);
   const n = pairs.images.shape[0];
   if (pairs.inputIds.shape[0] !== n) {
     throw new RangeError(`Expected as many captions as images but received ${pairs.inputIds.shape[0]} and ${n}`);
@@ -76,7 +88,7 @@ export function pairRetrieval(model: ImageTextModel, pairs: TextInputs & { image
         txt.push(model.encodeText({ inputIds: pairs.inputIds.narrow(0, s, m), tokenTypeIds: part(pairs.tokenTypeIds),
           attentionMask: part(pairs.attentionMask) }));
       }
-      return retrievalRecall(torch.cat(img, 0), torch.cat(txt, 0), options.ks);
+      return retrievalRecall(torch.cat(img, 0), torch.cat(txt, 0), ks);
     }));
   } finally {
     model.train(true);
