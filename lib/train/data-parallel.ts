@@ -9,22 +9,32 @@ import { SyncBatchNorm } from '../nn/parallel/sync-batch-norm';
 import { Method, StepOutput } from '../ssl/method';
 import { GradSync } from './optimization-step';
 import { RankGenerators, toBase64 } from './checkpoint';
+import { defineOptions, GivenOptions, option, OptionCheck } from '../torch/option-table';
 
-/** Options of the Trainer's data-parallel mode (`TrainerOptions.distributed`). */
-export interface DataParallelOptions {
+/** true or false, else a TypeError showing the value as JSON. */
+const flag: OptionCheck<boolean> = (v, what) => {
+  if (typeof v !== 'boolean') throw new TypeError(`Expected true or false for ${what} but received ${JSON.stringify(v)}`);
+  return v;
+};
+
+/** The Trainer's data-parallel mode's options (`TrainerOptions.distributed`): defaults and checks. */
+export const DATA_PARALLEL_OPTIONS = defineOptions({
   /**
    * Convert every BatchNorm of the method to SyncBatchNorm, so statistics
    * cover the global batch (default true, as MoCo v3's and DINO's code and
    * SimCLR's "global BN"). False keeps per-rank statistics.
    */
-  syncBatchNorm?: boolean;
+  syncBatchNorm: option(true, flag),
   /**
    * Let trainable parameters go unused in a step's loss (c10d's graph walk
    * from the loss; default false, as PyTorch: an unused parameter then stops
    * the next step with the Reducer's error).
    */
-  findUnusedParameters?: boolean;
-}
+  findUnusedParameters: option(false, flag),
+});
+
+/** Options of the Trainer's data-parallel mode (`TrainerOptions.distributed`). */
+export type DataParallelOptions = GivenOptions<typeof DATA_PARALLEL_OPTIONS.specs>;
 
 /** The bucket sizes of PyTorch's DDP: 1 MiB first (communication starts early), 25 MiB after. */
 const FIRST_BUCKET_BYTES = 1 << 20;
@@ -63,8 +73,9 @@ export class DataParallel {
     }
     this.rank = torch.distributed.getRank();
     this.worldSize = torch.distributed.getWorldSize();
-    this.findUnusedParameters = options.findUnusedParameters ?? false;
-    if (options.syncBatchNorm ?? true) SyncBatchNorm.convertSyncBatchnorm(method);
+    const o = DATA_PARALLEL_OPTIONS.resolve(options, (k) => `distributed.${k}`);
+    this.findUnusedParameters = o.findUnusedParameters;
+    if (o.syncBatchNorm) SyncBatchNorm.convertSyncBatchnorm(method);
     // Every weight, buffer, teacher and queue starts as rank 0's (DDP's start-up broadcast, over the whole method).
     torch.distributed.broadcastCoalesced([...method.parameters(), ...method.buffers()], 0);
     const trainable = params.filter((p) => p.requiresGrad);

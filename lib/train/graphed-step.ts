@@ -3,23 +3,26 @@
 // replay), driven from TypeScript.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt, checkOneOf } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 
-/** Options of `GraphedStep`. */
-export interface GraphedStepOptions {
+/** `GraphedStep`'s options: defaults and checks. */
+export const GRAPHED_STEP_OPTIONS = defineOptions({
   /**
    * Eager steps before the capture (default 3): they create the optimizer
    * state and device scalars, and let cuDNN/cuBLAS pick their kernels.
    */
-  warmupSteps?: number;
+  warmupSteps: option(3, is.int(1)),
   /**
    * 'cuda' (default): capture and replay a CUDA graph. 'rehearse': the same
    * warm-up steps and static buffers, then every step run eagerly with the
    * capture rules checked (`torch.cuda.checkCapturable`): the graph path
    * without a GPU, for tests.
    */
-  mode?: 'cuda' | 'rehearse';
-}
+  mode: option<'cuda' | 'rehearse'>('cuda', is.oneOf(['cuda', 'rehearse'])),
+});
+
+/** Options of `GraphedStep`. */
+export type GraphedStepOptions = GivenOptions<typeof GRAPHED_STEP_OPTIONS.specs>;
 
 /**
  * Runs `body` on static copies of its inputs: eagerly for the warm-up steps,
@@ -48,8 +51,9 @@ export class GraphedStep<O extends Record<string, Tensor>> {
 
   constructor(private readonly body: (inputs: Tensor[]) => O, options: GraphedStepOptions = {}) {
     if (typeof body !== 'function') throw new TypeError(`Expected a function for the step body but received ${String(body)}`);
-    this.warmupSteps = checkInt(options.warmupSteps ?? 3, 'warmupSteps', 1);
-    this.mode = checkOneOf(options.mode ?? 'cuda', ['cuda', 'rehearse'], 'mode');
+    const o = GRAPHED_STEP_OPTIONS.resolve(options, (k) => k);
+    this.warmupSteps = o.warmupSteps;
+    this.mode = o.mode;
   }
 
   /** Whether the step has been captured (the next runs replay it). */

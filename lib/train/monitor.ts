@@ -42,11 +42,11 @@ export class KnnMonitor {
   /** Top-1 accuracy in [0, 1] by k (one entry, `options.k`). @example monitor.evaluate(method.encoder)[20] */
   evaluate(encoder: Encoder): Record<string, number> {
     return torch.scope(() => {
-      const common = { batchSize: this.run.batchSize ?? 512, device: this.run.device, mean: this.run.mean, std: this.run.std };
+      const common = { batchSize: this.run.batchSize, device: this.run.device, mean: this.run.mean, std: this.run.std };
       const train = extractFeatures(encoder, this.options.train, { ...common, indices: this.trainIndices });
       const test = extractFeatures(encoder, this.options.test, { ...common, indices: this.testIndices });
       const numClasses = this.options.train.classes?.length;
-      const { top1 } = knn(train, test, { k: [this.options.k], temperature: 0.07, numClasses });
+      const { top1 } = knn(train, test, { k: [this.options.k], numClasses }); // knn's temperature
       return Object.fromEntries(Object.entries(top1));
     });
   }

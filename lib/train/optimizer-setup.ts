@@ -11,6 +11,33 @@ import { OptionScheduler } from '../optim/option-scheduler';
 import { hasOp } from '../torch/foreach';
 import { cosineSchedule } from '../optim/schedule';
 import { checkNumber, checkOneOf } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
+
+/** What an OptimizerRecipe's optional fields mean when left out (lib/ssl/recipe.ts documents them). */
+export const RECIPE_FALLBACKS = defineOptions({
+  /** SGD/LARS momentum. Default 0.9. */
+  momentum: option(0.9, is.number(0)),
+  /** AdamW/LAMB betas. Default [0.9, 0.999] (PyTorch's). */
+  betas: option<[number, number]>([0.9, 0.999], (v, what) => {
+    if (!Array.isArray(v) || v.length !== 2 || !v.every((b) => typeof b === 'number')) {
+      throw new TypeError(`Expected [beta1, beta2] for ${what} but received ${JSON.stringify(v)}`);
+    }
+    return [v[0], v[1]];
+  }),
+  /** The final learning rate of the cosine, as a fraction of the peak. Default 0. */
+  finalLrRatio: option(0, is.number(0)),
+});
+
+/** `makeOptimizer`'s switches: defaults and checks. */
+export const MAKE_OPTIMIZER_OPTIONS = defineOptions({
+  /** Learning rate and weight decay as device scalars (a CUDA-graph step). Default false. */
+  capturable: option(false, is.boolean),
+  /** Use libtorch's fused kernel (AdamW, SGD) where this libtorch has it and the parameters are on CUDA. Default false. */
+  fused: option(false, is.boolean),
+});
+
+/** Names a recipe field in messages. */
+const recipeField = (k: string): string => `optimizer.${k}`;
 
 /** What `setupOptimizer` built. */
 export interface OptimizerSetup {
@@ -82,18 +109,18 @@ export function scaledLr(recipe: OptimizerRecipe, batchSize: number): number {
  */
 export function makeOptimizer(
   recipe: Pick<OptimizerRecipe, 'optimizer' | 'weightDecay' | 'weightDecayEnd' | 'momentum' | 'betas'>, groups: ParamGroup[],
-  options: { lr: number; capturable?: boolean; fused?: boolean },
+  options: GivenOptions<typeof MAKE_OPTIMIZER_OPTIONS.specs> & { lr: number },
 ): Optimizer<BaseOptions> {
-  const capturable = options.capturable ?? false;
+  const { capturable, fused: useFused } = MAKE_OPTIMIZER_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { momentum, betas } = RECIPE_FALLBACKS.resolve(recipe, recipeField);
   const base = { lr: options.lr, weightDecay: recipe.weightDecay, capturable };
-  const fused = (op: string): boolean => (options.fused ?? false) && hasOp(capturable ? `${op}.tensor_lr` : op);
-  const momentum = recipe.momentum ?? 0.9;
+  const fused = (op: string): boolean => useFused && hasOp(capturable ? `${op}.tensor_lr` : op);
   if (recipe.optimizer === 'adamw') {
-    return new AdamW(groups, { ...base, betas: recipe.betas ?? [0.9, 0.999], fused: fused('aten::_fused_adamw_') }) as
+    return new AdamW(groups, { ...base, betas, fused: fused('aten::_fused_adamw_') }) as
       unknown as Optimizer<BaseOptions>;
   }
   if (recipe.optimizer === 'lamb') {
-    return new LAMB(groups, { ...base, betas: recipe.betas ?? [0.9, 0.999] }) as unknown as Optimizer<BaseOptions>;
+    return new LAMB(groups, { ...base, betas }) as unknown as Optimizer<BaseOptions>;
   }
   if (recipe.optimizer === 'lars') return new LARS(groups, { ...base, momentum }) as unknown as Optimizer<BaseOptions>;
   const fusedSgd = fused('aten::_fused_sgd_') && !(capturable && recipe.weightDecayEnd !== undefined);
@@ -107,12 +134,8 @@ export function makeOptimizer(
  * @example
  * const { optimizer, lrScheduler } = setupOptimizer(method, { batchSize: 256, stepsPerEpoch: 234, totalSteps: 2340 });
  */
-export function setupOptimizer(method: Method, options: {
+export function setupOptimizer(method: Method, options: GivenOptions<typeof MAKE_OPTIMIZER_OPTIONS.specs> & {
   batchSize: number; stepsPerEpoch: number; totalSteps: number; overrides?: Partial<OptimizerRecipe>; lr?: number;
-  /** Learning rate and weight decay as device scalars (a CUDA-graph step). */
-  capturable?: boolean;
-  /** Use libtorch's fused kernel (AdamW, SGD) where this libtorch has it and the parameters are on CUDA. */
-  fused?: boolean;
 }): OptimizerSetup {
   const recipe = mergeRecipe(method.recipe, options.overrides);
   const peakLr = options.lr ?? scaledLr(recipe, options.batchSize);
@@ -129,7 +152,7 @@ export function setupOptimizer(method: Method, options: {
   }
   const optimizer = makeOptimizer(recipe, groups, { lr: peakLr, capturable: options.capturable, fused: options.fused });
   const lrScheduler = new OptionScheduler(optimizer, cosineSchedule({
-    base: peakLr, final: peakLr * (recipe.finalLrRatio ?? 0), totalSteps, warmupSteps,
+    base: peakLr, final: peakLr * RECIPE_FALLBACKS.resolve(recipe, recipeField).finalLrRatio, totalSteps, warmupSteps,
   }));
   // NOTE: the decayed groups are those the method decays at a non-zero weight decay, not those whose decay is
   // non-zero now: a schedule that starts at 0 would otherwise find every group at 0 and decay none.

@@ -1,11 +1,12 @@
 // The Trainer's options: their types, defaults and checks, resolved once
 // before any work starts so that bad input fails fast with a clear message.
 import { Device } from '../torch';
-import { checkDevice, checkInt, checkNumber, checkOneOf } from '../torch/arguments';
+import { checkDevice } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL, OptionCheck, TableValues } from '../torch/option-table';
 import { ImageDataset } from '../data/dataset';
 import { MultiView } from '../data/transforms/multi-crop';
 import { OptimizerRecipe } from '../ssl/method';
-import { DataParallelOptions } from './data-parallel';
+import { DATA_PARALLEL_OPTIONS, DataParallelOptions } from './data-parallel';
 
 /** One record of metrics.jsonl, as `onLog` receives it. */
 export type LogRecord = StepRecord | KnnRecord | EpochRecord;
@@ -58,20 +59,24 @@ export interface EpochRecord {
   time: number;
 }
 
+/** The online k-NN monitor's options with a default: the table. */
+export const MONITOR_OPTIONS = defineOptions({
+  /** Run every this many epochs (default 1) and after the last one. */
+  everyEpochs: option(1, is.int(1)),
+  /** Images of `train` used (default 10000; all when fewer). */
+  trainSubset: option(10000, is.int(1)),
+  /** Images of `test` used (default 2000; all when fewer). */
+  testSubset: option(2000, is.int(1)),
+  /** Neighbours (default 20). */
+  k: option(20, is.int(1)),
+});
+
 /** The online k-NN monitor: weighted k-NN of the encoder's features on fixed seeded subsets. */
-export interface MonitorOptions {
+export interface MonitorOptions extends GivenOptions<typeof MONITOR_OPTIONS.specs> {
   /** Labelled images the neighbours come from. */
   train: ImageDataset;
   /** Labelled images that are classified. */
   test: ImageDataset;
-  /** Run every this many epochs (default 1) and after the last one. */
-  everyEpochs?: number;
-  /** Images of `train` used (default 10000; all when fewer). */
-  trainSubset?: number;
-  /** Images of `test` used (default 2000; all when fewer). */
-  testSubset?: number;
-  /** Neighbours (default 20). */
-  k?: number;
 }
 
 /** A stream the progress reporter writes to (process.stderr by default). */
@@ -81,34 +86,50 @@ export interface ProgressStream {
   columns?: number;
 }
 
-/** Options of `new Trainer(method, options)`. */
-export interface TrainerOptions {
-  /** The training images (labels are not used). */
-  data: ImageDataset;
+/** One of `allowed` (strings or booleans), else a TypeError listing them and showing the value as JSON. */
+function choice<T extends string | boolean>(allowed: readonly T[], list: string): OptionCheck<T> {
+  return (v, what) => {
+    if (!(allowed as readonly unknown[]).includes(v)) throw new TypeError(`Expected ${list} for ${what} but received ${JSON.stringify(v)}`);
+    return v as T;
+  };
+}
+
+/** A non-empty path, else a TypeError saying what kind of path. */
+function pathCheck(kind: string): OptionCheck<string> {
+  return (v, what) => {
+    if (typeof v !== 'string' || v === '') throw new TypeError(`Expected ${kind} for ${what} but received ${JSON.stringify(v)}`);
+    return v;
+  };
+}
+
+/**
+ * The Trainer's options with a default or a check: each stated once, here.
+ * What a run needs but no table can default (the data, the augmentation, the
+ * monitor's datasets, callbacks, streams) stays on `TrainerOptions`.
+ */
+export const TRAINER_OPTIONS = defineOptions({
   /** Passes over the data (default 10 when `steps` is not given). Give `epochs` or `steps`, not both. */
-  epochs?: number;
+  epochs: option(10, is.int(1)),
   /** Optimizer steps in all (epochs then follow from the loader's length). */
-  steps?: number;
+  steps: option(OPTIONAL, is.int(1)),
   /** Images per step (default 256); at most the dataset's size. */
-  batchSize?: number;
+  batchSize: option(256, is.int(1)),
   /** 'cpu' (default), 'cuda', 'cuda:N'. The method is moved there. */
-  device?: Device;
+  device: option<Device>('cpu', checkDevice),
   /** Seeds the global RNG, the data order and the augmentation generator (default 0). */
-  seed?: number;
-  /** Overrides fields of `method.recipe`. */
-  optimizer?: Partial<OptimizerRecipe>;
+  seed: option(0, is.int(0)),
   /** The absolute peak learning rate (no batch-size scaling). */
-  lr?: number;
+  lr: option(OPTIONAL, is.number(0)),
   /** 'auto' (default: bfloat16 autocast on CUDA, float32 on CPU), 'float32', 'bfloat16'. */
-  precision?: 'auto' | 'float32' | 'bfloat16';
+  precision: option<'auto' | 'float32' | 'bfloat16'>('auto', is.oneOf(['auto', 'float32', 'bfloat16'])),
   /** Clip the global gradient norm to this (overrides `recipe.clipGrad`); 0 disables clipping. */
-  clipGrad?: number;
+  clipGrad: option(OPTIONAL, is.number(0)),
   /**
    * Channels-last memory format for the weights and the views: 'auto'
    * (default) = on for convolutional encoders on CUDA (where cuDNN's NHWC
    * kernels are faster), off on CPU and for ViTs; true/false force it.
    */
-  channelsLast?: 'auto' | boolean;
+  channelsLast: option<'auto' | boolean>('auto', choice(['auto', true, false], "'auto', true or false")),
   /**
    * Capture the whole training step into a CUDA graph after a few eager
    * warm-up steps, then replay it: 'auto' (default) = on CUDA when the method
@@ -116,29 +137,41 @@ export interface TrainerOptions {
    * method that is not capturable); 'rehearse' = the graph path run eagerly
    * with the capture rules checked, on any device (tests a method without a GPU).
    */
-  cudaGraph?: 'auto' | boolean | 'rehearse';
+  cudaGraph: option<'auto' | boolean | 'rehearse'>('auto',
+    choice(['auto', true, false, 'rehearse'], "'auto', true, false or 'rehearse'")),
+  /** The run folder; omitted = nothing is written. */
+  out: option(OPTIONAL, pathCheck('a folder path')),
+  /** Save a checkpoint every this many steps (besides every epoch end and the end). */
+  checkpointEvery: option(OPTIONAL, is.int(1)),
+  /** 'auto' (default: a bar on a TTY, else plain lines), 'bar', 'lines', 'none'. */
+  progress: option<'auto' | 'bar' | 'lines' | 'none'>('auto', is.oneOf(['auto', 'bar', 'lines', 'none'])),
+  /** Log (and, on CUDA, read the loss) every this many steps (default 10). */
+  logEvery: option(10, is.int(1)),
+  /** Resume from a run folder (its latest checkpoint) or a checkpoint file (.json or .safetensors). */
+  resume: option(OPTIONAL, pathCheck('a run folder or checkpoint path')),
+  /** Ctrl-C acts as an abort; a second Ctrl-C exits at once (default true). */
+  handleSigint: option(true, is.boolean),
+  /** Extra JSON recorded in config.json (e.g. the CLI's encoder and dataset spec). Default none. */
+  config: option<Record<string, unknown>>(Object.freeze({}), (v, what) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`Expected an object for ${what} but received ${JSON.stringify(v)}`);
+    return v as Record<string, unknown>;
+  }),
+});
+
+/** Options of `new Trainer(method, options)`: the table's, and what has no default. */
+export interface TrainerOptions extends GivenOptions<typeof TRAINER_OPTIONS.specs> {
+  /** The training images (labels are not used). */
+  data: ImageDataset;
+  /** Overrides fields of `method.recipe`. */
+  optimizer?: Partial<OptimizerRecipe>;
   /** The views; default `method.augmentation({ size, channels, mean, std })` of the data. */
   augmentation?: MultiView;
-  /** The run folder; omitted = nothing is written. */
-  out?: string;
-  /** Save a checkpoint every this many steps (besides every epoch end and the end). */
-  checkpointEvery?: number;
   /** Online k-NN monitor on labelled data. */
   monitor?: MonitorOptions;
-  /** 'auto' (default: a bar on a TTY, else plain lines), 'bar', 'lines', 'none'. */
-  progress?: 'auto' | 'bar' | 'lines' | 'none';
   /** Where progress goes (default process.stderr). */
   stream?: ProgressStream;
-  /** Log (and, on CUDA, read the loss) every this many steps (default 10). */
-  logEvery?: number;
-  /** Extra JSON recorded in config.json (e.g. the CLI's encoder and dataset spec). */
-  config?: Record<string, unknown>;
-  /** Resume from a run folder (its latest checkpoint) or a checkpoint file (.json or .safetensors). */
-  resume?: string;
   /** Abort: stop after the current step, save a checkpoint, resolve with `interrupted: true`. */
   signal?: AbortSignal;
-  /** Ctrl-C acts as an abort; a second Ctrl-C exits at once (default true). */
-  handleSigint?: boolean;
   /** Receives every metrics record (on rank 0 only in a data-parallel run). */
   onLog?: (record: LogRecord) => void;
   /**
@@ -149,25 +182,14 @@ export interface TrainerOptions {
   distributed?: DataParallelOptions;
 }
 
-/** Options after defaults and checks. */
-export interface ResolvedOptions {
+/** Options after defaults and checks: the table's values, with 'auto' precision and progress settled. */
+export interface ResolvedOptions extends Omit<TableValues<typeof TRAINER_OPTIONS>, 'epochs' | 'precision' | 'progress'> {
+  /** Undefined when `steps` was given. */
   epochs?: number;
-  steps?: number;
-  batchSize: number;
-  device: Device;
-  seed: number;
   precision: 'float32' | 'bfloat16';
-  clipGrad?: number;
-  channelsLast: 'auto' | boolean;
-  cudaGraph: 'auto' | boolean | 'rehearse';
-  out?: string;
-  checkpointEvery?: number;
   monitor?: Required<MonitorOptions>;
   progress: 'bar' | 'lines' | 'none';
   stream: ProgressStream;
-  logEvery: number;
-  handleSigint: boolean;
-  resume?: string;
   distributed: Required<DataParallelOptions>;
 }
 
@@ -193,56 +215,23 @@ export function resolveOptions(options: TrainerOptions): ResolvedOptions {
     throw new RangeError(`Expected either epochs or steps for the Trainer but received both (epochs ${options.epochs}, ` +
       `steps ${options.steps})`);
   }
-  const epochs = options.steps === undefined ? checkInt(options.epochs ?? 10, 'epochs', 1) : undefined;
-  const steps = options.steps === undefined ? undefined : checkInt(options.steps, 'steps', 1);
-  const batchSize = checkInt(options.batchSize ?? 256, 'batchSize', 1);
-  if (batchSize > n) {
-    throw new RangeError(`batchSize ${batchSize} is larger than the dataset '${data.name}' (${n} images): ` +
+  const o = TRAINER_OPTIONS.resolve(options, (k) => k);
+  if (o.batchSize > n) {
+    throw new RangeError(`batchSize ${o.batchSize} is larger than the dataset '${data.name}' (${n} images): ` +
       `lower batchSize to at most ${n}`);
   }
-  const device = checkDevice(options.device ?? 'cpu', 'device');
-  const precision = checkOneOf(options.precision ?? 'auto', ['auto', 'float32', 'bfloat16'], 'precision');
-  const channelsLast = options.channelsLast ?? 'auto';
-  if (channelsLast !== 'auto' && typeof channelsLast !== 'boolean') {
-    throw new TypeError(`Expected 'auto', true or false for channelsLast but received ${JSON.stringify(channelsLast)}`);
-  }
-  const cudaGraph = options.cudaGraph ?? 'auto';
-  if (cudaGraph !== 'auto' && cudaGraph !== 'rehearse' && typeof cudaGraph !== 'boolean') {
-    throw new TypeError(`Expected 'auto', true, false or 'rehearse' for cudaGraph but received ${JSON.stringify(cudaGraph)}`);
-  }
-  if (cudaGraph === true && !device.startsWith('cuda')) {
-    throw new RangeError(`cudaGraph: true needs a CUDA device but device is '${device}': use cudaGraph 'auto' or false ` +
+  if (o.cudaGraph === true && !o.device.startsWith('cuda')) {
+    throw new RangeError(`cudaGraph: true needs a CUDA device but device is '${o.device}': use cudaGraph 'auto' or false ` +
       "(or 'rehearse' to check the step's capturability without a GPU)");
   }
-  const progress = checkOneOf(options.progress ?? 'auto', ['auto', 'bar', 'lines', 'none'], 'progress');
   const stream = options.stream ?? process.stderr;
-  const monitor = options.monitor === undefined ? undefined : resolveMonitor(options.monitor);
-  if (options.lr !== undefined) checkNumber(options.lr, 'lr', 0);
-  if (options.clipGrad !== undefined) checkNumber(options.clipGrad, 'clipGrad', 0);
-  if (options.out !== undefined && (typeof options.out !== 'string' || options.out === '')) {
-    throw new TypeError(`Expected a folder path for out but received ${JSON.stringify(options.out)}`);
-  }
-  if (options.resume !== undefined && (typeof options.resume !== 'string' || options.resume === '')) {
-    throw new TypeError(`Expected a run folder or checkpoint path for resume but received ${JSON.stringify(options.resume)}`);
-  }
   return {
-    epochs,
-    steps,
-    batchSize,
-    device,
-    seed: checkInt(options.seed ?? 0, 'seed', 0),
-    precision: precision === 'auto' ? (device === 'cpu' ? 'float32' : 'bfloat16') : precision,
-    clipGrad: options.clipGrad,
-    channelsLast,
-    cudaGraph,
-    out: options.out,
-    checkpointEvery: options.checkpointEvery === undefined ? undefined : checkInt(options.checkpointEvery, 'checkpointEvery', 1),
-    monitor,
-    progress: progress === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : progress,
+    ...o,
+    epochs: o.steps === undefined ? o.epochs : undefined,
+    precision: o.precision === 'auto' ? (o.device === 'cpu' ? 'float32' : 'bfloat16') : o.precision,
+    monitor: options.monitor === undefined ? undefined : resolveMonitor(options.monitor),
+    progress: o.progress === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : o.progress,
     stream,
-    logEvery: checkInt(options.logEvery ?? 10, 'logEvery', 1),
-    handleSigint: options.handleSigint ?? true,
-    resume: options.resume,
     distributed: resolveDistributed(options.distributed),
   };
 }
@@ -251,11 +240,7 @@ function resolveDistributed(d: DataParallelOptions | undefined): Required<DataPa
   if (d !== undefined && (d === null || typeof d !== 'object')) {
     throw new TypeError(`Expected an object ({ syncBatchNorm, findUnusedParameters }) for distributed but received ${String(d)}`);
   }
-  const out = { syncBatchNorm: d?.syncBatchNorm ?? true, findUnusedParameters: d?.findUnusedParameters ?? false };
-  for (const [k, v] of Object.entries(out)) {
-    if (typeof v !== 'boolean') throw new TypeError(`Expected true or false for distributed.${k} but received ${JSON.stringify(v)}`);
-  }
-  return out;
+  return DATA_PARALLEL_OPTIONS.resolve(d ?? {}, (k) => `distributed.${k}`);
 }
 
 function resolveMonitor(m: MonitorOptions): Required<MonitorOptions> {
@@ -266,12 +251,5 @@ function resolveMonitor(m: MonitorOptions): Required<MonitorOptions> {
         `received ${ds === undefined ? 'undefined' : `'${ds.name}' without labels`}`);
     }
   }
-  return {
-    train: m.train,
-    test: m.test,
-    everyEpochs: checkInt(m.everyEpochs ?? 1, 'monitor.everyEpochs', 1),
-    trainSubset: checkInt(m.trainSubset ?? 10000, 'monitor.trainSubset', 1),
-    testSubset: checkInt(m.testSubset ?? 2000, 'monitor.testSubset', 1),
-    k: checkInt(m.k ?? 20, 'monitor.k', 1),
-  };
+  return { train: m.train, test: m.test, ...MONITOR_OPTIONS.resolve(m, (k) => `monitor.${k}`) };
 }

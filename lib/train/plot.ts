@@ -9,6 +9,7 @@
 import sharp from 'sharp';
 import { writeFileAtomic } from '../torch/atomic-file';
 import { GLYPHS, UNITS_PER_EM } from './plot-font';
+import { defineOptions, GivenOptions, is, option, OptionCheck } from '../torch/option-table';
 
 /** One curve. */
 export interface Series {
@@ -26,19 +27,44 @@ export interface Reference {
 }
 
 /** What to draw. */
-export interface LinePlot {
+/** A list (an array), given as it is. */
+function list<T>(): OptionCheck<readonly T[]> {
+  return (v, what) => {
+    if (!Array.isArray(v)) throw new TypeError(`Expected an array for ${what} but received ${String(v)}`);
+    return v as readonly T[];
+  };
+}
+
+/** A plot's options with a default: the table. */
+export const LINE_PLOT_OPTIONS = defineOptions({
+  /** Dashed horizontal lines, always inside the y range. Default none. */
+  references: option<readonly Reference[]>([], list<Reference>()),
+  /** Values the y axis must show (0 for a loss), without padding beyond them. Default none. */
+  yInclude: option<readonly number[]>([], list<number>()),
+  /** Pixels (default 640 x 400). */
+  width: option(640, is.int(1)),
+  height: option(400, is.int(1)),
+});
+
+export interface LinePlot extends GivenOptions<typeof LINE_PLOT_OPTIONS.specs> {
   title: string;
   xLabel: string;
   yLabel: string;
   series: readonly Series[];
-  /** Dashed horizontal lines, always inside the y range. */
-  references?: readonly Reference[];
-  /** Values the y axis must show (0 for a loss), without padding beyond them. */
-  yInclude?: readonly number[];
-  /** Pixels (default 640 x 400). */
-  width?: number;
-  height?: number;
 }
+
+/** `textPaths`'s options: defaults and checks. */
+export const TEXT_OPTIONS = defineOptions({
+  /** Where (x, y) sits on the text. Default 'start'. */
+  anchor: option<'start' | 'middle' | 'end'>('start', is.oneOf(['start', 'middle', 'end'])),
+  /** Fill colour. Default '#000'. */
+  fill: option('#000', (v, what) => {
+    if (typeof v !== 'string') throw new TypeError(`Expected a colour for ${what} but received ${String(v)}`);
+    return v;
+  }),
+  /** Degrees of rotation about (x, y). Default 0. */
+  rotate: option(0, is.number()),
+});
 
 const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 const REFERENCE_COLOUR = '#666666';
@@ -58,8 +84,9 @@ export function textWidth(text: string, size: number): number {
  * `text` as glyph outlines: a group whose `aria-label` is the text, baseline
  * at (x, y), anchored at its start, middle or end, optionally rotated about (x, y).
  */
-export function textPaths(text: string, x: number, y: number, o: { size: number; anchor?: 'start' | 'middle' | 'end';
-  fill?: string; rotate?: number }): string {
+export function textPaths(text: string, x: number, y: number,
+  options: GivenOptions<typeof TEXT_OPTIONS.specs> & { size: number }): string {
+  const o = { ...TEXT_OPTIONS.resolve(options, (k) => `textPaths options.${k}`), size: options.size };
   const s = o.size / UNITS_PER_EM;
   const width = textWidth(text, o.size);
   let pen = o.anchor === 'middle' ? -width / 2 : o.anchor === 'end' ? -width : 0;
@@ -70,7 +97,7 @@ export function textPaths(text: string, x: number, y: number, o: { size: number;
     pen += advance * s;
   }
   const rotate = o.rotate ? ` rotate(${o.rotate})` : '';
-  return `<g class="text" aria-label="${escapeXml(text)}" fill="${o.fill ?? '#000'}" ` +
+  return `<g class="text" aria-label="${escapeXml(text)}" fill="${o.fill}" ` +
     `transform="translate(${x.toFixed(2)} ${y.toFixed(2)})${rotate}">${glyphs.join('')}</g>`;
 }
 
@@ -108,9 +135,8 @@ function yRange(values: readonly number[], include: readonly number[]): [number,
  * @example renderSvg({ title: 'loss', xLabel: 'step', yLabel: 'loss', series: [{ name: 'train', points: [[0, 5], [1, 4]] }], yInclude: [0] })
  */
 export function renderSvg(plot: LinePlot): string {
-  const width = plot.width ?? 640;
-  const height = plot.height ?? 400;
-  const references = (plot.references ?? []).filter((r) => Number.isFinite(r.y));
+  const { width, height, yInclude, ...o } = LINE_PLOT_OPTIONS.resolve(plot, (k) => `plot.${k}`);
+  const references = o.references.filter((r) => Number.isFinite(r.y));
   const refLabels = references.map((r) => `${r.name} ${tickLabel(Number(r.y.toFixed(1)))}`);
   // Reference labels sit right of the frame, never over the curves.
   const right = references.length ? Math.ceil(Math.max(...refLabels.map((t) => textWidth(t, 11)))) + 14 : 16;
@@ -121,7 +147,7 @@ export function renderSvg(plot: LinePlot): string {
   const all = finite.flat();
   let [x0, x1] = all.length ? [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))] : [0, 1];
   if (x1 === x0) [x0, x1] = [x0 - 0.5, x1 + 0.5];
-  const [y0, y1] = yRange([...all.map((p) => p[1]), ...references.map((r) => r.y)], plot.yInclude ?? []);
+  const [y0, y1] = yRange([...all.map((p) => p[1]), ...references.map((r) => r.y)], yInclude);
   const sx = (x: number): number => m.left + ((x - x0) / (x1 - x0)) * w;
   const sy = (y: number): number => m.top + h - ((y - y0) / (y1 - y0)) * h;
   const parts: string[] = [

@@ -1,6 +1,13 @@
 // Console progress: a one-line bar redrawn in place on a terminal, plain
 // lines (every ~10% of an epoch or every 15 s) when the output is piped.
 import { ProgressStream, StepRecord } from './options';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
+
+/** `Progress`'s run settings with a default: the table. */
+export const PROGRESS_OPTIONS = defineOptions({
+  /** In 'lines' mode, a line at least this often (besides every tenth of an epoch). Default 15 s. */
+  linesEverySeconds: option(15, is.positive),
+});
 
 /**
  * `h:mm:ss` (or `m:ss` under an hour) of a duration in seconds.
@@ -40,9 +47,12 @@ export class Progress {
   private lastLineAt = 0;
   private lastFraction = -1;
   private barOpen = false;
+  private readonly linesEveryMs: number;
 
   constructor(readonly mode: 'bar' | 'lines' | 'none', readonly stream: ProgressStream,
-    readonly run: { epochs: number; stepsPerEpoch: number; linesEverySeconds?: number }) {}
+    readonly run: GivenOptions<typeof PROGRESS_OPTIONS.specs> & { epochs: number; stepsPerEpoch: number }) {
+    this.linesEveryMs = PROGRESS_OPTIONS.resolve(run, (k) => k).linesEverySeconds * 1000;
+  }
 
   /** The text of one report. @example progress.format(record, 119) // 'epoch 1/10 step 120/234 loss ...' */
   format(r: StepRecord, stepInEpoch: number): string {
@@ -75,9 +85,8 @@ export class Progress {
     // and still show life on slow ones.
     const now = Date.now();
     const tenth = Math.floor(((stepInEpoch + 1) * 10) / this.run.stepsPerEpoch);
-    const every = (this.run.linesEverySeconds ?? 15) * 1000;
     const last = final || stepInEpoch + 1 === this.run.stepsPerEpoch;
-    if (tenth !== this.lastFraction || now - this.lastLineAt >= every || last) {
+    if (tenth !== this.lastFraction || now - this.lastLineAt >= this.linesEveryMs || last) {
       this.lastFraction = last ? -1 : tenth;
       this.lastLineAt = now;
       this.stream.write(`${this.format(r, stepInEpoch)}\n`);

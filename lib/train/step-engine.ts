@@ -115,7 +115,7 @@ export class StepEngine {
       return { loss: out.loss, embStd: out.embStd, logs: Object.keys(logs).length > 0 ? logs : undefined };
     }
     let hostLoss: number | undefined;
-    const settings = { ...this.settings(), embStd: (request?.readLogs ?? false) && this.options.embStd !== false };
+    const settings = { ...this.settings(), embStd: request?.readLogs === true && this.options.embStd !== false };
     const r = optimizationStep(this.method, input, progress, settings, (out) => {
       if (request?.readLoss === true) hostLoss = checkLoss(out.loss, progress, request.lr);
     });

@@ -139,7 +139,7 @@ export class Trainer {
       },
     });
     this.stepsPerEpoch = this.loader.length;
-    this.totalSteps = this.options.steps ?? (this.options.epochs ?? 1) * this.stepsPerEpoch;
+    this.totalSteps = this.options.steps ?? this.options.epochs! * this.stepsPerEpoch; // resolveOptions sets one of them
     this.epochs = Math.ceil(this.totalSteps / this.stepsPerEpoch);
   }
 
@@ -405,7 +405,7 @@ export class Trainer {
         },
       },
       data: { name: data.name, length: data.images.shape[0], shape: data.images.shape.slice(1), mean: data.mean, std: data.std },
-      config: this.raw.config ?? {},
+      config: this.options.config,
     };
   }
 }

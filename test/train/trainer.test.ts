@@ -174,6 +174,10 @@ describe('Trainer', () => {
     assert.throws(() => new Trainer(toy(), base({ precision: 'fp8' as 'auto' })), /precision/);
     assert.throws(() => new Trainer(toy(), base({ monitor: { train: { ...data, labels: undefined }, test: data } })),
       /labelled ImageDataset for monitor.train/);
+    assert.throws(() => new Trainer(toy(), base({ handleSigint: 'no' as unknown as boolean })),
+      /^TypeError: Expected true or false for handleSigint but received 'no'$/);
+    assert.throws(() => new Trainer(toy(), base({ monitor: { train: data, test: data, k: 0 } })),
+      /^RangeError: Expected positive integer for monitor.k but received 0$/);
   });
 
   it('writes a run folder: config, metrics, checkpoints, plots and encoder weights', async () => {

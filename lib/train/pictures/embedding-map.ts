@@ -6,17 +6,28 @@ import { UMAP } from 'umap-js';
 import { writeFileAtomic } from '../../torch/atomic-file';
 import { textPaths, textWidth } from '../plot';
 import { mulberry32 } from '../../torch/host-random';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
+
+/** `writeEmbeddingMap`'s (and `umap2d`'s) options: defaults and checks. */
+export const EMBEDDING_MAP_OPTIONS = defineOptions({
+  /** Seed of UMAP's random choices (the same map for the same features). Default 0. */
+  seed: option(0, is.int(0)),
+  /** UMAP's neighbourhood size. Default 15 (umap-learn's). */
+  nNeighbors: option(15, is.int(2)),
+  /** Optimisation epochs. Default: umap-js's choice (500 below 10,000 points). */
+  nEpochs: option(OPTIONAL, is.int(1)),
+  /** The picture's title. Default 'test embeddings (UMAP)'. */
+  title: option('test embeddings (UMAP)', (v, what) => {
+    if (typeof v !== 'string') throw new TypeError(`Expected a string for ${what} but received ${String(v)}`);
+    return v;
+  }),
+});
 
 /** Options of `writeEmbeddingMap`. */
-export interface EmbeddingMapOptions {
-  /** Seed of UMAP's random choices (the same map for the same features). Default 0. */
-  seed?: number;
-  /** UMAP's neighbourhood size. Default 15 (umap-learn's). */
-  nNeighbors?: number;
-  /** Optimisation epochs. Default: umap-js's choice (500 below 10,000 points). */
-  nEpochs?: number;
-  title?: string;
-}
+export type EmbeddingMapOptions = GivenOptions<typeof EMBEDDING_MAP_OPTIONS.specs>;
+
+/** Names an option in messages. */
+const named = (k: string): string => `embedding map options.${k}`;
 
 // Matplotlib's tab10, the colours of the classes.
 const TAB10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -27,14 +38,15 @@ const TAB10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b',
  *
  * @example const xy = umap2d(rows, { seed: 0 }); // number[N][2]
  */
-export function umap2d(features: readonly (readonly number[])[], o: EmbeddingMapOptions = {}): number[][] {
+export function umap2d(features: readonly (readonly number[])[], options: EmbeddingMapOptions = {}): number[][] {
+  const o = EMBEDDING_MAP_OPTIONS.resolve(options, named);
   const unit = features.map((r) => {
     const norm = Math.hypot(...r) || 1;
     return r.map((v) => v / norm);
   });
   const umap = new UMAP({
-    nComponents: 2, nNeighbors: Math.min(o.nNeighbors ?? 15, Math.max(2, unit.length - 1)), minDist: 0.1,
-    random: mulberry32(o.seed ?? 0), ...(o.nEpochs !== undefined ? { nEpochs: o.nEpochs } : {}),
+    nComponents: 2, nNeighbors: Math.min(o.nNeighbors, Math.max(2, unit.length - 1)), minDist: 0.1,
+    random: mulberry32(o.seed), ...(o.nEpochs !== undefined ? { nEpochs: o.nEpochs } : {}),
   });
   return umap.fit(unit);
 }
@@ -88,8 +100,9 @@ export async function writeEmbeddingMap(file: string, features: readonly (readon
     throw new RangeError(`Expected at least 3 embeddings with one label each for writeEmbeddingMap but received ` +
       `${features.length} and ${labels.length} labels`);
   }
+  const { title } = EMBEDDING_MAP_OPTIONS.resolve(o, named);
   const xy = umap2d(features, o);
-  const png = await sharp(Buffer.from(renderEmbeddingMap(xy, labels, classes, o.title ?? 'test embeddings (UMAP)'))).png()
+  const png = await sharp(Buffer.from(renderEmbeddingMap(xy, labels, classes, title))).png()
     .toBuffer({ resolveWithObject: true });
   writeFileAtomic(file, png.data);
   return { width: png.info.width, height: png.info.height };

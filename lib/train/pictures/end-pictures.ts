@@ -5,6 +5,8 @@
 import * as path from 'path';
 import * as torch from '../../torch';
 import { Device, Tensor } from '../../torch';
+import { checkDevice } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL, TableValues } from '../../torch/option-table';
 import { ImageDataset } from '../../data/dataset';
 import { writeImageGrid } from '../../data/image-grid';
 import { normalize, toFloatImages } from '../../data/transforms/normalize';
@@ -19,19 +21,22 @@ import { writeAttentionMaps } from './attention-maps';
 import { writeEmbeddingMap } from './embedding-map';
 import { isTaskMethod, taskColumns } from './task-columns';
 
-/** Options of `writeEndPictures`. */
-export interface EndPicturesOptions {
+/** `writeEndPictures`'s options: defaults and checks. */
+export const END_PICTURES_OPTIONS = defineOptions({
   /** Where the encoder runs (default: where its parameters are). */
-  device?: Device;
+  device: option<Device>(OPTIONAL, checkDevice),
   /** Test images embedded for the retrieval grid and the map (evenly spaced over the split). Default 1000. */
-  maxImages?: number;
+  maxImages: option(1000, is.int(1)),
   /** Query rows of the retrieval grid. Default 8. */
-  queries?: number;
+  queries: option(8, is.int(1)),
   /** Neighbours per query. Default 8. */
-  neighbors?: number;
+  neighbors: option(8, is.int(1)),
   /** Seed of UMAP and of MAE's masks. Default 0. */
-  seed?: number;
-}
+  seed: option(0, is.int(0)),
+});
+
+/** Options of `writeEndPictures`. */
+export type EndPicturesOptions = GivenOptions<typeof END_PICTURES_OPTIONS.specs>;
 
 /** The files `writeEndPictures` wrote. */
 export interface EndPictures {
@@ -72,8 +77,9 @@ function pickQueries(labels: readonly number[], count: number): number[] {
  * @example await writeEndPictures('runs/simclr-a', method, testSet);
  */
 export async function writeEndPictures(out: string, method: Method, test: ImageDataset,
-  o: EndPicturesOptions = {}): Promise<EndPictures> {
-  const rows = spread(test.length, o.maxImages ?? 1000);
+  options: EndPicturesOptions = {}): Promise<EndPictures> {
+  const o = END_PICTURES_OPTIONS.resolve(options, (k) => `writeEndPictures options.${k}`);
+  const rows = spread(test.length, o.maxImages);
   const indices = torch.tensor(rows, { dtype: 'int64' });
   const { features, labels } = extractFeatures(method.encoder, test, { indices, device: o.device, batchSize: 256 });
   indices.dispose();
@@ -81,8 +87,8 @@ export async function writeEndPictures(out: string, method: Method, test: ImageD
   const classes = test.classes ?? [];
   const result: EndPictures = { retrieval: path.join(out, 'retrieval.png'), embeddingMap: path.join(out, 'embedding-map.png') };
   try {
-    const queries = pickQueries(labelList, Math.min(o.queries ?? 8, rows.length));
-    const k = Math.min(o.neighbors ?? 8, rows.length - 1);
+    const queries = pickQueries(labelList, Math.min(o.queries, rows.length));
+    const k = Math.min(o.neighbors, rows.length - 1);
     const q = torch.tensor(queries, { dtype: 'int64' });
     const found = exactCosineTopK(features, features.indexSelect(0, q), k + 1);
     q.dispose();
@@ -93,7 +99,7 @@ export async function writeEndPictures(out: string, method: Method, test: ImageD
     await writeImageGrid(result.retrieval, columns, { scale: Math.max(1, Math.ceil(48 / test.images.shape[2])) });
     columns.forEach((c) => c.dispose());
     await writeEmbeddingMap(result.embeddingMap, features.toArray() as number[][], labelList, classes,
-      { seed: o.seed ?? 0, title: `${method.name} embeddings of ${test.name} (UMAP, ${rows.length} images)` });
+      { seed: o.seed, title: `${method.name} embeddings of ${test.name} (UMAP, ${rows.length} images)` });
   } finally {
     features.dispose();
     labels.dispose();
@@ -124,7 +130,8 @@ async function writeTaskGrid(file: string, method: Method, test: ImageDataset, r
 }
 
 /** MAE's reconstructions and DINO's attention maps, on the first images of the embedded rows. */
-async function methodPictures(out: string, method: Method, test: ImageDataset, rows: number[], o: EndPicturesOptions,
+async function methodPictures(out: string, method: Method, test: ImageDataset, rows: number[],
+  o: TableValues<typeof END_PICTURES_OPTIONS>,
   result: EndPictures): Promise<void> {
   const isMae = method instanceof MAE;
   const vit = method instanceof DINO && method.encoder instanceof VisionTransformer ? method.encoder : undefined;
@@ -138,7 +145,7 @@ async function methodPictures(out: string, method: Method, test: ImageDataset, r
     if (isMae) {
       result.reconstruction = path.join(out, 'reconstruction.png');
       // NOTE: seeded masks on the CPU (the only device a Generator is made for here); elsewhere the device's own.
-      const generator = device === 'cpu' ? new torch.Generator().manualSeed(o.seed ?? 0) : undefined;
+      const generator = device === 'cpu' ? new torch.Generator().manualSeed(o.seed) : undefined;
       await writeReconstruction(result.reconstruction, method, x, { mean: test.mean, std: test.std, generator });
     } else if (vit !== undefined) {
       result.attention = path.join(out, 'attention.png');
