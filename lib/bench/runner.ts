@@ -8,6 +8,7 @@ import { Optimizer, BaseOptions } from '../optim/optimizer';
 import { StepEngine } from '../train/step-engine';
 import { Workload, WorkloadName, Scale } from './workloads';
 import { buildMethod, buildOptimizer, makeViews } from './workload-setup';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 
 /**
  * How a step runs:
@@ -43,7 +44,7 @@ export interface BenchResult {
 }
 
 /** Options of `runBench`. */
-export interface RunOptions {
+export interface RunOptions extends GivenOptions<typeof RUN_BENCH_OPTIONS.specs> {
   device: 'cpu' | 'cuda';
   /** Timed steps (>= 1). */
   steps: number;
@@ -51,14 +52,32 @@ export interface RunOptions {
   warmup: number;
   /** FLOPs per step (`workloadFlops(w).total`), for TFLOP/s. */
   flopsPerStep?: number;
+}
+
+/** `runBench`'s switches: defaults and checks. */
+export const RUN_BENCH_OPTIONS = defineOptions({
   /**
    * Without CUDA, run the graph configurations as `GraphedStep`'s rehearsal
    * (the same warm-up, static inputs and `prepareStep` calls, each step run
    * eagerly with the capture rules checked) instead of skipping them: a test
    * of the graph path on the CPU, not a speed number. Default false.
    */
-  rehearse?: boolean;
-}
+  rehearse: option(false, is.boolean),
+});
+
+/** `benchConfigs`'s switches: both kinds of configuration by default. */
+export const BENCH_CONFIG_OPTIONS = defineOptions({
+  /** Include the CUDA-graph configuration. Default true. */
+  graph: option(true, is.boolean),
+  /** Include the channels-last configurations (convolutional encoders only). Default true. */
+  channelsLast: option(true, is.boolean),
+});
+
+/** What `benchPlan` fills in on each device: the scale and the step counts of `selfsup bench` and scripts/bench-gpu.ts. */
+export const BENCH_PLAN_DEFAULTS = Object.freeze({
+  cuda: Object.freeze({ scale: 'full', steps: 20, warmup: 5 } as const),
+  cpu: Object.freeze({ scale: 'small', steps: 3, warmup: 1 } as const),
+});
 
 /**
  * The configurations that apply to `w`: eager, eager+channels-last and
@@ -67,9 +86,10 @@ export interface RunOptions {
  *
  * @example benchConfigs(workload('mae', 'small')) // ['eager', 'graph']
  */
-export function benchConfigs(w: Workload, options: { graph?: boolean; channelsLast?: boolean } = {}): BenchConfig[] {
-  const graph = options.graph ?? true;
-  const channelsLast = (options.channelsLast ?? true) && w.convolutional;
+export function benchConfigs(w: Workload, options: GivenOptions<typeof BENCH_CONFIG_OPTIONS.specs> = {}): BenchConfig[] {
+  const o = BENCH_CONFIG_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const graph = o.graph;
+  const channelsLast = o.channelsLast && w.convolutional;
   const out: BenchConfig[] = ['eager'];
   if (channelsLast) out.push('eager+channels-last');
   if (graph) out.push(channelsLast ? 'graph+channels-last' : 'graph');
@@ -94,12 +114,12 @@ export interface BenchPlan {
  */
 export function benchPlan(given: { device?: 'cpu' | 'cuda'; scale?: Scale | 'auto'; steps?: number; warmup?: number }): BenchPlan {
   const device = given.device ?? (torch.cuda.isAvailable() ? 'cuda' : 'cpu');
-  const gpu = device === 'cuda';
+  const defaults = BENCH_PLAN_DEFAULTS[device];
   return {
     device,
-    scale: given.scale === undefined || given.scale === 'auto' ? (gpu ? 'full' : 'small') : given.scale,
-    steps: given.steps ?? (gpu ? 20 : 3),
-    warmup: given.warmup ?? (gpu ? 5 : 1),
+    scale: given.scale === undefined || given.scale === 'auto' ? defaults.scale : given.scale,
+    steps: given.steps ?? defaults.steps,
+    warmup: given.warmup ?? defaults.warmup,
   };
 }
 
@@ -140,7 +160,7 @@ export function runBench(w: Workload, config: BenchConfig, options: RunOptions):
   if (!(warmup >= 0)) throw new RangeError(`Expected an integer >= 0 for warmup but received ${options.warmup}`);
   const base: BenchResult = { workload: w.name, scale: w.scale, config, device, status: 'ok', batch: w.batch, steps,
     warmup, flopsPerStep: options.flopsPerStep };
-  const reason = skipReason(config, device, options.rehearse ?? false);
+  const reason = skipReason(config, device, RUN_BENCH_OPTIONS.resolve(options, (k) => `options.${k}`).rehearse);
   if (reason !== undefined) return { ...base, status: 'skipped', reason };
   if (device === 'cuda' && !torch.cuda.isAvailable()) {
     throw new Error('Expected a CUDA device for --device cuda but this libtorch sees none (selfsup info shows why)');

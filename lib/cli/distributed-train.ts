@@ -5,7 +5,7 @@
 import * as path from 'path';
 import { Command } from 'commander';
 import * as torch from '../torch';
-import { launch } from '../train/launch';
+import { launch, LAUNCH_OPTIONS } from '../train/launch';
 import { intArg } from './option-parsers';
 
 /** The launcher flags `selfsup train` shares with torchrun and `selfsup launch`. */
@@ -29,8 +29,9 @@ export function withLaunchOptions(command: Command): Command {
       intArg('--nproc-per-node'))
     .option('--nnodes <n>', 'machines in a multi-machine run (with --nproc-per-node)', intArg('--nnodes'))
     .option('--node-rank <r>', 'index of this machine (with --nproc-per-node)', intArg('--node-rank', 0))
-    .option('--master-addr <host>', 'address of node 0 (with --nproc-per-node; default 127.0.0.1)')
-    .option('--master-port <port>', 'port of the rendezvous store (with --nproc-per-node; default 29500)', intArg('--master-port'));
+    .option('--master-addr <host>', `address of node 0 (with --nproc-per-node; default ${LAUNCH_OPTIONS.defaults.masterAddr})`)
+    .option('--master-port <port>', `port of the rendezvous store (with --nproc-per-node; default ${LAUNCH_OPTIONS.defaults.masterPort})`,
+      intArg('--master-port'));
 }
 
 /**

@@ -5,25 +5,39 @@ import { Command } from 'commander';
 import * as torch from '../torch';
 import { Device } from '../torch';
 import { disposeDataset, ImageDataset } from '../data/dataset';
-import { extractFeatures } from '../eval/features';
+import { EXTRACT_FEATURES_OPTIONS, extractFeatures } from '../eval/features';
+import { defineOptions, GivenOptions, Option, option } from '../torch/option-table';
 import { writeEmbeddings } from '../export/embeddings-file';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { loadEncoder, runOf } from './load-encoder';
-import { intArg, jsonArg } from './option-parsers';
+import { ENCODER_DEVICE_OPTIONS, flagOf, intArg, jsonArg } from './option-parsers';
+
+/** A dataset split: 'train' or 'test', else an error naming the flag. */
+export function splitOption(defaultSplit: 'train' | 'test'): Option<'train' | 'test'> {
+  return option<'train' | 'test'>(defaultSplit, (v, what) => {
+    if (v !== 'train' && v !== 'test') throw new TypeError(`Expected train or test for ${what} but received ${String(v)}`);
+    return v;
+  });
+}
+
+/** `runEmbed`'s (and `selfsup embed`'s) options with a default: the table. */
+export const EMBED_OPTIONS = defineOptions({
+  /** Which split (default 'test'). */
+  split: splitOption('test'),
+  /** Where the encoder runs (default 'cpu'). */
+  ...ENCODER_DEVICE_OPTIONS.specs,
+  /** Images per forward pass (default: extractFeatures's, 512). */
+  batchSize: EXTRACT_FEATURES_OPTIONS.specs.batchSize,
+});
 
 /** Options of `runEmbed`. */
-export interface EmbedCommandOptions {
+export interface EmbedCommandOptions extends GivenOptions<typeof EMBED_OPTIONS.specs> {
   /** Dataset (default: the run's). */
   data?: string;
-  /** Which split (default 'test'). */
-  split?: 'train' | 'test';
   /** Output file; the extension picks the format. Default `<run>/embeddings-<split>.safetensors`. */
   out?: string;
   encoder?: string;
   encoderOptions?: Record<string, unknown>;
-  device?: Device;
-  /** Images per forward pass (default 512). */
-  batchSize?: number;
   /** Embed only the first n images. */
   limit?: number;
   log?: (line: string) => void;
@@ -55,8 +69,7 @@ export async function runEmbed(target: string, o: EmbedCommandOptions = {}): Pro
   const { run, runDir } = runOf(target);
   const dataArg = o.data ?? run?.data;
   if (dataArg === undefined) throw new Error('Name the dataset to embed with --data (e.g. --data fashion-mnist)');
-  const split = o.split ?? 'test';
-  if (split !== 'train' && split !== 'test') throw new Error(`Expected train or test for --split but received ${String(split)}`);
+  const { split, device, batchSize } = EMBED_OPTIONS.resolve(o, flagOf);
   const out = o.out ?? (runDir !== undefined ? defaultEmbeddingFile(runDir, split) : undefined);
   if (out === undefined) throw new Error('Name the output file with --out (.safetensors, .npy or .parquet)');
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -68,7 +81,7 @@ export async function runEmbed(target: string, o: EmbedCommandOptions = {}): Pro
     const n = o.limit === undefined ? dataset.length : Math.min(o.limit, dataset.length);
     const indices = torch.arange(0, n);
     const t0 = process.hrtime.bigint();
-    const { features, labels } = extractFeatures(encoder, dataset as ImageDataset, { batchSize: o.batchSize, device: o.device, indices });
+    const { features, labels } = extractFeatures(encoder, dataset as ImageDataset, { batchSize, device, indices });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     try {
       writeEmbeddings(out, {
@@ -103,12 +116,12 @@ export function registerEmbed(program: Command): void {
       '.safetensors, .npy (readable by numpy) or .parquet (with class and file names), chosen by the extension')
     .argument('<target>', 'run folder, checkpoint (.json or .safetensors) or encoder .safetensors')
     .option('--data <spec>', 'dataset (default: the run\'s)')
-    .option('--split <split>', 'train or test', 'test')
+    .option('--split <split>', 'train or test', EMBED_OPTIONS.defaults.split)
     .option('--out <file>', 'output .safetensors, .npy or .parquet (default <run>/embeddings-<split>.safetensors)')
     .option('--encoder <name>', 'architecture of a bare safetensors file')
     .option('--encoder-options <json>', 'its options as JSON', jsonArg('--encoder-options'))
-    .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
-    .option('--batch-size <n>', 'images per forward pass', intArg('--batch-size'), 512)
+    .option('--device <device>', 'cpu, cuda or cuda:N', EMBED_OPTIONS.defaults.device)
+    .option('--batch-size <n>', 'images per forward pass', intArg('--batch-size'), EMBED_OPTIONS.defaults.batchSize)
     .option('--limit <n>', 'embed only the first n images', intArg('--limit'))
     .action(async (target: string, f: EmbedCommandOptions & { device: string }) => {
       await runEmbed(target, { ...f, device: f.device as Device });

@@ -15,7 +15,8 @@ import { findCheckpoint } from '../train/checkpoint';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { encoderOptionsFor, readRunConfig } from './train';
 import { RunConfig } from './run-config';
-import { intArg, jsonArg } from './option-parsers';
+import { ENCODER_DEVICE_OPTIONS, flagOf, intArg, jsonArg } from './option-parsers';
+import { KNN_OPTIONS } from '../eval/knn';
 import { applyThreadsFlag, withThreadsOption } from './threads-option';
 import { runTextEval, textRunOf } from './text-eval';
 
@@ -104,7 +105,7 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
     const method = o.encoder === undefined ? run?.method : undefined;
     const build = (): Encoder => method === undefined ? createModel(encoderName, encoderOptions)
       : methodEncoder(method, encoderName, encoderOptions, { mean: train.mean, std: train.std });
-    const device = o.device ?? 'cpu';
+    const { device } = ENCODER_DEVICE_OPTIONS.resolve(o, flagOf);
     const encoder = build();
     encoder.to(device);
     const weights = encoderWeights(target);
@@ -117,7 +118,7 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
     }
     const both = o.knn === undefined && o.linear === undefined;
     const report = await evaluateEncoder(encoder, {
-      train, test, knn: both || o.knn === true, linear: both || o.linear === true, floors: o.floors ?? true,
+      train, test, knn: both || o.knn === true, linear: both || o.linear === true, floors: o.floors,
       randomEncoder: build, device, trainSubset: o.trainSubset, log,
     });
     if (runDir !== undefined && run !== undefined) {
@@ -135,7 +136,8 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
  */
 export function registerEval(program: Command): void {
   const command = program.command('eval')
-    .description('Evaluate a trained encoder: weighted k-NN (k 20 and 200, T 0.07) and a linear probe, next to ' +
+    .description(`Evaluate a trained encoder: weighted k-NN (k ${[KNN_OPTIONS.defaults.k].flat().join(' and ')}, ` +
+      `T ${KNN_OPTIONS.defaults.temperature}) and a linear probe, next to ` +
       'raw pixels and a random encoder')
     .argument('<target>', 'run folder, checkpoint (.json or .safetensors) or encoder .safetensors')
     .option('--knn', 'only the weighted k-NN (without --knn or --linear: both)')
@@ -144,7 +146,7 @@ export function registerEval(program: Command): void {
     .option('--data <spec>', 'labelled dataset (default: the run\'s)')
     .option('--encoder <name>', 'architecture of a bare safetensors file')
     .option('--encoder-options <json>', 'its options as JSON', jsonArg('--encoder-options'))
-    .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
+    .option('--device <device>', 'cpu, cuda or cuda:N', ENCODER_DEVICE_OPTIONS.defaults.device)
     .option('--train-subset <n>', 'training images for the k-NN bank and the probe (default all)', intArg('--train-subset'));
   withThreadsOption(command)
     .action(async (target: string, f: EvalFlags) => {

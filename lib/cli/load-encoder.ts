@@ -3,20 +3,21 @@
 // `selfsup embed`, `neighbors` and `export` start from.
 import * as fs from 'fs';
 import { Device } from '../torch';
+import { GivenOptions } from '../torch/option-table';
 import { create as createModel } from '../models/registry';
 import { methodEncoder } from '../ssl/method-encoder';
 import { Encoder } from '../models/encoder';
 import { encoderOptionsFor, readRunConfig } from './train';
 import { RunConfig } from './run-config';
 import { encoderWeights, runFolderOf } from './eval';
+import { ENCODER_DEVICE_OPTIONS, flagOf } from './option-parsers';
 
 /** Options of `loadEncoder`. */
-export interface LoadEncoderOptions {
+export interface LoadEncoderOptions extends GivenOptions<typeof ENCODER_DEVICE_OPTIONS.specs> {
   /** Architecture of a bare safetensors file (default: the run's). */
   encoder?: string;
   /** Its options (merged over the run's). */
   encoderOptions?: Record<string, unknown>;
-  device?: Device;
 }
 
 /** An encoder ready for inference and where it came from. */
@@ -63,7 +64,7 @@ export function loadEncoder(target: string, shape: readonly number[], o: LoadEnc
   const options = encoderOptionsFor(name, shape, { ...(o.encoder === undefined ? run?.encoderOptions : undefined), ...o.encoderOptions });
   // A run's own architecture is the encoder its method trains (a Lab wrapper for the colour tasks).
   const encoder = o.encoder === undefined && run !== undefined ? methodEncoder(run.method, name, options) : createModel(name, options);
-  encoder.to(o.device ?? 'cpu');
+  encoder.to(ENCODER_DEVICE_OPTIONS.resolve(o, flagOf).device);
   const weights = encoderWeights(target);
   try {
     encoder.loadStateDict(weights, { strict: true });

@@ -14,16 +14,22 @@ import { VectorIndex } from '../export/vector-index';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { defaultEmbeddingFile, runEmbed } from './embed';
 import { loadEncoder, runOf } from './load-encoder';
-import { intArg } from './option-parsers';
+import { flagOf, intArg } from './option-parsers';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
+import { splitOption } from './embed';
 
 /** Options of `runNeighbors`. */
-export interface NeighborsCommandOptions {
+/** `runNeighbors`'s (and `selfsup neighbors`'s) options with a default: the table. */
+export const NEIGHBORS_OPTIONS = defineOptions({
+  /** Neighbours to return (the query itself excluded). Default 10. */
+  k: option(10, is.int(1)),
+  /** Split to search when `target` is a run folder (default 'test'). */
+  split: splitOption('test'),
+});
+
+export interface NeighborsCommandOptions extends GivenOptions<typeof NEIGHBORS_OPTIONS.specs> {
   /** Row of the embedding file to use as the query, or an image file: decoded and embedded as the data was. */
   query: number | string;
-  /** Neighbours to return (the query itself excluded). Default 10. */
-  k?: number;
-  /** Split to search when `target` is a run folder (default 'test'). */
-  split?: 'train' | 'test';
   /** Where to write the PNG grid (query first, then its neighbours); default beside the embeddings. */
   grid?: string;
   log?: (line: string) => void;
@@ -108,8 +114,8 @@ async function embedImage(file: string, metadata: Record<string, string>, datase
  */
 export async function runNeighbors(target: string, o: NeighborsCommandOptions): Promise<NeighborsResult> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const k = o.k ?? 10;
-  const file = await embeddingFileOf(target, o.split ?? 'test', log);
+  const { k, split } = NEIGHBORS_OPTIONS.resolve(o, flagOf);
+  const file = await embeddingFileOf(target, split, log);
   const { embeddings, labels, ids, metadata } = await readEmbeddingsAsync(file);
   const dataset = await datasetOf(metadata);
   const owned: Tensor[] = [embeddings, labels, ids];
@@ -175,8 +181,8 @@ export function registerNeighbors(program: Command): void {
       '(.safetensors, .npy or .parquet)')
     .requiredOption('--query <row|image>', 'row of the embedding file (= position in the split), or an image file to embed ' +
       'with the same encoder and transform as the data', queryArg)
-    .option('-k, --k <n>', 'neighbours to show', intArg('-k'), 10)
-    .option('--split <split>', 'split of a run folder to search', 'test')
+    .option('-k, --k <n>', 'neighbours to show', intArg('-k'), NEIGHBORS_OPTIONS.defaults.k)
+    .option('--split <split>', 'split of a run folder to search', NEIGHBORS_OPTIONS.defaults.split)
     .option('--grid <file>', 'PNG grid to write (default beside the embeddings)')
     .action(async (target: string, f: { query: number | string; k: number; split: 'train' | 'test'; grid?: string }) => {
       await runNeighbors(target, f);

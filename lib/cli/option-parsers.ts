@@ -1,5 +1,14 @@
 // Parsers of the commands' flag values: one error format for every command.
 import { InvalidArgumentError } from 'commander';
+import { Device } from '../torch';
+import { checkDevice } from '../torch/arguments';
+import { defineOptions, option } from '../torch/option-table';
+
+/** Where the commands that load an encoder (eval, embed, neighbors) run it: the default of their --device. */
+export const ENCODER_DEVICE_OPTIONS = defineOptions({
+  /** 'cpu' (default), 'cuda' or 'cuda:N'. */
+  device: option<Device>('cpu', checkDevice),
+});
 
 /**
  * A commander parser for an integer flag >= min.
@@ -44,4 +53,12 @@ export function jsonArg(name: string): (v: string) => Record<string, unknown> {
     }
     return parsed as Record<string, unknown>;
   };
+}
+
+/**
+ * The flag of an option key, to name it in messages: camelCase to --kebab-case.
+ * @example flagOf('batchSize') // '--batch-size'
+ */
+export function flagOf(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

@@ -14,22 +14,18 @@ import { RECIPES, RecipeName } from '../data/transforms/recipes';
 import { writeImageGrid, ImageGridInfo } from '../data/image-grid';
 import { loadDataSplit, parseDataSpec } from './data-spec';
 import { PREVIEW_TASKS, PreviewTask, methodFromRun, previewTask } from './task-preview';
+import { GivenOptions } from '../torch/option-table';
+import { gridScale, PREVIEW_OPTIONS } from './preview-options';
+
+export { PREVIEW_OPTIONS } from './preview-options';
 
 /** Options of `preview`. */
-export interface PreviewOptions {
+export interface PreviewOptions extends GivenOptions<typeof PREVIEW_OPTIONS.specs> {
   /** The augmentation recipe: 'simclr', 'byol', 'dino' or 'mae'. */
   recipe: RecipeName;
   dataset: ImageDataset;
   /** Where to write the PNG. */
   out: string;
-  /** Number of images (rows). Default 8. */
-  n?: number;
-  /** Augmented views per image (columns after the original). Default 4. */
-  views?: number;
-  /** Seed of the image choice and of the augmentations. Default 0. */
-  seed?: number;
-  /** Magnification of the PNG; default 2 for images under 64 px, else 1. */
-  scale?: number;
 }
 
 /**
@@ -47,13 +43,12 @@ export async function preview(options: PreviewOptions): Promise<ImageGridInfo & 
     throw new TypeError(`Expected one of ${Object.keys(RECIPES).join(', ')} for recipe but received ${String(options.recipe)}`);
   }
   const { dataset } = options;
-  const n = Math.min(options.n ?? 8, dataset.length);
-  const wanted = options.views ?? 4;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected positive integer for n but received ${options.n}`);
-  if (!Number.isInteger(wanted) || wanted < 1) throw new RangeError(`Expected positive integer for views but received ${wanted}`);
+  const o = PREVIEW_OPTIONS.resolve(options, (k) => k);
+  const n = Math.min(o.n, dataset.length);
+  const wanted = o.views;
   const [, channels, size] = dataset.images.shape;
   const columns = scope(() => {
-    const generator = new Generator().manualSeed(options.seed ?? 0);
+    const generator = new Generator().manualSeed(o.seed);
     const picked = randperm(dataset.length, { generator }).narrow(0, 0, n);
     const originals = toFloatImages(dataset.images.indexSelect(0, picked));
     // No normalisation: the grid shows pixels.
@@ -63,7 +58,7 @@ export async function preview(options: PreviewOptions): Promise<ImageGridInfo & 
     return [originals, ...views.slice(0, wanted)];
   });
   try {
-    const scale = options.scale ?? (size < 64 ? 2 : 1);
+    const scale = gridScale(o.scale, size);
     return { file: options.out, ...(await writeImageGrid(options.out, columns, { scale })) };
   } finally {
     for (const c of columns) c.dispose();
@@ -109,9 +104,9 @@ export function registerPreview(program: Command): void {
     .option('--root <dir>', 'folder of the dataset files (fashion-mnist: Debian\'s by default)')
     .option('--split <split>', 'train or test', 'train')
     .requiredOption('--out <file>', 'PNG file to write')
-    .option('--n <count>', 'number of images (rows)', positiveInt('n'), 8)
-    .option('--views <count>', 'augmented views per image', positiveInt('views'), 4)
-    .option('--seed <seed>', 'seed of the image choice and the augmentations', positiveInt('seed'), 0)
+    .option('--n <count>', 'number of images (rows)', positiveInt('n'), PREVIEW_OPTIONS.defaults.n)
+    .option('--views <count>', 'augmented views per image', positiveInt('views'), PREVIEW_OPTIONS.defaults.views)
+    .option('--seed <seed>', 'seed of the image choice and the augmentations', positiveInt('seed'), PREVIEW_OPTIONS.defaults.seed)
     .option('--scale <factor>', 'integer magnification (default 2 under 64 px)', positiveInt('scale'))
     .option('--task <name>', `show a pretext task instead of a recipe: ${PREVIEW_TASKS.join(', ')} (--data also takes ` +
       'photos, stl10:<dir>, folder:<dir>)')

@@ -50,10 +50,28 @@ export interface RunConfig {
   out: string;
 }
 
+/**
+ * What a run uses where neither the method's CPU preset, the --config file
+ * nor a flag says otherwise (the method and its encoder have no default: they
+ * follow from the command line).
+ */
+export const RUN_DEFAULTS = Object.freeze({
+  data: 'fashion-mnist', imageSize: 64, epochs: 10, batchSize: 256, device: 'cpu', seed: 0, precision: 'auto',
+  knnEvery: 1, eval: true,
+} as const satisfies Partial<RunConfig>);
+
+/**
+ * Every field of RunConfig, once: the compiler rejects a field missing here
+ * or one RunConfig lacks, so the keys a --config file may hold follow the interface.
+ */
+const FIELDS: { readonly [K in keyof RunConfig]-?: true } = {
+  method: true, data: true, imageSize: true, encoder: true, encoderOptions: true, methodOptions: true, epochs: true,
+  steps: true, batchSize: true, lr: true, optimizer: true, device: true, seed: true, precision: true, clipGrad: true,
+  cudaGraph: true, channelsLast: true, checkpointEvery: true, knnEvery: true, eval: true, evalTrainSubset: true, out: true,
+};
+
 /** Keys a --config file may hold. */
-const KEYS: readonly (keyof RunConfig)[] = ['method', 'data', 'imageSize', 'encoder', 'encoderOptions', 'methodOptions',
-  'epochs', 'steps', 'batchSize', 'lr', 'optimizer', 'device', 'seed', 'precision', 'clipGrad', 'cudaGraph',
-  'channelsLast', 'checkpointEvery', 'knnEvery', 'eval', 'evalTrainSubset', 'out'];
+const KEYS = Object.freeze(Object.keys(FIELDS) as (keyof RunConfig)[]);
 
 /**
  * Reads a --config JSON file: an object with some of RunConfig's keys.

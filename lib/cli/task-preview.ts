@@ -14,6 +14,8 @@ import { create as createMethod } from '../ssl/registry';
 import { findCheckpoint, readCheckpoint } from '../train/checkpoint';
 import { TASK_METHODS, TaskColumns, TaskMethodName, taskColumns } from '../train/pictures/task-columns';
 import { buildMethod, readRunConfig } from './train';
+import { gridScale, PREVIEW_OPTIONS } from './preview-options';
+import { GivenOptions } from '../torch/option-table';
 
 export { TaskColumns, taskColumns };
 
@@ -22,19 +24,13 @@ export const PREVIEW_TASKS = TASK_METHODS;
 export type PreviewTask = TaskMethodName;
 
 /** Options of `previewTask`. */
-export interface TaskPreviewOptions {
+export interface TaskPreviewOptions extends GivenOptions<Omit<typeof PREVIEW_OPTIONS.specs, 'views'>> {
   task: PreviewTask;
   dataset: ImageDataset;
   /** Where to write the PNG. */
   out: string;
   /** The method whose task (and predictions) to show; default a fresh one for the dataset (small_cnn). */
   method?: Method;
-  /** Images (rows). Default 8. */
-  n?: number;
-  /** Seed of the image choice and the task draws. Default 0. */
-  seed?: number;
-  /** Integer magnification; default 2 under 64 px, else 1. */
-  scale?: number;
 }
 
 /**
@@ -76,8 +72,8 @@ export function methodFromRun(dir: string, shape: readonly number[]): Method {
  */
 export async function previewTask(options: TaskPreviewOptions): Promise<ImageGridInfo & TaskColumns & { file: string }> {
   const { dataset } = options;
-  const n = Math.min(options.n ?? 8, dataset.length);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected positive integer for n but received ${options.n}`);
+  const o = PREVIEW_OPTIONS.resolve(options, (k) => k);
+  const n = Math.min(o.n, dataset.length);
   const method = options.method ?? previewMethod(options.task, dataset.images.shape);
   try {
     // A fresh method learns the data's normalisation (colour methods undo it to reach Lab) and checks the data fits.
@@ -86,14 +82,14 @@ export async function previewTask(options: TaskPreviewOptions): Promise<ImageGri
       method.augmentation({ size, channels, mean: dataset.mean, std: dataset.std, dataset: dataset.name });
     }
     const made = scope(() => {
-      const generator = new Generator().manualSeed(options.seed ?? 0);
+      const generator = new Generator().manualSeed(o.seed);
       const picked = torch.randperm(dataset.length, { generator }).narrow(0, 0, n);
       const x = toFloatImages(dataset.images.indexSelect(0, picked));
       const out = taskColumns(method, x, dataset.mean, dataset.std, generator);
       return { columns: out.columns.map((c) => c.contiguous()), legend: out.legend, task: out.task };
     });
     const size = dataset.images.shape[2];
-    const info = await writeImageGrid(options.out, made.columns, { scale: options.scale ?? (size < 64 ? 2 : 1) });
+    const info = await writeImageGrid(options.out, made.columns, { scale: gridScale(o.scale, size) });
     return { file: options.out, ...info, ...made };
   } finally {
     if (options.method === undefined) method.dispose();

@@ -21,7 +21,7 @@ import { writeEndPictures } from '../train/pictures/end-pictures';
 import { isTaskMethod } from '../train/pictures/task-columns';
 import { evaluateTask, formatTaskReport, TaskReport } from '../ssl/pretext/task-metrics';
 import { DataSpec, loadDataSplit, parseDataSpec } from './data-spec';
-import { checkRunConfig, readConfigFile, RunConfig } from './run-config';
+import { checkRunConfig, readConfigFile, RUN_DEFAULTS, RunConfig } from './run-config';
 import { MAIN_JOB, MAIN_JOB_MINUTES } from './main-job';
 import { CPU_PRESETS } from './cpu-presets';
 import { intArg, jsonArg, numberArg } from './option-parsers';
@@ -34,10 +34,9 @@ import { LaunchFlags, joinFromEnv, launchRanks, withLaunchOptions, withoutLaunch
 function methodDefaults(method: MethodName, device: string): RunConfig {
   const vit = method === 'dino' || method === 'mae';
   return {
-    method, data: 'fashion-mnist', imageSize: 64,
+    ...RUN_DEFAULTS, method,
     encoder: vit ? 'vit_tiny_patch4_224' : device === 'cpu' ? 'small_cnn' : 'resnet18',
-    encoderOptions: {}, methodOptions: {}, epochs: 10, batchSize: 256, optimizer: {}, device: 'cpu', seed: 0,
-    precision: 'auto', knnEvery: 1, eval: true, out: '',
+    encoderOptions: {}, methodOptions: {}, optimizer: {}, out: '',
     ...(device === 'cpu' ? CPU_PRESETS[method] : undefined),
   };
 }
@@ -247,7 +246,7 @@ export function resolveRunConfig(methodArg: string | undefined, f: TrainFlags, n
   if (methodName !== undefined && !(listMethods() as string[]).includes(methodName)) {
     throw new Error(`Unknown method '${methodName}'; expected one of ${listMethods().join(', ')}`);
   }
-  const device = f.device ?? file.device ?? 'cpu';
+  const device = f.device ?? file.device ?? RUN_DEFAULTS.device;
   const base = methodName === undefined ? MAIN_JOB : methodDefaults(methodName as MethodName, device);
   const c: RunConfig = { ...base, ...file };
   // A config file that gives the run's length in steps (or epochs) replaces the defaults' length.

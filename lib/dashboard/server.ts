@@ -8,20 +8,30 @@ import { AddressInfo } from 'net';
 import { PAGE } from './page';
 import { CurveCache } from './curves';
 import { DEFAULT_BUCKETS, listRuns, readRecordsFrom, runDir, RunPathError, summarizeRun } from './run-reader';
+import { defineOptions, GivenOptions, is, option, OptionCheck } from '../torch/option-table';
 
 /** Options of `startDashboard`. */
-export interface DashboardOptions {
+/** A non-empty string. */
+const text: OptionCheck<string> = (v, what) => {
+  if (typeof v !== 'string' || v === '') throw new TypeError(`Expected a non-empty string for ${what} but received ${String(v)}`);
+  return v;
+};
+
+/** `startDashboard`'s options: defaults and checks. */
+export const DASHBOARD_OPTIONS = defineOptions({
   /** Folder of run folders (or one run folder). Default 'runs'. */
-  root?: string;
+  root: option('runs', text),
   /** Port; 0 picks a free one. Default 0. */
-  port?: number;
+  port: option(0, is.int(0)),
   /** Interface to listen on. Default '127.0.0.1' (loopback only). */
-  host?: string;
+  host: option('127.0.0.1', text),
   /** How often live streams look for new lines, in ms. Default 250. */
-  pollMs?: number;
+  pollMs: option(250, is.positive),
   /** Pixel columns a curve is reduced to when the page does not give its width (`buckets=`). Default 500. */
-  buckets?: number;
-}
+  buckets: option(DEFAULT_BUCKETS, is.int(1)),
+});
+
+export type DashboardOptions = GivenOptions<typeof DASHBOARD_OPTIONS.specs>;
 
 /** A running dashboard. */
 export interface Dashboard {
@@ -68,14 +78,15 @@ function stream(req: http.IncomingMessage, res: http.ServerResponse, file: strin
  * await d.close();
  */
 export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
-  const root = path.resolve(options.root ?? 'runs');
+  const o = DASHBOARD_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const root = path.resolve(o.root);
   listRuns(root); // throws now for a missing folder
-  const pollMs = options.pollMs ?? 250;
+  const { pollMs } = o;
   const cache = new CurveCache();
   const bucketsOf = (url: URL): number => {
     const asked = Number(url.searchParams.get('buckets') ?? NaN);
     // The page asks for its charts' width in pixels; anything odd falls back to the default.
-    return Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 4096) : options.buckets ?? DEFAULT_BUCKETS;
+    return Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 4096) : o.buckets;
   };
   const sockets = new Set<import('net').Socket>();
   const server = http.createServer((req, res) => {
@@ -111,7 +122,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(o.port, o.host, () => resolve());
   });
   const { port, address } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;

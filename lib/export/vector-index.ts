@@ -10,6 +10,7 @@ import { BatchMatches, Index, Matches, MetricKind, ScalarKind } from 'usearch';
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { normalize } from '../nn/functional';
 
 /** Neighbours of each query: row i holds query i's k results, best first. */
@@ -21,14 +22,17 @@ export interface Neighbors {
 }
 
 /** Options of `VectorIndex.build`. */
-export interface VectorIndexOptions {
+/** `VectorIndex.build`'s options: defaults and checks. */
+export const VECTOR_INDEX_OPTIONS = defineOptions({
   /** HNSW graph degree (usearch's `connectivity`, hnswlib's M). Default 16. */
-  connectivity?: number;
+  connectivity: option(16, is.int(2)),
   /** Candidates kept while inserting (efConstruction). Default 128. */
-  expansionAdd?: number;
+  expansionAdd: option(128, is.int(1)),
   /** Candidates kept while searching (ef). Default 64. */
-  expansionSearch?: number;
-}
+  expansionSearch: option(64, is.int(1)),
+});
+
+export type VectorIndexOptions = GivenOptions<typeof VECTOR_INDEX_OPTIONS.specs>;
 
 function rowsOf(x: Tensor, what: string, dim?: number): Float32Array[] {
   if (!(x instanceof Tensor) || x.dim() !== 2 || (dim !== undefined && x.shape[1] !== dim)) {
@@ -59,11 +63,10 @@ export class VectorIndex {
   static build(embeddings: Tensor, options: VectorIndexOptions = {}): VectorIndex {
     const rows = rowsOf(embeddings, 'embeddings for VectorIndex.build');
     const d = embeddings.shape[1];
+    const o = VECTOR_INDEX_OPTIONS.resolve(options, (k) => `options.${k}`);
     const index = new Index({
       dimensions: d, metric: MetricKind.Cos, quantization: ScalarKind.F32,
-      connectivity: checkInt(options.connectivity ?? 16, 'options.connectivity', 2),
-      expansion_add: checkInt(options.expansionAdd ?? 128, 'options.expansionAdd', 1),
-      expansion_search: checkInt(options.expansionSearch ?? 64, 'options.expansionSearch', 1),
+      connectivity: o.connectivity, expansion_add: o.expansionAdd, expansion_search: o.expansionSearch,
       multi: false,
     });
     if (rows.length > 0) index.add(BigUint64Array.from(rows, (_, i) => BigInt(i)), rows);

@@ -11,16 +11,23 @@ import { writeFileAtomic } from '../../torch/atomic-file';
 import { readEmbeddings } from '../embeddings-file';
 import { encodeEvent, Histogram, SummaryValue } from './event-proto';
 import { tfRecord } from './tfrecord';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
 
 /** Options of `writeRunEvents`. */
-export interface RunEventsOptions {
+/** `writeRunEvents`'s options: defaults and checks. */
+export const RUN_EVENTS_OPTIONS = defineOptions({
   /** Folder for the event file and projector files (TensorBoard's logdir for this run). Default `<run>/tensorboard`. */
-  out?: string;
+  out: option<string>(OPTIONAL, (v, what) => {
+    if (typeof v !== 'string' || v === '') throw new TypeError(`Expected a folder path for ${what} but received ${String(v)}`);
+    return v;
+  }),
   /** Buckets of the weight histograms. Default 30. */
-  bins?: number;
+  bins: option(30, is.int(1)),
   /** Rows of the projector's embeddings at most. Default 10000. */
-  projectorRows?: number;
-}
+  projectorRows: option(10000, is.int(1)),
+});
+
+export type RunEventsOptions = GivenOptions<typeof RUN_EVENTS_OPTIONS.specs>;
 
 /** What `writeRunEvents` wrote. */
 export interface RunEventsInfo {
@@ -142,7 +149,8 @@ export function writeRunEvents(runDir: string, options: RunEventsOptions = {}): 
   if (!fs.existsSync(metricsFile) && !fs.existsSync(path.join(runDir, 'config.json'))) {
     throw new Error(`'${runDir}' is not a run folder: it has neither metrics.jsonl nor config.json`);
   }
-  const out = options.out ?? path.join(runDir, 'tensorboard');
+  const o = RUN_EVENTS_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const out = o.out ?? path.join(runDir, 'tensorboard');
   fs.mkdirSync(out, { recursive: true });
   const config = fs.existsSync(path.join(runDir, 'config.json'))
     ? JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')) as Json : {};
@@ -176,7 +184,7 @@ export function writeRunEvents(runDir: string, options: RunEventsOptions = {}): 
   const encoderFile = path.join(runDir, 'encoder.safetensors');
   if (fs.existsSync(encoderFile)) {
     for (const [key, t] of loadSafetensors(encoderFile)) {
-      if (t.dtype.startsWith('float') || t.dtype === 'bfloat16') histo.push({ tag: `weights/${key}`, histo: histogramOf(t, options.bins ?? 30) });
+      if (t.dtype.startsWith('float') || t.dtype === 'bfloat16') histo.push({ tag: `weights/${key}`, histo: histogramOf(t, o.bins) });
       t.dispose();
     }
   }
@@ -184,6 +192,6 @@ export function writeRunEvents(runDir: string, options: RunEventsOptions = {}): 
   const file = path.join(out, `events.out.tfevents.${Math.floor(started)}.selfsup`);
   writeFileAtomic(file, Buffer.concat(chunks));
   const embeddings = ['embeddings-test.safetensors', 'embeddings-train.safetensors'].map((f) => path.join(runDir, f)).find(fs.existsSync);
-  const projector = embeddings === undefined ? undefined : writeProjector(out, embeddings, options.projectorRows ?? 10000);
+  const projector = embeddings === undefined ? undefined : writeProjector(out, embeddings, o.projectorRows);
   return { file, scalars, images: image.length, histograms: histo.length, projector };
 }
