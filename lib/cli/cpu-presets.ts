@@ -1,6 +1,6 @@
 // The CPU defaults of BYOL, DINO, MAE, SimSiam, Barlow Twins, VICReg, MoCo
 // v2/v3, SwAV and DeepCluster v2 for `selfsup train <method>` on
-// Fashion-MNIST-sized images:
+// Fashion-MNIST-sized images (and of the eight pretext tasks, at the end):
 // the papers' losses and hyper-parameters with heads, queues and prototype
 // counts scaled to a narrow small_cnn and a short run on two cores.
 import { MethodName } from '../ssl/method';
@@ -8,7 +8,7 @@ import { RunConfig } from './run-config';
 
 /** What a CPU preset sets over `methodDefaults`. */
 export type CpuPreset = Pick<RunConfig, 'encoderOptions' | 'methodOptions' | 'epochs' | 'batchSize' | 'optimizer'> &
-  Partial<Pick<RunConfig, 'encoder'>>;
+  Partial<Pick<RunConfig, 'encoder' | 'imageSize'>>;
 
 // Every preset: small_cnn width 16 with its last 7x7 map pooled to a 3x3
 // grid (featureDim 576; the main job's encoder, chosen by the sweep in the
@@ -18,6 +18,10 @@ export type CpuPreset = Pick<RunConfig, 'encoderOptions' | 'methodOptions' | 'ep
 // than the run.
 const ENCODER = { width: 16, pool: 3 };
 const WARMUP = { warmupEpochs: 0.5 };
+/** The pretext tasks that encode small tiles or patches: global pooling (see their presets). */
+const TILE_ENCODER = { width: 16 };
+/** Side of the photo crops the colour pretext tasks train on (32 px: the 64 px default is 4x the work per image). */
+const PHOTO_SIZE = 32;
 
 /**
  * The presets by method. Epochs are set so a run takes about 10 minutes on 2
@@ -54,4 +58,31 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
     queueStartEpoch: 1, freezePrototypesSteps: 234, localCrops: 4 }, epochs: 3, batchSize: 128, optimizer: {} },
   deepclusterv2: { encoderOptions: ENCODER, methodOptions: { hiddenDim: 512, outDim: 128, numPrototypes: [300, 300, 300],
     localCrops: 4 }, epochs: 2, batchSize: 128, optimizer: WARMUP },
+  // The pretext tasks (docs/pretext.md, "CPU presets"), small_cnn width 16. The gray-capable ones on Fashion-MNIST
+  // (28 px), the colour ones on 32 px photo crops (lib/cli/method-data.ts: 6,144 training crops, the 12 photos as
+  // classes). Jigsaw, relative position and the damaged jigsaw encode 6-9 px tiles whose last map is 1-2 px, so
+  // their encoder pools globally (pool 1) rather than to the 3x3 grid. The papers' recipes otherwise. Epochs from
+  // the CPU seconds of training steps 3-6 (one short run each, nice 19, on the shared machine at load 11-16)
+  // divided by 1.47, the main job's CPU seconds per wall second on the idle machine; the evaluation adds ~120 s
+  // on Fashion-MNIST (the main job's 98 s + pictures + the task metric), an estimated ~30 s on the photo crops.
+  // rotation: 0.43 CPU s/step x 469 steps: ~136 s an epoch idle; 3 epochs ~ 410 s + 120 s.
+  rotation: { encoderOptions: ENCODER, methodOptions: {}, epochs: 3, batchSize: 128, optimizer: {} },
+  // jigsaw: 0.20 CPU s/step (measured with pool 3; pool 1 is cheaper): <= 63 s an epoch; 7 epochs <= 440 s + 120 s.
+  jigsaw: { encoderOptions: TILE_ENCODER, methodOptions: {}, epochs: 7, batchSize: 128, optimizer: {} },
+  // relative_position: 0.062 CPU s/step: ~20 s an epoch; 20 epochs ~ 400 s + 120 s.
+  relative_position: { encoderOptions: TILE_ENCODER, methodOptions: {}, epochs: 20, batchSize: 128, optimizer: {} },
+  // context_encoder: 0.34 CPU s/step (with the adversary): ~107 s an epoch; 4 epochs ~ 430 s + 120 s.
+  context_encoder: { encoderOptions: ENCODER, methodOptions: {}, epochs: 4, batchSize: 128, optimizer: {} },
+  // damaged_jigsaw: 1.81 CPU s/step x 48 steps: ~59 s an epoch; 8 epochs ~ 470 s + 30 s.
+  damaged_jigsaw: { encoderOptions: TILE_ENCODER, methodOptions: { hiddenDim: 256 }, epochs: 8, batchSize: 128,
+    optimizer: {}, imageSize: PHOTO_SIZE },
+  // colorization: 0.19 CPU s/step x 96 steps: ~12 s an epoch; 35 epochs ~ 420 s + 30 s.
+  colorization: { encoderOptions: ENCODER, methodOptions: { hiddenDim: 64 }, epochs: 35, batchSize: 64, optimizer: {},
+    imageSize: PHOTO_SIZE },
+  // split_brain: halves of each layer (section 3.2), two width-8 halves for the width-16 budget; 0.29 CPU s/step:
+  // ~19 s an epoch; 22 epochs ~ 420 s + 30 s.
+  split_brain: { encoderOptions: { ...ENCODER, width: 8 }, methodOptions: { hiddenDim: 64 }, epochs: 22, batchSize: 64,
+    optimizer: {}, imageSize: PHOTO_SIZE },
+  // deoldify: 0.42 CPU s/step (generator phase): ~27 s an epoch; 16 epochs ~ 430 s + 30 s.
+  deoldify: { encoderOptions: ENCODER, methodOptions: {}, epochs: 16, batchSize: 64, optimizer: {}, imageSize: PHOTO_SIZE },
 };

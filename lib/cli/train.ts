@@ -24,6 +24,7 @@ import { DataSpec, loadDataSplit, parseDataSpec } from './data-spec';
 import { checkRunConfig, readConfigFile, RUN_DEFAULTS, RunConfig } from './run-config';
 import { MAIN_JOB, MAIN_JOB_MINUTES } from './main-job';
 import { CPU_PRESETS } from './cpu-presets';
+import { defaultData } from './method-data';
 import { intArg, jsonArg, numberArg } from './option-parsers';
 import { applyThreadsFlag, withThreadsOption } from './threads-option';
 import { isTextMethod, runTextTrain, TextMethodName, textResumeConfig, textRunConfig, TEXT_METHODS } from './text-train';
@@ -34,7 +35,7 @@ import { LaunchFlags, joinFromEnv, launchRanks, withLaunchOptions, withoutLaunch
 function methodDefaults(method: MethodName, device: string): RunConfig {
   const vit = method === 'dino' || method === 'mae';
   return {
-    ...RUN_DEFAULTS, method,
+    ...RUN_DEFAULTS, method, data: defaultData(method),
     encoder: vit ? 'vit_tiny_patch4_224' : device === 'cpu' ? 'small_cnn' : 'resnet18',
     encoderOptions: {}, methodOptions: {}, optimizer: {}, out: '',
     ...(device === 'cpu' ? CPU_PRESETS[method] : undefined),

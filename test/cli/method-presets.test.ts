@@ -10,7 +10,12 @@ import * as path from 'node:path';
 import { buildMethod, resolveRunConfig, runTrain } from '../../lib/cli/train';
 import { CPU_PRESETS } from '../../lib/cli/cpu-presets';
 import { MethodName } from '../../lib/ssl/method';
+import { COLOUR_METHODS } from '../../lib/cli/method-data';
+import { loadDataSplit, parseDataSpec } from '../../lib/cli/data-spec';
+import { disposeDataset } from '../../lib/data/dataset';
 
+const PRETEXT: MethodName[] = ['rotation', 'jigsaw', 'relative_position', 'context_encoder', 'damaged_jigsaw', 'colorization',
+  'split_brain', 'deoldify'];
 const METHODS: MethodName[] = ['byol', 'dino', 'mae', 'simsiam', 'barlow_twins', 'vicreg', 'mocov2', 'mocov3', 'swav', 'deepclusterv2'];
 
 describe('cli: CPU presets of the methods', function () {
@@ -43,6 +48,46 @@ describe('cli: CPU presets of the methods', function () {
       assert.equal(gpu.encoder, name === 'dino' || name === 'mae' ? 'vit_tiny_patch4_224' : 'resnet18');
     });
   }
+
+  for (const name of PRETEXT) {
+    it(`${name}: the preset and the method's default data reach the config and the method; flags and GPU runs override them`, () => {
+      const preset = CPU_PRESETS[name]!;
+      const colour = COLOUR_METHODS.includes(name);
+      const c = resolveRunConfig(name, { eval: true, out: path.join(dir, name) });
+      assert.equal(c.data, colour ? 'photos' : 'fashion-mnist');
+      assert.equal(c.imageSize, colour ? 32 : 64);
+      assert.equal(c.encoder, 'small_cnn');
+      assert.equal(c.epochs, preset.epochs);
+      assert.equal(c.batchSize, preset.batchSize);
+      assert.deepEqual(c.encoderOptions, preset.encoderOptions);
+      assert.deepEqual(c.methodOptions, preset.methodOptions);
+      const { method } = buildMethod(c, colour ? [1000, 3, 32, 32] : [1000, 1, 28, 28]);
+      try {
+        const config = method.config();
+        for (const [k, v] of Object.entries(preset.methodOptions)) assert.deepEqual(config[k], v, `${name} option ${k}`);
+        assert.equal((config.encoderOptions as { width: number }).width, preset.encoderOptions.width);
+      } finally {
+        method.dispose();
+      }
+      assert.equal(resolveRunConfig(name, { eval: true, out: dir, data: 'fashion-mnist' }).data, 'fashion-mnist');
+      assert.equal(resolveRunConfig(name, { eval: true, out: dir, imageSize: 48 }).imageSize, 48);
+      // On a GPU the preset is off, the data default is not: a colour method still gets colour images.
+      const gpu = resolveRunConfig(name, { eval: true, out: dir, device: 'cuda' });
+      assert.deepEqual([gpu.data, gpu.imageSize, gpu.methodOptions], [colour ? 'photos' : 'fashion-mnist', 64, {}]);
+    });
+  }
+
+  it('the colour methods\' default data loads at the preset\'s size and trains through runTrain (no grey-data error)', async () => {
+    const c = resolveRunConfig('colorization', { eval: false, steps: 1, batchSize: 8, knnEvery: 0, out: path.join(dir, 'col'),
+      encoderOptions: { width: 4 }, methodOptions: { hiddenDim: 8 } });
+    const train = await loadDataSplit(parseDataSpec(c.data), 'train', c.imageSize);
+    assert.deepEqual(train!.images.shape.slice(1), [3, 32, 32]);
+    disposeDataset(train!);
+    const lines: string[] = [];
+    const run = await runTrain(c, { progress: 'none', stream: { write: (t: string) => lines.push(t) > 0 }, print: () => undefined });
+    assert.equal(run.result.steps, 1);
+    assert.match(lines.join(''), /Training colorization .* on photos/);
+  });
 
   it('deepclusterv2 trains on the synthetic data through runTrain (bank sized from the data, indices from the Trainer)', async () => {
     const c = resolveRunConfig('deepclusterv2', { eval: false, data: 'synthetic', steps: 3, batchSize: 32, knnEvery: 0,
