@@ -64,6 +64,23 @@ export function encoderWeights(target: string): Map<string, Tensor> {
 }
 
 /**
+ * Loads the encoder weights in `target` (see `encoderWeights`) into `encoder`,
+ * strictly: every key must fit, else an error naming the file and the architecture.
+ *
+ * @example loadEncoderWeights(createModel('small_cnn', options), 'runs/simclr-a', 'small_cnn');
+ */
+export function loadEncoderWeights(encoder: Encoder, target: string, name: string): void {
+  const weights = encoderWeights(target);
+  try {
+    encoder.loadStateDict(weights, { strict: true });
+  } catch (err) {
+    throw new Error(`The weights in '${target}' do not fit ${name}: ${(err as Error).message}`);
+  } finally {
+    weights.forEach((t) => t.dispose());
+  }
+}
+
+/**
  * Evaluates the encoder of a run folder, checkpoint or safetensors file on a
  * labelled dataset: weighted k-NN and/or linear probe, with the raw-pixel and
  * random-encoder floors. Writes eval.json into the run folder when there is one.
@@ -108,14 +125,7 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
     const { device } = ENCODER_DEVICE_OPTIONS.resolve(o, flagOf);
     const encoder = build();
     encoder.to(device);
-    const weights = encoderWeights(target);
-    try {
-      encoder.loadStateDict(weights, { strict: true });
-    } catch (err) {
-      throw new Error(`The weights in '${target}' do not fit ${encoderName}: ${(err as Error).message}`);
-    } finally {
-      weights.forEach((t) => t.dispose());
-    }
+    loadEncoderWeights(encoder, target, encoderName);
     const both = o.knn === undefined && o.linear === undefined;
     const report = await evaluateEncoder(encoder, {
       train, test, knn: both || o.knn === true, linear: both || o.linear === true, floors: o.floors,

@@ -9,7 +9,7 @@ import { methodEncoder } from '../ssl/method-encoder';
 import { Encoder } from '../models/encoder';
 import { encoderOptionsFor, readRunConfig } from './train';
 import { RunConfig } from './run-config';
-import { encoderWeights, runFolderOf } from './eval';
+import { loadEncoderWeights, runFolderOf } from './eval';
 import { ENCODER_DEVICE_OPTIONS, flagOf } from './option-parsers';
 
 /** Options of `loadEncoder`. */
@@ -65,14 +65,7 @@ export function loadEncoder(target: string, shape: readonly number[], o: LoadEnc
   // A run's own architecture is the encoder its method trains (a Lab wrapper for the colour tasks).
   const encoder = o.encoder === undefined && run !== undefined ? methodEncoder(run.method, name, options) : createModel(name, options);
   encoder.to(ENCODER_DEVICE_OPTIONS.resolve(o, flagOf).device);
-  const weights = encoderWeights(target);
-  try {
-    encoder.loadStateDict(weights, { strict: true });
-  } catch (err) {
-    throw new Error(`The weights in '${target}' do not fit ${name}: ${(err as Error).message}`);
-  } finally {
-    weights.forEach((t) => t.dispose());
-  }
+  loadEncoderWeights(encoder, target, name);
   encoder.eval();
   return { encoder, name, options, run, runDir };
 }
