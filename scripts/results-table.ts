@@ -17,7 +17,7 @@ interface RunInfo {
   cpu?: { userSeconds: number; systemSeconds: number; maxResidentMB: number };
 }
 interface RunConfigFile {
-  config: { method: string; encoder: string; epochs?: number; steps?: number; batchSize: number };
+  config: { method: string; data: string; encoder: string; epochs?: number; steps?: number; batchSize: number };
   trainer: { totalSteps: number; stepsPerEpoch: number };
 }
 
@@ -61,7 +61,7 @@ export function resultRow(name: string): string[] {
   // CPU seconds over the 2 cores: about the wall time the run would take on an idle machine.
   const cpu = run.cpu ? `${minutes((run.cpu.userSeconds + run.cpu.systemSeconds) / 2)} / ${(run.cpu.maxResidentMB / 1024).toFixed(1)}` : '-';
   const load = Math.max(run.loadAverage.start[0], run.loadAverage.end[0]).toFixed(1); // 1-minute averages
-  return [`\`${name}\``, `${config.method}, ${config.encoder} (${trained.featureDim}-d), b${config.batchSize}, ${length}`, params.toLocaleString('en-US'),
+  return [`\`${name}\``, `${config.method} on ${config.data}, ${config.encoder} (${trained.featureDim}-d), b${config.batchSize}, ${length}`, params.toLocaleString('en-US'),
     `${wall} (${load})`, perEpoch, cpu,
     pct(trained.knn['20']), pct(trained.knn['200']), pct(trained.linear),
     `${pct(random.knn['20'])} / ${pct(random.linear)}`, `${pct(raw.knn['20'])} / ${pct(raw.linear)}`];
@@ -69,7 +69,7 @@ export function resultRow(name: string): string[] {
 
 /** The whole table, header included, as markdown lines. */
 export function resultTable(): string[] {
-  const head = ['run (docs/runs/)', 'method, encoder, batch, length', 'encoder params', 'wall m:s (load)', 's/epoch',
+  const head = ['run (docs/runs/)', 'method on data, encoder, batch, length', 'encoder params', 'wall m:s (load)', 's/epoch',
     'CPU m:s / 2 cores, peak GB', 'k-NN@20', 'k-NN@200', 'linear',
     'random enc. k-NN@20 / linear', 'raw pixels k-NN@20 / linear'];
   return [head, head.map(() => '---'), ...recordedRuns().map(resultRow)].map((cells) => `| ${cells.join(' | ')} |`);
