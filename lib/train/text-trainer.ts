@@ -14,6 +14,8 @@ import { clipGradNorm_ } from '../optim/clip';
 import { BaseOptions, Optimizer, OptimizerStateDict, ParamGroup } from '../optim/optimizer';
 import { cosineSchedule } from '../optim/schedule';
 import { OptimizerRecipe } from '../ssl/method';
+import { defineOptions, GivenOptions, is, option, optionsKey } from '../torch/option-table';
+import { RECIPE_FALLBACKS } from './optimizer-setup';
 
 /** What `trainSteps` needs of a method. */
 export interface StepMethod<B> {
@@ -26,8 +28,22 @@ export interface StepMethod<B> {
   afterOptimizerStep?(): void;
 }
 
-/** Options of `trainSteps`. */
-export interface TrainStepsOptions {
+/**
+ * `trainSteps`'s defaults and checks. `clipGrad` is layered: the option, else
+ * the recipe's, else this default; lr, optimizer, weightDecay and warmupSteps
+ * come from the recipe or the step count, so they are not here.
+ */
+export const TRAIN_STEPS_OPTIONS = defineOptions({
+  /** Clip the gradient norm to this; 0 = off. Default: the recipe's clipGrad, else 0. */
+  clipGrad: option(0, is.number(0)),
+  /** Log a line every this many steps (and at the last). Default 50. */
+  logEvery: option(50, is.int(1)),
+  /** Calls `onCheckpoint` after every this many steps (0: never). Default 0. */
+  checkpointEvery: option(0, is.int(0)),
+});
+
+/** Options of `trainSteps` (clipGrad, logEvery, checkpointEvery: TRAIN_STEPS_OPTIONS). */
+export interface TrainStepsOptions extends GivenOptions<typeof TRAIN_STEPS_OPTIONS.specs> {
   /** Optimizer steps. */
   steps: number;
   /** 'adamw' or 'lamb'. Default: the method's recipe (ALBERT's is LAMB, as the paper). */
@@ -38,14 +54,8 @@ export interface TrainStepsOptions {
   weightDecay?: number;
   /** Steps of linear warmup. Default: 10% of steps. */
   warmupSteps?: number;
-  /** Clip the gradient norm to this; 0 = off. Default: the recipe's clipGrad, else off. */
-  clipGrad?: number;
-  /** Log a line every this many steps (and at the last). Default 50. */
-  logEvery?: number;
   /** Receives the log lines. Default: nothing. */
   log?: (line: string) => void;
-  /** Calls `onCheckpoint` after every this many steps (0: never). Default 0. */
-  checkpointEvery?: number;
   /** Saves a checkpoint (every `checkpointEvery` steps, and when stopped early); see lib/train/text-checkpoint.ts. */
   onCheckpoint?: (progress: StepsProgress) => void;
   /** Checked after each step: true stops the loop there, after `onCheckpoint` (Ctrl-C). */
@@ -106,16 +116,16 @@ export function trainSteps<B>(method: StepMethod<B>, nextBatch: (step: number) =
   const steps = checkInt(options.steps, 'options.steps', 1);
   const r = method.recipe;
   const lr = checkNumber(options.lr ?? r.lr, 'options.lr', 0);
-  const clip = checkNumber(options.clipGrad ?? r.clipGrad ?? 0, 'options.clipGrad', 0);
-  const logEvery = checkInt(options.logEvery ?? 50, 'options.logEvery', 1);
-  const checkpointEvery = checkInt(options.checkpointEvery ?? 0, 'options.checkpointEvery', 0);
+  const { clipGrad: clip, logEvery, checkpointEvery } = TRAIN_STEPS_OPTIONS.resolve(
+    { ...options, clipGrad: options.clipGrad ?? r.clipGrad }, optionsKey);
+  const { finalLrRatio } = RECIPE_FALLBACKS.resolve(r, (k) => `optimizer.${k}`);
   const warmupSteps = checkInt(options.warmupSteps ?? Math.floor(steps / 10), 'options.warmupSteps', 0);
   const saved = options.resume?.progress;
   const first = saved?.step ?? 0;
   if (first > steps) throw new RangeError(`Cannot resume after step ${first}: the run has only ${steps} steps`);
   const kind = (options.optimizer ?? r.optimizer) as TextOptimizer;
   const opt = textOptimizer(kind, method.parameterGroups(options.weightDecay ?? r.weightDecay), lr, r.betas);
-  const schedule = cosineSchedule({ base: lr, final: lr * (r.finalLrRatio ?? 0), totalSteps: steps, warmupSteps });
+  const schedule = cosineSchedule({ base: lr, final: lr * finalLrRatio, totalSteps: steps, warmupSteps });
   const params = method.parameters().filter((p) => p.requiresGrad);
   const result: TrainStepsResult = { losses: [...(saved?.losses ?? [])], history: [...(saved?.history ?? [])], seconds: 0,
     optimizer: kind, steps: first, interrupted: false };
