@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import * as torch from '../torch';
 import { launch, LAUNCH_OPTIONS } from '../train/launch';
 import { intArg } from './option-parsers';
+import { defineOptions, is, option } from '../torch/option-table';
 
 /** The launcher flags `selfsup train` shares with torchrun and `selfsup launch`. */
 export interface LaunchFlags {
@@ -16,6 +17,12 @@ export interface LaunchFlags {
   masterAddr?: string;
   masterPort?: number;
 }
+
+/** `launchRanks`'s default: one process on this machine (`launch` checks the count, naming it). */
+export const LAUNCH_RANKS_OPTIONS = defineOptions({
+  /** Ranks on this machine (--nproc-per-node). Default 1. */
+  nprocPerNode: option(1, is.checkedLater<number>()),
+});
 
 const LAUNCH_FLAGS = ['--nproc-per-node', '--nnodes', '--node-rank', '--master-addr', '--master-port'];
 
@@ -63,8 +70,9 @@ export async function launchRanks(flags: LaunchFlags, args: readonly string[]): 
   if (mp && flags.masterAddr === undefined) {
     throw new Error('--nnodes > 1 needs --master-addr (the address of node 0, reachable from every machine)');
   }
+  const { nprocPerNode } = LAUNCH_RANKS_OPTIONS.resolve(flags, (k) => k);
   await launch({
-    nprocPerNode: flags.nprocPerNode ?? 1, nnodes: flags.nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr,
+    nprocPerNode, nnodes: flags.nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr,
     masterPort: flags.masterPort, script: bin, args,
   });
 }

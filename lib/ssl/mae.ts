@@ -6,7 +6,7 @@ import { Generator, Tensor } from '../torch';
 import { Module } from '../nn/module';
 import { Linear } from '../nn/layers/linear';
 import { checkInt, checkNumber } from '../torch/arguments';
-import { defineOptions, is, option, TableValues } from '../torch/option-table';
+import { defineOptions, GivenOptions, is, option, OPTIONAL, optionsKey, TableValues } from '../torch/option-table';
 import { normal_, xavierUniform_, zeros_ } from '../nn/init';
 import { Encoder } from '../models/encoder';
 import { VisionTransformer } from '../models/vit';
@@ -81,6 +81,14 @@ export function numKept(numPatches: number, maskRatio: number): number {
   return keep;
 }
 
+/** `randomMasking`'s options: defaults (the device and generator are checked by `torch.rand`). */
+export const RANDOM_MASKING_OPTIONS = defineOptions({
+  /** Draws the noise on the CPU, then copies it to `device`. Default: the default generator of `device`. */
+  generator: option(OPTIONAL, is.checkedLater<Generator>()),
+  /** Where the masks are made. Default 'cpu'. */
+  device: option<torch.Device>('cpu', is.checkedLater<torch.Device>()),
+});
+
 /**
  * MAE's per-sample random masking (models_mae.py `random_masking`): uniform
  * noise per patch, `ids_shuffle = argsort(noise)` (small is keep, large is
@@ -92,14 +100,14 @@ export function numKept(numPatches: number, maskRatio: number): number {
  * const { idsKeep, idsRestore, mask } = randomMasking(8, 196, 0.75); // idsKeep (8, 49), mask sums to 147 per row
  */
 export function randomMasking(batch: number, numPatches: number, maskRatio: number,
-  options: { generator?: Generator; device?: torch.Device } = {}): RandomMasking {
+  options: GivenOptions<typeof RANDOM_MASKING_OPTIONS.specs> = {}): RandomMasking {
   const B = checkInt(batch, 'batch', 1);
   const L = checkInt(numPatches, 'numPatches', 1);
   const keep = numKept(L, maskRatio);
-  const device = options.device ?? 'cpu';
-  const noise = options.generator === undefined
+  const { generator, device } = RANDOM_MASKING_OPTIONS.resolve(options, optionsKey);
+  const noise = generator === undefined
     ? torch.rand([B, L], { device })
-    : torch.rand([B, L], { generator: options.generator }).to({ device }); // (B, L) in [0, 1)
+    : torch.rand([B, L], { generator }).to({ device }); // (B, L) in [0, 1)
   const idsShuffle = noise.argsort(1); // (B, L)
   const idsRestore = idsShuffle.argsort(1); // (B, L)
   const idsKeep = idsShuffle.narrow(1, 0, keep); // (B, K)

@@ -69,6 +69,6 @@ export function methodConfig(options: CommonMethodOptions, own: Record<string, u
   return {
     ...encoderConfig(options.encoder, options.encoderOptions),
     ...own,
-    ...(options.recipe === undefined ? {} : { recipe: { ...options.recipe } }),
+    ...(options.recipe !== undefined ? { recipe: { ...options.recipe } } : {}),
   };
 }
