@@ -9,12 +9,15 @@
 // words occur.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, optionsKey } from '../torch/option-table';
 import { TextCorpus } from '../data/text/corpus';
 import { WordPieceTokenizer } from '../data/text/wordpiece';
 import { FeatureSet } from './features';
 import { linearProbe } from './linear-probe';
-import { labelledDocuments } from './text-probe';
+import { labelledDocuments, TEXT_FEATURES_OPTIONS, TextProbeOptions } from './text-probe';
+
+/** `bagOfWordsFeatures`'s options: the text probe's maxLength, so the floor reads the tokens the encoders read. */
+export const BAG_OF_WORDS_OPTIONS = defineOptions(TEXT_FEATURES_OPTIONS.pick('maxLength'));
 
 /**
  * Token counts (N, vocabSize) float32 of the labelled documents of `corpus`
@@ -25,9 +28,9 @@ import { labelledDocuments } from './text-probe';
  * @example
  * const { features, labels } = bagOfWordsFeatures(tok, test); // features[i][tok.tokenToId('the')] = count of "the"
  */
-export function bagOfWordsFeatures(tokenizer: WordPieceTokenizer, corpus: TextCorpus, options: { maxLength?: number } = {}): FeatureSet {
+export function bagOfWordsFeatures(tokenizer: WordPieceTokenizer, corpus: TextCorpus, options: GivenOptions<typeof BAG_OF_WORDS_OPTIONS.specs> = {}): FeatureSet {
   const { docs, labels } = labelledDocuments(corpus);
-  const maxLength = checkInt(options.maxLength ?? 64, 'options.maxLength', 3);
+  const { maxLength } = BAG_OF_WORDS_OPTIONS.resolve(options, optionsKey);
   const V = tokenizer.vocabSize;
   const counts = new Float32Array(docs.length * V);
   docs.forEach((d, i) => {
@@ -47,12 +50,12 @@ export function bagOfWordsFeatures(tokenizer: WordPieceTokenizer, corpus: TextCo
  * const floor = bagOfWordsProbe(tok, train, test); // e.g. 0.3 over 43 fortune categories
  */
 export function bagOfWordsProbe(tokenizer: WordPieceTokenizer, train: TextCorpus, test: TextCorpus,
-  options: { maxLength?: number; epochs?: number } = {}): number {
+  options: Pick<TextProbeOptions, 'maxLength' | 'epochs'> = {}): number {
   const a = bagOfWordsFeatures(tokenizer, train, options);
   const b = bagOfWordsFeatures(tokenizer, test, options);
   const all: Tensor[] = [a.features, a.labels, b.features, b.labels];
   try {
-    return linearProbe(a, b, { numClasses: train.labels!.length, epochs: options.epochs ?? 20 }).top1;
+    return linearProbe(a, b, { numClasses: train.labels!.length, epochs: options.epochs }).top1;
   } finally {
     all.forEach((t) => t.dispose());
   }

@@ -12,5 +12,5 @@ export { evaluateEncoder, formatReport, EvaluateOptions, EvalReport, EvalRow, Ev
 export { fineTune, FineTuneOptions, FineTuneResult } from './fine-tune';
 export { zeroShotWeights, zeroShotAccuracy, ImageTextModel } from './zero-shot';
 export { retrievalRecall, pairRetrieval, RetrievalRecall } from './retrieval';
-export { textFeatures, textProbe, TextFeatureEncoder, TextFeaturesOptions, TextProbeResult, labelledDocuments } from './text-probe';
+export { textFeatures, textProbe, TextFeatureEncoder, TextFeaturesOptions, TextProbeOptions, TextProbeResult, labelledDocuments } from './text-probe';
 export { bagOfWordsFeatures, bagOfWordsProbe } from './bag-of-words';

@@ -5,12 +5,12 @@
 // the token states over the attention mask.
 import * as torch from '../torch';
 import { Tensor } from '../torch';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey } from '../torch/option-table';
 import { TextCorpus, TextDocument } from '../data/text/corpus';
 import { WordPieceTokenizer } from '../data/text/wordpiece';
 import { TextInputs, TextEncoderOutput } from '../models/bert';
 import { FeatureSet } from './features';
-import { linearProbe } from './linear-probe';
+import { linearProbe, LinearProbeOptions } from './linear-probe';
 
 /** What the probe needs of a text encoder (BertModel, AlbertModel). */
 export interface TextFeatureEncoder {
@@ -19,13 +19,19 @@ export interface TextFeatureEncoder {
   train(mode?: boolean): unknown;
 }
 
-/** Options of `textFeatures`. */
-export interface TextFeaturesOptions {
+/** `textFeatures`'s options: defaults and checks (the bag-of-words floor takes maxLength from here). */
+export const TEXT_FEATURES_OPTIONS = defineOptions({
   /** Tokens per document, [CLS] and [SEP] included (longer ones are cut). Default 64. */
-  maxLength?: number;
+  maxLength: option(64, is.int(3)),
   /** Documents per forward pass. Default 128. */
-  batchSize?: number;
-}
+  batchSize: option(128, is.int(1)),
+});
+
+/** Options of `textFeatures`. */
+export type TextFeaturesOptions = GivenOptions<typeof TEXT_FEATURES_OPTIONS.specs>;
+
+/** Options of `textProbe`: the features' and the probe's epochs (`linearProbe`'s default when omitted). */
+export type TextProbeOptions = TextFeaturesOptions & Pick<LinearProbeOptions, 'epochs'>;
 
 /**
  * The labelled documents of `corpus` and their class indices into `corpus.labels`;
@@ -51,8 +57,7 @@ export function labelledDocuments(corpus: TextCorpus): { docs: TextDocument[]; l
 export function textFeatures(encoder: TextFeatureEncoder, tokenizer: WordPieceTokenizer, corpus: TextCorpus,
   options: TextFeaturesOptions = {}): { cls: FeatureSet; mean: FeatureSet } {
   const { docs, labels: classes } = labelledDocuments(corpus);
-  const maxLength = checkInt(options.maxLength ?? 64, 'options.maxLength', 3);
-  const batch = checkInt(options.batchSize ?? 128, 'options.batchSize', 1);
+  const { maxLength, batchSize: batch } = TEXT_FEATURES_OPTIONS.resolve(options, optionsKey);
   encoder.eval();
   try {
     return torch.noGrad(() => torch.scope(() => {
@@ -99,12 +104,12 @@ export interface TextProbeResult {
  * textProbe(method.encoder, tok, train, test).mean; // top-1 over 43 categories
  */
 export function textProbe(encoder: TextFeatureEncoder, tokenizer: WordPieceTokenizer, train: TextCorpus, test: TextCorpus,
-  options: TextFeaturesOptions & { epochs?: number } = {}): TextProbeResult {
+  options: TextProbeOptions = {}): TextProbeResult {
   const a = textFeatures(encoder, tokenizer, train, options);
   const b = textFeatures(encoder, tokenizer, test, options);
   try {
     const numClasses = train.labels!.length;
-    const probe = (x: FeatureSet, y: FeatureSet) => linearProbe(x, y, { numClasses, epochs: options.epochs ?? 20 }).top1;
+    const probe = (x: FeatureSet, y: FeatureSet) => linearProbe(x, y, { numClasses, epochs: options.epochs }).top1;
     const counts = new Array<number>(numClasses).fill(0);
     for (const y of a.cls.labels.toArray() as number[]) counts[y]++;
     const top = counts.indexOf(Math.max(...counts));

@@ -6,7 +6,7 @@
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import * as F from '../nn/functional';
-import { checkInt } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey } from '../torch/option-table';
 import { TextInputs } from '../models/bert';
 import { ImageDataset } from '../data/dataset';
 import { normalize, toFloatImages } from '../data/transforms/normalize';
@@ -40,14 +40,20 @@ export function zeroShotWeights(model: ImageTextModel, tokenizer: WordPieceToken
   }));
 }
 
+/** `zeroShotAccuracy`'s options: defaults and checks. */
+export const ZERO_SHOT_OPTIONS = defineOptions({
+  /** Images per forward pass. Default 512. */
+  batchSize: option(512, is.int(1)),
+});
+
 /**
  * Top-1 accuracy (in [0, 1]) of zero-shot classification on a labelled image dataset.
  * @example zeroShotAccuracy(clip, fashionMnist({ split: 'test' }), weights); // e.g. 0.6
  */
 export function zeroShotAccuracy(model: ImageTextModel, dataset: ImageDataset, weights: Tensor,
-  options: { batchSize?: number } = {}): number {
+  options: GivenOptions<typeof ZERO_SHOT_OPTIONS.specs> = {}): number {
   if (dataset.labels === undefined) throw new TypeError(`Expected a labelled dataset for zero-shot accuracy but '${dataset.name}' has none`);
-  const batch = checkInt(options.batchSize ?? 512, 'options.batchSize', 1);
+  const { batchSize: batch } = ZERO_SHOT_OPTIONS.resolve(options, optionsKey);
   model.eval();
   let correct = 0;
   try {
