@@ -2,6 +2,7 @@
 // the named sizes of both papers, and exact parameter counts computed from
 // the architecture without building a model.
 import { checkInt, checkNumber, checkOneOf } from '../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey } from '../torch/option-table';
 
 /** A BERT configuration, as HF's BertConfig. */
 export interface BertConfig {
@@ -98,6 +99,15 @@ export function albertConfig(options: Partial<AlbertConfig> = {}): AlbertConfig 
 
 const linear = (i: number, o: number): number => i * o + o;
 
+/** The parameter counts' options: defaults and checks. */
+export const PARAMETER_COUNT_OPTIONS = defineOptions({
+  /** Count the pooler (HF's BertModel and AlbertModel have one by default). Default true. */
+  pooler: option(true, is.boolean),
+});
+
+/** Options of `bertParameterCount` and `albertParameterCount`. */
+export type ParameterCountOptions = GivenOptions<typeof PARAMETER_COUNT_OPTIONS.specs>;
+
 /** Parameters of one transformer layer: attention (q, k, v, output, LayerNorm) and FFN (two Linears, LayerNorm). */
 function layerCounts(c: BertConfig): { attention: number; ffn: number } {
   const H = c.hiddenSize;
@@ -109,11 +119,12 @@ function layerCounts(c: BertConfig): { attention: number; ffn: number } {
  * `pooler: false`), computed, not built: bert-base-uncased 109,482,240.
  * @example bertParameterCount(BERT_CONFIGS['bert-base-uncased']); // 109482240
  */
-export function bertParameterCount(c: BertConfig, options: { pooler?: boolean } = {}): number {
+export function bertParameterCount(c: BertConfig, options: ParameterCountOptions = {}): number {
+  const { pooler } = PARAMETER_COUNT_OPTIONS.resolve(options, optionsKey);
   const H = c.hiddenSize;
   const embeddings = (c.vocabSize + c.maxPositionEmbeddings + c.typeVocabSize) * H + 2 * H;
   const { attention, ffn } = layerCounts(c);
-  return embeddings + c.numHiddenLayers * (attention + ffn) + (options.pooler ?? true ? linear(H, H) : 0);
+  return embeddings + c.numHiddenLayers * (attention + ffn) + (pooler ? linear(H, H) : 0);
 }
 
 /**
@@ -122,7 +133,8 @@ export function bertParameterCount(c: BertConfig, options: { pooler?: boolean } 
  * `pooler: false`), computed, not built: albert-base-v2 11,683,584.
  * @example albertParameterCount(ALBERT_CONFIGS['albert-base-v2']); // 11683584
  */
-export function albertParameterCount(config: AlbertConfig, options: { pooler?: boolean } = {}): number {
+export function albertParameterCount(config: AlbertConfig, options: ParameterCountOptions = {}): number {
+  const { pooler } = PARAMETER_COUNT_OPTIONS.resolve(options, optionsKey);
   const c = albertConfig(config);
   const E = c.embeddingSize;
   const H = c.hiddenSize;
@@ -132,5 +144,5 @@ export function albertParameterCount(config: AlbertConfig, options: { pooler?: b
   const layers = c.shareMode === 'all' ? c.numHiddenGroups * c.innerGroupNum * (attention + ffn)
     : c.shareMode === 'none' ? L * (attention + ffn)
       : c.shareMode === 'attention' ? attention + L * ffn : L * attention + ffn;
-  return embeddings + layers + (options.pooler ?? true ? linear(H, H) : 0);
+  return embeddings + layers + (pooler ? linear(H, H) : 0);
 }
