@@ -16,8 +16,7 @@ const CONVERTED = ['nn', 'optim', 'models', 'torch', 'data', 'train', 'eval', 'e
 const PENDING = new Set([
   // text3's text and image-text files (PROTOCOL.md), converted by their owner:
   'data/image-text/caption-batches.ts', 'data/image-text/fashion-captions.ts', 'data/image-text/scenes.ts',
-  'data/text/basic-tokenizer.ts', 'data/text/mlm-masking.ts', 'data/text/ngram-masking.ts', 'data/text/pretraining-batches.ts',
-  'data/text/sentence-pairs.ts', 'data/text/wordpiece-trainer.ts', 'data/text/wordpiece.ts']);
+]);
 
 // A literal: a number (with sign, exponent, separators or octal), a boolean, a
 // string, an array of literals, an empty object, Infinity. Not `null`:

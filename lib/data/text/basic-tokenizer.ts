@@ -2,14 +2,18 @@
 // + BertPreTokenizer, Google's BasicTokenizer): clean control characters,
 // space out CJK ideographs, lowercase, strip accents, then split on
 // whitespace and punctuation. WordPiece then splits each word further.
+import { defineOptions, GivenOptions, is, option, OPTIONAL, optionsKey } from '../../torch/option-table';
 
-/** Options of `basicTokenize`; defaults as bert-base-uncased. */
-export interface BasicTokenizerOptions {
+/** `basicTokenize`'s options: defaults as bert-base-uncased, and checks. */
+export const BASIC_TOKENIZER_OPTIONS = defineOptions({
   /** Lowercase the text. Default true. */
-  lowercase?: boolean;
+  lowercase: option(true, is.boolean),
   /** Remove combining marks after NFD decomposition ("café" -> "cafe"). Default: same as lowercase (HF's null). */
-  stripAccents?: boolean;
-}
+  stripAccents: option(OPTIONAL, is.boolean),
+});
+
+/** Options of `normalizeBert` and `basicTokenize`. */
+export type BasicTokenizerOptions = GivenOptions<typeof BASIC_TOKENIZER_OPTIONS.specs>;
 
 // NOTE: BERT treats every non-letter/number ASCII character as punctuation
 // ("$", "^", "`" too), plus Unicode's P* categories.
@@ -30,8 +34,8 @@ function isPunctuation(ch: string): boolean {
  * @example normalizeBert('Café\tMÜNCHEN'); // 'cafe munchen'
  */
 export function normalizeBert(text: string, options: BasicTokenizerOptions = {}): string {
-  const lowercase = options.lowercase ?? true;
-  const strip = options.stripAccents ?? lowercase;
+  const { lowercase, stripAccents } = BASIC_TOKENIZER_OPTIONS.resolve(options, optionsKey);
+  const strip = stripAccents ?? lowercase;
   let out = '';
   for (const ch of text) {
     const code = ch.codePointAt(0)!;

@@ -6,22 +6,33 @@
 // padding never chosen, labels -100 elsewhere. Batched tensor work.
 import * as torch from '../../torch';
 import { Generator, Tensor } from '../../torch';
-import { checkInt, checkNumber } from '../../torch/arguments';
+import { checkNumber } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey, REQUIRED } from '../../torch/option-table';
+
+/**
+ * The masking rates' defaults (BERT's 15% and 80/10/10) and checks, in the
+ * order they are checked; randomFraction's bound depends on maskFraction, so
+ * `maskingRates` checks it.
+ */
+export const MASKING_OPTIONS = defineOptions({
+  /** Vocabulary size: random replacements are drawn from [firstRandomId, vocabSize). */
+  vocabSize: option(REQUIRED, is.int(1)),
+  /** Id of [MASK]. */
+  maskId: option(REQUIRED, is.int(0)),
+  /** Fraction of tokens chosen. Default 0.15 (BERT). */
+  probability: option(0.15, is.number(0, 1)),
+  /** Of the chosen, the fraction replaced by [MASK]. Default 0.8. */
+  maskFraction: option(0.8, is.number(0, 1)),
+  /** Of the chosen, the fraction replaced by a random token (at most 1 - maskFraction). Default 0.1. */
+  randomFraction: option(0.1, is.checkedLater<number>()),
+  /** Smallest id a random replacement may take (past the special tokens). Default 5. */
+  firstRandomId: option(5, is.int(0)),
+});
 
 /** Options of `maskTokens`. */
-export interface MaskingOptions {
-  /** Id of [MASK]. */
+export interface MaskingOptions extends GivenOptions<typeof MASKING_OPTIONS.specs> {
   maskId: number;
-  /** Vocabulary size: random replacements are drawn from [firstRandomId, vocabSize). */
   vocabSize: number;
-  /** Fraction of tokens chosen. Default 0.15 (BERT). */
-  probability?: number;
-  /** Of the chosen, the fraction replaced by [MASK]. Default 0.8. */
-  maskFraction?: number;
-  /** Of the chosen, the fraction replaced by a random token. Default 0.1. */
-  randomFraction?: number;
-  /** Smallest id a random replacement may take (past the special tokens). Default 5. */
-  firstRandomId?: number;
   /** Random draws (CPU). Default: the global generator. */
   generator?: Generator;
 }
@@ -44,12 +55,9 @@ export interface MaskingRates {
  * @example maskingRates({ maskId: 4, vocabSize: 100 }).p // 0.15
  */
 export function maskingRates(options: MaskingOptions): MaskingRates {
-  const vocabSize = checkInt(options.vocabSize, 'options.vocabSize', 1);
-  const maskId = checkInt(options.maskId, 'options.maskId', 0);
-  const p = checkNumber(options.probability ?? 0.15, 'options.probability', 0, 1);
-  const fMask = checkNumber(options.maskFraction ?? 0.8, 'options.maskFraction', 0, 1);
-  const fRandom = checkNumber(options.randomFraction ?? 0.1, 'options.randomFraction', 0, 1 - fMask);
-  const first = checkInt(options.firstRandomId ?? 5, 'options.firstRandomId', 0);
+  const o = MASKING_OPTIONS.resolve(options, optionsKey);
+  const { vocabSize, maskId, probability: p, maskFraction: fMask, firstRandomId: first } = o;
+  const fRandom = checkNumber(o.randomFraction, 'options.randomFraction', 0, 1 - fMask);
   if (first >= vocabSize) throw new RangeError(`Expected firstRandomId (${first}) below vocabSize (${vocabSize})`);
   return { vocabSize, maskId, p, fMask, fRandom, first };
 }

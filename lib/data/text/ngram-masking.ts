@@ -11,14 +11,18 @@
 // at a time: a batch is a few thousand tokens, far below the step's cost.
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
-import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey } from '../../torch/option-table';
 import { MaskedTokens, MaskingOptions, maskingRates } from './mlm-masking';
 import { mulberry32 } from '../../torch/host-random';
 
-/** Options of `ngramMaskTokens`: BERT's masking options plus the n-gram's. */
-export interface NgramMaskingOptions extends MaskingOptions {
+/** The n-gram's options: defaults and checks (PretrainingBatches takes maxNgram from here). */
+export const NGRAM_MASKING_OPTIONS = defineOptions({
   /** Longest n-gram, in words. Default 3 (ALBERT). */
-  maxNgram?: number;
+  maxNgram: option(3, is.int(1)),
+});
+
+/** Options of `ngramMaskTokens`: BERT's masking options plus the n-gram's. */
+export interface NgramMaskingOptions extends MaskingOptions, GivenOptions<typeof NGRAM_MASKING_OPTIONS.specs> {
   /**
    * (B, T), 1 where a token begins a word (0 on WordPiece `##` continuations,
    * see `wordStartMask`): n-grams are of complete words. Default: every token
@@ -87,7 +91,7 @@ export function ngramMaskTokens(inputIds: Tensor, specialTokensMask: Tensor, opt
     }
   }
   const { vocabSize, maskId, p, fMask, fRandom, first } = maskingRates(options);
-  const maxNgram = checkInt(options.maxNgram ?? 3, 'options.maxNgram', 1);
+  const { maxNgram } = NGRAM_MASKING_OPTIONS.resolve(options, optionsKey);
   const pn = ngramProbabilities(maxNgram);
   const [B, T] = inputIds.shape;
   const host = (t: Tensor): Int32Array => torch.scope(() => t.to('int32').toTypedArray() as Int32Array);

@@ -5,10 +5,10 @@
 import * as torch from '../../torch';
 import { Generator, Tensor } from '../../torch';
 import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey, REQUIRED } from '../../torch/option-table';
 import { TextCorpus } from './corpus';
 import { maskTokens } from './mlm-masking';
-import { ngramMaskTokens, wordStartMask } from './ngram-masking';
-import { checkOneOf } from '../../torch/arguments';
+import { NGRAM_MASKING_OPTIONS, ngramMaskTokens, wordStartMask } from './ngram-masking';
 import { sentencePairs } from './sentence-pairs';
 import { WordPieceTokenizer } from './wordpiece';
 
@@ -35,22 +35,29 @@ export interface PretrainingBatchesState {
   generator: string;
 }
 
-/** Options of `PretrainingBatches`. */
-export interface PretrainingBatchesOptions {
-  task: 'nsp' | 'sop';
+/** `PretrainingBatches`'s options: defaults and checks (task, maxLength and seed are checked by `sentencePairs`). */
+export const PRETRAINING_BATCHES_OPTIONS = defineOptions({
+  task: option(REQUIRED, is.checkedLater<'nsp' | 'sop'>()),
   /** Tokens per sequence, [CLS] and [SEP]s included. */
-  maxLength: number;
-  batchSize: number;
+  maxLength: option(REQUIRED, is.checkedLater<number>()),
+  batchSize: option(REQUIRED, is.int(1)),
   /** Seeds pairs, order and masking. Default 0. */
-  seed?: number;
+  seed: option(0, is.checkedLater<number>()),
   /**
    * 'token': BERT's, each token chosen with probability 0.15 (`maskTokens`);
    * 'ngram': ALBERT's, spans of up to `maxNgram` whole words with p(n) ∝ 1/n
    * and round(0.15 x tokens) per sequence at most (`ngramMaskTokens`). Default 'token'.
    */
-  masking?: 'token' | 'ngram';
-  /** Longest n-gram in words with masking 'ngram'. Default 3. */
-  maxNgram?: number;
+  masking: option<'token' | 'ngram'>('token', is.oneOf(['token', 'ngram'])),
+  /** Longest n-gram in words with masking 'ngram' (ngramMaskTokens's default). */
+  ...NGRAM_MASKING_OPTIONS.pick('maxNgram'),
+});
+
+/** Options of `PretrainingBatches`. */
+export interface PretrainingBatchesOptions extends GivenOptions<typeof PRETRAINING_BATCHES_OPTIONS.specs> {
+  task: 'nsp' | 'sop';
+  maxLength: number;
+  batchSize: number;
 }
 
 /**
@@ -71,10 +78,7 @@ export class PretrainingBatches {
   private epochGenerator = '';
 
   constructor(readonly tokenizer: WordPieceTokenizer, corpus: TextCorpus, options: PretrainingBatchesOptions) {
-    this.options = { ...options, seed: options.seed ?? 0, masking: options.masking ?? 'token', maxNgram: options.maxNgram ?? 3 };
-    checkInt(options.batchSize, 'options.batchSize', 1);
-    checkOneOf(this.options.masking, ['token', 'ngram'], 'options.masking');
-    checkInt(this.options.maxNgram, 'options.maxNgram', 1);
+    this.options = PRETRAINING_BATCHES_OPTIONS.resolve(options, optionsKey);
     this.docs = corpus.documents.map((d) => d.sentences.map((s) => tokenizer.encode(s)));
     this.generator = new torch.Generator().manualSeed(this.options.seed);
     this.drawEpoch();

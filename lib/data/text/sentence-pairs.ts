@@ -6,19 +6,25 @@
 //   NSP: with probability 1/2 B is replaced by text from another document (label 1);
 //   SOP: with probability 1/2 A and B are swapped (label 1).
 // Label 0 is "B follows A" in both, as Hugging Face's next_sentence_label and sentence_order_label.
-import { checkInt, checkNumber, checkOneOf } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey, REQUIRED } from '../../torch/option-table';
 import { mulberry32 } from '../../torch/host-random';
 
-/** Options of `sentencePairs`. */
-export interface SentencePairOptions {
+/** `sentencePairs`'s options: defaults and checks. */
+export const SENTENCE_PAIR_OPTIONS = defineOptions({
   /** 'nsp' (BERT) or 'sop' (ALBERT). */
-  task: 'nsp' | 'sop';
+  task: option(REQUIRED, is.oneOf(['nsp', 'sop'] as const)),
   /** Longest sequence with [CLS] and two [SEP]. */
-  maxLength: number;
-  /** Seed of the sampling. Default 0. */
-  seed?: number;
+  maxLength: option(REQUIRED, is.int(5)),
   /** Probability of a shorter target length, to limit the mismatch with short inputs later. Default 0.1 (both papers' code). */
-  shortSeqProb?: number;
+  shortSeqProb: option(0.1, is.number(0, 1)),
+  /** Seed of the sampling. Default 0. */
+  seed: option(0, is.int()),
+});
+
+/** Options of `sentencePairs`. */
+export interface SentencePairOptions extends GivenOptions<typeof SENTENCE_PAIR_OPTIONS.specs> {
+  task: 'nsp' | 'sop';
+  maxLength: number;
 }
 
 /** The pairs (token ids without special tokens) and their labels (0 = in order, 1 = random next / swapped). */
@@ -46,10 +52,9 @@ function truncatePair(a: number[], b: number[], max: number, rand: () => number)
  * const batch = tok.encodeIdsBatch(pairs.slice(0, 32), { maxLength: 64 });
  */
 export function sentencePairs(docs: readonly (readonly (readonly number[])[])[], options: SentencePairOptions): SentencePairs {
-  const task = checkOneOf(options.task, ['nsp', 'sop'] as const, 'options.task');
-  const maxTokens = checkInt(options.maxLength, 'options.maxLength', 5) - 3;
-  const shortSeqProb = checkNumber(options.shortSeqProb ?? 0.1, 'options.shortSeqProb', 0, 1);
-  const rand = mulberry32(checkInt(options.seed ?? 0, 'options.seed'));
+  const { task, maxLength, shortSeqProb, seed } = SENTENCE_PAIR_OPTIONS.resolve(options, optionsKey);
+  const maxTokens = maxLength - 3;
+  const rand = mulberry32(seed);
   const randint = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1)); // [lo, hi]
   if (task === 'nsp' && docs.length < 2) throw new RangeError('Expected at least two documents for NSP (random next sentences) but received ' + docs.length);
   const out: SentencePairs = { pairs: [], labels: [] };

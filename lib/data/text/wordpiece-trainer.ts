@@ -8,19 +8,22 @@
 // "the" as "th ##e" (measured on fortunes); frequency merges do not.
 // Counts are updated incrementally, only in the words that contain the merged
 // pair, so a few-MB corpus trains in seconds.
-import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey } from '../../torch/option-table';
 import { basicTokenize, BasicTokenizerOptions } from './basic-tokenizer';
 
 /** The special tokens, in the order of their ids (0 = [PAD], as the models' padding index). */
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 
-/** Options of `trainWordPiece`. */
-export interface WordPieceTrainOptions extends BasicTokenizerOptions {
+/** `trainWordPiece`'s options: defaults and checks (and the tokenizer's, BASIC_TOKENIZER_OPTIONS). */
+export const WORDPIECE_TRAIN_OPTIONS = defineOptions({
   /** Size of the vocabulary, special tokens included. Default 8192 (a CPU-size model; bert-base has 30,522). */
-  vocabSize?: number;
+  vocabSize: option(8192, is.int(SPECIAL_TOKENS.length + 1)),
   /** Words seen fewer times are left out of the merges (their characters still enter the alphabet). Default 2. */
-  minFrequency?: number;
-}
+  minFrequency: option(2, is.int(1)),
+});
+
+/** Options of `trainWordPiece`. */
+export type WordPieceTrainOptions = BasicTokenizerOptions & GivenOptions<typeof WORDPIECE_TRAIN_OPTIONS.specs>;
 
 const SEP = '\u0000';
 
@@ -82,8 +85,7 @@ class PairStats {
  * vocab.slice(0, 5); // ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
  */
 export function trainWordPiece(texts: Iterable<string>, options: WordPieceTrainOptions = {}): string[] {
-  const vocabSize = checkInt(options.vocabSize ?? 8192, 'options.vocabSize', SPECIAL_TOKENS.length + 1);
-  const minFrequency = checkInt(options.minFrequency ?? 2, 'options.minFrequency', 1);
+  const { vocabSize, minFrequency } = WORDPIECE_TRAIN_OPTIONS.resolve(options, optionsKey);
   const counts = countWords(texts, options);
   if (counts.size === 0) throw new RangeError('Expected text with at least one word to train a WordPiece vocabulary but received none');
   const vocab: string[] = [...SPECIAL_TOKENS];

@@ -8,16 +8,20 @@ import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { writeFileAtomic } from '../../torch/atomic-file';
 import { checkInt } from '../../torch/arguments';
-import { basicTokenize } from './basic-tokenizer';
+import { BASIC_TOKENIZER_OPTIONS, basicTokenize } from './basic-tokenizer';
+import { defineOptions, GivenOptions, is, option, optionsKey } from '../../torch/option-table';
 import { SPECIAL_TOKENS, trainWordPiece, WordPieceTrainOptions } from './wordpiece-trainer';
 
-/** Options of `WordPieceTokenizer`. */
-export interface WordPieceOptions {
-  /** Lowercase and strip accents before splitting (an "uncased" model). Default true. */
-  lowercase?: boolean;
+/** `WordPieceTokenizer`'s options: defaults and checks. */
+export const WORDPIECE_OPTIONS = defineOptions({
+  /** Lowercase and strip accents before splitting (an "uncased" model). Default true (basicTokenize's). */
+  ...BASIC_TOKENIZER_OPTIONS.pick('lowercase'),
   /** Words longer than this (in characters) become [UNK], as HF's `max_input_chars_per_word`. Default 100. */
-  maxInputCharsPerWord?: number;
-}
+  maxInputCharsPerWord: option(100, is.int(1)),
+});
+
+/** Options of `WordPieceTokenizer`. */
+export type WordPieceOptions = GivenOptions<typeof WORDPIECE_OPTIONS.specs>;
 
 /** Options of `encodeBatch`. */
 export interface EncodeOptions {
@@ -76,8 +80,7 @@ export class WordPieceTokenizer {
       this.ids.set(t, i);
     });
     this.vocab = [...vocab];
-    this.lowercase = options.lowercase ?? true;
-    this.maxInputCharsPerWord = checkInt(options.maxInputCharsPerWord ?? 100, 'options.maxInputCharsPerWord', 1);
+    ({ lowercase: this.lowercase, maxInputCharsPerWord: this.maxInputCharsPerWord } = WORDPIECE_OPTIONS.resolve(options, optionsKey));
   }
 
   /**
