@@ -1,22 +1,13 @@
 // Options are data (issue 15, docs/core.md "Options as data"): a class or a
 // function states the defaults of its options once, in an option table merged
 // at entry. This fails when an inline default (`options.x ?? <literal>`, or
-// `options.x === undefined ? <literal> :`) comes back in a folder already
-// converted. Read from the TypeScript sources, as layering.test.ts does.
+// `options.x === undefined ? <literal> :`) comes back anywhere in lib/. Read
+// from the TypeScript sources, as layering.test.ts does.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 
 const LIB = path.resolve(__dirname, '..', '..', 'lib');
-
-// The folders whose inline defaults are gone; append a folder once it is converted.
-const CONVERTED = ['nn', 'optim', 'models', 'torch', 'data', 'train', 'eval', 'export', 'dashboard', 'bench', 'cli', 'ssl'];
-// Files in those folders that another developer owns and converts (PROTOCOL.md);
-// remove an entry once its defaults are in a table.
-const PENDING = new Set([
-  // text3's text and image-text files (PROTOCOL.md), converted by their owner:
-  'data/image-text/caption-batches.ts', 'data/image-text/fashion-captions.ts', 'data/image-text/scenes.ts',
-]);
 
 // A literal: a number (with sign, exponent, separators or octal), a boolean, a
 // string, an array of literals, an empty object, Infinity. Not `null`:
@@ -68,17 +59,10 @@ describe('options are data', () => {
     for (const line of passed) assert.ok(!INLINE_DEFAULT.test(line), line);
   });
 
-  it(`no inline option default is left in lib/{${CONVERTED.join(',')}}`, () => {
-    const files = CONVERTED.flatMap((d) => sources(path.join(LIB, d)));
-    assert.ok(files.length > 100, `expected the converted folders' sources, found ${files.length} files`);
-    const found = files.filter((f) => !PENDING.has(f)).flatMap(inlineDefaults);
+  it('no inline option default is left in lib/', () => {
+    const files = sources(LIB);
+    assert.ok(files.length > 100, `expected lib/'s sources, found ${files.length} files`);
+    const found = files.flatMap(inlineDefaults);
     assert.deepEqual(found, [], 'state these defaults in the class\'s option table (lib/torch/option-table.ts)');
-  });
-
-  it('every pending file still exists and still has an inline default (else drop it from PENDING)', () => {
-    for (const f of PENDING) {
-      assert.ok(fs.existsSync(path.join(LIB, f)), `${f} is gone`);
-      assert.notDeepEqual(inlineDefaults(f), [], `${f} has no inline default left: remove it from PENDING`);
-    }
   });
 });

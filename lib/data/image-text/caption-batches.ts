@@ -3,7 +3,7 @@
 // their own captions tokenised, in a seeded random order.
 import * as torch from '../../torch';
 import { Generator } from '../../torch';
-import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey, REQUIRED } from '../../torch/option-table';
 import { normalize, toFloatImages } from '../transforms/normalize';
 import { WordPieceTokenizer } from '../text/wordpiece';
 import { CaptionSet } from './caption-file';
@@ -11,6 +11,20 @@ import { ImageCaptionBatch } from './fashion-captions';
 
 /** Images and their captions, in the same order: a caption file's `CaptionSet`, or generated scenes. */
 export type CaptionPairs = Pick<CaptionSet, 'dataset' | 'captions'>;
+
+/** `CaptionBatches`'s options: defaults and checks (the generator checks the seed). */
+export const CAPTION_BATCHES_OPTIONS = defineOptions({
+  batchSize: option(REQUIRED, is.int(1)),
+  /** Tokens per caption, [CLS] and [SEP] included. Default 32. */
+  maxLength: option(32, is.int(3)),
+  /** Seeds the order. Default 0. */
+  seed: option(0, is.checkedLater<number>()),
+});
+
+/** Options of `CaptionBatches`. */
+export interface CaptionBatchesOptions extends GivenOptions<typeof CAPTION_BATCHES_OPTIONS.specs> {
+  batchSize: number;
+}
 
 /**
  * (image, caption) batches over `set`, every pair once per epoch.
@@ -26,13 +40,14 @@ export class CaptionBatches {
   readonly batchSize: number;
   readonly maxLength: number;
 
-  constructor(readonly set: CaptionPairs, readonly tokenizer: WordPieceTokenizer, options: { batchSize: number; maxLength?: number; seed?: number }) {
-    this.batchSize = checkInt(options.batchSize, 'options.batchSize', 1);
-    this.maxLength = checkInt(options.maxLength ?? 32, 'options.maxLength', 3);
+  constructor(readonly set: CaptionPairs, readonly tokenizer: WordPieceTokenizer, options: CaptionBatchesOptions) {
+    const { batchSize, maxLength, seed } = CAPTION_BATCHES_OPTIONS.resolve(options, optionsKey);
+    this.batchSize = batchSize;
+    this.maxLength = maxLength;
     if (this.batchSize > set.captions.length) {
       throw new RangeError(`Expected batchSize (${this.batchSize}) at most the ${set.captions.length} pairs of ${set.dataset.name}`);
     }
-    this.generator = new torch.Generator().manualSeed(options.seed ?? 0);
+    this.generator = new torch.Generator().manualSeed(seed);
     this.ids = set.captions.map((c) => tokenizer.encode(c));
   }
 

@@ -4,7 +4,7 @@
 // mostly different from the training captions' ones.
 import * as torch from '../../torch';
 import { Generator, Tensor } from '../../torch';
-import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, optionsKey, REQUIRED } from '../../torch/option-table';
 import { ImageDataset } from '../dataset';
 import { normalize, toFloatImages } from '../transforms/normalize';
 import { WordPieceTokenizer } from '../text/wordpiece';
@@ -41,6 +41,20 @@ export interface ImageCaptionBatch {
   attentionMask: Tensor;
 }
 
+/** `FashionCaptionBatches`'s options: defaults and checks (the generator checks the seed). */
+export const FASHION_CAPTION_OPTIONS = defineOptions({
+  batchSize: option(REQUIRED, is.int(1)),
+  /** Tokens per caption, [CLS] and [SEP] included. Default 24 (the generated captions are short). */
+  maxLength: option(24, is.int(3)),
+  /** Seeds the order and the captions. Default 0. */
+  seed: option(0, is.checkedLater<number>()),
+});
+
+/** Options of `FashionCaptionBatches`. */
+export interface FashionCaptionOptions extends GivenOptions<typeof FASHION_CAPTION_OPTIONS.specs> {
+  batchSize: number;
+}
+
 /**
  * Endless batches of (image, generated caption) from a labelled Fashion-MNIST split:
  * each image gets a random name of its class in a random template.
@@ -57,11 +71,12 @@ export class FashionCaptionBatches {
   readonly maxLength: number;
 
   constructor(readonly dataset: ImageDataset, readonly tokenizer: WordPieceTokenizer,
-    options: { batchSize: number; maxLength?: number; seed?: number }) {
+    options: FashionCaptionOptions) {
     if (dataset.labels === undefined) throw new TypeError(`Expected a labelled dataset for captions but '${dataset.name}' has no labels`);
-    this.batchSize = checkInt(options.batchSize, 'options.batchSize', 1);
-    this.maxLength = checkInt(options.maxLength ?? 24, 'options.maxLength', 3);
-    this.generator = new torch.Generator().manualSeed(options.seed ?? 0);
+    const { batchSize, maxLength, seed } = FASHION_CAPTION_OPTIONS.resolve(options, optionsKey);
+    this.batchSize = batchSize;
+    this.maxLength = maxLength;
+    this.generator = new torch.Generator().manualSeed(seed);
     this.captions = FASHION_MNIST_NAMES.map((names) =>
       CAPTION_TEMPLATES.flatMap((t) => names.map((n) => tokenizer.encode(t.replace('{}', n)))));
   }

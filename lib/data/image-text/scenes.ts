@@ -11,6 +11,7 @@
 // training (tested).
 import * as torch from '../../torch';
 import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL, optionsKey } from '../../torch/option-table';
 import { mulberry32 } from '../../torch/host-random';
 import { ImageDataset, makeDataset } from '../dataset';
 
@@ -147,15 +148,18 @@ export interface SceneSet {
   scenes: Scene[];
 }
 
-/** Options of `generateScenes`. */
-export interface GenerateScenesOptions {
+/** `generateScenes`'s options: defaults and checks (`makeDataset` checks the stats). */
+export const GENERATE_SCENES_OPTIONS = defineOptions({
   /** Seeds the scenes. Default 0. */
-  seed?: number;
+  seed: option(0, is.int(0)),
   /** true: only held-out combinations (evaluation); false: only the others (training and the seen test set). Default false. */
-  heldOut?: boolean;
+  heldOut: option(false, is.boolean),
   /** Per-channel mean and std to normalise with (the training set's); default: this set's. */
-  stats?: { readonly mean: readonly number[]; readonly std: readonly number[] };
-}
+  stats: option(OPTIONAL, is.checkedLater<{ readonly mean: readonly number[]; readonly std: readonly number[] }>()),
+});
+
+/** Options of `generateScenes`. */
+export type GenerateScenesOptions = GivenOptions<typeof GENERATE_SCENES_OPTIONS.specs>;
 
 /**
  * `n` scenes rendered from `seed`: the same images and captions on every call and machine.
@@ -165,8 +169,7 @@ export interface GenerateScenesOptions {
  */
 export function generateScenes(n: number, options: GenerateScenesOptions = {}): SceneSet {
   checkInt(n, 'n', 1);
-  const seed = checkInt(options.seed ?? 0, 'options.seed', 0);
-  const heldOut = options.heldOut ?? false;
+  const { seed, heldOut, stats: given } = GENERATE_SCENES_OPTIONS.resolve(options, optionsKey);
   const rand = mulberry32(seed);
   const size = 3 * SCENE_SIDE * SCENE_SIDE;
   const pixels = new Uint8Array(n * size);
@@ -178,6 +181,6 @@ export function generateScenes(n: number, options: GenerateScenesOptions = {}): 
   }
   const images = torch.tensor(pixels, { shape: [n, 3, SCENE_SIDE, SCENE_SIDE] });
   const name = `scenes[${heldOut ? 'held-out combinations' : 'seen combinations'}, seed ${seed}]`;
-  const stats = options.stats === undefined ? {} : { mean: [...options.stats.mean], std: [...options.stats.std] };
+  const stats = given !== undefined ? { mean: [...given.mean], std: [...given.std] } : {};
   return { dataset: makeDataset({ name, images, ...stats }), captions: scenes.map(sceneCaption), scenes };
 }
