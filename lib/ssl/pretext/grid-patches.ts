@@ -6,18 +6,33 @@
 // gather per call, on the images' device: no per-image loop.
 import * as torch from '../../torch';
 import { Generator, Tensor } from '../../torch';
-import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OptionValues, REQUIRED } from '../../torch/option-table';
+
+/** A grid's geometry: defaults and checks, in the order they are checked. */
+export const GRID_GEOMETRY_OPTIONS = defineOptions({
+  /** Patches per side. Default 3. */
+  grid: option(3, is.int(1)),
+  /** Side of each (square) patch in pixels. */
+  patchSize: option(REQUIRED, is.int(1)),
+  /** Pixels between neighbouring patches before jitter. Default 0. */
+  gap: option(0, is.int(0)),
+  /** Each patch moves by an integer in [-jitter, jitter] along each axis. Default 0. */
+  jitter: option(0, is.int(0)),
+});
 
 /** The geometry of a grid of patches. */
-export interface GridGeometry {
-  /** Patches per side. Default 3. */
-  grid?: number;
-  /** Side of each (square) patch in pixels. */
+export interface GridGeometry extends GivenOptions<typeof GRID_GEOMETRY_OPTIONS.specs> {
   patchSize: number;
-  /** Pixels between neighbouring patches before jitter. Default 0. */
-  gap?: number;
-  /** Each patch moves by an integer in [-jitter, jitter] along each axis. Default 0. */
-  jitter?: number;
+}
+
+/** The checked geometry with its defaults. */
+function resolveGeometry(g: GridGeometry): OptionValues<typeof GRID_GEOMETRY_OPTIONS.specs> {
+  return GRID_GEOMETRY_OPTIONS.resolve(g, (k) => `grid geometry ${k}`);
+}
+
+/** grid * P + (grid - 1) * gap + 2 * jitter of a resolved geometry. */
+function extent({ grid, patchSize, gap, jitter }: OptionValues<typeof GRID_GEOMETRY_OPTIONS.specs>): number {
+  return grid * patchSize + (grid - 1) * gap + 2 * jitter;
 }
 
 /** What `gridPatches` returns. */
@@ -33,11 +48,7 @@ export interface GridPatches {
  * @example gridExtent({ patchSize: 16, gap: 8, jitter: 2 }); // 68
  */
 export function gridExtent(g: GridGeometry): number {
-  const grid = checkInt(g.grid ?? 3, 'grid geometry grid', 1);
-  const P = checkInt(g.patchSize, 'grid geometry patchSize', 1);
-  const gap = checkInt(g.gap ?? 0, 'grid geometry gap', 0);
-  const jitter = checkInt(g.jitter ?? 0, 'grid geometry jitter', 0);
-  return grid * P + (grid - 1) * gap + 2 * jitter;
+  return extent(resolveGeometry(g));
 }
 
 /**
@@ -46,11 +57,11 @@ export function gridExtent(g: GridGeometry): number {
  * @example checkGridFits(spec.size, geometry, 'Jigsaw', spec.dataset);
  */
 export function checkGridFits(size: number, g: GridGeometry, method: string, dataset?: string): void {
-  const need = gridExtent(g);
+  const r = resolveGeometry(g);
+  const need = extent(r);
   if (size < need) {
-    const grid = g.grid ?? 3;
-    throw new RangeError(`${method} needs images of at least ${need} x ${need} px (a ${grid}x${grid} grid of ` +
-      `${g.patchSize} px patches, gap ${g.gap ?? 0}, jitter ${g.jitter ?? 0}) but ` +
+    throw new RangeError(`${method} needs images of at least ${need} x ${need} px (a ${r.grid}x${r.grid} grid of ` +
+      `${r.patchSize} px patches, gap ${r.gap}, jitter ${r.jitter}) but ` +
       `${dataset === undefined ? 'the images are' : `dataset '${dataset}' has images of`} ${size} x ${size} px; ` +
       'use larger images (--image-size for folders) or a smaller patchSize/gap/jitter');
   }
@@ -70,11 +81,9 @@ export function gridPatches(images: Tensor, geometry: GridGeometry, generator?: 
     throw new RangeError(`Expected images (B, C, H, W) for gridPatches but received ${String(images)}`);
   }
   const [B, C, H, W] = images.shape;
-  const grid = geometry.grid ?? 3;
-  const P = geometry.patchSize;
-  const gap = geometry.gap ?? 0;
-  const jitter = geometry.jitter ?? 0;
-  const need = gridExtent(geometry);
+  const r = resolveGeometry(geometry);
+  const { grid, patchSize: P, gap, jitter } = r;
+  const need = extent(r);
   if (H < need || W < need) {
     throw new RangeError(`gridPatches needs images of at least ${need} x ${need} px for a ${grid}x${grid} grid of ` +
       `${P} px patches (gap ${gap}, jitter ${jitter}) but received ${H} x ${W}`);
@@ -89,9 +98,9 @@ export function gridPatches(images: Tensor, geometry: GridGeometry, generator?: 
  * @example const origins = gridOrigins(8, 64, 64, { patchSize: 18, gap: 3, jitter: 1 }, g);
  */
 export function gridOrigins(B: number, H: number, W: number, geometry: GridGeometry, generator?: Generator): Tensor {
-  const grid = geometry.grid ?? 3;
-  const need = gridExtent(geometry);
-  const jitter = geometry.jitter ?? 0;
+  const r = resolveGeometry(geometry);
+  const { grid, jitter } = r;
+  const need = extent(r);
   const n = grid * grid;
   return torch.scope(() => {
     // Top-left of the grid (B, 1, 2): uniform over [0, H - need] x [0, W - need].
@@ -101,7 +110,7 @@ export function gridOrigins(B: number, H: number, W: number, geometry: GridGeome
     const rowCol = torch.cat([cell.div(grid, { roundingMode: 'floor' }), cell.remainder(grid)], 2); // (1, n, 2)
     const shift = jitter === 0 ? torch.zeros([B, n, 2], { dtype: 'int64' })
       : torch.randint(-jitter, jitter + 1, [B, n, 2], { generator });
-    return rowCol.mul(geometry.patchSize + (geometry.gap ?? 0)).add(jitter).add(torch.cat([top, left], 2)).add(shift);
+    return rowCol.mul(r.patchSize + r.gap).add(jitter).add(torch.cat([top, left], 2)).add(shift);
   });
 }
 

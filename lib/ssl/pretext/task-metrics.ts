@@ -7,7 +7,7 @@
 // judges the features; this judges the task that trained them.
 import * as torch from '../../torch';
 import { Device, Generator, Tensor } from '../../torch';
-import { checkInt } from '../../torch/arguments';
+import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
 import { ImageDataset } from '../../data/dataset';
 import { normalize, toFloatImages } from '../../data/transforms/normalize';
 import { labToRgb } from '../../data/transforms/lab';
@@ -41,19 +41,23 @@ export interface TaskReport {
   seconds: number;
 }
 
+/** `evaluateTask`'s options: defaults and checks (the generator checks the seed; the device is where the method runs). */
+export const TASK_EVAL_OPTIONS = defineOptions({
+  /** Images evaluated, evenly spaced over the split. Default 2000. */
+  maxImages: option(2000, is.int(1)),
+  /** Images per forward pass. Default 200. */
+  batchSize: option(200, is.int(1)),
+  /** Seed of the tasks drawn (tiles, holes, neighbours), on the CPU. Default 0. */
+  seed: option(0, is.checkedLater<number>()),
+  /** Where the method runs. Default: where its parameters are. */
+  device: option(OPTIONAL, is.checkedLater<Device>()),
+});
+
 /** Options of `evaluateTask`. */
-export interface TaskEvalOptions {
+export interface TaskEvalOptions extends GivenOptions<typeof TASK_EVAL_OPTIONS.specs> {
   /** Normalisation the method trained with (the training split's). */
   mean: readonly number[];
   std: readonly number[];
-  /** Images evaluated, evenly spaced over the split. Default 2000. */
-  maxImages?: number;
-  /** Images per forward pass. Default 200. */
-  batchSize?: number;
-  /** Seed of the tasks drawn (tiles, holes, neighbours), on the CPU. Default 0. */
-  seed?: number;
-  /** Where the method runs (default: where its parameters are). */
-  device?: Device;
 }
 
 /** Running sums of one metric: numerator, denominator; the floor's likewise. */
@@ -145,12 +149,11 @@ function damagedJigsawSums(m: DamagedJigsaw, xn: Tensor, pixels: ToPixels, g: Ge
  */
 export function evaluateTask(method: Method, data: ImageDataset, o: TaskEvalOptions): TaskReport {
   const t0 = Date.now();
-  const max = checkInt(o.maxImages ?? 2000, 'evaluateTask options.maxImages', 1);
-  const batchSize = checkInt(o.batchSize ?? 200, 'evaluateTask options.batchSize', 1);
-  const device = o.device ?? method.encoder.parameters()[0].device;
+  const { maxImages: max, batchSize, seed, device: given } = TASK_EVAL_OPTIONS.resolve(o, (k) => `evaluateTask options.${k}`);
+  const device = given ?? method.encoder.parameters()[0].device;
   const n = Math.min(max, data.length);
   const rows = Array.from({ length: n }, (_, i) => Math.floor((i * data.length) / n));
-  const generator = device === 'cpu' ? new Generator().manualSeed(o.seed ?? 0) : undefined;
+  const generator = device === 'cpu' ? new Generator().manualSeed(seed) : undefined;
   const totals = new Map<string, Sums>();
   const was = method.training;
   method.eval();

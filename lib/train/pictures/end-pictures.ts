@@ -114,11 +114,11 @@ export async function writeEndPictures(out: string, method: Method, test: ImageD
  * from a generator seeded with `o.seed` (on the CPU; elsewhere the device's own).
  */
 async function writeTaskGrid(file: string, method: Method, test: ImageDataset, rows: number[],
-  o: EndPicturesOptions): Promise<string> {
+  o: TableValues<typeof END_PICTURES_OPTIONS>): Promise<string> {
   const device = method.encoder.parameters()[0].device;
   const columns = torch.scope(() => {
     const x = toFloatImages(test.images.indexSelect(0, torch.tensor(rows, { dtype: 'int64' }))).to(device);
-    const generator = device === 'cpu' ? new torch.Generator().manualSeed(o.seed ?? 0) : undefined;
+    const generator = device === 'cpu' ? new torch.Generator().manualSeed(o.seed) : undefined;
     return taskColumns(method, x, test.mean, test.std, generator).columns.map((c) => c.contiguous().cpu());
   });
   try {
