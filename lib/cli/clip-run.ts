@@ -14,6 +14,7 @@ import {
   captionBatch, CaptionBatches, captionTexts, FASHION_MNIST_NAMES, FashionCaptionBatches, generateScenes, ImageCaptionBatch, loadCaptionSet,
   sceneCaptionTexts, splitCaptionSet, ZERO_SHOT_TEMPLATES,
 } from '../data/image-text';
+import { EpochOrderState } from '../data/epoch-order';
 import { CLIP } from '../ssl/clip';
 import { zeroShotAccuracy, zeroShotWeights } from '../eval/zero-shot';
 import { pairRetrieval, RetrievalRecall } from '../eval/retrieval';
@@ -33,8 +34,8 @@ export interface ClipData {
   /** Where the pairs come from, for the table. */
   description: string;
   channels: number;
-  /** Training batches of `batchSize` pairs. */
-  batches: (batchSize: number, seed: number) => { next(): ImageCaptionBatch };
+  /** Training batches of `batchSize` pairs, with their position for a checkpoint. */
+  batches: (batchSize: number, seed: number) => { next(): ImageCaptionBatch; state(): EpochOrderState; loadState(s: EpochOrderState): void };
   /** Held-out pairs (one batch holding all of them); for generated scenes, new scenes of the training combinations. */
   heldOut: ImageCaptionBatch;
   /** Generated scenes only: scenes of the combinations that training never shows (one batch). */

@@ -3,16 +3,17 @@
 // (10% of the fortunes held out) and report held-out MLM accuracy and
 // perplexity and NSP/SOP accuracy next to the untrained model; CLIP trains on
 // Fashion-MNIST with generated captions and reports zero-shot top-1 on the
-// test set next to the untrained model and chance.
+// test set next to the untrained model and chance. Every run writes
+// checkpoints and continues from its newest with --resume.
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../torch/atomic-file';
 import { saveSafetensors } from '../torch/safetensors';
-import { PretrainingBatches, PretrainingBatchesState, TextCorpus, WordPieceTokenizer } from '../data/text';
+import { PretrainingBatches, TextCorpus, WordPieceTokenizer } from '../data/text';
 import { buildClip, disposeClipData, evaluateClipRun, formatClipReport, loadClipData } from './clip-run';
-import { trainSteps, TrainStepsOptions } from '../train/text-trainer';
-import { findCheckpoint, pruneCheckpoints } from '../train/checkpoint';
-import { restoreTextCheckpoint, saveTextCheckpoint } from '../train/text-checkpoint';
+import { StepMethod, trainSteps, TrainStepsOptions, TrainStepsResult } from '../train/text-trainer';
+import { CheckpointFiles, findCheckpoint, pruneCheckpoints } from '../train/checkpoint';
+import { CheckpointWeights, restoreTextCheckpoint, saveTextCheckpoint } from '../train/text-checkpoint';
 import { SigintHandler } from '../train/interrupt';
 import {
   evaluatePretrainingRun, formatPretrainingReport, fortunesSplit, MAX_LENGTH, maskingOptions, pretrainingMethod,
@@ -25,20 +26,20 @@ export { TEXT_METHODS, TextMethodName, isTextMethod, TextRunConfig } from './tex
 /** Defaults: about 5-10 minutes on 2 CPU cores. @example textDefaults('bert').steps; // 400 */
 export function textDefaults(method: TextMethodName): Omit<TextRunConfig, 'out'> {
   return method === 'clip'
-    ? { method, steps: 300, batchSize: 128, lr: 1e-3, optimizer: 'adamw', seed: 0, eval: true, methodOptions: {} }
+    ? { method, steps: 300, batchSize: 128, lr: 1e-3, optimizer: 'adamw', seed: 0, eval: true, methodOptions: {}, checkpointEvery: 100 }
     : { method, steps: 400, batchSize: 32, lr: 1e-3, optimizer: 'adamw', seed: 0, eval: true, methodOptions: {}, checkpointEvery: 100 };
 }
 
-/** Checkpoints kept in a bert/albert run folder (the newest). */
+/** Checkpoints kept in a run folder (the newest). */
 const KEEP_CHECKPOINTS = 2;
 
 /** What `runTextTrain` takes besides the config. */
 export interface TextTrainOptions {
   log?: (l: string) => void;
   print?: (t: string) => void;
-  /** Continue the run in `c.out` from its newest checkpoint (bert, albert). */
+  /** Continue the run in `c.out` from its newest checkpoint. */
   resume?: boolean;
-  /** Stops after the current step with a checkpoint, as Ctrl-C does (bert, albert). */
+  /** Stops after the current step with a checkpoint, as Ctrl-C does. */
   signal?: AbortSignal;
   /** Log a line every this many steps. Default 25. */
   logEvery?: number;
@@ -55,72 +56,99 @@ function runTokenizer(c: TextRunConfig, train: TextCorpus, resume: boolean, log:
   return tok;
 }
 
-async function runPretraining(c: TextRunConfig, o: TextTrainOptions & { log: (l: string) => void; print: (t: string) => void }):
-  Promise<Record<string, unknown>> {
-  const { log, print } = o;
-  const files = o.resume === true ? findCheckpoint(c.out) : undefined; // before any work: a run without checkpoints cannot resume
-  const split = fortunesSplit();
-  const tok = runTokenizer(c, split.train, o.resume === true, log);
-  const method = pretrainingMethod(c, tok.vocabSize);
-  const stop = new SigintHandler(() => log('Stopping after this step with a checkpoint (Ctrl-C again to quit now)'));
+type RunOptions = TextTrainOptions & { log: (l: string) => void; print: (t: string) => void };
+
+/** Batches whose position a checkpoint holds (`PretrainingBatches`, the CLIP caption batches). */
+interface ResumableBatches<B, S> {
+  next(): B;
+  state(): S;
+  loadState(state: S): void;
+}
+
+/**
+ * The loop of every text run: from the newest checkpoint in `files` when resuming (weights, optimizer,
+ * generators, data position, loss record), with a checkpoint every `c.checkpointEvery` steps and when
+ * Ctrl-C or `o.signal` stops it (the newest two kept).
+ */
+function trainResumable<B, S>(c: TextRunConfig, method: StepMethod<B> & CheckpointWeights, data: ResumableBatches<B, S>,
+  files: CheckpointFiles | undefined, o: RunOptions, describe: string): TrainStepsResult {
+  const stop = new SigintHandler(() => o.log('Stopping after this step with a checkpoint (Ctrl-C again to quit now)'));
   stop.install();
   try {
-    const data = new PretrainingBatches(tok, split.train,
-      { task: method.pairTask, maxLength: MAX_LENGTH, batchSize: c.batchSize, seed: c.seed, ...maskingOptions(c) });
     const checkpoints = path.join(c.out, 'checkpoints');
     let resume: TrainStepsOptions['resume'];
     if (files !== undefined) {
       const { state, optimizer } = restoreTextCheckpoint(files, c.method, method);
-      data.loadState(state.data as PretrainingBatchesState);
+      data.loadState(state.data as S); // written by `data.state()` of the same run
       resume = { progress: state.progress, optimizer };
-      log(`Resuming ${c.out} after step ${state.step} of ${c.steps} (${files.json})`);
+      o.log(`Resuming ${c.out} after step ${state.step} of ${c.steps} (${files.json})`);
     }
-    log(`Training ${c.method} (${method.encoder.numParameters().toLocaleString('en-US')} parameters in the encoder) on ` +
-      `${data.pairsPerEpoch} ${method.pairTask.toUpperCase()} pairs per epoch for ${c.steps} steps of ${c.batchSize}; run folder ${c.out}`);
+    o.log(describe);
     const result = trainSteps(method, () => data.next(), {
-      steps: c.steps, lr: c.lr, optimizer: c.optimizer, log, logEvery: o.logEvery ?? 25, resume,
+      steps: c.steps, lr: c.lr, optimizer: c.optimizer, log: o.log, logEvery: o.logEvery ?? 25, resume,
       checkpointEvery: c.checkpointEvery ?? 0, stopRequested: () => stop.requested || o.signal?.aborted === true,
       onCheckpoint: (p) => {
         saveTextCheckpoint(checkpoints, c.method, method, p, data.state());
         pruneCheckpoints(checkpoints, KEEP_CHECKPOINTS);
       },
     });
-    const report: Record<string, unknown> = { method: c.method, steps: result.steps, optimizer: result.optimizer, seconds: result.seconds,
-      history: result.history, losses: result.losses };
-    if (result.interrupted) {
-      log(`Interrupted after step ${result.steps}: resume with  selfsup train --resume ${c.out}`);
-      return { ...report, interrupted: true };
-    }
+    if (result.interrupted) o.log(`Interrupted after step ${result.steps}: resume with  selfsup train --resume ${c.out}`);
+    return result;
+  } finally {
+    stop.remove();
+  }
+}
+
+/** What a run's eval.json records of its training. */
+function trainingReport(c: TextRunConfig, result: TrainStepsResult): Record<string, unknown> {
+  return { method: c.method, steps: result.steps, optimizer: result.optimizer, seconds: result.seconds, history: result.history,
+    losses: result.losses, ...(result.interrupted ? { interrupted: true } : {}) };
+}
+
+async function runPretraining(c: TextRunConfig, o: RunOptions): Promise<Record<string, unknown>> {
+  const files = o.resume === true ? findCheckpoint(c.out) : undefined; // before any work: a run without checkpoints cannot resume
+  const split = fortunesSplit();
+  const tok = runTokenizer(c, split.train, o.resume === true, o.log);
+  const method = pretrainingMethod(c, tok.vocabSize);
+  try {
+    const data = new PretrainingBatches(tok, split.train,
+      { task: method.pairTask, maxLength: MAX_LENGTH, batchSize: c.batchSize, seed: c.seed, ...maskingOptions(c) });
+    const result = trainResumable(c, method, data, files, o,
+      `Training ${c.method} (${method.encoder.numParameters().toLocaleString('en-US')} parameters in the encoder) on ` +
+      `${data.pairsPerEpoch} ${method.pairTask.toUpperCase()} pairs per epoch for ${c.steps} steps of ${c.batchSize}; run folder ${c.out}`);
+    const report = trainingReport(c, result);
+    if (result.interrupted) return report;
     saveSafetensors(path.join(c.out, 'model.safetensors'), method.stateDict());
     if (c.eval) {
-      const evaluation = evaluatePretrainingRun(c, tok, split, method, log);
+      const evaluation = evaluatePretrainingRun(c, tok, split, method, o.log);
       report.eval = evaluation;
-      print(formatPretrainingReport(evaluation, method.pairTask, tok.vocabSize, `${c.method}, ${c.steps} steps`,
+      o.print(formatPretrainingReport(evaluation, method.pairTask, tok.vocabSize, `${c.method}, ${c.steps} steps`,
         `; trained in ${result.seconds.toFixed(0)} s`));
     }
     return report;
   } finally {
-    stop.remove();
     method.dispose();
   }
 }
 
-async function runClip(c: TextRunConfig, log: (l: string) => void, print: (t: string) => void): Promise<Record<string, unknown>> {
-  const data = await loadClipData(c);
+async function runClip(c: TextRunConfig, o: RunOptions): Promise<Record<string, unknown>> {
+  const files = o.resume === true ? findCheckpoint(c.out) : undefined;
+  const tokenizerFile = path.join(c.out, 'tokenizer.json');
+  const data = await loadClipData(c, o.resume === true ? WordPieceTokenizer.load(tokenizerFile) : undefined);
   const tok = data.tokenizer;
-  tok.save(path.join(c.out, 'tokenizer.json'));
+  if (o.resume !== true) tok.save(tokenizerFile);
   const clip = buildClip(c, tok.vocabSize, data.channels);
   try {
-    const pairs = data.batches(c.batchSize, c.seed);
-    log(`Training clip (small_cnn + ${clip.textModel.numParameters().toLocaleString('en-US')}-parameter text encoder) on ` +
+    const result = trainResumable(c, clip, data.batches(c.batchSize, c.seed), files, o,
+      `Training clip (small_cnn + ${clip.textModel.numParameters().toLocaleString('en-US')}-parameter text encoder) on ` +
       `${data.description} for ${c.steps} steps of ${c.batchSize}; run folder ${c.out}`);
-    const result = trainSteps(clip, () => pairs.next(), { steps: c.steps, lr: c.lr, optimizer: c.optimizer, log, logEvery: 25 });
+    const report = trainingReport(c, result);
+    if (result.interrupted) return report;
     saveSafetensors(path.join(c.out, 'model.safetensors'), clip.stateDict());
-    const report: Record<string, unknown> = { method: 'clip', steps: c.steps, optimizer: result.optimizer, seconds: result.seconds, history: result.history };
     if (c.eval) {
-      log('Evaluating: zero-shot, linear probe of the image encoder, retrieval on held-out pairs (trained, untrained, floors)');
+      o.log('Evaluating: zero-shot, linear probe of the image encoder, retrieval on held-out pairs (trained, untrained, floors)');
       report.eval = evaluateClipRun(c, data, tok, clip);
-      print(formatClipReport(report.eval as Record<string, unknown>, `clip, ${c.steps} steps`) +
+      o.print(formatClipReport(report.eval as Record<string, unknown>, `clip, ${c.steps} steps`) +
         `(trained in ${result.seconds.toFixed(0)} s)\n`);
     }
     return report;
@@ -132,28 +160,23 @@ async function runClip(c: TextRunConfig, log: (l: string) => void, print: (t: st
 
 /**
  * Runs a text or image-text method into `c.out` (tokenizer.json, model.safetensors
- * with Hugging Face's keys, config.json, eval.json, and for bert/albert
- * checkpoints/) and prints the evaluation; `resume` continues a bert/albert
- * run from its newest checkpoint.
+ * with Hugging Face's keys, config.json, eval.json, checkpoints/) and prints
+ * the evaluation; `resume` continues the run from its newest checkpoint.
  * @example await runTextTrain({ ...textDefaults('bert'), steps: 10, out: 'runs/bert-quick' });
  */
 export async function runTextTrain(c: TextRunConfig, options: TextTrainOptions = {}): Promise<Record<string, unknown>> {
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const print = options.print ?? ((t: string) => process.stdout.write(t));
-  if (options.resume === true && c.method === 'clip') throw new Error(CLIP_RESUME);
   if (options.resume !== true && fs.existsSync(path.join(c.out, 'checkpoints'))) {
     throw new Error(`${c.out} already holds a run with checkpoints: resume it with  selfsup train --resume ${c.out}  or choose another --out`);
   }
   fs.mkdirSync(c.out, { recursive: true });
   if (options.resume !== true) writeFileAtomic(path.join(c.out, 'config.json'), `${JSON.stringify({ config: c }, null, 2)}\n`);
-  const report = c.method === 'clip' ? await runClip(c, log, print) : await runPretraining(c, { ...options, log, print });
+  const o = { ...options, log, print };
+  const report = c.method === 'clip' ? await runClip(c, o) : await runPretraining(c, o);
   if (report.interrupted !== true) writeFileAtomic(path.join(c.out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
 }
-
-/** Why a clip run cannot be resumed. */
-const CLIP_RESUME = '--resume continues bert and albert runs; clip runs write no checkpoints in this version ' +
-  '(the default run takes about 3 minutes): start it again';
 
 /** The `selfsup train` flags a text method takes (the others are refused by name, not silently ignored). */
 const TEXT_FLAGS: readonly string[] = ['steps', 'batchSize', 'lr', 'optimizer', 'seed', 'out', 'eval', 'methodOptions', 'device',
@@ -188,10 +211,10 @@ export function textRunConfig(method: TextMethodName, f: TextTrainFlags, now = n
   for (const [key, v] of Object.entries(f as Record<string, unknown>)) {
     if (v === undefined || TEXT_FLAGS.includes(key) || (captions && (key === 'data' || key === 'imageSize'))) continue;
     if (scenes && key === 'data') continue;
-    if (method !== 'clip' && key === 'checkpointEvery') continue;
+    if (key === 'checkpointEvery') continue;
     throw new Error(`${flagName(key)} does not apply to ${method} (its data, encoders and training loop are fixed; clip also takes ` +
       '--data captions:<file.jsonl|file.csv>); it takes --steps, --batch-size, --lr, --optimizer, --seed, --out, --no-eval, ' +
-      '--method-options (bert, albert: also --checkpoint-every and --resume)');
+      '--method-options, --checkpoint-every and --resume');
   }
   if (f.device !== undefined && f.device !== 'cpu') throw new Error(`${method} runs on the CPU in this version; drop --device ${f.device}`);
   const d = textDefaults(method);
@@ -202,7 +225,7 @@ export function textRunConfig(method: TextMethodName, f: TextTrainFlags, now = n
     eval: f.eval, methodOptions: f.methodOptions ?? {}, out: f.out ?? path.join('runs', `${method}-${stamp}`),
     ...(captions ? { data: f.data, imageSize: f.imageSize ?? 32 } : {}),
     ...(scenes ? { data: f.data } : {}),
-    ...(method !== 'clip' ? { checkpointEvery: f.checkpointEvery as number | undefined ?? d.checkpointEvery } : {}),
+    checkpointEvery: f.checkpointEvery as number | undefined ?? d.checkpointEvery,
   };
 }
 
@@ -214,7 +237,7 @@ function flagName(key: string): string {
 const RESUME_FLAGS: readonly string[] = ['resume', 'eval', 'progress', 'threads', 'device'];
 
 /**
- * The config of the bert/albert run folder that `--resume` names (its config.json), with
+ * The config of the bert/albert/clip run folder that `--resume` names (its config.json), with
  * `--no-eval` applied; `method`, when given, must be the run's. Any flag that would change
  * the run is refused by name, as for image runs.
  * @example textResumeConfig(undefined, { resume: 'runs/bert-20261205-020000', eval: true }).method; // 'bert'
@@ -222,8 +245,7 @@ const RESUME_FLAGS: readonly string[] = ['resume', 'eval', 'progress', 'threads'
 export function textResumeConfig(method: string | undefined, f: TextTrainFlags & { resume?: string }): TextRunConfig {
   const dir = f.resume!;
   const c = textRunOf(dir);
-  if (c === undefined) throw new Error(`Cannot resume from '${dir}': it is not a run folder of selfsup train bert|albert (no config.json of one)`);
-  if (c.method === 'clip') throw new Error(CLIP_RESUME);
+  if (c === undefined) throw new Error(`Cannot resume from '${dir}': it is not a run folder of selfsup train bert|albert|clip (no config.json of one)`);
   if (method !== undefined && method !== c.method) {
     throw new Error(`Cannot resume ${dir} as ${method}: it is a ${c.method} run; drop '${method}'`);
   }

@@ -1,4 +1,4 @@
-// Checkpoints of the text loop (`trainSteps`: BERT, ALBERT): the method's
+// Checkpoints of the text loop (`trainSteps`: BERT, ALBERT, CLIP): the method's
 // weights and the optimizer's tensors in a safetensors file (`model.<key>`,
 // `optimizer.<key>`), and in the JSON beside it everything else a resumed run
 // needs to draw the same batches and reach the same losses: the step, the
@@ -20,13 +20,13 @@ import { StepsProgress } from './text-trainer';
 export interface TextCheckpointState {
   format: 'selfsup-text-checkpoint';
   version: 1;
-  /** 'bert', 'albert', ... */
+  /** 'bert', 'albert', 'clip' */
   method: string;
   /** Optimizer steps completed. */
   step: number;
   /** The global CPU generator's state (base64 of `torch.getRngState()`): dropout draws from it. */
   rngState: string;
-  /** The batches' own state (for BERT and ALBERT, `PretrainingBatches.state()`). */
+  /** The batches' own state (BERT and ALBERT: `PretrainingBatches.state()`; CLIP: the caption batches' `EpochOrderState`). */
   data: unknown;
   /** The optimizer's non-tensor state (its tensors are `optimizer.*` in the safetensors file). */
   optimizer: OptimizerStateDict['json'];
@@ -37,7 +37,7 @@ export interface TextCheckpointState {
 }
 
 /** What a module needs for a checkpoint. */
-interface Weights {
+export interface CheckpointWeights {
   stateDict(): Map<string, Tensor>;
   loadStateDict(sd: Map<string, Tensor>, options: { strict?: boolean }): unknown;
 }
@@ -46,7 +46,7 @@ interface Weights {
  * Writes `<dir>/step-XXXXXXXX.safetensors` and `.json` after `progress.step` steps and returns their paths.
  * @example saveTextCheckpoint('runs/bert/checkpoints', 'bert', method, progress, data.state());
  */
-export function saveTextCheckpoint(dir: string, method: string, module: Weights, progress: StepsProgress, data: unknown): CheckpointFiles {
+export function saveTextCheckpoint(dir: string, method: string, module: CheckpointWeights, progress: StepsProgress, data: unknown): CheckpointFiles {
   fs.mkdirSync(dir, { recursive: true });
   const base = path.join(dir, checkpointName(progress.step));
   const tensors = new Map<string, Tensor>();
@@ -72,11 +72,11 @@ export function saveTextCheckpoint(dir: string, method: string, module: Weights,
  * refused, naming the file.
  * @example const { state, optimizer } = restoreTextCheckpoint(findCheckpoint('runs/bert'), 'bert', method);
  */
-export function restoreTextCheckpoint(files: CheckpointFiles, method: string, module: Weights):
+export function restoreTextCheckpoint(files: CheckpointFiles, method: string, module: CheckpointWeights):
   { state: TextCheckpointState; optimizer: OptimizerStateDict } {
   const state = JSON.parse(fs.readFileSync(files.json, 'utf8')) as TextCheckpointState;
   if (state.format !== 'selfsup-text-checkpoint') {
-    throw new Error(`Expected a checkpoint of selfsup train bert|albert in ${files.json} but its format is ${JSON.stringify(state.format)}`);
+    throw new Error(`Expected a checkpoint of selfsup train bert|albert|clip in ${files.json} but its format is ${JSON.stringify(state.format)}`);
   }
   if (state.method !== method) {
     throw new Error(`Cannot resume from ${files.json}: it was saved by ${state.method}, but this run trains ${method}`);

@@ -1,9 +1,11 @@
-// `selfsup train bert|albert --resume` and `selfsup eval` of their runs: a
-// run stopped after step 3 (as Ctrl-C stops it) and resumed through the real
-// command line gives the same loss at every step and the same final weights
-// as an uninterrupted run (dropout, masking, pair order and AdamW state all
-// in play); `--checkpoint-every` writes checkpoints at its steps; `selfsup
-// eval` of a finished run reproduces the table its training printed.
+// `selfsup train bert|albert|clip --resume` and `selfsup eval` of their runs:
+// a run stopped after step 3 (as Ctrl-C stops it) and resumed through the
+// real command line gives the same loss at every step and the same final
+// weights as an uninterrupted run (BERT: dropout, masking, pair order and
+// AdamW state in play; CLIP: the caption draws, the batch order across an
+// epoch boundary, AdamW and the clamped logit scale); `--checkpoint-every`
+// writes checkpoints at its steps; `selfsup eval` of a finished (or resumed)
+// run reproduces the table its training printed.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +14,8 @@ import { program } from '../../lib/cli/main';
 import { runTextTrain, textResumeConfig, textRunConfig } from '../../lib/cli/text-train';
 import { runTextEval } from '../../lib/cli/text-eval';
 import { TextRunConfig } from '../../lib/cli/text-run-config';
+import { TextCheckpointState } from '../../lib/train/text-checkpoint';
+import { loadSafetensors } from '../../lib/torch/safetensors';
 
 const TINY = { hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 64 };
 const quiet = { log: () => undefined, print: () => undefined };
@@ -30,7 +34,33 @@ async function cli(args: string[]): Promise<void> {
   }
 }
 
-describe('cli: bert/albert runs resume exactly and evaluate again', function () {
+/**
+ * Trains run `b` (6 steps, a checkpoint every 2) until step 3, as Ctrl-C stops it, checks what it left
+ * (`inspect` looks further), resumes it with `selfsup train <method> --resume`, and checks that it ends as
+ * the uninterrupted run `a` did: the loss of every step and the bytes of model.safetensors.
+ */
+async function stopAndResume(a: TextRunConfig, b: TextRunConfig, losses: number[], inspect?: () => void): Promise<void> {
+  const controller = new AbortController();
+  const stopped = await runTextTrain(b, { ...quiet, logEvery: 1, signal: controller.signal,
+    log: (l) => { if (l.startsWith('step 3/6')) controller.abort(); } });
+  assert.equal(stopped.interrupted, true);
+  assert.equal(stopped.steps, 3);
+  assert.deepEqual(stopped.losses, losses.slice(0, 3));
+  assert.ok(!fs.existsSync(path.join(b.out, 'model.safetensors')), 'an interrupted run writes no final model');
+  assert.deepEqual(fs.readdirSync(path.join(b.out, 'checkpoints')).filter((f) => f.endsWith('.json')).sort(),
+    ['step-00000002.json', 'step-00000003.json']);
+  inspect?.();
+  await assert.rejects(runTextTrain(b, quiet), /already holds a run with checkpoints: resume it/);
+
+  await cli([b.method, '--resume', b.out]);
+  const resumed = JSON.parse(fs.readFileSync(path.join(b.out, 'eval.json'), 'utf8')) as { losses: number[]; steps: number };
+  assert.equal(resumed.steps, 6);
+  assert.deepEqual(resumed.losses, losses, 'the loss of every step');
+  assert.ok(fs.readFileSync(path.join(b.out, 'model.safetensors')).equals(fs.readFileSync(path.join(a.out, 'model.safetensors'))),
+    'the final weights (clip: logit_scale included)');
+}
+
+describe('cli: bert/albert/clip runs resume exactly and evaluate again', function () {
   this.timeout(600000);
   let dir = '';
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-text-resume-')); });
@@ -48,23 +78,7 @@ describe('cli: bert/albert runs resume exactly and evaluate again', function () 
     assert.deepEqual(fs.readdirSync(path.join(a.out, 'checkpoints')).sort(),
       ['step-00000004.json', 'step-00000004.safetensors', 'step-00000006.json', 'step-00000006.safetensors']);
 
-    const b = config('b');
-    const controller = new AbortController();
-    const stopped = await runTextTrain(b, { ...quiet, logEvery: 1, signal: controller.signal,
-      log: (l) => { if (l.startsWith('step 3/6')) controller.abort(); } });
-    assert.equal(stopped.interrupted, true);
-    assert.equal(stopped.steps, 3);
-    assert.ok(!fs.existsSync(path.join(b.out, 'model.safetensors')), 'an interrupted run writes no final model');
-    assert.deepEqual(fs.readdirSync(path.join(b.out, 'checkpoints')).filter((f) => f.endsWith('.json')).sort(),
-      ['step-00000002.json', 'step-00000003.json']);
-    await assert.rejects(runTextTrain(b, quiet), /already holds a run with checkpoints: resume it/);
-
-    await cli(['bert', '--resume', b.out]);
-    const resumed = JSON.parse(fs.readFileSync(path.join(b.out, 'eval.json'), 'utf8')) as { losses: number[]; steps: number };
-    assert.equal(resumed.steps, 6);
-    assert.deepEqual(resumed.losses, full.losses, 'the loss of every step');
-    assert.ok(fs.readFileSync(path.join(b.out, 'model.safetensors')).equals(fs.readFileSync(path.join(a.out, 'model.safetensors'))),
-      'the final weights');
+    await stopAndResume(a, config('b'), full.losses as number[]);
 
     // selfsup eval of the finished run: the same table as its training printed.
     const printed: string[] = [];
@@ -89,9 +103,46 @@ describe('cli: bert/albert runs resume exactly and evaluate again', function () 
     fs.rmSync(path.join(c.out, 'checkpoints'), { recursive: true });
     await assert.rejects(runTextTrain(textResumeConfig(undefined, { resume: c.out, eval: false }), { ...quiet, resume: true }),
       /holds no checkpoint/);
-    const clip = path.join(dir, 'clip');
+    // A clip run folder without checkpoints (as older versions wrote them) is refused by the same rule.
+    const clip = path.join(dir, 'clip-old');
     fs.mkdirSync(clip);
     fs.writeFileSync(path.join(clip, 'config.json'), JSON.stringify({ config: { ...textRunConfig('clip', { eval: true }), out: clip } }));
-    await assert.rejects(cli(['--resume', clip]), /--resume continues bert and albert runs; clip runs write no checkpoints/);
+    await assert.rejects(cli(['--resume', clip]), /holds no checkpoint/);
+    assert.throws(() => textResumeConfig('bert', { resume: clip, eval: true }), /it is a clip run; drop 'bert'/);
+  });
+
+  /** Trains clip runs `a` (6 steps) and `b` (stopped after step 3, resumed through `selfsup train clip --resume`); returns a's report. */
+  async function stopAndResumeClip(name: string, flags: { data?: string; batchSize: number }, evaluate: boolean): Promise<{
+    full: Record<string, unknown>; a: TextRunConfig; b: TextRunConfig; }> {
+    const config = (run: string, e: boolean): TextRunConfig =>
+      textRunConfig('clip', { ...flags, steps: 6, out: path.join(dir, `${name}-${run}`), eval: e, checkpointEvery: 2 });
+    const a = config('a', evaluate);
+    const full = await runTextTrain(a, quiet);
+    assert.equal((full.losses as number[]).length, 6);
+    assert.deepEqual(fs.readdirSync(path.join(a.out, 'checkpoints')).filter((f) => f.endsWith('.json')).sort(),
+      ['step-00000004.json', 'step-00000006.json']);
+
+    const b = config('b', false);
+    await stopAndResume(a, b, full.losses as number[], () => {
+      const saved = JSON.parse(fs.readFileSync(path.join(b.out, 'checkpoints', 'step-00000003.json'), 'utf8')) as TextCheckpointState;
+      assert.equal(saved.method, 'clip');
+      const tensors = loadSafetensors(path.join(b.out, 'checkpoints', 'step-00000003.safetensors'));
+      assert.ok(tensors.has('model.logit_scale') && [...tensors.keys()].some((k) => k.startsWith('optimizer.')), [...tensors.keys()].join(' '));
+      tensors.forEach((t) => t.dispose());
+    });
+    return { full, a, b };
+  }
+
+  it('clip on Fashion-MNIST captions: stopped after step 3 and resumed (selfsup train clip --resume) equals an uninterrupted run', async () => {
+    await stopAndResumeClip('fashion', { batchSize: 8 }, false);
+  });
+
+  it('clip --data scenes:20 (two batches an epoch: the resume falls mid-epoch 2) resumes exactly; selfsup eval of the resumed run gives the table of the uninterrupted one', async () => {
+    const { full, b } = await stopAndResumeClip('scenes', { data: 'scenes:20', batchSize: 8 }, true);
+    const printed: string[] = [];
+    const again = await runTextEval(b.out, { log: () => undefined, print: (t) => printed.push(t) });
+    assert.deepEqual(again.eval, full.eval);
+    assert.match(printed.join(''), /seen combinations +held-out combinations[\s\S]*clip, 6 steps/);
+    assert.deepEqual(again.losses, full.losses, 'eval keeps the record');
   });
 });

@@ -2,8 +2,8 @@
 // caption-file.ts): images normalised with the set's channel statistics and
 // their own captions tokenised, in a seeded random order.
 import * as torch from '../../torch';
-import { Generator } from '../../torch';
 import { defineOptions, GivenOptions, is, option, optionsKey, REQUIRED } from '../../torch/option-table';
+import { EpochOrder, EpochOrderState } from '../epoch-order';
 import { normalize, toFloatImages } from '../transforms/normalize';
 import { WordPieceTokenizer } from '../text/wordpiece';
 import { CaptionSet } from './caption-file';
@@ -33,10 +33,8 @@ export interface CaptionBatchesOptions extends GivenOptions<typeof CAPTION_BATCH
  * const { loss } = clip.trainingStep(pairs.next());
  */
 export class CaptionBatches {
-  private readonly generator: Generator;
+  private readonly order: EpochOrder;
   private readonly ids: number[][];
-  private order: number[] = [];
-  private cursor = 0;
   readonly batchSize: number;
   readonly maxLength: number;
 
@@ -47,21 +45,23 @@ export class CaptionBatches {
     if (this.batchSize > set.captions.length) {
       throw new RangeError(`Expected batchSize (${this.batchSize}) at most the ${set.captions.length} pairs of ${set.dataset.name}`);
     }
-    this.generator = new torch.Generator().manualSeed(seed);
+    this.order = new EpochOrder(set.captions.length, seed);
     this.ids = set.captions.map((c) => tokenizer.encode(c));
   }
 
   /** The next batch. @example const batch = pairs.next(); */
   next(): ImageCaptionBatch {
-    if (this.cursor + this.batchSize > this.order.length) {
-      const perm = torch.randperm(this.ids.length, { generator: this.generator });
-      this.order = perm.toArray() as number[];
-      perm.dispose();
-      this.cursor = 0;
-    }
-    const idx = this.order.slice(this.cursor, this.cursor + this.batchSize);
-    this.cursor += this.batchSize;
-    return captionBatch(this.set, this.tokenizer, this.ids, idx, this.maxLength);
+    return captionBatch(this.set, this.tokenizer, this.ids, this.order.take(this.batchSize), this.maxLength);
+  }
+
+  /** Where the batches stand, for a checkpoint. @example const saved = pairs.state(); */
+  state(): EpochOrderState {
+    return this.order.state();
+  }
+
+  /** Continues from `state()` of batches over the same pairs. @example pairs.loadState(saved); // the same batches again */
+  loadState(state: EpochOrderState): void {
+    this.order.loadState(state);
   }
 }
 

@@ -3,11 +3,12 @@
 // varied templates, for CLIP. The zero-shot prompts are CLIP's own templates,
 // mostly different from the training captions' ones.
 import * as torch from '../../torch';
-import { Generator, Tensor } from '../../torch';
+import { Tensor } from '../../torch';
 import { defineOptions, GivenOptions, is, option, optionsKey, REQUIRED } from '../../torch/option-table';
 import { ImageDataset } from '../dataset';
 import { normalize, toFloatImages } from '../transforms/normalize';
 import { WordPieceTokenizer } from '../text/wordpiece';
+import { EpochOrder, EpochOrderState } from '../epoch-order';
 
 /** Names of each Fashion-MNIST class (label order), the first used in zero-shot prompts. */
 export const FASHION_MNIST_NAMES: readonly (readonly string[])[] = [
@@ -63,10 +64,9 @@ export interface FashionCaptionOptions extends GivenOptions<typeof FASHION_CAPTI
  * const { images, inputIds, attentionMask } = pairs.next();
  */
 export class FashionCaptionBatches {
-  private readonly generator: Generator;
+  /** The images' order; its generator also picks each image's caption. */
+  private readonly order: EpochOrder;
   private readonly captions: number[][][]; // [class][variant] -> ids
-  private order: number[] = [];
-  private cursor = 0;
   readonly batchSize: number;
   readonly maxLength: number;
 
@@ -76,27 +76,28 @@ export class FashionCaptionBatches {
     const { batchSize, maxLength, seed } = FASHION_CAPTION_OPTIONS.resolve(options, optionsKey);
     this.batchSize = batchSize;
     this.maxLength = maxLength;
-    this.generator = new torch.Generator().manualSeed(seed);
+    this.order = new EpochOrder(dataset.length, seed);
     this.captions = FASHION_MNIST_NAMES.map((names) =>
       CAPTION_TEMPLATES.flatMap((t) => names.map((n) => tokenizer.encode(t.replace('{}', n)))));
   }
 
-  private reshuffle(): void {
-    const perm = torch.randperm(this.dataset.length, { generator: this.generator });
-    this.order = perm.toArray() as number[];
-    perm.dispose();
-    this.cursor = 0;
+  /** Where the batches stand, for a checkpoint. @example const saved = pairs.state(); */
+  state(): EpochOrderState {
+    return this.order.state();
+  }
+
+  /** Continues from `state()` of batches over the same images. @example pairs.loadState(saved); // the same batches again */
+  loadState(state: EpochOrderState): void {
+    this.order.loadState(state);
   }
 
   /** The next batch. @example const batch = pairs.next(); clip.trainingStep(batch); */
   next(): ImageCaptionBatch {
-    if (this.cursor + this.batchSize > this.order.length) this.reshuffle();
-    const idx = this.order.slice(this.cursor, this.cursor + this.batchSize);
-    this.cursor += this.batchSize;
+    const idx = this.order.take(this.batchSize);
     return torch.scope(() => {
       const index = torch.tensor(BigInt64Array.from(idx.map(BigInt)), { shape: [idx.length] });
       const labels = this.dataset.labels!.indexSelect(0, index).toArray() as number[];
-      const pick = torch.rand([idx.length], { generator: this.generator }).toArray() as number[];
+      const pick = torch.rand([idx.length], { generator: this.order.generator }).toArray() as number[];
       const ids = labels.map((l, i) => this.captions[l][Math.floor(pick[i] * this.captions[l].length)]);
       const enc = this.tokenizer.encodeIdsBatch(ids, { maxLength: this.maxLength });
       const images = normalize(toFloatImages(this.dataset.images.indexSelect(0, index)), this.dataset.mean, this.dataset.std);

@@ -11,6 +11,7 @@ import { maskTokens } from './mlm-masking';
 import { NGRAM_MASKING_OPTIONS, ngramMaskTokens, wordStartMask } from './ngram-masking';
 import { sentencePairs } from './sentence-pairs';
 import { WordPieceTokenizer } from './wordpiece';
+import { generatorState, setGeneratorState } from '../generator-state';
 
 /** One masked pair batch, int64 tensors: the input of BERT/ALBERT pre-training. */
 export interface MaskedPairBatch {
@@ -152,23 +153,5 @@ export class PretrainingBatches {
         pairLabels: torch.tensor(BigInt64Array.from(idx.map((i) => BigInt(this.labels[i]))), { shape: [idx.length] }),
       };
     });
-  }
-}
-
-/** A generator's state as base64 (JSON-able). */
-function generatorState(g: Generator): string {
-  const t = g.getState();
-  const bytes = t.toTypedArray() as Uint8Array;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-  t.dispose();
-  return text;
-}
-
-function setGeneratorState(g: Generator, base64: string): void {
-  const t = torch.tensor(new Uint8Array(Buffer.from(base64, 'base64')));
-  try {
-    g.setState(t);
-  } finally {
-    t.dispose();
   }
 }
