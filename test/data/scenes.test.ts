@@ -149,4 +149,9 @@ describe('data: generated scenes (CLIP)', function () {
     train.dataset.images.dispose();
     novel.dataset.images.dispose();
   });
+
+  it('checks its options by name (GENERATE_SCENES_OPTIONS): heldOut takes booleans only, seed a non-negative integer', () => {
+    assert.throws(() => generateScenes(2, { heldOut: 1 as unknown as boolean }), /options\.heldOut/);
+    assert.throws(() => generateScenes(2, { seed: -1 }), /options\.seed/);
+  });
 });

@@ -49,6 +49,8 @@ describe('models: BERT and ALBERT', function () {
   it('computes the papers\' configurations exactly (counted from the architecture, not built)', () => {
     assert.equal(bertParameterCount(BERT_CONFIGS['bert-large-uncased']), 335141888);
     assert.equal(bertParameterCount(BERT_CONFIGS['bert-base-uncased'], { pooler: false }), 108891648);
+    assert.equal(albertParameterCount(ALBERT_CONFIGS['albert-base-v2'], { pooler: false }), 11683584 - (768 * 768 + 768));
+    assert.throws(() => bertParameterCount(BERT_CONFIGS['bert-base-uncased'], { pooler: 0 as unknown as boolean }), /options\.pooler/);
     const counts = Object.fromEntries(Object.entries(ALBERT_CONFIGS).map(([n, c]) => [n, albertParameterCount(c)]));
     assert.deepEqual(counts, {
       'albert-base-v2': 11683584, 'albert-large-v2': 17683968, 'albert-xlarge-v2': 58724864, 'albert-xxlarge-v2': 222595584,
