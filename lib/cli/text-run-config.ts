@@ -37,7 +37,7 @@ export interface TextRunConfig {
   imageSize?: number;
   /** Overrides of the model's configuration (BERT/ALBERT config, or CLIP options). */
   methodOptions: Record<string, unknown>;
-  /** bert/albert: save a checkpoint every this many steps (0: only on Ctrl-C). Default 100. */
+  /** Save a checkpoint every this many steps (0: only on Ctrl-C). Default 100. */
   checkpointEvery?: number;
 }
 
