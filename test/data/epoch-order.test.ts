@@ -34,11 +34,26 @@ describe('data: EpochOrder', () => {
     }
   });
 
+  it('a number of items per epoch: prepared once per epoch in order, and again for the saved epoch on loadState', () => {
+    const calls: number[] = [];
+    const a = new EpochOrder((e) => { calls.push(e); return 5 + e; }, 1);
+    for (let i = 0; i < 4; i++) a.take(4); // epochs 0 (5 items), 1 (6), 2 (7), 3 (8)
+    assert.deepEqual(calls, [0, 1, 2, 3]);
+    assert.equal(a.length, 8);
+    const saved = a.state();
+    assert.equal(saved.epoch, 3);
+    const next = a.take(4);
+    const b = new EpochOrder((e) => { calls.push(e); return 5 + e; }, 1);
+    b.loadState(saved);
+    assert.deepEqual(calls.slice(4), [0, 3]);
+    assert.deepEqual(b.take(4), next);
+  });
+
   it('refuses a state from other data, naming the cursor', () => {
     const a = new EpochOrder(100, 0);
     a.take(90);
     const b = new EpochOrder(10, 0);
     assert.throws(() => b.loadState(a.state()), /Expected state.cursor in \[0, 10\] .* but received 90/);
-    assert.throws(() => new EpochOrder(0, 0), /length/);
+    assert.throws(() => new EpochOrder(0, 0), /items/);
   });
 });

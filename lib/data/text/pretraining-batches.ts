@@ -3,15 +3,14 @@
 // encoded, and masked for MLM with a seeded generator (BERT's token masking,
 // or ALBERT's n-gram masking with `masking: 'ngram'`).
 import * as torch from '../../torch';
-import { Generator, Tensor } from '../../torch';
-import { checkInt } from '../../torch/arguments';
+import { Tensor } from '../../torch';
 import { defineOptions, GivenOptions, is, option, optionsKey, REQUIRED } from '../../torch/option-table';
 import { TextCorpus } from './corpus';
 import { maskTokens } from './mlm-masking';
 import { NGRAM_MASKING_OPTIONS, ngramMaskTokens, wordStartMask } from './ngram-masking';
 import { sentencePairs } from './sentence-pairs';
 import { WordPieceTokenizer } from './wordpiece';
-import { generatorState, setGeneratorState } from '../generator-state';
+import { EpochOrder, EpochOrderState } from '../epoch-order';
 
 /** One masked pair batch, int64 tensors: the input of BERT/ALBERT pre-training. */
 export interface MaskedPairBatch {
@@ -29,12 +28,7 @@ export interface MaskedPairBatch {
  * the epoch, the next pair in its order, and the generator's state (base64)
  * at the epoch's start (it drew the order) and now (it draws the masks).
  */
-export interface PretrainingBatchesState {
-  epoch: number;
-  cursor: number;
-  epochGenerator: string;
-  generator: string;
-}
+export type PretrainingBatchesState = EpochOrderState;
 
 /** `PretrainingBatches`'s options: defaults and checks (task, maxLength and seed are checked by `sentencePairs`). */
 export const PRETRAINING_BATCHES_OPTIONS = defineOptions({
@@ -70,19 +64,15 @@ export interface PretrainingBatchesOptions extends GivenOptions<typeof PRETRAINI
 export class PretrainingBatches {
   readonly docs: number[][][];
   readonly options: Required<PretrainingBatchesOptions>;
-  private readonly generator: Generator;
+  /** The pairs' order; its generator also draws the masks. */
+  private readonly order: EpochOrder;
   private pairs: [number[], number[]][] = [];
   private labels: number[] = [];
-  private order: number[] = [];
-  private cursor = 0;
-  private epoch = 0;
-  private epochGenerator = '';
 
   constructor(readonly tokenizer: WordPieceTokenizer, corpus: TextCorpus, options: PretrainingBatchesOptions) {
     this.options = PRETRAINING_BATCHES_OPTIONS.resolve(options, optionsKey);
     this.docs = corpus.documents.map((d) => d.sentences.map((s) => tokenizer.encode(s)));
-    this.generator = new torch.Generator().manualSeed(this.options.seed);
-    this.drawEpoch();
+    this.order = new EpochOrder((epoch) => this.drawPairs(epoch), this.options.seed);
     if (this.pairs.length < this.options.batchSize) {
       throw new RangeError(`Expected at least batchSize = ${this.options.batchSize} sentence pairs from corpus ` +
         `'${corpus.name}' but it gives ${this.pairs.length} (documents need two sentences or more)`);
@@ -94,16 +84,13 @@ export class PretrainingBatches {
     return this.pairs.length;
   }
 
-  private drawEpoch(): void {
+  /** Epoch `epoch`'s pairs (they depend on the seed and the epoch only); returns how many. */
+  private drawPairs(epoch: number): number {
     const { task, maxLength, seed } = this.options;
-    const { pairs, labels } = sentencePairs(this.docs, { task, maxLength, seed: seed * 1000 + this.epoch });
+    const { pairs, labels } = sentencePairs(this.docs, { task, maxLength, seed: seed * 1000 + epoch });
     this.pairs = pairs;
     this.labels = labels;
-    this.epochGenerator = generatorState(this.generator);
-    const perm = torch.randperm(pairs.length, { generator: this.generator });
-    this.order = (perm.toArray() as number[]);
-    perm.dispose();
-    this.cursor = 0;
+    return pairs.length;
   }
 
   /**
@@ -111,39 +98,25 @@ export class PretrainingBatches {
    * @example const saved = data.state(); data.next(); data.loadState(saved); // the same batch again
    */
   state(): PretrainingBatchesState {
-    return { epoch: this.epoch, cursor: this.cursor, epochGenerator: this.epochGenerator, generator: generatorState(this.generator) };
+    return this.order.state();
   }
 
   /**
    * Continues from `state()` of batches built over the same corpus, tokenizer and options:
-   * the epoch's pairs are drawn again (they depend on the seed and the epoch only) and its order
-   * drawn again from the saved generator state.
+   * the epoch's pairs are drawn again and its order drawn again from the saved generator state.
    * @example data.loadState(JSON.parse(fs.readFileSync('state.json', 'utf8')));
    */
   loadState(state: PretrainingBatchesState): void {
-    this.epoch = checkInt(state.epoch, 'state.epoch', 0);
-    setGeneratorState(this.generator, state.epochGenerator);
-    this.drawEpoch();
-    if (!Number.isInteger(state.cursor) || state.cursor < 0 || state.cursor > this.order.length) {
-      throw new RangeError(`Expected state.cursor in [0, ${this.order.length}] (the pairs of epoch ${state.epoch}) but received ` +
-        `${state.cursor}: the state comes from other data or options`);
-    }
-    this.cursor = state.cursor;
-    setGeneratorState(this.generator, state.generator);
+    this.order.loadState(state);
   }
 
   /** The next batch (a new epoch of pairs when this one is used up). @example const b = data.next(); */
   next(): MaskedPairBatch {
     const { batchSize, maxLength } = this.options;
-    if (this.cursor + batchSize > this.order.length) {
-      this.epoch++;
-      this.drawEpoch();
-    }
-    const idx = this.order.slice(this.cursor, this.cursor + batchSize);
-    this.cursor += batchSize;
+    const idx = this.order.take(batchSize);
     return torch.scope(() => {
       const enc = this.tokenizer.encodeIdsBatch(idx.map((i) => this.pairs[i]), { maxLength });
-      const common = { maskId: this.tokenizer.maskId, vocabSize: this.tokenizer.vocabSize, generator: this.generator };
+      const common = { maskId: this.tokenizer.maskId, vocabSize: this.tokenizer.vocabSize, generator: this.order.generator };
       const masked = this.options.masking === 'ngram'
         ? ngramMaskTokens(enc.inputIds, enc.specialTokensMask,
           { ...common, maxNgram: this.options.maxNgram, wordStarts: wordStartMask(this.tokenizer.vocab, enc.inputIds) })
