@@ -21,7 +21,7 @@ import { pairRetrieval, RetrievalRecall } from '../eval/retrieval';
 import { extractFeatures } from '../eval/features';
 import { linearProbe } from '../eval/linear-probe';
 import { rawPixelFeatures } from '../eval/floors';
-import { TextRunConfig } from './text-run-config';
+import { CAPTION_IMAGE_DEFAULTS, TextRunConfig } from './text-run-config';
 
 /** Held-out pairs scored by retrieval (Fashion-MNIST: test images with seeded generated captions). */
 export const FASHION_RETRIEVAL_PAIRS = 1000;
@@ -60,7 +60,7 @@ export async function loadClipData(c: TextRunConfig, tokenizer?: WordPieceTokeni
   if (c.data !== undefined && c.data.startsWith('scenes')) return sceneClipData(c.data, tokenizer);
   if (c.data !== undefined) {
     const file = c.data.slice('captions:'.length);
-    const { train, test } = splitCaptionSet(await loadCaptionSet(file, { size: c.imageSize ?? 32 }), 0.1);
+    const { train, test } = splitCaptionSet(await loadCaptionSet(file, { size: c.imageSize ?? CAPTION_IMAGE_DEFAULTS.imageSize }), 0.1);
     const tok = tokenizer ?? WordPieceTokenizer.train(train.captions, { vocabSize: 2048, minFrequency: 1 });
     const ids = test.captions.map((t) => tok.encode(t));
     return {

@@ -33,13 +33,16 @@ export interface TextRunConfig {
    * (generated scenes, n training scenes, default 20,000); default Fashion-MNIST with generated captions.
    */
   data?: string;
-  /** clip with a caption file: side of the decoded images (default 32). */
+  /** clip with a caption file: side of the decoded images (default 32, `CAPTION_IMAGE_DEFAULTS`). */
   imageSize?: number;
   /** Overrides of the model's configuration (BERT/ALBERT config, or CLIP options). */
   methodOptions: Record<string, unknown>;
   /** Save a checkpoint every this many steps (0: only on Ctrl-C). Default 100. */
   checkpointEvery?: number;
 }
+
+/** The default side of a caption file's decoded images (a `--image-size` flag overrides it). */
+export const CAPTION_IMAGE_DEFAULTS = Object.freeze({ imageSize: 32 });
 
 /** The text run config of `target` when it is a run folder of `selfsup train bert|albert|clip`, else undefined. */
 export function textRunOf(target: string): TextRunConfig | undefined {

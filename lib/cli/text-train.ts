@@ -18,7 +18,8 @@ import { SigintHandler } from '../train/interrupt';
 import {
   evaluatePretrainingRun, formatPretrainingReport, fortunesSplit, MAX_LENGTH, maskingOptions, pretrainingMethod,
 } from './text-pretraining-run';
-import { textRunOf, TextMethodName, TextRunConfig } from './text-run-config';
+import { CAPTION_IMAGE_DEFAULTS, textRunOf, TextMethodName, TextRunConfig } from './text-run-config';
+import { defineOptions, is, option } from '../torch/option-table';
 import { checkOneOf } from '../torch/arguments';
 
 export { TEXT_METHODS, TextMethodName, isTextMethod, TextRunConfig } from './text-run-config';
@@ -33,6 +34,12 @@ export function textDefaults(method: TextMethodName): Omit<TextRunConfig, 'out'>
 /** Checkpoints kept in a run folder (the newest). */
 const KEEP_CHECKPOINTS = 2;
 
+/** `TextTrainOptions`' defaults that are not callbacks. */
+export const TEXT_TRAIN_OPTIONS = defineOptions({
+  /** Log a line every this many steps. */
+  logEvery: option(25, is.int(1)),
+});
+
 /** What `runTextTrain` takes besides the config. */
 export interface TextTrainOptions {
   log?: (l: string) => void;
@@ -41,7 +48,7 @@ export interface TextTrainOptions {
   resume?: boolean;
   /** Stops after the current step with a checkpoint, as Ctrl-C does. */
   signal?: AbortSignal;
-  /** Log a line every this many steps. Default 25. */
+  /** Log a line every this many steps. Default 25 (`TEXT_TRAIN_OPTIONS`). */
   logEvery?: number;
 }
 
@@ -84,9 +91,11 @@ function trainResumable<B, S>(c: TextRunConfig, method: StepMethod<B> & Checkpoi
       o.log(`Resuming ${c.out} after step ${state.step} of ${c.steps} (${files.json})`);
     }
     o.log(describe);
+    const { logEvery } = TEXT_TRAIN_OPTIONS.resolve({ logEvery: o.logEvery }, (k) => `options.${k}`);
+    // NOTE: a run config without checkpointEvery (written before checkpoints existed) gets trainSteps's default.
     const result = trainSteps(method, () => data.next(), {
-      steps: c.steps, lr: c.lr, optimizer: c.optimizer, log: o.log, logEvery: o.logEvery ?? 25, resume,
-      checkpointEvery: c.checkpointEvery ?? 0, stopRequested: () => stop.requested || o.signal?.aborted === true,
+      steps: c.steps, lr: c.lr, optimizer: c.optimizer, log: o.log, logEvery, resume,
+      checkpointEvery: c.checkpointEvery, stopRequested: () => stop.requested || o.signal?.aborted === true,
       onCheckpoint: (p) => {
         saveTextCheckpoint(checkpoints, c.method, method, p, data.state());
         pruneCheckpoints(checkpoints, KEEP_CHECKPOINTS);
@@ -223,7 +232,7 @@ export function textRunConfig(method: TextMethodName, f: TextTrainFlags, now = n
     ...d, steps: f.steps ?? d.steps, batchSize: f.batchSize ?? d.batchSize, lr: f.lr ?? d.lr, seed: f.seed ?? d.seed,
     optimizer: f.optimizer === undefined ? d.optimizer : checkOneOf(f.optimizer, ['adamw', 'lamb'], `--optimizer (${method})`),
     eval: f.eval, methodOptions: f.methodOptions ?? {}, out: f.out ?? path.join('runs', `${method}-${stamp}`),
-    ...(captions ? { data: f.data, imageSize: f.imageSize ?? 32 } : {}),
+    ...(captions ? { data: f.data, imageSize: f.imageSize ?? CAPTION_IMAGE_DEFAULTS.imageSize } : {}),
     ...(scenes ? { data: f.data } : {}),
     checkpointEvery: f.checkpointEvery as number | undefined ?? d.checkpointEvery,
   };

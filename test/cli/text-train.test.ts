@@ -35,14 +35,20 @@ describe('cli: selfsup train bert|albert|clip', function () {
     assert.deepEqual(method.loadStateDict(weights), { missingKeys: [], unexpectedKeys: [] });
     method.dispose();
     assert.ok(lines.some((l) => l.startsWith('step 2/2')), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.startsWith('step 1/2')), 'the default logEvery (25) logs only the last of 2 steps');
   });
 
   it('clip: trains a few steps on Fashion-MNIST with generated captions', async () => {
     const out = path.join(dir, 'clip');
+    const lines: string[] = [];
     const report = await runTextTrain(textRunConfig('clip', { steps: 2, batchSize: 8, out, eval: false }),
-      { log: () => undefined, print: () => undefined });
+      { log: (l) => lines.push(l), print: () => undefined, logEvery: 1 });
     assert.equal(report.method, 'clip');
     assert.ok(loadSafetensors(path.join(out, 'model.safetensors')).has('logit_scale'));
+    // logEvery reaches the loop (the bert test above, at the default 25, logs only the last step)
+    assert.deepEqual(lines.filter((l) => /^step \d/.test(l)).map((l) => l.split(' ')[1]), ['1/2', '2/2']);
+    await assert.rejects(runTextTrain(textRunConfig('clip', { steps: 2, batchSize: 8, out: `${out}-0`, eval: false }),
+      { log: () => undefined, print: () => undefined, logEvery: 0 }), /options\.logEvery/);
   });
 
   it('clip --data scenes:<n>: retrieval among new scenes of seen and of held-out combinations, next to chance; eval reproduces it', async () => {
