@@ -55,6 +55,12 @@ describe('data: image folders', function () {
 
   it('decodes a labelled folder to RGB uint8 (N, 3, H, W), skipping the unreadable file with a warning', async () => {
     warnings.length = 0;
+    // Earlier test files' unreachable tensors are freed by the garbage collector's finalizers,
+    // which may run during this test's awaits: collect them first, so the count below is this test's.
+    for (let i = 0; i < 2; i++) {
+      (globalThis as { gc?: () => void }).gc?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     const before = torch.memory().tensors;
     const ds = await imageFolder({ root, size: [H, W], workers: 2, onWarning });
     assert.equal(ds.name, 'pets');
@@ -75,7 +81,9 @@ describe('data: image folders', function () {
     const means = [0, 1, 2].map((c) => torch.scope(() => ds.images.select(1, c).double().mean().item() as number / 255));
     ds.mean.forEach((m, c) => assert.ok(Math.abs(m - means[c]) < 1e-12));
     disposeDataset(ds);
-    assert.equal(torch.memory().tensors, before);
+    // No tensor left by the load (fewer is someone else's garbage finalized meanwhile, as seen once in CI: 466 vs 472).
+    const after = torch.memory().tensors;
+    assert.ok(after <= before, `${after - before} tensors left by imageFolder`);
   });
 
   it('writes one cache file atomically and reads it back instead of decoding', async () => {
