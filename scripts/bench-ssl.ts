@@ -37,6 +37,7 @@ import { knn } from '../lib/eval/knn';
 import { normalize } from '../lib/nn/functional';
 import { median, runPythonBench } from './bench-python';
 import { defaultThreads } from '../lib/torch/threads';
+import { Samples, timeSteps } from './step-samples';
 
 /** ViT-T/4 (timm's vit_tiny_patch4_224 sizes), the DINO and MAE encoder at 28 px, 1 channel. */
 const VIT = { patchSize: 4, embedDim: 192, depth: 12, numHeads: 3 };
@@ -203,27 +204,11 @@ function build(name: CaseName): Runner {
   };
 }
 
-/** Seconds per step, wall clock and process CPU time, of every timed step. */
-interface Samples { wall: number[]; cpu: number[]; check?: number }
-
-const cpuSeconds = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
 function timeNode(name: CaseName, o: Options): Samples {
   torch.manualSeed(0);
   const runner = build(name);
   try {
-    for (let i = 0; i < o.warmup; i++) runner.step();
-    const out: Samples = { wall: [], cpu: [] };
-    for (let i = 0; i < o.steps; i++) {
-      const t0 = process.hrtime.bigint();
-      const c0 = cpuSeconds();
-      runner.step();
-      out.cpu.push(cpuSeconds() - c0);
-      out.wall.push(Number(process.hrtime.bigint() - t0) / 1e9);
-    }
+    const out = timeSteps(() => runner.step(), o.warmup, o.steps);
     if (runner.check) out.check = runner.check();
     return out;
   } finally {

@@ -34,6 +34,7 @@ import { textOptimizer } from '../lib/train/text-trainer';
 import { clipGradNorm_ } from '../lib/optim/clip';
 import { defaultThreads } from '../lib/torch/threads';
 import { median, runPythonBench } from './bench-python';
+import { Samples, timeSteps } from './step-samples';
 
 const CONFIG = {
   bert: {
@@ -137,26 +138,11 @@ function build(name: CaseName): Runner {
   };
 }
 
-interface Samples { wall: number[]; cpu: number[] }
-
-const cpuSeconds = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
 function timeNode(name: CaseName, o: Options): Samples {
   torch.manualSeed(0);
   const runner = build(name);
   try {
-    for (let i = 0; i < o.warmup; i++) runner.step();
-    const out: Samples = { wall: [], cpu: [] };
-    for (let i = 0; i < o.steps; i++) {
-      const [t0, c0] = [process.hrtime.bigint(), cpuSeconds()];
-      runner.step();
-      out.cpu.push(cpuSeconds() - c0);
-      out.wall.push(Number(process.hrtime.bigint() - t0) / 1e9);
-    }
-    return out;
+    return timeSteps(() => runner.step(), o.warmup, o.steps);
   } finally {
     runner.dispose();
   }
