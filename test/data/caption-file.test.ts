@@ -123,6 +123,8 @@ describe('data: image-caption files (JSONL, CSV)', function () {
     const out = path.join(dir, 'run');
     const c = { ...textRunConfig('clip', { data: `captions:${file}`, imageSize: 8, steps: 2, batchSize: 8, out, eval: true }) };
     assert.equal(c.imageSize, 8);
+    // without --image-size a caption file's images are decoded at CAPTION_IMAGE_DEFAULTS.imageSize (32)
+    assert.equal(textRunConfig('clip', { data: `captions:${file}`, eval: true }).imageSize, 32);
     const report = await runTextTrain(c, { log: () => undefined, print: () => undefined });
     const ev = report.eval as { trained: { retrieval: { pairs: number; imageToText: Record<string, number> } };
       chance: { retrieval: { imageToText: Record<string, number> } }; untrained: { zeroShotTop1?: number } };
