@@ -7,10 +7,8 @@
 # optimizer step, [EMA update of the teacher]; DINO's centre update is in its loss.
 #   /usr/bin/python3 bench_ssl.py '<json {"cases", "config", "steps", "warmup", "threads"}>'
 # Prints one JSON object {name: {"wall": [seconds per step], "cpu": [CPU seconds per step], "check"?: number}}.
-import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -24,17 +22,8 @@ from ssl_losses_ref import DINOLoss, byol_loss, mae_loss, nt_xent_lightly  # noq
 from dino_mae_ref import DINOHead, MaeDecoder  # noqa: E402
 from optim_ref import LightlyLARS  # noqa: E402
 from eval_ref import knn_classifier  # noqa: E402
-
-
-def weight_decay_groups(named_params, weight_decay, no_decay_extra=None):
-    """timm's param_groups_weight_decay / main_dino.py get_params_groups: no decay for biases and 1-d tensors."""
-    decay, no_decay = [], []
-    for name, p in named_params:
-        if not p.requires_grad:
-            continue
-        (no_decay if p.ndim <= 1 or name.endswith('.bias') else decay).append(p)
-    extra = no_decay_extra or {}
-    return [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0, **extra}]
+from param_groups import weight_decay_groups  # noqa: E402
+from step_samples import run_job  # noqa: E402
 
 
 @torch.no_grad()
@@ -210,28 +199,7 @@ BUILDERS = {'simclr': simclr, 'byol': byol, 'dino': dino, 'mae': mae}
 
 
 def main():
-    job = json.loads(sys.argv[1])
-    torch.set_num_threads(job['threads'])
-    results = {}
-    for name in job['cases']:
-        torch.manual_seed(0)
-        c = job['config'][name]
-        extra = {}
-        if name == 'knn':
-            step, extra = knn(c)
-        else:
-            step = BUILDERS[name](c)
-        for _ in range(job['warmup']):
-            step()
-        wall, cpu = [], []
-        for _ in range(job['steps']):
-            t0, c0 = time.perf_counter(), time.process_time()
-            step()
-            cpu.append(time.process_time() - c0)
-            wall.append(time.perf_counter() - t0)
-        results[name] = {'wall': wall, 'cpu': cpu, **extra}
-        del step
-    json.dump(results, sys.stdout)
+    run_job({**BUILDERS, 'knn': knn})
 
 
 if __name__ == '__main__':

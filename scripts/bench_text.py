@@ -8,11 +8,9 @@
 # clipping (BERT), AdamW step, the logit-scale clamp (CLIP).
 #   /usr/bin/python3 bench_text.py '<json {"cases", "config", "steps", "warmup", "threads"}>'
 # Prints one JSON object {name: {"wall": [seconds per step], "cpu": [CPU seconds per step]}}.
-import json
 import math
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -21,14 +19,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'helpers'))
 from models_ref import SmallCnn  # noqa: E402
 from text_models_ref import BertForPreTraining, BertModel  # noqa: E402
-
-
-def weight_decay_groups(model, weight_decay):
-    """HF's no_decay (biases and LayerNorm weights): every 1-d tensor and every bias."""
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        (no_decay if p.ndim <= 1 or name.endswith('.bias') else decay).append(p)
-    return [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]
+from param_groups import weight_decay_groups  # noqa: E402
+from step_samples import run_job  # noqa: E402
 
 
 def text_config(c):
@@ -47,7 +39,7 @@ def token_ids(B, T, V):
 def bert(c):
     model = BertForPreTraining(text_config(c))
     model.train()
-    opt = torch.optim.AdamW(weight_decay_groups(model, c['weightDecay']), lr=c['lr'], betas=(0.9, 0.999))
+    opt = torch.optim.AdamW(weight_decay_groups(model.named_parameters(), c['weightDecay']), lr=c['lr'], betas=(0.9, 0.999))
     B, T, V = c['batch'], c['length'], c['vocabSize']
     ids = token_ids(B, T, V)
     types = torch.tensor([[0 if t < T // 2 else 1 for t in range(T)] for _ in range(B)])
@@ -77,7 +69,7 @@ def clip(c):
     m.text_projection = nn.Linear(c['text']['hiddenSize'], c['embedDim'], bias=False)
     m.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
     m.train()
-    opt = torch.optim.AdamW(weight_decay_groups(m, c['weightDecay']), lr=c['lr'], betas=(0.9, 0.98))
+    opt = torch.optim.AdamW(weight_decay_groups(m.named_parameters(), c['weightDecay']), lr=c['lr'], betas=(0.9, 0.98))
     B, T, V = c['batch'], c['text']['length'], c['text']['vocabSize']
     images = torch.randn(B, 1, c['size'], c['size'])
     ids = token_ids(B, T, V)
@@ -102,23 +94,7 @@ BUILDERS = {'bert': bert, 'clip': clip}
 
 
 def main():
-    job = json.loads(sys.argv[1])
-    torch.set_num_threads(job['threads'])
-    results = {}
-    for name in job['cases']:
-        torch.manual_seed(0)
-        step = BUILDERS[name](job['config'][name])
-        for _ in range(job['warmup']):
-            step()
-        wall, cpu = [], []
-        for _ in range(job['steps']):
-            t0, c0 = time.perf_counter(), time.process_time()
-            step()
-            cpu.append(time.process_time() - c0)
-            wall.append(time.perf_counter() - t0)
-        results[name] = {'wall': wall, 'cpu': cpu}
-        del step
-    json.dump(results, sys.stdout)
+    run_job(BUILDERS)
 
 
 if __name__ == '__main__':
