@@ -17,6 +17,7 @@ import { Prototypes } from './heads/prototypes';
 import { MethodOptions, resolveRecipe } from './method-options';
 import { EmbeddingQueue } from './queue';
 import { sinkhornKnopp, swavLoss } from './losses/swav-loss';
+import { gatherFromRanks, rankAndWorld } from './losses/gather';
 import { checkCrops, forwardByResolution } from './crops-forward';
 import { rankLog } from './collapse';
 
@@ -39,7 +40,9 @@ export const SWAV_OPTIONS = defineOptions({
   /**
    * Embeddings kept per assigned crop to widen Sinkhorn's batch (0: no
    * queue). Default 3840 (main_swav.py for batch 256: "we use a queue when
-   * the batch is smaller than the number of prototypes"); a multiple of the batch size.
+   * the batch is smaller than the number of prototypes"); a multiple of the
+   * (global) batch size. In a data-parallel run each rank's Sinkhorn uses its
+   * own queueLength / worldSize of them, as main_swav.py.
    */
   queueLength: option(3840, is.int(0)),
   /** Epoch from which the queue fills (and is used once full). Default 15 (`--epoch_queue_starts`). */
@@ -79,6 +82,16 @@ const ASSIGNED = [0, 1] as const;
  * is full); every other crop predicts them (`swavLoss`). The queues
  * (`queues.0`, `queues.1`, device ring buffers; Sinkhorn does not depend on
  * the order of its samples) are saved in checkpoints.
+ *
+ * In a data-parallel run (the default process group has W > 1 ranks) the
+ * codes are those of the global batch, as main_swav.py: Sinkhorn's sums are
+ * all-reduced over every rank's batch and queue, and each rank's queue part
+ * is queueLength / W long and holds its own past embeddings. NOTE: every rank
+ * stores the whole queue (each step's embeddings are all-gathered and
+ * enqueued as one process would enqueue the global batch), and rank r's part
+ * is its rows of that layout; so the queue equals the single-process run's,
+ * and the checkpoint that rank 0 writes resumes every rank (main_swav.py
+ * writes one queue file per rank instead).
  *
  * @example
  * const method = new ssl.SwAV({ encoder: 'resnet18', encoderOptions: { smallImages: true }, numPrototypes: 3000 });
@@ -120,7 +133,7 @@ export class SwAV extends Method {
    * Whether this step's codes use the queue: it fills from `queueStartEpoch`
    * and is used once full, as main_swav.py (whose test is that its last row
    * is no longer zero); decided from the progress alone, so a resumed run
-   * decides as the uninterrupted one.
+   * decides as the uninterrupted one. `batch` is the global batch (every rank's).
    * @example method.queueInUse({ step: 5000, totalSteps: 9000, epoch: 20, stepsPerEpoch: 234 }, 256);
    */
   queueInUse(progress: TrainProgress, batch: number): boolean {
@@ -135,22 +148,39 @@ export class SwAV extends Method {
    */
   trainingStep(views: Tensor[], progress: TrainProgress): StepOutput {
     const b = checkCrops(views, 'SwAV');
-    this.checkBatch(b);
+    const { rank, world } = rankAndWorld();
+    this.checkBatch(b, world);
     this.prototypes.normalize_();
     const z = normalize(this.projectionHead.forward(forwardByResolution(this.encoder, views)), { dim: 1 }); // (nCrops * B, outDim)
     const [scores] = this.prototypes.forward(z); // (nCrops * B, K)
-    const useQueue = this.queueInUse(progress, b);
-    const codes = torch.noGrad(() => ASSIGNED.map((crop, i) => {
-      let out = scores.narrow(0, crop * b, b).detach(); // (B, K)
-      const queue = this.queues?.at(i);
-      if (useQueue && queue !== undefined) out = torch.cat([queue.queue.matmul(this.prototypes.weights()[0].t()), out], 0);
-      if (queue !== undefined && progress.epoch >= this.queueStartEpoch) queue.enqueue_(z.narrow(0, crop * b, b));
-      const q = sinkhornKnopp(out, { epsilon: this.epsilon, iterations: this.sinkhornIterations });
-      return q.narrow(0, q.shape[0] - b, b); // (B, K): the batch's own codes
-    }));
+    const useQueue = this.queueInUse(progress, b * world);
+    const fill = this.queues !== undefined && progress.epoch >= this.queueStartEpoch;
+    const codes = torch.noGrad(() => {
+      // Every rank's embeddings of the assigned crops, (W B, 2 outDim), to enqueue as the global batch.
+      const assigned = torch.cat(ASSIGNED.map((crop) => z.narrow(0, crop * b, b)), 1); // (B, 2 outDim)
+      const global = fill ? gatherFromRanks(() => assigned)?.all ?? assigned : undefined;
+      return ASSIGNED.map((crop, i) => {
+        let out = scores.narrow(0, crop * b, b).detach(); // (B, K)
+        const queue = this.queues?.at(i);
+        if (useQueue && queue !== undefined) out = torch.cat([this.ownRows(queue, b, rank, world).matmul(this.prototypes.weights()[0].t()), out], 0);
+        if (queue !== undefined && global !== undefined) queue.enqueue_(global.narrow(1, i * this.outDim, this.outDim));
+        const q = sinkhornKnopp(out, { epsilon: this.epsilon, iterations: this.sinkhornIterations, gatherDistributed: true });
+        return q.narrow(0, q.shape[0] - b, b); // (B, K): the batch's own codes
+      });
+    });
     const loss = swavLoss(scores, codes, { temperature: this.temperature });
     const embedding = z.narrow(0, 0, b);
     return { loss, embedding, logs: { queue: useQueue ? 1 : 0, ...rankLog(embedding) } };
+  }
+
+  /**
+   * This rank's part of a queue (queueLength / W, outDim): the rows its own
+   * embeddings were enqueued to (each enqueue writes ranks 0..W-1's B rows in
+   * order), which is the whole queue in one process.
+   */
+  private ownRows(queue: EmbeddingQueue, b: number, rank: number, world: number): Tensor {
+    if (world === 1) return queue.queue;
+    return queue.queue.view([this.queueLength / (b * world), world, b, this.outDim]).select(1, rank).reshape([this.queueLength / world, this.outDim]);
   }
 
   /**
@@ -163,15 +193,18 @@ export class SwAV extends Method {
     for (const p of this.prototypes.parameters()) p.grad?.zero_();
   }
 
-  private checkBatch(b: number): void {
-    if (b + this.queueLength < this.numPrototypes) {
+  private checkBatch(b: number, world: number): void {
+    const ranks = world === 1 ? '' : ` (${world} ranks x ${b})`;
+    if (b * world + this.queueLength < this.numPrototypes) {
       throw new RangeError(`SwAV needs batch size + queueLength >= numPrototypes, so that Sinkhorn-Knopp can share its ` +
-        `samples among all prototypes: batch ${b} + queueLength ${this.queueLength} < numPrototypes ${this.numPrototypes}; ` +
-        'use a larger batch, a queue (queueLength) or fewer prototypes');
+        `samples among all prototypes: batch ${b * world}${ranks} + queueLength ${this.queueLength} < numPrototypes ` +
+        `${this.numPrototypes}; use a larger batch, a queue (queueLength) or fewer prototypes`);
     }
-    if (this.queueLength > 0 && this.queueLength % b !== 0) {
-      throw new RangeError(`SwAV option queueLength ${this.queueLength} must be a multiple of the batch size ${b} (each ` +
-        `step replaces one batch of the queue); use ${Math.max(1, Math.round(this.queueLength / b)) * b}`);
+    if (this.queueLength > 0 && this.queueLength % (b * world) !== 0) {
+      const split = world === 1 ? '' : `, so that each of the ${world} ranks keeps queueLength / ${world} of it`;
+      throw new RangeError(`SwAV option queueLength ${this.queueLength} must be a multiple of the global batch size ` +
+        `${b * world}${ranks} (each step replaces one batch of the queue${split}); use ` +
+        `${Math.max(1, Math.round(this.queueLength / (b * world))) * b * world}`);
     }
   }
 }

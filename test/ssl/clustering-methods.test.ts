@@ -105,7 +105,7 @@ describe('ssl: SwAV and DeepCluster v2', function () {
     assert.throws(() => tooMany.trainingStep(views, at(0)),
       /SwAV needs batch size \+ queueLength >= numPrototypes, so that Sinkhorn-Knopp can share its samples among all prototypes: batch 16 \+ queueLength 0 < numPrototypes 40/);
     assert.throws(() => swav({ queueLength: 40 }).trainingStep(views, at(0)),
-      /SwAV option queueLength 40 must be a multiple of the batch size 16 \(each step replaces one batch of the queue\); use 48/);
+      /SwAV option queueLength 40 must be a multiple of the global batch size 16 \(each step replaces one batch of the queue\); use 48/);
     assert.throws(() => swav().trainingStep(views.slice(0, 1), at(0)), /SwAV expects at least 2 \(B, C, H, W\) crops/);
     assert.throws(() => swav({ epsilon: 0 }), /Expected a positive number for SwAV option epsilon but received 0/);
     assert.deepEqual(create('swav', swav().config() as never).config(), swav().config());

@@ -6,6 +6,7 @@ import { logSoftmax } from '../../nn/functional';
 import { checkTensor } from '../../torch/arguments';
 import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { atLeastFloat32 } from './precision';
+import { rankAndWorld, sumOverRanks } from './gather';
 
 /** {@link sinkhornKnopp}'s options: defaults and checks. */
 export const SINKHORN_OPTIONS = defineOptions({
@@ -13,6 +14,12 @@ export const SINKHORN_OPTIONS = defineOptions({
   epsilon: option(0.05, is.positive),
   /** Normalisation iterations. Default 3 (section 3.1: "only 3 iterations are needed"). */
   iterations: option(3, is.int(0)),
+  /**
+   * In a data-parallel run, equipartition every rank's samples together: the
+   * total and the per-prototype sums are all-reduced, as the official
+   * `distributed_sinkhorn` (lightly's `sinkhorn_gather_distributed`). Default false.
+   */
+  gatherDistributed: option(false, is.boolean),
 });
 
 /** Options of {@link sinkhornKnopp}. */
@@ -28,8 +35,11 @@ export const SWAV_LOSS_OPTIONS = defineOptions({
  * SwAV's codes (Caron et al. 2020, Eq. 3 and appendix A.1): `Q = exp(S / eps)^T`
  * rescaled by alternate row and column normalisations so that every
  * prototype receives 1/K of the samples and every sample sums to 1, as the
- * official `distributed_sinkhorn` on one process. Runs without gradient in
- * float32 (float64 inputs stay float64).
+ * official `distributed_sinkhorn`. Runs without gradient in float32 (float64
+ * inputs stay float64). With `gatherDistributed` in a data-parallel run, the
+ * samples of all ranks are shared out together (B is the local batch times
+ * the world size; the total and the row sums are all-reduced, blocking), so
+ * each rank's codes are its rows of the codes of the concatenated batch.
  *
  * @param scores (B, K) scores of the samples against the K prototypes (cosines: embeddings and prototypes are normalised).
  * @returns (B, K) codes, each row a distribution over the prototypes.
@@ -37,19 +47,23 @@ export const SWAV_LOSS_OPTIONS = defineOptions({
  */
 export function sinkhornKnopp(scores: Tensor, options: SinkhornOptions = {}): Tensor {
   checkTensor(scores, 'scores');
-  const { epsilon, iterations } = SINKHORN_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { epsilon, iterations, gatherDistributed } = SINKHORN_OPTIONS.resolve(options, (k) => `options.${k}`);
   if (scores.dim() !== 2 || scores.shape[0] < 1 || scores.shape[1] < 1) {
     throw new RangeError(`Expected scores of shape (B, K) but received shape [${scores.shape.join(', ')}]`);
   }
-  const [b, k] = scores.shape;
+  const world = gatherDistributed ? rankAndWorld().world : 1;
+  // NOTE: every rank must hold the same number of samples (the official B = local B x world size).
+  const sum = world === 1 ? (t: Tensor): Tensor => t : sumOverRanks;
+  const [local, k] = scores.shape;
+  const b = local * world;
   return torch.noGrad(() => {
-    let q = atLeastFloat32(scores.detach()).div(epsilon).exp().t(); // (K, B)
-    q = q.div(q.sum());
+    let q = atLeastFloat32(scores.detach()).div(epsilon).exp().t(); // (K, local B)
+    q = q.div(sum(q.sum()));
     for (let i = 0; i < iterations; i++) {
-      q = q.div(q.sum(1, true)).div(k); // each prototype: total mass 1/K
+      q = q.div(sum(q.sum(1, true))).div(k); // each prototype: total mass 1/K over every rank's samples
       q = q.div(q.sum(0, true)).div(b); // each sample: total mass 1/B
     }
-    return q.mul(b).t(); // (B, K): rows sum to 1
+    return q.mul(b).t(); // (local B, K): rows sum to 1
   });
 }
 

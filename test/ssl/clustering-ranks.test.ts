@@ -1,0 +1,35 @@
+// SwAV across 2 Gloo ranks, as main_swav.py: Sinkhorn's sums all-reduced
+// (each rank's codes are its rows of the codes of the concatenated batch)
+// and a queue of queueLength / 2 per rank; 3 SGD steps on 2 ranks equal one
+// process on the concatenated batch (loss, averaged gradients, the queue),
+// in float64. The worker is test/ssl/workers/clustering-ranks.ts.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as torch from '../../lib/torch';
+import { describeRuns, freePort, runRanks } from '../torch/distributed/ranks';
+
+describe('SwAV on 2 ranks', function () {
+  this.timeout(180000);
+  before(function () {
+    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+  });
+
+  it('distributed Sinkhorn, queue, loss and gradients equal one process on the whole batch', async () => {
+    const spec = { command: process.execPath, args: [path.join(__dirname, 'workers', 'clustering-ranks.js')] };
+    const runs = await runRanks([spec, spec], { MASTER_PORT: String(await freePort()) }, 150000);
+    assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
+    for (const r of runs.map((x) => x.report!)) {
+      const at = `rank ${String(r.rank)}`;
+      const s = r.sinkhorn as Record<string, number>;
+      assert.ok(s.codes < 1e-12, `${at}: distributed Sinkhorn codes differ from one process's by ${s.codes}`);
+      assert.ok(s.localDiffers > 1e-3, `${at}: without gatherDistributed the codes should be the local batch's (${s.localDiffers})`);
+      const swav = r.swav as Record<string, number>;
+      assert.equal(swav.queue, 1, `${at}: the queue was used by step 2`);
+      assert.ok(swav.loss < 1e-10, `${at}: SwAV loss differs by ${swav.loss}`);
+      assert.ok(swav.grad < 1e-9, `${at}: SwAV gradient differs by ${swav.grad}`);
+      assert.ok(swav.state < 1e-10, `${at}: SwAV queue differs from one process's by ${swav.state}`);
+      assert.equal(r.swavQueueError, 'SwAV option queueLength 12 must be a multiple of the global batch size 8 (2 ranks x 4) ' +
+        '(each step replaces one batch of the queue, so that each of the 2 ranks keeps queueLength / 2 of it); use 16');
+    }
+  });
+});
