@@ -19,6 +19,8 @@ import { ENCODER_DEVICE_OPTIONS, flagOf, intArg, jsonArg } from './option-parser
 import { KNN_OPTIONS } from '../eval/knn';
 import { applyThreadsFlag, withThreadsOption } from './threads-option';
 import { runTextEval, textRunOf } from './text-eval';
+import { evaluateRunTask, isTaskRun, taskCheckpoint } from './eval-task';
+import { formatTaskReport, TaskReport } from '../ssl/pretext/task-metrics';
 
 /** Options of `runEval`. */
 export interface EvalCommandOptions {
@@ -80,14 +82,20 @@ export function loadEncoderWeights(encoder: Encoder, target: string, name: strin
   }
 }
 
+/** What `runEval` returns: the frozen-encoder report, and a pretext run's own task (eval.json "task"). */
+export type RunEvalReport = EvalReport & { task?: TaskReport };
+
 /**
  * Evaluates the encoder of a run folder, checkpoint or safetensors file on a
  * labelled dataset: weighted k-NN and/or linear probe, with the raw-pixel and
- * random-encoder floors. Writes eval.json into the run folder when there is one.
+ * random-encoder floors; for a pretext run (rotation, jigsaw, ...) evaluated
+ * on its own data, also its task on the held-out split, recomputed from the
+ * checkpoint (see eval-task.ts). Writes eval.json into the run folder when
+ * there is one.
  *
  * @example const report = await runEval('runs/simclr-20261128-101500', { knn: true, linear: true });
  */
-export async function runEval(target: string, o: EvalCommandOptions = {}): Promise<EvalReport> {
+export async function runEval(target: string, o: EvalCommandOptions = {}): Promise<RunEvalReport> {
   if (!fs.existsSync(target)) throw new Error(`Cannot evaluate '${target}': no such run folder or file`);
   const runDir = fs.statSync(target).isDirectory() ? target : runFolderOf(target);
   let run: RunConfig | undefined;
@@ -131,13 +139,35 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
       train, test, knn: both || o.knn === true, linear: both || o.linear === true, floors: o.floors,
       randomEncoder: build, device, trainSubset: o.trainSubset, log,
     });
+    const task = runDir !== undefined && run !== undefined && method !== undefined && (o.data === undefined || o.data === run.data)
+      ? runTask(target, runDir, run, train, test, device, log) : undefined;
+    const full: RunEvalReport = task === undefined ? report : { ...report, task };
     if (runDir !== undefined && run !== undefined) {
-      writeFileAtomic(path.join(runDir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
+      writeFileAtomic(path.join(runDir, 'eval.json'), `${JSON.stringify(full, null, 2)}\n`);
     }
-    return report;
+    return full;
   } finally {
     datasets.forEach(disposeDataset);
   }
+}
+
+/** A pretext run's task from the checkpoint `target` names (or the run's newest); undefined, with the reason logged, when there is none. */
+function runTask(target: string, runDir: string, run: RunConfig, train: ImageDataset, test: ImageDataset,
+  device: RunConfig['device'], log: (line: string) => void): TaskReport | undefined {
+  if (!isTaskRun(run)) return undefined;
+  let checkpoint: string | undefined;
+  try {
+    checkpoint = taskCheckpoint(target, runDir);
+  } catch (err) {
+    log(`The ${run.method} task metric needs a checkpoint (its heads), and '${runDir}' has none: ${(err as Error).message}`);
+    return undefined;
+  }
+  if (checkpoint === undefined) {
+    log(`The ${run.method} task metric needs the heads: evaluate the run folder or a checkpoint, not '${target}'`);
+    return undefined;
+  }
+  log(`Pretext task: ${run.method} on the held-out ${test.name} images, heads from ${checkpoint}`);
+  return evaluateRunTask(run, { checkpoint, train, test, device });
 }
 
 /**
@@ -148,7 +178,7 @@ export function registerEval(program: Command): void {
   const command = program.command('eval')
     .description(`Evaluate a trained encoder: weighted k-NN (k ${[KNN_OPTIONS.defaults.k].flat().join(' and ')}, ` +
       `T ${KNN_OPTIONS.defaults.temperature}) and a linear probe, next to ` +
-      'raw pixels and a random encoder')
+      'raw pixels and a random encoder; for a pretext run, also its own task on the held-out images')
     .argument('<target>', 'run folder, checkpoint (.json or .safetensors) or encoder .safetensors')
     .option('--knn', 'only the weighted k-NN (without --knn or --linear: both)')
     .option('--linear', 'only the linear probe on frozen features (without --knn or --linear: both)')
@@ -173,6 +203,7 @@ export function registerEval(program: Command): void {
       }
       const report = await runEval(target, evalCommandOptions(f));
       process.stdout.write(`${formatReport(report)}\n`);
+      if (report.task !== undefined) process.stdout.write(`\nPretext task: ${formatTaskReport(report.task)}\n`);
     });
 }
 
