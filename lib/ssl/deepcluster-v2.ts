@@ -16,6 +16,7 @@ import { swavProjectionHead } from './heads/method-heads';
 import { Prototypes } from './heads/prototypes';
 import { MethodOptions, resolveRecipe } from './method-options';
 import { deepClusterV2Loss, sphericalKMeans } from './losses/deepcluster-v2';
+import { gatherFromRanks, rankAndWorld } from './losses/gather';
 import { checkCrops, forwardByResolution } from './crops-forward';
 import { rankLog } from './collapse';
 
@@ -75,6 +76,16 @@ const ASSIGNED = [0, 1] as const;
  * bank. `memory_bank` (2, N, outDim), `assignments` (sets, N) and the
  * prototypes are buffers/weights, so checkpoints resume exactly.
  *
+ * In a data-parallel run the clustering is main_deepclusterv2.py's
+ * distributed k-means: rank r runs the E-step on its 1/W of the bank's rows,
+ * the M-step's sums and counts are all-reduced, and the assignments are
+ * gathered so every rank knows every image's cluster. NOTE: every rank keeps
+ * the whole bank (each step's indices and embeddings are all-gathered and
+ * written as one process writes the global batch) where the official code
+ * keeps a bank of the images each rank saw; the bank, the clusters and the
+ * checkpoint rank 0 writes are then the single-process run's, at W times the
+ * bank's memory per rank.
+ *
  * NOTE: the official code fills the bank before training with a pass over
  * the data (init_memory); a Method cannot see the data, so here the bank
  * starts as random unit vectors: the clusters of epoch 0 are random (equal
@@ -133,9 +144,16 @@ export class DeepClusterV2 extends Method {
   cluster(epoch: number): void {
     torch.noGrad(() => torch.scope(() => {
       const generator = new torch.Generator().manualSeed(1000003 + epoch);
+      const { rank, world } = rankAndWorld();
+      const share = Math.ceil(this.datasetSize / world);
+      const from = Math.min(rank * share, this.datasetSize);
       this.numPrototypes.forEach((k, h) => {
         const bank = this.memoryBank.select(0, h % ASSIGNED.length); // (N, outDim)
-        const { centroids, assignments } = sphericalKMeans(bank, k, { iterations: this.kmeansIterations, generator });
+        // The same k rows on every rank (the banks are equal), drawn as sphericalKMeans draws them.
+        const start = bank.indexSelect(0, torch.randperm(this.datasetSize, { generator }).narrow(0, 0, k).to(bank.device));
+        const mine = bank.narrow(0, from, Math.min(share, this.datasetSize - from)); // this rank's rows
+        const { centroids, assignments } = sphericalKMeans(mine, k,
+          { iterations: this.kmeansIterations, centroids: start, gatherDistributed: true });
         this.prototypes.weights()[h].copy_(centroids);
         this.assignments.select(0, h).copy_(assignments);
       });
@@ -161,10 +179,25 @@ export class DeepClusterV2 extends Method {
     const index = indices.to({ device: this.assignments.device, dtype: 'int64' });
     const targets = this.numPrototypes.map((_, h) => this.assignments.select(0, h).indexSelect(0, index)); // (B) each
     const loss = deepClusterV2Loss(scores, targets, { temperature: this.temperature });
-    torch.noGrad(() => ASSIGNED.forEach((crop) => {
-      torch.ops.aten.index_copy_(this.memoryBank.select(0, crop), 0, index, z.narrow(0, crop * b, b).detach().float());
-    }));
+    this.remember(index, z, b);
     const embedding = z.narrow(0, 0, b);
     return { loss, embedding, logs: rankLog(embedding) };
+  }
+
+  /**
+   * Writes the global crops' embeddings over their images' rows of the bank;
+   * in a data-parallel run every rank's (indices and embeddings all-gathered
+   * in one float64 tensor: indices are exact below 2^53).
+   */
+  private remember(index: Tensor, z: Tensor, b: number): void {
+    torch.noGrad(() => torch.scope(() => {
+      const d = this.outDim;
+      const mine = torch.cat([index.to('float64').unsqueeze(1), ...ASSIGNED.map((crop) => z.narrow(0, crop * b, b).to('float64'))], 1); // (B, 1 + 2D)
+      const all = gatherFromRanks(() => mine)?.all ?? mine; // (W B, 1 + 2D)
+      const rows = all.select(1, 0).to('int64');
+      ASSIGNED.forEach((crop, i) => {
+        torch.ops.aten.index_copy_(this.memoryBank.select(0, crop), 0, rows, all.narrow(1, 1 + i * d, d).to(this.memoryBank.dtype));
+      });
+    }));
   }
 }

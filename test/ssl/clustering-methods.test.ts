@@ -151,6 +151,20 @@ describe('ssl: SwAV and DeepCluster v2', function () {
     assert.ok(method.prototypes.parameters().every((p) => !p.requiresGrad));
   });
 
+  it('sphericalKMeans: options.centroids are where the k-means starts (instead of bank rows); a wrong shape is refused', () => {
+    const bank = normalize(torch.tensor([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [-1, 0.05]]), { dim: 1 });
+    const start = normalize(torch.tensor([[1, 1], [-1, 0.2]]), { dim: 1 });
+    const r0 = sphericalKMeans(bank, 2, { centroids: start, iterations: 0 });
+    assert.deepEqual(values(r0.centroids), values(start));
+    assert.deepEqual(values(r0.assignments), [0, 0, 0, 0, 1]);
+    // One iteration: cluster 0 is the mean of rows 0-3, cluster 1 row 4.
+    const r1 = sphericalKMeans(bank, 2, { centroids: start, iterations: 1 });
+    const expected = normalize(torch.stack([bank.narrow(0, 0, 4).mean(0), bank.select(0, 4)], 0), { dim: 1 });
+    assert.ok(Number(r1.centroids.sub(expected).abs().max().item()) < 1e-6);
+    assert.throws(() => sphericalKMeans(bank, 2, { centroids: start.narrow(0, 0, 1) }),
+      /Expected options.centroids of shape \[2, 2\] but received shape \[1, 2\]/);
+  });
+
   it('DeepCluster v2: the loss falls over 15 steps within an epoch; bad input is refused', () => {
     torch.manualSeed(5);
     const method = dc();

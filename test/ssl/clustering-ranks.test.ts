@@ -2,19 +2,22 @@
 // (each rank's codes are its rows of the codes of the concatenated batch)
 // and a queue of queueLength / 2 per rank; 3 SGD steps on 2 ranks equal one
 // process on the concatenated batch (loss, averaged gradients, the queue),
-// in float64. The worker is test/ssl/workers/clustering-ranks.ts.
+// in float64. DeepCluster v2 as main_deepclusterv2.py: k-means over every
+// rank's share of the bank (sums and counts all-reduced, assignments
+// gathered); 4 steps over 2 epochs equal one process (loss, gradients, bank,
+// assignments, prototypes). The worker is test/ssl/workers/clustering-ranks.ts.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as torch from '../../lib/torch';
 import { describeRuns, freePort, runRanks } from '../torch/distributed/ranks';
 
-describe('SwAV on 2 ranks', function () {
+describe('SwAV and DeepCluster v2 on 2 ranks', function () {
   this.timeout(180000);
   before(function () {
     if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
   });
 
-  it('distributed Sinkhorn, queue, loss and gradients equal one process on the whole batch', async () => {
+  it('distributed Sinkhorn and k-means, queue, bank, loss and gradients equal one process on the whole batch', async () => {
     const spec = { command: process.execPath, args: [path.join(__dirname, 'workers', 'clustering-ranks.js')] };
     const runs = await runRanks([spec, spec], { MASTER_PORT: String(await freePort()) }, 150000);
     assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
@@ -30,6 +33,15 @@ describe('SwAV on 2 ranks', function () {
       assert.ok(swav.state < 1e-10, `${at}: SwAV queue differs from one process's by ${swav.state}`);
       assert.equal(r.swavQueueError, 'SwAV option queueLength 12 must be a multiple of the global batch size 8 (2 ranks x 4) ' +
         '(each step replaces one batch of the queue, so that each of the 2 ranks keeps queueLength / 2 of it); use 16');
+      const km = r.kmeans as Record<string, number>;
+      assert.ok(km.centroids < 1e-12, `${at}: distributed k-means centroids differ from one process's by ${km.centroids}`);
+      assert.equal(km.assignments, 0, `${at}: assignments differing from one process's`);
+      assert.equal(km.rows, 11, `${at}: the assignments of every rank's rows (6 + 5)`);
+      assert.ok(km.localDiffers > 1e-3, `${at}: without gatherDistributed the centroids should be the local rows' (${km.localDiffers})`);
+      const dc = r.deepcluster as Record<string, number>;
+      assert.ok(dc.loss < 1e-10, `${at}: DeepCluster v2 loss differs by ${dc.loss}`);
+      assert.ok(dc.grad < 1e-9, `${at}: DeepCluster v2 gradient differs by ${dc.grad}`);
+      assert.ok(dc.state < 1e-10, `${at}: DeepCluster v2 bank, assignments or prototypes differ by ${dc.state}`);
     }
   });
 });

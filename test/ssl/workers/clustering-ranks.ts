@@ -7,6 +7,9 @@ import { SyncBatchNorm } from '../../../lib/nn/parallel/sync-batch-norm';
 import { Method, TrainProgress } from '../../../lib/ssl/method';
 import { SwAV } from '../../../lib/ssl/swav';
 import { sinkhornKnopp } from '../../../lib/ssl/losses/swav-loss';
+import { DeepClusterV2 } from '../../../lib/ssl/deepcluster-v2';
+import { sphericalKMeans } from '../../../lib/ssl/losses/deepcluster-v2';
+import { normalize } from '../../../lib/nn/functional';
 
 const B = 4; // images per rank
 
@@ -22,6 +25,26 @@ function sinkhorn(rank: number, world: number): Record<string, number> {
   return {
     codes: maxDiff(sinkhornKnopp(mine, { ...options, gatherDistributed: true }), ref),
     localDiffers: maxDiff(sinkhornKnopp(mine, options), ref),
+  };
+}
+
+/**
+ * k-means of this rank's share of 11 rows (6 and 5 on 2 ranks) with the sums
+ * all-reduced, against one process's k-means of all rows from the same centroids.
+ */
+function kmeans(rank: number, world: number): Record<string, number> {
+  const bank = normalize(torch.randn([11, 4], { dtype: 'float64' }), { dim: 1 });
+  const start = bank.narrow(0, 0, 3);
+  const ref = sphericalKMeans(bank, 3, { centroids: start, iterations: 4 });
+  const share = Math.ceil(11 / world);
+  const mine = bank.narrow(0, rank * share, Math.min(share, 11 - rank * share));
+  const got = sphericalKMeans(mine, 3, { centroids: start, iterations: 4, gatherDistributed: true });
+  const local = sphericalKMeans(mine, 3, { centroids: start, iterations: 4 });
+  return {
+    centroids: maxDiff(got.centroids, ref.centroids),
+    assignments: Number(got.assignments.ne(ref.assignments).sum().item()),
+    rows: got.assignments.shape[0],
+    localDiffers: maxDiff(local.centroids, ref.centroids),
   };
 }
 
@@ -47,7 +70,8 @@ export interface Run {
   crops: (step: number) => Tensor[];
   steps: number;
   state: (m: Method) => Tensor[];
-  at: (step: number) => TrainProgress;
+  /** The progress of a step; `rank` given: of that rank's rows (DeepCluster's indices). */
+  at: (step: number, rank?: number) => TrainProgress;
 }
 
 /** One process on every rank's crops; run before the group exists, so the method sees no ranks. */
@@ -77,7 +101,7 @@ async function distributed(run: Run, ref: Record1, rank: number): Promise<Record
   m.train();
   const out = { loss: 0, grad: 0, state: 0, queue: 0 };
   for (let step = 0; step < run.steps; step++) {
-    const l = m.trainingStep(mineOf(run.crops(step), rank), run.at(step));
+    const l = m.trainingStep(mineOf(run.crops(step), rank), run.at(step, rank));
     l.loss.backward();
     out.queue = Math.max(out.queue, Number(l.logs?.queue ?? 0));
     const loss = await torch.distributed.allReduce(l.loss.detach().clone(), { op: 'avg' });
@@ -116,11 +140,34 @@ async function main(): Promise<void> {
     state: (m) => (m as SwAV).queues!.buffers(),
     at: progress,
   };
+  // DeepCluster v2: a bank of 16 images, 2 steps of 8 per epoch, clustered at steps 0 and 2.
+  const order = torch.randperm(16, { generator: new torch.Generator().manualSeed(4) });
+  const dc: Run = {
+    make: () => {
+      torch.manualSeed(6);
+      return new DeepClusterV2({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: 2 }, hiddenDim: 8, outDim: 6,
+        datasetSize: 16, numPrototypes: [3, 4], kmeansIterations: 3, localCrops: 1 }).to({ dtype: 'float64' });
+    },
+    crops: swav.crops,
+    steps: 4,
+    state: (m) => {
+      const d = m as DeepClusterV2;
+      return [d.memoryBank, d.assignments, ...d.prototypes.weights()];
+    },
+    at: (step, r) => {
+      const indices = order.narrow(0, (step % 2) * world * B, world * B);
+      return { step, totalSteps: 4, epoch: Math.floor(step / 2), stepsPerEpoch: 2,
+        indices: r === undefined ? indices : indices.narrow(0, r * B, B) };
+    },
+  };
   const refSwav = single(swav);
+  const refDc = single(dc);
   await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 60000 });
   torch.manualSeed(3);
   const report: Record<string, unknown> = { rank, world, sinkhorn: sinkhorn(rank, world) };
   report.swav = await distributed(swav, refSwav, rank);
+  report.kmeans = kmeans(rank, world);
+  report.deepcluster = await distributed(dc, refDc, rank);
   report.swavQueueError = errorOf(() => new SwAV({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: 2 },
     hiddenDim: 8, outDim: 6, numPrototypes: 5, queueLength: 12, localCrops: 1 }).to({ dtype: 'float64' })
     .trainingStep(mineOf(swav.crops(0), rank), progress(0)));
