@@ -6,7 +6,6 @@
 import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { Module } from '../../nn/module';
-import { adaptiveAvgPool2d } from '../../nn/functional/pooling';
 import { Encoder } from '../../models/encoder';
 import { rgbToLab } from '../../data/transforms/lab';
 
@@ -132,11 +131,15 @@ export class LabEncoder extends Module implements Encoder {
   }
 
   /**
-   * (B, 3, H, W) normalised RGB -> the concatenated pooled features (B, featureDim).
+   * (B, 3, H, W) normalised RGB -> the concatenated pooled features (B, featureDim), each branch pooled as its
+   * backbone pools (its own `forward`: small_cnn `pool` 3 gives 9x the map's channels).
    * @example enc.forward(x); // (B, sum of the branches' featureDim)
    */
   forward(x: Tensor): Tensor {
-    const pooled = this.mapsFromLab(this.lab(x)).map((m) => adaptiveAvgPool2d(m, 1).flatten(1));
+    // NOTE: this pooled every map globally until issue 16's colorization work, so a pool-3 backbone reported
+    // featureDim 576 but gave 64 features (the frozen-encoder report and its random floor read 64).
+    const lab = this.lab(x);
+    const pooled = this.branches.map((b) => b.net.forward(labInput(lab, b.channels)));
     return pooled.length === 1 ? pooled[0] : torch.cat(pooled, 1);
   }
 

@@ -201,6 +201,9 @@ describe('ssl/pretext: Colorization and SplitBrain', function () {
       m.augmentation(spec);
       assert.deepEqual(m.encoder.mapChannels, m instanceof SplitBrain ? [16, 16] : [16]);
       assert.equal(m.encoder.featureDim, (m instanceof SplitBrain ? 2 : 1) * 16 * 9);
+      // What the frozen-encoder report reads: every branch pooled to its backbone's 3x3 grid, featureDim wide.
+      assert.deepEqual(m.encoder.eval().forward(x).shape, [4, (m instanceof SplitBrain ? 2 : 1) * 16 * 9]);
+      m.train();
       assert.ok(Number.isFinite(m.trainingStep([x]).loss.item()));
       assert.deepEqual(m.eval().colorize(x).shape, [4, 3, 32, 32]);
       m.train();
