@@ -64,11 +64,19 @@ const TARGETS = {
       'lib/train/optimization-step.ts',
       'lib/train/step-engine.ts',
     ],
-    tests: ['test/train/trainer-options.test.ts', 'test/train/optimizer-setup.test.ts'],
+    tests: ['test/train/trainer-options.test.ts', 'test/train/optimizer-setup.test.ts', 'test/train/trainer-option-refusals.test.ts',
+      'test/train/step-engine.test.ts'],
   },
   'eval-report': {
     about: 'the evaluation report: every number from the function it comes from, on the right features',
-    mutate: () => [span('lib/eval/report.ts', /^export async function evaluateEncoder/)],
+    // The report's glue: argument checks and defaults (planEvaluation), the rows (evaluateRow), their assembly.
+    mutate: () => [
+      span('lib/eval/report.ts', /^function percent/),
+      span('lib/eval/report.ts', /^function checkLabelled/),
+      span('lib/eval/report.ts', /^export async function evaluateEncoder/),
+      span('lib/eval/report.ts', /^function planEvaluation/),
+      span('lib/eval/report.ts', /^function evaluateRow/),
+    ],
     tests: ['test/eval/report.test.ts'],
   },
   'method-options': {
@@ -84,7 +92,9 @@ const TARGETS = {
       span('lib/ssl/dino.ts', /^ {2}override afterOptimizerStep\(/),
       span('lib/ssl/byol.ts', /^ {2}override afterOptimizerStep\(/),
     ],
-    tests: ['test/ssl/method-option-reach.test.ts'],
+    // option-table and method-config test the shared table (resolve, toJSON, checkOptionKeys) and config() directly.
+    tests: ['test/ssl/method-option-reach.test.ts', 'test/ssl/method-option-refusals.test.ts', 'test/ssl/step-values.test.ts',
+      'test/ssl/method-config.test.ts', 'test/torch/option-table.test.ts'],
   },
 };
 
@@ -193,7 +203,12 @@ function main(argv) {
   const concurrency = at < 0 ? 1 : Number(args[at + 1]);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`mutate: expected a positive integer for --concurrency but received ${args[at + 1]}`);
   const config = writeConfig(name, targetOf(name), concurrency);
-  const stryker = path.join(ROOT, 'node_modules', '.bin', 'stryker');
+  // STRYKER_BIN: a Stryker installed elsewhere (`npm install --prefix DIR @stryker-mutator/core
+  // @stryker-mutator/mocha-runner`), for a checkout whose shared node_modules lacks the devDependencies.
+  const stryker = process.env.STRYKER_BIN ?? path.join(ROOT, 'node_modules', '.bin', 'stryker');
+  if (!fs.existsSync(stryker)) {
+    throw new Error(`mutate: no Stryker at ${stryker}: run 'npm install' (it is a devDependency) or set STRYKER_BIN`);
+  }
   // One libtorch thread per test process: the workers share the machine's cores.
   const r = childProcess.spawnSync(stryker, ['run', config], {
     cwd: ROOT, stdio: 'inherit', env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1' },

@@ -85,7 +85,22 @@ describe('option tables', () => {
     assert.equal(checked.resolve({ x: 'anything' }, (k) => k).x, 'anything');
   });
 
+  it('a table built at run time: defaults without the OPTIONAL/DERIVED/REQUIRED entries; checks without a minimum', () => {
+    // Built here, not at module load, so that its construction runs inside a test.
+    const local = defineOptions({ ...TABLE.specs, low: option([-3, -1] as const, is.range()), step: option(-2, is.intTuple(2)),
+      n: option(-5, is.int()), x: option(-0.5, is.number()) });
+    assert.deepEqual(local.defaults, { width: 32, rate: 0.5, scale: [0.08, 1], mode: 'a', low: [-3, -1], step: -2, n: -5, x: -0.5 });
+    assert.deepEqual({ ...local.resolve({ count: 0, low: [-9, -8], step: [-1, -4], n: -7, x: -1e9 }, what) },
+      { width: 32, rate: 0.5, scale: [0.08, 1], mode: 'a', size: undefined, hidden: undefined, count: 0, low: [-9, -8], step: [-1, -4],
+        n: -7, x: -1e9 });
+    // toJSON leaves the undefined options out (not as undefined keys).
+    assert.deepEqual(Object.keys(local.toJSON(local.resolve({ count: 1 }, what))),
+      ['width', 'rate', 'scale', 'mode', 'count', 'low', 'step', 'n', 'x']);
+  });
+
   it('checkOptionKeys names unknown keys and lists the valid ones', () => {
+    assert.throws(() => checkOptionKeys({ widht: 3, rat: 1 }, TABLE.keys, 'T'),
+      /^TypeError: Unknown option\(s\) 'widht', 'rat' for T; expected some of width, rate, scale, mode, size, hidden, count$/);
     assert.throws(() => checkOptionKeys({ widht: 3 }, TABLE.keys, 'T'),
       /^TypeError: Unknown option\(s\) 'widht' for T; expected some of width, rate, scale, mode, size, hidden, count$/);
     assert.throws(() => checkOptionKeys(3, TABLE.keys, 'T'), /Expected an options object for T but received 3/);
