@@ -3,7 +3,10 @@ import * as torch from '../../lib/torch';
 import { LARS } from '../../lib/optim/lars';
 import { AdamW } from '../../lib/optim/adamw';
 import { SGD } from '../../lib/optim/sgd';
-import { mergeRecipe, scaledLr, setupOptimizer } from '../../lib/train/optimizer-setup';
+import { LAMB } from '../../lib/optim/lamb';
+import { hasOp } from '../../lib/torch/foreach';
+import { OptimizerRecipe } from '../../lib/ssl/method';
+import { makeOptimizer, mergeRecipe, scaledLr, setupOptimizer } from '../../lib/train/optimizer-setup';
 import { ToyMethod } from './toy-method';
 
 describe('train/optimizer-setup', () => {
@@ -73,5 +76,59 @@ describe('train/optimizer-setup', () => {
     assert.equal(s.optimizer.paramGroups[0].lr, (0.3 * 64) / 256, 'no warmup: the peak at step 0');
     a.optimizer.dispose();
     s.optimizer.dispose();
+  });
+  /** `fn` throws `type` with exactly `message`. */
+  function refuses(fn: () => unknown, type: typeof TypeError | typeof RangeError, message: string): void {
+    assert.throws(fn, (err: Error) => err instanceof type && err.message === message);
+  }
+
+  it('checks the optional recipe fields only when given, each by its name', () => {
+    // A recipe without finalLrRatio, weightDecayEnd or clipGrad is complete.
+    const plain: OptimizerRecipe = { optimizer: 'sgd', lr: 0.1, lrScaling: 'none', weightDecay: 0, warmupEpochs: 0 };
+    assert.deepEqual(mergeRecipe(plain), plain);
+    refuses(() => mergeRecipe(plain, { lrScaling: 'cubic' as 'none' }), TypeError,
+      "Expected one of 'linear', 'sqrt', 'none' for optimizer.lrScaling but received 'cubic'");
+    for (const k of ['weightDecay', 'warmupEpochs', 'finalLrRatio', 'weightDecayEnd', 'clipGrad'] as const) {
+      refuses(() => mergeRecipe(plain, { [k]: -1 }), RangeError, `Expected a non-negative number for optimizer.${k} but received -1`);
+      assert.equal(mergeRecipe(plain, { [k]: 0.5 })[k], 0.5);
+    }
+  });
+
+  it('makeOptimizer: the betas and momentum reach the optimizer, checked by name; LAMB; the switches named', () => {
+    torch.manualSeed(0);
+    const m = new ToyMethod();
+    const groups = () => m.parameterGroups(0.1);
+    const adamw = { optimizer: 'adamw' as const, weightDecay: 0.1 };
+    for (const betas of [[0.9], [0.9, 'x'], 'ab']) {
+      refuses(() => makeOptimizer({ ...adamw, betas: betas as [number, number] }, groups(), { lr: 1 }), TypeError,
+        `Expected [beta1, beta2] for optimizer.betas but received ${JSON.stringify(betas)}`);
+    }
+    const a = makeOptimizer(adamw, groups(), { lr: 1 }) as unknown as AdamW;
+    assert.deepEqual(a.paramGroups[0].betas, [0.9, 0.999], 'PyTorch\'s default betas');
+    const lamb = makeOptimizer({ optimizer: 'lamb', weightDecay: 0.1, betas: [0.8, 0.9] }, groups(), { lr: 1 });
+    assert.ok(lamb instanceof LAMB);
+    assert.deepEqual((lamb as unknown as LAMB).paramGroups[0].betas, [0.8, 0.9]);
+    const sgd = makeOptimizer({ optimizer: 'sgd', weightDecay: 0.1, momentum: 0.5 }, groups(), { lr: 1 }) as unknown as SGD;
+    assert.equal(sgd.paramGroups[0].momentum, 0.5);
+    const lars = makeOptimizer({ optimizer: 'lars', weightDecay: 0.1 }, groups(), { lr: 1 }) as unknown as LARS;
+    assert.equal(lars.paramGroups[0].momentum, 0.9, 'the recipe fallback');
+    refuses(() => makeOptimizer(adamw, groups(), { lr: 1, capturable: 'yes' as unknown as boolean }), TypeError,
+      "Expected true or false for options.capturable but received 'yes'");
+    refuses(() => makeOptimizer(adamw, groups(), { lr: 1, fused: 1 as unknown as boolean }), TypeError,
+      'Expected true or false for options.fused but received 1');
+    // fused: the fused kernel only when asked and this libtorch has it (the CPU build has none).
+    const fusedAdamw = makeOptimizer(adamw, groups(), { lr: 1, fused: true }) as unknown as AdamW;
+    assert.equal(fusedAdamw.paramGroups[0].fused, hasOp('aten::_fused_adamw_'));
+    assert.equal((makeOptimizer(adamw, groups(), { lr: 1 }) as unknown as AdamW).paramGroups[0].fused, false);
+    const fusedSgd = makeOptimizer({ optimizer: 'sgd', weightDecay: 0.1 }, groups(), { lr: 1, fused: true }) as unknown as SGD;
+    assert.equal(fusedSgd.fused, hasOp('aten::_fused_sgd_'));
+    for (const o of [a, lamb, sgd, lars, fusedAdamw, fusedSgd]) o.dispose();
+  });
+
+  it('refuses a method with nothing to train', () => {
+    const m = new ToyMethod();
+    for (const p of m.parameters()) p.requiresGrad = false;
+    refuses(() => setupOptimizer(m, { batchSize: 64, stepsPerEpoch: 2, totalSteps: 4 }), RangeError,
+      "Method 'simclr' has no parameters that require grad: nothing to train");
   });
 });
