@@ -112,7 +112,8 @@ export async function runTrain(c: RunConfig, options: {
   try {
     const train = await loadDataSplit(spec, 'train', c.imageSize) as ImageDataset;
     datasets.push(train);
-    const wantTest = lead && (c.eval || c.knnEvery > 0) && train.labels !== undefined;
+    // Every rank takes part in the online k-NN monitor (sharded); the final evaluation is rank 0's.
+    const wantTest = ((lead && c.eval) || c.knnEvery > 0) && train.labels !== undefined;
     const test = wantTest ? await loadDataSplit(spec, 'test', c.imageSize) : undefined;
     if (test !== undefined) datasets.push(test);
     // The seed also fixes the initial weights: seed before the method is built.
@@ -137,7 +138,7 @@ export async function runTrain(c: RunConfig, options: {
     }
     log(`Trained ${result.steps} steps in ${result.seconds.toFixed(0)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
     if (lead) await endPictures(c, method, async () => test ?? await picturesSplit(spec, c, train, datasets), log);
-    if (!c.eval || test === undefined) return { config: c, result, rank: place.rank };
+    if (!c.eval || test === undefined || !lead) return { config: c, result, rank: place.rank };
     log('Evaluating: weighted k-NN (T = 0.07) and linear probe, next to raw pixels and a random encoder');
     const report = await evaluateEncoder(method.encoder, {
       train, test, randomEncoder: encoder, device: c.device, trainSubset: c.evalTrainSubset, log,

@@ -17,6 +17,7 @@ import { Prototypes } from './heads/prototypes';
 import { MethodOptions, resolveRecipe } from './method-options';
 import { deepClusterV2Loss, sphericalKMeans } from './losses/deepcluster-v2';
 import { gatherFromRanks, rankAndWorld } from './losses/gather';
+import { shardOf } from '../torch/distributed/shards';
 import { checkCrops, forwardByResolution } from './crops-forward';
 import { rankLog } from './collapse';
 
@@ -145,13 +146,12 @@ export class DeepClusterV2 extends Method {
     torch.noGrad(() => torch.scope(() => {
       const generator = new torch.Generator().manualSeed(1000003 + epoch);
       const { rank, world } = rankAndWorld();
-      const share = Math.ceil(this.datasetSize / world);
-      const from = Math.min(rank * share, this.datasetSize);
+      const { start: from, length } = shardOf(this.datasetSize, rank, world);
       this.numPrototypes.forEach((k, h) => {
         const bank = this.memoryBank.select(0, h % ASSIGNED.length); // (N, outDim)
         // The same k rows on every rank (the banks are equal), drawn as sphericalKMeans draws them.
         const start = bank.indexSelect(0, torch.randperm(this.datasetSize, { generator }).narrow(0, 0, k).to(bank.device));
-        const mine = bank.narrow(0, from, Math.min(share, this.datasetSize - from)); // this rank's rows
+        const mine = bank.narrow(0, from, length); // this rank's rows
         const { centroids, assignments } = sphericalKMeans(mine, k,
           { iterations: this.kmeansIterations, centroids: start, gatherDistributed: true });
         this.prototypes.weights()[h].copy_(centroids);

@@ -230,14 +230,16 @@ export class Trainer {
       optimizer: setup.optimizer, device: o.device, bf16: o.precision === 'bfloat16', clipGrad, channelsLast,
       graph: graphMode === undefined ? undefined : { mode: graphMode }, gradSync: dp?.gradSync,
     });
-    // The online k-NN runs on rank 0 only (in evaluation mode: no collectives), as the run folder's other files.
-    const monitor = o.monitor === undefined || !writer ? undefined : new KnnMonitor(o.monitor, {
-      seed: o.seed, device: o.device, mean: this.raw.data.mean, std: this.raw.data.std,
+    // The online k-NN is sharded across the ranks (each encodes its share of
+    // the subsets; every rank gets the same accuracy), so every rank runs it.
+    const monitor = o.monitor === undefined ? undefined : new KnnMonitor(o.monitor, {
+      seed: o.seed, device: o.device, mean: this.raw.data.mean, std: this.raw.data.std, sharded: this.worldSize > 1,
     });
     // knn.png's floors on the monitor's subsets; the encoder before its first
     // step is the random-encoder floor (not known any more on resume).
-    if (monitor !== undefined && out !== undefined) {
-      reporter.run.floors = monitor.floors(resumedFrom === undefined ? this.method.encoder : undefined);
+    if (monitor !== undefined && o.out !== undefined) {
+      const floors = monitor.floors(resumedFrom === undefined ? this.method.encoder : undefined);
+      if (out !== undefined) reporter.run.floors = floors;
     }
     const sigint = new SigintHandler(() => reporter.message('Stopping after this step (Ctrl-C again to quit at once)'));
     if (o.handleSigint) sigint.install();

@@ -28,6 +28,8 @@ export interface DistRunConfig {
   findUnusedParameters?: boolean;
   /** Give the method a trainable parameter its loss never uses. */
   unusedParameter?: boolean;
+  /** Run the online k-NN monitor (k 3 on 30 train / 17 test images; sharded when distributed). */
+  monitor?: boolean;
 }
 
 /** Two views that depend only on the images: the image, and the image flipped left-right. */
@@ -38,9 +40,18 @@ const FIXED_VIEWS: MultiView = {
 };
 
 /** SimCLR with an optional unused parameter and an optional planned death. */
+/** A SmallCnn that counts the images it encodes in evaluation mode (the k-NN monitor's). */
+export class EvalCountingCnn extends SmallCnn {
+  evalRows = 0;
+  override forward(x: Tensor): Tensor {
+    if (!this.training) this.evalRows += x.shape[0];
+    return super.forward(x);
+  }
+}
+
 class TestSimCLR extends SimCLR {
   constructor(private readonly cfg: DistRunConfig) {
-    super({ encoder: () => new SmallCnn({ inChannels: 1, width: 4 }), hiddenDim: 16, outDim: 8 });
+    super({ encoder: () => new EvalCountingCnn({ inChannels: 1, width: 4 }), hiddenDim: 16, outDim: 8 });
     if (cfg.unusedParameter === true) this.registerParameter('unused', torch.zeros([3]));
   }
 
@@ -66,6 +77,9 @@ export function buildRun(cfg: DistRunConfig, extra: Partial<TrainerOptions> = {}
     handleSigint: false, out: cfg.out, checkpointEvery: cfg.checkpointEvery, resume: cfg.resume === true ? cfg.out : undefined,
     augmentation: cfg.aug === 'fixed' ? FIXED_VIEWS : undefined,
     distributed: { syncBatchNorm: cfg.syncBatchNorm ?? true, findUnusedParameters: cfg.findUnusedParameters ?? false },
+    monitor: cfg.monitor === true
+      ? { train: data, test: synthetic({ n: 24, channels: 1, size: 16, classes: 4, seed: 1 }), k: 3, trainSubset: 30, testSubset: 17 }
+      : undefined,
     ...extra,
   };
   return { method, options };

@@ -3,7 +3,8 @@
 // negatives) to the weights one process reaches on the whole batch, and
 // write the run folder once; a run stopped on rank 0 stops every rank and
 // resumes exactly; a rank that dies stops the others with an error; an
-// unused parameter needs findUnusedParameters; `selfsup train
+// unused parameter needs findUnusedParameters; the online k-NN monitor,
+// sharded, gives one process's accuracy; `selfsup train
 // --nproc-per-node 2` runs the same from the command line.
 import * as assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
@@ -59,6 +60,13 @@ function stepLosses(out: string): number[] {
     .filter((r) => r.type === 'step').map((r) => r.loss);
 }
 
+/** The online k-NN monitor's records of a run folder: step and top-1 by k. */
+function knnRecords(out: string): unknown[] {
+  return fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l) as { type: string; step: number; top1: unknown })
+    .filter((r) => r.type === 'knn').map((r) => ({ step: r.step, top1: r.top1 }));
+}
+
 describe('Trainer, data-parallel (Gloo ranks on 127.0.0.1)', function () {
   this.timeout(4 * DEADLINE_MS);
   let tmp: { dir: string; remove: () => void };
@@ -69,7 +77,7 @@ describe('Trainer, data-parallel (Gloo ranks on 127.0.0.1)', function () {
   after(() => tmp.remove());
 
   it('2 and 4 ranks x B/W equal 1 process x B (SimCLR, SyncBatchNorm, global negatives), the run folder written once', async () => {
-    const base = { steps: 3, batchSize: 8, aug: 'fixed' as const, checkpointEvery: 1 };
+    const base = { steps: 3, batchSize: 8, aug: 'fixed' as const, checkpointEvery: 1, monitor: true };
     const one = path.join(tmp.dir, 'one');
     const { method, options } = buildRun({ ...base, out: one });
     await new Trainer(method, options).fit();
@@ -77,10 +85,16 @@ describe('Trainer, data-parallel (Gloo ranks on 127.0.0.1)', function () {
       const out = path.join(tmp.dir, `w${world}`);
       const reports = ok(await ranks(world, { ...base, out }));
       for (const r of reports) assert.deepEqual(r.types, ['SyncBatchNorm'], `rank ${String(r.rank)}'s norms`);
+      // Each rank encodes its share of the monitor's 30 train and 17 test images, twice (random-encoder floor, end).
+      const shares = world === 2 ? [15 + 9, 15 + 8] : [8 + 5, 8 + 5, 8 + 5, 6 + 2];
+      assert.deepEqual(reports.map((r) => r.evalRows), shares.map((n) => 2 * n), `${world} ranks: images encoded by the monitor`);
       assert.deepEqual(files(out), files(one), 'the same files, written once');
       const [l1, lw] = [stepLosses(one), stepLosses(out)];
       assert.equal(lw.length, 3);
       lw.forEach((l, i) => assert.ok(Math.abs(l - l1[i]) < 1e-5, `${world} ranks, step ${i}: loss ${l} vs ${l1[i]}`));
+      // The online k-NN, sharded across the ranks, gives one process's accuracy (the run's end, after step 3).
+      assert.deepEqual(knnRecords(out), knnRecords(one), `${world} ranks: k-NN monitor`);
+      assert.equal(knnRecords(one).length, 1);
       const diff = maxWeightDiff(out, one);
       assert.ok(diff < 1e-4, `${world} ranks: weights differ from 1 process by ${diff}`);
       const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { trainer: { distributed: Record<string, unknown> } };
@@ -132,11 +146,11 @@ describe('Trainer, data-parallel (Gloo ranks on 127.0.0.1)', function () {
     ok(await ranks(2, { ...base, out: path.join(tmp.dir, 'unused-on'), findUnusedParameters: true }));
   });
 
-  it('selfsup train --nproc-per-node 2 trains on 2 ranks into one run folder', async () => {
+  it('selfsup train --nproc-per-node 2 trains on 2 ranks into one run folder, with the sharded k-NN monitor', async () => {
     const out = path.join(tmp.dir, 'cli');
     const r = childProcess.spawnSync(process.execPath, [BIN, 'train', 'simclr', '--nproc-per-node', '2', '--master-port',
       String(await freePort()), '--encoder', 'small_cnn', '--encoder-options', '{"width": 4}', '--method-options',
-      '{"hiddenDim": 16, "outDim": 8}', '--steps', '2', '--batch-size', '8', '--knn-every', '0', '--no-eval',
+      '{"hiddenDim": 16, "outDim": 8}', '--steps', '2', '--batch-size', '8', '--data', 'synthetic', '--knn-every', '1', '--no-eval',
     '--progress', 'none', '--out', out], { env: { ...process.env, GLOO_SOCKET_IFNAME: 'lo' }, encoding: 'utf8', timeout: DEADLINE_MS });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /x 2 ranks/);
@@ -145,5 +159,7 @@ describe('Trainer, data-parallel (Gloo ranks on 127.0.0.1)', function () {
     assert.equal(config.trainer.distributed.worldSize, 2);
     assert.equal(findCheckpoint(out).step, 2);
     assert.ok(fs.existsSync(path.join(out, 'encoder.safetensors')));
+    // Every rank loaded the test split and took part in the sharded k-NN monitor (else rank 0 would wait for rank 1).
+    assert.equal(knnRecords(out).length, 1);
   });
 });

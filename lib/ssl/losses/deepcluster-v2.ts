@@ -7,6 +7,7 @@ import { checkInt, checkTensor } from '../../torch/arguments';
 import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
 import { atLeastFloat32 } from './precision';
 import { gatherFromRanks, rankAndWorld, sumOverRanks } from './gather';
+import { gatherShards } from '../../torch/distributed/shards';
 
 /** {@link sphericalKMeans}'s options: defaults and checks. */
 export const KMEANS_OPTIONS = defineOptions({
@@ -106,13 +107,9 @@ function rowsPerRank(n: number): number[] {
   return (g.all.toArray() as number[]).map(Number);
 }
 
-/** Every rank's int64 rows (n_r) concatenated in rank order; ranks may hold different numbers of rows. */
+/** Every rank's int64 rows (n_r) concatenated in rank order (as float64: exact for any cluster index). */
 function gatherRows(mine: Tensor, shards: readonly number[]): Tensor {
-  const most = Math.max(...shards);
-  // NOTE: all-gather needs one shape on every rank: pad to the largest share (as float64, exact for any cluster index).
-  const padded = torch.cat([mine.to('float64'), torch.zeros([most - mine.shape[0]], { dtype: 'float64', device: mine.device })], 0);
-  const all = gatherFromRanks(() => padded)!.all.view([shards.length, most]); // (W, most)
-  return torch.cat(shards.map((n, r) => all.select(0, r).narrow(0, 0, n)), 0).to('int64');
+  return gatherShards(mine.to('float64'), shards).to('int64');
 }
 
 // Rows of the bank scored per E-step slice: bounds the (rows, k) dot products to about 128 MB at k = 4096.

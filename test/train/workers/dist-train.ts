@@ -4,7 +4,7 @@
 import * as torch from '../../../lib/torch';
 import { Trainer } from '../../../lib/train/trainer';
 import { LogRecord } from '../../../lib/train/options';
-import { DistRunConfig, buildRun } from '../dist-run';
+import { DistRunConfig, EvalCountingCnn, buildRun } from '../dist-run';
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2]) as DistRunConfig;
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   const result = await new Trainer(method, options).fit();
   const types = [...new Set([...method.modules()].map((m) => m.typeName).filter((t) => /Norm/.test(t)))];
   process.stdout.write(`${JSON.stringify({ rank, world: torch.distributed.getWorldSize(), done: true, steps: result.steps,
-    interrupted: result.interrupted, loss: result.loss, losses, types })}\n`);
+    interrupted: result.interrupted, loss: result.loss, losses, types,
+    evalRows: (method.encoder as EvalCountingCnn).evalRows })}\n`);
   torch.distributed.destroyProcessGroup();
 }
 

@@ -1,0 +1,28 @@
+// The online k-NN monitor sharded across 2 Gloo ranks (MonitorRun.sharded,
+// what the Trainer sets in a data-parallel run): each rank encodes its share
+// of the train and test subsets (37 = 19 + 18 and 23 = 12 + 11 images), and
+// every rank gets the single-process accuracy and floors by value, encoded
+// with rank 0's batch-norm statistics. The worker is workers/monitor-ranks.ts.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as torch from '../../lib/torch';
+import { describeRuns, freePort, runRanks } from '../torch/distributed/ranks';
+
+describe('KnnMonitor sharded on 2 ranks', function () {
+  this.timeout(180000);
+  before(function () {
+    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+  });
+
+  it('each rank encodes its share; the accuracy and the floors equal one process\'s', async () => {
+    const spec = { command: process.execPath, args: [path.join(__dirname, 'workers', 'monitor-ranks.js')] };
+    const runs = await runRanks([spec, spec], { MASTER_PORT: String(await freePort()) }, 150000);
+    assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
+    const reports = runs.map((x) => x.report!) as { rank: number; ref: unknown; got: unknown; rows: unknown; unsharded: number }[];
+    for (const r of reports) assert.deepEqual(r.got, r.ref, `rank ${r.rank}: sharded monitor vs one process`);
+    // Rank r encodes its share of the train and test subsets, for the random encoder's floor and for evaluate.
+    assert.deepEqual(reports.map((r) => r.rows), [{ random: 19 + 12, trained: 19 + 12 }, { random: 18 + 11, trained: 18 + 11 }]);
+    // Rank 1's own statistics give another accuracy: the sharded monitor used rank 0's.
+    assert.notEqual(reports[1].unsharded, (reports[1].ref as { knn: number }).knn, 'rank 1 alone, with its own statistics');
+  });
+});
