@@ -6,6 +6,7 @@ import { SGD } from '../../lib/optim/sgd';
 import { LAMB } from '../../lib/optim/lamb';
 import { hasOp } from '../../lib/torch/foreach';
 import { OptimizerRecipe } from '../../lib/ssl/method';
+import { ParamGroup } from '../../lib/optim/optimizer';
 import { makeOptimizer, mergeRecipe, scaledLr, setupOptimizer } from '../../lib/train/optimizer-setup';
 import { ToyMethod } from './toy-method';
 
@@ -123,6 +124,25 @@ describe('train/optimizer-setup', () => {
     const fusedSgd = makeOptimizer({ optimizer: 'sgd', weightDecay: 0.1 }, groups(), { lr: 1, fused: true }) as unknown as SGD;
     assert.equal(fusedSgd.fused, hasOp('aten::_fused_sgd_'));
     for (const o of [a, lamb, sgd, lars, fusedAdamw, fusedSgd]) o.dispose();
+  });
+
+  it('an empty parameter group is left out, and the weight-decay schedule still reaches the decayed group', () => {
+    // The method's groups: an empty one first (a head without biases), then decayed and not decayed.
+    class EmptyFirst extends ToyMethod {
+      override parameterGroups(weightDecay: number): ParamGroup[] {
+        return [{ params: [], weightDecay: 0 }, ...super.parameterGroups(weightDecay)];
+      }
+    }
+    torch.manualSeed(0);
+    const m = new EmptyFirst();
+    const s = setupOptimizer(m, { batchSize: 256, stepsPerEpoch: 10, totalSteps: 10 });
+    assert.equal(s.optimizer.paramGroups.length, 2);
+    const [decay, noDecay] = s.optimizer.paramGroups;
+    for (let i = 0; i < 10; i++) s.wdScheduler!.step();
+    // The recipe's cosine from weightDecay 1e-4 ends at weightDecayEnd 1e-3 on the decayed group only.
+    assert.ok(Math.abs(decay.weightDecay - 1e-3) < 1e-15, `decayed group ${decay.weightDecay}`);
+    assert.equal(noDecay.weightDecay, 0);
+    s.optimizer.dispose();
   });
 
   it('refuses a method with nothing to train', () => {
