@@ -12,8 +12,9 @@
 // libtorch sees a GPU, full scale there and small on the CPU; 5 timed steps
 // after 2 warm-up steps on the CPU (20 after 5 on CUDA); 1 round. --rounds N
 // runs both sides N times, taking turns, and the host times are the median
-// over all their timed steps. --all lists every operator, not only those
-// whose counts differ.
+// over all their timed steps; the table adds each round's Node / PyTorch
+// ratio of medians (host time and CPU time of the process) and their median.
+// --all lists every operator, not only those whose counts differ.
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as torch from '../lib/torch';
@@ -22,7 +23,7 @@ import { WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
 import { benchPlan } from '../lib/bench/runner';
 import { benchEnvironment } from '../lib/bench/report';
 import { StepProfile, PythonStepProfile, fromPython, profileNodeStep } from '../lib/bench/profile-step';
-import { compareSteps, formatStepComparison } from '../lib/bench/profile-compare';
+import { compareSteps, formatStepComparison, roundRatios } from '../lib/bench/profile-compare';
 import { PYTHON, pythonScript } from './bench-python';
 import { WorkloadOptions, readWorkloadFlags } from './workload-flags';
 
@@ -62,19 +63,24 @@ function runNode(o: Options): StepProfile[] {
       return profileNodeStep(workload(name, o.scale), { device: o.device, warmup: o.warmup, steps: o.steps });
     } catch (e) {
       return { side: 'node', workload: name, device: o.device, status: 'error', reason: e instanceof Error ? e.message : String(e),
-        events: [], memory: { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 }, hostUs: [], wallUs: [] };
+        events: [], memory: { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 }, hostUs: [], wallUs: [], cpuUs: [] };
     }
   });
 }
 
+/** One workload's profile from each round. */
+function perRound(rounds: readonly (readonly StepProfile[])[], name: WorkloadName): StepProfile[] {
+  return rounds.map((r) => r.find((p) => p.workload === name)!);
+}
+
 /** The first round's profile with the timed steps of every round. */
-function merged(rounds: readonly (readonly StepProfile[])[], name: WorkloadName): StepProfile {
-  const all = rounds.map((r) => r.find((p) => p.workload === name)!);
-  return { ...all[0], hostUs: all.flatMap((p) => p.hostUs), wallUs: all.flatMap((p) => p.wallUs) };
+function merged(all: readonly StepProfile[]): StepProfile {
+  return { ...all[0], hostUs: all.flatMap((p) => p.hostUs), wallUs: all.flatMap((p) => p.wallUs), cpuUs: all.flatMap((p) => p.cpuUs) };
 }
 
 function main(): void {
   const o = parseOptions(process.argv.slice(2));
+  const loadAtStart = loadText();
   if (o.threads !== undefined) torch.setNumThreads(o.threads);
   const threads = torch.getNumThreads();
   const py: ReturnType<typeof runPython>[] = [];
@@ -88,9 +94,14 @@ function main(): void {
   const env = benchEnvironment(o.device);
   console.log(`## Operators per training step: ${o.device}, ${env.hardware}, scale ${o.scale}`);
   console.log(`Node ${env.node}, libtorch ${env.libtorch}; PyTorch ${String(py[0].env.torch)}; ${threads} thread(s); ` +
-    `${o.device === 'cuda' ? 'bfloat16 autocast' : 'float32'}; one profiled step after ${o.warmup} warm-up, host time = median of ` +
-    `${o.rounds} alternating round(s) x ${o.steps} unprofiled steps; load average ${loadText()}\n`);
-  const comparisons = o.workloads.map((name) => compareSteps(merged(node, name), merged(py.map((r) => r.profiles), name)));
+    `${o.device === 'cuda' ? 'bfloat16 autocast' : 'float32'}; one profiled step after ${o.warmup} warm-up, host and CPU time = median of ` +
+    `${o.rounds} alternating round(s) x ${o.steps} unprofiled steps; load average ${loadAtStart} at the start, ${loadText()} at the end\n`);
+  const comparisons = o.workloads.map((name) => {
+    const n = perRound(node, name);
+    const p = perRound(py.map((r) => r.profiles), name);
+    const ok = [...n, ...p].every((x) => x.status === 'ok');
+    return compareSteps(merged(n), merged(p), ok ? roundRatios(n, p) : undefined);
+  });
   for (const c of comparisons) console.log(`${formatStepComparison(c, { all: o.all })}\n`);
   if (o.json !== undefined) {
     writeFileAtomic(o.json, `${JSON.stringify({ options: o, node: env, python: py[0].env, comparisons }, null, 2)}\n`);

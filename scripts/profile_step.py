@@ -117,17 +117,20 @@ def profile_workload(w, job):
     sync(device)
     columns = profile_events(step)
     syncs = cuda_syncs(step)
-    host, wall = [], []
+    host, wall, cpu = [], [], []
     for _ in range(job['steps']):
         sync(device)
+        c0 = time.process_time()  # CPU time of the whole process, as Node's process.cpuUsage()
         t0 = time.perf_counter()
         step()
         t1 = time.perf_counter()
+        c1 = time.process_time()
         sync(device)
         host.append((t1 - t0) * 1e6)
         wall.append((time.perf_counter() - t0) * 1e6)
+        cpu.append((c1 - c0) * 1e6)
     return {'kind': 'profile', 'workload': w['name'], 'scale': w['scale'], 'device': device, 'columns': columns,
-            'cudaSyncWarnings': syncs, 'hostUs': host, 'wallUs': wall}
+            'cudaSyncWarnings': syncs, 'hostUs': host, 'wallUs': wall, 'cpuUs': cpu}
 
 
 def main():

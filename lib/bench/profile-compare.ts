@@ -21,6 +21,19 @@ export interface StepSummary {
   /** Medians over the unprofiled steps, microseconds. */
   hostUs: number;
   wallUs: number;
+  /** Median CPU time of the whole process per unprofiled step, microseconds. */
+  cpuUs: number;
+}
+
+/**
+ * Node / PyTorch per alternating round: the ratio of the two sides' medians
+ * in that round. Both sides of a round ran minutes apart at most, so a load
+ * that changes between rounds moves both; the median of these ratios is the
+ * comparison least disturbed by a shared machine.
+ */
+export interface RoundRatios {
+  host: number[];
+  cpu: number[];
 }
 
 /** One operator name on both sides. */
@@ -38,9 +51,15 @@ export interface StepComparison {
   pytorch: StepSummary;
   /** Every ATen operator name seen on either side: the largest difference first, then by name. */
   ops: OpCount[];
+  /** Set when the profiles came from several rounds. */
+  rounds?: RoundRatios;
 }
 
-function medianOf(xs: readonly number[]): number {
+/**
+ * The median (the mean of the middle two for an even count; NaN for none).
+ * @example medianOf([3, 1, 2]) // 2
+ */
+export function medianOf(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -62,21 +81,35 @@ export function summarize(p: StepProfile): StepSummary {
     status: p.status, reason: p.reason, operators: p.events.filter(isOperator).length, hostCalls: hostCalls(p.events).length,
     autogradNodes: p.events.filter((e) => e.scope === 'backward_function').length, syncs: findHostSyncs(p.events),
     cudaSyncWarnings: p.cudaSyncWarnings, allocs: p.memory.allocs, allocBytes: p.memory.allocBytes,
-    hostUs: medianOf(p.hostUs), wallUs: medianOf(p.wallUs),
+    hostUs: medianOf(p.hostUs), wallUs: medianOf(p.wallUs), cpuUs: medianOf(p.cpuUs),
   };
+}
+
+/**
+ * Node / PyTorch of each round's median host and CPU time; `node[i]` and
+ * `pytorch[i]` are one workload's profiles from round i.
+ *
+ * @example roundRatios(nodeRounds, pytorchRounds).host // [0.97, 1.04, 0.99]
+ */
+export function roundRatios(node: readonly StepProfile[], pytorch: readonly StepProfile[]): RoundRatios {
+  if (node.length !== pytorch.length) throw new RangeError(`Expected as many Node rounds as PyTorch rounds but received ${node.length} and ${pytorch.length}`);
+  const per = (key: 'hostUs' | 'cpuUs'): number[] => node.map((n, i) => medianOf(n[key]) / medianOf(pytorch[i][key]));
+  return { host: per('hostUs'), cpu: per('cpuUs') };
 }
 
 /**
  * Node's step against PyTorch's, operator by operator.
  * @example const c = compareSteps(node, py); c.ops.filter((o) => o.node > o.pytorch);
  */
-export function compareSteps(node: StepProfile, pytorch: StepProfile): StepComparison {
+export function compareSteps(node: StepProfile, pytorch: StepProfile, rounds?: RoundRatios): StepComparison {
   const a = counts(node.events);
   const b = counts(pytorch.events);
   const names = [...new Set([...a.keys(), ...b.keys()])];
   const ops = names.map((name) => ({ name, node: a.get(name) ?? 0, pytorch: b.get(name) ?? 0 }));
   ops.sort((x, y) => Math.abs(y.node - y.pytorch) - Math.abs(x.node - x.pytorch) || (x.name < y.name ? -1 : 1));
-  return { workload: node.workload, device: node.device, node: summarize(node), pytorch: summarize(pytorch), ops };
+  const out: StepComparison = { workload: node.workload, device: node.device, node: summarize(node), pytorch: summarize(pytorch), ops };
+  if (rounds !== undefined) out.rounds = rounds;
+  return out;
 }
 
 const fmtUs = (v: number): string => (Number.isNaN(v) ? '-' : v >= 1e3 ? `${(v / 1e3).toFixed(2)} ms` : `${v.toFixed(0)} us`);
@@ -114,6 +147,12 @@ export function formatStepComparison(c: StepComparison, options: { all?: boolean
   lines.push(`| allocated bytes | ${p.allocBytes} | ${n.allocBytes} | ${signed(n.allocBytes - p.allocBytes)} (${ratio(n.allocBytes, p.allocBytes)}) |`);
   lines.push(`| host syncs | ${syncText(p)}${p.cudaSyncWarnings != null ? `; CUDA sync warnings ${p.cudaSyncWarnings}` : ''} | ${syncText(n)} | |`);
   lines.push(`| host time (median, unprofiled) | ${fmtUs(p.hostUs)} | ${fmtUs(n.hostUs)} | (${ratio(n.hostUs, p.hostUs)}) |`);
+  lines.push(`| CPU time of the process (median, unprofiled) | ${fmtUs(p.cpuUs)} | ${fmtUs(n.cpuUs)} | (${ratio(n.cpuUs, p.cpuUs)}) |`);
+  if (c.rounds !== undefined && c.rounds.host.length > 1) {
+    const list = (xs: readonly number[]): string => `${xs.map((x) => x.toFixed(2)).join(', ')}; median ${medianOf(xs).toFixed(2)}`;
+    lines.push(`| Node / PyTorch per round, host time | | | ${list(c.rounds.host)} |`);
+    lines.push(`| Node / PyTorch per round, CPU time | | | ${list(c.rounds.cpu)} |`);
+  }
   if (c.device === 'cuda') lines.push(`| wall time with device (median) | ${fmtUs(p.wallUs)} | ${fmtUs(n.wallUs)} | (${ratio(n.wallUs, p.wallUs)}) |`);
   const diff = c.ops.filter((o) => o.node !== o.pytorch);
   lines.push('', diff.length === 0 ? 'Operators: the same names with the same counts on both sides.'

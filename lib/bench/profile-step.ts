@@ -23,6 +23,12 @@ export interface StepProfile {
   hostUs: number[];
   /** Per unprofiled step: microseconds until the device finished too (the same as hostUs on the CPU). */
   wallUs: number[];
+  /**
+   * Per unprofiled step: microseconds of CPU time the whole process used (user + system, all threads:
+   * Node's `process.cpuUsage`, Python's `time.process_time`). On a shared machine the host time also
+   * counts the time the process waited for a core; this does not.
+   */
+  cpuUs: number[];
   /** PyTorch on CUDA: the synchronising CUDA calls torch.cuda.set_sync_debug_mode('warn') reported. */
   cudaSyncWarnings?: number | null;
 }
@@ -69,17 +75,21 @@ export function profileNodeStep(w: Workload, o: ProfileStepOptions): StepProfile
     const prof = torch.profiler.profile(step);
     const hostUs: number[] = [];
     const wallUs: number[] = [];
+    const cpuUs: number[] = [];
     for (let i = 0; i < o.steps; i++) {
       sync();
+      const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       step();
       const t1 = process.hrtime.bigint();
+      const c1 = process.cpuUsage(c0);
       sync();
       hostUs.push(Number(t1 - t0) / 1e3);
       wallUs.push(Number(process.hrtime.bigint() - t0) / 1e3);
+      cpuUs.push(c1.user + c1.system);
     }
     return { side: 'node', workload: w.name, device: o.device, status: 'ok', events: [...prof.events], memory: prof.memory,
-      hostUs, wallUs };
+      hostUs, wallUs, cpuUs };
   } finally {
     engine.dispose();
     views.forEach((v) => v.dispose());
@@ -99,6 +109,7 @@ export interface PythonStepProfile {
   cudaSyncWarnings?: number | null;
   hostUs?: number[];
   wallUs?: number[];
+  cpuUs?: number[];
 }
 
 /**
@@ -109,8 +120,8 @@ export function fromPython(p: PythonStepProfile, device: 'cpu' | 'cuda'): StepPr
   const empty = { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 };
   if (p.status === 'error' || p.columns === undefined) {
     return { side: 'pytorch', workload: p.workload, device, status: 'error', reason: p.reason ?? 'no events', events: [],
-      memory: empty, hostUs: [], wallUs: [] };
+      memory: empty, hostUs: [], wallUs: [], cpuUs: [] };
   }
   return { side: 'pytorch', workload: p.workload, device, status: 'ok', events: mergeNestedDuplicates(eventsFromColumns(p.columns)),
-    memory: p.columns.memory, hostUs: p.hostUs ?? [], wallUs: p.wallUs ?? [], cudaSyncWarnings: p.cudaSyncWarnings };
+    memory: p.columns.memory, hostUs: p.hostUs ?? [], wallUs: p.wallUs ?? [], cpuUs: p.cpuUs ?? [], cudaSyncWarnings: p.cudaSyncWarnings };
 }

@@ -22,6 +22,8 @@ describe('bench: one training step under the profiler', function () {
       assert.ok(p.events.some((e) => e.scope === 'backward_function'), 'backward ran inside the profiled step');
       assert.deepEqual(torch.profiler.findHostSyncs(p.events), []);
       assert.equal(p.hostUs.length, 1);
+      assert.equal(p.cpuUs.length, 1);
+      assert.ok(p.cpuUs[0] > 0, 'the step used CPU time');
       assert.equal(torch.memory().tensors, before);
     });
   }
@@ -37,7 +39,7 @@ describe('bench: one training step under the profiler', function () {
     const c = compareSteps(node, py);
     assert.equal(c.ops.reduce((s, o) => s + o.node, 0), c.node.operators);
     assert.equal(c.ops.reduce((s, o) => s + o.pytorch, 0), c.pytorch.operators);
-    assert.ok(c.pytorch.operators > 100 && c.pytorch.allocs > 0 && c.pytorch.hostUs > 0);
+    assert.ok(c.pytorch.operators > 100 && c.pytorch.allocs > 0 && c.pytorch.hostUs > 0 && c.pytorch.cpuUs > 0);
     assert.deepEqual(c.node.syncs, []);
     // The detector on real PyTorch code: torch 1.13's multi-tensor AdamW reads each parameter's step count
     // back (`step.item()`) and `mask[:, :keep] = 0` fills from a 0-d tensor (an item() inside fill_).

@@ -1,0 +1,47 @@
+// The host and CPU time columns of the per-step comparison (issue 19): each
+// side's medians, each round's Node / PyTorch ratio, and the rows that print
+// them. Built from hand-made profiles, so every number is known.
+import * as assert from 'node:assert/strict';
+import { StepProfile } from '../../lib/bench/profile-step';
+import { compareSteps, formatStepComparison, medianOf, roundRatios } from '../../lib/bench/profile-compare';
+
+function profile(side: 'node' | 'pytorch', hostUs: number[], cpuUs: number[]): StepProfile {
+  return { side, workload: 'mae', device: 'cpu', status: 'ok', events: [], memory: { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 },
+    hostUs, wallUs: hostUs, cpuUs };
+}
+
+describe('bench: host and CPU time of the per-step comparison', () => {
+  it('medianOf takes the middle value, the mean of the middle two, NaN for none', () => {
+    assert.equal(medianOf([5, 1, 3]), 3);
+    assert.equal(medianOf([4, 1, 3, 2]), 2.5);
+    assert.ok(Number.isNaN(medianOf([])));
+  });
+
+  it('summarizes each side\'s median CPU time apart from its host time', () => {
+    const c = compareSteps(profile('node', [100, 300, 200], [50, 70, 60]), profile('pytorch', [400, 500, 600], [80, 90, 100]));
+    assert.equal(c.node.hostUs, 200);
+    assert.equal(c.node.cpuUs, 60);
+    assert.equal(c.pytorch.cpuUs, 90);
+    const text = formatStepComparison(c);
+    assert.match(text, /\| CPU time of the process \(median, unprofiled\) \| 90 us \| 60 us \| \(0\.67\) \|/);
+    assert.doesNotMatch(text, /per round/, 'one round: no per-round rows');
+  });
+
+  it('gives each round\'s ratio of medians and prints them with their median', () => {
+    const node = [profile('node', [10, 12, 11], [5, 6, 7]), profile('node', [30, 30, 30], [6, 6, 6]), profile('node', [8, 9, 10], [4, 4, 4])];
+    const py = [profile('pytorch', [22, 22, 22], [6, 6, 6]), profile('pytorch', [20, 20, 20], [4, 4, 4]), profile('pytorch', [9, 9, 9], [8, 8, 8])];
+    const r = roundRatios(node, py);
+    assert.deepEqual(r.host, [0.5, 1.5, 1]);
+    assert.deepEqual(r.cpu, [1, 1.5, 0.5]);
+    const c = compareSteps(node[0], py[0], r);
+    assert.deepEqual(c.rounds, r);
+    const text = formatStepComparison(c);
+    assert.match(text, /\| Node \/ PyTorch per round, host time \| \| \| 0\.50, 1\.50, 1\.00; median 1\.00 \|/);
+    assert.match(text, /\| Node \/ PyTorch per round, CPU time \| \| \| 1\.00, 1\.50, 0\.50; median 1\.00 \|/);
+  });
+
+  it('refuses rounds that do not pair up', () => {
+    const n = profile('node', [1], [1]);
+    assert.throws(() => roundRatios([n, n], [profile('pytorch', [1], [1])]), /as many Node rounds as PyTorch rounds but received 2 and 1/);
+  });
+});
