@@ -7,7 +7,7 @@ import { aten, foreachMulByTensor_, hasOp, untypedOp } from '../torch/foreach';
 import {
   Optimizer, ParamGroup, ResolvedGroup, ParamState, StepOptions, checkNoCapture,
 } from './optimizer';
-import { ScalarSlots, ScratchTensors } from './scratch';
+import { ScalarSlots } from './scratch';
 import { defineDefaults } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
@@ -64,8 +64,6 @@ export type AdamWConstructorOptions = Partial<AdamWOptions> & StepOptions;
  * opt.step();
  */
 export class AdamW extends Optimizer<AdamWOptions> {
-  // The denominators, written in place each step (see scratch.ts).
-  private readonly denoms = new ScratchTensors();
   // Capturable steps: per-parameter bias-correction factors, computed on the
   // device, one set per group (or CPU chunk), keyed by its first parameter.
   private readonly corrections = new Map<Tensor, Record<'bc2Sqrt' | 'negStepSize', ScalarSlots>>();
@@ -79,7 +77,6 @@ export class AdamW extends Optimizer<AdamWOptions> {
   }
 
   protected override disposeWork(): void {
-    this.denoms.dispose();
     for (const slots of this.corrections.values()) for (const s of Object.values(slots)) s.dispose();
     this.corrections.clear();
   }
@@ -146,8 +143,9 @@ export class AdamW extends Optimizer<AdamWOptions> {
         second = idx.map((i) => states[i].max_exp_avg_sq as Tensor);
         aten._foreach_maximum_.List(second, vs);
       }
-      const denom = this.denoms.like(ps);
-      aten._foreach_sqrt.out(second, { out: denom });
+      // NOTE: the functional sqrt, as PyTorch's AdamW: libtorch's `_foreach_sqrt.out` allocates the same
+      // results and then copies them into `out` (one more pass and one copy_ per parameter).
+      const denom = aten._foreach_sqrt(second);
       aten._foreach_div_.Scalar(denom, biasCorrection2Sqrt);
       aten._foreach_add_.Scalar(denom, group.eps);
       aten._foreach_addcdiv_.Scalar(ps, ms, denom, -group.lr / biasCorrection1);
@@ -201,8 +199,7 @@ export class AdamW extends Optimizer<AdamWOptions> {
     }
     // p += m / ((sqrt(v) / sqrt(bc2) + eps) / (-lr / bc1)): the step size is
     // folded into the denominator, as PyTorch's capturable branch does.
-    const denom = this.denoms.like(params);
-    aten._foreach_sqrt.out(second, { out: denom });
+    const denom = aten._foreach_sqrt(second); // not `.out`: see the host path
     aten._foreach_div_.List(denom, bc2Sqrt.views);
     aten._foreach_add_.Scalar(denom, group.eps);
     aten._foreach_div_.List(denom, negStepSize.views);

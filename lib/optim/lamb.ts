@@ -7,7 +7,7 @@
 import * as torch from '../torch';
 import { aten } from '../torch/foreach';
 import { Optimizer, ParamGroup, ParamState, ResolvedGroup, StepOptions } from './optimizer';
-import { ScalarSlots, ScratchTensors } from './scratch';
+import { ScalarSlots } from './scratch';
 import { defineDefaults } from '../torch/option-table';
 import { checkAdamOptions } from './adamw';
 
@@ -60,8 +60,6 @@ export type LAMBConstructorOptions = Partial<LAMBOptions> & StepOptions;
  * loss.backward(); opt.step(); opt.zeroGrad();
  */
 export class LAMB extends Optimizer<LAMBOptions> {
-  private readonly updates = new ScratchTensors();
-  private readonly denoms = new ScratchTensors();
   // Per group (or CPU chunk), keyed by its first parameter: the norms and ratios.
   private readonly slots = new Map<Tensor, Record<'w' | 'u' | 'scale', ScalarSlots>>();
 
@@ -81,8 +79,6 @@ export class LAMB extends Optimizer<LAMBOptions> {
   }
 
   protected override disposeWork(): void {
-    this.updates.dispose();
-    this.denoms.dispose();
     for (const s of this.slots.values()) for (const v of Object.values(s)) v.dispose();
     this.slots.clear();
   }
@@ -125,13 +121,13 @@ export class LAMB extends Optimizer<LAMBOptions> {
     const bc2Sqrt = group.biasCorrection ? Math.sqrt(1 - beta2 ** step) : 1;
     // r = m / ((sqrt(v) / sqrt(bc2) + eps) * bc1): the first correction is
     // folded into the denominator (one pass fewer; equal within rounding).
-    const denom = this.denoms.like(ps);
-    aten._foreach_sqrt.out(vs, { out: denom });
+    // NOTE: functional foreach operators, not their `.out` variants: libtorch's
+    // `.out` ones allocate the same results and then copy them into `out`.
+    const denom = aten._foreach_sqrt(vs);
     if (bc2Sqrt !== 1) aten._foreach_div_.Scalar(denom, bc2Sqrt);
     aten._foreach_add_.Scalar(denom, group.eps);
     if (bc1 !== 1) aten._foreach_mul_.Scalar(denom, bc1);
-    const r = this.updates.like(ps);
-    aten._foreach_div.List_out(ms, denom, { out: r });
+    const r = aten._foreach_div.List(ms, denom);
     if (group.weightDecay !== 0) aten._foreach_add_.List(r, ps, { alpha: group.weightDecay });
     if (group.weightDecay === 0 && !group.alwaysAdapt) {
       aten._foreach_add_.List(ps, r, { alpha: -group.lr });

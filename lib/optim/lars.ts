@@ -6,7 +6,7 @@ import { checkNonNegative } from '../torch/arguments';
 import { aten, foreachAddScaled_ } from '../torch/foreach';
 import { Optimizer, ParamGroup, ResolvedGroup, StepOptions } from './optimizer';
 import { SGDOptions, checkSGDOptions, momentumDirection } from './sgd';
-import { ScalarSlots, ScratchTensors } from './scratch';
+import { ScalarSlots } from './scratch';
 import { defineDefaults, REQUIRED } from '../torch/option-table';
 
 type Tensor = torch.Tensor;
@@ -49,9 +49,8 @@ export type LARSConstructorOptions = Partial<LARSOptions> & StepOptions & { lr: 
  */
 export class LARS extends Optimizer<LARSOptions> {
   // Work tensors reused across steps (see scratch.ts): the per-parameter
-  // norms, factors and scaled updates of each group.
+  // norms and factors of each group.
   private readonly slots = new Map<Tensor, Record<'w' | 'g' | 'scale' | 'decay', ScalarSlots>>();
-  private readonly updates = new ScratchTensors();
 
   constructor(params: Tensor[] | ParamGroup<LARSOptions>[], options: LARSConstructorOptions) {
     super(params, LARS_DEFAULTS.resolve(options, (k) => k), { capturable: options.capturable });
@@ -72,7 +71,6 @@ export class LARS extends Optimizer<LARSOptions> {
   protected override disposeWork(): void {
     for (const slots of this.slots.values()) for (const s of Object.values(slots)) s.dispose();
     this.slots.clear();
-    this.updates.dispose();
   }
 
   protected updateGroup(group: ResolvedGroup<LARSOptions>, params: Tensor[], grads: Tensor[]): void {
@@ -98,9 +96,11 @@ export class LARS extends Optimizer<LARSOptions> {
       const ratio = w.vector.div(gPlusDecay.add(group.eps)).mul(group.trustCoefficient);
       const scale = slots.scale.get(params);
       scale.vector.copy_(torch.where(adapt, ratio, 1));
-      dps = this.updates.like(params);
+      // NOTE: functional foreach operators, not their `.out` variants into kept
+      // tensors: libtorch's `.out` ones allocate the same results and then copy
+      // them into `out` (one more pass over every parameter).
       if (wd === 0 && wdDevice === undefined) {
-        aten._foreach_mul.List_out(grads, scale.views, { out: dps });
+        dps = aten._foreach_mul.List(grads, scale.views);
       } else {
         // d = (g + wd w) * ratio, in two passes over the tensors: d = w * (wd ratio),
         // then d += g * ratio. wd is 0 where the ratio is not applied (lightly).
@@ -108,7 +108,7 @@ export class LARS extends Optimizer<LARSOptions> {
         // product instead: the same within float32 rounding.
         const decay = slots.decay.get(params);
         decay.vector.copy_(adapt.to(w.vector.dtype).mul(wdDevice ?? wd).mul(scale.vector));
-        aten._foreach_mul.List_out(params, decay.views, { out: dps });
+        dps = aten._foreach_mul.List(params, decay.views);
         aten._foreach_addcmul_.Scalar(dps, grads, scale.views, 1);
       }
     }

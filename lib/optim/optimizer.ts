@@ -267,7 +267,11 @@ export abstract class Optimizer<O extends BaseOptions> {
         for (let i = 0; i < params.length; i++) {
           bytes += params[i].numel() * 4;
           if (bytes >= budget || i === params.length - 1) {
-            this.updateGroup(group, params.slice(start, i + 1), grads.slice(start, i + 1));
+            // A scope per chunk: its temporaries are freed before the next chunk
+            // allocates, which then reuses that memory while it is still in cache
+            // instead of growing the heap (fresh pages fault in on first touch).
+            const [ps, gs] = [params.slice(start, i + 1), grads.slice(start, i + 1)];
+            torch.scope(() => this.updateGroup(group, ps, gs));
             start = i + 1;
             bytes = 0;
           }

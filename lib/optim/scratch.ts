@@ -1,41 +1,15 @@
-// Reusable work tensors for optimiser steps. A multi-tensor operator that
-// returns new tensors costs an allocation per parameter (on CPU, more than
-// the arithmetic over ResNet-18) and a JS wrapper per parameter; writing into
-// tensors kept from the previous step (`_foreach_*.out`) costs neither.
-// They are not optimiser state: nothing here is saved or restored.
+// Reusable work tensors for optimiser steps: per-parameter scalars (norms,
+// factors) kept in one vector across steps. They are not optimiser state:
+// nothing here is saved or restored.
+//
+// NOTE: parameter-sized results come from the functional `_foreach_*`
+// operators, not from `_foreach_*.out` into kept tensors: libtorch (1.13 and
+// 2.x) generates those `.out` variants as the functional operator followed by
+// one `copy_` per tensor, so writing into kept tensors saved no allocation and
+// added a pass over every parameter (issue 19).
 import * as torch from '../torch';
 
 type Tensor = torch.Tensor;
-
-/**
- * One work tensor per parameter, shaped and typed like it, created on first
- * use and recreated if the parameter moved to another device or dtype.
- *
- * @example
- * const denoms = this.scratch.like(params);
- * aten._foreach_sqrt.out(expAvgSqs, { out: denoms });
- */
-export class ScratchTensors {
-  private readonly buffers = new Map<Tensor, Tensor>();
-
-  like(params: Tensor[]): Tensor[] {
-    return params.map((p) => {
-      let b = this.buffers.get(p);
-      if (b === undefined || b.device !== p.device || b.dtype !== p.dtype) {
-        b?.dispose();
-        b = torch.keep(torch.emptyLike(p));
-        this.buffers.set(p, b);
-      }
-      return b;
-    });
-  }
-
-  /** Frees every work tensor. @example scratch.dispose(); */
-  dispose(): void {
-    for (const b of this.buffers.values()) b.dispose();
-    this.buffers.clear();
-  }
-}
 
 /**
  * A 1-d vector with one entry per parameter and its 0-d views (one per
