@@ -37,7 +37,7 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // DINO on the small CNN (the paper trains ResNet-50 too, its table 2), 2
   // global 28 px + 4 local 12 px crops, a 1024-prototype head, teacher at 0.99.
   dino: { encoder: 'small_cnn', encoderOptions: ENCODER, methodOptions: { outDim: 1024, hiddenDim: 512,
-    bottleneckDim: 128, localCrops: 4, localSize: 12, momentumTeacher: 0.99 }, epochs: 6, batchSize: 128,
+    bottleneckDim: 128, localCrops: 4, localSize: 12, momentumTeacher: 0.99 }, epochs: 4, batchSize: 128,
     optimizer: WARMUP },
   // MAE needs a ViT: ViT-Tiny with 4 px patches (49 tokens at 28 px), a
   // 2-block 128-wide decoder, batch 256, and a 1e-3 base rate for a run of 3
