@@ -1,0 +1,34 @@
+// The pretext CPU presets changed by issue 16's floor work (docs/pretext.md,
+// "Against the floors"): what each sets reaches the method `selfsup train
+// <method>` builds, and acts where it should (the holes the context encoder
+// fills, the colorization run's length).
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import * as torch from '../../lib/torch';
+import { buildMethod, resolveRunConfig } from '../../lib/cli/train';
+import { ContextEncoder } from '../../lib/ssl/context-encoder';
+
+const out = path.join(os.tmpdir(), 'selfsup-pretext-presets-unused');
+const fashion = [1000, 1, 28, 28];
+
+describe('cli: the pretext presets that beat their floors', () => {
+  it('context_encoder: 2 epochs of random regions covering a quarter of each 28 px image, not the centre square', () => {
+    const c = resolveRunConfig('context_encoder', { eval: true, out });
+    assert.deepEqual([c.methodOptions, c.epochs], [{ mask: 'region' }, 2]);
+    const { method } = buildMethod(c, fashion);
+    try {
+      assert.ok(method instanceof ContextEncoder);
+      const hole = method.drawTask(torch.randn([4, 1, 28, 28]), new torch.Generator().manualSeed(0)).hole;
+      assert.deepEqual(Array.from(hole.sum([1, 2, 3]).toTypedArray() as Float32Array), [196, 196, 196, 196]);
+      // Not the centre square: its hole would be the centre 14 x 14 shrunk by the 1 px overlap (144 px).
+      assert.notEqual(hole.narrow(2, 8, 12).narrow(3, 8, 12).sum().item(), 4 * 144);
+    } finally {
+      method.dispose();
+    }
+  });
+
+  it('colorization: the measured 10 epochs', () => {
+    assert.equal(resolveRunConfig('colorization', { eval: true, out }).epochs, 10);
+  });
+});
