@@ -46,7 +46,7 @@ function parseOptions(argv: readonly string[]): Options {
 function runPython(o: Options, threads: number): { env: Record<string, unknown>; profiles: StepProfile[] } {
   const job = { device: o.device, warmup: o.warmup, steps: o.steps, threads, workloads: o.workloads.map((n) => workload(n, o.scale)) };
   const stdout = execFileSync(o.python, [pythonScript('profile_step.py'), JSON.stringify(job)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30 });
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30, env: pythonEnv() });
   const out = { env: {} as Record<string, unknown>, profiles: [] as StepProfile[] };
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
@@ -55,6 +55,18 @@ function runPython(o: Options, threads: number): { env: Record<string, unknown>;
     else if (record.kind === 'profile') out.profiles.push(fromPython(record as unknown as PythonStepProfile, o.device));
   }
   return out;
+}
+
+/**
+ * The reference's environment: Node's OpenMP wait policy too, when selfsup
+ * chose it (PASSIVE; lib/torch/threads.ts), so that both sides' threads wait
+ * alike. With libgomp's default spinning, 2 threads on the loaded 2-core VM
+ * made PyTorch's steps 10-100x slower than Node's: a setting, not the
+ * framework's work per step.
+ */
+function pythonEnv(): NodeJS.ProcessEnv {
+  const policy = torch.ompWaitPolicy();
+  return policy?.setBySelfsup === true ? { ...process.env, OMP_WAIT_POLICY: policy.value } : process.env;
 }
 
 function runNode(o: Options): StepProfile[] {
@@ -95,7 +107,8 @@ function main(): void {
   console.log(`## Operators per training step: ${o.device}, ${env.hardware}, scale ${o.scale}`);
   console.log(`Node ${env.node}, libtorch ${env.libtorch}; PyTorch ${String(py[0].env.torch)}; ${threads} thread(s); ` +
     `${o.device === 'cuda' ? 'bfloat16 autocast' : 'float32'}; one profiled step after ${o.warmup} warm-up, host and CPU time = median of ` +
-    `${o.rounds} alternating round(s) x ${o.steps} unprofiled steps; load average ${loadAtStart} at the start, ${loadText()} at the end\n`);
+    `${o.rounds} alternating round(s) x ${o.steps} unprofiled steps; OpenMP wait policy ${pythonEnv().OMP_WAIT_POLICY ?? 'libgomp default'} ` +
+    `on both sides; load average ${loadAtStart} at the start, ${loadText()} at the end\n`);
   const comparisons = o.workloads.map((name) => {
     const n = perRound(node, name);
     const p = perRound(py.map((r) => r.profiles), name);
