@@ -8,20 +8,17 @@
 // assignments, prototypes). The worker is test/ssl/workers/clustering-ranks.ts.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import * as torch from '../../lib/torch';
-import { describeRuns, freePort, runRanks } from '../torch/distributed/ranks';
+import { requireGloo, runNodeWorker } from '../torch/distributed/ranks';
 
 describe('SwAV and DeepCluster v2 on 2 ranks', function () {
   this.timeout(180000);
   before(function () {
-    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+    requireGloo();
   });
 
   it('distributed Sinkhorn and k-means, queue, bank, loss and gradients equal one process on the whole batch', async () => {
-    const spec = { command: process.execPath, args: [path.join(__dirname, 'workers', 'clustering-ranks.js')] };
-    const runs = await runRanks([spec, spec], { MASTER_PORT: String(await freePort()) }, 150000);
-    assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
-    for (const r of runs.map((x) => x.report!)) {
+    const reports = await runNodeWorker(path.join(__dirname, 'workers', 'clustering-ranks.js'));
+    for (const r of reports) {
       const at = `rank ${String(r.rank)}`;
       const s = r.sinkhorn as Record<string, number>;
       assert.ok(s.codes < 1e-12, `${at}: distributed Sinkhorn codes differ from one process's by ${s.codes}`);

@@ -5,20 +5,17 @@
 // only sees its own batch. DINO's centre is updated with every rank's batch.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import * as torch from '../../lib/torch';
-import { describeRuns, freePort, runRanks } from '../torch/distributed/ranks';
+import { requireGloo, runNodeWorker } from '../torch/distributed/ranks';
 
 describe('global negatives (gatherDistributed) on 2 ranks', function () {
   this.timeout(180000);
   before(function () {
-    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+    requireGloo();
   });
 
   it('ntXent and mocoV3Loss: 2 ranks equal 1 process on the whole batch (loss and gradients); DINO\'s centre too', async () => {
-    const spec = { command: process.execPath, args: [path.join(__dirname, 'workers', 'global-negatives.js')] };
-    const runs = await runRanks([spec, spec], { MASTER_PORT: String(await freePort()) }, 150000);
-    assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
-    for (const r of runs.map((x) => x.report!)) {
+    const reports = await runNodeWorker(path.join(__dirname, 'workers', 'global-negatives.js'));
+    for (const r of reports) {
       for (const name of ['simclr', 'moco'] as const) {
         const d = r[name] as Record<string, number>;
         assert.ok(d.loss < 1e-10, `rank ${String(r.rank)} ${name}: loss differs by ${d.loss}`);

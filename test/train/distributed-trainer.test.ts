@@ -14,7 +14,7 @@ import * as torch from '../../lib/torch';
 import { Trainer } from '../../lib/train/trainer';
 import { findCheckpoint, readCheckpoint } from '../../lib/train/checkpoint';
 import { DistRunConfig, buildRun } from './dist-run';
-import { RankResult, describeRuns, freePort, runRanks, tempDir } from '../torch/distributed/ranks';
+import { describeRuns, freePort, RankResult, requireGloo, runRanks, tempDir } from '../torch/distributed/ranks';
 
 const WORKER = path.join(__dirname, 'workers', 'dist-train.js');
 const BIN = path.resolve(__dirname, '../../../bin/selfsup.js');
@@ -71,7 +71,7 @@ describe('Trainer, data-parallel (Gloo ranks on 127.0.0.1)', function () {
   this.timeout(4 * DEADLINE_MS);
   let tmp: { dir: string; remove: () => void };
   before(function () {
-    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+    requireGloo();
     tmp = tempDir();
   });
   after(() => tmp.remove());

@@ -5,20 +5,16 @@
 // with rank 0's batch-norm statistics. The worker is workers/monitor-ranks.ts.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import * as torch from '../../lib/torch';
-import { describeRuns, freePort, runRanks } from '../torch/distributed/ranks';
+import { requireGloo, runNodeWorker } from '../torch/distributed/ranks';
 
 describe('KnnMonitor sharded on 2 ranks', function () {
   this.timeout(180000);
   before(function () {
-    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+    requireGloo();
   });
 
   it('each rank encodes its share; the accuracy and the floors equal one process\'s', async () => {
-    const spec = { command: process.execPath, args: [path.join(__dirname, 'workers', 'monitor-ranks.js')] };
-    const runs = await runRanks([spec, spec], { MASTER_PORT: String(await freePort()) }, 150000);
-    assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
-    const reports = runs.map((x) => x.report!) as { rank: number; ref: unknown; got: unknown; rows: unknown; unsharded: number }[];
+    const reports = (await runNodeWorker(path.join(__dirname, 'workers', 'monitor-ranks.js'))) as { rank: number; ref: unknown; got: unknown; rows: unknown; unsharded: number }[];
     for (const r of reports) assert.deepEqual(r.got, r.ref, `rank ${r.rank}: sharded monitor vs one process`);
     // Rank r encodes its share of the train and test subsets, for the random encoder's floor and for evaluate.
     assert.deepEqual(reports.map((r) => r.rows), [{ random: 19 + 12, trained: 19 + 12 }, { random: 18 + 11, trained: 18 + 11 }]);

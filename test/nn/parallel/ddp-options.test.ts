@@ -5,20 +5,17 @@
 // (the gradients are views of one bucket).
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { torch } from '../../../lib';
-import { describeRuns, freePort, runRanks } from '../../torch/distributed/ranks';
+import { requireGloo, runNodeWorker } from '../../torch/distributed/ranks';
 
 describe('nn.parallel.DistributedDataParallel options (2 ranks, Gloo)', function () {
   this.timeout(180000);
   before(function () {
-    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+    requireGloo();
   });
 
   it('findUnusedParameters and gradientAsBucketView reach the Reducer', async () => {
-    const spec = { command: process.execPath, args: [path.join(__dirname, 'workers', 'ddp-options.js')] };
-    const runs = await runRanks([spec, spec], { MASTER_PORT: String(await freePort()) }, 150000);
-    assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
-    for (const r of runs.map((x) => x.report!)) {
+    const reports = await runNodeWorker(path.join(__dirname, 'workers', 'ddp-options.js'));
+    for (const r of reports) {
       assert.match(String(r.withoutFind), /Expected to have finished reduction in the prior iteration/);
       assert.match(String(r.withoutFind), /findUnusedParameters: true/);
       assert.equal(r.withFind, null);

@@ -3,13 +3,12 @@
 // step after step (loss, gradients, weights, running statistics).
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { torch } from '../../../lib';
-import { describeRuns, freePort, runRanks } from '../../torch/distributed/ranks';
+import { describeRuns, freePort, requireGloo, runRanks } from '../../torch/distributed/ranks';
 
 describe('nn.parallel.DistributedDataParallel + SyncBatchNorm (2 ranks, Gloo)', function () {
   this.timeout(180000);
   before(function () {
-    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+    requireGloo();
   });
 
   it('equals a single process on the concatenated batch, and noSync accumulates locally', async () => {

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { torch } from '../../../lib';
-import { describeRuns, freePort, RankSpec, runRanks, worker } from './ranks';
+import { describeRuns, freePort, RankSpec, requireGloo, runRanks, worker } from './ranks';
 import { PYTHON, repoRoot } from '../../helpers/python-reference';
 
 const pyScript = path.join(repoRoot(), 'test', 'torch', 'distributed', 'interop_rank.py');
@@ -19,7 +19,7 @@ async function runPair(specs: RankSpec[]): Promise<Record<string, unknown>[]> {
 describe('torch.distributed interop: a Node rank and a Python rank in one Gloo group', function () {
   this.timeout(180000);
   before(function () {
-    if (!torch.distributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+    requireGloo();
   });
 
   const node: RankSpec = { command: process.execPath, args: [worker('interop')] };

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { distributed as torchDistributed } from '../../../lib/torch';
 
 export interface RankResult {
   rank: number;
@@ -87,4 +88,21 @@ export async function runRanks(specs: RankSpec[], env: NodeJS.ProcessEnv, deadli
 /** A message with every rank's exit and output, for assertion failures. */
 export function describeRuns(results: RankResult[]): string {
   return results.map((r) => `rank ${r.rank}: exit ${r.code} ${r.signal ?? ''}\n${r.stdout}\n${r.stderr}`).join('\n---\n');
+}
+
+/** For a suite's `before` hook: fails (not skips) when the addon was built without Gloo. */
+export function requireGloo(): void {
+  if (!torchDistributed.isBackendAvailable('gloo')) throw new Error('this addon has no gloo backend (libgloo-dev)');
+}
+
+/**
+ * Runs one compiled Node worker script on `world` ranks over a fresh port,
+ * asserts that every rank exited 0 and reported `done: true` (else the
+ * message holds every rank's output), and returns the ranks' reports.
+ */
+export async function runNodeWorker(script: string, world = 2, deadlineMs = 150000): Promise<Record<string, unknown>[]> {
+  const spec = { command: process.execPath, args: [script] };
+  const runs = await runRanks(Array.from({ length: world }, () => spec), { MASTER_PORT: String(await freePort()) }, deadlineMs);
+  if (!runs.every((r) => r.code === 0 && r.report?.done === true)) throw new Error(describeRuns(runs));
+  return runs.map((r) => r.report!);
 }
