@@ -17,6 +17,7 @@ import { MethodOptions, checkTwoViews, resolveRecipe } from './method-options';
 import { emaUpdate_, initTeacher } from './ema';
 import { EmbeddingQueue } from './queue';
 import { infoNceWithQueue } from './losses/moco-loss';
+import { gatherFromRanks, rankAndWorld } from './losses/gather';
 
 /** MoCo v2's options besides the encoder and the recipe: defaults and checks. */
 export const MOCO_V2_OPTIONS = defineOptions({
@@ -132,7 +133,10 @@ export class MoCoV2 extends Method {
   trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
     const [x1, x2] = checkTwoViews(views, 'MoCoV2');
     const b = x1.shape[0];
-    this.queue.checkBatch(b, 'MoCoV2 option queueLength');
+    const { world } = rankAndWorld();
+    // Every rank enqueues the keys of every rank (main_moco.py's concat_all_gather), so the queue advances by the global batch.
+    this.queue.checkBatch(b * world, world === 1 ? 'MoCoV2 option queueLength' :
+      `MoCoV2 option queueLength (global batch size ${b * world}: ${world} ranks x ${b})`);
     if (b % this.bnGroups !== 0) {
       throw new RangeError(`MoCoV2 option bnGroups ${this.bnGroups} must divide the batch size ${b} ` +
         '(the batch is normalised in equal groups)');
@@ -149,14 +153,19 @@ export class MoCoV2 extends Method {
       const shuffled = groupedForward(this.momentumEncoder, this.momentumProjectionHead, x2.indexSelect(0, strided), g);
       return shuffled.indexSelect(0, back); // (B, outDim)
     });
-    this.pendingKeys = torch.noGrad(() => normalize(k.float(), { dim: 1 }));
+    this.pendingKeys = torch.noGrad(() => {
+      const keys = normalize(k.float(), { dim: 1 });
+      return gatherFromRanks(() => keys)?.all ?? keys; // (W B, outDim), rank 0's keys first
+    });
     const loss = infoNceWithQueue(q, k, this.queue.queue, { temperature: this.temperature });
     return { loss, embedding: q };
   }
 
   /**
    * Moves the key network towards the query network (m = 0.999), then puts
-   * this step's keys into the queue over the oldest ones.
+   * this step's keys into the queue over the oldest ones (in a data-parallel
+   * run, every rank's keys in rank order, as main_moco.py's
+   * `_dequeue_and_enqueue(concat_all_gather(keys))`: the queues stay equal).
    * @example optimizer.step(); method.afterOptimizerStep(progress);
    */
   override afterOptimizerStep(_progress: TrainProgress): void {

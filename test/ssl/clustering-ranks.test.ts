@@ -5,12 +5,15 @@
 // in float64. DeepCluster v2 as main_deepclusterv2.py: k-means over every
 // rank's share of the bank (sums and counts all-reduced, assignments
 // gathered); 4 steps over 2 epochs equal one process (loss, gradients, bank,
-// assignments, prototypes). The worker is test/ssl/workers/clustering-ranks.ts.
+// assignments, prototypes). MoCo v2 as main_moco.py: every rank enqueues
+// every rank's keys (concat_all_gather); 3 steps equal one process (loss,
+// gradients, the queue and its position, the key encoder).
+// The worker is test/ssl/workers/clustering-ranks.ts.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { requireGloo, runNodeWorker } from '../torch/distributed/ranks';
 
-describe('SwAV and DeepCluster v2 on 2 ranks', function () {
+describe('SwAV, DeepCluster v2 and MoCo v2 on 2 ranks', function () {
   this.timeout(180000);
   before(function () {
     requireGloo();
@@ -39,6 +42,12 @@ describe('SwAV and DeepCluster v2 on 2 ranks', function () {
       assert.ok(dc.loss < 1e-10, `${at}: DeepCluster v2 loss differs by ${dc.loss}`);
       assert.ok(dc.grad < 1e-9, `${at}: DeepCluster v2 gradient differs by ${dc.grad}`);
       assert.ok(dc.state < 1e-10, `${at}: DeepCluster v2 bank, assignments or prototypes differ by ${dc.state}`);
+      const moco = r.mocov2 as Record<string, number>;
+      assert.ok(moco.loss < 1e-10, `${at}: MoCo v2 loss differs by ${moco.loss}`);
+      assert.ok(moco.grad < 1e-9, `${at}: MoCo v2 gradient differs by ${moco.grad}`);
+      assert.ok(moco.state < 1e-10, `${at}: MoCo v2 queue, its position or the key encoder differ by ${moco.state}`);
+      assert.equal(r.mocoQueueError, 'MoCoV2 option queueLength (global batch size 8: 2 ranks x 4) 12 must be a multiple ' +
+        'of the batch size 8 (each step replaces one batch of the queue); use a queue length such as 16');
     }
   });
 });

@@ -1,6 +1,7 @@
 // One rank of the clustering-methods test on 2 Gloo ranks: SwAV's
-// distributed Sinkhorn and queue against one process on the concatenated
-// batch (the same seeded tensors and weights, float64), printed as JSON.
+// distributed Sinkhorn and queue, DeepCluster v2's k-means and bank, and
+// MoCo v2's queue of every rank's keys, against one process on the
+// concatenated batch (the same seeded tensors and weights, float64), printed as JSON.
 import * as torch from '../../../lib/torch';
 import { Tensor } from '../../../lib/torch';
 import { SyncBatchNorm } from '../../../lib/nn/parallel/sync-batch-norm';
@@ -8,6 +9,7 @@ import { Method, TrainProgress } from '../../../lib/ssl/method';
 import { SwAV } from '../../../lib/ssl/swav';
 import { sinkhornKnopp } from '../../../lib/ssl/losses/swav-loss';
 import { DeepClusterV2 } from '../../../lib/ssl/deepcluster-v2';
+import { MoCoV2 } from '../../../lib/ssl/moco-v2';
 import { sphericalKMeans } from '../../../lib/ssl/losses/deepcluster-v2';
 import { normalize } from '../../../lib/nn/functional';
 
@@ -72,6 +74,8 @@ export interface Run {
   state: (m: Method) => Tensor[];
   /** The progress of a step; `rank` given: of that rank's rows (DeepCluster's indices). */
   at: (step: number, rank?: number) => TrainProgress;
+  /** Calls `afterOptimizerStep` after each update (MoCo v2's EMA and enqueue). */
+  afterStep?: boolean;
 }
 
 /** One process on every rank's crops; run before the group exists, so the method sees no ranks. */
@@ -85,6 +89,7 @@ function single(run: Run): Record1 {
     rec.losses.push(Number(loss.item()));
     rec.grads.push(m.parameters().filter((p) => p.grad !== undefined).map((p) => p.grad!.clone()));
     torch.noGrad(() => m.parameters().forEach((p) => { if (p.grad !== undefined) p.sub_(p.grad.mul(0.5)); p.grad = undefined; }));
+    if (run.afterStep === true) m.afterOptimizerStep(run.at(step));
   }
   rec.state = run.state(m).map((t) => t.clone());
   return rec;
@@ -114,6 +119,7 @@ async function distributed(run: Run, ref: Record1, rank: number): Promise<Record
       torch.noGrad(() => p.sub_(g.mul(0.5)));
       p.grad = undefined;
     }
+    if (run.afterStep === true) m.afterOptimizerStep(run.at(step, rank));
   }
   const state = run.state(m);
   out.state = Math.max(...ref.state.map((t, i) => maxDiff(t, state[i])));
@@ -160,14 +166,31 @@ async function main(): Promise<void> {
         indices: r === undefined ? indices : indices.narrow(0, r * B, B) };
     },
   };
+  // MoCo v2: a queue of 2 global batches (each step enqueues both ranks' keys), one BN group (SyncBatchNorm is the shuffle's stand-in here).
+  const moco: Run = {
+    make: () => {
+      torch.manualSeed(7);
+      return new MoCoV2({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: 2 }, hiddenDim: 8, outDim: 6,
+        queueLength: 2 * world * B, bnGroups: 1, momentum: 0.9 }).to({ dtype: 'float64' });
+    },
+    crops: (step) => swav.crops(step).slice(0, 2),
+    steps: 3,
+    state: (m) => [...(m as MoCoV2).queue.buffers(), ...(m as MoCoV2).momentumEncoder.parameters()],
+    at: progress,
+    afterStep: true,
+  };
   const refSwav = single(swav);
   const refDc = single(dc);
+  const refMoco = single(moco);
   await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 60000 });
   torch.manualSeed(3);
   const report: Record<string, unknown> = { rank, world, sinkhorn: sinkhorn(rank, world) };
   report.swav = await distributed(swav, refSwav, rank);
   report.kmeans = kmeans(rank, world);
   report.deepcluster = await distributed(dc, refDc, rank);
+  report.mocov2 = await distributed(moco, refMoco, rank);
+  report.mocoQueueError = errorOf(() => new MoCoV2({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: 2 },
+    hiddenDim: 8, outDim: 6, queueLength: 12 }).to({ dtype: 'float64' }).trainingStep(mineOf(moco.crops(0), rank)));
   report.swavQueueError = errorOf(() => new SwAV({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: 2 },
     hiddenDim: 8, outDim: 6, numPrototypes: 5, queueLength: 12, localCrops: 1 }).to({ dtype: 'float64' })
     .trainingStep(mineOf(swav.crops(0), rank), progress(0)));
