@@ -156,14 +156,16 @@ export class SwAV extends Method {
     const useQueue = this.queueInUse(progress, b * world);
     const fill = this.queues !== undefined && progress.epoch >= this.queueStartEpoch;
     const codes = torch.noGrad(() => {
-      // Every rank's embeddings of the assigned crops, (W B, 2 outDim), to enqueue as the global batch.
-      const assigned = torch.cat(ASSIGNED.map((crop) => z.narrow(0, crop * b, b)), 1); // (B, 2 outDim)
-      const global = fill ? gatherFromRanks(() => assigned)?.all ?? assigned : undefined;
+      // With several ranks: every rank's embeddings of the assigned crops, (W B, 2 outDim), enqueued as the global batch.
+      const global = fill && world > 1
+        ? gatherFromRanks(() => torch.cat(ASSIGNED.map((crop) => z.narrow(0, crop * b, b)), 1))?.all : undefined;
       return ASSIGNED.map((crop, i) => {
         let out = scores.narrow(0, crop * b, b).detach(); // (B, K)
         const queue = this.queues?.at(i);
         if (useQueue && queue !== undefined) out = torch.cat([this.ownRows(queue, b, rank, world).matmul(this.prototypes.weights()[0].t()), out], 0);
-        if (queue !== undefined && global !== undefined) queue.enqueue_(global.narrow(1, i * this.outDim, this.outDim));
+        if (queue !== undefined && fill) {
+          queue.enqueue_(global === undefined ? z.narrow(0, crop * b, b) : global.narrow(1, i * this.outDim, this.outDim));
+        }
         const q = sinkhornKnopp(out, { epsilon: this.epsilon, iterations: this.sinkhornIterations, gatherDistributed: true });
         return q.narrow(0, q.shape[0] - b, b); // (B, K): the batch's own codes
       });
