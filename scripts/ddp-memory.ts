@@ -11,7 +11,14 @@
 // including any old set that was not freed. (Counting allocations minus
 // frees over the steps is not exact: Gloo's threads sometimes drop the last
 // reference to an old bucket, and frees on threads without the profiler
-// state go uncounted.) A measurement, not a benchmark.
+// state go uncounted.) Before the disposal, the script waits for Gloo's
+// worker threads to let go of the last step's work: a worker marks the
+// bucket's all-reduce complete (which wakes the backward pass) before it
+// clears its own reference to that work and its tensors; if the disposal
+// ran first, the bucket's storage would be freed later on that worker,
+// uncounted (CI saw it once under load: gradientAsBucketView read one
+// gradient copy short). A barrier, then a pause, gives the workers time to
+// run. A measurement, not a benchmark.
 import * as childProcess from 'node:child_process';
 import * as net from 'node:net';
 import * as nn from '../lib/nn';
@@ -64,7 +71,7 @@ async function rankMain(width: number): Promise<void> {
   }).result;
   const gradBytes = plainModel.parameters().reduce((n, p) => n + p.numel() * 4, 0);
   const plain = freed(() => plainModel.dispose());
-  const ddp = (gradientAsBucketView: boolean): { held: number; gradsAreViews: boolean } => {
+  const ddp = async (gradientAsBucketView: boolean): Promise<{ held: number; gradsAreViews: boolean }> => {
     let model: Net | undefined;
     const wrapped = torch.profiler.profile(() => {
       model = makeModel(width);
@@ -73,10 +80,12 @@ async function rankMain(width: number): Promise<void> {
       return w;
     }).result;
     const views = gradsAreViews(model!);
+    await torch.distributed.barrier();
+    await new Promise((resolve) => { setTimeout(resolve, 300); });
     return { held: freed(() => wrapped.dispose()), gradsAreViews: views };
   };
-  const copies = ddp(false);
-  const asViews = ddp(true);
+  const copies = await ddp(false);
+  const asViews = await ddp(true);
   const out = {
     rank: torch.distributed.getRank(), parameters: gradBytes / 4, gradBytes, plain,
     ddp: copies.held, ddpExtra: copies.held - plain, ddpGradsAreViews: copies.gradsAreViews,
