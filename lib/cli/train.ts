@@ -87,7 +87,7 @@ export interface TrainRun {
   report?: EvalReport;
   /** Pretext methods: their own task on the held-out split (eval.json's "task"). */
   task?: TaskReport;
-  /** This process's rank in a data-parallel run (0 otherwise): only rank 0 evaluates and writes. */
+  /** This process's rank in a data-parallel run (0 otherwise): only rank 0 writes (every rank shares the evaluation's encoding). */
   rank: number;
 }
 
@@ -102,7 +102,7 @@ export async function runTrain(c: RunConfig, options: {
   print?: (text: string) => void;
 } = {}): Promise<TrainRun> {
   checkRunConfig(c);
-  // Under selfsup launch or torchrun: join the job (rank 0 logs, monitors, evaluates and writes).
+  // Under selfsup launch or torchrun: join the job (rank 0 logs and writes; every rank trains, monitors and evaluates).
   const place = await joinFromEnv(c.device);
   const lead = place.rank === 0;
   const print = !lead ? () => undefined : options.print ?? ((t: string) => process.stdout.write(t));
@@ -112,8 +112,8 @@ export async function runTrain(c: RunConfig, options: {
   try {
     const train = await loadDataSplit(spec, 'train', c.imageSize) as ImageDataset;
     datasets.push(train);
-    // Every rank takes part in the online k-NN monitor (sharded); the final evaluation is rank 0's.
-    const wantTest = ((lead && c.eval) || c.knnEvery > 0) && train.labels !== undefined;
+    // Every rank takes part in the online k-NN monitor and in the final evaluation's feature extraction (both sharded).
+    const wantTest = (c.eval || c.knnEvery > 0) && train.labels !== undefined;
     const test = wantTest ? await loadDataSplit(spec, 'test', c.imageSize) : undefined;
     if (test !== undefined) datasets.push(test);
     // The seed also fixes the initial weights: seed before the method is built.
@@ -138,11 +138,13 @@ export async function runTrain(c: RunConfig, options: {
     }
     log(`Trained ${result.steps} steps in ${result.seconds.toFixed(0)} s (${result.imagesPerSecond.toFixed(0)} images/s)`);
     if (lead) await endPictures(c, method, async () => test ?? await picturesSplit(spec, c, train, datasets), log);
-    if (!c.eval || test === undefined || !lead) return { config: c, result, rank: place.rank };
+    if (!c.eval || test === undefined) return { config: c, result, rank: place.rank };
     log('Evaluating: weighted k-NN (T = 0.07) and linear probe, next to raw pixels and a random encoder');
+    // Each rank encodes its share of the images; the k-NN and the probe run alike on every rank, rank 0 writes them.
     const report = await evaluateEncoder(method.encoder, {
-      train, test, randomEncoder: encoder, device: c.device, trainSubset: c.evalTrainSubset, log,
+      train, test, randomEncoder: encoder, device: c.device, trainSubset: c.evalTrainSubset, log, sharded: place.worldSize > 1,
     });
+    if (!lead) return { config: c, result, report, rank: place.rank };
     const task = isTaskMethod(method) ? evaluateTask(method, test, { mean: train.mean, std: train.std, seed: c.seed }) : undefined;
     writeFileAtomic(path.join(c.out, 'eval.json'), `${JSON.stringify(task === undefined ? report : { ...report, task }, null, 2)}\n`);
     print(`\n${formatReport(report)}\n`);

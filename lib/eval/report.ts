@@ -10,6 +10,7 @@ import { EXTRACT_FEATURES_OPTIONS, FeatureSet, checkEncoderDevice, extractFeatur
 import { knn, KNN_OPTIONS } from './knn';
 import { linearProbe, LinearProbeOptions } from './linear-probe';
 import { rawPixelFeatures, seededEncoder } from './floors';
+import { currentShard, shardedFeatures } from './sharded-features';
 
 /** The rows of a report, in the order `formatReport` prints them. */
 export type EvalRowName = 'raw pixels' | 'random encoder' | 'trained encoder';
@@ -38,6 +39,8 @@ export interface EvalReport {
   k: number[];
   temperature: number;
   rows: EvalRow[];
+  /** The ranks that shared the encoders' feature extraction (`sharded`); absent when one process did it all. */
+  worldSize?: number;
   /** Total wall time in seconds. */
   seconds: number;
 }
@@ -61,6 +64,12 @@ export const EVALUATE_OPTIONS = defineOptions({
   trainSubset: option(OPTIONAL, is.int(1)),
   /** Seed of the training subset (default 0). */
   subsetSeed: option(0, is.int(0)),
+  /**
+   * Share the encoders' feature extraction among the ranks of the default
+   * process group (default false; no effect with one rank): every rank must
+   * then call `evaluateEncoder` together, with the same arguments.
+   */
+  sharded: option(false, is.boolean),
 });
 
 /** Options of `evaluateEncoder`. */
@@ -106,6 +115,16 @@ function checkLabelled(ds: ImageDataset, what: string): void {
  * (of which about 48 s extract its features: `trainSubset` cuts that).
  * With the defaults, the whole report takes about 2 minutes there.
  *
+ * `sharded` (a data-parallel run's end, where every rank calls it): rank r
+ * encodes its contiguous share of the training images (or `trainSubset`) and
+ * of the test images, for the random and the trained encoder, and the
+ * features are all-gathered in order, so every rank then holds the features
+ * one process would extract; the k-NN and the probe run on them on every
+ * rank alike (no rank waits for another after the gathers; rank 0's report
+ * is the one a run writes). The encoders are rank 0's: its random encoder's
+ * weights and its trained encoder's buffers are broadcast first. Raw pixels
+ * are not encoded, so every rank converts them all.
+ *
  * @example
  * const report = await evaluate.evaluateEncoder(method.encoder, {
  *   train: data.fashionMnist({ split: 'train' }), test: data.fashionMnist({ split: 'test' }),
@@ -121,10 +140,12 @@ export async function evaluateEncoder(encoder: Encoder, options: EvaluateOptions
   const subset = nTrain === train.length ? undefined : torch.scope(() => torch.keep(
     torch.randperm(train.length, { generator: new torch.Generator().manualSeed(plan.subsetSeed) }).narrow(0, 0, nTrain).clone()));
   const { mean, std } = train;
-  const encoderFeatures = (enc: Encoder) => (): [FeatureSet, FeatureSet] => [
-    extractFeatures(enc, train, { batchSize: plan.batchSize, device: plan.device, indices: subset, mean, std }),
-    extractFeatures(enc, test, { batchSize: plan.batchSize, device: plan.device, mean, std }),
-  ];
+  const shard = plan.sharded ? currentShard() : undefined;
+  const extract = (enc: Encoder, ds: ImageDataset, indices?: Tensor): FeatureSet => {
+    const o = { batchSize: plan.batchSize, device: plan.device, indices, mean, std };
+    return shard === undefined ? extractFeatures(enc, ds, o) : shardedFeatures(enc, ds, o, shard);
+  };
+  const encoderFeatures = (enc: Encoder) => (): [FeatureSet, FeatureSet] => [extract(enc, train, subset), extract(enc, test)];
   // Lets log lines reach the terminal and finalizers run between the long synchronous parts.
   const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -136,11 +157,15 @@ export async function evaluateEncoder(encoder: Encoder, options: EvaluateOptions
       if (options.randomEncoder !== undefined) {
         const random = seededEncoder(options.randomEncoder, plan.randomSeed);
         if (plan.device !== 'cpu') random.to(plan.device);
+        // Every rank's shares are encoded by rank 0's random encoder (seeded alike, and made sure of).
+        if (shard !== undefined) torch.distributed.broadcastCoalesced([...random.parameters(), ...random.buffers()], 0);
         rows.push(evaluateRow(plan, 'random encoder', encoderFeatures(random)));
         for (const t of [...random.parameters(), ...random.buffers()]) t.dispose();
         await breathe();
       }
     }
+    // As the sharded k-NN monitor: every share is encoded with rank 0's batch-norm statistics.
+    if (shard !== undefined) torch.distributed.broadcastCoalesced(encoder.buffers(), 0);
     rows.push(evaluateRow(plan, 'trained encoder', encoderFeatures(encoder)));
   } finally {
     subset?.dispose();
@@ -151,6 +176,7 @@ export async function evaluateEncoder(encoder: Encoder, options: EvaluateOptions
     k: plan.k,
     temperature: plan.temperature,
     rows,
+    ...(shard === undefined ? {} : { worldSize: shard.world }),
     seconds: (Date.now() - started) / 1000,
   };
 }

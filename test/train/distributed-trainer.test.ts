@@ -5,7 +5,8 @@
 // resumes exactly; a rank that dies stops the others with an error; an
 // unused parameter needs findUnusedParameters; the online k-NN monitor,
 // sharded, gives one process's accuracy; `selfsup train
-// --nproc-per-node 2` runs the same from the command line.
+// --nproc-per-node 2` runs the same from the command line, and its final
+// evaluation, sharded, gives one process's report.
 import * as assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
@@ -146,20 +147,35 @@ describe('Trainer, data-parallel (Gloo ranks on 127.0.0.1)', function () {
     ok(await ranks(2, { ...base, out: path.join(tmp.dir, 'unused-on'), findUnusedParameters: true }));
   });
 
-  it('selfsup train --nproc-per-node 2 trains on 2 ranks into one run folder, with the sharded k-NN monitor', async () => {
+  it('selfsup train --nproc-per-node 2 trains on 2 ranks into one run folder, with the sharded k-NN monitor and final evaluation', async () => {
     const out = path.join(tmp.dir, 'cli');
+    // One thread per process, as the launcher's ranks: the one-process evaluation below then computes alike.
+    const env = { ...process.env, GLOO_SOCKET_IFNAME: 'lo', OMP_NUM_THREADS: '1' };
     const r = childProcess.spawnSync(process.execPath, [BIN, 'train', 'simclr', '--nproc-per-node', '2', '--master-port',
       String(await freePort()), '--encoder', 'small_cnn', '--encoder-options', '{"width": 4}', '--method-options',
-      '{"hiddenDim": 16, "outDim": 8}', '--steps', '2', '--batch-size', '8', '--data', 'synthetic', '--knn-every', '1', '--no-eval',
-    '--progress', 'none', '--out', out], { env: { ...process.env, GLOO_SOCKET_IFNAME: 'lo' }, encoding: 'utf8', timeout: DEADLINE_MS });
+      '{"hiddenDim": 16, "outDim": 8}', '--steps', '2', '--batch-size', '8', '--data', 'synthetic', '--knn-every', '1',
+      '--progress', 'none', '--out', out], { env, encoding: 'utf8', timeout: DEADLINE_MS });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /x 2 ranks/);
     assert.equal((r.stderr.match(/^Training simclr/gm) ?? []).length, 1, 'rank 0 alone logs');
+    assert.equal((r.stdout.match(/^trained encoder /gm) ?? []).length, 1, `rank 0 alone prints the table\n${r.stdout}`);
     const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { trainer: { distributed: { worldSize: number } } };
     assert.equal(config.trainer.distributed.worldSize, 2);
     assert.equal(findCheckpoint(out).step, 2);
     assert.ok(fs.existsSync(path.join(out, 'encoder.safetensors')));
     // Every rank loaded the test split and took part in the sharded k-NN monitor (else rank 0 would wait for rank 1).
     assert.equal(knnRecords(out).length, 1);
+    // The final evaluation's features were encoded by both ranks (rank 0 alone would wait for rank 1 at the first
+    // gather), and its numbers are those of one process evaluating the same encoder (selfsup eval rewrites eval.json).
+    type Report = { worldSize?: number; train: unknown; test: unknown; k: number[]; rows: Record<string, unknown>[] };
+    const numbers = (e: Report): unknown => ({ ...e, seconds: 0, worldSize: 0, rows: e.rows.map((row) => ({ ...row, seconds: 0 })) });
+    const sharded = JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8')) as Report;
+    assert.equal(sharded.worldSize, 2);
+    assert.deepEqual(sharded.rows.map((row) => row.name), ['raw pixels', 'random encoder', 'trained encoder']);
+    const e = childProcess.spawnSync(process.execPath, [BIN, 'eval', out], { env, encoding: 'utf8', timeout: DEADLINE_MS });
+    assert.equal(e.status, 0, `${e.stdout}\n${e.stderr}`);
+    const single = JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8')) as Report;
+    assert.equal(single.worldSize, undefined);
+    assert.deepEqual(numbers(sharded), numbers(single), 'the 2-rank report equals one process\'s');
   });
 });
