@@ -17,6 +17,7 @@
 //   npm run mutate -- --list
 //   npm run mutate -- cli                  (nice it on a shared machine: nice -n 19 npm run mutate -- cli)
 //   npm run mutate -- lib/optim --concurrency 2
+//   npm run mutate -- lib/optim/sgd.ts,lib/optim/lamb.ts --incremental   (files of a folder, against its tests)
 //   npm run mutate -- --summary cli        (print the summary of the last run again)
 'use strict';
 
@@ -102,22 +103,49 @@ const TARGETS = {
 function folderTarget(folder) {
   const rel = folder.replace(/\/+$/, '');
   if (!/^lib\/[\w/-]+$/.test(rel) || !fs.statSync(path.join(ROOT, rel), { throwIfNoEntry: false })?.isDirectory()) {
-    throw new Error(`mutate: unknown target '${folder}'; expected one of ${Object.keys(TARGETS).join(', ')} or a folder such as lib/optim`);
+    throw new Error(`mutate: unknown target '${folder}'; expected one of ${Object.keys(TARGETS).join(', ')}, a folder such as lib/optim ` +
+      'or files of one folder such as lib/optim/sgd.ts,lib/optim/lamb.ts');
   }
   const testDir = `test/${rel.slice('lib/'.length)}`;
   return { about: `${rel}/**/*.ts against ${testDir}`, mutate: () => [`${rel}/**/*.ts`], tests: [`${testDir}/**/*.test.ts`] };
 }
 
+/**
+ * Files of one folder of lib/ (`lib/optim/sgd.ts,lib/optim/lamb.ts`) as a target: those sources against
+ * every test of the folder's mirror, as in the folder's run, so that a file's score here adds up with the
+ * folder's other files (re-scoring the files whose tests changed instead of the whole folder).
+ */
+function filesTarget(list) {
+  const files = list.split(',').filter((f) => f !== '');
+  const folders = new Set(files.map((f) => path.posix.dirname(f)));
+  for (const f of files) {
+    if (!/^lib\/[\w/-]+\.ts$/.test(f) || !fs.existsSync(path.join(ROOT, f))) {
+      throw new Error(`mutate: unknown source '${f}'; expected a file of lib/ such as lib/optim/sgd.ts`);
+    }
+  }
+  if (folders.size !== 1) throw new Error(`mutate: expected files of one folder but received ${[...folders].join(', ')}`);
+  const folder = [...folders][0];
+  return { ...folderTarget(folder), about: `${files.join(', ')} against test/${folder.slice('lib/'.length)}`, mutate: () => files };
+}
+
 function targetOf(name) {
-  return Object.prototype.hasOwnProperty.call(TARGETS, name) ? TARGETS[name] : folderTarget(name);
+  if (Object.prototype.hasOwnProperty.call(TARGETS, name)) return TARGETS[name];
+  return /\.ts(,|$)/.test(name) ? filesTarget(name) : folderTarget(name);
+}
+
+/** The report folder of a target: reports/mutation/lib-optim, reports/mutation/lib-optim-sgd.ts+lamb.ts, ... */
+function reportDir(name) {
+  const files = name.split(',');
+  const short = files.length > 1 ? [files[0], ...files.slice(1).map((f) => path.posix.basename(f))].join('+') : name;
+  return path.join(ROOT, 'reports', 'mutation', short.replace(/\//g, '-'));
 }
 
 /** The compiled path of a test source (Stryker's sandbox compiles into dist/). */
 const compiled = (t) => `dist/${t.replace(/\.ts$/, '.js')}`;
 
 /** Writes the target's Stryker and mocha configs under reports/mutation/<target>/ and returns the Stryker one. */
-function writeConfig(name, target, concurrency) {
-  const dir = path.join(ROOT, 'reports', 'mutation', name.replace(/\//g, '-'));
+function writeConfig(name, target, concurrency, incremental) {
+  const dir = reportDir(name);
   fs.mkdirSync(dir, { recursive: true });
   const mocharc = path.join(dir, 'mocharc.json');
   fs.writeFileSync(mocharc, `${JSON.stringify({
@@ -142,8 +170,12 @@ function writeConfig(name, target, concurrency) {
     tempDirName: '.stryker-tmp',
     cleanTempDir: 'always',
     reporters: ['progress-append-only', 'clear-text', 'html', 'json'],
-    htmlReporter: { fileName: path.join('reports', 'mutation', name.replace(/\//g, '-'), 'index.html') },
-    jsonReporter: { fileName: path.join('reports', 'mutation', name.replace(/\//g, '-'), 'mutation.json') },
+    htmlReporter: { fileName: path.relative(ROOT, path.join(dir, 'index.html')) },
+    jsonReporter: { fileName: path.relative(ROOT, path.join(dir, 'mutation.json')) },
+    // --incremental: mutants whose code and covering tests did not change since the last incremental run of
+    // this target keep their result (Stryker's incremental mode); the first such run tests every mutant.
+    incremental,
+    incrementalFile: path.relative(ROOT, path.join(dir, 'stryker-incremental.json')),
     clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
   };
   const file = path.join(dir, 'stryker.config.json');
@@ -153,7 +185,7 @@ function writeConfig(name, target, concurrency) {
 
 /** Per file: killed, survived, no coverage, timeout, score; and every survivor (line: mutator, replacement). */
 function summary(name) {
-  const file = path.join(ROOT, 'reports', 'mutation', name.replace(/\//g, '-'), 'mutation.json');
+  const file = path.join(reportDir(name), 'mutation.json');
   if (!fs.existsSync(file)) throw new Error(`mutate: no report at ${file}: run 'npm run mutate -- ${name}' first`);
   const report = JSON.parse(fs.readFileSync(file, 'utf8'));
   const out = [`Mutation score of '${name}' (${new Date(fs.statSync(file).mtime).toISOString().slice(0, 10)}):`, '',
@@ -186,12 +218,13 @@ function score(n) {
 function main(argv) {
   const args = argv.slice(2);
   if (args.length === 0 || args.includes('--help')) {
-    process.stdout.write('usage: npm run mutate -- <target> [--concurrency N] | --list | --summary <target>\n');
+    process.stdout.write('usage: npm run mutate -- <target> [--concurrency N] [--incremental] | --list | --summary <target>\n');
     return args.length === 0 ? 1 : 0;
   }
   if (args[0] === '--list') {
     for (const [name, t] of Object.entries(TARGETS)) process.stdout.write(`${name.padEnd(16)}${t.about}\n`);
     process.stdout.write(`${'lib/<folder>'.padEnd(16)}every source of the folder against test/<folder>\n`);
+    process.stdout.write(`${'lib/<f>/<x>.ts'.padEnd(16)}those files (comma-separated) of one folder against test/<folder> (to re-score files)\n`);
     return 0;
   }
   if (args[0] === '--summary') {
@@ -202,7 +235,7 @@ function main(argv) {
   const at = args.indexOf('--concurrency');
   const concurrency = at < 0 ? 1 : Number(args[at + 1]);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`mutate: expected a positive integer for --concurrency but received ${args[at + 1]}`);
-  const config = writeConfig(name, targetOf(name), concurrency);
+  const config = writeConfig(name, targetOf(name), concurrency, args.includes('--incremental'));
   // STRYKER_BIN: a Stryker installed elsewhere (`npm install --prefix DIR @stryker-mutator/core
   // @stryker-mutator/mocha-runner`), for a checkout whose shared node_modules lacks the devDependencies.
   const stryker = process.env.STRYKER_BIN ?? path.join(ROOT, 'node_modules', '.bin', 'stryker');
@@ -227,4 +260,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { TARGETS, span, summary };
+module.exports = { TARGETS, span, summary, targetOf, reportDir };

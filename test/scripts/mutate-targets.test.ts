@@ -11,6 +11,7 @@ interface Target { about: string; mutate: () => string[]; tests: string[] }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mutate = require(path.join(repoRoot(), 'scripts', 'mutate.js')) as {
   TARGETS: Record<string, Target>; span: (file: string, start: RegExp) => string;
+  targetOf: (name: string) => Target; reportDir: (name: string) => string;
 };
 
 describe('scripts/mutate.js: the mutation targets', () => {
@@ -37,5 +38,18 @@ describe('scripts/mutate.js: the mutation targets', () => {
     assert.equal(lines[to - 1], '}');
     assert.ok(lines.slice(from, to - 1).every((l) => l !== '}'), 'no earlier closing brace at column 0');
     assert.throws(() => mutate.span('lib/cli/option-parsers.ts', /^export function nothing/), /no line matching/);
+  });
+
+  it('files of one folder are a target against the whole mirror folder, reported apart from the folder', () => {
+    const files = mutate.targetOf('lib/optim/sgd.ts,lib/optim/lamb.ts');
+    assert.deepEqual([files.mutate(), files.tests], [['lib/optim/sgd.ts', 'lib/optim/lamb.ts'], ['test/optim/**/*.test.ts']]);
+    assert.deepEqual(mutate.targetOf('lib/optim').tests, files.tests);
+    assert.equal(path.relative(repoRoot(), mutate.reportDir('lib/optim/sgd.ts,lib/optim/lamb.ts')),
+      path.join('reports', 'mutation', 'lib-optim-sgd.ts+lamb.ts'));
+    assert.equal(path.relative(repoRoot(), mutate.reportDir('lib/optim')), path.join('reports', 'mutation', 'lib-optim'));
+    assert.throws(() => mutate.targetOf('lib/optim/sgd.ts,lib/train/options.ts'),
+      /expected files of one folder but received lib\/optim, lib\/train/);
+    assert.throws(() => mutate.targetOf('lib/optim/nothing.ts'), /unknown source 'lib\/optim\/nothing.ts'/);
+    assert.throws(() => mutate.targetOf('lib/nothing'), /unknown target 'lib\/nothing'/);
   });
 });
