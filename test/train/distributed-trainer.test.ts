@@ -11,33 +11,13 @@ import * as assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as torch from '../../lib/torch';
 import { Trainer } from '../../lib/train/trainer';
 import { findCheckpoint, readCheckpoint } from '../../lib/train/checkpoint';
-import { DistRunConfig, buildRun } from './dist-run';
-import { describeRuns, freePort, RankResult, requireGloo, runRanks, tempDir } from '../torch/distributed/ranks';
+import { buildRun } from './dist-run';
+import { DEADLINE_MS, checkpointModel as weights, finished as ok, stepLosses, trainRanks as ranks } from './dist-ranks';
+import { describeRuns, freePort, requireGloo, tempDir } from '../torch/distributed/ranks';
 
-const WORKER = path.join(__dirname, 'workers', 'dist-train.js');
 const BIN = path.resolve(__dirname, '../../../bin/selfsup.js');
-// Hang-only limits: a healthy rank finishes in seconds; these only stop a hung one.
-const DEADLINE_MS = 150000;
-
-async function ranks(world: number, cfg: DistRunConfig): Promise<RankResult[]> {
-  const spec = { command: process.execPath, args: [WORKER, JSON.stringify(cfg)] };
-  return runRanks(Array.from({ length: world }, () => spec), { MASTER_PORT: String(await freePort()) }, DEADLINE_MS);
-}
-
-function ok(runs: RankResult[]): Record<string, unknown>[] {
-  assert.ok(runs.every((r) => r.code === 0 && r.report?.done === true), describeRuns(runs));
-  return runs.map((r) => r.report!);
-}
-
-/** The weights of a run folder's newest checkpoint. */
-function weights(out: string): Map<string, torch.Tensor> {
-  const { tensors } = readCheckpoint(findCheckpoint(out));
-  for (const [k, t] of tensors) if (!k.startsWith('model.')) t.dispose();
-  return new Map([...tensors].filter(([k]) => k.startsWith('model.')));
-}
 
 function maxWeightDiff(a: string, b: string): number {
   const x = weights(a);
@@ -54,11 +34,6 @@ function maxWeightDiff(a: string, b: string): number {
 
 function files(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).map(String).sort();
-}
-
-function stepLosses(out: string): number[] {
-  return fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; loss: number })
-    .filter((r) => r.type === 'step').map((r) => r.loss);
 }
 
 /** The online k-NN monitor's records of a run folder: step and top-1 by k. */

@@ -4,7 +4,7 @@
 import * as torch from '../../../lib/torch';
 import { Trainer } from '../../../lib/train/trainer';
 import { LogRecord } from '../../../lib/train/options';
-import { DistRunConfig, EvalCountingCnn, buildRun } from '../dist-run';
+import { DistRunConfig, EvalCountingCnn, buildRun, stateRecords } from '../dist-run';
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2]) as DistRunConfig;
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const types = [...new Set([...method.modules()].map((m) => m.typeName).filter((t) => /Norm/.test(t)))];
   process.stdout.write(`${JSON.stringify({ rank, world: torch.distributed.getWorldSize(), done: true, steps: result.steps,
     interrupted: result.interrupted, loss: result.loss, losses, types,
-    evalRows: (method.encoder as EvalCountingCnn).evalRows })}\n`);
+    evalRows: (method.encoder as EvalCountingCnn).evalRows, states: stateRecords(method) })}\n`);
   torch.distributed.destroyProcessGroup();
 }
 
