@@ -13,6 +13,7 @@ import { constantSchedule, stepSchedule } from '../../lib/optim/schedule';
 import { paramGroupsWeightDecay } from '../../lib/optim/param-groups';
 import { BaseOptions, Optimizer, OptimizerStateDict, ParamGroup, ResolvedGroup, StepOptions } from '../../lib/optim/optimizer';
 import { aten } from '../../lib/torch/foreach';
+import { countCalls } from '../helpers/count-calls';
 
 type Tensor = torch.Tensor;
 
@@ -88,7 +89,8 @@ describe('optim: options reach where they act', () => {
       const opt = new SGD([p, q], { lr: 1, momentum: 0.5 });
       for (const dtype of ['float16', 'bfloat16', 'float32'] as const) {
         const sd: OptimizerStateDict = {
-          json: { state: { 0: { calls: 4 } }, paramGroups: [{ lr: 0.25, momentum: 0.5, dampening: 0, weightDecay: 0, nesterov: false, params: [0, 1] }] },
+          // dampening null: what JSON makes of a non-finite number; the group keeps its own.
+          json: { state: { 0: { calls: 4 } }, paramGroups: [{ lr: 0.25, momentum: 0.5, dampening: null, weightDecay: 0, nesterov: false, params: [0, 1] }] },
           tensors: new Map([
             ['state.0.momentum_buffer', torch.tensor([1, 2], { dtype })],
             ['state.0.step', torch.tensor([3], { dtype: 'float32' })],
@@ -100,7 +102,7 @@ describe('optim: options reach where they act', () => {
         assert.deepEqual([(s.momentum_buffer as Tensor).dtype, (s.step as Tensor).dtype, (s.count as Tensor).dtype, s.calls],
           ['float64', 'float32', 'int64', 4], `saved ${dtype}`);
         assert.equal(opt.state.has(q), false, 'a parameter without saved state gets none');
-        assert.equal(opt.paramGroups[0].lr, 0.25);
+        assert.deepEqual([opt.paramGroups[0].lr, opt.paramGroups[0].dampening], [0.25, 0]);
         assert.equal(opt.paramGroups[0].params[0], p, 'params are not taken from the state dict');
       }
       // float64 state into a float32 parameter.
@@ -250,6 +252,30 @@ describe('optim: options reach where they act', () => {
       nesterov.step();
       // First step: buf = d, direction = d + 0.9 * buf.
       close(values(q), [3 - 1.9 * ratio * 0.6, 4 - 1.9 * ratio * 0.8]);
+    });
+  });
+
+  it('LARS with weight decay: the closed form, eager and capturable; a capturable step keeps the decay operators at 0', () => {
+    torch.scope(() => {
+      // ||w|| = 5, ||g|| = 1, wd = 0.1: ratio = 0.001 * 5 / (1 + 0.1 * 5 + 1e-8), d = ratio * (g + 0.1 w).
+      const ratio = (0.001 * 5) / (1 + 0.5 + 1e-8);
+      for (const capturable of [false, true]) {
+        const p = param([3, 4]);
+        const opt = new LARS([p], { lr: 2, weightDecay: 0.1, momentum: 0, capturable });
+        p.grad = torch.tensor([0.6, 0.8]);
+        opt.step();
+        close(values(p), [3 - 2 * ratio * 0.9, 4 - 2 * ratio * 1.2]);
+      }
+      // A captured graph replays what it recorded: with weight decay 0 now, it must still hold the decay
+      // operators, for a schedule that raises the weight decay later.
+      const calls = (wd: number): number => {
+        const p = param([3, 4]);
+        const opt = new LARS([p], { lr: 2, weightDecay: wd, momentum: 0, capturable: true });
+        p.grad = torch.tensor([0.6, 0.8]);
+        opt.step();
+        return countCalls(() => opt.step());
+      };
+      assert.equal(calls(0), calls(0.1));
     });
   });
 
