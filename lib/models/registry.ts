@@ -3,15 +3,15 @@ import { MemoryFormat } from '../torch';
 import { Encoder } from './encoder';
 import { RESNET_OPTIONS, ResNet, ResNetOptions, resnet18, resnet34, resnet50, resnet101 } from './resnet';
 import { SMALL_CNN_OPTIONS, SmallCnn, SmallCnnOptions } from './small-cnn';
-import { VisionTransformer } from './vit';
+import { VIT_OPTIONS, VisionTransformer, VitOptions } from './vit';
 import { VIT_VARIANTS, VIT_VARIANT_OPTION_KEYS, VitPatchSize, VitSize, VitVariantOptions, vit } from './vit-variants';
 
 /** Names of the ResNets (torchvision's). */
 export type ResNetName = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101';
 /** Names of the ViTs: timm's `vit_<size>_patch<p>_224` pattern for every size and patch size. */
 export type VitName = `vit_${VitSize}_patch${VitPatchSize}_224`;
-/** Every registered name. */
-export type ModelName = ResNetName | VitName | 'small_cnn';
+/** Every registered name ('vit_custom': a ViT whose size and patch come from its options). */
+export type ModelName = ResNetName | VitName | 'vit_custom' | 'small_cnn';
 
 /** Options every registered model takes. */
 export interface CommonModelOptions {
@@ -25,11 +25,12 @@ export interface CommonModelOptions {
 
 /** The options a registered name takes. */
 export type ModelOptions<N extends string> = CommonModelOptions & (
-  N extends ResNetName ? ResNetOptions : N extends VitName ? VitVariantOptions : N extends 'small_cnn' ? SmallCnnOptions
-    : Record<string, unknown>);
+  N extends ResNetName ? ResNetOptions : N extends VitName ? VitVariantOptions : N extends 'vit_custom' ? VitOptions
+    : N extends 'small_cnn' ? SmallCnnOptions : Record<string, unknown>);
 /** The class a registered name builds. */
 export type ModelOf<N extends string> =
-  N extends ResNetName ? ResNet : N extends VitName ? VisionTransformer : N extends 'small_cnn' ? SmallCnn : Encoder;
+  N extends ResNetName ? ResNet : N extends VitName | 'vit_custom' ? VisionTransformer : N extends 'small_cnn' ? SmallCnn
+    : Encoder;
 
 interface Entry {
   build: (options: object) => Encoder;
@@ -44,18 +45,23 @@ const entries = new Map<string, Entry>([
   ['resnet101', { build: (o) => resnet101(o as ResNetOptions), options: RESNET_OPTIONS.keys }],
   ...VIT_VARIANTS.map((v): [string, Entry] => [v.registryName,
     { build: (o) => vit(v.size, v.patchSize, o as VitVariantOptions), options: VIT_VARIANT_OPTION_KEYS }]),
+  // NOTE: every ViT option (embedDim, depth, numHeads, patchSize too), for sizes timm has no name for, such as
+  // MAE's CPU preset (4 blocks of 128 on 7 px patches: 16 tokens at 28 px); its defaults are ViT-B/16's.
+  ['vit_custom', { build: (o) => new VisionTransformer(o as VitOptions), options: VIT_OPTIONS.keys }],
   ['small_cnn', { build: (o) => new SmallCnn(o as SmallCnnOptions), options: SMALL_CNN_OPTIONS.keys }],
 ]);
 
 /**
  * Builds a registered encoder by name with its options. ResNets take
  * torchvision's names, ViTs timm's `vit_<tiny|small|base|large|huge>_patch<4|8|14|16>_224`
- * (imgSize may still be overridden), and 'small_cnn' the small CPU encoder.
+ * (imgSize may still be overridden) or 'vit_custom' (any embedDim, depth,
+ * numHeads and patchSize), and 'small_cnn' the small CPU encoder.
  * An unknown name or option throws, listing the close names or the valid options.
  *
  * @example
  * const enc = models.create('resnet18', { smallImages: true, numClasses: 0 });
  * const vit = models.create('vit_tiny_patch4_224', { imgSize: 32, numClasses: 0 });
+ * const mini = models.create('vit_custom', { imgSize: 28, patchSize: 7, embedDim: 128, depth: 4, numHeads: 4, numClasses: 0 });
  * const fast = models.create('resnet18', { smallImages: true, memoryFormat: 'channels_last' });
  */
 export function create<N extends ModelName>(name: N, options?: ModelOptions<N>): ModelOf<N>;

@@ -3,6 +3,7 @@
 // norm, head), so timm checkpoints load unchanged.
 import { Tensor, cat, empty, zeros } from '../torch';
 import { Identity, init, LayerNorm, Linear, Module, Sequential, TensorModule } from '../nn';
+import { adaptiveAvgPool2d } from '../nn/functional/pooling';
 import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { Encoder } from './encoder';
 import { PatchEmbed } from './patch-embed';
@@ -34,9 +35,15 @@ export const VIT_OPTIONS = defineOptions({
   /**
    * 'token': the class token feeds the head (after `norm`). 'avg': the mean of
    * the patch tokens, normalised by `fc_norm` (and `norm` is an Identity), as
-   * timm's `global_pool='avg'`. Default 'token'.
+   * timm's `global_pool='avg'`. 'grid': the patch tokens (after `norm`) laid
+   * out on their h x w grid and average-pooled to `poolGrid` x `poolGrid`,
+   * flattened channel-major (featureDim = embedDim * poolGrid^2), as
+   * small_cnn's `pool`: a frozen-feature read-out that keeps where things are
+   * (not timm's). Default 'token'.
    */
-  globalPool: option<'token' | 'avg'>('token', is.oneOf(['token', 'avg'])),
+  globalPool: option<'token' | 'avg' | 'grid'>('token', is.oneOf(['token', 'avg', 'grid'])),
+  /** Side of the grid the patch tokens are pooled to with globalPool 'grid' (ignored otherwise). Default 2. */
+  poolGrid: option(2, is.int(1)),
 });
 
 /** Options of `VisionTransformer` (`VIT_OPTIONS`). */
@@ -56,7 +63,9 @@ export class VisionTransformer extends Module implements Encoder {
   readonly featureDim: number;
   readonly numClasses: number;
   readonly embedDim: number;
-  readonly globalPool: 'token' | 'avg';
+  readonly globalPool: 'token' | 'avg' | 'grid';
+  /** Side of the pooled grid with globalPool 'grid' (`VIT_OPTIONS.poolGrid`). */
+  readonly poolGrid: number;
   /** Tokens before the patches: the class token. */
   readonly numPrefixTokens = 1;
   /** Channels-last gains nothing here: the patch embedding is the only convolution. */
@@ -82,9 +91,11 @@ export class VisionTransformer extends Module implements Encoder {
     }
     const dropPathRate = o.dropPathRate;
     this.globalPool = o.globalPool;
+    this.poolGrid = o.poolGrid;
     this.numClasses = o.numClasses;
     this.embedDim = D;
-    this.featureDim = D;
+    const pooledDim = this.globalPool === 'grid' ? D * this.poolGrid * this.poolGrid : D;
+    this.featureDim = pooledDim;
 
     this.patchEmbed = this.registerModule('patch_embed', new PatchEmbed({
       imgSize: o.imgSize, patchSize: o.patchSize, inChannels: o.inChannels, embedDim: D,
@@ -102,7 +113,7 @@ export class VisionTransformer extends Module implements Encoder {
     const avg = this.globalPool === 'avg';
     this.norm = this.registerModule('norm', avg ? new Identity() : new LayerNorm(D, { eps: 1e-6 }));
     this.fcNorm = this.registerModule('fc_norm', avg ? new LayerNorm(D, { eps: 1e-6 }) : new Identity());
-    this.head = this.registerModule('head', this.numClasses > 0 ? new Linear(D, this.numClasses) : new Identity());
+    this.head = this.registerModule('head', this.numClasses > 0 ? new Linear(pooledDim, this.numClasses) : new Identity());
 
     // timm's default ('') initialisation: the patch convolution keeps Conv2d's default.
     init.truncNormal_(this.posEmbed, { std: 0.02 });
@@ -170,14 +181,22 @@ export class VisionTransformer extends Module implements Encoder {
   }
 
   /**
-   * (B, C, H, W) -> logits (B, numClasses), or the pooled feature (B, D) with numClasses 0.
+   * (B, C, H, W) -> logits (B, numClasses), or the pooled feature (B, featureDim) with numClasses 0.
    * @example models.vitTiny4({ imgSize: 32, numClasses: 10 }).forward(torch.randn([8, 3, 32, 32])); // (8, 10)
    */
   forward(x: Tensor): Tensor {
     const tokens = this.forwardFeatures(x);
-    const pooled = this.globalPool === 'token'
-      ? tokens.select(1, 0) // (B, D)
-      : tokens.narrow(1, this.numPrefixTokens, tokens.shape[1] - this.numPrefixTokens).mean(1);
+    const n = tokens.shape[1] - this.numPrefixTokens;
+    let pooled: Tensor;
+    if (this.globalPool === 'token') {
+      pooled = tokens.select(1, 0); // (B, D)
+    } else if (this.globalPool === 'avg') {
+      pooled = tokens.narrow(1, this.numPrefixTokens, n).mean(1); // (B, D)
+    } else {
+      const [h, w] = this.patchEmbed.grid(x);
+      const grid = tokens.narrow(1, this.numPrefixTokens, n).transpose(1, 2).reshape([x.shape[0], this.embedDim, h, w]);
+      pooled = adaptiveAvgPool2d(grid, this.poolGrid).flatten(1); // (B, D * poolGrid^2)
+    }
     return this.head.forward(this.fcNorm.forward(pooled));
   }
 

@@ -81,6 +81,10 @@ describe('export: ONNX', function () {
     { name: 'ViT with avg pooling, tanh GELU-free head, resampled position embedding',
       build: () => new VisionTransformer({ imgSize: 32, patchSize: 8, inChannels: 3, embedDim: 48, depth: 2, numHeads: 4, globalPool: 'avg', numClasses: 5 }),
       input: (b) => torch.randn([b, 3, 48, 40]), tol: 1e-4 },
+    { name: 'vit_custom grid pooling (MAE\'s CPU preset: 7 px patches, 4x4 tokens to 2x2 cells) on 35x28 images, classifier',
+      build: () => create('vit_custom', { imgSize: 28, patchSize: 7, inChannels: 1, embedDim: 32, depth: 2, numHeads: 4,
+        globalPool: 'grid', poolGrid: 2, numClasses: 5 }),
+      input: (b) => torch.randn([b, 1, 35, 28]), tol: 1e-4 },
   ];
 
   for (const c of cases) {

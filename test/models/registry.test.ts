@@ -31,9 +31,10 @@ const parseVit = (name: string): [models.VitSize, models.VitPatchSize] => {
 describe('models registry', function () {
   this.timeout(120000);
 
-  it('lists 4 ResNets, 5 ViT sizes x 4 patch sizes and small_cnn', () => {
+  it('lists 4 ResNets, 5 ViT sizes x 4 patch sizes, vit_custom and small_cnn', () => {
     const names = models.list();
-    assert.equal(names.length, 25);
+    assert.equal(names.length, 26);
+    assert.ok(names.includes('vit_custom'));
     for (const n of Object.keys(RESNET_COUNTS)) assert.ok(names.includes(n as models.ModelName), n);
     for (const size of ['tiny', 'small', 'base', 'large', 'huge']) {
       for (const p of [4, 8, 14, 16]) assert.ok(names.includes(`vit_${size}_patch${p}_224` as models.ModelName));
@@ -68,7 +69,7 @@ describe('models registry', function () {
   // Huge (up to 632 M parameters, 2.5 GB) are built at depth 1 instead, which
   // checks every tensor shape; their count is that plus (depth - 1) times the
   // parameters of the built block (exact: blocks are identical).
-  for (const name of models.list().filter((n) => n.startsWith('vit_'))) {
+  for (const name of models.list().filter((n) => n.startsWith('vit_') && n !== 'vit_custom')) {
     const [size, p] = parseVit(name);
     const expected = TIMM_COUNTS[name] ?? vitCount(size, p);
     const buildable = size === 'tiny' || size === 'small' || name === 'vit_base_patch16_224';
@@ -187,6 +188,21 @@ describe('models registry', function () {
       /Expected imgSize \(100\) to be a multiple of patchSize \(16\)/);
     assert.throws(() => models.create('vit_tiny_patch16_224', { globalPool: 'max' } as unknown as models.VitVariantOptions),
       /Expected one of 'token', 'avg' for options\.globalPool but received 'max'/);
+  });
+
+  it('vit_custom takes the size and patch from its options (which a named variant refuses)', () => {
+    const net = models.create('vit_custom', { imgSize: 28, inChannels: 1, patchSize: 7, embedDim: 32, depth: 2, numHeads: 4,
+      numClasses: 0, globalPool: 'grid', poolGrid: 2 });
+    try {
+      assert.deepEqual([net.embedDim, net.blocks.length, net.patchEmbed.patchSize, net.patchEmbed.numPatches], [32, 2, 7, 16]);
+      assert.equal((net.blocks.at(0) as models.VitBlock).attn.numHeads, 4);
+      assert.equal(net.featureDim, 32 * 4);
+      torch.scope(() => assert.deepEqual(torch.noGrad(() => net.forward(torch.randn([2, 1, 28, 28]))).shape, [2, 128]));
+    } finally {
+      net.dispose();
+    }
+    assert.throws(() => models.create('vit_custom', { embedDim: 30, numHeads: 4 }), /Expected embedDim \(30\) divisible by numHeads \(4\)/);
+    assert.throws(() => models.create('vit_custom', { width: 4 } as never), /Unknown option\(s\) 'width' for model 'vit_custom'; expected some of imgSize, patchSize/);
   });
 
   it('the convenience functions build the registered architectures', () => {

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as torch from '../../lib/torch';
 import * as models from '../../lib/models';
-import { DropPath, Identity, Linear } from '../../lib/nn';
+import { DropPath, Identity, LayerNorm, Linear } from '../../lib/nn';
 
 type Tensor = torch.Tensor;
 
@@ -94,6 +94,34 @@ describe('models: VisionTransformer', function () {
     } finally {
       net.dispose();
     }
+  });
+
+  it("globalPool 'grid': the normed patch tokens on their grid, averaged over poolGrid x poolGrid cells, channel-major", () => {
+    const net = tiny({ numClasses: 0, globalPool: 'grid', poolGrid: 2 }); // 32 px / 8 px patches: a 4x4 grid
+    const one = tiny({ numClasses: 0, globalPool: 'grid', poolGrid: 1 });
+    const head = tiny({ numClasses: 5, globalPool: 'grid', poolGrid: 2 });
+    try {
+      assert.equal(net.featureDim, 48 * 4);
+      assert.ok(net.norm instanceof LayerNorm, "'grid' keeps norm");
+      assert.ok(net.fcNorm instanceof Identity);
+      assert.deepEqual((head.head as Linear).weight.shape, [5, 48 * 4]);
+      torch.scope(() => {
+        const x = torch.randn([2, 3, 32, 32]);
+        const patches = net.forwardFeatures(x).narrow(1, 1, 16).view([2, 4, 4, 48]); // (B, row, col, D)
+        const y = net.forward(x).view([2, 48, 2, 2]); // (B, D, cell row, cell col)
+        for (const [r, c] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          const cell = patches.narrow(1, 2 * r, 2).narrow(2, 2 * c, 2).mean([1, 2]); // (B, D)
+          assert.ok(maxDiff(y.select(3, c).select(2, r), cell) < 1e-5, `cell ${r},${c}`);
+        }
+        // poolGrid 1 is the mean of the normed patch tokens (not through fc_norm as 'avg').
+        const mean = one.forwardFeatures(x).narrow(1, 1, 16).mean(1);
+        assert.ok(maxDiff(one.forward(x), mean) < 1e-5);
+        assert.deepEqual(head.forward(x).shape, [2, 5]);
+      });
+    } finally {
+      [net, one, head].forEach((m) => m.dispose());
+    }
+    assert.throws(() => tiny({ globalPool: 'grid', poolGrid: 0 }), /options\.poolGrid/);
   });
 
   it('interpolatePosEmbed: the identity at the same grid, a resampled grid otherwise', () => {

@@ -123,7 +123,13 @@ registerConverter(VisionTransformer, (m, x, ctx) => {
   } else {
     const patchTokens = g.node('Slice', [normed, g.ints(`${s}.start`, [m.numPrefixTokens]), g.ints(`${s}.end`, [2 ** 62]),
       g.ints(`${s}.axes`, [1])], {}, 1, s); // (B, N, D)
-    pooled = g.node('ReduceMean', [patchTokens], { axes: [1], keepdims: 0 }, 1, s); // (B, D)
+    if (m.globalPool === 'avg') {
+      pooled = g.node('ReduceMean', [patchTokens], { axes: [1], keepdims: 0 }, 1, s); // (B, D)
+    } else {
+      const channels = g.node('Transpose', [patchTokens], { perm: [0, 2, 1] }, 1, s); // (B, D, N)
+      const map = g.node('Reshape', [channels, g.ints(`${s}.grid_shape`, [0, m.embedDim, H / p, W / p])], {}, 1, s); // (B, D, h, w)
+      pooled = gridPoolFlatten(ctx, map, `${s}.grid`, m.poolGrid, H / p, W / p); // (B, D * poolGrid^2)
+    }
   }
   return ctx.emit(m.head, ctx.emit(m.fcNorm, pooled));
 });
