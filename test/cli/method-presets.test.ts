@@ -13,6 +13,7 @@ import { MethodName } from '../../lib/ssl/method';
 import { COLOUR_METHODS } from '../../lib/cli/method-data';
 import { loadDataSplit, parseDataSpec } from '../../lib/cli/data-spec';
 import { disposeDataset } from '../../lib/data/dataset';
+import { VisionTransformer } from '../../lib/models/vit';
 
 const PRETEXT: MethodName[] = ['rotation', 'jigsaw', 'relative_position', 'context_encoder', 'damaged_jigsaw', 'colorization',
   'split_brain', 'deoldify'];
@@ -30,16 +31,30 @@ describe('cli: CPU presets of the methods', function () {
       const c = resolveRunConfig(name, { eval: true, out: path.join(dir, name) });
       assert.equal(c.method, name);
       const vit = name === 'mae';
-      assert.equal(c.encoder, vit ? 'vit_tiny_patch4_224' : 'small_cnn');
+      assert.equal(c.encoder, vit ? 'vit_custom' : 'small_cnn');
       assert.equal(c.epochs, preset.epochs);
       assert.equal(c.batchSize, preset.batchSize);
       assert.deepEqual(c.methodOptions, preset.methodOptions);
       assert.deepEqual(c.optimizer, preset.optimizer);
-      const { method } = buildMethod(c, [1000, 1, 28, 28]);
+      const { method, encoder } = buildMethod(c, [1000, 1, 28, 28]);
       const config = method.config();
       for (const [k, v] of Object.entries(preset.methodOptions)) assert.deepEqual(config[k], v, `${name} option ${k}`);
-      assert.deepEqual(config.encoderOptions, vit ? { inChannels: 1, imgSize: 28, numClasses: 0 }
+      assert.deepEqual(config.encoderOptions, vit ? { inChannels: 1, imgSize: 28, ...preset.encoderOptions, numClasses: 0 }
         : { inChannels: 1, width: 16, pool: 3, numClasses: 0 });
+      if (vit) {
+        // The evaluated read-out (the 2x2 grid of normed patch tokens) reaches the trained encoder and the random-encoder floor.
+        const random = encoder();
+        try {
+          for (const e of [method.encoder, random]) {
+            const v = e as VisionTransformer;
+            assert.ok(v instanceof VisionTransformer);
+            assert.deepEqual([v.globalPool, v.poolGrid, v.featureDim, v.patchEmbed.numPatches, v.blocks.length], ['grid', 2, 512, 16, 4]);
+          }
+        } finally {
+          random.dispose();
+        }
+      }
+      method.dispose();
       if (name === 'deepclusterv2') assert.equal(config.datasetSize, 1000);
       const override = resolveRunConfig(name, { eval: true, out: path.join(dir, name), methodOptions: { outDim: 64 } });
       assert.equal(override.methodOptions.outDim, 64);

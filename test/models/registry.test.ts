@@ -187,7 +187,7 @@ describe('models registry', function () {
     assert.throws(() => models.create('vit_tiny_patch16_224', { imgSize: 100 }),
       /Expected imgSize \(100\) to be a multiple of patchSize \(16\)/);
     assert.throws(() => models.create('vit_tiny_patch16_224', { globalPool: 'max' } as unknown as models.VitVariantOptions),
-      /Expected one of 'token', 'avg' for options\.globalPool but received 'max'/);
+      /Expected one of 'token', 'avg', 'grid' for options\.globalPool but received 'max'/);
   });
 
   it('vit_custom takes the size and patch from its options (which a named variant refuses)', () => {
@@ -235,7 +235,7 @@ describe('models registry', function () {
     }
     // The registry's option lists are the option tables' keys.
     assert.throws(() => models.create('vit_tiny_patch4_224', { depth: 2 } as never),
-      /expected some of imgSize, inChannels, numClasses, mlpRatio, qkvBias, dropPathRate, globalPool, memoryFormat/);
+      /expected some of imgSize, inChannels, numClasses, mlpRatio, qkvBias, dropPathRate, globalPool, poolGrid, memoryFormat/);
     assert.throws(() => models.create('small_cnn', { depth: 2 } as never), /expected some of inChannels, numClasses, width, pool, memoryFormat/);
   });
 });
