@@ -1,7 +1,8 @@
 // The final evaluation (evaluateEncoder) sharded across 2 Gloo ranks: each
 // rank encodes its share of the training subset and of the test set, for
 // the trained and the random encoder, with rank 0's encoders; the gathered
-// features give one process's report, number for number.
+// features give one process's report, number for number; a rank whose
+// share is empty still takes part.
 // The worker is test/train/workers/final-eval-ranks.ts.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -27,6 +28,8 @@ describe('evaluateEncoder sharded across 2 ranks', function () {
       // Training subset 33 = 17 + 16, test set 23 = 12 + 11, for each encoder.
       const share = r.rank === 0 ? 17 + 12 : 16 + 11;
       assert.deepEqual(r.rows, { trained: share, random: [share] }, `${at}: images encoded`);
+      // One image: rank 0 encodes it, rank 1's share is empty; both get its (1, 8) features and its label.
+      assert.deepEqual(r.oneImage, { shape: [1, 8], sameLabel: true, diff: 0, rows: r.rank === 0 ? 1 : 0 }, `${at}: one image`);
     }
     // Rank 1's own encoders alone give other numbers: the sharded report used rank 0's.
     const alone = reports[1].alone as Report;

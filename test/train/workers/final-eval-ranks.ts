@@ -8,6 +8,8 @@ import * as torch from '../../../lib/torch';
 import { Tensor } from '../../../lib/torch';
 import { synthetic } from '../../../lib/data/synthetic';
 import { evaluateEncoder, EvaluateOptions } from '../../../lib/eval/report';
+import { extractFeatures } from '../../../lib/eval/features';
+import { currentShard, shardedFeatures } from '../../../lib/eval/sharded-features';
 import { EvalCountingCnn } from '../dist-run';
 
 async function main(): Promise<void> {
@@ -43,8 +45,14 @@ async function main(): Promise<void> {
   randoms.length = 0;
   const sharded = await evaluateEncoder(trained, { ...options, sharded: true });
   const rows = { trained: trained.evalRows, random: randoms.map((e) => e.evalRows) };
+  // One image on 2 ranks: rank 1's share is empty, yet it takes part in the gathers and gets the image's features.
+  const one = torch.tensor([5], { dtype: 'int64' });
+  const { features, labels } = shardedFeatures(trained, test, { indices: one, batchSize: 8 }, currentShard()!);
+  const own = extractFeatures(trained, test, { indices: one });
+  const oneImage = { shape: features.shape, sameLabel: Number(labels.item()) === Number(own.labels.item()),
+    diff: Number(features.sub(own.features).abs().max().item()), rows: trained.evalRows - rows.trained - 1 };
   const strip = (r: typeof ref): unknown => ({ ...r, seconds: 0, rows: r.rows.map((row) => ({ ...row, seconds: 0 })) });
-  process.stdout.write(`${JSON.stringify({ rank, ref: strip(ref), alone: strip(alone), sharded: strip(sharded), rows, done: true })}\n`);
+  process.stdout.write(`${JSON.stringify({ rank, ref: strip(ref), alone: strip(alone), sharded: strip(sharded), rows, oneImage, done: true })}\n`);
   torch.distributed.destroyProcessGroup();
 }
 
