@@ -129,7 +129,7 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
     // A run's own architecture is the encoder its method trains (a Lab wrapper for the colour tasks).
     const method = o.encoder === undefined ? run?.method : undefined;
     const build = (): Encoder => method === undefined ? createModel(encoderName, encoderOptions)
-      : methodEncoder(method, encoderName, encoderOptions, { mean: train.mean, std: train.std });
+      : methodEncoder(method, encoderName, encoderOptions, { mean: train.mean, std: train.std }, run?.methodOptions);
     const { device } = ENCODER_DEVICE_OPTIONS.resolve(o, flagOf);
     const encoder = build();
     encoder.to(device);

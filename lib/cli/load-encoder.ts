@@ -63,7 +63,8 @@ export function loadEncoder(target: string, shape: readonly number[], o: LoadEnc
   }
   const options = encoderOptionsFor(name, shape, { ...(o.encoder === undefined ? run?.encoderOptions : undefined), ...o.encoderOptions });
   // A run's own architecture is the encoder its method trains (a Lab wrapper for the colour tasks).
-  const encoder = o.encoder === undefined && run !== undefined ? methodEncoder(run.method, name, options) : createModel(name, options);
+  const encoder = o.encoder === undefined && run !== undefined ? methodEncoder(run.method, name, options, undefined, run.methodOptions)
+    : createModel(name, options);
   encoder.to(ENCODER_DEVICE_OPTIONS.resolve(o, flagOf).device);
   loadEncoderWeights(encoder, target, name);
   encoder.eval();

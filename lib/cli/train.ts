@@ -70,7 +70,8 @@ export function buildMethod(c: RunConfig, shape: readonly number[]): { method: M
     methodOptions.imageSize = shape[2];
   }
   const method = createMethod(c.method, { encoder: c.encoder, encoderOptions, ...methodOptions } as never);
-  return { method, encoder: () => methodEncoder(c.method, c.encoder, encoderOptions, encoderNormalisation(method)) };
+  return { method,
+    encoder: () => methodEncoder(c.method, c.encoder, encoderOptions, encoderNormalisation(method), methodOptions) };
 }
 
 /** The input normalisation a colour method's encoder was set to (read when the floor's random copy is built, after the Trainer's augmentation set it). */

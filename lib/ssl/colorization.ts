@@ -27,6 +27,14 @@ export const COLORIZATION_OPTIONS = defineOptions({
   lambda: option(0.5, is.number(0, 1)),
   /** Temperature of the annealed mean that `colorize` decodes with (section 2.3). Default 0.38. */
   temperature: option(0.38, is.positive),
+  /**
+   * Whether the evaluated encoder sees the image's colour. false (default, the paper's section 3.2.1): the backbone
+   * has one input channel, L, in training and evaluation. true: the backbone has three (L, a, b); the task still
+   * gives it L only (a = b = 0 in training, in `colorize` and in the loss), while `encoder.forward` (what the
+   * frozen-encoder report, embed and export use) gives it the whole Lab image, as DeOldify's RGB encoder trained on
+   * gray images is evaluated on colour ones. The colour weights of the first layer get no gradient from the task.
+   */
+  colourAtEvaluation: option(false, is.boolean),
 });
 
 /** Options of `Colorization`: the encoder, `COLORIZATION_OPTIONS`, and recipe overrides. */
@@ -69,10 +77,11 @@ export interface ColourTaskExamples {
  * `net` on L (a registry name is built with one input channel).
  * @example const enc = colorizationEncoder('small_cnn', { width: 16 }); // keys net.conv1.weight, ..., rgb_mean
  */
-export function colorizationEncoder(encoder: EncoderSpec, encoderOptions?: Record<string, unknown>): LabEncoder {
-  const opts = typeof encoder === 'string' ? { ...encoderOptions, inChannels: 1 } : encoderOptions;
+export function colorizationEncoder(encoder: EncoderSpec, encoderOptions?: Record<string, unknown>,
+  colourAtEvaluation = false): LabEncoder {
+  const opts = typeof encoder === 'string' ? { ...encoderOptions, inChannels: colourAtEvaluation ? 3 : 1 } : encoderOptions;
   const net = makeEncoder(encoder, opts, { needsFactory: false, method: 'Colorization' })();
-  return new LabEncoder([{ name: 'net', channels: 'L', net }], 'Colorization');
+  return new LabEncoder([{ name: 'net', channels: colourAtEvaluation ? 'Lab' : 'L', net }], 'Colorization');
 }
 
 /**
@@ -105,7 +114,8 @@ export class Colorization extends Method {
     super();
     this.useOptions(COLORIZATION_OPTIONS, options);
     this.recipe = resolveRecipe(COLORIZATION_RECIPE, options.recipe, 'Colorization');
-    this.encoder = this.registerModule('encoder', colorizationEncoder(options.encoder, options.encoderOptions));
+    this.encoder = this.registerModule('encoder', colorizationEncoder(options.encoder, options.encoderOptions,
+      this.colourAtEvaluation));
     this.colorizationHead = this.registerModule('colorization_head', new Sequential(
       new Conv2d(this.encoder.mapChannels[0], this.hiddenDim, 3, { padding: 1 }), new ReLU(),
       new Conv2d(this.hiddenDim, NUM_AB_BINS, 1)));
@@ -126,7 +136,7 @@ export class Colorization extends Method {
    */
   taskLoss(x: Tensor): ColorizationLoss {
     const lab = this.encoder.lab(x); // (B, 3, H, W)
-    const [features] = this.encoder.mapsFromLab(lab); // (B, D, h, w)
+    const [features] = this.encoder.mapsFromLab(this.lightnessOnly(lab)); // (B, D, h, w)
     const logits = this.colorizationHead.forward(features); // (B, 313, h, w)
     const [B, , h, w] = logits.shape;
     const target = torch.noGrad(() => softEncode(adaptiveAvgPool2d(lab.narrow(1, 1, 2), [h, w]), { bins: this.bins }));
@@ -157,11 +167,16 @@ export class Colorization extends Method {
   colorize(x: Tensor): Tensor {
     return torch.noGrad(() => torch.scope(() => {
       const lab = this.encoder.lab(x);
-      const logits = this.colorizationHead.forward(this.encoder.mapsFromLab(lab)[0]);
+      const logits = this.colorizationHead.forward(this.encoder.mapsFromLab(this.lightnessOnly(lab))[0]);
       const ab = annealedMean(logits.float(), { temperature: this.temperature, bins: this.bins }); // (B, 2, h, w)
       const full = interpolate(ab, { size: [x.shape[2], x.shape[3]], mode: 'bilinear', alignCorners: false });
       return labToRgb(torch.cat([lab.narrow(1, 0, 1), full], 1));
     }));
+  }
+
+  /** What the task gives the backbone: L (with a = b = 0 when the backbone has colour channels, `colourAtEvaluation`). */
+  private lightnessOnly(lab: Tensor): Tensor {
+    return this.colourAtEvaluation ? torch.cat([lab.narrow(1, 0, 1), torch.zerosLike(lab.narrow(1, 1, 2))], 1) : lab;
   }
 
   /**

@@ -10,6 +10,8 @@ import { crossEntropy } from '../nn/functional/loss';
 import { DERIVED, defineOptions, is, option, TableValues } from '../torch/option-table';
 import { Encoder } from '../models/encoder';
 import { Sequential } from '../nn/layers/container';
+import { Linear } from '../nn/layers/linear';
+import { labToRgb, rgbToLab } from '../data/transforms/lab';
 import { ParamGroup } from '../optim/optimizer';
 import { paramGroupsWeightDecay } from '../optim/param-groups';
 import { MultiView } from '../data/transforms/multi-crop';
@@ -21,14 +23,22 @@ import { checkGridFits, gridOrigins, patchesAt } from './pretext/grid-patches';
 import { jigsawPermutations } from './pretext/permutations';
 import { JIGSAW_RECIPE, jigsawGeometry, standardizeTiles } from './jigsaw';
 
+/** ab / 110: the colour target in about [-1, 1] (110 is the ab gamut's half-width, as the colour encoder's input). */
+const AB_SCALE = 110;
+
 /** DamagedJigsaw's options besides the encoder and the recipe: defaults and checks. */
 export const DAMAGED_JIGSAW_OPTIONS = defineOptions({
   /** Permutations in the set. Default 100 (as Jigsaw). */
   numPermutations: option(100, is.int(2)),
   /** Seed of the permutation set. Default 0. */
   permutationSeed: option(0, is.int(0)),
-  /** Hidden width of the three heads. Default 512. */
+  /** Hidden width of the permutation and inpainting heads. Default 512. */
   hiddenDim: option(512, is.int(1)),
+  /**
+   * Hidden width of the per-pixel colorization head. Default 64: it runs on every pixel of the 9 tiles, and its
+   * (9B P^2, width) activations were most of a step's time at 256 (1.4 of 1.8 CPU s at batch 128, 9 px tiles).
+   */
+  colorizationHiddenDim: option(64, is.int(1)),
   /** Side of the (square) training images; sizes the generation heads. Default 32 (`selfsup train` sets the data's). */
   imageSize: option(32, is.int(3)),
   /** Tile side in px. Default: 64/75 of the grid cell of `imageSize`, as Jigsaw. */
@@ -64,12 +74,15 @@ export interface DamagedJigsawLoss {
   jigsaw: Tensor;
   /** Mean squared error of the generated missing tile (normalised colour pixels). */
   inpainting: Tensor;
-  /** Mean squared error of the colorized present tiles. */
+  /** Mean squared error of the present tiles' predicted ab (Lab a and b / 110) against theirs. */
   colorization: Tensor;
   logits: Tensor;
   /** (B, C, P, P): the generated missing tile. */
   inpainted: Tensor;
-  /** (B, 9, C, P, P): the colorized tiles in puzzle order (the missing position's is meaningless). */
+  /**
+   * (B, 9, C, P, P): the colorized tiles in puzzle order, normalised RGB: each tile's own L with the predicted ab
+   * (the missing position's is meaningless).
+   */
   colorized: Tensor;
   /** (B, 9, C, P, P): what the encoder saw: gray, standardised tiles, zeros at the missing position. */
   damaged: Tensor;
@@ -85,9 +98,10 @@ export interface DamagedJigsawLoss {
  * after the per-tile standardisation). One `encoder` runs on the 9 tiles, and
  * - `jigsaw_head` (on the 9 concatenated features) classifies the permutation;
  * - `inpainting_head` (on the same concatenation) generates the missing tile in colour;
- * - `colorization_head` (per pixel, on the pixel's gray value and its tile's feature) gives each pixel its colour;
- * loss = jigsawWeight CE + inpaintingWeight L2(missing tile) + colorizationWeight
- * L2(present tiles), targets in normalised pixels. Logged: `permutationAccuracy`,
+ * - `colorization_head` (per pixel, on the pixel's gray value and its tile's feature) gives each pixel's Lab ab
+ *   (/ 110); the colorized tile is its own L with that ab (the colour is what was removed, not the lightness);
+ * loss = jigsawWeight CE + inpaintingWeight L2(missing tile, normalised pixels) + colorizationWeight
+ * L2(present tiles' ab / 110). Logged: `permutationAccuracy`,
  * `inpaintingError`, `colorizationError`. The heads are Linear-ReLU-Linear
  * (generation heads output C P P values), not the paper's deconvolutional
  * AlexNet decoders.
@@ -107,6 +121,8 @@ export class DamagedJigsaw extends Method {
   readonly permutations: number[][];
   /** The dataset's per-channel std (set by `augmentation`): luma is taken of the unnormalised pixels. */
   pixelStd: readonly number[] = [1, 1, 1];
+  /** The dataset's per-channel mean (set by `augmentation`): the colour target is the Lab ab of the unnormalised pixels. */
+  pixelMean: readonly number[] = [0, 0, 0];
   private readonly permTable: Tensor;
   private readonly tileChannels: number;
 
@@ -126,8 +142,8 @@ export class DamagedJigsaw extends Method {
     this.jigsawHead = this.registerModule('jigsaw_head', classifier(9 * D, this.hiddenDim, this.numPermutations));
     const tileValues = this.tileChannels * this.tileSize * this.tileSize;
     this.inpaintingHead = this.registerModule('inpainting_head', classifier(9 * D, this.hiddenDim, tileValues));
-    this.colorizationHead = this.registerModule('colorization_head', classifier(this.tileChannels + D, this.hiddenDim,
-      this.tileChannels));
+    this.colorizationHead = this.registerModule('colorization_head', classifier(this.tileChannels + D,
+      this.colorizationHiddenDim, 2));
   }
 
   /** One view (crop scale [0.6, 1], flip, normalisation); checks colour and that the grid fits. @example method.augmentation(spec) */
@@ -135,6 +151,7 @@ export class DamagedJigsaw extends Method {
     checkColour(spec, 'DamagedJigsaw', 'its tiles lose their colour and the network restores it');
     checkGridFits(spec.size, jigsawGeometry(spec.size, this.tileSize), 'DamagedJigsaw', spec.dataset);
     this.pixelStd = [...spec.std];
+    this.pixelMean = [...spec.mean];
     return pretextView(spec, [0.6, 1]);
   }
 
@@ -187,21 +204,53 @@ export class DamagedJigsaw extends Method {
     const joined = features.reshape([B, -1]); // (B, 9D), in puzzle order
     const logits = this.jigsawHead.forward(joined); // (B, N)
     const inpainted = this.inpaintingHead.forward(joined).view([B, C, P, P]);
-    // Each pixel's colour from its gray value and its tile's feature (a per-pixel MLP: a pooled feature alone
-    // cannot place colours inside the tile).
-    const D = features.shape[1];
-    const perPixel = torch.cat([damaged.view([B * 9, C, P * P]).transpose(1, 2),
-      features.unsqueeze(1).expand([B * 9, P * P, D])], 2); // (9B, P P, C + D)
-    const colorized = this.colorizationHead.forward(perPixel).transpose(1, 2).reshape([B, 9, C, P, P]);
+    const ab = this.colourHead(damaged.view([B * 9, C, P * P]).transpose(1, 2), features); // (9B, P P, 2)
+    const lab = this.tileLab(tiles); // (9B, 3, P, P), no gradient
+    const abTarget = lab.narrow(1, 1, 2).div(AB_SCALE).flatten(2).transpose(1, 2); // (9B, P P, 2)
     const target = tiles.gather(1, task.missing.view([B, 1, 1, 1, 1]).expand([B, 1, C, P, P])).squeeze(1); // (B, C, P, P)
     const present = torch.arange(9, { device: x.device }).view([1, 9]).ne(task.missing.view([B, 1]))
-      .to('float32').view([B, 9, 1, 1, 1]);
+      .to('float32').view([B * 9, 1, 1]);
     const jigsaw = crossEntropy(logits.float(), task.labels);
     const inpainting = inpainted.float().sub(target.float()).square().mean();
-    const colorization = colorized.float().sub(tiles.float()).square().mul(present).sum().div(present.sum().mul(C * P * P));
+    const colorization = ab.float().sub(abTarget).square().mul(present).sum().div(present.sum().mul(2 * P * P));
     const loss = jigsaw.mul(this.jigsawWeight).add(inpainting.mul(this.inpaintingWeight))
       .add(colorization.mul(this.colorizationWeight));
+    const colorized = torch.noGrad(() => this.normalise(labToRgb(torch.cat([lab.narrow(1, 0, 1),
+      ab.detach().float().mul(AB_SCALE).transpose(1, 2).reshape([B * 9, 2, P, P])], 1))).view([B, 9, C, P, P]));
     return { loss, jigsaw, inpainting, colorization, logits, inpainted, colorized, damaged, features };
+  }
+
+  /**
+   * Each pixel's ab / 110 from its gray value and its tile's feature: `colorization_head` (Linear-ReLU-Linear) on
+   * [gray, feature]. Its first layer is applied in two parts, the feature's once per tile and the gray value's per
+   * pixel (the same sum, without a (9B, P P, C + D) concatenation: the per-pixel product over the feature's D
+   * columns was most of the step's work). (9B, P P, C), (9B, D) -> (9B, P P, 2).
+   */
+  private colourHead(gray: Tensor, features: Tensor): Tensor {
+    const first = this.colorizationHead.at(0) as Linear;
+    const C = gray.shape[2];
+    const perTile = features.matmul(first.weight.narrow(1, C, features.shape[1]).t()); // (9B, hidden)
+    const hidden = gray.matmul(first.weight.narrow(1, 0, C).t()).add(perTile.unsqueeze(1));
+    const withBias = first.bias === null ? hidden : hidden.add(first.bias);
+    return this.colorizationHead.at(2).forward(withBias.relu());
+  }
+
+  /** CIE Lab (9B, 3, P, P) of normalised colour tiles (B, 9, 3, P, P), without gradient. */
+  private tileLab(tiles: Tensor): Tensor {
+    const [B, , C, P] = tiles.shape;
+    return torch.noGrad(() => {
+      const std = torch.tensor(this.pixelStd.slice(0, C), { dtype: tiles.dtype, device: tiles.device }).view([1, C, 1, 1]);
+      const mean = torch.tensor(this.pixelMean.slice(0, C), { dtype: tiles.dtype, device: tiles.device }).view([1, C, 1, 1]);
+      return rgbToLab(tiles.reshape([B * 9, C, P, P]).float().mul(std).add(mean).clamp(0, 1));
+    });
+  }
+
+  /** [0, 1] RGB (N, 3, P, P) normalised with the dataset's statistics, as the tiles. */
+  private normalise(rgb: Tensor): Tensor {
+    const C = rgb.shape[1];
+    const std = torch.tensor(this.pixelStd.slice(0, C), { device: rgb.device }).view([1, C, 1, 1]);
+    const mean = torch.tensor(this.pixelMean.slice(0, C), { device: rgb.device }).view([1, C, 1, 1]);
+    return rgb.sub(mean).div(std);
   }
 
   /** The weighted sum of the three losses on a freshly drawn puzzle. @example method.trainingStep([x], progress) */

@@ -12,14 +12,15 @@ import { splitBrainEncoder } from './split-brain';
  * registry model `encoder` (built with `encoderOptions`, numClasses 0 as the
  * methods do). Colorization and split-brain train a `LabEncoder` (state-dict
  * keys `net.*` / `l_to_ab.*`, `ab_to_l.*`, `rgb_mean`, `rgb_std`); `normalisation`
- * sets what its input was normalised with (a loaded run's weights carry their own).
+ * sets what its input was normalised with (a loaded run's weights carry their own); `methodOptions` are the
+ * run's (Colorization's `colourAtEvaluation` sets its backbone's input channels).
  *
  * @example const enc = methodEncoder('colorization', 'small_cnn', { inChannels: 3 }, { mean, std });
  */
 export function methodEncoder(method: string, encoder: string, encoderOptions: Record<string, unknown>,
-  normalisation?: { mean: readonly number[]; std: readonly number[] }): Encoder {
+  normalisation?: { mean: readonly number[]; std: readonly number[] }, methodOptions: Record<string, unknown> = {}): Encoder {
   const options = { ...encoderOptions, numClasses: 0 };
-  const lab = method === 'colorization' ? colorizationEncoder(encoder, options)
+  const lab = method === 'colorization' ? colorizationEncoder(encoder, options, methodOptions.colourAtEvaluation === true)
     : method === 'split_brain' ? splitBrainEncoder(encoder, options) : undefined;
   if (lab === undefined) return createModel(encoder, options);
   if (normalisation !== undefined && normalisation.mean.length === 3) lab.setNormalisation(normalisation.mean, normalisation.std);

@@ -76,6 +76,7 @@ describe('cli: CPU presets of the methods', function () {
       assert.equal(c.batchSize, preset.batchSize);
       assert.deepEqual(c.encoderOptions, preset.encoderOptions);
       assert.deepEqual(c.methodOptions, preset.methodOptions);
+      assert.deepEqual(c.optimizer, preset.optimizer);
       const { method } = buildMethod(c, colour ? [1000, 3, 32, 32] : [1000, 1, 28, 28]);
       try {
         const config = method.config();

@@ -165,10 +165,13 @@ def context_encoder_step(inputs, args):
 def damaged_jigsaw_step(inputs, args):
     """Kim et al. 2018: shuffled tiles lose their colour (luma of the unnormalised pixels) and one position is
     emptied; one encoder on the 9 tiles; permutation CE on the concatenated features, the missing tile in colour
-    from the same concatenation, each present tile's colours from its own feature; weighted sum."""
+    from the same concatenation, each present tile's Lab ab / 110 (skimage's rgb2lab) from each pixel's gray value
+    and its tile's feature; weighted sum."""
+    from skimage import color
     from models_ref import SmallCnn
     c, w, hd, P = args['channels'], args['width'], args['hiddenDim'], args['tileSize']
     perms, std = args['perms'], args['std']
+    pixel_std, pixel_mean = torch.tensor(std).view(3, 1, 1), torch.tensor(args['mean']).view(3, 1, 1)
     state = state_of(inputs)
     m = nn.Module()
     m.encoder = SmallCnn(c, 0, w=w)
@@ -176,7 +179,7 @@ def damaged_jigsaw_step(inputs, args):
     mlp = lambda i, o: nn.Sequential(nn.Linear(i, hd), nn.ReLU(), nn.Linear(hd, o))
     m.jigsaw_head = mlp(9 * D, len(perms))
     m.inpainting_head = mlp(9 * D, c * P * P)
-    m.colorization_head = mlp(c + D, c)
+    m.colorization_head = mlp(c + D, 2)
     m.load_state_dict(state, strict=True)
     m.train()
     x = unpack(inputs['x'], torch.float32)
@@ -205,8 +208,16 @@ def damaged_jigsaw_step(inputs, args):
     inp = ((inpainted - target) ** 2).mean()
     stack = torch.stack(damaged)  # (9B, c, P, P)
     per_pixel = [torch.cat([stack[k].reshape(c, P * P).t(), feats[k].expand(P * P, D)], 1) for k in range(9 * B)]
-    colorized = torch.stack([m.colorization_head(p).t().reshape(c, P, P) for p in per_pixel]).reshape(B, 9, c, P, P)
-    sq = [((colorized[b, i] - colour[b, i]) ** 2).mean() for b in range(B) for i in range(9) if i != missing[b].item()]
+    ab = torch.stack([m.colorization_head(p).t().reshape(2, P, P) for p in per_pixel]).reshape(B, 9, 2, P, P)
+    sq = []
+    for b in range(B):
+        for i in range(9):
+            if i == missing[b].item():
+                continue
+            rgb = (colour[b, i].detach() * pixel_std + pixel_mean).clamp(0, 1)
+            lab = color.rgb2lab(rgb.numpy().astype(np.float64).transpose(1, 2, 0)).transpose(2, 0, 1)
+            target = torch.from_numpy(lab[1:3] / 110).float()
+            sq.append(((ab[b, i] - target) ** 2).mean())
     col = torch.stack(sq).mean()
     loss = args['jigsawWeight'] * jig + args['inpaintingWeight'] * inp + args['colorizationWeight'] * col
     loss.backward()

@@ -74,8 +74,8 @@ const EXPECTED: Record<string, string> = {
   'context_encoder#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"imageSize":16,"mask":"center","overlap":1,"overlapWeight":10,"adversarial":true,"adversarialWeight":0.001,"discriminatorWidth":32}',
   'context_encoder#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"imageSize":32,"mask":"block","overlap":2,"overlapWeight":5,"adversarial":false,"adversarialWeight":0.01,"discriminatorWidth":8,"recipe":{"lr":0.001}}',
   // NOTE: the derived tileSize (7 = 64/75 of the 8 px cell) is now written too; before, only a given one was.
-  'damaged_jigsaw#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":0,"hiddenDim":512,"imageSize":24,"tileSize":7,"jigsawWeight":1,"inpaintingWeight":1,"colorizationWeight":1}',
-  'damaged_jigsaw#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":2,"hiddenDim":8,"imageSize":32,"tileSize":8,"jigsawWeight":2,"inpaintingWeight":0.5,"colorizationWeight":0.25}',
+  'damaged_jigsaw#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":0,"hiddenDim":512,"colorizationHiddenDim":64,"imageSize":24,"tileSize":7,"jigsawWeight":1,"inpaintingWeight":1,"colorizationWeight":1}',
+  'damaged_jigsaw#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":2,"hiddenDim":8,"colorizationHiddenDim":64,"imageSize":32,"tileSize":8,"jigsawWeight":2,"inpaintingWeight":0.5,"colorizationWeight":0.25}',
 };
 
 describe('ssl: config() is unchanged by option tables', function () {

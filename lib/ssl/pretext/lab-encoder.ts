@@ -9,8 +9,12 @@ import { Module } from '../../nn/module';
 import { Encoder } from '../../models/encoder';
 import { rgbToLab } from '../../data/transforms/lab';
 
-/** Which Lab channels a branch sees: lightness, or the two colour channels. */
-export type LabChannels = 'L' | 'ab';
+/**
+ * Which Lab channels a branch sees: lightness, the two colour channels, or all three ('Lab': a colorization
+ * backbone trained on L with ab = 0 that the frozen-encoder report gives the whole image, see Colorization's
+ * `colourAtEvaluation`).
+ */
+export type LabChannels = 'L' | 'ab' | 'Lab';
 
 /** A backbone that also gives its last feature map (small_cnn and the ResNets do; a ViT does not). */
 export interface MapEncoder extends Encoder {
@@ -32,14 +36,16 @@ const L_CENTRE = 50;
 const L_SCALE = 50;
 const AB_SCALE = 110;
 
-/** The network input of `channels` from Lab images (B, 3, H, W): (B, 1, H, W) for 'L', (B, 2, H, W) for 'ab'. */
+/** The network input of `channels` from Lab images (B, 3, H, W): (B, 1, H, W) for 'L', (B, 2, H, W) for 'ab', both for 'Lab'. */
 export function labInput(lab: Tensor, channels: LabChannels): Tensor {
-  return channels === 'L' ? lab.narrow(1, 0, 1).sub(L_CENTRE).div(L_SCALE) : lab.narrow(1, 1, 2).div(AB_SCALE);
+  const L = (): Tensor => lab.narrow(1, 0, 1).sub(L_CENTRE).div(L_SCALE);
+  const ab = (): Tensor => lab.narrow(1, 1, 2).div(AB_SCALE);
+  return channels === 'L' ? L() : channels === 'ab' ? ab() : torch.cat([L(), ab()], 1);
 }
 
 /** The input channel count of a branch that sees `channels`. */
 export function labChannelCount(channels: LabChannels): number {
-  return channels === 'L' ? 1 : 2;
+  return channels === 'L' ? 1 : channels === 'ab' ? 2 : 3;
 }
 
 function checkMapEncoder(e: Encoder, method: string): MapEncoder {

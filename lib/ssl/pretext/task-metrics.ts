@@ -10,7 +10,7 @@ import { Device, Generator, Tensor } from '../../torch';
 import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
 import { ImageDataset } from '../../data/dataset';
 import { normalize, toFloatImages } from '../../data/transforms/normalize';
-import { labToRgb } from '../../data/transforms/lab';
+import { labToRgb, rgbToLab } from '../../data/transforms/lab';
 import { Method } from '../method';
 import { Rotation } from '../rotation';
 import { Jigsaw } from '../jigsaw';
@@ -126,14 +126,17 @@ function damagedJigsawSums(m: DamagedJigsaw, xn: Tensor, pixels: ToPixels, g: Ge
   const tiles = pixels(m.puzzle(xn, task).tiles); // (B, 9, C, P, P) colour tiles in puzzle order
   const missing = torch.arange(9, { device: xn.device }).view([1, 9]).eq(task.missing.view([B, 1])).view([B, 9, 1, 1, 1]);
   const target = tiles.gather(1, task.missing.view([B, 1, 1, 1, 1]).expand([B, 1, ...tiles.shape.slice(2)])).squeeze(1);
-  // Floors: the missing tile filled with the dataset mean; the present tiles left gray (ITU-R 601 luma in every channel).
-  const luma = tiles.mul(torch.tensor([0.2989, 0.587, 0.114], { device: xn.device }).view([1, 1, 3, 1, 1])).sum([2], true);
+  // Floors: the missing tile filled with the dataset mean; the present tiles left gray (their Lab L with ab = 0: the
+  // colorized tiles keep their L, so predicting ab = 0 gives exactly this floor).
+  const [, , C, P] = tiles.shape;
+  const lab = rgbToLab(tiles.reshape([B * 9, C, P, P]).clamp(0, 1));
+  const gray = labToRgb(torch.cat([lab.narrow(1, 0, 1), torch.zerosLike(lab.narrow(1, 1, 2))], 1)).view(tiles.shape);
   return {
     permutationAccuracy: { value: correct(out.logits, task.labels), floor: [B, m.numPermutations * B] },
     inpaintingError: { value: squaredError(pixels(out.inpainted), target),
       floor: squaredError(pixels(torch.zerosLike(out.inpainted)), target) },
     colorizationError: { value: squaredError(pixels(out.colorized), tiles, missing.logicalNot()),
-      floor: squaredError(luma.expand(tiles.shape), tiles, missing.logicalNot()) },
+      floor: squaredError(gray, tiles, missing.logicalNot()) },
   };
 }
 

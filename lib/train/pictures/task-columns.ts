@@ -144,13 +144,15 @@ function contextEncoderColumns(m: ContextEncoder, x: Tensor, xn: Tensor, g: Gene
 
 function damagedJigsawColumns(m: DamagedJigsaw, x: Tensor, xn: Tensor, g: Generator | undefined,
   mean: readonly number[], std: readonly number[]): TaskColumns {
-  // The luma of the damage is taken of unnormalised pixels: the picture's statistics, the method's own restored after.
-  const saved = m.pixelStd;
+  // The luma of the damage and the Lab of the colour target are taken of unnormalised pixels: the picture's
+  // statistics, the method's own restored after.
+  const saved = [m.pixelStd, m.pixelMean];
   m.pixelStd = [...std];
+  m.pixelMean = [...mean];
   try {
     return damagedJigsawGrid(m, x, xn, g, mean, std);
   } finally {
-    m.pixelStd = saved;
+    [m.pixelStd, m.pixelMean] = saved;
   }
 }
 

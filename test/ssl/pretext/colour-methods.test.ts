@@ -24,6 +24,7 @@ import { buildMethod, resolveRunConfig } from '../../../lib/cli/train';
 import { repoRoot } from '../../helpers/python-reference';
 import { MAIN_JOB } from '../../../lib/cli/main-job';
 import { LabEncoder } from '../../../lib/ssl/pretext/lab-encoder';
+import { methodEncoder } from '../../../lib/ssl/method-encoder';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -191,6 +192,36 @@ describe('ssl/pretext: Colorization and SplitBrain', function () {
     const s = new SplitBrain(small);
     s.augmentation(spec);
     assert.deepEqual(s.examples(x).colourInput.shape, [4, 3, 32, 32]);
+  });
+
+  it('colourAtEvaluation: the task gives the backbone L only, the evaluated encoder (and methodEncoder\'s copy) the whole Lab image', () => {
+    torch.manualSeed(1);
+    const gray = (m: Colorization): Tensor => torch.scope(() => {
+      const lab = m.encoder.lab(x);
+      const rgb = labToRgb(torch.cat([lab.narrow(1, 0, 1), torch.zerosLike(lab.narrow(1, 1, 2))], 1));
+      return rgb.sub(torch.tensor(MEAN).view([1, 3, 1, 1])).div(torch.tensor(STD).view([1, 3, 1, 1]));
+    });
+    for (const colour of [false, true]) {
+      const m = new Colorization({ ...small, colourAtEvaluation: colour });
+      m.augmentation(spec);
+      m.eval();
+      assert.equal(m.encoder.branches[0].net.parameters()[0].shape[1], colour ? 3 : 1, 'backbone input channels');
+      const xg = gray(m);
+      // The task (loss features, colours) is the same for the image and its gray version: L only.
+      assertAllClose(m.taskLoss(x).features, m.taskLoss(xg).features, 1e-3, `task features (colour ${colour})`);
+      assertAllClose(m.colorize(x), m.colorize(xg), 1e-3, `colorize (colour ${colour})`);
+      // The evaluated features see the colour only with colourAtEvaluation.
+      const diff = m.encoder.forward(x).sub(m.encoder.forward(xg)).abs().max().item() as number;
+      assert.ok(colour ? diff > 1e-2 : diff < 1e-3, `forward differs by ${diff} (colour ${colour})`);
+      // The run's own encoder architecture, built from its method options, takes these weights strictly.
+      const copy = methodEncoder('colorization', 'small_cnn', { width: WIDTH, inChannels: 3 }, undefined,
+        m.config() as Record<string, unknown>);
+      const weights = new Map([...m.encoder.stateDict()]);
+      copy.loadStateDict(weights, { strict: true });
+      copy.eval();
+      assertAllClose(copy.forward(x), m.encoder.forward(x), 1e-5, `methodEncoder copy (colour ${colour})`);
+      m.train();
+    }
   });
 
   it('heads read the feature map\'s channels, not the pooled featureDim (small_cnn pool 3: 9x the features), and SplitBrain colorizes', () => {

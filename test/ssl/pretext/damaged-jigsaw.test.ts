@@ -14,11 +14,15 @@ import { synthetic } from '../../../lib/data/synthetic';
 import { disposeDataset } from '../../../lib/data/dataset';
 import { assertAllClose } from '../../data/transforms/reference';
 import { inpaintingReference } from '../../helpers/inpainting-ref';
+import { Linear } from '../../../lib/nn/layers/linear';
+import { labToRgb, rgbToLab } from '../../../lib/data/transforms/lab';
+import { evaluateTask } from '../../../lib/ssl/pretext/task-metrics';
 
 const WIDTH = 4;
 const HIDDEN = 24;
 const base = (o: Partial<DamagedJigsawOptions> = {}): DamagedJigsawOptions => ({
-  encoder: 'small_cnn', encoderOptions: { inChannels: 3, width: WIDTH }, hiddenDim: HIDDEN, numPermutations: 10, ...o,
+  encoder: 'small_cnn', encoderOptions: { inChannels: 3, width: WIDTH }, hiddenDim: HIDDEN, colorizationHiddenDim: HIDDEN,
+  numPermutations: 10, ...o,
 });
 const g = (seed: number) => new torch.Generator().manualSeed(seed);
 const STD = [0.25, 0.5, 0.2];
@@ -65,7 +69,7 @@ describe('ssl/pretext: DamagedJigsaw', function () {
     const [ref] = inpaintingReference([{ op: 'damaged_jigsaw_step',
       inputs: { x, origins: task.origins, labels: task.labels, missing: task.missing,
         ...Object.fromEntries([...m.stateDict()].map(([k, v]) => [`w.${k}`, v])) },
-      args: { channels: 3, width: WIDTH, hiddenDim: HIDDEN, tileSize: m.tileSize, perms: m.permutations, std: STD,
+      args: { channels: 3, width: WIDTH, hiddenDim: HIDDEN, tileSize: m.tileSize, perms: m.permutations, std: STD, mean: spec.mean,
         jigsawWeight: 0.5, inpaintingWeight: 2, colorizationWeight: 3 } }]);
     m.train();
     m.zeroGrad();
@@ -79,6 +83,45 @@ describe('ssl/pretext: DamagedJigsaw', function () {
       assert.ok(e !== undefined, `reference gradient of ${k}`);
       const scale = Math.max(1e-3, e.abs().max().item() as number);
       assertAllClose(p.grad!, e, 2e-4 * scale + 1e-6, `grad ${k}`);
+    }
+  });
+
+  // The colour removed is what the network restores: each colorized tile keeps its own lightness (Lab L) and
+  // takes the predicted ab, so a head that adds no colour gives exactly the gray floor of evaluateTask. Until
+  // issue 16's fix the head regressed normalised RGB from per-tile standardised gray, which had lost the tile's
+  // brightness: the trained head ended worse than leaving the tiles gray (0.0717 vs 0.0481 held out).
+  it('colorizes in Lab from each tile\'s own L: no colour predicted is exactly the gray floor', () => {
+    torch.manualSeed(7);
+    const data = synthetic({ n: 6, channels: 3, size: 32, classes: 2, seed: 3 });
+    try {
+      const m = new DamagedJigsaw(base());
+      m.augmentation({ size: 32, channels: 3, mean: data.mean, std: data.std });
+      const last = m.colorizationHead.at(2) as Linear;
+      torch.noGrad(() => { last.weight.zero_(); last.bias!.zero_(); });
+      const r = evaluateTask(m, data, { mean: data.mean, std: data.std, batchSize: 4 });
+      const col = r.metrics.find((e) => e.name === 'colorizationError')!;
+      assert.ok(col.floor > 1e-3, `a floor with colour to restore: ${col.floor}`);
+      assert.ok(Math.abs(col.value - col.floor) < 1e-6 * Math.max(1, col.floor), `${col.value} vs floor ${col.floor}`);
+      // The tiles themselves: L of the target, ab 0.
+      torch.scope(() => {
+        const x01 = data.images.to('float32').div(255).narrow(0, 0, 2);
+        const mean = torch.tensor(data.mean).view([1, 3, 1, 1]);
+        const std = torch.tensor(data.std).view([1, 3, 1, 1]);
+        const xn = x01.sub(mean).div(std);
+        const task = m.drawTask(xn, g(4));
+        const out = m.taskLoss(xn, task);
+        const tiles = m.puzzle(x01, task).tiles.reshape([18, 3, m.tileSize, m.tileSize]);
+        const lab = rgbToLab(tiles);
+        const gray = labToRgb(torch.cat([lab.narrow(1, 0, 1), torch.zerosLike(lab.narrow(1, 1, 2))], 1));
+        const pixels = out.colorized.reshape([18, 3, m.tileSize, m.tileSize]).mul(std).add(mean);
+        assertAllClose(pixels, gray, 1e-4, 'colorized with ab = 0');
+        // The colour loss is the mean squared ab / 110 of the present tiles.
+        const present = torch.arange(9).view([1, 9]).ne(task.missing.view([2, 1])).view([18, 1, 1, 1]).to('float32');
+        const expected = lab.narrow(1, 1, 2).div(110).square().mul(present).sum().div(present.sum().mul(2 * 81));
+        assert.ok(Math.abs((out.colorization.item() as number) - (expected.item() as number)) < 1e-5);
+      });
+    } finally {
+      disposeDataset(data);
     }
   });
 
@@ -126,8 +169,13 @@ describe('ssl/pretext: DamagedJigsaw', function () {
         last(sd.get('colorization_head.0.weight')!)];
     };
     assert.deepEqual(outputs({}), [10, 3 * 9 * 9, HIDDEN]);
-    assert.deepEqual(outputs({ tileSize: 7, numPermutations: 12, hiddenDim: 5 }), [12, 3 * 7 * 7, 5]);
+    assert.deepEqual(outputs({ tileSize: 7, numPermutations: 12, hiddenDim: 5 }), [12, 3 * 7 * 7, HIDDEN]);
     assert.deepEqual(outputs({ imageSize: 64 }), [10, 3 * 18 * 18, HIDDEN], '64/75 of a 21 px cell');
+    const hidden = (o: Partial<DamagedJigsawOptions>): number[] => {
+      const sd = new DamagedJigsaw(base(o)).stateDict();
+      return ['jigsaw_head.0.weight', 'inpainting_head.0.weight', 'colorization_head.0.weight'].map((k) => sd.get(k)!.shape[0]);
+    };
+    assert.deepEqual(hidden({ hiddenDim: 5, colorizationHiddenDim: 7 }), [5, 5, 7]);
     assert.notDeepEqual(new DamagedJigsaw(base({ permutationSeed: 1 })).permutations, m.permutations);
     // tileSize also sets the cut: 7 px tiles.
     const small = new DamagedJigsaw(base({ tileSize: 7 }));
