@@ -2,7 +2,7 @@
 // a couple of CPU cores: the default job's encoder and the tests' model.
 import { Tensor } from '../torch';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, TensorModule } from '../nn';
-import { adaptiveAvgPool2d } from '../nn/functional';
+import { adaptiveAvgPool2d, interpolate } from '../nn/functional';
 import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
 import { Encoder } from './encoder';
 
@@ -21,6 +21,14 @@ export const SMALL_CNN_OPTIONS = defineOptions({
    * the image a feature fired, at no extra compute.
    */
   pool: option(1, is.int(1)),
+  /**
+   * Factor the input is upsampled by (bilinear) before the first convolution:
+   * 1 (the default) is none. For tasks that encode small tiles or patches
+   * (6-9 px at 28 px) it makes their maps more than padding; the encoder
+   * applies it to whole images too, so training and evaluation see the
+   * content at the same scale (docs/pretext.md, "Against the floors").
+   */
+  inputScale: option(1, is.int(1)),
 });
 
 /** Options of `SmallCnn` (`SMALL_CNN_OPTIONS`). */
@@ -41,6 +49,8 @@ export class SmallCnn extends Module implements Encoder {
   readonly numClasses: number;
   /** Side of the pooled grid (`SMALL_CNN_OPTIONS.pool`). */
   readonly pool: number;
+  /** Input upsampling factor (`SMALL_CNN_OPTIONS.inputScale`). */
+  readonly inputScale: number;
   readonly convs: Conv2d[] = [];
   readonly norms: BatchNorm2d[] = [];
   readonly relu: ReLU;
@@ -48,7 +58,7 @@ export class SmallCnn extends Module implements Encoder {
 
   constructor(options: SmallCnnOptions = {}) {
     super();
-    const { inChannels, width: w, numClasses, pool } = SMALL_CNN_OPTIONS.resolve(options, (k) => `options.${k}`);
+    const { inChannels, width: w, numClasses, pool, inputScale } = SMALL_CNN_OPTIONS.resolve(options, (k) => `options.${k}`);
     this.numClasses = numClasses;
     const channels = [inChannels, w, 2 * w, 2 * w, 4 * w, 4 * w];
     const strides = [1, 2, 1, 2, 1];
@@ -60,16 +70,18 @@ export class SmallCnn extends Module implements Encoder {
     }
     this.relu = this.registerModule('relu', new ReLU({ inplace: true }));
     this.pool = pool;
+    this.inputScale = inputScale;
     this.featureDim = channels[5] * pool * pool;
     this.fc = this.registerModule('fc', this.numClasses > 0 ? new Linear(this.featureDim, this.numClasses) : new Identity());
   }
 
   /**
-   * (B, C, H, W) -> the last feature map (B, featureDim, H / 4, W / 4).
+   * (B, C, H, W) -> the last feature map (B, 4 width, s H / 4, s W / 4), s = `inputScale`.
    * @example new SmallCnn({ inChannels: 1 }).forwardFeatures(torch.randn([2, 1, 28, 28])); // (2, 128, 7, 7)
    */
   forwardFeatures(x: Tensor): Tensor {
-    let y = x;
+    let y = this.inputScale === 1 ? x
+      : interpolate(x, { scaleFactor: this.inputScale, mode: 'bilinear', alignCorners: false });
     for (let i = 0; i < this.convs.length; i++) y = this.relu.forward(this.norms[i].forward(this.convs[i].forward(y)));
     return y;
   }

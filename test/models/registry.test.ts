@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as torch from '../../lib/torch';
 import * as models from '../../lib/models';
+import * as F from '../../lib/nn/functional';
 
 // torchvision 0.14 (`sum(p.numel() for p in resnetN().parameters())`).
 const RESNET_COUNTS: Record<string, number> = {
@@ -153,6 +154,33 @@ describe('models registry', function () {
     assert.throws(() => models.create('small_cnn', { pool: 0 }), /pool/);
   });
 
+  it('small_cnn inputScale 2: the input upsampled bilinearly before conv1, on tiles and whole images alike', () => {
+    torch.manualSeed(0);
+    const scaled = models.create('small_cnn', { inChannels: 1, width: 4, pool: 3, inputScale: 2 }) as models.SmallCnn;
+    const plain = models.create('small_cnn', { inChannels: 1, width: 4, pool: 3 }) as models.SmallCnn;
+    try {
+      assert.equal(scaled.inputScale, 2);
+      assert.equal(scaled.featureDim, plain.featureDim);
+      plain.loadStateDict(scaled.stateDict()); // same keys: the option adds no weights
+      scaled.eval();
+      plain.eval();
+      torch.scope(() => {
+        for (const size of [8, 28]) {
+          const x = torch.randn([2, 1, size, size]);
+          assert.deepEqual(scaled.forwardFeatures(x).shape, [2, 16, size / 2, size / 2]);
+          const big = F.interpolate(x, { size: [2 * size, 2 * size], mode: 'bilinear', alignCorners: false });
+          const diff = scaled.forward(x).sub(plain.forward(big)).abs().max().item() as number;
+          assert.ok(diff < 1e-5, `${size} px: ${diff}`);
+          assert.ok((scaled.forward(x).sub(plain.forward(x)).abs().max().item() as number) > 1e-3);
+        }
+      });
+    } finally {
+      scaled.dispose();
+      plain.dispose();
+    }
+    assert.throws(() => models.create('small_cnn', { inputScale: 0 }), /inputScale/);
+  });
+
   it('an unknown name lists the close ones', () => {
     assert.throws(() => models.create('resnet19' as models.ModelName),
       /Unknown model 'resnet19'\. Did you mean 'resnet18'.*models\.list\(\)/);
@@ -236,6 +264,6 @@ describe('models registry', function () {
     // The registry's option lists are the option tables' keys.
     assert.throws(() => models.create('vit_tiny_patch4_224', { depth: 2 } as never),
       /expected some of imgSize, inChannels, numClasses, mlpRatio, qkvBias, dropPathRate, globalPool, poolGrid, memoryFormat/);
-    assert.throws(() => models.create('small_cnn', { depth: 2 } as never), /expected some of inChannels, numClasses, width, pool, memoryFormat/);
+    assert.throws(() => models.create('small_cnn', { depth: 2 } as never), /expected some of inChannels, numClasses, width, pool, inputScale, memoryFormat/);
   });
 });
