@@ -75,8 +75,11 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // rotation: 0.43 CPU s/step x 469 steps: ~136 s an epoch idle; 3 epochs ~ 410 s + 120 s.
   rotation: { encoderOptions: ENCODER, methodOptions: {}, epochs: 3, batchSize: 128, optimizer: {} },
   // jigsaw: 0.20 CPU s/step (measured with pool 3; pool 1 is cheaper): <= 63 s an epoch; 7 epochs <= 440 s + 120 s.
+  // Not yet above its floors: at 28 px the learned puzzle makes the encoder worse than random (docs/pretext.md).
   jigsaw: { encoderOptions: TILE_ENCODER, methodOptions: {}, epochs: 7, batchSize: 128, optimizer: {} },
-  // relative_position: 0.062 CPU s/step: ~20 s an epoch; 20 epochs ~ 400 s + 120 s.
+  // relative_position: 0.062 CPU s/step: ~20 s an epoch; 20 epochs ~ 400 s + 120 s. Below raw pixels (77.6 / 79.2 vs
+  // 84.6 / 84.1). Measured next step (docs/pretext.md, "why 8 px tiles transfer badly"): inputScale 2 (0.051 CPU s/step
+  // at 300 steps) put it above its random encoder and raw pixels on the monitor's subsets; not yet recorded.
   relative_position: { encoderOptions: TILE_ENCODER, methodOptions: {}, epochs: 20, batchSize: 128, optimizer: {} },
   // context_encoder: 0.34 CPU s/step (with the adversary): ~107 s an epoch; 2 epochs ~ 215 s + 120 s. Random regions
   // (section 3.3; the paper's features generalise better with them than with the central square): measured k-NN@20
