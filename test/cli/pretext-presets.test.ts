@@ -1,13 +1,14 @@
 // The pretext CPU presets changed by issue 16's floor work (docs/pretext.md,
 // "Against the floors"): what each sets reaches the method `selfsup train
 // <method>` builds, and acts where it should (the holes the context encoder
-// fills, the colorization run's length).
+// fills, the colorization run's length and its colour evaluation).
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import * as torch from '../../lib/torch';
 import { buildMethod, resolveRunConfig } from '../../lib/cli/train';
 import { ContextEncoder } from '../../lib/ssl/context-encoder';
+import { Colorization } from '../../lib/ssl/colorization';
 
 const out = path.join(os.tmpdir(), 'selfsup-pretext-presets-unused');
 const fashion = [1000, 1, 28, 28];
@@ -28,7 +29,16 @@ describe('cli: the pretext presets that beat their floors', () => {
     }
   });
 
-  it('colorization: the measured 10 epochs', () => {
-    assert.equal(resolveRunConfig('colorization', { eval: true, out }).epochs, 10);
+  it('colorization: 3 epochs, and colourAtEvaluation reaches the built method (its backbone takes Lab)', () => {
+    const c = resolveRunConfig('colorization', { eval: true, out });
+    assert.deepEqual([c.methodOptions, c.epochs, c.batchSize, c.imageSize], [{ hiddenDim: 64, colourAtEvaluation: true }, 3, 64, 32]);
+    const { method } = buildMethod(c, [64, 3, 32, 32]);
+    try {
+      assert.ok(method instanceof Colorization);
+      assert.equal(method.config().colourAtEvaluation, true);
+      assert.equal(method.encoder.branches[0].net.parameters()[0].shape[1], 3, 'backbone input channels: L, a, b');
+    } finally {
+      method.dispose();
+    }
   });
 });
