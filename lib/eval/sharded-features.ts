@@ -1,13 +1,14 @@
 // Frozen features extracted by the ranks of the default process group
 // together: each rank encodes its contiguous share of the images, and the
 // shares are gathered so that every rank holds all the features, in order
-// (the final evaluation of a data-parallel run, as the online k-NN monitor).
+// (the final evaluation of a data-parallel run and the online k-NN monitor).
 import * as torch from '../torch';
 import { Tensor } from '../torch';
 import { ImageDataset } from '../data/dataset';
 import { Encoder } from '../models/encoder';
 import { gatherShards, shardOf } from '../torch/distributed/shards';
 import { ExtractFeaturesOptions, FeatureSet, extractFeatures } from './features';
+import { LabelledFeatures } from './labelled-features';
 
 /** This process's rank and the number of ranks of the default process group. */
 export interface RankShard {
@@ -28,11 +29,53 @@ export function currentShard(): RankShard | undefined {
 }
 
 /**
- * `extractFeatures` shared among the ranks: rank r encodes its share
- * (`shardOf`: ceil(M/W) images each, the last fewer) of `options.indices`
- * (default every image), and the features and labels of every share are
- * all-gathered (`gatherShards`), so every rank returns the features of all M
- * images in `indices` order, as one process would. Every rank must call it
+ * Rank `shard.rank`'s contiguous share of `indices` (`shardOf`: ceil(M/W)
+ * each, the last fewer; empty when M < W leaves none for it).
+ *
+ * @example const mine = shareOf(torch.arange(10), { rank: 1, world: 2 }); // 5..9
+ */
+export function shareOf(indices: Tensor, shard: RankShard): Tensor {
+  const { start, length } = shardOf(indices.shape[0], shard.rank, shard.world);
+  return indices.narrow(0, start, length);
+}
+
+/**
+ * Labelled features of the images at `indices`, shared among the ranks:
+ * this rank runs `extract` on its share (`shareOf`), and the features and
+ * labels of every share are all-gathered (`gatherShards`), so every rank
+ * returns the features of all M images in `indices` order, as one process
+ * would. Every rank must call it together with the same indices; it blocks
+ * in the gathers. (The online k-NN monitor's training features, and
+ * `shardedFeatures`.)
+ *
+ * @example
+ * const all = gatherSharedRows(indices, shard, (mine) => extractFeatures(encoder, train, { indices: mine })); // (M, D)
+ */
+export function gatherSharedRows(indices: Tensor, shard: RankShard, extract: (mine: Tensor) => LabelledFeatures): LabelledFeatures {
+  const { world } = shard;
+  return torch.scope(() => {
+    const m = indices.shape[0];
+    const sizes = Array.from({ length: world }, (_, r) => shardOf(m, r, world).length);
+    const mine = extract(shareOf(indices, shard));
+    let features = mine.features;
+    // NOTE: a rank with no image (M < W) does not know the features' width: then every rank's is gathered first
+    // (every rank knows the sizes, so all take this branch together or none does).
+    if (sizes.includes(0)) {
+      const width = gatherShards(torch.tensor([mine.features.shape[0] === 0 ? 0 : mine.features.shape[1]], { dtype: 'float64' }),
+        new Array<number>(world).fill(1)).max().item();
+      if (mine.features.shape[0] === 0) features = torch.empty([0, Number(width)]);
+    }
+    return {
+      features: gatherShards(features, sizes), // (M, D): every rank's share, in indices order
+      labels: gatherShards(mine.labels.to('float64'), sizes).to('int64'),
+    };
+  });
+}
+
+/**
+ * `extractFeatures` shared among the ranks (`gatherSharedRows` over
+ * `options.indices`, default every image): every rank returns the features
+ * of all the images, in order, as one process would. Every rank must call it
  * together with the same dataset and indices; it blocks in the gathers.
  *
  * @example
@@ -40,21 +83,8 @@ export function currentShard(): RankShard | undefined {
  */
 export function shardedFeatures(encoder: Encoder, dataset: ImageDataset, options: ExtractFeaturesOptions,
   shard: RankShard): FeatureSet {
-  const { rank, world } = shard;
   return torch.scope(() => {
     const all = options.indices ?? torch.arange(dataset.images.shape[0]);
-    const m = all.shape[0];
-    const { start, length } = shardOf(m, rank, world);
-    const sizes = Array.from({ length: world }, (_, r) => shardOf(m, r, world).length);
-    const mine = extractFeatures(encoder, dataset, { ...options, indices: all.narrow(0, start, length) });
-    // NOTE: a rank with no image (M < W) does not know the features' width: every rank's is gathered first.
-    const widths = gatherShards(torch.tensor([length === 0 ? 0 : mine.features.shape[1]], { dtype: 'float64' }),
-      new Array<number>(world).fill(1));
-    const width = Number(widths.max().item());
-    const features: Tensor = length === 0 ? torch.empty([0, width]) : mine.features;
-    return {
-      features: gatherShards(features, sizes), // (M, D): every rank's share, in indices order
-      labels: gatherShards(mine.labels.to('float64'), sizes).to('int64'),
-    };
+    return gatherSharedRows(all, shard, (mine) => extractFeatures(encoder, dataset, { ...options, indices: mine }));
   });
 }

@@ -8,7 +8,8 @@ import { Encoder } from '../models/encoder';
 import { extractFeatures } from '../eval/features';
 import { knn, LabelledFeatures } from '../eval/knn';
 import { rawPixelFeatures } from '../eval/floors';
-import { gatherShards, shardOf } from '../torch/distributed/shards';
+import { gatherShards } from '../torch/distributed/shards';
+import { RankShard, currentShard, gatherSharedRows, shareOf } from '../eval/sharded-features';
 import { MonitorOptions } from './options';
 
 /** Labelled features of some images of a dataset (an encoder's, or raw pixels). */
@@ -49,7 +50,7 @@ export class KnnMonitor {
   private readonly trainIndices: Tensor;
   private readonly testIndices: Tensor;
   private readonly numClasses: number | undefined;
-  private readonly shard: { rank: number; world: number } | undefined;
+  private readonly shard: RankShard | undefined;
 
   constructor(readonly options: Required<MonitorOptions>, readonly run: MonitorRun) {
     const pick = (ds: ImageDataset, size: number, offset: number): Tensor => {
@@ -66,9 +67,7 @@ export class KnnMonitor {
       return 1 + Math.max(Number(train.labels.indexSelect(0, this.trainIndices).max().item()),
         Number(test.labels.indexSelect(0, this.testIndices).max().item()));
     });
-    const d = torch.distributed;
-    this.shard = run.sharded === true && d.isInitialized() && d.getWorldSize() > 1
-      ? { rank: d.getRank(), world: d.getWorldSize() } : undefined;
+    this.shard = run.sharded === true ? currentShard() : undefined;
   }
 
   /** The sizes of the seeded subsets it measures on (the options' sizes, capped at the datasets'). */
@@ -110,19 +109,9 @@ export class KnnMonitor {
     const { train, test } = this.options;
     const options = { k: [k], temperature: 0.07, numClasses: this.numClasses };
     if (this.shard === undefined) return knn(extract(train, this.trainIndices), extract(test, this.testIndices), options).top1[k];
-    const { rank, world } = this.shard;
-    const share = (indices: Tensor): Tensor => {
-      const { start, length } = shardOf(indices.shape[0], rank, world);
-      return indices.narrow(0, start, length);
-    };
-    const sizes = (n: number): number[] => Array.from({ length: world }, (_, r) => shardOf(n, r, world).length);
-    const mine = extract(train, share(this.trainIndices));
-    const n = this.trainIndices.shape[0];
-    const all = {
-      features: gatherShards(mine.features, sizes(n)), // (N, D): every rank's share, in subset order
-      labels: gatherShards(mine.labels.to('float64'), sizes(n)).to('int64'),
-    };
-    const part = share(this.testIndices);
+    const { world } = this.shard;
+    const all = gatherSharedRows(this.trainIndices, this.shard, (mine) => extract(train, mine)); // (N, D), in subset order
+    const part = shareOf(this.testIndices, this.shard);
     const hits = part.shape[0] === 0 ? 0 : Math.round(knn(all, extract(test, part), options).top1[k] * part.shape[0]);
     const total = gatherShards(torch.tensor([hits], { dtype: 'float64' }), new Array<number>(world).fill(1)).sum(); // every rank's hits
     return Number(total.item()) / this.testIndices.shape[0];
