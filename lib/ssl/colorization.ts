@@ -10,7 +10,7 @@ import { Sequential } from '../nn/layers/container';
 import { adaptiveAvgPool2d } from '../nn/functional/pooling';
 import { interpolate } from '../nn/functional/sampling';
 import { MultiView } from '../data/transforms/multi-crop';
-import { labToRgb } from '../data/transforms/lab';
+import { labToRgb, withoutColour } from '../data/transforms/lab';
 import { ImageSpec, Method, OptimizerRecipe, StepOutput, TrainProgress } from './method';
 import { EncoderSpec, makeEncoder } from './encoder-spec';
 import { MethodOptions, resolveRecipe } from './method-options';
@@ -176,7 +176,7 @@ export class Colorization extends Method {
 
   /** What the task gives the backbone: L (with a = b = 0 when the backbone has colour channels, `colourAtEvaluation`). */
   private lightnessOnly(lab: Tensor): Tensor {
-    return this.colourAtEvaluation ? torch.cat([lab.narrow(1, 0, 1), torch.zerosLike(lab.narrow(1, 1, 2))], 1) : lab;
+    return this.colourAtEvaluation ? withoutColour(lab) : lab;
   }
 
   /**

@@ -5,7 +5,7 @@
 // from the same tile encoder. Built from the Jigsaw's parts: its tile
 // geometry, permutation set, batched tile gather and per-tile normalisation.
 import * as torch from '../torch';
-import { Generator, Tensor } from '../torch';
+import { Device, Generator, Tensor } from '../torch';
 import { crossEntropy } from '../nn/functional/loss';
 import { DERIVED, defineOptions, is, option, TableValues } from '../torch/option-table';
 import { Encoder } from '../models/encoder';
@@ -239,18 +239,21 @@ export class DamagedJigsaw extends Method {
   private tileLab(tiles: Tensor): Tensor {
     const [B, , C, P] = tiles.shape;
     return torch.noGrad(() => {
-      const std = torch.tensor(this.pixelStd.slice(0, C), { dtype: tiles.dtype, device: tiles.device }).view([1, C, 1, 1]);
-      const mean = torch.tensor(this.pixelMean.slice(0, C), { dtype: tiles.dtype, device: tiles.device }).view([1, C, 1, 1]);
+      const { mean, std } = this.pixelStats(C, tiles.device);
       return rgbToLab(tiles.reshape([B * 9, C, P, P]).float().mul(std).add(mean).clamp(0, 1));
     });
   }
 
   /** [0, 1] RGB (N, 3, P, P) normalised with the dataset's statistics, as the tiles. */
   private normalise(rgb: Tensor): Tensor {
-    const C = rgb.shape[1];
-    const std = torch.tensor(this.pixelStd.slice(0, C), { device: rgb.device }).view([1, C, 1, 1]);
-    const mean = torch.tensor(this.pixelMean.slice(0, C), { device: rgb.device }).view([1, C, 1, 1]);
+    const { mean, std } = this.pixelStats(rgb.shape[1], rgb.device);
     return rgb.sub(mean).div(std);
+  }
+
+  /** The dataset's per-channel mean and std (set by `augmentation`) as float32 (1, C, 1, 1) on `device`. */
+  private pixelStats(C: number, device: Device): { mean: Tensor; std: Tensor } {
+    const stat = (values: readonly number[]): Tensor => torch.tensor(values.slice(0, C), { device }).view([1, C, 1, 1]);
+    return { mean: stat(this.pixelMean), std: stat(this.pixelStd) };
   }
 
   /** The weighted sum of the three losses on a freshly drawn puzzle. @example method.trainingStep([x], progress) */

@@ -2,7 +2,7 @@
 // pixels, both directions, and the gradients against finite differences.
 import * as assert from 'node:assert/strict';
 import * as torch from '../../lib/torch';
-import { labToRgb, rgbToLab } from '../../lib/data/transforms/lab';
+import { labToRgb, rgbToLab, withoutColour } from '../../lib/data/transforms/lab';
 import { assertAllClose } from './transforms/reference';
 import { pretextReference } from '../helpers/pretext-ref';
 
@@ -84,6 +84,12 @@ describe('data/transforms: Lab colour (skimage.color)', () => {
     const y = lab.clone().requiresGrad_();
     labToRgb(y, { clip: false }).mul(w.narrow(0, 0, 2).narrow(2, 0, 5).narrow(3, 0, 6)).sum().backward();
     assert.ok((y.grad!.toTypedArray() as Float64Array).every(Number.isFinite), 'finite gradient of labToRgb');
+  });
+
+  it('withoutColour keeps L to the bit and sets a and b to 0', () => {
+    const lab = torch.tensor([[[[53.2, 0]], [[80.1, -3]], [[67.2, 9.5]]]], { dtype: 'float64' }); // (1, 3, 1, 2)
+    assert.deepEqual(Array.from(withoutColour(lab).toTypedArray() as Float64Array), [53.2, 0, 0, 0, 0, 0]);
+    assert.throws(() => withoutColour(torch.rand([1, 2, 4, 4])), /3-channel images \(B, 3, H, W\) for withoutColour but received 2 channel/);
   });
 
   it('refuses images that are not 3-channel, naming what it needs', () => {

@@ -17,4 +17,4 @@ export { Normalize, normalize, toFloatImages } from './normalize';
 export { Compose } from './compose';
 export { MultiView, ViewGroup, CropGroupOptions, views, multiCrop } from './multi-crop';
 export * as recipes from './recipes';
-export { rgbToLab, labToRgb, D65_WHITE } from './lab';
+export { rgbToLab, labToRgb, withoutColour, D65_WHITE } from './lab';

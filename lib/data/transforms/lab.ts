@@ -103,3 +103,14 @@ export function labToRgb(lab: Tensor, options: { clip?: boolean } = {}): Tensor 
     return options.clip === false ? rgb : rgb.clamp(0, 1);
   });
 }
+
+/**
+ * The same Lab images with no colour: L kept, a = b = 0 (what a colorization
+ * network is given, and its "left gray" floor). (B, 3, H, W) -> (B, 3, H, W).
+ *
+ * @example const gray = data.transforms.labToRgb(data.transforms.withoutColour(lab));
+ */
+export function withoutColour(lab: Tensor): Tensor {
+  check3(lab, 'withoutColour');
+  return torch.cat([lab.narrow(1, 0, 1), torch.zerosLike(lab.narrow(1, 1, 2))], 1);
+}

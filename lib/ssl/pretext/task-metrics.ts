@@ -10,7 +10,7 @@ import { Device, Generator, Tensor } from '../../torch';
 import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
 import { ImageDataset } from '../../data/dataset';
 import { normalize, toFloatImages } from '../../data/transforms/normalize';
-import { labToRgb, rgbToLab } from '../../data/transforms/lab';
+import { labToRgb, rgbToLab, withoutColour } from '../../data/transforms/lab';
 import { Method } from '../method';
 import { Rotation } from '../rotation';
 import { Jigsaw } from '../jigsaw';
@@ -115,7 +115,7 @@ function batchSums(m: Method, xn: Tensor, x01: Tensor, pixels: ToPixels, g: Gene
 function grayVersion(m: Colorization | SplitBrain | DeOldify, xn: Tensor): Tensor {
   if (m instanceof DeOldify) return m.examples(xn).input.expand([-1, 3, -1, -1]);
   const lab = m.encoder.lab(xn);
-  return labToRgb(torch.cat([lab.narrow(1, 0, 1), torch.zerosLike(lab.narrow(1, 1, 2))], 1));
+  return labToRgb(withoutColour(lab));
 }
 
 /** The damaged jigsaw's three: permutation accuracy, the missing tile's error, the present tiles' colour error. */
@@ -130,7 +130,7 @@ function damagedJigsawSums(m: DamagedJigsaw, xn: Tensor, pixels: ToPixels, g: Ge
   // colorized tiles keep their L, so predicting ab = 0 gives exactly this floor).
   const [, , C, P] = tiles.shape;
   const lab = rgbToLab(tiles.reshape([B * 9, C, P, P]).clamp(0, 1));
-  const gray = labToRgb(torch.cat([lab.narrow(1, 0, 1), torch.zerosLike(lab.narrow(1, 1, 2))], 1)).view(tiles.shape);
+  const gray = labToRgb(withoutColour(lab)).view(tiles.shape);
   return {
     permutationAccuracy: { value: correct(out.logits, task.labels), floor: [B, m.numPermutations * B] },
     inpaintingError: { value: squaredError(pixels(out.inpainted), target),
