@@ -24,7 +24,9 @@ import { benchPlan } from '../lib/bench/runner';
 import { benchEnvironment } from '../lib/bench/report';
 import { StepProfile, PythonStepProfile, fromPython, profileNodeStep } from '../lib/bench/profile-step';
 import { compareSteps, formatStepComparison, roundRatios } from '../lib/bench/profile-compare';
+import { BlasInfo, detectBlas, loadedLibraries } from '../lib/cli/info';
 import { PYTHON, pythonScript } from './bench-python';
+import { blasLine, referenceEnv } from './reference-env';
 import { WorkloadOptions, readWorkloadFlags } from './workload-flags';
 
 interface Options extends WorkloadOptions {
@@ -57,16 +59,13 @@ function runPython(o: Options, threads: number): { env: Record<string, unknown>;
   return out;
 }
 
-/**
- * The reference's environment: Node's OpenMP wait policy too, when selfsup
- * chose it (PASSIVE; lib/torch/threads.ts), so that both sides' threads wait
- * alike. With libgomp's default spinning, 2 threads on the loaded 2-core VM
- * made PyTorch's steps 10-100x slower than Node's: a setting, not the
- * framework's work per step.
- */
+/** The reference's environment: this process's OpenBLAS build and OpenMP wait policy (scripts/reference-env.ts says why). */
 function pythonEnv(): NodeJS.ProcessEnv {
-  const policy = torch.ompWaitPolicy();
-  return policy?.setBySelfsup === true ? { ...process.env, OMP_WAIT_POLICY: policy.value } : process.env;
+  return referenceEnv(process.env, { waitPolicy: torch.ompWaitPolicy(), blasPath: nodeBlas().path });
+}
+
+function nodeBlas(): BlasInfo {
+  return detectBlas(loadedLibraries(), '');
 }
 
 function runNode(o: Options): StepProfile[] {
@@ -75,7 +74,7 @@ function runNode(o: Options): StepProfile[] {
       return profileNodeStep(workload(name, o.scale), { device: o.device, warmup: o.warmup, steps: o.steps });
     } catch (e) {
       return { side: 'node', workload: name, device: o.device, status: 'error', reason: e instanceof Error ? e.message : String(e),
-        events: [], memory: { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 }, hostUs: [], wallUs: [], cpuUs: [] };
+        events: [], memory: { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 }, hostUs: [], wallUs: [], cpuUs: [], mainCpuUs: [] };
     }
   });
 }
@@ -87,7 +86,8 @@ function perRound(rounds: readonly (readonly StepProfile[])[], name: WorkloadNam
 
 /** The first round's profile with the timed steps of every round. */
 function merged(all: readonly StepProfile[]): StepProfile {
-  return { ...all[0], hostUs: all.flatMap((p) => p.hostUs), wallUs: all.flatMap((p) => p.wallUs), cpuUs: all.flatMap((p) => p.cpuUs) };
+  return { ...all[0], hostUs: all.flatMap((p) => p.hostUs), wallUs: all.flatMap((p) => p.wallUs), cpuUs: all.flatMap((p) => p.cpuUs),
+    mainCpuUs: all.flatMap((p) => p.mainCpuUs) };
 }
 
 function main(): void {
@@ -107,8 +107,9 @@ function main(): void {
   console.log(`## Operators per training step: ${o.device}, ${env.hardware}, scale ${o.scale}`);
   console.log(`Node ${env.node}, libtorch ${env.libtorch}; PyTorch ${String(py[0].env.torch)}; ${threads} thread(s); ` +
     `${o.device === 'cuda' ? 'bfloat16 autocast' : 'float32'}; one profiled step after ${o.warmup} warm-up, host and CPU time = median of ` +
-    `${o.rounds} alternating round(s) x ${o.steps} unprofiled steps; OpenMP wait policy ${pythonEnv().OMP_WAIT_POLICY ?? 'libgomp default'} ` +
-    `on both sides; load average ${loadAtStart} at the start, ${loadText()} at the end\n`);
+    `${o.rounds} alternating round(s) x ${o.steps} unprofiled steps; OpenMP wait policy ${waitText(py[0].env)}; ` +
+    `${blasLine(nodeBlas().name, nodeBlas().path, typeof py[0].env.blas === 'string' ? py[0].env.blas : null)}; ` +
+    `load average ${loadAtStart} at the start, ${loadText()} at the end\n`);
   const comparisons = o.workloads.map((name) => {
     const n = perRound(node, name);
     const p = perRound(py.map((r) => r.profiles), name);
@@ -122,6 +123,13 @@ function main(): void {
   }
   const failed = comparisons.filter((c) => c.node.status !== 'ok' || c.pytorch.status !== 'ok');
   if (failed.length > 0) throw new Error(`no comparison for ${failed.map((c) => c.workload).join(', ')} (see above)`);
+}
+
+/** The wait policy of both sides, or of each when they differ. */
+function waitText(pyEnv: Record<string, unknown>): string {
+  const node = torch.ompWaitPolicy()?.value ?? 'libgomp default';
+  const py = typeof pyEnv.ompWaitPolicy === 'string' ? pyEnv.ompWaitPolicy : 'libgomp default';
+  return node === py ? `${node} on both sides` : `Node ${node}, PyTorch ${py} (WARNING: not the same)`;
 }
 
 function loadText(): string {

@@ -11,7 +11,9 @@
 import bisect
 import contextlib
 import json
+import os
 import sys
+import threading
 import time
 import warnings
 
@@ -101,6 +103,31 @@ def cuda_syncs(fn):
     return sum(1 for w in caught if 'synchroniz' in str(w.message))
 
 
+def main_thread_cpu_us():
+    """CPU time of this thread so far, microseconds, from /proc/self/task/<tid>/schedstat (nanoseconds on a CPU),
+    the file lib/bench/profile-step.ts reads for Node's main thread; None where it does not exist."""
+    try:
+        with open(f'/proc/self/task/{threading.get_native_id()}/schedstat') as f:
+            return int(f.read().split()[0]) / 1e3
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def blas_library():
+    """The BLAS library mapped into this process (its path), as `selfsup info` finds Node's: the pthread or the
+    OpenMP build of OpenBLAS, MKL, ...; None when none is mapped (BLAS linked into libtorch) or not on Linux."""
+    try:
+        with open('/proc/self/maps') as f:
+            files = {line.split()[-1] for line in f if '/' in line and '.so' in line}
+    except OSError:
+        return None
+    for pattern in ('openblas', 'libmkl', 'blis', 'libblas'):
+        found = sorted(f for f in files if pattern in os.path.basename(f) or pattern in os.path.dirname(f))
+        if found:
+            return found[0]
+    return None
+
+
 def profile_workload(w, job):
     device = job['device']
     torch.manual_seed(0)
@@ -117,27 +144,31 @@ def profile_workload(w, job):
     sync(device)
     columns = profile_events(step)
     syncs = cuda_syncs(step)
-    host, wall, cpu = [], [], []
+    host, wall, cpu, main_cpu = [], [], [], []
     for _ in range(job['steps']):
         sync(device)
+        m0 = main_thread_cpu_us()
         c0 = time.process_time()  # CPU time of the whole process, as Node's process.cpuUsage()
         t0 = time.perf_counter()
         step()
         t1 = time.perf_counter()
         c1 = time.process_time()
+        m1 = main_thread_cpu_us()
         sync(device)
         host.append((t1 - t0) * 1e6)
         wall.append((time.perf_counter() - t0) * 1e6)
         cpu.append((c1 - c0) * 1e6)
+        if m0 is not None and m1 is not None:
+            main_cpu.append(m1 - m0)
     return {'kind': 'profile', 'workload': w['name'], 'scale': w['scale'], 'device': device, 'columns': columns,
-            'cudaSyncWarnings': syncs, 'hostUs': host, 'wallUs': wall, 'cpuUs': cpu}
+            'cudaSyncWarnings': syncs, 'hostUs': host, 'wallUs': wall, 'cpuUs': cpu, 'mainCpuUs': main_cpu}
 
 
 def main():
     job = json.loads(sys.argv[1])
     if job.get('threads'):
         torch.set_num_threads(job['threads'])
-    print(json.dumps(env(job['device'])), flush=True)
+    print(json.dumps({**env(job['device']), 'blas': blas_library(), 'ompWaitPolicy': os.environ.get('OMP_WAIT_POLICY')}), flush=True)
     for w in job['workloads']:
         try:
             out = profile_workload(w, job)

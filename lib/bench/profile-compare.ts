@@ -23,6 +23,11 @@ export interface StepSummary {
   wallUs: number;
   /** Median CPU time of the whole process per unprofiled step, microseconds. */
   cpuUs: number;
+  /**
+   * Median CPU time per unprofiled step of the process's threads other than the one that ran the step
+   * (OpenMP and BLAS workers, the garbage collector), microseconds; NaN when it was not measured.
+   */
+  otherCpuUs: number;
 }
 
 /**
@@ -72,6 +77,12 @@ function counts(events: readonly ProfilerEvent[]): Map<string, number> {
   return out;
 }
 
+/** The median over steps of the process's CPU time minus its main thread's; NaN unless both were measured for every step. */
+function otherThreadsUs(p: StepProfile): number {
+  if (p.mainCpuUs.length === 0 || p.mainCpuUs.length !== p.cpuUs.length) return NaN;
+  return medianOf(p.cpuUs.map((c, i) => Math.max(0, c - p.mainCpuUs[i])));
+}
+
 /**
  * The totals of one side.
  * @example summarize(nodeProfile).operators
@@ -81,7 +92,7 @@ export function summarize(p: StepProfile): StepSummary {
     status: p.status, reason: p.reason, operators: p.events.filter(isOperator).length, hostCalls: hostCalls(p.events).length,
     autogradNodes: p.events.filter((e) => e.scope === 'backward_function').length, syncs: findHostSyncs(p.events),
     cudaSyncWarnings: p.cudaSyncWarnings, allocs: p.memory.allocs, allocBytes: p.memory.allocBytes,
-    hostUs: medianOf(p.hostUs), wallUs: medianOf(p.wallUs), cpuUs: medianOf(p.cpuUs),
+    hostUs: medianOf(p.hostUs), wallUs: medianOf(p.wallUs), cpuUs: medianOf(p.cpuUs), otherCpuUs: otherThreadsUs(p),
   };
 }
 
@@ -148,6 +159,9 @@ export function formatStepComparison(c: StepComparison, options: { all?: boolean
   lines.push(`| host syncs | ${syncText(p)}${p.cudaSyncWarnings != null ? `; CUDA sync warnings ${p.cudaSyncWarnings}` : ''} | ${syncText(n)} | |`);
   lines.push(`| host time (median, unprofiled) | ${fmtUs(p.hostUs)} | ${fmtUs(n.hostUs)} | (${ratio(n.hostUs, p.hostUs)}) |`);
   lines.push(`| CPU time of the process (median, unprofiled) | ${fmtUs(p.cpuUs)} | ${fmtUs(n.cpuUs)} | (${ratio(n.cpuUs, p.cpuUs)}) |`);
+  if (!Number.isNaN(p.otherCpuUs) || !Number.isNaN(n.otherCpuUs)) {
+    lines.push(`| CPU time outside the main thread (median) | ${fmtUs(p.otherCpuUs)} | ${fmtUs(n.otherCpuUs)} | |`);
+  }
   if (c.rounds !== undefined && c.rounds.host.length > 1) {
     const list = (xs: readonly number[]): string => `${xs.map((x) => x.toFixed(2)).join(', ')}; median ${medianOf(xs).toFixed(2)}`;
     lines.push(`| Node / PyTorch per round, host time | | | ${list(c.rounds.host)} |`);

@@ -3,6 +3,7 @@
 // (scripts/profile_step.py). The step is the bench's (lib/bench/runner.ts):
 // the Trainer's step engine on random views, constant learning rate, nothing
 // read back.
+import * as fs from 'node:fs';
 import * as torch from '../torch';
 import { ProfilerEvent, MemoryTotals, eventsFromColumns, mergeNestedDuplicates, EventColumns } from '../torch/profiler';
 import { StepEngine } from '../train/step-engine';
@@ -29,6 +30,12 @@ export interface StepProfile {
    * counts the time the process waited for a core; this does not.
    */
   cpuUs: number[];
+  /**
+   * Per unprofiled step: microseconds of CPU time of the thread that ran the step (Linux
+   * `/proc/self/task/<tid>/schedstat` on both sides; empty elsewhere). `cpuUs` minus this is the work of
+   * other threads: OpenMP's and BLAS's workers, the garbage collector.
+   */
+  mainCpuUs: number[];
   /** PyTorch on CUDA: the synchronising CUDA calls torch.cuda.set_sync_debug_mode('warn') reported. */
   cudaSyncWarnings?: number | null;
 }
@@ -76,25 +83,45 @@ export function profileNodeStep(w: Workload, o: ProfileStepOptions): StepProfile
     const hostUs: number[] = [];
     const wallUs: number[] = [];
     const cpuUs: number[] = [];
+    const mainCpuUs: number[] = [];
     for (let i = 0; i < o.steps; i++) {
       sync();
+      const m0 = mainThreadCpuUs();
       const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       step();
       const t1 = process.hrtime.bigint();
       const c1 = process.cpuUsage(c0);
+      const m1 = mainThreadCpuUs();
       sync();
       hostUs.push(Number(t1 - t0) / 1e3);
       wallUs.push(Number(process.hrtime.bigint() - t0) / 1e3);
       cpuUs.push(c1.user + c1.system);
+      if (m0 !== null && m1 !== null) mainCpuUs.push(m1 - m0);
     }
     return { side: 'node', workload: w.name, device: o.device, status: 'ok', events: [...prof.events], memory: prof.memory,
-      hostUs, wallUs, cpuUs };
+      hostUs, wallUs, cpuUs, mainCpuUs };
   } finally {
     engine.dispose();
     views.forEach((v) => v.dispose());
     method.dispose();
     if (o.device === 'cuda') torch.cuda.emptyCache();
+  }
+}
+
+/**
+ * CPU time of this process's main thread so far, microseconds: the first field of
+ * `/proc/self/task/<pid>/schedstat` (nanoseconds on a CPU, the scheduler's own count, as precise as
+ * `process.cpuUsage`); null where there is no such file (not Linux). profile_step.py reads the same file
+ * for its thread, so both sides' split between the calling thread and the others comes from one source.
+ *
+ * @example const t0 = mainThreadCpuUs(); work(); const used = mainThreadCpuUs()! - t0!;
+ */
+export function mainThreadCpuUs(): number | null {
+  try {
+    return Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e3;
+  } catch {
+    return null;
   }
 }
 
@@ -110,6 +137,7 @@ export interface PythonStepProfile {
   hostUs?: number[];
   wallUs?: number[];
   cpuUs?: number[];
+  mainCpuUs?: number[];
 }
 
 /**
@@ -120,8 +148,8 @@ export function fromPython(p: PythonStepProfile, device: 'cpu' | 'cuda'): StepPr
   const empty = { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 };
   if (p.status === 'error' || p.columns === undefined) {
     return { side: 'pytorch', workload: p.workload, device, status: 'error', reason: p.reason ?? 'no events', events: [],
-      memory: empty, hostUs: [], wallUs: [], cpuUs: [] };
+      memory: empty, hostUs: [], wallUs: [], cpuUs: [], mainCpuUs: [] };
   }
   return { side: 'pytorch', workload: p.workload, device, status: 'ok', events: mergeNestedDuplicates(eventsFromColumns(p.columns)),
-    memory: p.columns.memory, hostUs: p.hostUs ?? [], wallUs: p.wallUs ?? [], cpuUs: p.cpuUs ?? [], cudaSyncWarnings: p.cudaSyncWarnings };
+    memory: p.columns.memory, hostUs: p.hostUs ?? [], wallUs: p.wallUs ?? [], cpuUs: p.cpuUs ?? [], mainCpuUs: p.mainCpuUs ?? [], cudaSyncWarnings: p.cudaSyncWarnings };
 }

@@ -5,9 +5,9 @@ import * as assert from 'node:assert/strict';
 import { StepProfile } from '../../lib/bench/profile-step';
 import { compareSteps, formatStepComparison, medianOf, roundRatios } from '../../lib/bench/profile-compare';
 
-function profile(side: 'node' | 'pytorch', hostUs: number[], cpuUs: number[]): StepProfile {
+function profile(side: 'node' | 'pytorch', hostUs: number[], cpuUs: number[], mainCpuUs: number[] = []): StepProfile {
   return { side, workload: 'mae', device: 'cpu', status: 'ok', events: [], memory: { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 },
-    hostUs, wallUs: hostUs, cpuUs };
+    hostUs, wallUs: hostUs, cpuUs, mainCpuUs };
 }
 
 describe('bench: host and CPU time of the per-step comparison', () => {
@@ -25,6 +25,20 @@ describe('bench: host and CPU time of the per-step comparison', () => {
     const text = formatStepComparison(c);
     assert.match(text, /\| CPU time of the process \(median, unprofiled\) \| 90 us \| 60 us \| \(0\.67\) \|/);
     assert.doesNotMatch(text, /per round/, 'one round: no per-round rows');
+    assert.ok(Number.isNaN(c.node.otherCpuUs));
+    assert.doesNotMatch(text, /outside the main thread/, 'no thread split measured: no row');
+  });
+
+  it('gives the CPU time of the threads other than the main one, step by step, and prints it', () => {
+    // PyTorch: a BLAS worker spins beside the main thread (40, 35, 50 us); Node: 2 us of a GC thread, once.
+    const c = compareSteps(profile('node', [100, 100, 100], [60, 62, 61], [60, 60, 61]),
+      profile('pytorch', [100, 100, 100], [100, 95, 120], [60, 60, 70]));
+    assert.equal(c.pytorch.otherCpuUs, 40);
+    assert.equal(c.node.otherCpuUs, 0);
+    assert.match(formatStepComparison(c), /\| CPU time outside the main thread \(median\) \| 40 us \| 0 us \| \|/);
+    const partial = compareSteps(profile('node', [1, 1], [5, 5], [4]), profile('pytorch', [1, 1], [5, 5], [4, 4]));
+    assert.ok(Number.isNaN(partial.node.otherCpuUs), 'a step without its thread time: no split');
+    assert.equal(partial.pytorch.otherCpuUs, 1);
   });
 
   it('gives each round\'s ratio of medians and prints them with their median', () => {
