@@ -18,6 +18,8 @@
 //   npm run mutate -- cli                  (nice it on a shared machine: nice -n 19 npm run mutate -- cli)
 //   npm run mutate -- lib/optim --concurrency 2
 //   npm run mutate -- lib/optim/sgd.ts,lib/optim/lamb.ts --incremental   (files of a folder, against its tests)
+//   npm run mutate -- lib/eval --tests test/eval/refusals.test.ts,test/eval/option-reach.test.ts
+//                                          (only those tests: a lower bound of the score, for slow test folders)
 //   npm run mutate -- --summary cli        (print the summary of the last run again)
 'use strict';
 
@@ -128,6 +130,23 @@ function filesTarget(list) {
   return { ...folderTarget(folder), about: `${files.join(', ')} against test/${folder.slice('lib/'.length)}`, mutate: () => files };
 }
 
+/**
+ * `target` against only `tests` (`--tests a.test.ts,b.test.ts`, paths under test/): for a folder whose full
+ * tests are too slow to run per mutant here (the Python references of test/data/transforms), the fast
+ * value and refusal tests alone. The score is then a lower bound of the full run's: more tests can only
+ * kill more mutants.
+ */
+function withTests(target, list) {
+  const tests = list.split(',').filter((t) => t !== '');
+  for (const t of tests) {
+    if (!/^test\/[\w/.-]+\.test\.ts$/.test(t) || !fs.existsSync(path.join(ROOT, t))) {
+      throw new Error(`mutate: unknown test file '${t}' for --tests; expected a file such as test/optim/refusals.test.ts`);
+    }
+  }
+  if (tests.length === 0) throw new Error('mutate: expected at least one test file after --tests');
+  return { ...target, about: `${target.about} (only ${tests.join(', ')})`, tests };
+}
+
 function targetOf(name) {
   if (Object.prototype.hasOwnProperty.call(TARGETS, name)) return TARGETS[name];
   return /\.ts(,|$)/.test(name) ? filesTarget(name) : folderTarget(name);
@@ -188,7 +207,10 @@ function summary(name) {
   const file = path.join(reportDir(name), 'mutation.json');
   if (!fs.existsSync(file)) throw new Error(`mutate: no report at ${file}: run 'npm run mutate -- ${name}' first`);
   const report = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const out = [`Mutation score of '${name}' (${new Date(fs.statSync(file).mtime).toISOString().slice(0, 10)}):`, '',
+  const mocharc = path.join(reportDir(name), 'mocharc.json');
+  const tests = fs.existsSync(mocharc) ? JSON.parse(fs.readFileSync(mocharc, 'utf8')).spec : [];
+  const out = [`Mutation score of '${name}' (${new Date(fs.statSync(file).mtime).toISOString().slice(0, 10)}), ` +
+    `against ${tests.join(', ')}:`, '',
     '| file | killed | timeout | survived | no coverage | score |', '| --- | --- | --- | --- | --- | --- |'];
   const survivors = [];
   const total = { Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0 };
@@ -218,7 +240,8 @@ function score(n) {
 function main(argv) {
   const args = argv.slice(2);
   if (args.length === 0 || args.includes('--help')) {
-    process.stdout.write('usage: npm run mutate -- <target> [--concurrency N] [--incremental] | --list | --summary <target>\n');
+    process.stdout.write('usage: npm run mutate -- <target> [--concurrency N] [--incremental] [--tests a.test.ts,...] | --list | ' +
+      '--summary <target>\n');
     return args.length === 0 ? 1 : 0;
   }
   if (args[0] === '--list') {
@@ -235,7 +258,9 @@ function main(argv) {
   const at = args.indexOf('--concurrency');
   const concurrency = at < 0 ? 1 : Number(args[at + 1]);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`mutate: expected a positive integer for --concurrency but received ${args[at + 1]}`);
-  const config = writeConfig(name, targetOf(name), concurrency, args.includes('--incremental'));
+  const only = args.indexOf('--tests');
+  const target = only < 0 ? targetOf(name) : withTests(targetOf(name), args[only + 1] ?? '');
+  const config = writeConfig(name, target, concurrency, args.includes('--incremental'));
   // STRYKER_BIN: a Stryker installed elsewhere (`npm install --prefix DIR @stryker-mutator/core
   // @stryker-mutator/mocha-runner`), for a checkout whose shared node_modules lacks the devDependencies.
   const stryker = process.env.STRYKER_BIN ?? path.join(ROOT, 'node_modules', '.bin', 'stryker');
@@ -260,4 +285,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { TARGETS, span, summary, targetOf, reportDir };
+module.exports = { TARGETS, span, summary, targetOf, withTests, reportDir };

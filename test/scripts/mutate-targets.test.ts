@@ -12,6 +12,7 @@ interface Target { about: string; mutate: () => string[]; tests: string[] }
 const mutate = require(path.join(repoRoot(), 'scripts', 'mutate.js')) as {
   TARGETS: Record<string, Target>; span: (file: string, start: RegExp) => string;
   targetOf: (name: string) => Target; reportDir: (name: string) => string;
+  withTests: (target: Target, list: string) => Target;
 };
 
 describe('scripts/mutate.js: the mutation targets', () => {
@@ -51,5 +52,13 @@ describe('scripts/mutate.js: the mutation targets', () => {
       /expected files of one folder but received lib\/optim, lib\/train/);
     assert.throws(() => mutate.targetOf('lib/optim/nothing.ts'), /unknown source 'lib\/optim\/nothing.ts'/);
     assert.throws(() => mutate.targetOf('lib/nothing'), /unknown target 'lib\/nothing'/);
+  });
+
+  it('--tests runs the target against only the named test files, which must exist', () => {
+    const t = mutate.withTests(mutate.targetOf('lib/eval/knn.ts'), 'test/eval/refusals.test.ts,test/eval/option-reach.test.ts');
+    assert.deepEqual([t.mutate(), t.tests], [['lib/eval/knn.ts'], ['test/eval/refusals.test.ts', 'test/eval/option-reach.test.ts']]);
+    assert.throws(() => mutate.withTests(t, 'test/eval/nothing.test.ts'), /unknown test file 'test\/eval\/nothing.test.ts' for --tests/);
+    assert.throws(() => mutate.withTests(t, 'lib/eval/knn.ts'), /unknown test file 'lib\/eval\/knn.ts'/);
+    assert.throws(() => mutate.withTests(t, ''), /expected at least one test file after --tests/);
   });
 });

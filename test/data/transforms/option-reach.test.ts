@@ -46,6 +46,9 @@ describe('data/transforms: options reach where they act (values)', () => {
     assert.deepEqual(rotate90(v, torch.tensor([1], { dtype: 'int32' })).toArray(), [[[[2, 4], [1, 3]]]]);
     assert.deepEqual(rotate90(v, torch.tensor([5], { dtype: 'int64' })).toArray(), [[[[2, 4], [1, 3]]]]);
     assert.deepEqual(rotate90(v, torch.tensor([-1], { dtype: 'int64' })).toArray(), [[[[3, 1], [4, 2]]]]);
+    const four = v.expand([4, 1, 2, 2]);
+    assert.deepEqual(rotate90(four, torch.tensor([0, 1, 2, 3], { dtype: 'int64' })).toArray(),
+      [[[[1, 2], [3, 4]]], [[[2, 4], [1, 3]]], [[[4, 3], [2, 1]]], [[[3, 1], [4, 2]]]]);
     const { images: out, labels } = randomRotation90(x, gen(5));
     const k = torch.randint(0, 4, [8], { dtype: 'int64', generator: gen(5) });
     assert.deepEqual(labels.toArray(), k.toArray());
@@ -91,7 +94,15 @@ describe('data/transforms: options reach where they act (values)', () => {
     assert.ok(new RandomGrayscale({ p: 0.5 }).forward(x, gen(9)).equal(pick(mask, rgbToGrayscale(x, 3), x)));
   });
 
-  it('sobel keeps the images dtype; Sobel is sobel as a step', () => {
+  it('sobel: the channel mean, both kernels, zero padding; keeps the dtype; Sobel is sobel as a step', () => {
+    // A 3x3 image of one 1 in the middle: each output pixel is the kernel entry that sees it (zero padding keeps
+    // the 3x3 size); channel x of DeepCluster's kernel [[1, 0, -1], [2, 0, -2], [1, 0, -1]], flipped by the correlation.
+    const dot = torch.zeros([1, 3, 3, 3]);
+    dot.select(1, 0).select(1, 1).select(1, 1).fill_(3); // the mean over 3 channels is 1
+    assert.deepEqual(sobel(dot).toArray(), [[
+      [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
+      [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
+    ]]);
     const x64 = x.to('float64');
     const s64 = sobel(x64);
     assert.equal(s64.dtype, 'float64');
@@ -103,6 +114,9 @@ describe('data/transforms: options reach where they act (values)', () => {
     const v = torch.tensor([0.5, 0.5, 0.5], { dtype: 'float32' }).view([1, 3, 1, 1]);
     assert.deepEqual(normalize(v, [0.25], [0.5]).flatten().toArray(), [0.5, 0.5, 0.5]);
     assert.deepEqual(normalize(v, [0, 0.25, 0.5], [1, 0.5, 0.25]).flatten().toArray(), [0.5, 0.5, 0]);
+    // mean and std in the images' dtype: float64 images see 0.1 and 0.3 as float64, not float32's 0.10000000149.
+    const x64 = x.to('float64');
+    assert.ok(normalize(x64, [0.1], [0.3]).equal(x64.sub(0.1).div(0.3)));
     const mean = [0, 0.25, 0.5];
     const n = new Normalize({ mean, std: [1, 0.5, 0.25] });
     mean[0] = 9;

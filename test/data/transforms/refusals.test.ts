@@ -119,6 +119,9 @@ describe('data/transforms: refusals by exact message', () => {
     refuses(() => new Normalize({ mean: [0.5], std: [1, 1] }), 'Expected mean and std of the same length for Normalize but received [0.5] and [1,1]');
     refuses(() => new Normalize({ mean: bad(0.5), std: [1] }), 'Expected mean and std of the same length for Normalize but received 0.5 and [1]');
     refuses(() => new Normalize({ mean: [0.5], std: bad(1) }), 'Expected mean and std of the same length for Normalize but received [0.5] and 1');
+    // Strings have a length too: each must be an array even when the lengths agree.
+    refuses(() => new Normalize({ mean: bad('ab'), std: [1, 1] }), 'Expected mean and std of the same length for Normalize but received "ab" and [1,1]');
+    refuses(() => new Normalize({ mean: [0.5], std: bad('a') }), 'Expected mean and std of the same length for Normalize but received [0.5] and "a"');
     refuses(() => toFloatImages(flat), 'Expected images of shape (B, C, H, W) for toFloatImages but received shape [3, 4, 4]');
     refuses(() => toFloatImages(bad('img')), 'Expected images of shape (B, C, H, W) for toFloatImages but received img');
     refuses(() => toFloatImages(x, { dtype: bad('float') }),
