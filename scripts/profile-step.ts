@@ -23,7 +23,7 @@ import { WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
 import { benchPlan } from '../lib/bench/runner';
 import { benchEnvironment } from '../lib/bench/report';
 import { StepProfile, PythonStepProfile, fromPython, profileNodeStep } from '../lib/bench/profile-step';
-import { compareSteps, formatStepComparison, roundRatios } from '../lib/bench/profile-compare';
+import { StepComparison, compareSteps, formatStepComparison, roundRatios, withStepTimes } from '../lib/bench/profile-compare';
 import { BlasInfo, detectBlas, loadedLibraries } from '../lib/cli/info';
 import { PYTHON, pythonScript } from './bench-python';
 import { blasLine, referenceEnv } from './reference-env';
@@ -74,7 +74,7 @@ function runNode(o: Options): StepProfile[] {
       return profileNodeStep(workload(name, o.scale), { device: o.device, warmup: o.warmup, steps: o.steps });
     } catch (e) {
       return { side: 'node', workload: name, device: o.device, status: 'error', reason: e instanceof Error ? e.message : String(e),
-        events: [], memory: { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 }, hostUs: [], wallUs: [], cpuUs: [], mainCpuUs: [] };
+        events: [], memory: { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 }, hostUs: [], wallUs: [], cpuUs: [], mainCpuUs: [], pageFaults: [] };
     }
   });
 }
@@ -84,10 +84,10 @@ function perRound(rounds: readonly (readonly StepProfile[])[], name: WorkloadNam
   return rounds.map((r) => r.find((p) => p.workload === name)!);
 }
 
-/** The first round's profile with the timed steps of every round. */
+/** One profile with the timed steps of every round. */
 function merged(all: readonly StepProfile[]): StepProfile {
   return { ...all[0], hostUs: all.flatMap((p) => p.hostUs), wallUs: all.flatMap((p) => p.wallUs), cpuUs: all.flatMap((p) => p.cpuUs),
-    mainCpuUs: all.flatMap((p) => p.mainCpuUs) };
+    mainCpuUs: all.flatMap((p) => p.mainCpuUs), pageFaults: all.flatMap((p) => p.pageFaults) };
 }
 
 function main(): void {
@@ -97,11 +97,15 @@ function main(): void {
   const threads = torch.getNumThreads();
   const py: ReturnType<typeof runPython>[] = [];
   const node: StepProfile[][] = [];
+  let counted: StepComparison[] = [];
   for (let round = 0; round < o.rounds; round++) {
     const sides = [() => py.push(runPython(o, threads)), () => node.push(runNode(o))];
     if (round % 2 === 1) sides.reverse();
     process.stderr.write(`round ${round + 1} of ${o.rounds} ...\n`);
     sides.forEach((run) => run());
+    // The operator counts come from the first round; no round keeps its events (withStepTimes says why).
+    if (round === 0) counted = o.workloads.map((name) => compareSteps(perRound(node, name)[0], perRound(py.map((r) => r.profiles), name)[0]));
+    for (const p of [...node[round], ...py[round].profiles]) p.events = [];
   }
   const env = benchEnvironment(o.device);
   console.log(`## Operators per training step: ${o.device}, ${env.hardware}, scale ${o.scale}`);
@@ -110,11 +114,11 @@ function main(): void {
     `${o.rounds} alternating round(s) x ${o.steps} unprofiled steps; OpenMP wait policy ${waitText(py[0].env)}; ` +
     `${blasLine(nodeBlas().name, nodeBlas().path, typeof py[0].env.blas === 'string' ? py[0].env.blas : null)}; ` +
     `load average ${loadAtStart} at the start, ${loadText()} at the end\n`);
-  const comparisons = o.workloads.map((name) => {
+  const comparisons = o.workloads.map((name, i) => {
     const n = perRound(node, name);
     const p = perRound(py.map((r) => r.profiles), name);
     const ok = [...n, ...p].every((x) => x.status === 'ok');
-    return compareSteps(merged(n), merged(p), ok ? roundRatios(n, p) : undefined);
+    return withStepTimes(counted[i], merged(n), merged(p), ok ? roundRatios(n, p) : undefined);
   });
   for (const c of comparisons) console.log(`${formatStepComparison(c, { all: o.all })}\n`);
   if (o.json !== undefined) {

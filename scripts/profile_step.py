@@ -12,6 +12,7 @@ import bisect
 import contextlib
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -144,9 +145,10 @@ def profile_workload(w, job):
     sync(device)
     columns = profile_events(step)
     syncs = cuda_syncs(step)
-    host, wall, cpu, main_cpu = [], [], [], []
+    host, wall, cpu, main_cpu, faults = [], [], [], [], []
     for _ in range(job['steps']):
         sync(device)
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         m0 = main_thread_cpu_us()
         c0 = time.process_time()  # CPU time of the whole process, as Node's process.cpuUsage()
         t0 = time.perf_counter()
@@ -154,14 +156,16 @@ def profile_workload(w, job):
         t1 = time.perf_counter()
         c1 = time.process_time()
         m1 = main_thread_cpu_us()
+        f1 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         sync(device)
         host.append((t1 - t0) * 1e6)
         wall.append((time.perf_counter() - t0) * 1e6)
         cpu.append((c1 - c0) * 1e6)
         if m0 is not None and m1 is not None:
             main_cpu.append(m1 - m0)
+        faults.append(f1 - f0)
     return {'kind': 'profile', 'workload': w['name'], 'scale': w['scale'], 'device': device, 'columns': columns,
-            'cudaSyncWarnings': syncs, 'hostUs': host, 'wallUs': wall, 'cpuUs': cpu, 'mainCpuUs': main_cpu}
+            'cudaSyncWarnings': syncs, 'hostUs': host, 'wallUs': wall, 'cpuUs': cpu, 'mainCpuUs': main_cpu, 'pageFaults': faults}
 
 
 def main():

@@ -28,6 +28,8 @@ export interface StepSummary {
    * (OpenMP and BLAS workers, the garbage collector), microseconds; NaN when it was not measured.
    */
   otherCpuUs: number;
+  /** Median minor page faults per unprofiled step; NaN when not measured. */
+  pageFaults: number;
 }
 
 /**
@@ -83,6 +85,14 @@ function otherThreadsUs(p: StepProfile): number {
   return medianOf(p.cpuUs.map((c, i) => Math.max(0, c - p.mainCpuUs[i])));
 }
 
+/** The time fields of a summary: medians over the unprofiled steps. */
+type StepTimes = Pick<StepSummary, 'hostUs' | 'wallUs' | 'cpuUs' | 'otherCpuUs' | 'pageFaults'>;
+
+function stepTimes(p: StepProfile): StepTimes {
+  return { hostUs: medianOf(p.hostUs), wallUs: medianOf(p.wallUs), cpuUs: medianOf(p.cpuUs), otherCpuUs: otherThreadsUs(p),
+    pageFaults: medianOf(p.pageFaults) };
+}
+
 /**
  * The totals of one side.
  * @example summarize(nodeProfile).operators
@@ -91,9 +101,23 @@ export function summarize(p: StepProfile): StepSummary {
   return {
     status: p.status, reason: p.reason, operators: p.events.filter(isOperator).length, hostCalls: hostCalls(p.events).length,
     autogradNodes: p.events.filter((e) => e.scope === 'backward_function').length, syncs: findHostSyncs(p.events),
-    cudaSyncWarnings: p.cudaSyncWarnings, allocs: p.memory.allocs, allocBytes: p.memory.allocBytes,
-    hostUs: medianOf(p.hostUs), wallUs: medianOf(p.wallUs), cpuUs: medianOf(p.cpuUs), otherCpuUs: otherThreadsUs(p),
+    cudaSyncWarnings: p.cudaSyncWarnings, allocs: p.memory.allocs, allocBytes: p.memory.allocBytes, ...stepTimes(p),
   };
+}
+
+/**
+ * `counted` (a comparison of one round's profiles, whose events may be gone
+ * since) with the times of `node` and `pytorch` instead: the timed steps of
+ * every round. A multi-round run keeps only the counts of the first round,
+ * not its events: a large JS heap would make every garbage collection during
+ * the later rounds' steps slower.
+ *
+ * @example const c = withStepTimes(compareSteps(node0, py0), nodeAllRounds, pyAllRounds, roundRatios(nRounds, pRounds));
+ */
+export function withStepTimes(counted: StepComparison, node: StepProfile, pytorch: StepProfile, rounds?: RoundRatios): StepComparison {
+  const out: StepComparison = { ...counted, node: { ...counted.node, ...stepTimes(node) }, pytorch: { ...counted.pytorch, ...stepTimes(pytorch) } };
+  if (rounds !== undefined) out.rounds = rounds;
+  return out;
 }
 
 /**
@@ -161,6 +185,10 @@ export function formatStepComparison(c: StepComparison, options: { all?: boolean
   lines.push(`| CPU time of the process (median, unprofiled) | ${fmtUs(p.cpuUs)} | ${fmtUs(n.cpuUs)} | (${ratio(n.cpuUs, p.cpuUs)}) |`);
   if (!Number.isNaN(p.otherCpuUs) || !Number.isNaN(n.otherCpuUs)) {
     lines.push(`| CPU time outside the main thread (median) | ${fmtUs(p.otherCpuUs)} | ${fmtUs(n.otherCpuUs)} | |`);
+  }
+  if (!Number.isNaN(p.pageFaults) || !Number.isNaN(n.pageFaults)) {
+    const f = (v: number): string => (Number.isNaN(v) ? '-' : String(v));
+    lines.push(`| minor page faults (median, unprofiled) | ${f(p.pageFaults)} | ${f(n.pageFaults)} | (${ratio(n.pageFaults, p.pageFaults)}) |`);
   }
   if (c.rounds !== undefined && c.rounds.host.length > 1) {
     const list = (xs: readonly number[]): string => `${xs.map((x) => x.toFixed(2)).join(', ')}; median ${medianOf(xs).toFixed(2)}`;

@@ -36,6 +36,11 @@ export interface StepProfile {
    * other threads: OpenMP's and BLAS's workers, the garbage collector.
    */
   mainCpuUs: number[];
+  /**
+   * Per unprofiled step: minor page faults of the process (getrusage's ru_minflt on both sides): memory the
+   * kernel had to map in, e.g. after the C allocator gave a large block back to the system.
+   */
+  pageFaults: number[];
   /** PyTorch on CUDA: the synchronising CUDA calls torch.cuda.set_sync_debug_mode('warn') reported. */
   cudaSyncWarnings?: number | null;
 }
@@ -84,8 +89,10 @@ export function profileNodeStep(w: Workload, o: ProfileStepOptions): StepProfile
     const wallUs: number[] = [];
     const cpuUs: number[] = [];
     const mainCpuUs: number[] = [];
+    const pageFaults: number[] = [];
     for (let i = 0; i < o.steps; i++) {
       sync();
+      const f0 = process.resourceUsage().minorPageFault;
       const m0 = mainThreadCpuUs();
       const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
@@ -93,14 +100,16 @@ export function profileNodeStep(w: Workload, o: ProfileStepOptions): StepProfile
       const t1 = process.hrtime.bigint();
       const c1 = process.cpuUsage(c0);
       const m1 = mainThreadCpuUs();
+      const f1 = process.resourceUsage().minorPageFault;
       sync();
       hostUs.push(Number(t1 - t0) / 1e3);
       wallUs.push(Number(process.hrtime.bigint() - t0) / 1e3);
       cpuUs.push(c1.user + c1.system);
       if (m0 !== null && m1 !== null) mainCpuUs.push(m1 - m0);
+      pageFaults.push(f1 - f0);
     }
     return { side: 'node', workload: w.name, device: o.device, status: 'ok', events: [...prof.events], memory: prof.memory,
-      hostUs, wallUs, cpuUs, mainCpuUs };
+      hostUs, wallUs, cpuUs, mainCpuUs, pageFaults };
   } finally {
     engine.dispose();
     views.forEach((v) => v.dispose());
@@ -138,6 +147,7 @@ export interface PythonStepProfile {
   wallUs?: number[];
   cpuUs?: number[];
   mainCpuUs?: number[];
+  pageFaults?: number[];
 }
 
 /**
@@ -148,8 +158,8 @@ export function fromPython(p: PythonStepProfile, device: 'cpu' | 'cuda'): StepPr
   const empty = { allocs: 0, allocBytes: 0, frees: 0, freeBytes: 0 };
   if (p.status === 'error' || p.columns === undefined) {
     return { side: 'pytorch', workload: p.workload, device, status: 'error', reason: p.reason ?? 'no events', events: [],
-      memory: empty, hostUs: [], wallUs: [], cpuUs: [], mainCpuUs: [] };
+      memory: empty, hostUs: [], wallUs: [], cpuUs: [], mainCpuUs: [], pageFaults: [] };
   }
   return { side: 'pytorch', workload: p.workload, device, status: 'ok', events: mergeNestedDuplicates(eventsFromColumns(p.columns)),
-    memory: p.columns.memory, hostUs: p.hostUs ?? [], wallUs: p.wallUs ?? [], cpuUs: p.cpuUs ?? [], mainCpuUs: p.mainCpuUs ?? [], cudaSyncWarnings: p.cudaSyncWarnings };
+    memory: p.columns.memory, hostUs: p.hostUs ?? [], wallUs: p.wallUs ?? [], cpuUs: p.cpuUs ?? [], mainCpuUs: p.mainCpuUs ?? [], pageFaults: p.pageFaults ?? [], cudaSyncWarnings: p.cudaSyncWarnings };
 }

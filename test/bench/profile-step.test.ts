@@ -25,6 +25,7 @@ describe('bench: one training step under the profiler', function () {
       assert.equal(p.cpuUs.length, 1);
       assert.ok(p.cpuUs[0] > 0, 'the step used CPU time');
       assert.equal(p.mainCpuUs.length, 1, 'the main thread\'s CPU time is read around the step');
+      assert.ok(p.pageFaults.length === 1 && p.pageFaults[0] >= 0, 'minor page faults are counted around the step');
       assert.ok(p.mainCpuUs[0] > 0 && p.mainCpuUs[0] <= p.cpuUs[0] * 1.05 + 100, `main ${p.mainCpuUs[0]} us of ${p.cpuUs[0]} us`);
       assert.equal(torch.memory().tensors, before);
     });
@@ -43,6 +44,7 @@ describe('bench: one training step under the profiler', function () {
     assert.equal(c.ops.reduce((s, o) => s + o.pytorch, 0), c.pytorch.operators);
     assert.ok(c.pytorch.operators > 100 && c.pytorch.allocs > 0 && c.pytorch.hostUs > 0 && c.pytorch.cpuUs > 0);
     assert.ok(py.mainCpuUs.length === 1 && py.mainCpuUs[0] > 0, 'the reference reads its main thread\'s CPU time too');
+    assert.ok(py.pageFaults.length === 1 && py.pageFaults[0] >= 0, 'and its page faults');
     assert.deepEqual(c.node.syncs, []);
     // The detector on real PyTorch code: torch 1.13's multi-tensor AdamW reads each parameter's step count
     // back (`step.item()`) and `mask[:, :keep] = 0` fills from a 0-d tensor (an item() inside fill_).
