@@ -9,6 +9,7 @@ import { SyncBatchNorm } from '../nn/parallel/sync-batch-norm';
 import { Method, StepOutput } from '../ssl/method';
 import { GradSync } from './optimization-step';
 import { RankGenerators, toBase64 } from './checkpoint';
+import { collectiveDevice, toCollectiveDevice } from '../torch/distributed/collective-device';
 import { defineOptions, GivenOptions, option, OptionCheck } from '../torch/option-table';
 
 /** true or false, else a TypeError showing the value as JSON. */
@@ -104,7 +105,7 @@ export class DataParallel {
   }
 
   private async sum(value: number): Promise<number> {
-    const t = torch.tensor([value], { dtype: 'float64' });
+    const t = torch.tensor([value], { dtype: 'float64', device: collectiveDevice() }); // NCCL reduces GPU tensors only
     try {
       await torch.distributed.allReduce(t, { op: 'sum' });
       return Number(t.item());
@@ -119,13 +120,14 @@ export class DataParallel {
    */
   async generators(augState: Tensor): Promise<RankGenerators[]> {
     const rng = torch.getRngState();
-    const mine = torch.cat([rng, augState], 0).to('int32'); // (R + A) bytes as int32: Gloo gathers any dtype alike
+    // (R + A) bytes as int32, on the backend's device (NCCL gathers GPU tensors only)
+    const mine = torch.scope(() => torch.keep(toCollectiveDevice(torch.cat([rng, augState], 0).to('int32'))));
     try {
       const parts = await torch.distributed.allGather(mine);
       const r = rng.shape[0];
       const out = parts.map((p) => torch.scope(() => ({
-        rngState: toBase64(p.narrow(0, 0, r).to('uint8')),
-        augmentationState: toBase64(p.narrow(0, r, p.shape[0] - r).to('uint8')),
+        rngState: toBase64(p.narrow(0, 0, r).to('uint8').cpu()),
+        augmentationState: toBase64(p.narrow(0, r, p.shape[0] - r).to('uint8').cpu()),
       })));
       parts.forEach((p) => p.dispose());
       return out;

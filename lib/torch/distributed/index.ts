@@ -8,5 +8,6 @@ export {
 } from './collectives';
 export { InitProcessGroupOptions, resolveRendezvous, DEFAULT_TIMEOUT_MS } from './rendezvous';
 export { localRank, localWorldSize } from './env';
+export { collectiveDevice, toCollectiveDevice } from './collective-device';
 export { Reducer, ReducerOptions, broadcastCoalesced } from './reducer';
 export { DistributedSampler, DistributedSamplerOptions } from './sampler';

@@ -6,6 +6,7 @@ import { noGrad } from '../autograd';
 import { zeros } from '../creation';
 import { cat } from '../functions';
 import { allGatherWithGrad } from './collectives';
+import { toCollectiveDevice } from './collective-device';
 
 /**
  * Rank `rank`'s contiguous share of `n` rows among `world` ranks: rows
@@ -28,6 +29,8 @@ export function shardOf(n: number, rank: number, world: number): { start: number
  * concatenated along dim 0: a blocking all-gather, without gradient. The
  * shares are padded to the largest, as c10d gathers one shape from every
  * rank. Floating-point dtypes (convert integers to float64: exact below 2^53).
+ * The result is on `mine`'s device; the gather runs on the backend's
+ * (`collectiveDevice`: host rows travel through the GPU under NCCL).
  *
  * @example const all = gatherShards(myFeatures, [6, 5]); // (11, D) on every rank
  */
@@ -42,7 +45,8 @@ export function gatherShards(mine: Tensor, sizes: readonly number[]): Tensor {
     const rest = mine.shape.slice(1);
     const padded = mine.shape[0] === most ? mine.contiguous()
       : cat([mine, zeros([most - mine.shape[0], ...rest], { dtype: mine.dtype, device: mine.device })], 0);
-    const all = allGatherWithGrad(padded); // (W most, ...)
-    return cat(sizes.map((n, r) => all.narrow(0, r * most, n)), 0);
+    const all = allGatherWithGrad(toCollectiveDevice(padded)); // (W most, ...), on the backend's device (NCCL: the GPU)
+    const out = cat(sizes.map((n, r) => all.narrow(0, r * most, n)), 0);
+    return out.device === mine.device ? out : out.to(mine.device);
   });
 }
