@@ -33,6 +33,7 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // run has ~4,000 steps instead of the paper's ~300,000 (solo-learn's CIFAR
   // recipe uses 0.99 too). 6 epochs: the 8-epoch recording took 12:10 of CPU over 2 cores (~80 CPU s an epoch,
   // the evaluation ~100 s), over the 10-minute budget, and its online k-NN was 78.65 after epoch 6 and 78.9 after 8.
+  // Recorded (docs/runs/byol): 83.8 / 79.6 / 86.3 (8 epochs: 83.9 / 79.9 / 86.7), 7:54 CPU over 2 cores, 1.3 GB.
   byol: { encoderOptions: ENCODER, methodOptions: { hiddenDim: 1024, outDim: 256, momentumBase: 0.99 }, epochs: 6,
     batchSize: 128, optimizer: WARMUP },
   // DINO on the small CNN (the paper trains ResNet-50 too, its table 2), 2
@@ -85,8 +86,9 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // transfer badly"): the 28 px, globally pooled preset stayed below raw pixels (77.6 / 79.2 vs 84.6 / 84.1). A
   // 20-epoch probe of this encoder reached k-NN@20 89.5 / linear 90.7 (random encoder 82.3 / 87.2), 20:32 CPU over
   // 2 cores; its online k-NN was 83.9 after 6 epochs and 86.1 after 20. ~43 CPU s an epoch (2 cores), and the
-  // evaluation at 56 px ~380 s: 5 epochs ~ 215 s + 380 s.
-  relative_position: { encoderOptions: { width: 16, pool: 3, inputScale: 2 }, methodOptions: {}, epochs: 5,
+  // evaluation at 56 px ~380 s. Recorded at 5 epochs: 87.1 / 83.4 / 89.6 (random 82.3 / 77.9 / 87.2), 11:01 CPU over
+  // 2 cores at load 13 (the two 56 px evaluations 1,031 of its 1,561 s of wall): 4 epochs to fit the budget.
+  relative_position: { encoderOptions: { width: 16, pool: 3, inputScale: 2 }, methodOptions: {}, epochs: 4,
     batchSize: 128, optimizer: {} },
   // context_encoder: 0.34 CPU s/step (with the adversary): ~107 s an epoch; 2 epochs ~ 215 s + 120 s. Random regions
   // (section 3.3; the paper's features generalise better with them than with the central square): measured k-NN@20
