@@ -26,7 +26,8 @@ enum class HandleKind : uint32_t { Op = 0x7e50a002, Generator = 0x7e50a003 };
 // that calls dispose(handle).
 struct TensorBox {
   at::Tensor tensor;          // undefined once disposed
-  int64_t reportedBytes = 0;  // CPU bytes reported to V8 as external memory
+  int64_t reportedBytes = 0;  // CPU bytes counted in MemoryCounters (torch.memory().cpuBytes)
+  int64_t gcBytes = 0;        // of those, the bytes reported to V8 as external memory (WatchBytes)
   uint32_t generation = 0;    // bumped on dispose, so stale handles miss
   uint32_t index = 0;         // position in the slot table
   bool disposed = true;
@@ -49,6 +50,10 @@ TensorBox* BoxOfNumber(napi_env env, napi_value value);
 TensorBox* BoxOfHandle(double value);
 // Releases the tensor held by a box now; safe to call twice.
 void DisposeBox(Napi::Env env, TensorBox* box);
+// Reports a live tensor's CPU bytes to V8 as external memory: called when the
+// garbage collector becomes responsible for freeing it (lib/torch/tensor.ts
+// registers it with the FinalizationRegistry). Once per box.
+void WatchBytes(Napi::Env env, TensorBox* box);
 
 // The box behind a JS value: a tensor handle, or an object whose `_h`
 // property is one (the TypeScript Tensor). nullptr if neither; a box with

@@ -145,6 +145,22 @@ Napi::Value DisposeAll(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Reports the CPU bytes of the tensor handles in a Float64Array (the first
+// `count`) to V8: the tensors the garbage collector now has to free.
+Napi::Value WatchBytesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(env, "Expected a Float64Array of tensor handles");
+  Napi::Float64Array handles = info[0].As<Napi::Float64Array>();
+  size_t count = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : handles.ElementLength();
+  count = std::min(count, handles.ElementLength());
+  for (size_t i = 0; i < count; ++i) {
+    TensorBox* box = BoxOfHandle(handles[i]);
+    if (box != nullptr) WatchBytes(env, box);
+  }
+  return env.Undefined();
+}
+
 Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
   TensorBox* box = BoxOf(info[0]);
   return Napi::Boolean::New(info.Env(), box == nullptr || box->disposed);
@@ -185,6 +201,7 @@ void InitTensorData(Napi::Env env, Napi::Object exports) {
   Export<ViewBuffer>(env, exports, "viewBuffer");
   Export<Dispose>(env, exports, "dispose");
   Export<DisposeAll>(env, exports, "disposeAll");
+  Export<WatchBytesJs>(env, exports, "watchBytes");
   Export<IsDisposed>(env, exports, "isDisposed");
   Export<Shape>(env, exports, "shape");
   Export<Strides>(env, exports, "strides");

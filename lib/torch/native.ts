@@ -75,6 +75,11 @@ export interface NativeAddon {
   dispose(t: Handle): void;
   /** Disposes the first `count` tensor handles (numbers) in `handles`. */
   disposeAll(handles: Float64Array, count: number): void;
+  /**
+   * Reports the CPU bytes of the first `count` tensor handles in `handles` to V8 as external memory (the
+   * tensors the garbage collector now frees). Missing in addons built before it: those report every tensor.
+   */
+  watchBytes?(handles: Float64Array, count: number): void;
   isDisposed(t: Handle): boolean;
   shape(t: Handle): number[];
   strides(t: Handle): number[];

@@ -15,7 +15,10 @@ import { hostRead } from './capture-state';
 // and only those still alive when the event loop turns (or when 1,024 have
 // queued) are registered. A tensor made and disposed in between, as a loop
 // of top-level operations does, never pays. Tensors inside scopes skip all
-// of this: the scope frees them.
+// of this: the scope frees them. A tensor's CPU bytes are told to V8 when it
+// is registered (native watchBytes), so that V8 sees the memory only it can
+// free; bytes that a scope or dispose() frees are never told, since V8 would
+// only collect garbage for them in vain (native/handle.cc).
 const forgotten = new FinalizationRegistry<Handle>((h) => native.dispose(h));
 let unwatched: Tensor[] = [];
 let flushScheduled = false;
@@ -24,12 +27,16 @@ function watchPending(): void {
   const pending = unwatched;
   unwatched = [];
   flushScheduled = false;
+  const handles = new Float64Array(pending.length);
+  let count = 0;
   for (const t of pending) {
     if (!t._disposed) {
       t._watched = true;
       forgotten.register(t, t._h, t);
+      handles[count++] = t._h as unknown as number;
     }
   }
+  if (count > 0) native.watchBytes?.(handles, count);
 }
 
 
