@@ -1,7 +1,8 @@
 // The pretext CPU presets changed by issue 16's floor work (docs/pretext.md,
 // "Against the floors"): what each sets reaches the method `selfsup train
 // <method>` builds, and acts where it should (the holes the context encoder
-// fills, the colorization run's length and its colour evaluation).
+// fills, the colorization run's length and its colour evaluation, the colour
+// methods' globally pooled read-out).
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as os from 'node:os';
@@ -9,6 +10,7 @@ import * as torch from '../../lib/torch';
 import { buildMethod, resolveRunConfig } from '../../lib/cli/train';
 import { ContextEncoder } from '../../lib/ssl/context-encoder';
 import { Colorization } from '../../lib/ssl/colorization';
+import { SplitBrain } from '../../lib/ssl/split-brain';
 
 const out = path.join(os.tmpdir(), 'selfsup-pretext-presets-unused');
 const fashion = [1000, 1, 28, 28];
@@ -37,8 +39,30 @@ describe('cli: the pretext presets that beat their floors', () => {
       assert.ok(method instanceof Colorization);
       assert.equal(method.config().colourAtEvaluation, true);
       assert.equal(method.encoder.branches[0].net.parameters()[0].shape[1], 3, 'backbone input channels: L, a, b');
+      // Pooled globally (docs/pretext.md: the 3x3 grid's 576 features let the probe fit the training crops exactly).
+      assert.deepEqual(c.encoderOptions, { width: 16, pool: 1 });
+      assert.equal(method.encoder.featureDim, 64);
+      assert.deepEqual(torch.noGrad(() => method.encoder.eval().forward(torch.rand([2, 3, 32, 32]))).shape, [2, 64]);
     } finally {
       method.dispose();
+    }
+  });
+
+  it('split_brain: 2 epochs, two width-8 halves each pooled globally (32 + 32 features, not 288 + 288)', () => {
+    const c = resolveRunConfig('split_brain', { eval: true, out });
+    assert.deepEqual([c.encoderOptions, c.methodOptions, c.epochs, c.batchSize, c.imageSize],
+      [{ width: 8, pool: 1 }, { hiddenDim: 64 }, 2, 64, 32]);
+    const { method, encoder } = buildMethod(c, [64, 3, 32, 32]);
+    const random = encoder();
+    try {
+      assert.ok(method instanceof SplitBrain);
+      assert.deepEqual(method.encoder.branches.map((b) => b.net.featureDim), [32, 32]);
+      assert.deepEqual(torch.noGrad(() => method.encoder.eval().forward(torch.rand([2, 3, 32, 32]))).shape, [2, 64]);
+      // The random-encoder floor is read out the same way.
+      assert.equal(random.featureDim, 64);
+    } finally {
+      method.dispose();
+      random.dispose();
     }
   });
 });
