@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as torch from '../../lib/torch';
 import { Tensor } from '../../lib/torch';
 import {
-  ImageTextModel, extractFeatures, fitLinearClassifier, formatReport, knn, linearProbe, moduleDevice, pairRetrieval,
+  ImageTextModel, TextFeatureEncoder, extractFeatures, fineTune, textFeatures, fitLinearClassifier, formatReport, knn, linearProbe, moduleDevice, pairRetrieval,
   rawPixelFeatures, retrievalRecall, zeroShotAccuracy, zeroShotWeights, EvalReport,
 } from '../../lib/eval';
 import { ImageDataset } from '../../lib/data/dataset';
@@ -176,5 +176,36 @@ describe('eval: glue by value', () => {
     const lines = formatReport(report).split('\n');
     assert.match(lines[0], /k-NN@20\s+linear/);
     assert.match(lines[2], /^encoder\s+25\.0\s+75\.0/);
+  });
+
+  it('fineTune applies the augmentation to every training batch and reports correct / n', async () => {
+    const calls: number[] = [];
+    const augmentation = { forward: (x: Tensor) => { calls.push(x.shape[0]); return x; } };
+    const r = await fineTune(asEncoder(new Fn((x) => x.flatten(1))), ds([1, 1, 0]), ds([1, 1, 0]),
+      { epochs: 2, batchSize: 2, lr: 0.5, augmentation });
+    assert.deepEqual(calls, [2, 2], 'one full batch per epoch (the partial last batch is dropped)');
+    assert.equal(r.top1, 1);
+  });
+
+  it('textFeatures: [CLS] and masked mean per document, batch by batch, train mode after', () => {
+    const modes: boolean[] = [];
+    const tok = bad<WordPieceTokenizer>({
+      encodeBatch: (texts: string[]) => ({
+        inputIds: torch.tensor(texts.map((t) => [t.length, 1]), { dtype: 'int64' }),
+        attentionMask: torch.tensor(texts.map(() => [1, 0]), { dtype: 'int64' }),
+      }),
+    });
+    const encoder = bad<TextFeatureEncoder>({
+      forward: (t: TextInputs) => ({ lastHiddenState: t.inputIds.to('float32').unsqueeze(2) }), // (B, T, 1)
+      eval: () => modes.push(false),
+      train: (m?: boolean) => modes.push(m === true),
+    });
+    const docs = [{ sentences: ['ab', 'c'], source: 's', label: 'x' }, { sentences: ['abcdef'], source: 's', label: 'y' }];
+    const f = textFeatures(encoder, tok, { name: 'c', documents: docs, labels: ['x', 'y'] }, { batchSize: 1 });
+    // 'ab c' has 4 characters, 'abcdef' 6; the masked mean keeps only the first position.
+    assert.deepEqual(f.cls.features.toArray(), [[4], [6]]);
+    assert.deepEqual(f.mean.features.toArray(), [[4], [6]]);
+    assert.deepEqual(f.cls.labels.toArray(), [0, 1]);
+    assert.deepEqual(modes, [false, true]);
   });
 });
