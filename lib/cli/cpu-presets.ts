@@ -87,7 +87,8 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // 20-epoch probe of this encoder reached k-NN@20 89.5 / linear 90.7 (random encoder 82.3 / 87.2), 20:32 CPU over
   // 2 cores; its online k-NN was 83.9 after 6 epochs and 86.1 after 20. ~43 CPU s an epoch (2 cores), and the
   // evaluation at 56 px ~380 s. Recorded at 5 epochs: 87.1 / 83.4 / 89.6 (random 82.3 / 77.9 / 87.2), 11:01 CPU over
-  // 2 cores at load 13 (the two 56 px evaluations 1,031 of its 1,561 s of wall): 4 epochs to fit the budget.
+  // 2 cores at load 13 (the two 56 px evaluations 1,031 of its 1,561 s of wall): 4 epochs to fit the budget,
+  // recorded (docs/runs/relative_position): 86.4 / 82.5 / 89.4, 10:03 CPU over 2 cores at load 10-13, 1.4 GB.
   relative_position: { encoderOptions: { width: 16, pool: 3, inputScale: 2 }, methodOptions: {}, epochs: 4,
     batchSize: 128, optimizer: {} },
   // context_encoder: 0.34 CPU s/step (with the adversary): ~107 s an epoch; 2 epochs ~ 215 s + 120 s. Random regions
