@@ -11,6 +11,8 @@ import { buildMethod, resolveRunConfig } from '../../lib/cli/train';
 import { ContextEncoder } from '../../lib/ssl/context-encoder';
 import { Colorization } from '../../lib/ssl/colorization';
 import { SplitBrain } from '../../lib/ssl/split-brain';
+import { Jigsaw, jigsawGeometry } from '../../lib/ssl/jigsaw';
+import { SmallCnn } from '../../lib/models/small-cnn';
 
 const out = path.join(os.tmpdir(), 'selfsup-pretext-presets-unused');
 const fashion = [1000, 1, 28, 28];
@@ -63,6 +65,37 @@ describe('cli: the pretext presets that beat their floors', () => {
     } finally {
       method.dispose();
       random.dispose();
+    }
+  });
+
+  it('jigsaw: 7 px tiles (gap 2, jitter 1) seen 2x upsampled by a 3x3-pooled encoder, lr 0.1 per 256, 2 epochs', () => {
+    const c = resolveRunConfig('jigsaw', { eval: true, out });
+    assert.deepEqual([c.encoderOptions, c.methodOptions, c.optimizer, c.epochs, c.batchSize],
+      [{ width: 16, pool: 3, inputScale: 2 }, { tileSize: 7 }, { lr: 0.1 }, 2, 128]);
+    const { method, encoder } = buildMethod(c, fashion);
+    const random = encoder();
+    try {
+      assert.ok(method instanceof Jigsaw);
+      assert.deepEqual(jigsawGeometry(28, method.tileSize), { grid: 3, patchSize: 7, gap: 2, jitter: 1 });
+      // The trained tile encoder and the random-encoder floor are the same architecture: 7 px tiles and whole
+      // 28 px items both upsampled 2x before conv1 (a 7 px tile's last map is 4 x 4, an item's 14 x 14), 576 features.
+      for (const e of [method.encoder, random]) {
+        assert.ok(e instanceof SmallCnn);
+        assert.deepEqual([e.inputScale, e.pool, e.featureDim], [2, 3, 576]);
+        torch.scope(() => {
+          assert.deepEqual(e.forwardFeatures(torch.randn([2, 1, 7, 7])).shape, [2, 64, 4, 4]);
+          assert.deepEqual(e.forwardFeatures(torch.randn([2, 1, 28, 28])).shape, [2, 64, 14, 14]);
+        });
+      }
+      assert.equal(method.jigsawHead.parameters()[0].shape[1], 9 * 576, 'the head sees the 9 concatenated 3x3-pooled tiles');
+      // Tiles at the drawn origins sit 9 px apart give or take the jitter: gaps of 2 +- 2 px between neighbours.
+      const origins = method.drawTask(torch.randn([64, 1, 28, 28]), new torch.Generator().manualSeed(0)).origins;
+      const steps = origins.narrow(1, 1, 1).sub(origins.narrow(1, 0, 1)).select(2, 1); // x of tile 1 minus tile 0
+      const d = Array.from(steps.toTypedArray() as BigInt64Array, Number);
+      assert.ok(d.every((v) => v >= 7 && v <= 11) && new Set(d).size > 1, `tile spacing ${d.join(',')}`);
+    } finally {
+      random.dispose();
+      method.dispose();
     }
   });
 });
