@@ -129,9 +129,11 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Disposes the tensor handles in a Float64Array (the first `count` of them):
-// one call and no per-element N-API calls for a whole scope.
-Napi::Value DisposeAll(const Napi::CallbackInfo& info) {
+// Calls `fn` on the box of each live tensor handle in a Float64Array (the
+// first `count` of them, info[1]; all when absent): one N-API call for a
+// whole batch of handles.
+template <typename Fn>
+void ForEachHandle(const Napi::CallbackInfo& info, Fn fn) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
     throw Napi::TypeError::New(env, "Expected a Float64Array of tensor handles");
@@ -140,25 +142,21 @@ Napi::Value DisposeAll(const Napi::CallbackInfo& info) {
   count = std::min(count, handles.ElementLength());
   for (size_t i = 0; i < count; ++i) {
     TensorBox* box = BoxOfHandle(handles[i]);
-    if (box != nullptr) DisposeBox(env, box);
+    if (box != nullptr) fn(env, box);
   }
-  return env.Undefined();
 }
 
-// Reports the CPU bytes of the tensor handles in a Float64Array (the first
-// `count`) to V8: the tensors the garbage collector now has to free.
+// Disposes the tensor handles (a whole scope in one call).
+Napi::Value DisposeAll(const Napi::CallbackInfo& info) {
+  ForEachHandle(info, [](Napi::Env env, TensorBox* box) { DisposeBox(env, box); });
+  return info.Env().Undefined();
+}
+
+// Reports the CPU bytes of the tensor handles to V8: the tensors the garbage
+// collector now has to free.
 Napi::Value WatchBytesJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throw Napi::TypeError::New(env, "Expected a Float64Array of tensor handles");
-  Napi::Float64Array handles = info[0].As<Napi::Float64Array>();
-  size_t count = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : handles.ElementLength();
-  count = std::min(count, handles.ElementLength());
-  for (size_t i = 0; i < count; ++i) {
-    TensorBox* box = BoxOfHandle(handles[i]);
-    if (box != nullptr) WatchBytes(env, box);
-  }
-  return env.Undefined();
+  ForEachHandle(info, [](Napi::Env env, TensorBox* box) { WatchBytes(env, box); });
+  return info.Env().Undefined();
 }
 
 Napi::Value IsDisposed(const Napi::CallbackInfo& info) {

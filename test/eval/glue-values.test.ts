@@ -16,13 +16,8 @@ import { Module } from '../../lib/nn/module';
 import { Encoder } from '../../lib/models/encoder';
 import { TextInputs } from '../../lib/models/bert';
 import { WordPieceTokenizer } from '../../lib/data/text/wordpiece';
+import { refuses } from '../helpers/refuses';
 
-function refuses(fn: () => unknown, message: string): void {
-  assert.throws(fn, (err: Error) => {
-    assert.equal(err.message, message);
-    return true;
-  });
-}
 const bad = <T>(v: unknown): T => v as T;
 const lab = (v: number[]): Tensor => torch.tensor(v, { dtype: 'int64' });
 const close = (a: number[], b: number[], tol = 1e-6): void =>

@@ -13,14 +13,7 @@ import { checkTrainTest, LabelledFeatures } from '../../lib/eval/labelled-featur
 import { ImageDataset } from '../../lib/data/dataset';
 import { SmallCnn } from '../../lib/models/small-cnn';
 import { WordPieceTokenizer } from '../../lib/data/text/wordpiece';
-
-/** Asserts that `fn` throws exactly `message` (not a pattern: a changed word fails). */
-function refuses(fn: () => unknown, message: string): void {
-  assert.throws(fn, (err: Error) => {
-    assert.equal(err.message, message);
-    return true;
-  });
-}
+import { refuses } from '../helpers/refuses';
 
 async function rejects(p: () => Promise<unknown>, message: string): Promise<void> {
   await assert.rejects(p, (err: Error) => {

@@ -14,6 +14,7 @@ import { paramGroupsWeightDecay } from '../../lib/optim/param-groups';
 import { BaseOptions, Optimizer, OptimizerStateDict, ParamGroup, ResolvedGroup, StepOptions } from '../../lib/optim/optimizer';
 import { aten } from '../../lib/torch/foreach';
 import { countCalls } from '../helpers/count-calls';
+import { refuses } from '../helpers/refuses';
 
 type Tensor = torch.Tensor;
 
@@ -286,14 +287,6 @@ describe('optim: options reach where they act', () => {
     assert.deepEqual([decay.name, decay.params, noDecay.name, noDecay.params], ['decay', [w], 'no_decay', [b]]);
   });
 });
-
-/** Asserts that `fn` throws exactly `message`. */
-function refuses(fn: () => unknown, message: string): void {
-  assert.throws(fn, (err: Error) => {
-    assert.equal(err.message, message);
-    return true;
-  });
-}
 
 /** Float32 results against float64 expectations: equal to float32 rounding (one ulp at the values' scale). */
 function close(actual: number[], expected: number[]): void {

@@ -13,14 +13,7 @@ import { OptionScheduler, ScheduledOption } from '../../lib/optim/option-schedul
 import { constantSchedule, cosineSchedule, stepSchedule } from '../../lib/optim/schedule';
 import { paramGroupsWeightDecay } from '../../lib/optim/param-groups';
 import { ParamGroup } from '../../lib/optim/optimizer';
-
-/** Asserts that `fn` throws exactly `message` (not a pattern: a changed word fails). */
-function refuses(fn: () => unknown, message: string): void {
-  assert.throws(fn, (err: Error) => {
-    assert.equal(err.message, message);
-    return true;
-  });
-}
+import { refuses } from '../helpers/refuses';
 
 const param = (): torch.Tensor => torch.zeros([3]).requiresGrad_();
 

@@ -11,14 +11,7 @@ import {
 } from '../../../lib/data/transforms';
 import { checkImages } from '../../../lib/data/transforms/transform';
 import { gen, images } from './reference';
-
-/** Asserts that `fn` throws exactly `message` (not a pattern: a changed word fails). */
-function refuses(fn: () => unknown, message: string): void {
-  assert.throws(fn, (err: Error) => {
-    assert.equal(err.message, message);
-    return true;
-  });
-}
+import { refuses } from '../../helpers/refuses';
 
 const x = images([2, 3, 4, 4], 1);
 const flat = torch.rand([3, 4, 4]);

@@ -1,0 +1,15 @@
+// Exact refusal messages: the refusal tables of issue 21 assert the whole
+// message, so a changed word fails where a pattern would still match.
+import * as assert from 'node:assert/strict';
+
+/**
+ * Asserts that `fn` throws an error whose message is exactly `message`.
+ *
+ * @example refuses(() => shardOf(-1, 0, 2), 'Expected n >= 0 rows ...');
+ */
+export function refuses(fn: () => unknown, message: string): void {
+  assert.throws(fn, (err: Error) => {
+    assert.equal(err.message, message);
+    return true;
+  });
+}
