@@ -6,7 +6,7 @@ import { where } from '../../torch/functions';
 import { rand } from '../../torch/creation';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
-import { defineOptions, GivenOptions, option } from '../../torch/option-table';
+import { defineOptions, GivenOptions, option, checkOptionKeys } from '../../torch/option-table';
 import { asPerSample, bernoulli, permutation, perSampleMask, uniform } from './random-params';
 import { rgbToGrayscale } from './grayscale';
 import { adjustHue } from './hue';
@@ -124,6 +124,7 @@ export class ColorJitter implements Transform {
   readonly order: 'batch' | 'sample';
 
   constructor(options: ColorJitterOptions = {}) {
+    checkOptionKeys(options, [...COLOR_JITTER_OPTIONS.keys, 'brightness', 'contrast', 'saturation', 'hue'], 'ColorJitter');
     this.brightness = factorRange(options.brightness, 'brightness', false);
     this.contrast = factorRange(options.contrast, 'contrast', false);
     this.saturation = factorRange(options.saturation, 'saturation', false);

@@ -4,7 +4,7 @@ import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
-import { defineOptions, GivenOptions, option } from '../../torch/option-table';
+import { defineOptions, GivenOptions, option, checkOptionKeys } from '../../torch/option-table';
 import { bernoulli, perSampleMask } from './random-params';
 
 /**
@@ -34,6 +34,7 @@ export class RandomHorizontalFlip implements Transform {
   readonly p: number;
 
   constructor(options: GivenOptions<typeof RANDOM_HORIZONTAL_FLIP_OPTIONS.specs> = {}) {
+    checkOptionKeys(options, RANDOM_HORIZONTAL_FLIP_OPTIONS.keys, 'RandomHorizontalFlip');
     this.p = RANDOM_HORIZONTAL_FLIP_OPTIONS.resolve(options, (k) => `RandomHorizontalFlip options.${k}`).p;
   }
 

@@ -7,7 +7,7 @@ import { where } from '../../torch/functions';
 import { conv2d } from '../../nn/functional/conv';
 import { pad } from '../../nn/functional/sampling';
 import { checkInt, probability } from '../../torch/arguments';
-import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
+import { defineOptions, GivenOptions, is, option, OPTIONAL, checkOptionKeys } from '../../torch/option-table';
 import { Transform, checkImages } from './transform';
 import { bernoulli, perSampleMask, uniform } from './random-params';
 
@@ -90,6 +90,7 @@ export class GaussianBlur implements Transform {
   readonly p: number;
 
   constructor(options: GaussianBlurOptions = {}) {
+    checkOptionKeys(options, GAUSSIAN_BLUR_OPTIONS.keys, 'GaussianBlur');
     const o = GAUSSIAN_BLUR_OPTIONS.resolve(options, (k) => `GaussianBlur options.${k}`);
     this.kernelSize = o.kernelSize ?? null; // null: simclrKernelSize of each batch's height
     this.sigma = [...o.sigma];

@@ -4,7 +4,7 @@ import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
-import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
+import { defineOptions, GivenOptions, is, option, checkOptionKeys } from '../../torch/option-table';
 import { bernoulli, imageNoise, perSampleMask } from './random-params';
 
 /** `GaussianNoise`'s options: defaults and checks. */
@@ -38,6 +38,7 @@ export class GaussianNoise implements Transform {
   readonly clip: boolean;
 
   constructor(options: GivenOptions<typeof GAUSSIAN_NOISE_OPTIONS.specs> = {}) {
+    checkOptionKeys(options, GAUSSIAN_NOISE_OPTIONS.keys, 'GaussianNoise');
     const o = GAUSSIAN_NOISE_OPTIONS.resolve(options, (k) => `GaussianNoise options.${k}`);
     this.std = o.std;
     this.p = o.p;

@@ -4,7 +4,7 @@ import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
-import { defineOptions, GivenOptions, option } from '../../torch/option-table';
+import { defineOptions, GivenOptions, option, checkOptionKeys } from '../../torch/option-table';
 import { bernoulli, perSampleMask } from './random-params';
 
 /**
@@ -46,6 +46,7 @@ export class RandomGrayscale implements Transform {
   readonly p: number;
 
   constructor(options: GivenOptions<typeof RANDOM_GRAYSCALE_OPTIONS.specs> = {}) {
+    checkOptionKeys(options, RANDOM_GRAYSCALE_OPTIONS.keys, 'RandomGrayscale');
     this.p = RANDOM_GRAYSCALE_OPTIONS.resolve(options, (k) => `RandomGrayscale options.${k}`).p;
   }
 

@@ -6,7 +6,7 @@ import { arange } from '../../torch/creation';
 import { stack, where } from '../../torch/functions';
 import { Transform, checkBoxes, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
-import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
+import { defineOptions, GivenOptions, is, option, checkOptionKeys } from '../../torch/option-table';
 import { bernoulli, boxCandidates, boxOffsets, imageNoise } from './random-params';
 
 const TRIES = 10;
@@ -93,6 +93,7 @@ export class RandomErasing implements Transform {
   readonly value: number | 'random';
 
   constructor(options: GivenOptions<typeof RANDOM_ERASING_OPTIONS.specs> = {}) {
+    checkOptionKeys(options, RANDOM_ERASING_OPTIONS.keys, 'RandomErasing');
     const o = RANDOM_ERASING_OPTIONS.resolve(options, what);
     this.p = o.p;
     this.scale = [...o.scale];

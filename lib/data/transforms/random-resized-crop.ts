@@ -7,7 +7,7 @@ import { arange } from '../../torch/creation';
 import { clamp, stack, where } from '../../torch/functions';
 import { gridSample } from '../../nn/functional/sampling';
 import { checkInt } from '../../torch/arguments';
-import { defineOptions, GivenOptions, is, option } from '../../torch/option-table';
+import { defineOptions, GivenOptions, is, option, checkOptionKeys } from '../../torch/option-table';
 import { Transform, checkBoxes, checkImages } from './transform';
 import { boxCandidates, boxOffsets } from './random-params';
 
@@ -140,6 +140,7 @@ export class RandomResizedCrop implements Transform {
   readonly interpolation: 'bilinear' | 'bicubic';
 
   constructor(options: RandomResizedCropOptions) {
+    checkOptionKeys(options, [...RANDOM_RESIZED_CROP_OPTIONS.keys, 'size'], 'RandomResizedCrop');
     this.size = outputSize(options.size, 'RandomResizedCrop options.size');
     const o = RANDOM_RESIZED_CROP_OPTIONS.resolve(options, (k) => `RandomResizedCrop options.${k}`);
     this.scale = [...o.scale];

@@ -4,7 +4,7 @@ import { Generator } from '../../torch/random';
 import { where } from '../../torch/functions';
 import { Transform, checkImages } from './transform';
 import { probability } from '../../torch/arguments';
-import { defineOptions, GivenOptions, option } from '../../torch/option-table';
+import { defineOptions, GivenOptions, option, checkOptionKeys } from '../../torch/option-table';
 import { bernoulli, perSampleMask } from './random-params';
 
 /**
@@ -41,6 +41,7 @@ export class RandomSolarize implements Transform {
   readonly p: number;
 
   constructor(options: GivenOptions<typeof RANDOM_SOLARIZE_OPTIONS.specs> = {}) {
+    checkOptionKeys(options, RANDOM_SOLARIZE_OPTIONS.keys, 'RandomSolarize');
     const o = RANDOM_SOLARIZE_OPTIONS.resolve(options, (k) => `RandomSolarize options.${k}`);
     this.threshold = o.threshold;
     this.p = o.p;

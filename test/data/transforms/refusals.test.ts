@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as torch from '../../../lib/torch';
 import {
   ColorJitter, Compose, GaussianBlur, GaussianNoise, Normalize, RandomErasing, RandomGrayscale, RandomHorizontalFlip,
-  RandomSolarize, Transform, adjustBrightness, adjustHue, erase, gaussianBlur, hflip, normalize, randomRotation90,
+  RandomResizedCrop, RandomSolarize, Transform, adjustBrightness, adjustHue, erase, gaussianBlur, hflip, normalize, randomRotation90,
   rgbToGrayscale, rotate90, sobel, solarize, toFloatImages,
 } from '../../../lib/data/transforms';
 import { checkImages } from '../../../lib/data/transforms/transform';
@@ -41,6 +41,24 @@ describe('data/transforms: refusals by exact message', () => {
       ['adjustHue', () => adjustHue(flat, 0.1)],
     ];
     for (const [name, fn] of named) refuses(fn, `Expected images of shape (B, C, H, W) for ${name} but received shape [3, 4, 4]`);
+  });
+
+  it('each transform class refuses option keys it does not know, naming them and its own', () => {
+    const cases: [string, () => unknown, string][] = [
+      ['RandomHorizontalFlip', () => new RandomHorizontalFlip({ q: 2 } as never), 'p'],
+      ['RandomGrayscale', () => new RandomGrayscale({ q: 2 } as never), 'p'],
+      ['RandomSolarize', () => new RandomSolarize({ q: 2 } as never), 'threshold, p'],
+      ['GaussianNoise', () => new GaussianNoise({ q: 2 } as never), 'std, p, clip'],
+      ['GaussianBlur', () => new GaussianBlur({ q: 2 } as never), 'kernelSize, sigma, p'],
+      ['RandomErasing', () => new RandomErasing({ q: 2 } as never), 'p, scale, ratio, value'],
+      ['ColorJitter', () => new ColorJitter({ q: 2 } as never), 'p, order, brightness, contrast, saturation, hue'],
+      ['RandomResizedCrop', () => new RandomResizedCrop({ size: 8, q: 2 } as never), 'scale, ratio, interpolation, size'],
+    ];
+    for (const [name, make, allowed] of cases) refuses(make, `Unknown option(s) 'q' for ${name}; expected some of ${allowed}`);
+    // The known keys still pass, including those outside the option table (size, the jitter strengths).
+    assert.ok(new RandomResizedCrop({ size: 8, scale: [0.5, 1] }));
+    assert.ok(new ColorJitter({ brightness: 0.4, p: 0.8 }));
+    refuses(() => new RandomHorizontalFlip(null as never), 'Expected an options object for RandomHorizontalFlip but received null');
   });
 
   it('Compose: an array of objects with forward, each condition on its own', () => {
