@@ -12,6 +12,7 @@ import { ContextEncoder } from '../../lib/ssl/context-encoder';
 import { Colorization } from '../../lib/ssl/colorization';
 import { SplitBrain } from '../../lib/ssl/split-brain';
 import { Jigsaw, jigsawGeometry } from '../../lib/ssl/jigsaw';
+import { RelativePosition } from '../../lib/ssl/relative-position';
 import { SmallCnn } from '../../lib/models/small-cnn';
 
 const out = path.join(os.tmpdir(), 'selfsup-pretext-presets-unused');
@@ -65,6 +66,26 @@ describe('cli: the pretext presets that beat their floors', () => {
     } finally {
       method.dispose();
       random.dispose();
+    }
+  });
+
+  it('relative_position: patches seen 2x upsampled by a 3x3-pooled encoder, 4 epochs, the floor alike', () => {
+    const c = resolveRunConfig('relative_position', { eval: true, out });
+    assert.deepEqual([c.encoderOptions, c.methodOptions, c.epochs, c.batchSize], [{ width: 16, pool: 3, inputScale: 2 }, {}, 4, 128]);
+    const { method, encoder } = buildMethod(c, fashion);
+    const random = encoder();
+    try {
+      assert.ok(method instanceof RelativePosition);
+      for (const e of [method.encoder, random]) {
+        assert.ok(e instanceof SmallCnn);
+        assert.deepEqual([e.inputScale, e.pool, e.featureDim], [2, 3, 576]);
+        // A 6 px patch upsampled to 12 px leaves a 3 x 3 last map (at 28 px without upsampling: 2 x 2).
+        torch.scope(() => assert.deepEqual(e.forwardFeatures(torch.randn([2, 1, 6, 6])).shape, [2, 64, 3, 3]));
+      }
+      assert.equal(method.pairHead.parameters()[0].shape[1], 2 * 576, 'the head sees both 3x3-pooled patches');
+    } finally {
+      random.dispose();
+      method.dispose();
     }
   });
 
