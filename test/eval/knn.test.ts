@@ -136,11 +136,14 @@ describe('eval: weighted k-NN', function () {
         const train = rawPixelFeatures(trainSet);
         const test = rawPixelFeatures(testSet);
         const r = knn(train, test, { k: [20, 200], temperature: 0.07 });
-        // The issue's number, and exactly what eval_ref.py (DINO's code) gives on the same pixels:
+        // The issue's number, and what eval_ref.py (DINO's code) gives on the same pixels:
         // top-1 0.8459 (k 20) and 0.7913 (k 200), measured once (57 s in PyTorch, too slow to rerun here).
-        assert.ok(Math.abs(r.top1[20] - 0.846) <= 0.003, `k-NN@20 ${r.top1[20]}`);
-        assert.equal(r.top1[20], 0.8459);
-        assert.equal(r.top1[200], 0.7913);
+        // NOTE: within one test image (0.0001), not exactly: OpenBLAS picks its matrix kernel by CPU, and
+        // the similarities' rounding then differs in the last bits, which flips a near-tie among the 200
+        // neighbours of one image: a Sapphire Rapids machine (AVX512-FP16) gives 0.7914 at k 200, the
+        // machines these were measured on 0.7913. A formula bug moves these by far more than one image.
+        assert.ok(Math.abs(r.top1[20] - 0.8459) <= 0.0001 + 1e-9, `k-NN@20 ${r.top1[20]}, expected 0.8459`);
+        assert.ok(Math.abs(r.top1[200] - 0.7913) <= 0.0001 + 1e-9, `k-NN@200 ${r.top1[200]}, expected 0.7913`);
       });
     } finally {
       disposeDataset(trainSet);
