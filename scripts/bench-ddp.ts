@@ -5,10 +5,9 @@
 // batch under DDP; the same 2 ranks under noSync (no communication: the
 // bucket all-reduce's cost is the difference). A benchmark, not a test.
 // Usage: node dist/scripts/bench-ddp.js [--iters 20] [--batch 128]
-import * as childProcess from 'node:child_process';
-import * as net from 'node:net';
-import * as path from 'node:path';
 import { nn, optim, torch } from '../lib';
+import { PYTHON, pythonScript } from './bench-python';
+import { runRanks } from './bench-ranks';
 
 type Mode = 'single' | 'ddp' | 'nosync';
 const MODES: readonly Mode[] = ['single', 'ddp', 'nosync'];
@@ -55,38 +54,14 @@ async function rankMain(mode: Mode, iters: number, batch: number): Promise<void>
   if ((process.env.RANK ?? '0') === '0') process.stdout.write(`${JSON.stringify({ ms: times[Math.floor(times.length / 2)] })}\n`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** Runs `command args` as `world` ranks (1 thread each; 2 threads for a single process) and returns rank 0's median. */
-async function run(command: string, args: string[], world: number): Promise<number> {
-  const port = await freePort();
-  const outs = await Promise.all(Array.from({ length: world }, (_, rank) => new Promise<string>((resolve, reject) => {
-    const child = childProcess.spawn(command, args, {
-      env: { ...process.env, RANK: String(rank), WORLD_SIZE: String(world), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port),
-        GLOO_SOCKET_IFNAME: 'lo', OMP_NUM_THREADS: String(2 / world) }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} rank ${rank} exited with ${code}`))));
-  })));
-  return (JSON.parse(outs[0].trim().split('\n').pop() ?? '{}') as { ms: number }).ms;
-}
-
 async function main(): Promise<void> {
   const iters = argValue('--iters', 20);
   const batch = argValue('--batch', 128);
   const mode = process.env.BENCH_DDP_MODE as Mode | undefined;
   if (mode !== undefined) return rankMain(mode, iters, batch);
-  const py = path.resolve(__dirname, '../../scripts/bench_ddp.py');
+  const py = pythonScript('bench_ddp.py');
   process.stdout.write(`SGD step of an MLP 784-2048-2048-10 (5.8 M parameters), global batch ${batch}, Gloo on 127.0.0.1, ` +
-    `median of ${iters} steps, ms per step (lower is better)\n`);
+    `median of ${iters} steps, ms per step (lower is better); PyTorch on Node's BLAS build\n`);
   process.stdout.write('mode                                  selfsup   PyTorch   selfsup/PyTorch\n');
   const rows: Record<Mode, string> = {
     single: `1 process x 2 threads, batch ${batch}`, ddp: `DDP 2 ranks x 1 thread, ${batch / 2} each`,
@@ -94,11 +69,11 @@ async function main(): Promise<void> {
   };
   const results: Partial<Record<Mode, [number, number]>> = {};
   for (const m of MODES) {
+    // 1 thread each for 2 ranks, 2 threads for a single process: the same 2 cores either way.
     const world = m === 'single' ? 1 : 2;
-    process.env.BENCH_DDP_MODE = m;
-    const node = await run(process.execPath, [__filename, '--iters', String(iters), '--batch', String(batch)], world);
-    const python = await run('/usr/bin/python3', [py, m, String(iters), String(batch)], world);
-    delete process.env.BENCH_DDP_MODE;
+    const [{ ms: node }] = await runRanks<{ ms: number }>(process.execPath, [__filename, '--iters', String(iters), '--batch', String(batch)],
+      world, 2 / world, { BENCH_DDP_MODE: m });
+    const [{ ms: python }] = await runRanks<{ ms: number }>(PYTHON, [py, m, String(iters), String(batch)], world, 2 / world);
     results[m] = [node, python];
     process.stdout.write(`${rows[m].padEnd(36)}${node.toFixed(1).padStart(9)}${python.toFixed(1).padStart(10)}` +
       `${(node / python).toFixed(2).padStart(18)}\n`);

@@ -29,7 +29,7 @@ import { WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
 import { workloadFlops, FlopCount } from '../lib/bench/flops';
 import { BenchResult, benchConfigs, benchPlan, runBench, reservedBytes } from '../lib/bench/runner';
 import { Comparison, PythonResult, benchEnvironment, compare, formatComparison, formatBestOf } from '../lib/bench/report';
-import { PYTHON, median, pythonScript } from './bench-python';
+import { PYTHON, median, pythonScript, referenceProcessEnv } from './bench-python';
 import { WorkloadOptions, readWorkloadFlags } from './workload-flags';
 
 type Options = WorkloadOptions;
@@ -70,7 +70,7 @@ interface PythonOutput { env: Record<string, unknown>; results: PythonResult[] }
 
 function runPython(o: Options, job: unknown): PythonOutput {
   const stdout = execFileSync(o.python, [pythonScript('bench_gpu.py'), JSON.stringify(job)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20, env: referenceProcessEnv() });
   const out: PythonOutput = { env: {}, results: [] };
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;

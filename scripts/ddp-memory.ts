@@ -19,10 +19,9 @@
 // uncounted (CI saw it once under load: gradientAsBucketView read one
 // gradient copy short). A barrier, then a pause, gives the workers time to
 // run. A measurement, not a benchmark.
-import * as childProcess from 'node:child_process';
-import * as net from 'node:net';
 import * as nn from '../lib/nn';
 import * as torch from '../lib/torch';
+import { runRanks } from './bench-ranks';
 
 type Net = nn.Sequential<nn.Module & { forward(x: torch.Tensor): torch.Tensor }>;
 
@@ -95,28 +94,9 @@ async function rankMain(width: number): Promise<void> {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 /** Runs this script as 2 ranks and returns their JSON reports. */
-async function ranks(width: number): Promise<Record<string, number | boolean>[]> {
-  const port = await freePort();
-  return Promise.all([0, 1].map((rank) => new Promise<Record<string, number | boolean>>((resolve, reject) => {
-    const child = childProcess.spawn(process.execPath, [__filename, '--width', String(width)], {
-      env: { ...process.env, DDP_MEMORY_RANK: '1', RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1',
-        MASTER_PORT: String(port), GLOO_SOCKET_IFNAME: 'lo', OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, number | boolean>)
-      : reject(new Error(`rank ${rank} exited with ${code}`))));
-  })));
+function ranks(width: number): Promise<Record<string, number | boolean>[]> {
+  return runRanks<Record<string, number | boolean>>(process.execPath, [__filename, '--width', String(width)], 2, 1, { DDP_MEMORY_RANK: '1' });
 }
 
 async function main(): Promise<void> {

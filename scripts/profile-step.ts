@@ -24,9 +24,8 @@ import { benchPlan } from '../lib/bench/runner';
 import { benchEnvironment } from '../lib/bench/report';
 import { StepProfile, PythonStepProfile, fromPython, profileNodeStep } from '../lib/bench/profile-step';
 import { StepComparison, compareSteps, formatStepComparison, roundRatios, withStepTimes } from '../lib/bench/profile-compare';
-import { BlasInfo, detectBlas, loadedLibraries } from '../lib/cli/info';
-import { PYTHON, pythonScript } from './bench-python';
-import { blasLine, referenceEnv } from './reference-env';
+import { PYTHON, nodeBlas, pythonScript, referenceProcessEnv } from './bench-python';
+import { blasLine } from './reference-env';
 import { WorkloadOptions, readWorkloadFlags } from './workload-flags';
 
 interface Options extends WorkloadOptions {
@@ -48,7 +47,7 @@ function parseOptions(argv: readonly string[]): Options {
 function runPython(o: Options, threads: number): { env: Record<string, unknown>; profiles: StepProfile[] } {
   const job = { device: o.device, warmup: o.warmup, steps: o.steps, threads, workloads: o.workloads.map((n) => workload(n, o.scale)) };
   const stdout = execFileSync(o.python, [pythonScript('profile_step.py'), JSON.stringify(job)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30, env: pythonEnv() });
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30, env: referenceProcessEnv() });
   const out = { env: {} as Record<string, unknown>, profiles: [] as StepProfile[] };
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
@@ -57,15 +56,6 @@ function runPython(o: Options, threads: number): { env: Record<string, unknown>;
     else if (record.kind === 'profile') out.profiles.push(fromPython(record as unknown as PythonStepProfile, o.device));
   }
   return out;
-}
-
-/** The reference's environment: this process's OpenBLAS build and OpenMP wait policy (scripts/reference-env.ts says why). */
-function pythonEnv(): NodeJS.ProcessEnv {
-  return referenceEnv(process.env, { waitPolicy: torch.ompWaitPolicy(), blasPath: nodeBlas().path });
-}
-
-function nodeBlas(): BlasInfo {
-  return detectBlas(loadedLibraries(), '');
 }
 
 function runNode(o: Options): StepProfile[] {

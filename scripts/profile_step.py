@@ -21,6 +21,7 @@ import warnings
 import torch
 from torch.autograd import DeviceType
 
+from bench_env import blas_library
 from bench_gpu import build_optimizer, env, sync, training_step
 from bench_gpu_models import METHODS
 
@@ -112,21 +113,6 @@ def main_thread_cpu_us():
             return int(f.read().split()[0]) / 1e3
     except (OSError, ValueError, IndexError):
         return None
-
-
-def blas_library():
-    """The BLAS library mapped into this process (its path), as `selfsup info` finds Node's: the pthread or the
-    OpenMP build of OpenBLAS, MKL, ...; None when none is mapped (BLAS linked into libtorch) or not on Linux."""
-    try:
-        with open('/proc/self/maps') as f:
-            files = {line.split()[-1] for line in f if '/' in line and '.so' in line}
-    except OSError:
-        return None
-    for pattern in ('openblas', 'libmkl', 'blis', 'libblas'):
-        found = sorted(f for f in files if pattern in os.path.basename(f) or pattern in os.path.dirname(f))
-        if found:
-            return found[0]
-    return None
 
 
 def profile_workload(w, job):
