@@ -4,6 +4,7 @@ import { Tensor } from '../torch';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, TensorModule } from '../nn';
 import { adaptiveAvgPool2d, interpolate } from '../nn/functional';
 import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
+import { checkInt, checkNumber } from '../torch/arguments';
 import { Encoder } from './encoder';
 
 /** `SmallCnn`'s options: defaults and checks. */
@@ -29,6 +30,17 @@ export const SMALL_CNN_OPTIONS = defineOptions({
    * content at the same scale (docs/pretext.md, "Against the floors").
    */
   inputScale: option(1, is.int(1)),
+  /**
+   * The convolution (1-5) whose map `forward` pools into features: 5 (the
+   * default) is the last. An earlier one is a read-out of an intermediate
+   * layer, as the pretext-task papers evaluate every layer (Zhang et al. 2016,
+   * 2017: their best linear probes read conv3-conv4 of AlexNet); the layers
+   * after it still exist (a method's head reads `forwardFeatures`, the last
+   * map) but `forward` does not run them. featureDim is that layer's channels
+   * times `pool` squared.
+   */
+  readoutLayer: option(5, (v, what) => checkInt(v, what, 1) <= 5 ? v as number
+    : checkNumber(v, `${what} (small_cnn has 5 convolutions)`, 1, 5)),
 });
 
 /** Options of `SmallCnn` (`SMALL_CNN_OPTIONS`). */
@@ -51,6 +63,8 @@ export class SmallCnn extends Module implements Encoder {
   readonly pool: number;
   /** Input upsampling factor (`SMALL_CNN_OPTIONS.inputScale`). */
   readonly inputScale: number;
+  /** The convolution whose map `forward` pools (`SMALL_CNN_OPTIONS.readoutLayer`). */
+  readonly readoutLayer: number;
   readonly convs: Conv2d[] = [];
   readonly norms: BatchNorm2d[] = [];
   readonly relu: ReLU;
@@ -58,7 +72,8 @@ export class SmallCnn extends Module implements Encoder {
 
   constructor(options: SmallCnnOptions = {}) {
     super();
-    const { inChannels, width: w, numClasses, pool, inputScale } = SMALL_CNN_OPTIONS.resolve(options, (k) => `options.${k}`);
+    const { inChannels, width: w, numClasses, pool, inputScale, readoutLayer } =
+      SMALL_CNN_OPTIONS.resolve(options, (k) => `options.${k}`);
     this.numClasses = numClasses;
     const channels = [inChannels, w, 2 * w, 2 * w, 4 * w, 4 * w];
     const strides = [1, 2, 1, 2, 1];
@@ -71,7 +86,8 @@ export class SmallCnn extends Module implements Encoder {
     this.relu = this.registerModule('relu', new ReLU({ inplace: true }));
     this.pool = pool;
     this.inputScale = inputScale;
-    this.featureDim = channels[5] * pool * pool;
+    this.readoutLayer = readoutLayer;
+    this.featureDim = channels[readoutLayer] * pool * pool;
     this.fc = this.registerModule('fc', this.numClasses > 0 ? new Linear(this.featureDim, this.numClasses) : new Identity());
   }
 
@@ -80,18 +96,24 @@ export class SmallCnn extends Module implements Encoder {
    * @example new SmallCnn({ inChannels: 1 }).forwardFeatures(torch.randn([2, 1, 28, 28])); // (2, 128, 7, 7)
    */
   forwardFeatures(x: Tensor): Tensor {
+    return this.mapAfter(x, this.convs.length);
+  }
+
+  /** The map after the first `layers` convolutions (each with its batch norm and ReLU). */
+  private mapAfter(x: Tensor, layers: number): Tensor {
     let y = this.inputScale === 1 ? x
       : interpolate(x, { scaleFactor: this.inputScale, mode: 'bilinear', alignCorners: false });
-    for (let i = 0; i < this.convs.length; i++) y = this.relu.forward(this.norms[i].forward(this.convs[i].forward(y)));
+    for (let i = 0; i < layers; i++) y = this.relu.forward(this.norms[i].forward(this.convs[i].forward(y)));
     return y;
   }
 
   /**
-   * (B, C, H, W) -> features (B, featureDim), or logits (B, numClasses).
+   * (B, C, H, W) -> features (B, featureDim): the map of conv `readoutLayer` pooled to a `pool` x `pool` grid; or
+   * logits (B, numClasses).
    * @example new SmallCnn({ numClasses: 10 }).forward(torch.randn([2, 3, 32, 32])); // (2, 10)
    */
   forward(x: Tensor): Tensor {
-    return this.fc.forward(adaptiveAvgPool2d(this.forwardFeatures(x), this.pool).flatten(1));
+    return this.fc.forward(adaptiveAvgPool2d(this.mapAfter(x, this.readoutLayer), this.pool).flatten(1));
   }
 
   override extraRepr(): string {

@@ -1,8 +1,8 @@
 // The pretext CPU presets changed by issue 16's floor work (docs/pretext.md,
 // "Against the floors"): what each sets reaches the method `selfsup train
 // <method>` builds, and acts where it should (the holes the context encoder
-// fills, the colorization run's length and its colour evaluation, the colour
-// methods' globally pooled read-out).
+// fills, the colorization run's length, its colour evaluation and its conv3
+// read-out, split-brain's globally pooled read-out).
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as os from 'node:os';
@@ -14,6 +14,8 @@ import { SplitBrain } from '../../lib/ssl/split-brain';
 import { Jigsaw, jigsawGeometry } from '../../lib/ssl/jigsaw';
 import { RelativePosition } from '../../lib/ssl/relative-position';
 import { SmallCnn } from '../../lib/models/small-cnn';
+import { labInput } from '../../lib/ssl/pretext/lab-encoder';
+import { adaptiveAvgPool2d } from '../../lib/nn/functional/pooling';
 
 const out = path.join(os.tmpdir(), 'selfsup-pretext-presets-unused');
 const fashion = [1000, 1, 28, 28];
@@ -34,20 +36,39 @@ describe('cli: the pretext presets that beat their floors', () => {
     }
   });
 
-  it('colorization: 3 epochs, and colourAtEvaluation reaches the built method (its backbone takes Lab)', () => {
+  it('colorization: 3 epochs, colourAtEvaluation (a Lab backbone), read out at conv3 on a 2x2 grid, the floor alike', () => {
     const c = resolveRunConfig('colorization', { eval: true, out });
     assert.deepEqual([c.methodOptions, c.epochs, c.batchSize, c.imageSize], [{ hiddenDim: 64, colourAtEvaluation: true }, 3, 64, 32]);
-    const { method } = buildMethod(c, [64, 3, 32, 32]);
+    assert.deepEqual(c.encoderOptions, { width: 16, pool: 2, readoutLayer: 3 });
+    const { method, encoder } = buildMethod(c, [64, 3, 32, 32]);
+    const random = encoder();
     try {
       assert.ok(method instanceof Colorization);
       assert.equal(method.config().colourAtEvaluation, true);
       assert.equal(method.encoder.branches[0].net.parameters()[0].shape[1], 3, 'backbone input channels: L, a, b');
-      // Pooled globally (docs/pretext.md: the 3x3 grid's 576 features let the probe fit the training crops exactly).
-      assert.deepEqual(c.encoderOptions, { width: 16, pool: 1 });
-      assert.equal(method.encoder.featureDim, 64);
-      assert.deepEqual(torch.noGrad(() => method.encoder.eval().forward(torch.rand([2, 3, 32, 32]))).shape, [2, 64]);
+      // The head still reads conv5's map (4 x 16 channels at 1/4 of the image); the report reads conv3's.
+      assert.deepEqual(method.encoder.mapChannels, [64]);
+      assert.equal(method.colorizationHead.parameters()[0].shape[1], 64);
+      // The trained encoder and its random floor: conv3's 32 channels averaged over a 2x2 grid (128 features), the
+      // values of conv1-3 applied by hand to the Lab input.
+      for (const e of [method.encoder, random]) {
+        const net = (e as typeof method.encoder).branches[0].net as SmallCnn;
+        assert.ok(net instanceof SmallCnn);
+        assert.deepEqual([net.readoutLayer, net.pool, e.featureDim], [3, 2, 128]);
+        e.eval();
+        torch.noGrad(() => torch.scope(() => {
+          const x = torch.rand([2, 3, 32, 32]);
+          let y = labInput(method.encoder.lab(x), 'Lab'); // (2, 3, 32, 32)
+          for (let i = 0; i < 3; i++) y = net.relu.forward(net.norms[i].forward(net.convs[i].forward(y)));
+          const want = adaptiveAvgPool2d(y, 2).flatten(1); // (2, 32 x 4): conv3's 16 x 16 map on a 2x2 grid
+          const got = e.forward(x);
+          assert.deepEqual(got.shape, [2, 128]);
+          assert.ok((got.sub(want).abs().max().item() as number) < 1e-5);
+        }));
+      }
     } finally {
       method.dispose();
+      random.dispose();
     }
   });
 

@@ -181,6 +181,34 @@ describe('models registry', function () {
     assert.throws(() => models.create('small_cnn', { inputScale: 0 }), /inputScale/);
   });
 
+  it('small_cnn readoutLayer 3: forward pools the map after conv3 (2w channels), the later layers kept for heads', () => {
+    torch.manualSeed(0);
+    const early = models.create('small_cnn', { inChannels: 1, width: 4, pool: 2, readoutLayer: 3 }) as models.SmallCnn;
+    const last = models.create('small_cnn', { inChannels: 1, width: 4, pool: 2 }) as models.SmallCnn;
+    try {
+      assert.deepEqual([early.readoutLayer, last.readoutLayer], [3, 5]);
+      assert.deepEqual([early.featureDim, last.featureDim], [8 * 4, 16 * 4]);
+      last.loadStateDict(early.stateDict()); // same keys and weights: the option adds and removes none
+      early.eval();
+      last.eval();
+      torch.scope(() => {
+        const x = torch.randn([2, 1, 12, 12]);
+        let y = x;
+        for (let i = 0; i < 3; i++) y = last.relu.forward(last.norms[i].forward(last.convs[i].forward(y)));
+        const want = F.adaptiveAvgPool2d(y, 2).flatten(1); // (2, 8 x 4): the 6 x 6 map of conv3
+        assert.deepEqual(early.forward(x).shape, [2, 32]);
+        assert.ok((early.forward(x).sub(want).abs().max().item() as number) < 1e-6);
+        assert.deepEqual(early.forwardFeatures(x).shape, [2, 16, 3, 3]); // the head's map is still conv5's
+        assert.ok((early.forwardFeatures(x).sub(last.forwardFeatures(x)).abs().max().item() as number) === 0);
+      });
+    } finally {
+      early.dispose();
+      last.dispose();
+    }
+    assert.throws(() => models.create('small_cnn', { readoutLayer: 6 }), /readoutLayer \(small_cnn has 5 convolutions\)/);
+    assert.throws(() => models.create('small_cnn', { readoutLayer: 0 }), /readoutLayer/);
+  });
+
   it('an unknown name lists the close ones', () => {
     assert.throws(() => models.create('resnet19' as models.ModelName),
       /Unknown model 'resnet19'\. Did you mean 'resnet18'.*models\.list\(\)/);
@@ -264,6 +292,6 @@ describe('models registry', function () {
     // The registry's option lists are the option tables' keys.
     assert.throws(() => models.create('vit_tiny_patch4_224', { depth: 2 } as never),
       /expected some of imgSize, inChannels, numClasses, mlpRatio, qkvBias, dropPathRate, globalPool, poolGrid, memoryFormat/);
-    assert.throws(() => models.create('small_cnn', { depth: 2 } as never), /expected some of inChannels, numClasses, width, pool, inputScale, memoryFormat/);
+    assert.throws(() => models.create('small_cnn', { depth: 2 } as never), /expected some of inChannels, numClasses, width, pool, inputScale, readoutLayer, memoryFormat/);
   });
 });
