@@ -22,7 +22,7 @@ import { evaluateTask } from '../../../lib/ssl/pretext/task-metrics';
 
 const WIDTH = 4;
 const HIDDEN = 24;
-const STEPS = Number(process.env.DJ_STEPS ?? 60);
+const STEPS = 60;
 const base = (o: Partial<DamagedJigsawOptions> = {}): DamagedJigsawOptions => ({
   encoder: 'small_cnn', encoderOptions: { inChannels: 3, width: WIDTH }, hiddenDim: HIDDEN, colorizationHiddenDim: HIDDEN,
   numPermutations: 10, ...o,
