@@ -1,8 +1,9 @@
 // The damaged jigsaw: the damaged puzzle itself (shuffled tiles, colour
 // removed, one position emptied), one step's three losses and every gradient
 // against a PyTorch re-implementation (test/helpers/inpainting_ref.py), the
-// loss falling on a fixed batch, every option reaching where it acts, and
-// the errors for data it cannot take.
+// loss falling on a fixed batch, the permutation learned through the whole
+// damage when the tiles carry their position, every option reaching where it
+// acts, and the errors for data it cannot take.
 import * as assert from 'node:assert/strict';
 import * as torch from '../../../lib/torch';
 import { Tensor } from '../../../lib/torch';
@@ -22,7 +23,6 @@ import { evaluateTask } from '../../../lib/ssl/pretext/task-metrics';
 
 const WIDTH = 4;
 const HIDDEN = 24;
-const STEPS = 60;
 const base = (o: Partial<DamagedJigsawOptions> = {}): DamagedJigsawOptions => ({
   encoder: 'small_cnn', encoderOptions: { inChannels: 3, width: WIDTH }, hiddenDim: HIDDEN, colorizationHiddenDim: HIDDEN,
   numPermutations: 10, ...o,
@@ -181,7 +181,7 @@ describe('ssl/pretext: DamagedJigsaw', function () {
     };
     m.train();
     const opt = new AdamW(m.parameterGroups(0), { lr: 3e-3 });
-    for (let i = 0; i < STEPS; i++) {
+    for (let i = 0; i < 60; i++) {
       torch.scope(() => {
         const { x, task } = puzzle(100 + i);
         opt.zeroGrad();
