@@ -62,10 +62,12 @@ function probe(d: ImageDataset, tileSize: number | undefined, gray: boolean): nu
 async function main(): Promise<void> {
   const fm = fashionMnist({ split: 'train' });
   const photos = await photoCrops({ split: 'train', size: 32 });
+  const scenes = await photoCrops({ split: 'train', size: 32, scale: 1.5 });
   const rows: [string, ImageDataset, number | undefined, boolean][] = [
     ['Fashion-MNIST 28 px, 7 px tiles (the jigsaw preset)', fm, 7, false],
     ['photos 32 px, 9 px tiles, gray (the damaged jigsaw preset)', photos, undefined, true],
     ['photos 32 px, 9 px tiles, colour', photos, undefined, false],
+    ['photos 32 px cut from two thirds of the height (scale 1.5), 9 px tiles, gray', scenes, undefined, true],
   ];
   for (const [name, d, tile, gray] of rows) {
     console.log(`${name}: single-tile position accuracy ${(100 * probe(d, tile, gray)).toFixed(1)}% (chance 11.1%)`);
