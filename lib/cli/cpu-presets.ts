@@ -109,6 +109,10 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // of Jigsaw's SGD at 5e-3: in 150 steps it took the missing tile's error from the mean's (1.0 in normalised pixels)
   // to 0.6, where the SGD run of 384 steps ended at the mean's error (docs/pretext.md, "Damaged jigsaw"). 4 epochs:
   // the online k-NN was highest after the first epoch in every run (64.4 -> 62.3 after 2 in this recipe's first try).
+  // Its permutation stays at chance on the photo crops, damage or not: a photo tile does not say where it was cut
+  // (12.6% vs chance 11.1% from one tile; Fashion-MNIST's 49.3%), and the relations between tiles are not learned in
+  // a CPU budget, not even with colour, no tile removed, no standardisation and touching tiles (docs/pretext.md, "Why
+  // the damaged jigsaw's permutation stays at chance").
   damaged_jigsaw: { encoderOptions: TILE_ENCODER, methodOptions: { hiddenDim: 256 }, epochs: 4, batchSize: 128,
     optimizer: { optimizer: 'adamw', lr: 2e-3, betas: [0.9, 0.999] }, imageSize: PHOTO_SIZE },
   // colorization: 0.19 CPU s/step x 96 steps: ~12 s an epoch. 10 epochs, measured (docs/pretext.md, "Against the
