@@ -12,6 +12,8 @@ import * as torch from '../lib/torch';
 import { create } from '../lib/models/registry';
 import { exportOnnx } from '../lib/export/onnx/export';
 
+// ONNX Runtime's 1DS telemetry off unless the caller chose (docs/export.md, "ONNX Runtime's telemetry").
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
 const repeats = Number(process.argv[2] ?? 5);
 const ENCODERS: [string, string, Record<string, unknown>, number[]][] = [
   ['small_cnn (width 16)', 'small_cnn', { inChannels: 1, width: 16 }, [1, 28, 28]],

@@ -11,6 +11,10 @@ import * as path from 'node:path';
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-test-run-'));
 // NOTE: os.tmpdir() reads TMPDIR on every call, and child processes inherit it.
 process.env.TMPDIR = root;
+// NOTE: onnxruntime-node (1.31, Linux) starts Microsoft's 1DS telemetry when a session is created, which writes a
+// `.ses` session file into TMPDIR (left behind: the check below failed on a fresh machine) and would try to send
+// events; ORT_DISABLE_TELEMETRY=1 turns it off, here and in every process the tests start (docs/export.md).
+process.env.ORT_DISABLE_TELEMETRY = '1';
 process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
 
 // The `npm pack` folder the install tests share is removed at exit, after the last of them.
