@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { main, program } from '../../lib/cli/main';
 import { readConfigFile } from '../../lib/cli/run-config';
 import { DATA_KINDS, formatDataSpec, parseDataSpec } from '../../lib/cli/data-spec';
+import { PREVIEW_TASKS } from '../../lib/cli/task-preview';
 import { refuses } from '../helpers/refuses';
 
 /** The real program, throwing instead of exiting, silent. */
@@ -55,7 +56,7 @@ describe('cli: command refusals by exact message', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('export, embed, neighbors, eval, tensorboard, dashboard, bench: each check names the flag or the file', async () => {
+  it('export, embed, neighbors, eval, tensorboard, dashboard, preview, bench: each check names the flag or the file', async () => {
     const table: [string[], string][] = [
       [['export', '/nope', '--onnx', 'a.onnx'], "Error: No such run folder or file '/nope'"],
       [['export', run, '--onnx', 'a.onnx'], 'Error: Give the input shape with --shape C,H,W (or the dataset with --data)'],
@@ -102,6 +103,21 @@ describe('cli: command refusals by exact message', () => {
       [['tensorboard', '/nope'], "Error: No run folder '/nope'"],
       [['dashboard', '/nope', '--port', '-1'],
         "CommanderError: error: option '--port <n>' argument '-1' is invalid. Expected an integer >= 0 for --port but received -1"],
+      [['preview', '--out', 'x.png', '--split', 'val'], 'Error: Expected train or test for --split but received val'],
+      [['preview', '--out', 'x.png', '--data', 'cifar10'], 'Error: Expected --root with the cifar10 binary files for --data cifar10'],
+      [['preview', '--out', 'x.png', '--data', 'cifar100'], 'Error: Expected --root with the cifar100 binary files for --data cifar100'],
+      [['preview', '--out', 'x.png', '--n', '0'],
+        "CommanderError: error: option '--n <count>' argument '0' is invalid. Expected a positive integer for --n but received 0"],
+      [['preview', '--out', 'x.png', '--views', '1.5'], "CommanderError: error: option '--views <count>' argument '1.5' is invalid. " +
+        'Expected a positive integer for --views but received 1.5'],
+      [['preview', '--out', 'x.png', '--scale', '0'], "CommanderError: error: option '--scale <factor>' argument '0' is invalid. " +
+        'Expected a positive integer for --scale but received 0'],
+      [['preview', '--out', 'x.png', '--seed', '-1'], "CommanderError: error: option '--seed <seed>' argument '-1' is invalid. " +
+        'Expected a non-negative integer for --seed but received -1'],
+      [['preview', '--out', 'x.png', '--task', 'nope'], `Error: Expected one of ${PREVIEW_TASKS.join(', ')} for --task but received nope`],
+      [['preview', '--out', 'x.png', '--task', 'jigsaw', '--split', 'val'], 'Error: Expected train or test for --split but received val'],
+      [['preview', '--out', 'x.png', '--task', 'jigsaw', '--data', `folder:${dir}`, '--split', 'test'],
+        `Error: --data folder:${dir} has no test split`],
       [['bench', '--device', 'tpu'],
         "CommanderError: error: option '--device <device>' argument 'tpu' is invalid. Expected one of cpu, cuda for --device but received tpu"],
       [['bench', '--scale', 'huge'], "CommanderError: error: option '--scale <scale>' argument 'huge' is invalid. " +
