@@ -38,6 +38,7 @@ describe('cli: command refusals by exact message', () => {
   let dir: string;
   let run: string; // a folder without config.json
   let bare: string; // a .safetensors outside any run folder
+  let text: string; // a run folder of selfsup train bert
   let config: (text: string) => string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-refusals-'));
@@ -45,6 +46,9 @@ describe('cli: command refusals by exact message', () => {
     fs.mkdirSync(run);
     bare = path.join(dir, 'w.safetensors');
     fs.writeFileSync(bare, 'x');
+    text = path.join(dir, 'text');
+    fs.mkdirSync(text);
+    fs.writeFileSync(path.join(text, 'config.json'), JSON.stringify({ config: { method: 'bert', steps: 5 } }));
     fs.writeFileSync(path.join(dir, 'q.txt'), 'x');
     fs.writeFileSync(path.join(dir, 'encoder.safetensors'), 'x');
     let n = 0;
@@ -126,6 +130,25 @@ describe('cli: command refusals by exact message', () => {
         "Expected workloads among simclr, byol, dino, mae (comma-separated) or 'all' but received 'nope'"],
       [['bench', '--device', 'cuda', '--workload', 'mae'], 'Error: Expected a CUDA device for --device cuda but this libtorch sees ' +
         'none (selfsup info shows why); use --device cpu'],
+    ];
+    for (const [args, message] of table) assert.equal(await refusal(args), message, args.join(' '));
+  });
+
+  it('eval and train --resume of a text run: the flags that would change its fixed table or its one process', async () => {
+    const drop = "Error: selfsup eval of a bert, albert or clip run recomputes the run's own table; drop ";
+    const table: [string[], string][] = [
+      [['eval', text, '--knn'], `${drop}--knn`],
+      [['eval', text, '--linear'], `${drop}--linear`],
+      [['eval', text, '--data', 'synthetic'], `${drop}--data`],
+      [['eval', text, '--encoder', 'x'], `${drop}--encoder`],
+      [['eval', text, '--encoder-options', '{}'], `${drop}--encoder-options`],
+      [['eval', text, '--train-subset', '5'], `${drop}--train-subset`],
+      [['eval', text, '--no-floors'], `${drop}--no-floors`],
+      [['eval', text, '--device', 'cuda'], `${drop}--device`],
+      [['eval', text, '--knn', '--no-floors', '--device', 'cuda:1'], `${drop}--knn --no-floors --device`],
+      [['train', '--resume', text, '--nproc-per-node', '2'], 'Error: --nproc-per-node: the text methods (text runs) train on one process only'],
+      [['train', '--resume', text, '--dashboard'], 'Error: --dashboard shows image runs; drop it for text runs'],
+      [['train', 'bert', '--resume', text, '--nproc-per-node', '2'], 'Error: --nproc-per-node: the text methods (bert) train on one process only'],
     ];
     for (const [args, message] of table) assert.equal(await refusal(args), message, args.join(' '));
   });
