@@ -66,6 +66,11 @@ describe('train: metrics log and Ctrl-C', () => {
     h.remove();
     h.remove();
     assert.equal(process.listenerCount('SIGINT'), before);
+    // Installed again after a remove, it listens again.
+    h.install();
+    assert.equal(process.listenerCount('SIGINT'), before + 1);
+    h.remove();
+    assert.equal(process.listenerCount('SIGINT'), before);
     // Without onFirst, the first signal only sets `requested`.
     const plain = new SigintHandler();
     plain.install();

@@ -62,8 +62,9 @@ describe('train: console progress', () => {
     new Progress('bar', third, { epochs: 1, stepsPerEpoch: 3 }).step(record({ embStd: null }), 0);
     assert.equal(third.writes[0].slice(0, 23), '\r[#######.............]');
     // Cut to columns - 1 on a terminal wider than 10 columns; left whole at 10 or without a width.
-    const table: [number | undefined, number][] = [[30, 29], [11, 10], [10, text.length + 23], [undefined, text.length + 23],
-      [200, text.length + 23]];
+    const whole = text.length + 23;
+    const table: [number | undefined, number][] = [[30, 29], [11, 10], [10, whole], [undefined, whole], [200, whole],
+      [whole, whole - 1], [whole + 1, whole], [whole + 2, whole]];
     for (const [columns, length] of table) {
       const w = recorder(columns);
       new Progress('bar', w, { epochs: 2, stepsPerEpoch: 4 }).step(record(), 0);
@@ -107,6 +108,12 @@ describe('train: console progress', () => {
     t += 1;
     fast.step(record(), 2);
     assert.equal(r.writes.length, 2);
+    // With 10 steps per epoch every step is a new tenth, the first one (tenth 1) included: no step is skipped
+    // at the start of the run or of the next epoch.
+    const ten = recorder();
+    const tens = new Progress('lines', ten, { epochs: 2, stepsPerEpoch: 10 });
+    for (let e = 0; e < 2; e++) for (let i = 0; i < 10; i++) tens.step(record({ epoch: e }), i);
+    assert.equal(ten.writes.length, 20);
     refuses(() => new Progress('lines', r, { epochs: 1, stepsPerEpoch: 1, linesEverySeconds: 0 }),
       'Expected a positive number for linesEverySeconds but received 0');
   });
