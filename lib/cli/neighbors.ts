@@ -62,7 +62,9 @@ export function indexFileOf(embeddingFile: string): string {
 }
 
 async function embeddingFileOf(target: string, split: 'train' | 'test', log: (line: string) => void): Promise<string> {
-  if (fs.statSync(target).isFile() && /\.(safetensors|npy|parquet)$/.test(target) && !target.endsWith('encoder.safetensors')) return target;
+  // A missing target falls through to runOf, which names it.
+  const isFile = fs.existsSync(target) && fs.statSync(target).isFile();
+  if (isFile && /\.(safetensors|npy|parquet)$/.test(target) && !target.endsWith('encoder.safetensors')) return target;
   const { runDir } = runOf(target);
   if (runDir === undefined) throw new Error(`'${target}' is neither an embedding file nor a run folder`);
   const file = defaultEmbeddingFile(runDir, split);
