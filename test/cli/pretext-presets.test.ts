@@ -21,9 +21,9 @@ const out = path.join(os.tmpdir(), 'selfsup-pretext-presets-unused');
 const fashion = [1000, 1, 28, 28];
 
 describe('cli: the pretext presets that beat their floors', () => {
-  it('context_encoder: 2 epochs of random regions covering a quarter of each 28 px image, not the centre square', () => {
+  it('context_encoder: 5 epochs of random regions covering a quarter of each 28 px image, not the centre square', () => {
     const c = resolveRunConfig('context_encoder', { eval: true, out });
-    assert.deepEqual([c.methodOptions, c.epochs], [{ mask: 'region' }, 2]);
+    assert.deepEqual([c.methodOptions, c.epochs], [{ mask: 'region' }, 5]);
     const { method } = buildMethod(c, fashion);
     try {
       assert.ok(method instanceof ContextEncoder);
