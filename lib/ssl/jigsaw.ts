@@ -26,6 +26,16 @@ export const JIGSAW_OPTIONS = defineOptions({
   hiddenDim: option(512, is.int(1)),
   /** Tile side in px. Default: 64/75 of the grid cell, as the paper's 64 px tiles in 75 px cells. */
   tileSize: option(OPTIONAL, is.int(1)),
+  /**
+   * Keep the encoder's buffers (batch-norm running statistics) those of the
+   * whole images rather than of the standardised tiles: each step the tiles
+   * are normalised by their own batch statistics as before (the task and its
+   * gradient are unchanged), then the buffers are restored and updated by a
+   * no-grad pass over the batch's whole images, the inputs the frozen encoder
+   * is evaluated on. Default false (the paper transfers weights, not
+   * statistics). See docs/pretext.md, "Jigsaw: whole-image statistics".
+   */
+  imageNormStats: option(false, is.boolean),
 });
 
 /** Options of `Jigsaw`: the encoder (a name, a factory or an instance), `JIGSAW_OPTIONS`, and recipe overrides. */
@@ -145,7 +155,14 @@ export class Jigsaw extends Method {
   trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
     const x = checkOneView(views, 'Jigsaw');
     const task = this.drawTask(x);
+    const saved = this.imageNormStats ? this.encoder.buffers().map((b) => b.clone()) : [];
     const { loss, logits, features } = this.taskLoss(x, task);
+    if (this.imageNormStats) {
+      // NOTE: the tiles' statistics (9B standardised 7 px tiles) are not the
+      // whole items' the evaluation encodes; the tile pass's update is undone.
+      this.encoder.buffers().forEach((b, i) => b.copy_(saved[i]));
+      torch.noGrad(() => this.encoder.forward(x));
+    }
     return { loss, embedding: features.view([x.shape[0], 9, -1]).mean([1]).detach(),
       logs: { permutationAccuracy: accuracy(logits, task.labels) } };
   }
