@@ -192,7 +192,9 @@ describe('ssl/pretext: Rotation, Jigsaw and RelativePosition', function () {
         m.train();
         torch.scope(() => {
           const before = bn.runningMean!.clone();
-          m.trainingStep([x], { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoch: 1 });
+          const progress = { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoch: 1 };
+          m.trainingStep([x], progress).loss.backward(); // the backward pass checks its saved statistics are unchanged
+          m.afterOptimizerStep(progress);
           // The whole images' batch mean after conv1, folded in with momentum 0.1 from the saved statistics.
           const conv = torch.noGrad(() => (m.encoder as SmallCnn).convs[0].forward(x)); // (B, W, H, W)
           const expected = before.mul(0.9).add(conv.mean([0, 2, 3]).mul(0.1));
