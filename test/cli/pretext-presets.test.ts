@@ -89,10 +89,10 @@ describe('cli: the pretext presets that beat their floors', () => {
     }
   });
 
-  it('jigsaw: 7 px tiles (gap 2, jitter 1) seen 2x upsampled by a 3x3-pooled encoder, lr 0.4 per 256, 1 epoch', () => {
+  it('jigsaw: 7 px tiles (gap 2, jitter 1) seen 2x upsampled by a 3x3-pooled encoder, lr 0.4 per 256, 2 epochs', () => {
     const c = resolveRunConfig('jigsaw', { eval: true, out });
     assert.deepEqual([c.encoderOptions, c.methodOptions, c.optimizer, c.epochs, c.batchSize],
-      [{ width: 16, pool: 3, inputScale: 2 }, { tileSize: 7, imageNormStats: true }, { lr: 0.4 }, 1, 128]);
+      [{ width: 16, pool: 3, inputScale: 2 }, { tileSize: 7, imageNormStats: true }, { lr: 0.4 }, 2, 128]);
     const { method, encoder } = buildMethod(c, fashion);
     const random = encoder();
     try {
