@@ -89,7 +89,9 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // random encoder from 82.3 to 83.2, the 1000-permutation one from 81.7 to 83.6). 0.8 per 256 with imageNormStats:
   // online k-NN 77.45 against 0.4's 79.75 (raw pixels 78.2 there). 1 epoch: ~145 CPU s of training (~195 with it).
   // Recorded at 1 epoch (0.4 per 256, imageNormStats): 84.3 / 81.0 / 88.6 (0.3 below raw pixels on k-NN@20), 2:46 CPU
-  // over 2 cores (the evaluation in batches of 64 and main's GC fix): 2 epochs, as the budget now allows.
+  // over 2 cores (the evaluation in batches of 64 and main's GC fix): 2 epochs, as the budget now allows. Recorded
+  // (docs/runs/jigsaw): 86.0 / 82.4 / 89.2 vs random 82.3 / 77.9 / 87.2 and raw pixels 84.6 / 79.1 / 84.0 (above
+  // both on all three), 4:10 CPU over 2 cores (486 s user + 13 s system) at load 6-9, 1.43 GB.
   jigsaw: { encoderOptions: { width: 16, pool: 3, inputScale: 2 }, methodOptions: { tileSize: 7, imageNormStats: true },
     epochs: 2, batchSize: 128, optimizer: { lr: 0.4 } },
   // relative_position: small_cnn upsamples its input 2x (inputScale 2: 6 px patches seen at 12 px, whole images
