@@ -80,15 +80,20 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   rotation: { encoderOptions: ENCODER, methodOptions: {}, epochs: 3, batchSize: 128, optimizer: {} },
   // jigsaw: 7 px tiles (gap 2, jitter 1: the paper's gaps and random placement against edge matching) seen upsampled 2x
   // (inputScale 2: 14 px tiles, 4 x 4 last maps instead of 2 x 2 of padding; whole items at 56 px in the evaluation) by
-  // the 3x3-pooled encoder, SGD at 0.1 per 256 instead of the paper's 0.01 (which left the encoder random in this budget).
-  // At 28 px with global pooling (the preset before) the learned puzzle made the encoder worse than random
-  // (docs/pretext.md, "why 8 px tiles transfer badly"). Measured (docs/pretext.md, "Jigsaw at inputScale 2"): k-NN@20
-  // 83.4 / k-NN@200 79.4 / linear 88.5 vs its random encoder 82.3 / 77.9 / 87.2 (above) and raw pixels 84.6 / 79.1 /
-  // 84.1: BELOW raw pixels on k-NN@20 (the 28 px preset was 75.3 / 69.0 / 76.5, below every floor). 1093 CPU s (546 s
-  // over 2 cores: ~205 of them to the end of training, monitor included), 1.72 GB peak. The online k-NN was flat
-  // from epoch 1 to 2 (78.45 -> 78.35), so more epochs are not the obvious next step.
-  jigsaw: { encoderOptions: { width: 16, pool: 3, inputScale: 2 }, methodOptions: { tileSize: 7 }, epochs: 2, batchSize: 128,
-    optimizer: { lr: 0.1 } },
+  // the 3x3-pooled encoder. At 28 px with global pooling (the preset before) the learned puzzle made the encoder worse
+  // than random (docs/pretext.md, "why 8 px tiles transfer badly"). Recorded with SGD 0.1 per 256, 2 epochs: 83.4 /
+  // 79.4 / 88.5 vs random 82.3 / 77.9 / 87.2 and raw pixels 84.6 / 79.1 / 84.1 (below on k-NN@20), 11:59 CPU. Measured
+  // since (docs/pretext.md, "Jigsaw: rate and whole-image statistics"; full-set k-NN@20 after 1 epoch): 0.4 per 256
+  // 84.4 (1000 permutations at 0.1: 81.7). imageNormStats keeps the batch-norm statistics of whole images, not of the
+  // standardised tiles: re-estimated on whole images after training they moved 0.4 per 256 from 84.4 to 84.7 (the
+  // random encoder from 82.3 to 83.2, the 1000-permutation one from 81.7 to 83.6). 0.8 per 256 with imageNormStats:
+  // online k-NN 77.45 against 0.4's 79.75 (raw pixels 78.2 there). 1 epoch: ~145 CPU s of training (~195 with it).
+  // Recorded at 1 epoch (0.4 per 256, imageNormStats): 84.3 / 81.0 / 88.6 (0.3 below raw pixels on k-NN@20), 2:46 CPU
+  // over 2 cores (the evaluation in batches of 64 and main's GC fix): 2 epochs, as the budget now allows. Recorded
+  // (docs/runs/jigsaw): 86.0 / 82.4 / 89.2 vs random 82.3 / 77.9 / 87.2 and raw pixels 84.6 / 79.1 / 84.0 (above
+  // both on all three), 4:10 CPU over 2 cores (486 s user + 13 s system) at load 6-9, 1.43 GB.
+  jigsaw: { encoderOptions: { width: 16, pool: 3, inputScale: 2 }, methodOptions: { tileSize: 7, imageNormStats: true },
+    epochs: 2, batchSize: 128, optimizer: { lr: 0.4 } },
   // relative_position: small_cnn upsamples its input 2x (inputScale 2: 6 px patches seen at 12 px, whole images
   // at 56 px) and pools its last map to the 3x3 grid like the other presets (docs/pretext.md, "why 8 px tiles
   // transfer badly"): the 28 px, globally pooled preset stayed below raw pixels (77.6 / 79.2 vs 84.6 / 84.1). A
@@ -96,7 +101,9 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // 2 cores; its online k-NN was 83.9 after 6 epochs and 86.1 after 20. ~43 CPU s an epoch (2 cores), and the
   // evaluation at 56 px ~380 s. Recorded at 5 epochs: 87.1 / 83.4 / 89.6 (random 82.3 / 77.9 / 87.2), 11:01 CPU over
   // 2 cores at load 13 (the two 56 px evaluations 1,031 of its 1,561 s of wall): 4 epochs to fit the budget,
-  // recorded (docs/runs/relative_position): 86.4 / 82.5 / 89.4, 10:03 CPU over 2 cores at load 10-13, 1.4 GB.
+  // recorded (docs/runs/relative_position): 86.4 / 82.5 / 89.4, 10:03 CPU over 2 cores at load 10-13, 1.4 GB, of which
+  // 476 s system time, most of it the evaluation's 512-image batches at 56 px (page faults): evaluated in batches of 64
+  // since (lib/eval/features.ts), 1.18 -> ~0.63 CPU s per 1,000 images, the margin this preset's 4 epochs now have.
   relative_position: { encoderOptions: { width: 16, pool: 3, inputScale: 2 }, methodOptions: {}, epochs: 4,
     batchSize: 128, optimizer: {} },
   // context_encoder: 0.34 CPU s/step (with the adversary): ~107 s an epoch; 2 epochs ~ 215 s + 120 s. Random regions

@@ -26,7 +26,7 @@ export const EMBED_OPTIONS = defineOptions({
   split: splitOption('test'),
   /** Where the encoder runs (default 'cpu'). */
   ...ENCODER_DEVICE_OPTIONS.specs,
-  /** Images per forward pass (default: extractFeatures's, 512). */
+  /** Images per forward pass (default: extractFeatures's, 64). */
   batchSize: EXTRACT_FEATURES_OPTIONS.specs.batchSize,
 });
 

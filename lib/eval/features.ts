@@ -18,8 +18,15 @@ export interface FeatureSet {
 
 /** `extractFeatures`'s options: defaults and checks (the normalisation and the indices come from the dataset). */
 export const EXTRACT_FEATURES_OPTIONS = defineOptions({
-  /** Images per forward pass (default 512). */
-  batchSize: option(512, is.int(1)),
+  /**
+   * Images per forward pass (default 64). NOTE: 64, not 512, for the CPU's
+   * sake: a 512-image batch of small_cnn at 56 px (inputScale 2) makes 103 MB
+   * activations, which glibc maps and unmaps on every batch (page faults, system
+   * time): 1.18 CPU s per 1,000 images against 0.6 at 32-64 (0.24 against 0.15
+   * at 28 px; docs/pretext.md, "Where the CPU time goes"). Features do not
+   * depend on it (eval mode).
+   */
+  batchSize: option(64, is.int(1)),
   /** Where the forward passes run; default the device of the encoder's parameters (which must already be there). */
   device: option<Device>(OPTIONAL, checkDevice),
 });

@@ -26,6 +26,16 @@ export const JIGSAW_OPTIONS = defineOptions({
   hiddenDim: option(512, is.int(1)),
   /** Tile side in px. Default: 64/75 of the grid cell, as the paper's 64 px tiles in 75 px cells. */
   tileSize: option(OPTIONAL, is.int(1)),
+  /**
+   * Keep the encoder's buffers (batch-norm running statistics) those of the
+   * whole images rather than of the standardised tiles: each step the tiles
+   * are normalised by their own batch statistics as before (the task and its
+   * gradient are unchanged); after the optimizer step the buffers are
+   * restored and updated by a no-grad pass over the batch's whole images, the
+   * inputs the frozen encoder is evaluated on. Default false (the paper transfers weights, not
+   * statistics). See docs/pretext.md, "Jigsaw: whole-image statistics".
+   */
+  imageNormStats: option(false, is.boolean),
 });
 
 /** Options of `Jigsaw`: the encoder (a name, a factory or an instance), `JIGSAW_OPTIONS`, and recipe overrides. */
@@ -86,6 +96,8 @@ export class Jigsaw extends Method {
   /** The permutations: `permutations[k][i]` is the tile shown at position i. */
   readonly permutations: number[][];
   private readonly permTable: Tensor;
+  /** The buffers before this step's tile pass and its whole images (`imageNormStats`), for `afterOptimizerStep`. */
+  private pendingStats: { saved: Tensor[]; images: Tensor } | undefined;
 
   constructor(options: JigsawOptions) {
     super();
@@ -145,9 +157,25 @@ export class Jigsaw extends Method {
   trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
     const x = checkOneView(views, 'Jigsaw');
     const task = this.drawTask(x);
+    if (this.imageNormStats) this.pendingStats = { saved: this.encoder.buffers().map((b) => b.clone()), images: x };
     const { loss, logits, features } = this.taskLoss(x, task);
     return { loss, embedding: features.view([x.shape[0], 9, -1]).mean([1]).detach(),
       logs: { permutationAccuracy: accuracy(logits, task.labels) } };
+  }
+
+  /**
+   * With `imageNormStats`: undoes the tile pass's update of the buffers and
+   * updates them from the step's whole images instead. NOTE: after the
+   * backward pass, which checks that the running statistics it saved are
+   * unchanged; the tiles' statistics (9B standardised tiles) are not those of
+   * the whole items the evaluation encodes.
+   */
+  override afterOptimizerStep(_progress: TrainProgress): void {
+    const pending = this.pendingStats;
+    if (pending === undefined) return;
+    this.pendingStats = undefined;
+    this.encoder.buffers().forEach((b, i) => b.copy_(pending.saved[i]));
+    torch.noGrad(() => this.encoder.forward(pending.images));
   }
 
   /** Frees the permutation table with the weights. */

@@ -110,14 +110,15 @@ describe('cli: the pretext presets that beat their floors', () => {
     }
   });
 
-  it('jigsaw: 7 px tiles (gap 2, jitter 1) seen 2x upsampled by a 3x3-pooled encoder, lr 0.1 per 256, 2 epochs', () => {
+  it('jigsaw: 7 px tiles (gap 2, jitter 1) seen 2x upsampled by a 3x3-pooled encoder, lr 0.4 per 256, 2 epochs', () => {
     const c = resolveRunConfig('jigsaw', { eval: true, out });
     assert.deepEqual([c.encoderOptions, c.methodOptions, c.optimizer, c.epochs, c.batchSize],
-      [{ width: 16, pool: 3, inputScale: 2 }, { tileSize: 7 }, { lr: 0.1 }, 2, 128]);
+      [{ width: 16, pool: 3, inputScale: 2 }, { tileSize: 7, imageNormStats: true }, { lr: 0.4 }, 2, 128]);
     const { method, encoder } = buildMethod(c, fashion);
     const random = encoder();
     try {
       assert.ok(method instanceof Jigsaw);
+      assert.equal(method.imageNormStats, true, 'the preset reaches the method');
       assert.deepEqual(jigsawGeometry(28, method.tileSize), { grid: 3, patchSize: 7, gap: 2, jitter: 1 });
       // The trained tile encoder and the random-encoder floor are the same architecture: 7 px tiles and whole
       // 28 px items both upsampled 2x before conv1 (a 7 px tile's last map is 4 x 4, an item's 14 x 14), 576 features.

@@ -68,6 +68,15 @@ describe('eval: features', function () {
     });
   });
 
+  it('runs batches of 64 by default (512 made 56 px evaluations pay page faults: docs/pretext.md)', () => {
+    const sizes: number[] = [];
+    const spy = Object.assign(Object.create(enc) as SmallCnn, {
+      forward: (x: torch.Tensor) => { sizes.push(x.shape[0]); return enc.forward(x); },
+    });
+    torch.scope(() => extractFeatures(spy, ds, { indices: torch.arange(150, { dtype: 'int64' }).remainder(50) }));
+    assert.deepEqual(sizes, [64, 64, 22]);
+  });
+
   it("restores each submodule's training flag, and grad mode, even when forward throws", () => {
     enc.train();
     enc.norms[2].eval();
