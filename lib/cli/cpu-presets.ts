@@ -110,7 +110,7 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // (section 3.3; the paper's features generalise better with them than with the central square): measured k-NN@20
   // 83.5 / linear 87.4 vs its random encoder's 81.5 / 84.9, where the central square's 4 epochs ended below it
   // (80.0 / 84.5; docs/pretext.md, "Against the floors"). 5 epochs since 2026-12-05 (its online k-NN rose 78.25 ->
-  // 79.4 over the 2 recorded ones, and the budget had room): 84.1 / 80.2 / 87.9 against 83.5 / 79.7 / 87.4 after 2,
+  // 79.4 over the 2 recorded ones, and the budget had room): 84.1 / 80.2 / 87.8 against 83.5 / 79.7 / 87.4 after 2,
   // random encoder 81.6 / 76.7 / 84.9, raw pixels 84.6 / 79.1 / 84.0: still 0.5 below raw pixels on k-NN@20. 5:11 CPU
   // over 2 cores, 1.5 GB (docs/runs/context_encoder); the online k-NN peaked after epoch 3 (80.4, then 79.45, 80.2).
   context_encoder: { encoderOptions: ENCODER, methodOptions: { mask: 'region' }, epochs: 5, batchSize: 128, optimizer: {} },
