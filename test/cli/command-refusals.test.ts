@@ -7,22 +7,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Command } from 'commander';
-import { main, program } from '../../lib/cli/main';
+import { main } from '../../lib/cli/main';
+import { quietProgram } from '../helpers/quiet-program';
 import { readConfigFile } from '../../lib/cli/run-config';
 import { DATA_KINDS, formatDataSpec, parseDataSpec } from '../../lib/cli/data-spec';
 import { PREVIEW_TASKS } from '../../lib/cli/task-preview';
 import { refuses } from '../helpers/refuses';
-
-/** The real program, throwing instead of exiting, silent. */
-function quietProgram(): Command {
-  const p = program();
-  for (const c of [p, ...p.commands]) {
-    c.exitOverride();
-    c.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  }
-  return p;
-}
 
 /** The message `selfsup <args>` stops with (its error's class name first). */
 async function refusal(args: string[]): Promise<string> {

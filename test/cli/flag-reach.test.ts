@@ -7,24 +7,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Command } from 'commander';
-import { program } from '../../lib/cli/main';
+import { quietProgram } from '../helpers/quiet-program';
 import { resolveRunConfig, runTrain } from '../../lib/cli/train';
 import { MAIN_JOB } from '../../lib/cli/main-job';
 import { evalCommandOptions, EvalFlags, EvalCommandOptions } from '../../lib/cli/eval';
 import { RunConfig } from '../../lib/cli/run-config';
 
 const NOW = new Date('2026-12-04T23:00:00Z');
-
-/** The real program, throwing instead of exiting, silent. */
-function quietProgram(): Command {
-  const p = program();
-  for (const c of [p, ...p.commands]) {
-    c.exitOverride();
-    c.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  }
-  return p;
-}
 
 /** `selfsup train <args>` resolved to its RunConfig, as the command's action resolves it. */
 async function trainConfig(args: string[]): Promise<RunConfig> {

@@ -7,21 +7,11 @@
 // dashboard port.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { Command } from 'commander';
-import { program } from '../../lib/cli/main';
+import { quietProgram } from '../helpers/quiet-program';
 import { withoutLaunchFlags } from '../../lib/cli/distributed-train';
 import * as launchModule from '../../lib/train/launch';
 
 type LaunchArgs = Parameters<typeof launchModule.launch>[0];
-
-function quietProgram(): Command {
-  const p = program();
-  for (const c of [p, ...p.commands]) {
-    c.exitOverride();
-    c.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  }
-  return p;
-}
 
 describe('cli: train --nproc-per-node relaunches the command line', () => {
   const real = launchModule.launch;
