@@ -71,8 +71,9 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
     localCrops: 4 }, epochs: 2, batchSize: 128, optimizer: WARMUP },
   // The pretext tasks (docs/pretext.md, "CPU presets"), small_cnn width 16. The gray-capable ones on Fashion-MNIST
   // (28 px), the colour ones on 32 px photo crops (lib/cli/method-data.ts: 6,144 training crops, the 12 photos as
-  // classes). Jigsaw, relative position and the damaged jigsaw encode 6-9 px tiles whose last map is 1-2 px, so
-  // their encoder pools globally (pool 1) rather than to the 3x3 grid. The papers' recipes otherwise. Epochs from
+  // classes). The tile tasks: jigsaw and relative position encode 6-7 px tiles seen upsampled 2x (inputScale 2) and
+  // pool to the 3x3 grid like the others; the damaged jigsaw's 9-10 px tiles (3x3 last maps) are pooled globally
+  // (pool 1). The papers' recipes otherwise. Epochs from
   // the CPU seconds of training steps 3-6 (one short run each, nice 19, on the shared machine at load 11-16)
   // divided by 1.47, the main job's CPU seconds per wall second on the idle machine; the evaluation adds ~120 s
   // on Fashion-MNIST (the main job's 98 s + pictures + the task metric), an estimated ~30 s on the photo crops.
