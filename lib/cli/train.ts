@@ -210,8 +210,13 @@ export function readRunConfig(dir: string): RunConfig {
   if (!fs.existsSync(file)) {
     throw new Error(`'${dir}' is not a run folder: it has no config.json (selfsup train writes one into --out)`);
   }
-  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { config?: RunConfig };
-  if (saved.config === undefined || typeof saved.config.method !== 'string') {
+  let saved: { config?: RunConfig };
+  try {
+    saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { config?: RunConfig };
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}): the run folder's config.json is damaged`);
+  }
+  if (saved === null || typeof saved !== 'object' || saved.config === undefined || typeof saved.config.method !== 'string') {
     throw new Error(`${file} was not written by selfsup train (no "config" record): resume it from the API instead`);
   }
   return { ...saved.config, out: dir };

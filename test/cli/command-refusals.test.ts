@@ -29,6 +29,7 @@ describe('cli: command refusals by exact message', () => {
   let run: string; // a folder without config.json
   let bare: string; // a .safetensors outside any run folder
   let text: string; // a run folder of selfsup train bert
+  let damaged: string; // a run folder whose config.json was cut short
   let config: (text: string) => string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-refusals-'));
@@ -39,6 +40,9 @@ describe('cli: command refusals by exact message', () => {
     text = path.join(dir, 'text');
     fs.mkdirSync(text);
     fs.writeFileSync(path.join(text, 'config.json'), JSON.stringify({ config: { method: 'bert', steps: 5 } }));
+    damaged = path.join(dir, 'damaged');
+    fs.mkdirSync(damaged);
+    fs.writeFileSync(path.join(damaged, 'config.json'), '{"config": ');
     fs.writeFileSync(path.join(dir, 'q.txt'), 'x');
     fs.writeFileSync(path.join(dir, 'encoder.safetensors'), 'x');
     let n = 0;
@@ -92,6 +96,10 @@ describe('cli: command refusals by exact message', () => {
         'or name the encoder and the data with --encoder and --data'],
       [['eval', run, '--encoder', 'small_cnn'], `Error: '${run}' is not a run folder: it has no config.json (selfsup train writes ` +
         'one into --out); or name the encoder and the data with --encoder and --data'],
+      [['eval', damaged], `Error: ${damaged}/config.json is not valid JSON (Unexpected end of JSON input): the run folder's ` +
+        'config.json is damaged; or name the encoder and the data with --encoder and --data'],
+      [['train', '--resume', damaged], `Error: ${damaged}/config.json is not valid JSON (Unexpected end of JSON input): the run ` +
+        "folder's config.json is damaged"],
       [['eval', bare], `Error: '${bare}' is not inside a run folder: name its architecture with --encoder (and --encoder-options)`],
       [['eval', bare, '--encoder', 'small_cnn'], 'Error: Name the dataset to evaluate on with --data (e.g. --data fashion-mnist)'],
       [['tensorboard', '/nope'], "Error: No run folder '/nope'"],
