@@ -15,6 +15,11 @@
 
 #include "handle.h"
 
+#if defined(__linux__) && defined(__GLIBC__)
+#include <malloc.h>
+#define SELFSUP_GLIBC_MALLOC 1
+#endif
+
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 #define SELFSUP_AUTOCAST_BY_DEVICE 1
 #endif
@@ -219,6 +224,34 @@ Napi::Value MemoryCountersJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// setMallocThresholds(mmapBytes, trimBytes): glibc's M_MMAP_THRESHOLD and
+// M_TRIM_THRESHOLD for the whole process (lib/torch/host-malloc.ts says why);
+// { glibc: false } elsewhere, else whether glibc accepted each value.
+Napi::Value SetMallocThresholds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  for (size_t i = 0; i < 2; i++) {
+    if (info.Length() <= i || !info[i].IsNumber()) {
+      throw Napi::TypeError::New(env, "setMallocThresholds(mmapBytes, trimBytes) takes two numbers");
+    }
+    const double v = info[i].As<Napi::Number>().DoubleValue();
+    // mallopt takes an int: whole bytes from 0 to 2^31 - 1.
+    if (!(v >= 0 && v <= 2147483647.0) || v != static_cast<double>(static_cast<int64_t>(v))) {
+      throw Napi::RangeError::New(env, "setMallocThresholds: each threshold must be a whole number of bytes from 0 to 2147483647");
+    }
+  }
+  Napi::Object out = Napi::Object::New(env);
+#ifdef SELFSUP_GLIBC_MALLOC
+  out.Set("glibc", true);
+  out.Set("mmap", mallopt(M_MMAP_THRESHOLD, static_cast<int>(info[0].As<Napi::Number>().Int64Value())) == 1);
+  out.Set("trim", mallopt(M_TRIM_THRESHOLD, static_cast<int>(info[1].As<Napi::Number>().Int64Value())) == 1);
+#else
+  out.Set("glibc", false);
+  out.Set("mmap", false);
+  out.Set("trim", false);
+#endif
+  return out;
+}
+
 }  // namespace
 
 void InitRuntime(Napi::Env env, Napi::Object exports) {
@@ -239,6 +272,7 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   Export<SetNumThreads>(env, exports, "setNumThreads");
   Export<Config>(env, exports, "config");
   Export<MemoryCountersJs>(env, exports, "memoryCounters");
+  Export<SetMallocThresholds>(env, exports, "setMallocThresholds");
 }
 
 }  // namespace selfsup

@@ -10,7 +10,7 @@ namespace selfsup {
 // autocastCacheEnabled(), setAutocastCacheEnabled(enabled),
 // cudaIsAvailable(), cudaDeviceCount(), cudaSynchronize(index),
 // cudaMemoryStats(index), cudaDevices(), cudaEmptyCache(), getNumThreads(), setNumThreads(n), config(),
-// memoryCounters().
+// memoryCounters(), setMallocThresholds(mmapBytes, trimBytes).
 void InitRuntime(Napi::Env env, Napi::Object exports);
 
 }  // namespace selfsup

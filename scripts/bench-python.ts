@@ -35,12 +35,12 @@ export function nodeBlas(): BlasInfo {
 /**
  * The environment a PyTorch reference starts with: `base` (this process's
  * environment, plus a rank's variables) with this process's OpenBLAS build
- * first on LD_LIBRARY_PATH and the OpenMP wait policy selfsup chose.
+ * first on LD_LIBRARY_PATH, and the OpenMP wait policy and malloc thresholds selfsup chose.
  *
  * @example childProcess.spawn(PYTHON, [pythonScript('bench_ddp.py')], { env: referenceProcessEnv({ ...process.env, RANK: '0' }) });
  */
 export function referenceProcessEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return referenceEnv(base, { waitPolicy: torch.ompWaitPolicy(), blasPath: nodeBlas().path });
+  return referenceEnv(base, { waitPolicy: torch.ompWaitPolicy(), blasPath: nodeBlas().path, hostMalloc: torch.hostMalloc() });
 }
 
 /**

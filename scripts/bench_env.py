@@ -1,6 +1,6 @@
 # What the PyTorch reference of the benchmark scripts runs on: its torch, the
-# BLAS library mapped into the process, its OpenMP wait policy and thread
-# count. profile_step.py prints it in its header; scripts/bench-python.ts's
+# BLAS library mapped into the process, its OpenMP wait policy, glibc tunables
+# (selfsup's malloc thresholds) and thread count. profile_step.py prints it in its header; scripts/bench-python.ts's
 # tests start it to check that the reference gets Node's BLAS build.
 #
 #   /usr/bin/python3 scripts/bench_env.py      -> one JSON line
@@ -28,4 +28,4 @@ def blas_library():
 if __name__ == '__main__':
     torch.mm(torch.ones(8, 8), torch.ones(8, 8))  # BLAS libraries are mapped when torch loads; a product makes sure
     print(json.dumps({'torch': torch.__version__, 'blas': blas_library(), 'ompWaitPolicy': os.environ.get('OMP_WAIT_POLICY'),
-                      'threads': torch.get_num_threads(), 'rank': os.environ.get('RANK')}))
+                      'glibcTunables': os.environ.get('GLIBC_TUNABLES'), 'threads': torch.get_num_threads(), 'rank': os.environ.get('RANK')}))

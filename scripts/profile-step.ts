@@ -25,7 +25,7 @@ import { benchEnvironment } from '../lib/bench/report';
 import { StepProfile, PythonStepProfile, fromPython, profileNodeStep } from '../lib/bench/profile-step';
 import { StepComparison, compareSteps, formatStepComparison, roundRatios, withStepTimes } from '../lib/bench/profile-compare';
 import { PYTHON, nodeBlas, pythonScript, referenceProcessEnv } from './bench-python';
-import { blasLine } from './reference-env';
+import { blasLine, mallocTunables } from './reference-env';
 import { WorkloadOptions, readWorkloadFlags } from './workload-flags';
 
 interface Options extends WorkloadOptions {
@@ -102,6 +102,7 @@ function main(): void {
   console.log(`Node ${env.node}, libtorch ${env.libtorch}; PyTorch ${String(py[0].env.torch)}; ${threads} thread(s); ` +
     `${o.device === 'cuda' ? 'bfloat16 autocast' : 'float32'}; one profiled step after ${o.warmup} warm-up, host and CPU time = median of ` +
     `${o.rounds} alternating round(s) x ${o.steps} unprofiled steps; OpenMP wait policy ${waitText(py[0].env)}; ` +
+    `${mallocText(py[0].env)}; ` +
     `${blasLine(nodeBlas().name, nodeBlas().path, typeof py[0].env.blas === 'string' ? py[0].env.blas : null)}; ` +
     `load average ${loadAtStart} at the start, ${loadText()} at the end\n`);
   const comparisons = o.workloads.map((name, i) => {
@@ -124,6 +125,18 @@ function waitText(pyEnv: Record<string, unknown>): string {
   const node = torch.ompWaitPolicy()?.value ?? 'libgomp default';
   const py = typeof pyEnv.ompWaitPolicy === 'string' ? pyEnv.ompWaitPolicy : 'libgomp default';
   return node === py ? `${node} on both sides` : `Node ${node}, PyTorch ${py} (WARNING: not the same)`;
+}
+
+/** The malloc thresholds of both sides: Node's (mallopt at load) and the tunables the reference got. */
+function mallocText(pyEnv: Record<string, unknown>): string {
+  const node = torch.hostMalloc();
+  const py = typeof pyEnv.glibcTunables === 'string' ? pyEnv.glibcTunables : null;
+  if (node?.source === 'selfsup') {
+    return py === mallocTunables(process.env.GLIBC_TUNABLES, node)
+      ? 'freed memory kept on both sides (mmap threshold 512 MiB, trim threshold 1 GiB)'
+      : `freed memory kept by Node, PyTorch GLIBC_TUNABLES=${py ?? 'unset'} (WARNING: not the same)`;
+  }
+  return `malloc: Node ${node?.detail ?? 'not recorded'}, PyTorch GLIBC_TUNABLES=${py ?? 'unset'}`;
 }
 
 function loadText(): string {

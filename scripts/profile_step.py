@@ -158,7 +158,8 @@ def main():
     job = json.loads(sys.argv[1])
     if job.get('threads'):
         torch.set_num_threads(job['threads'])
-    print(json.dumps({**env(job['device']), 'blas': blas_library(), 'ompWaitPolicy': os.environ.get('OMP_WAIT_POLICY')}), flush=True)
+    print(json.dumps({**env(job['device']), 'blas': blas_library(), 'ompWaitPolicy': os.environ.get('OMP_WAIT_POLICY'),
+                      'glibcTunables': os.environ.get('GLIBC_TUNABLES')}), flush=True)
     for w in job['workloads']:
         try:
             out = profile_workload(w, job)

@@ -15,8 +15,17 @@
 // first on LD_LIBRARY_PATH (python3-torch links libblas.so.3 and
 // libopenblas.so.0 by soname, so that folder's libraries are the ones it
 // maps), and Node's OpenMP wait policy.
+//
+// Likewise selfsup keeps freed CPU memory in the process (glibc's mmap and
+// trim thresholds, set with mallopt when the addon loads: lib/torch/host-malloc.ts),
+// which saves the page faults of re-allocated activations (BYOL's step: 11,000-
+// 16,000 a step on glibc's defaults). The reference gets the same two
+// thresholds as glibc tunables, so a comparison measures the frameworks, not
+// the allocator setting; a PyTorch user gets the same from GLIBC_TUNABLES,
+// jemalloc or tcmalloc (PyTorch's CPU tuning guide).
 import * as path from 'node:path';
 import { WaitPolicy } from '../lib/torch/threads';
+import { HostMallocSetting } from '../lib/torch/host-malloc';
 
 /** What the reference's environment copies from this process. */
 export interface ReferenceSetting {
@@ -24,6 +33,19 @@ export interface ReferenceSetting {
   waitPolicy: WaitPolicy | null;
   /** The BLAS library this process mapped (`detectBlas(loadedLibraries(), ...)`.path), or null. */
   blasPath: string | null;
+  /** Node's malloc thresholds (`torch.hostMalloc()`), copied as glibc tunables when selfsup chose them. */
+  hostMalloc?: HostMallocSetting | null;
+}
+
+/**
+ * GLIBC_TUNABLES with glibc's mmap and trim thresholds set to `m`'s, after the tunables already in `base`.
+ *
+ * @example mallocTunables(undefined, { mmapThreshold: 536870912, trimThreshold: 1073741824, source: 'selfsup', detail: '' })
+ * // 'glibc.malloc.mmap_threshold=536870912:glibc.malloc.trim_threshold=1073741824'
+ */
+export function mallocTunables(base: string | undefined, m: HostMallocSetting): string {
+  const mine = `glibc.malloc.mmap_threshold=${m.mmapThreshold}:glibc.malloc.trim_threshold=${m.trimThreshold}`;
+  return base === undefined || base === '' ? mine : `${base}:${mine}`;
 }
 
 /**
@@ -40,9 +62,9 @@ export function openblasBuildFolder(file: string | null): string | null {
 
 /**
  * `base` with what makes the reference run like this process: OMP_WAIT_POLICY
- * when selfsup chose it (the user's own setting is already in `base` and
- * reaches both sides), and the folder of this process's OpenBLAS build first
- * on LD_LIBRARY_PATH.
+ * and the malloc thresholds (as GLIBC_TUNABLES) when selfsup chose them (the
+ * user's own settings are already in `base` and reach both sides), and the
+ * folder of this process's OpenBLAS build first on LD_LIBRARY_PATH.
  *
  * @example
  * referenceEnv({}, { waitPolicy: { value: 'PASSIVE', setBySelfsup: true }, blasPath: '/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3' })
@@ -51,6 +73,7 @@ export function openblasBuildFolder(file: string | null): string | null {
 export function referenceEnv(base: NodeJS.ProcessEnv, s: ReferenceSetting): NodeJS.ProcessEnv {
   const env = { ...base };
   if (s.waitPolicy?.setBySelfsup === true) env.OMP_WAIT_POLICY = s.waitPolicy.value;
+  if (s.hostMalloc?.source === 'selfsup') env.GLIBC_TUNABLES = mallocTunables(base.GLIBC_TUNABLES, s.hostMalloc);
   const folder = openblasBuildFolder(s.blasPath);
   if (folder !== null) {
     const rest = (base.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== '' && d !== folder);

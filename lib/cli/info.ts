@@ -7,6 +7,7 @@ import { native, addonOrigin, AddonSource } from '../torch/native';
 import { hasOp } from '../torch/foreach';
 import { usesFusedAttention } from '../nn/functional/attention';
 import { ompWaitPolicy, threadSetting, ThreadSource } from '../torch/threads';
+import { hostMalloc, HostMallocSource } from '../torch/host-malloc';
 import { list as listEncoders } from '../models/registry';
 import { list as listMethods } from '../ssl/registry';
 
@@ -39,6 +40,8 @@ export interface Info {
   blas: BlasInfo;
   /** Intra-op threads, where that number came from (lib/torch/threads.ts), and inter-op threads. */
   threads: { intraOp: number; source: ThreadSource; detail: string; interOp: number; ompWaitPolicy: string };
+  /** Whether freed CPU memory stays in the process, and who chose (lib/torch/host-malloc.ts). */
+  malloc: { source: HostMallocSource | 'unknown'; detail: string };
   /** The registry's encoders (`--encoder`, `models.create`) and methods (`selfsup train <method>`). */
   encoders: string[];
   methods: string[];
@@ -186,6 +189,7 @@ export function collectInfo(): Info {
       cudnnVersion: formatCudnnVersion(config.cudnnVersion), gpus },
     blas,
     threads: threadsInfo(config.numThreads, config.numInteropThreads),
+    malloc: mallocInfo(),
     encoders: [...listEncoders()],
     methods: [...listMethods()],
     speed: {
@@ -204,6 +208,12 @@ function threadsInfo(intraOp: number, interOp: number): Info['threads'] {
   const wait = policy === null ? 'unknown' : `${policy.value}${policy.setBySelfsup ? ' (selfsup\'s default)' : ''}`;
   if (set !== null && set.count === intraOp) return { intraOp, source: set.source, detail: set.detail, interOp, ompWaitPolicy: wait };
   return { intraOp, source: 'main thread', detail: `${intraOp}, as libtorch reports it`, interOp, ompWaitPolicy: wait };
+}
+
+/** The malloc thresholds the addon load set and who chose them. */
+function mallocInfo(): Info['malloc'] {
+  const set = hostMalloc();
+  return set === null ? { source: 'unknown', detail: 'not recorded' } : { source: set.source, detail: set.detail };
 }
 
 /** `items` joined by ', ' in lines of at most `width` characters, continued under `indent` spaces. */
@@ -256,6 +266,7 @@ export function formatInfo(info: Info): string {
   rows.push(['BLAS', `${info.blas.name}${info.blas.path ? ` (${info.blas.path})` : ''}`]);
   rows.push(['threads', `${info.threads.intraOp} intra-op (${info.threads.detail}), ${info.threads.interOp} inter-op; ` +
     `OpenMP wait policy ${info.threads.ompWaitPolicy}`]);
+  rows.push(['malloc', info.malloc.detail]);
   const yes = (b: boolean): string => (b ? 'yes' : 'no');
   rows.push(['speed', `CUDA graphs ${yes(info.speed.cudaGraphs)}, fused AdamW ${yes(info.speed.fusedAdamW)}, ` +
     `fused SGD ${yes(info.speed.fusedSgd)}, fused attention ${yes(info.speed.fusedAttention)}`]);

@@ -23,6 +23,7 @@ export { ToOptions } from './methods/conversion';
 export * from './functions';
 export { config, getNumThreads, setNumThreads } from './config';
 export { threadSetting, availableCores, ompWaitPolicy, ThreadSetting, ThreadSource, WaitPolicy } from './threads';
+export { hostMalloc, HostMallocSetting, HostMallocSource } from './host-malloc';
 export {
   saveSafetensors, saveSafetensorsAsync, serializeSafetensors, loadSafetensors, loadSafetensorsAsync,
   parseSafetensors, readSafetensorsHeader, readSafetensorsMetadata, MAX_HEADER_BYTES,

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { defaultThreads, recordThreads, recordWaitPolicy, waitPolicyFor } from './threads';
+import { MallocAnswer, appliedHostMalloc, hostMallocFor, recordHostMalloc } from './host-malloc';
 
 /** An opaque native handle: a number for tensors (see native/handle.h), an N-API External for operators and generators. */
 export type Handle = { readonly __handle: unique symbol };
@@ -137,6 +138,11 @@ export interface NativeAddon {
   getNumThreads(): number;
   setNumThreads(n: number): void;
   config(): NativeConfig;
+  /**
+   * glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD for the whole process (lib/torch/host-malloc.ts). Missing in
+   * addons built before it.
+   */
+  setMallocThresholds?(mmapBytes: number, trimBytes: number): MallocAnswer;
   memoryCounters(): { tensors: number; peakTensors: number; cpuBytes: number };
   profilerStart(): void;
   profilerStop(): NativeProfile;
@@ -327,3 +333,17 @@ function startThreads(): void {
 }
 
 startThreads();
+
+/**
+ * Keeps freed CPU memory in the process unless the user chose the allocator's thresholds
+ * (lib/torch/host-malloc.ts). Process-wide, and the same decision from the same environment in a
+ * worker that loads this module again.
+ */
+function startHostMalloc(): void {
+  const planned = hostMallocFor(process.env);
+  const answer = planned.apply && native.setMallocThresholds !== undefined
+    ? native.setMallocThresholds(planned.setting.mmapThreshold!, planned.setting.trimThreshold!) : undefined;
+  recordHostMalloc(appliedHostMalloc(planned, answer));
+}
+
+startHostMalloc();

@@ -78,7 +78,7 @@ describe('cli/info', () => {
 
   it('prints the report as text and as JSON', async () => {
     const text = await runInfo([]);
-    for (const key of ['selfsup', 'node', 'libtorch', 'CUDA', 'cuDNN', 'BLAS', 'threads', 'speed', 'addon', 'methods', 'encoders']) {
+    for (const key of ['selfsup', 'node', 'libtorch', 'CUDA', 'cuDNN', 'BLAS', 'threads', 'malloc', 'speed', 'addon', 'methods', 'encoders']) {
       assert.match(text, new RegExp(`^${key}\\s{2,}\\S`, 'm'), text);
     }
     assert.ok(text.includes(addonPath), text);
@@ -90,6 +90,9 @@ describe('cli/info', () => {
     assert.deepEqual(json.methods, ssl.list());
     for (const name of models.list()) assert.ok(new RegExp(`[ ,]${name}(,|$)`, 'm').test(text), `${name} missing:\n${text}`);
     assert.match(text, new RegExp(`^methods\\s+${ssl.list().join(', ')}$`, 'm'));
+    // Where freed CPU memory goes, and who chose (lib/torch/host-malloc.ts).
+    assert.equal(json.malloc.source, torch.hostMalloc()?.source);
+    assert.match(text, new RegExp(`^malloc\\s+${json.malloc.detail.replace(/[()]/g, '\\$&')}$`, 'm'));
     // The thread count and where it came from.
     assert.equal(json.threads.intraOp, torch.getNumThreads());
     assert.equal(json.threads.source, torch.threadSetting()?.source);
@@ -105,6 +108,7 @@ describe('cli/info', () => {
       blas: { name: 'reference BLAS', path: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3', slow: true },
       threads: { intraOp: 16, source: 'available cores', detail: 'available cores: affinity 16, no cgroup CPU limit', interOp: 16,
         ompWaitPolicy: 'PASSIVE (selfsup\'s default)' },
+      malloc: { source: 'environment', detail: 'freed memory: the user\'s thresholds (MALLOC_TRIM_THRESHOLD_=0)' },
       encoders: ['resnet18', 'small_cnn'], methods: ['simclr'],
       speed: { cudaGraphs: true, fusedAdamW: true, fusedSgd: true, fusedAttention: true },
       addon: { source: 'prebuilt', path: '/p/prebuilds/linux-x64/x.node', flavour: 'torch-2.11.cu130.cxx11abi1', record: null },
@@ -114,6 +118,7 @@ describe('cli/info', () => {
     assert.match(text, /^GPU 0\s+NVIDIA H200, 150\.0 GiB, compute capability 9\.0$/m);
     assert.match(text, /^CUDA\s+13\.0$/m);
     assert.match(text, /^speed\s+CUDA graphs yes, fused AdamW yes, fused SGD yes, fused attention yes$/m);
+    assert.match(text, /^malloc\s+freed memory: the user's thresholds \(MALLOC_TRIM_THRESHOLD_=0\)$/m);
     assert.match(text, /^addon\s+prebuilt: \/p\/prebuilds\/linux-x64\/x\.node$/m);
     assert.match(text, /^WARNING: .*apt-get install libopenblas0-pthread$/m);
   });

@@ -8,7 +8,9 @@ import * as torch from '../../lib/torch';
 import { nodeBlas, pythonScript, referenceProcessEnv, runPythonBench, PYTHON } from '../../scripts/bench-python';
 import { rankEnv, runRanks } from '../../scripts/bench-ranks';
 
-interface ReferenceEnv { torch: string; blas: string | null; ompWaitPolicy: string | null; threads: number; rank: string | null }
+interface ReferenceEnv {
+  torch: string; blas: string | null; ompWaitPolicy: string | null; glibcTunables: string | null; threads: number; rank: string | null;
+}
 
 /** The wait policy a reference should see: selfsup's choice, else the user's. */
 function expectedPolicy(): string | null {
@@ -32,6 +34,9 @@ describe('scripts: the benchmarks start their PyTorch reference on Node\'s BLAS 
     assert.ok(ref.blas !== null, 'the reference maps a BLAS library');
     assert.equal(path.dirname(ref.blas), blasDir);
     assert.equal(ref.ompWaitPolicy, expectedPolicy());
+    // selfsup's malloc thresholds, as glibc tunables (the environment of this suite leaves them to selfsup).
+    assert.equal(torch.hostMalloc()?.source, 'selfsup');
+    assert.equal(ref.glibcTunables, 'glibc.malloc.mmap_threshold=536870912:glibc.malloc.trim_threshold=1073741824');
     assert.equal(referenceProcessEnv({}).LD_LIBRARY_PATH?.split(':')[0], blasDir);
   });
 

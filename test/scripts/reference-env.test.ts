@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as torch from '../../lib/torch';
 import { detectBlas, loadedLibraries } from '../../lib/cli/info';
-import { blasLine, openblasBuildFolder, referenceEnv } from '../../scripts/reference-env';
+import { blasLine, mallocTunables, openblasBuildFolder, referenceEnv } from '../../scripts/reference-env';
+import { hostMallocFor } from '../../lib/torch/host-malloc';
 import { PYTHON, repoRoot } from '../helpers/python-reference';
 
 const OMP = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
@@ -34,6 +35,19 @@ describe('scripts: the reference environment of profile-step', function () {
     const base = { LD_LIBRARY_PATH: '/x' };
     referenceEnv(base, { waitPolicy: chosen, blasPath });
     assert.deepEqual(base, { LD_LIBRARY_PATH: '/x' }, 'the caller\'s environment is left alone');
+  });
+
+  it('copies the malloc thresholds as glibc tunables only when selfsup chose them, after the user\'s other tunables', () => {
+    const kept = hostMallocFor({}).setting;
+    const tunables = 'glibc.malloc.mmap_threshold=536870912:glibc.malloc.trim_threshold=1073741824';
+    assert.equal(mallocTunables(undefined, kept), tunables);
+    assert.equal(referenceEnv({}, { waitPolicy: null, blasPath: null, hostMalloc: kept }).GLIBC_TUNABLES, tunables);
+    assert.equal(referenceEnv({ GLIBC_TUNABLES: 'glibc.cpu.x86_rep_movsb_threshold=2048' }, { waitPolicy: null, blasPath: null, hostMalloc: kept })
+      .GLIBC_TUNABLES, `glibc.cpu.x86_rep_movsb_threshold=2048:${tunables}`);
+    const users = hostMallocFor({ MALLOC_TRIM_THRESHOLD_: '0' }).setting;
+    assert.deepEqual(referenceEnv({ MALLOC_TRIM_THRESHOLD_: '0' }, { waitPolicy: null, blasPath: null, hostMalloc: users }),
+      { MALLOC_TRIM_THRESHOLD_: '0' }, 'the user\'s setting is already in the environment');
+    assert.deepEqual(referenceEnv({}, { waitPolicy: null, blasPath: null, hostMalloc: null }), {});
   });
 
   it('says when both sides ran one BLAS build, and warns when they did not', () => {
