@@ -13,6 +13,13 @@
 // is what docs/testing.md records. Why TypeScript sources and no type checker:
 // docs/testing.md ("Mutation testing").
 //
+// Nested folders (checked 2026-12-05 for lib/ssl/pretext): `lib/ssl/pretext` is a folder target like any other,
+// its sources against test/ssl/pretext, reported in reports/mutation/lib-ssl-pretext; its files
+// (`lib/ssl/pretext/ab-bins.ts,...`) run against test/ssl/pretext too. A folder's target includes its subfolders
+// (`lib/ssl` mutates lib/ssl/pretext as well, against every test of test/ssl): to score a folder without a
+// subfolder, name its files. Tests load once per Stryker worker and every mutant runs in that process, so a
+// module-level cache filled by an earlier run answers later ones (docs/testing.md, "Module state").
+//
 // Usage:
 //   npm run mutate -- --list
 //   npm run mutate -- cli                  (nice it on a shared machine: nice -n 19 npm run mutate -- cli)
@@ -20,6 +27,7 @@
 //   npm run mutate -- lib/optim/sgd.ts,lib/optim/lamb.ts --incremental   (files of a folder, against its tests)
 //   npm run mutate -- lib/eval --tests test/eval/refusals.test.ts,test/eval/option-reach.test.ts
 //                                          (only those tests: a lower bound of the score, for slow test folders)
+//   npm run mutate -- lib/ssl/pretext --tests test/ssl/pretext/ab-bins-values.test.ts,...   (a nested folder)
 //   npm run mutate -- --summary cli        (print the summary of the last run again)
 'use strict';
 

@@ -54,6 +54,23 @@ describe('scripts/mutate.js: the mutation targets', () => {
     assert.throws(() => mutate.targetOf('lib/nothing'), /unknown target 'lib\/nothing'/);
   });
 
+  it('a nested folder is a target against its own mirror; its parent\'s target includes it', () => {
+    const nested = mutate.targetOf('lib/ssl/pretext');
+    assert.deepEqual([nested.mutate(), nested.tests], [['lib/ssl/pretext/**/*.ts'], ['test/ssl/pretext/**/*.test.ts']]);
+    assert.deepEqual(mutate.targetOf('lib/ssl/pretext/').tests, nested.tests, 'a trailing slash is the same folder');
+    assert.equal(path.relative(repoRoot(), mutate.reportDir('lib/ssl/pretext')), path.join('reports', 'mutation', 'lib-ssl-pretext'));
+    const files = mutate.targetOf('lib/ssl/pretext/ab-bins.ts,lib/ssl/pretext/permutations.ts');
+    assert.deepEqual([files.mutate(), files.tests],
+      [['lib/ssl/pretext/ab-bins.ts', 'lib/ssl/pretext/permutations.ts'], ['test/ssl/pretext/**/*.test.ts']]);
+    assert.equal(path.relative(repoRoot(), mutate.reportDir('lib/ssl/pretext/ab-bins.ts,lib/ssl/pretext/permutations.ts')),
+      path.join('reports', 'mutation', 'lib-ssl-pretext-ab-bins.ts+permutations.ts'));
+    assert.deepEqual(mutate.targetOf('lib/ssl').mutate(), ['lib/ssl/**/*.ts'], 'the parent globs its subfolders too');
+    assert.throws(() => mutate.targetOf('lib/ssl/pretext/ab-bins.ts,lib/ssl/rotation.ts'),
+      /expected files of one folder but received lib\/ssl\/pretext, lib\/ssl/);
+    const only = mutate.withTests(nested, 'test/ssl/pretext/grid-patches.test.ts');
+    assert.deepEqual([only.mutate(), only.tests], [['lib/ssl/pretext/**/*.ts'], ['test/ssl/pretext/grid-patches.test.ts']]);
+  });
+
   it('--tests runs the target against only the named test files, which must exist', () => {
     const t = mutate.withTests(mutate.targetOf('lib/eval/knn.ts'), 'test/eval/refusals.test.ts,test/eval/option-reach.test.ts');
     assert.deepEqual([t.mutate(), t.tests], [['lib/eval/knn.ts'], ['test/eval/refusals.test.ts', 'test/eval/option-reach.test.ts']]);
