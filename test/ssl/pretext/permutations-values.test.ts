@@ -94,5 +94,10 @@ describe('ssl/pretext: jigsaw permutations by value', function () {
     assert.throws(() => jigsawPermutations(25, { tiles: 4 }), { message: 'Expected at most 24 permutations of 4 tiles but received 25' });
     assert.deepEqual(computed(2, { tiles: 2 }), { perms: reference(2, 2, 0).perms, minDistance: 2 });
     assert.deepEqual(computed(24, { tiles: 4 }), reference(24, 4, 0));
+    // 10 tiles (10! orderings) is the most allowed; two of them can differ at every position.
+    const ten = computed(2, { tiles: 10 });
+    assert.equal(ten.perms.length, 2);
+    assert.equal(ten.minDistance, 10);
+    assert.deepEqual([...ten.perms[0]].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });
