@@ -64,9 +64,8 @@ describe('ssl/pretext: jigsaw permutations by value', function () {
     }
   });
 
-  it('9 tiles, seed 0 and 5, and 7 tiles: the same rule on 9! and 7! orderings', () => {
-    assert.deepEqual(computed(6), reference(6, 9, 0));
-    assert.deepEqual(computed(4, { seed: 5 }), reference(4, 9, 5));
+  it('7 tiles: the same rule on 7! orderings', () => {
+    // NOTE: no 9- or 10-tile case here: under StrykerJS's instrumentation a 9! set costs seconds per mutant run.
     assert.deepEqual(computed(8, { tiles: 7, seed: 2 }), reference(8, 7, 2));
   });
 
@@ -94,10 +93,6 @@ describe('ssl/pretext: jigsaw permutations by value', function () {
     assert.throws(() => jigsawPermutations(25, { tiles: 4 }), { message: 'Expected at most 24 permutations of 4 tiles but received 25' });
     assert.deepEqual(computed(2, { tiles: 2 }), { perms: reference(2, 2, 0).perms, minDistance: 2 });
     assert.deepEqual(computed(24, { tiles: 4 }), reference(24, 4, 0));
-    // 10 tiles (10! orderings) is the most allowed; two of them can differ at every position.
-    const ten = computed(2, { tiles: 10 });
-    assert.equal(ten.perms.length, 2);
-    assert.equal(ten.minDistance, 10);
-    assert.deepEqual([...ten.perms[0]].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
   });
 });
