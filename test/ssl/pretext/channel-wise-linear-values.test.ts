@@ -44,7 +44,7 @@ describe('ssl/pretext: ChannelWiseLinear by value', () => {
 
   it('refuses maps of another shape and bad sizes, with the exact message', () => {
     const layer = new ChannelWiseLinear(2, 3, 4);
-    for (const shape of [[1, 3, 3, 4], [1, 2, 4, 4], [1, 2, 3, 5], [2, 3, 4]]) {
+    for (const shape of [[1, 3, 3, 4], [1, 2, 4, 4], [1, 2, 3, 5], [2, 3, 4], [1, 2, 3, 4, 1]]) { // the last: only its rank is wrong
       assert.throws(() => layer.forward(torch.zeros(shape)),
         { message: `Expected (B, 2, 3, 4) feature maps for ChannelWiseLinear but received [${shape.join(', ')}]` });
     }

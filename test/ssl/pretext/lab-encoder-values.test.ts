@@ -140,6 +140,8 @@ describe('ssl/pretext: LabEncoder by value', () => {
       { message: 'Expected RGB images of shape (B, 3, H, W) for the colour encoder but received shape [1, 1, 4, 4]' });
     assert.throws(() => enc.lab(torch.zeros([3, 4, 4])),
       { message: 'Expected RGB images of shape (B, 3, H, W) for the colour encoder but received shape [3, 4, 4]' });
+    assert.throws(() => enc.lab(torch.zeros([2, 3, 4])), // 3 channels in dim 1, but 3-d
+      { message: 'Expected RGB images of shape (B, 3, H, W) for the colour encoder but received shape [2, 3, 4]' });
     assert.throws(() => enc.lab('x' as unknown as Tensor),
       { message: 'Expected RGB images of shape (B, 3, H, W) for the colour encoder but received x' });
     assert.throws(() => enc.setNormalisation([0, 0], [1, 1, 1]),

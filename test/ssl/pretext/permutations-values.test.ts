@@ -14,17 +14,22 @@ import { mulberry32 } from '../../../lib/torch/host-random';
 import * as permutations from '../../../lib/ssl/pretext/permutations';
 import { PERMUTATION_OPTIONS, jigsawPermutations } from '../../../lib/ssl/pretext/permutations';
 
-/** jigsawPermutations of a newly loaded copy of its module: an empty cache. */
-function computed(...args: Parameters<typeof jigsawPermutations>): ReturnType<typeof jigsawPermutations> {
+/** A newly loaded copy of the module: its own, empty cache. */
+function freshModule(): typeof permutations {
   const file = require.resolve('../../../lib/ssl/pretext/permutations');
   const cached = require.cache[file];
   delete require.cache[file];
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require(file) as typeof permutations).jigsawPermutations(...args);
+    return require(file) as typeof permutations;
   } finally {
     if (cached !== undefined) require.cache[file] = cached;
   }
+}
+
+/** jigsawPermutations of a fresh copy of the module: computed by this call. */
+function computed(...args: Parameters<typeof jigsawPermutations>): ReturnType<typeof jigsawPermutations> {
+  return freshModule().jigsawPermutations(...args);
 }
 
 /** All orderings of 0..n-1 in lexicographic order, by recursion. */
@@ -72,13 +77,15 @@ describe('ssl/pretext: jigsaw permutations by value', function () {
   it('one permutation has minDistance = tiles; sets are copies (changing one leaves the next call alone)', () => {
     const one = computed(1, { tiles: 5, seed: 4 });
     assert.deepEqual(one, { perms: reference(1, 5, 4).perms, minDistance: 5 });
-    const a = jigsawPermutations(5, { tiles: 4, seed: 9 });
+    const mod = freshModule();
+    assert.notEqual(mod.jigsawPermutations, jigsawPermutations, 'a fresh copy of the module');
+    const a = mod.jigsawPermutations(5, { tiles: 4, seed: 9 }); // computed, then cached
     a.perms[0][0] = 99;
     a.perms.pop();
-    const b = jigsawPermutations(5, { tiles: 4, seed: 9 });
-    assert.deepEqual(b, reference(5, 4, 9), 'the cached set is untouched');
+    const b = mod.jigsawPermutations(5, { tiles: 4, seed: 9 }); // from the cache
+    assert.deepEqual(b, reference(5, 4, 9), 'the cached set is untouched by changes to the computed one');
     b.perms[1][1] = 77;
-    assert.deepEqual(jigsawPermutations(5, { tiles: 4, seed: 9 }).perms, reference(5, 4, 9).perms, 'a cache hit returns a copy');
+    assert.deepEqual(mod.jigsawPermutations(5, { tiles: 4, seed: 9 }).perms, reference(5, 4, 9).perms, 'a cache hit returns a copy');
     assert.deepEqual(PERMUTATION_OPTIONS.keys, ['tiles', 'seed']);
   });
 
