@@ -230,7 +230,11 @@ function summary(name) {
       total[m.status]++;
       if (m.status === 'Survived' || m.status === 'NoCoverage') {
         const line = r.source.split('\n')[m.location.start.line - 1].trim();
-        survivors.push(`- ${f}:${m.location.start.line} ${m.mutatorName} (${m.status}): \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 80)}\` in \`${line.slice(0, 100)}\``);
+        // The mutated expression itself: a line can hold several (`a === undefined || !b` is mutated as a whole and
+        // in parts, each replaced by `false`), and only the span says which one survived.
+        const span = mutatedText(r.source, m.location).replace(/\s+/g, ' ');
+        survivors.push(`- ${f}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} (${m.status}): ` +
+          `\`${span.slice(0, 60)}\` -> \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 80)}\` in \`${line.slice(0, 100)}\``);
       }
     }
     out.push(`| ${f} | ${n.Killed} | ${n.Timeout} | ${n.Survived} | ${n.NoCoverage} | ${score(n)} |`);
@@ -238,6 +242,15 @@ function summary(name) {
   out.push(`| all | ${total.Killed} | ${total.Timeout} | ${total.Survived} | ${total.NoCoverage} | ${score(total)} |`, '',
     survivors.length === 0 ? 'No survivors.' : 'Survivors:', ...survivors);
   return out.join('\n');
+}
+
+/** The source text of a mutant's location (lines and columns 1-based, end column exclusive, as in mutation.json). */
+function mutatedText(source, { start, end }) {
+  const lines = source.split('\n').slice(start.line - 1, end.line);
+  if (lines.length === 1) return lines[0].slice(start.column - 1, end.column - 1);
+  lines[0] = lines[0].slice(start.column - 1);
+  lines[lines.length - 1] = lines[lines.length - 1].slice(0, end.column - 1);
+  return lines.join('\n');
 }
 
 function score(n) {
@@ -293,4 +306,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { TARGETS, span, summary, targetOf, withTests, reportDir };
+module.exports = { TARGETS, span, summary, targetOf, withTests, reportDir, mutatedText };
