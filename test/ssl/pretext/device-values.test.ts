@@ -1,8 +1,8 @@
 // lib/ssl/pretext on CUDA, by value (skipped without a GPU): each function
 // given CUDA inputs (or a CUDA device) answers on that device, with the CPU
 // answer from the same seeded draws. On a CPU-only machine a dropped device
-// argument changes nothing, so these are the tests that catch one: 19 of the
-// mutants left by the CPU runs (docs/mutation/lib-ssl-pretext.md).
+// argument changes nothing, so these are the tests that catch one: 18 of the
+// 19 device mutants left by the CPU runs (docs/mutation/lib-ssl-pretext.md).
 import * as assert from 'node:assert/strict';
 import * as torch from '../../../lib/torch';
 import { Tensor } from '../../../lib/torch';
