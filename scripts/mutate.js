@@ -13,6 +13,13 @@
 // is what docs/testing.md records. Why TypeScript sources and no type checker:
 // docs/testing.md ("Mutation testing").
 //
+// Nested folders (checked 2026-12-05 for lib/ssl/pretext): `lib/ssl/pretext` is a folder target like any other,
+// its sources against test/ssl/pretext, reported in reports/mutation/lib-ssl-pretext; its files
+// (`lib/ssl/pretext/ab-bins.ts,...`) run against test/ssl/pretext too. A folder's target includes its subfolders
+// (`lib/ssl` mutates lib/ssl/pretext as well, against every test of test/ssl): to score a folder without a
+// subfolder, name its files. Tests load once per Stryker worker and every mutant runs in that process, so a
+// module-level cache filled by an earlier run answers later ones (docs/testing.md, "Module state").
+//
 // Usage:
 //   npm run mutate -- --list
 //   npm run mutate -- cli                  (nice it on a shared machine: nice -n 19 npm run mutate -- cli)
@@ -20,6 +27,7 @@
 //   npm run mutate -- lib/optim/sgd.ts,lib/optim/lamb.ts --incremental   (files of a folder, against its tests)
 //   npm run mutate -- lib/eval --tests test/eval/refusals.test.ts,test/eval/option-reach.test.ts
 //                                          (only those tests: a lower bound of the score, for slow test folders)
+//   npm run mutate -- lib/ssl/pretext --tests test/ssl/pretext/ab-bins-values.test.ts,...   (a nested folder)
 //   npm run mutate -- --summary cli        (print the summary of the last run again)
 'use strict';
 
@@ -222,7 +230,11 @@ function summary(name) {
       total[m.status]++;
       if (m.status === 'Survived' || m.status === 'NoCoverage') {
         const line = r.source.split('\n')[m.location.start.line - 1].trim();
-        survivors.push(`- ${f}:${m.location.start.line} ${m.mutatorName} (${m.status}): \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 80)}\` in \`${line.slice(0, 100)}\``);
+        // The mutated expression itself: a line can hold several (`a === undefined || !b` is mutated as a whole and
+        // in parts, each replaced by `false`), and only the span says which one survived.
+        const span = mutatedText(r.source, m.location).replace(/\s+/g, ' ');
+        survivors.push(`- ${f}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} (${m.status}): ` +
+          `\`${span.slice(0, 60)}\` -> \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 80)}\` in \`${line.slice(0, 100)}\``);
       }
     }
     out.push(`| ${f} | ${n.Killed} | ${n.Timeout} | ${n.Survived} | ${n.NoCoverage} | ${score(n)} |`);
@@ -230,6 +242,15 @@ function summary(name) {
   out.push(`| all | ${total.Killed} | ${total.Timeout} | ${total.Survived} | ${total.NoCoverage} | ${score(total)} |`, '',
     survivors.length === 0 ? 'No survivors.' : 'Survivors:', ...survivors);
   return out.join('\n');
+}
+
+/** The source text of a mutant's location (lines and columns 1-based, end column exclusive, as in mutation.json). */
+function mutatedText(source, { start, end }) {
+  const lines = source.split('\n').slice(start.line - 1, end.line);
+  if (lines.length === 1) return lines[0].slice(start.column - 1, end.column - 1);
+  lines[0] = lines[0].slice(start.column - 1);
+  lines[lines.length - 1] = lines[lines.length - 1].slice(0, end.column - 1);
+  return lines.join('\n');
 }
 
 function score(n) {
@@ -285,4 +306,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { TARGETS, span, summary, targetOf, withTests, reportDir };
+module.exports = { TARGETS, span, summary, targetOf, withTests, reportDir, mutatedText };

@@ -13,6 +13,7 @@ const mutate = require(path.join(repoRoot(), 'scripts', 'mutate.js')) as {
   TARGETS: Record<string, Target>; span: (file: string, start: RegExp) => string;
   targetOf: (name: string) => Target; reportDir: (name: string) => string;
   withTests: (target: Target, list: string) => Target;
+  mutatedText: (source: string, location: { start: { line: number; column: number }; end: { line: number; column: number } }) => string;
 };
 
 describe('scripts/mutate.js: the mutation targets', () => {
@@ -52,6 +53,31 @@ describe('scripts/mutate.js: the mutation targets', () => {
       /expected files of one folder but received lib\/optim, lib\/train/);
     assert.throws(() => mutate.targetOf('lib/optim/nothing.ts'), /unknown source 'lib\/optim\/nothing.ts'/);
     assert.throws(() => mutate.targetOf('lib/nothing'), /unknown target 'lib\/nothing'/);
+  });
+
+  it('a nested folder is a target against its own mirror; its parent\'s target includes it', () => {
+    const nested = mutate.targetOf('lib/ssl/pretext');
+    assert.deepEqual([nested.mutate(), nested.tests], [['lib/ssl/pretext/**/*.ts'], ['test/ssl/pretext/**/*.test.ts']]);
+    assert.deepEqual(mutate.targetOf('lib/ssl/pretext/').tests, nested.tests, 'a trailing slash is the same folder');
+    assert.equal(path.relative(repoRoot(), mutate.reportDir('lib/ssl/pretext')), path.join('reports', 'mutation', 'lib-ssl-pretext'));
+    const files = mutate.targetOf('lib/ssl/pretext/ab-bins.ts,lib/ssl/pretext/permutations.ts');
+    assert.deepEqual([files.mutate(), files.tests],
+      [['lib/ssl/pretext/ab-bins.ts', 'lib/ssl/pretext/permutations.ts'], ['test/ssl/pretext/**/*.test.ts']]);
+    assert.equal(path.relative(repoRoot(), mutate.reportDir('lib/ssl/pretext/ab-bins.ts,lib/ssl/pretext/permutations.ts')),
+      path.join('reports', 'mutation', 'lib-ssl-pretext-ab-bins.ts+permutations.ts'));
+    assert.deepEqual(mutate.targetOf('lib/ssl').mutate(), ['lib/ssl/**/*.ts'], 'the parent globs its subfolders too');
+    assert.throws(() => mutate.targetOf('lib/ssl/pretext/ab-bins.ts,lib/ssl/rotation.ts'),
+      /expected files of one folder but received lib\/ssl\/pretext, lib\/ssl/);
+    const only = mutate.withTests(nested, 'test/ssl/pretext/grid-patches.test.ts');
+    assert.deepEqual([only.mutate(), only.tests], [['lib/ssl/pretext/**/*.ts'], ['test/ssl/pretext/grid-patches.test.ts']]);
+  });
+
+  it('the summary names the mutated expression by its location (1-based lines and columns, end exclusive)', () => {
+    const source = 'read() {\n    if (this.file === undefined || !fs.existsSync(this.file)) return [];\n  f(a,\n    b);\n}';
+    assert.equal(mutate.mutatedText(source, { start: { line: 2, column: 9 }, end: { line: 2, column: 32 } }), 'this.file === undefined');
+    assert.equal(mutate.mutatedText(source, { start: { line: 2, column: 9 }, end: { line: 2, column: 61 } }),
+      'this.file === undefined || !fs.existsSync(this.file)');
+    assert.equal(mutate.mutatedText(source, { start: { line: 3, column: 4 }, end: { line: 4, column: 7 } }), '(a,\n    b)');
   });
 
   it('--tests runs the target against only the named test files, which must exist', () => {
