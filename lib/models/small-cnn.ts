@@ -4,7 +4,7 @@ import { Tensor } from '../torch';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, TensorModule } from '../nn';
 import { adaptiveAvgPool2d, interpolate } from '../nn/functional';
 import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
-import { checkInt, checkNumber } from '../torch/arguments';
+import { describe } from '../torch/arguments';
 import { Encoder } from './encoder';
 
 /** `SmallCnn`'s options: defaults and checks. */
@@ -39,9 +39,19 @@ export const SMALL_CNN_OPTIONS = defineOptions({
    * map) but `forward` does not run them. featureDim is that layer's channels
    * times `pool` squared.
    */
-  readoutLayer: option(5, (v, what) => checkInt(v, what, 1) <= 5 ? v as number
-    : checkNumber(v, `${what} (small_cnn has 5 convolutions)`, 1, 5)),
+  readoutLayer: option(5, (v, what) => convolutionIndex(v, what)),
 });
+
+/**
+ * `v` if it is an integer in [1, 5] (one of small_cnn's convolutions), else a
+ * TypeError (not an integer) or a RangeError (out of range) in arguments.ts'
+ * message format, naming the 5 convolutions.
+ */
+function convolutionIndex(v: unknown, what: string): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 5) return v;
+  const message = `Expected an integer in [1, 5] for ${what} (small_cnn has 5 convolutions) but received ${describe(v)}`;
+  throw typeof v === 'number' && Number.isInteger(v) ? new RangeError(message) : new TypeError(message);
+}
 
 /** Options of `SmallCnn` (`SMALL_CNN_OPTIONS`). */
 export type SmallCnnOptions = GivenOptions<typeof SMALL_CNN_OPTIONS.specs>;

@@ -24,6 +24,7 @@ import { checkImageSize, checkOneView, pretextView } from './pretext/pretext-com
 import { MASK_KINDS, MaskKind, drawHoles, reconstructionWeights } from './pretext/inpainting-masks';
 import { ChannelWiseLinear } from './pretext/channel-wise-linear';
 import { Discriminator } from './pretext/discriminator';
+import { ImageNormStats } from './pretext/image-norm-stats';
 
 /** ContextEncoder's options besides the encoder (a convolutional one: its `forwardFeatures` gives (B, D, h, w) maps) and the recipe. */
 export const CONTEXT_ENCODER_OPTIONS = defineOptions({
@@ -41,6 +42,16 @@ export const CONTEXT_ENCODER_OPTIONS = defineOptions({
   adversarialWeight: option(0.001, is.number(0, 1)),
   /** Channels of the discriminator's first convolution. Default 32. */
   discriminatorWidth: option(32, is.int(1)),
+  /**
+   * Keep the encoder's buffers (batch-norm running statistics) those of the
+   * whole images rather than of the images with the hole filled, the task's inputs (`ImageNormStats`:
+   * the task and its gradient unchanged; after the optimizer step the
+   * buffers are restored and updated by a no-grad pass over the step's whole
+   * images, what the frozen encoder is evaluated on). Default false (the
+   * paper transfers weights, not statistics). See docs/pretext.md,
+   * "Whole-image batch-norm statistics".
+   */
+  imageNormStats: option(false, is.boolean),
 });
 
 /** Options of `ContextEncoder`: the encoder, `CONTEXT_ENCODER_OPTIONS`, and recipe overrides. */
@@ -110,6 +121,8 @@ export class ContextEncoder extends Method {
   readonly recipe: OptimizerRecipe;
   readonly channels: number;
   private readonly features: (x: Tensor) => Tensor;
+  /** With `imageNormStats`: keeps the encoder's batch-norm statistics whole images'. */
+  private readonly normStats: ImageNormStats | undefined;
 
   constructor(options: ContextEncoderOptions) {
     super();
@@ -131,6 +144,7 @@ export class ContextEncoder extends Method {
     this.discriminator = this.adversarial
       ? this.registerModule('discriminator', new Discriminator(this.channels, this.imageSize, this.discriminatorWidth))
       : undefined;
+    this.normStats = this.imageNormStats ? new ImageNormStats(this.encoder) : undefined;
   }
 
   /** One view (crop scale [0.5, 1], flip, normalisation) at `imageSize`. @example method.augmentation(spec) */
@@ -203,12 +217,18 @@ export class ContextEncoder extends Method {
   /** The joint loss on freshly drawn holes. @example method.trainingStep([x], progress) */
   trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
     const x = checkOneView(views, 'ContextEncoder');
+    this.normStats?.beforeTask(x);
     const out = this.taskLoss(x, this.drawTask(x));
     return {
       loss: out.loss, embedding: out.features.detach(),
       logs: { reconstructionError: out.reconstruction.detach(), adversarialLoss: out.adversarial.detach(),
         discriminatorLoss: out.discriminator.detach() },
     };
+  }
+
+  /** With `imageNormStats`: the buffers back, then updated from the step's whole images (`ImageNormStats`). */
+  override afterOptimizerStep(_progress: TrainProgress): void {
+    this.normStats?.afterStep();
   }
 
   /**

@@ -21,6 +21,7 @@ import { MethodOptions, resolveRecipe } from './method-options';
 import { accuracy, checkColour, checkOneView, classifier, pretextView } from './pretext/pretext-common';
 import { checkGridFits, gridOrigins, patchesAt } from './pretext/grid-patches';
 import { jigsawPermutations } from './pretext/permutations';
+import { ImageNormStats } from './pretext/image-norm-stats';
 import { JIGSAW_RECIPE, jigsawGeometry, standardizeTiles } from './jigsaw';
 
 /** ab / 110: the colour target in about [-1, 1] (110 is the ab gamut's half-width, as the colour encoder's input). */
@@ -49,6 +50,16 @@ export const DAMAGED_JIGSAW_OPTIONS = defineOptions({
   inpaintingWeight: option(1, is.number(0)),
   /** Weight of the colour tiles' L2. Default 1. */
   colorizationWeight: option(1, is.number(0)),
+  /**
+   * Keep the encoder's buffers (batch-norm running statistics) those of the
+   * whole images rather than of the gray, standardised tiles, the task's inputs (`ImageNormStats`:
+   * the task and its gradient unchanged; after the optimizer step the
+   * buffers are restored and updated by a no-grad pass over the step's whole
+   * images, what the frozen encoder is evaluated on). Default false (the
+   * paper transfers weights, not statistics). See docs/pretext.md,
+   * "Whole-image batch-norm statistics".
+   */
+  imageNormStats: option(false, is.boolean),
 });
 
 /** Options of `DamagedJigsaw`: the encoder, `DAMAGED_JIGSAW_OPTIONS`, and recipe overrides. */
@@ -125,6 +136,8 @@ export class DamagedJigsaw extends Method {
   pixelMean: readonly number[] = [0, 0, 0];
   private readonly permTable: Tensor;
   private readonly tileChannels: number;
+  /** With `imageNormStats`: keeps the encoder's batch-norm statistics whole images'. */
+  private readonly normStats: ImageNormStats | undefined;
 
   constructor(options: DamagedJigsawOptions) {
     super();
@@ -144,6 +157,7 @@ export class DamagedJigsaw extends Method {
     this.inpaintingHead = this.registerModule('inpainting_head', classifier(9 * D, this.hiddenDim, tileValues));
     this.colorizationHead = this.registerModule('colorization_head', classifier(this.tileChannels + D,
       this.colorizationHiddenDim, 2));
+    this.normStats = this.imageNormStats ? new ImageNormStats(this.encoder) : undefined;
   }
 
   /** One view (crop scale [0.6, 1], flip, normalisation); checks colour and that the grid fits. @example method.augmentation(spec) */
@@ -260,12 +274,18 @@ export class DamagedJigsaw extends Method {
   trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
     const x = checkOneView(views, 'DamagedJigsaw');
     const task = this.drawTask(x);
+    this.normStats?.beforeTask(x);
     const out = this.taskLoss(x, task);
     return {
       loss: out.loss, embedding: out.features.view([x.shape[0], 9, -1]).mean([1]).detach(),
       logs: { permutationAccuracy: accuracy(out.logits, task.labels), inpaintingError: out.inpainting.detach(),
         colorizationError: out.colorization.detach() },
     };
+  }
+
+  /** With `imageNormStats`: the buffers back, then updated from the step's whole images (`ImageNormStats`). */
+  override afterOptimizerStep(_progress: TrainProgress): void {
+    this.normStats?.afterStep();
   }
 
   /** Weight decay on weights only. @example method.parameterGroups(5e-4) */

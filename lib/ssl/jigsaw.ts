@@ -15,6 +15,7 @@ import { MethodOptions, resolveRecipe } from './method-options';
 import { accuracy, checkOneView, classifier, pretextView } from './pretext/pretext-common';
 import { GridGeometry, checkGridFits, gridOrigins, patchesAt } from './pretext/grid-patches';
 import { jigsawPermutations } from './pretext/permutations';
+import { ImageNormStats } from './pretext/image-norm-stats';
 
 /** Jigsaw's options besides the encoder and the recipe: defaults and checks. */
 export const JIGSAW_OPTIONS = defineOptions({
@@ -32,8 +33,8 @@ export const JIGSAW_OPTIONS = defineOptions({
    * are normalised by their own batch statistics as before (the task and its
    * gradient are unchanged); after the optimizer step the buffers are
    * restored and updated by a no-grad pass over the batch's whole images, the
-   * inputs the frozen encoder is evaluated on. Default false (the paper transfers weights, not
-   * statistics). See docs/pretext.md, "Jigsaw: whole-image statistics".
+   * inputs the frozen encoder is evaluated on (`ImageNormStats`). Default false (the paper transfers weights, not
+   * statistics). See docs/pretext.md, "Whole-image batch-norm statistics".
    */
   imageNormStats: option(false, is.boolean),
 });
@@ -96,8 +97,8 @@ export class Jigsaw extends Method {
   /** The permutations: `permutations[k][i]` is the tile shown at position i. */
   readonly permutations: number[][];
   private readonly permTable: Tensor;
-  /** The buffers before this step's tile pass and its whole images (`imageNormStats`), for `afterOptimizerStep`. */
-  private pendingStats: { saved: Tensor[]; images: Tensor } | undefined;
+  /** With `imageNormStats`: keeps the encoder's batch-norm statistics whole images'. */
+  private readonly normStats: ImageNormStats | undefined;
 
   constructor(options: JigsawOptions) {
     super();
@@ -109,6 +110,7 @@ export class Jigsaw extends Method {
       makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'Jigsaw' })());
     this.jigsawHead = this.registerModule('jigsaw_head',
       classifier(9 * this.encoder.featureDim, this.hiddenDim, this.numPermutations));
+    this.normStats = this.imageNormStats ? new ImageNormStats(this.encoder) : undefined;
   }
 
   /** One view (crop scale [0.6, 1], flip, normalisation); checks that the grid fits. @example method.augmentation(spec) */
@@ -157,25 +159,15 @@ export class Jigsaw extends Method {
   trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
     const x = checkOneView(views, 'Jigsaw');
     const task = this.drawTask(x);
-    if (this.imageNormStats) this.pendingStats = { saved: this.encoder.buffers().map((b) => b.clone()), images: x };
+    this.normStats?.beforeTask(x);
     const { loss, logits, features } = this.taskLoss(x, task);
     return { loss, embedding: features.view([x.shape[0], 9, -1]).mean([1]).detach(),
       logs: { permutationAccuracy: accuracy(logits, task.labels) } };
   }
 
-  /**
-   * With `imageNormStats`: undoes the tile pass's update of the buffers and
-   * updates them from the step's whole images instead. NOTE: after the
-   * backward pass, which checks that the running statistics it saved are
-   * unchanged; the tiles' statistics (9B standardised tiles) are not those of
-   * the whole items the evaluation encodes.
-   */
+  /** With `imageNormStats`: the buffers back, then updated from the step's whole images (`ImageNormStats`). */
   override afterOptimizerStep(_progress: TrainProgress): void {
-    const pending = this.pendingStats;
-    if (pending === undefined) return;
-    this.pendingStats = undefined;
-    this.encoder.buffers().forEach((b, i) => b.copy_(pending.saved[i]));
-    torch.noGrad(() => this.encoder.forward(pending.images));
+    this.normStats?.afterStep();
   }
 
   /** Frees the permutation table with the weights. */

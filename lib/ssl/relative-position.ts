@@ -13,6 +13,7 @@ import { makeEncoder } from './encoder-spec';
 import { MethodOptions, resolveRecipe } from './method-options';
 import { accuracy, checkOneView, classifier, pretextView } from './pretext/pretext-common';
 import { GridGeometry, checkGridFits, gridOrigins, patchesAt } from './pretext/grid-patches';
+import { ImageNormStats } from './pretext/image-norm-stats';
 
 /** How colour input is kept from giving the position away through chromatic aberration (section 4.1). */
 export type ChromaticGuard = 'projection' | 'drop' | 'none';
@@ -33,6 +34,16 @@ export const RELATIVE_POSITION_OPTIONS = defineOptions({
   gap: option(OPTIONAL, is.int(0)),
   /** Random jitter of each patch. Default 2 px (the paper: up to 7 px for 96 px patches). */
   jitter: option(OPTIONAL, is.int(0)),
+  /**
+   * Keep the encoder's buffers (batch-norm running statistics) those of the
+   * whole images rather than of the patches, the task's inputs (`ImageNormStats`:
+   * the task and its gradient unchanged; after the optimizer step the
+   * buffers are restored and updated by a no-grad pass over the step's whole
+   * images, what the frozen encoder is evaluated on). Default false (the
+   * paper transfers weights, not statistics). See docs/pretext.md,
+   * "Whole-image batch-norm statistics".
+   */
+  imageNormStats: option(false, is.boolean),
 });
 
 /** Options of `RelativePosition`: the encoder (a name, a factory or an instance), `RELATIVE_POSITION_OPTIONS`, and recipe overrides. */
@@ -71,6 +82,8 @@ export class RelativePosition extends Method {
   readonly encoder: Encoder;
   readonly pairHead: Sequential;
   readonly recipe: OptimizerRecipe;
+  /** With `imageNormStats`: keeps the encoder's batch-norm statistics whole images'. */
+  private readonly normStats: ImageNormStats | undefined;
 
   constructor(options: RelativePositionOptions) {
     super();
@@ -79,6 +92,7 @@ export class RelativePosition extends Method {
     this.encoder = this.registerModule('encoder',
       makeEncoder(options.encoder, options.encoderOptions, { needsFactory: false, method: 'RelativePosition' })());
     this.pairHead = this.registerModule('pair_head', classifier(2 * this.encoder.featureDim, this.hiddenDim, 8));
+    this.normStats = this.imageNormStats ? new ImageNormStats(this.encoder) : undefined;
   }
 
   /** The grid for images of `size` px (options override the defaults). @example method.geometry(64) */
@@ -148,7 +162,13 @@ export class RelativePosition extends Method {
   trainingStep(views: Tensor[], _progress?: TrainProgress): StepOutput {
     const x = checkOneView(views, 'RelativePosition');
     const task = this.drawTask(x);
+    this.normStats?.beforeTask(x);
     const { loss, logits, features } = this.taskLoss(x, task);
     return { loss, embedding: features.detach(), logs: { positionAccuracy: accuracy(logits, task.labels) } };
+  }
+
+  /** With `imageNormStats`: the buffers back, then updated from the step's whole images (`ImageNormStats`). */
+  override afterOptimizerStep(_progress: TrainProgress): void {
+    this.normStats?.afterStep();
   }
 }

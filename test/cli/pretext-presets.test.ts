@@ -21,17 +21,30 @@ const out = path.join(os.tmpdir(), 'selfsup-pretext-presets-unused');
 const fashion = [1000, 1, 28, 28];
 
 describe('cli: the pretext presets that beat their floors', () => {
-  it('context_encoder: 5 epochs of random regions covering a quarter of each 28 px image, not the centre square', () => {
+  it('context_encoder: 3 epochs of random regions covering a quarter of each 28 px image, not the centre square, seen 2x upsampled, lr 8e-3, whole-image statistics', () => {
     const c = resolveRunConfig('context_encoder', { eval: true, out });
-    assert.deepEqual([c.methodOptions, c.epochs], [{ mask: 'region' }, 5]);
-    const { method } = buildMethod(c, fashion);
+    assert.deepEqual([c.encoderOptions, c.methodOptions, c.optimizer, c.epochs, c.batchSize],
+      [{ width: 16, pool: 3, inputScale: 2 }, { mask: 'region', imageNormStats: true }, { lr: 8e-3 }, 3, 128]);
+    const { method, encoder } = buildMethod(c, fashion);
+    const random = encoder();
     try {
       assert.ok(method instanceof ContextEncoder);
+      assert.equal(method.imageNormStats, true, 'the preset reaches the method');
+      assert.equal(method.recipe.lrScaling, 'none', 'the preset lr 8e-3 is the peak rate, not scaled by the batch');
+      for (const e of [method.encoder, random]) {
+        assert.ok(e instanceof SmallCnn);
+        assert.deepEqual([e.inputScale, e.pool, e.featureDim], [2, 3, 576]);
+      }
+      // 28 px images upsampled 2x: 14 x 14 last maps, so the channel-wise bottleneck is 196 x 196 per channel and the
+      // decoder one up-convolution (28 / 14 = 2).
+      assert.deepEqual(method.bottleneck.weight.shape, [64, 196, 196]);
+      assert.equal(method.decoder.length, 1);
       const hole = method.drawTask(torch.randn([4, 1, 28, 28]), new torch.Generator().manualSeed(0)).hole;
       assert.deepEqual(Array.from(hole.sum([1, 2, 3]).toTypedArray() as Float32Array), [196, 196, 196, 196]);
       // Not the centre square: its hole would be the centre 14 x 14 shrunk by the 1 px overlap (144 px).
       assert.notEqual(hole.narrow(2, 8, 12).narrow(3, 8, 12).sum().item(), 4 * 144);
     } finally {
+      random.dispose();
       method.dispose();
     }
   });

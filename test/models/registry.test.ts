@@ -207,6 +207,11 @@ describe('models registry', function () {
     }
     assert.throws(() => models.create('small_cnn', { readoutLayer: 6 }), /readoutLayer \(small_cnn has 5 convolutions\)/);
     assert.throws(() => models.create('small_cnn', { readoutLayer: 0 }), /readoutLayer/);
+    // One bounded-integer check: the same message for every bad value, RangeError out of range, TypeError otherwise.
+    assert.throws(() => models.create('small_cnn', { readoutLayer: 0 }),
+      { name: 'RangeError', message: /^Expected an integer in \[1, 5\] for options\.readoutLayer \(small_cnn has 5 convolutions\) but received 0$/ });
+    assert.throws(() => models.create('small_cnn', { readoutLayer: 2.5 }),
+      { name: 'TypeError', message: /^Expected an integer in \[1, 5\] for options\.readoutLayer \(small_cnn has 5 convolutions\) but received 2.5$/ });
   });
 
   it('an unknown name lists the close ones', () => {

@@ -32,11 +32,11 @@ const CASES: Record<string, Record<string, unknown>[]> = {
     numPrototypes: [5], localSize: 8, localCrops: 1, temperature: 0.3, kmeansIterations: 2 })],
   rotation: [cnn(), cnn({ hiddenDim: 8 })],
   jigsaw: [cnn({ numPermutations: 10 }), cnn({ numPermutations: 10, permutationSeed: 3, tileSize: 5, hiddenDim: 8, imageNormStats: true })],
-  relative_position: [cnn(), cnn({ patchSize: 5, gap: 1, jitter: 0, chromatic: 'drop', hiddenDim: 8 })],
+  relative_position: [cnn(), cnn({ patchSize: 5, gap: 1, jitter: 0, chromatic: 'drop', hiddenDim: 8, imageNormStats: true })],
   context_encoder: [cnn({ imageSize: 16 }), cnn({ imageSize: 32, mask: 'block', overlap: 2, overlapWeight: 5, adversarial: false,
-    adversarialWeight: 0.01, discriminatorWidth: 8, recipe: { lr: 1e-3 } })],
+    adversarialWeight: 0.01, discriminatorWidth: 8, imageNormStats: true, recipe: { lr: 1e-3 } })],
   damaged_jigsaw: [cnn({ imageSize: 24, numPermutations: 10 }), cnn({ imageSize: 32, numPermutations: 10, permutationSeed: 2,
-    tileSize: 8, hiddenDim: 8, jigsawWeight: 2, inpaintingWeight: 0.5, colorizationWeight: 0.25 })],
+    tileSize: 8, hiddenDim: 8, jigsawWeight: 2, inpaintingWeight: 0.5, colorizationWeight: 0.25, imageNormStats: true })],
 };
 
 // Recorded from the build before option tables (main at c8676e6).
@@ -68,14 +68,15 @@ const EXPECTED: Record<string, string> = {
   'rotation#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"hiddenDim":8}',
   'jigsaw#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":0,"hiddenDim":512,"imageNormStats":false}',
   'jigsaw#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":3,"hiddenDim":8,"tileSize":5,"imageNormStats":true}',
-  'relative_position#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"chromatic":"projection","hiddenDim":512}',
-  'relative_position#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"chromatic":"drop","hiddenDim":8,"patchSize":5,"gap":1,"jitter":0}',
-  // Written by hand from the hand-coded config() these two had before their option tables (main at 78384c1).
-  'context_encoder#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"imageSize":16,"mask":"center","overlap":1,"overlapWeight":10,"adversarial":true,"adversarialWeight":0.001,"discriminatorWidth":32}',
-  'context_encoder#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"imageSize":32,"mask":"block","overlap":2,"overlapWeight":5,"adversarial":false,"adversarialWeight":0.01,"discriminatorWidth":8,"recipe":{"lr":0.001}}',
+  'relative_position#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"chromatic":"projection","hiddenDim":512,"imageNormStats":false}',
+  'relative_position#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"chromatic":"drop","hiddenDim":8,"patchSize":5,"gap":1,"jitter":0,"imageNormStats":true}',
+  // Written by hand from the hand-coded config() these two had before their option tables (main at 78384c1), with
+  // imageNormStats (added since) at the end of the options.
+  'context_encoder#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"imageSize":16,"mask":"center","overlap":1,"overlapWeight":10,"adversarial":true,"adversarialWeight":0.001,"discriminatorWidth":32,"imageNormStats":false}',
+  'context_encoder#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"imageSize":32,"mask":"block","overlap":2,"overlapWeight":5,"adversarial":false,"adversarialWeight":0.01,"discriminatorWidth":8,"imageNormStats":true,"recipe":{"lr":0.001}}',
   // NOTE: the derived tileSize (7 = 64/75 of the 8 px cell) is now written too; before, only a given one was.
-  'damaged_jigsaw#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":0,"hiddenDim":512,"colorizationHiddenDim":64,"imageSize":24,"tileSize":7,"jigsawWeight":1,"inpaintingWeight":1,"colorizationWeight":1}',
-  'damaged_jigsaw#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":2,"hiddenDim":8,"colorizationHiddenDim":64,"imageSize":32,"tileSize":8,"jigsawWeight":2,"inpaintingWeight":0.5,"colorizationWeight":0.25}',
+  'damaged_jigsaw#0': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":0,"hiddenDim":512,"colorizationHiddenDim":64,"imageSize":24,"tileSize":7,"jigsawWeight":1,"inpaintingWeight":1,"colorizationWeight":1,"imageNormStats":false}',
+  'damaged_jigsaw#1': '{"encoder":"small_cnn","encoderOptions":{"width":4,"inChannels":3},"numPermutations":10,"permutationSeed":2,"hiddenDim":8,"colorizationHiddenDim":64,"imageSize":32,"tileSize":8,"jigsawWeight":2,"inpaintingWeight":0.5,"colorizationWeight":0.25,"imageNormStats":true}',
 };
 
 describe('ssl: config() is unchanged by option tables', function () {

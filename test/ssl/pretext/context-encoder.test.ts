@@ -14,6 +14,7 @@ import { synthetic } from '../../../lib/data/synthetic';
 import { disposeDataset } from '../../../lib/data/dataset';
 import { assertAllClose } from '../../data/transforms/reference';
 import { inpaintingReference } from '../../helpers/inpainting-ref';
+import { checkImageNormStats } from '../../helpers/image-norm-stats-check';
 
 const WIDTH = 4;
 const SIZE = 16;
@@ -133,6 +134,15 @@ describe('ssl/pretext: ContextEncoder', function () {
     const groups = adv.parameterGroups(0);
     assert.equal(groups[groups.length - 1].lrScale, 0.1);
     assert.equal(groups[groups.length - 1].params.length, adv.discriminator!.parameters().length);
+  });
+
+  it("imageNormStats: the running statistics are the whole images' (one momentum-0.1 update), not the masked images'", () => {
+    const images = torch.scope(() => torch.keep(x.mul(3).add(1))); // the hole's 0 far from the images' mean
+    try {
+      checkImageNormStats((on) => new ContextEncoder(base({ mask: 'region', imageNormStats: on })), images, 'ContextEncoder');
+    } finally {
+      images.dispose();
+    }
   });
 
   it('is in the registry, rebuilds from its config and trains under the Trainer', async () => {

@@ -20,6 +20,7 @@ import { inpaintingReference } from '../../helpers/inpainting-ref';
 import { Linear } from '../../../lib/nn/layers/linear';
 import { labToRgb, rgbToLab } from '../../../lib/data/transforms/lab';
 import { evaluateTask } from '../../../lib/ssl/pretext/task-metrics';
+import { checkImageNormStats } from '../../helpers/image-norm-stats-check';
 
 const WIDTH = 4;
 const HIDDEN = 24;
@@ -223,6 +224,15 @@ describe('ssl/pretext: DamagedJigsaw', function () {
     // tileSize also sets the cut: 7 px tiles.
     const small = new DamagedJigsaw(base({ tileSize: 7 }));
     assert.equal(small.puzzle(x, small.drawTask(x, g(2))).tiles.shape[4], 7);
+  });
+
+  it("imageNormStats: the running statistics are the whole colour images' (one momentum-0.1 update), not the gray tiles'", () => {
+    const images = torch.scope(() => torch.keep(x.mul(3).add(1))); // far from the tiles' standardised statistics
+    try {
+      checkImageNormStats((on) => new DamagedJigsaw(base({ imageNormStats: on })), images, 'DamagedJigsaw');
+    } finally {
+      images.dispose();
+    }
   });
 
   it('is in the registry, rebuilds from its config and trains under the Trainer', async () => {

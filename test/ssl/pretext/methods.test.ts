@@ -16,7 +16,7 @@ import { Trainer } from '../../../lib/train/trainer';
 import { assertAllClose } from '../../data/transforms/reference';
 import { pretextReference } from '../../helpers/pretext-ref';
 import { synthetic } from '../../../lib/data/synthetic';
-import { SmallCnn } from '../../../lib/models/small-cnn';
+import { checkImageNormStats } from '../../helpers/image-norm-stats-check';
 import { disposeDataset } from '../../../lib/data/dataset';
 
 const WIDTH = 8;
@@ -182,28 +182,11 @@ describe('ssl/pretext: Rotation, Jigsaw and RelativePosition', function () {
     for (const row of o) assert.equal(row[1][1] - row[0][1], 6, 'stride patchSize + gap without jitter');
   });
 
-  it("Jigsaw's imageNormStats: the running statistics are the whole images' (one momentum-0.1 update), not the tiles'", () => {
+  it("imageNormStats (Jigsaw, RelativePosition): the running statistics are the whole images' (one momentum-0.1 update), not the tiles' or patches'", () => {
     const x = torch.scope(() => torch.keep(x1.mul(3).add(1))); // far from the tiles' standardised statistics
     try {
-      for (const imageNormStats of [false, true]) {
-        torch.manualSeed(0);
-        const m = new Jigsaw({ ...encoder(1), numPermutations: 10, imageNormStats });
-        const bn = (m.encoder as SmallCnn).norms[0];
-        m.train();
-        torch.scope(() => {
-          const before = bn.runningMean!.clone();
-          const progress = { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoch: 1 };
-          m.trainingStep([x], progress).loss.backward(); // the backward pass checks its saved statistics are unchanged
-          m.afterOptimizerStep(progress);
-          // The whole images' batch mean after conv1, folded in with momentum 0.1 from the saved statistics.
-          const conv = torch.noGrad(() => (m.encoder as SmallCnn).convs[0].forward(x)); // (B, W, H, W)
-          const expected = before.mul(0.9).add(conv.mean([0, 2, 3]).mul(0.1));
-          const diff = bn.runningMean!.sub(expected).abs().max().item() as number;
-          if (imageNormStats) assert.ok(diff < 1e-5, `image statistics: |difference| ${diff}`);
-          else assert.ok(diff > 1e-3, `tile statistics differ from the images': ${diff}`);
-        });
-        m.dispose();
-      }
+      checkImageNormStats((on) => new Jigsaw({ ...encoder(1), numPermutations: 10, imageNormStats: on }), x, 'Jigsaw');
+      checkImageNormStats((on) => new RelativePosition({ ...encoder(1), imageNormStats: on }), x, 'RelativePosition');
     } finally {
       x.dispose();
     }
