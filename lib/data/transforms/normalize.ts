@@ -6,7 +6,13 @@ import { defineOptions, GivenOptions, option, OPTIONAL } from '../../torch/optio
 import { tensor } from '../../torch/creation';
 import { Transform, checkImages } from './transform';
 
-function perChannel(values: readonly number[], C: number, what: string, positive: boolean): number[] {
+/**
+ * One value per channel: `values` as given when it has `C` of them, its one value repeated when it has one
+ * (what `normalize` accepts); refused otherwise, naming `what`.
+ *
+ * @example perChannel([0.5], 3, 'mean', false) // [0.5, 0.5, 0.5]
+ */
+export function perChannel(values: readonly number[], C: number, what: string, positive: boolean): number[] {
   if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && (!positive || v > 0)) ||
     (values.length !== C && values.length !== 1)) {
     throw new RangeError(`Expected ${C} ${positive ? 'positive ' : ''}numbers (one per channel) for ${what} but ` +

@@ -9,7 +9,7 @@ import * as torch from '../../torch';
 import { Device, Generator, Tensor } from '../../torch';
 import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
 import { ImageDataset } from '../../data/dataset';
-import { normalize, toFloatImages } from '../../data/transforms/normalize';
+import { normalize, perChannel, toFloatImages } from '../../data/transforms/normalize';
 import { labToRgb, rgbToLab, withoutColour } from '../../data/transforms/lab';
 import { Method } from '../method';
 import { Rotation } from '../rotation';
@@ -166,10 +166,12 @@ export function evaluateTask(method: Method, data: ImageDataset, o: TaskEvalOpti
         const idx = torch.tensor(rows.slice(start, start + batchSize), { dtype: 'int64' });
         const x01 = toFloatImages(data.images.indexSelect(0, idx)).to(device);
         const C = x01.shape[1];
-        const std = torch.tensor(o.std.slice(0, C), { device }).view([C, 1, 1]);
-        const mean = torch.tensor(o.mean.slice(0, C), { device }).view([C, 1, 1]);
+        // First: normalize checks the values and accepts one for every channel, as pixels must.
+        const xn = normalize(x01, o.mean, o.std);
+        const std = torch.tensor(perChannel(o.std, C, 'std', true), { device }).view([C, 1, 1]);
+        const mean = torch.tensor(perChannel(o.mean, C, 'mean', false), { device }).view([C, 1, 1]);
         const pixels: ToPixels = (t) => t.float().mul(std).add(mean);
-        return batchSums(method, normalize(x01, o.mean, o.std), x01, pixels, generator);
+        return batchSums(method, xn, x01, pixels, generator);
       }));
       for (const [name, s] of Object.entries(sums)) {
         const t = totals.get(name) ?? { value: [0, 0], floor: [0, 0] };

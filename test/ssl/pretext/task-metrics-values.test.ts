@@ -122,6 +122,12 @@ describe('ssl/pretext: task metrics by value', function () {
     assert.equal(m.training, false);
     // All of a split smaller than maxImages (default 2000), each image once.
     assert.equal(evaluateTask(m, colour, { mean: colour.mean, std: colour.std }).images, 12);
+    // One mean and std for every channel, as normalize takes them (was a raw aten::view error on colour data).
+    const one = { mean: [0.45], std: [0.25], maxImages: 4 };
+    assert.deepEqual(evaluateTask(m, colour, one).metrics,
+      evaluateTask(m, colour, { mean: [0.45, 0.45, 0.45], std: [0.25, 0.25, 0.25], maxImages: 4 }).metrics);
+    assert.throws(() => evaluateTask(m, colour, { mean: [0.4, 0.5], std: [0.25], maxImages: 4 }),
+      { name: 'RangeError', message: 'Expected 3 numbers (one per channel) for mean but received [0.4,0.5]' });
   });
 
   it('rotation, jigsaw and context encoder on heads left as drawn: each count and error summed by hand over the same draws', () => {
