@@ -98,6 +98,8 @@ describe('ssl/pretext: jigsaw permutations by value', function () {
     assert.throws(() => jigsawPermutations(0), { message: 'Expected positive integer for jigsawPermutations n but received 0' });
     assert.throws(() => jigsawPermutations(2.5), { message: 'Expected positive integer for jigsawPermutations n but received 2.5' });
     assert.throws(() => jigsawPermutations(25, { tiles: 4 }), { message: 'Expected at most 24 permutations of 4 tiles but received 25' });
+    // 10 tiles: refused before its 10! orderings are built.
+    assert.throws(() => jigsawPermutations(4e6, { tiles: 10 }), { message: 'Expected at most 3628800 permutations of 10 tiles but received 4000000' });
     assert.deepEqual(computed(2, { tiles: 2 }), { perms: reference(2, 2, 0).perms, minDistance: 2 });
     assert.deepEqual(computed(24, { tiles: 4 }), reference(24, 4, 0));
 
