@@ -1,6 +1,6 @@
 # The PyTorch side of scripts/bench-ddp.ts: the same MLP, batch and SGD step
 # under torch.nn.parallel.DistributedDataParallel (Gloo); rank 0 prints the
-# median ms per step as JSON. Usage: bench_ddp.py MODE ITERS BATCH.
+# median ms per step as JSON. Usage: bench_ddp.py MODE ITERS BATCH [mlp|cnn].
 import json
 import os
 import sys
@@ -11,15 +11,20 @@ import torch.distributed as dist
 import torch.nn as nn
 
 mode, iters, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+kind = sys.argv[4] if len(sys.argv) > 4 else 'mlp'
 world = int(os.environ.get('WORLD_SIZE', '1'))
 if world > 1:
     dist.init_process_group('gloo')
 torch.manual_seed(0)
-model = nn.Sequential(nn.Linear(784, 2048), nn.ReLU(), nn.Linear(2048, 2048), nn.ReLU(), nn.Linear(2048, 10))
+if kind == 'cnn':
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
+                          nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
+else:
+    model = nn.Sequential(nn.Linear(784, 2048), nn.ReLU(), nn.Linear(2048, 2048), nn.ReLU(), nn.Linear(2048, 10))
 ddp = nn.parallel.DistributedDataParallel(model) if world > 1 else None
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 n = batch // world
-x = torch.randn(n, 784)
+x = torch.randn(n, 1, 28, 28) if kind == 'cnn' else torch.randn(n, 784)
 y = torch.arange(n).remainder(10)
 
 
