@@ -34,6 +34,9 @@ export const VECTOR_INDEX_OPTIONS = defineOptions({
 
 export type VectorIndexOptions = GivenOptions<typeof VECTOR_INDEX_OPTIONS.specs>;
 
+/** Up to this many rows an index is built on one thread, so that it is the same every time (`VectorIndex.build`). */
+export const SERIAL_BUILD_ROWS = 10_000;
+
 function rowsOf(x: Tensor, what: string, dim?: number): Float32Array[] {
   if (!(x instanceof Tensor) || x.dim() !== 2 || (dim !== undefined && x.shape[1] !== dim)) {
     throw new TypeError(`Expected ${what} of shape (N, ${dim ?? 'D'}) but received ` +
@@ -54,7 +57,11 @@ function rowsOf(x: Tensor, what: string, dim?: number): Float32Array[] {
  * const { indices, scores } = index.search(features.narrow(0, 0, 1), 10);
  */
 export class VectorIndex {
-  private constructor(private readonly index: Index, readonly dimensions: number) {}
+  /**
+   * @param threads usearch's thread count for searches: an index built on one thread has thread contexts for one
+   * (a batch search on more fails with usearch's "Reserve capacity ahead of searches!"); 0 = every core.
+   */
+  private constructor(private readonly index: Index, readonly dimensions: number, private readonly threads = 0) {}
 
   /**
    * Builds the index from (N, D) embeddings.
@@ -69,8 +76,13 @@ export class VectorIndex {
       connectivity: o.connectivity, expansion_add: o.expansionAdd, expansion_search: o.expansionSearch,
       multi: false,
     });
-    if (rows.length > 0) index.add(BigUint64Array.from(rows, (_, i) => BigInt(i)), rows);
-    return new VectorIndex(index, d);
+    // NOTE: usearch inserts a batch on every core by default, and concurrent insertion builds a different graph
+    // each time: on 60 rows, one query's top 4 differed between builds and missed a true neighbour in 1 of 40. Up
+    // to SERIAL_BUILD_ROWS rows the index is built on one thread (the same embeddings, the same graph and the same
+    // neighbours; well under a second); larger ones on every core (70,000 x 128: 15.6 s wall on 2 cores, 33.5 s on one).
+    const threads = rows.length <= SERIAL_BUILD_ROWS ? 1 : 0;
+    if (rows.length > 0) index.add(BigUint64Array.from(rows, (_, i) => BigInt(i)), rows, threads);
+    return new VectorIndex(index, d, threads);
   }
 
   /**
@@ -116,7 +128,7 @@ export class VectorIndex {
     const out: Neighbors = { indices: [], scores: [] };
     if (rows.length === 0) return out;
     // NOTE: usearch answers a one-row batch with plain Matches, a larger one with BatchMatches.
-    const found: Matches | BatchMatches = this.index.search(rows, k, 0);
+    const found: Matches | BatchMatches = this.index.search(rows, k, this.threads);
     for (let q = 0; q < rows.length; q++) {
       const m = found instanceof BatchMatches ? found.get(q) : found;
       const indices = new Int32Array(k).fill(-1);

@@ -11,7 +11,7 @@ import { loadDataSplit, parseDataSpec } from '../../lib/cli/data-spec';
 import { disposeDataset } from '../../lib/data/dataset';
 import { decodeNpy, encodeNpy } from '../../lib/export/npy';
 import { npySiblings, readEmbeddings, writeEmbeddings } from '../../lib/export/embeddings-file';
-import { exactCosineTopK, recallAtK, VectorIndex } from '../../lib/export/vector-index';
+import { exactCosineTopK, recallAtK, SERIAL_BUILD_ROWS, VectorIndex } from '../../lib/export/vector-index';
 import { runEmbed } from '../../lib/cli/embed';
 import { runNeighbors } from '../../lib/cli/neighbors';
 import { program } from '../../lib/cli/main';
@@ -84,6 +84,21 @@ describe('export: embedding files and the vector index', () => {
     assert.ok(torch.tensor(d.data as Float32Array, { shape: d.shape }).allclose(expected.features.narrow(0, 0, 10), { rtol: 1e-5, atol: 1e-6 }));
     disposeDataset(test);
     await assert.rejects(runEmbed(path.join(dir, 'nowhere'), { log: quiet }), /No such run folder or file/);
+  });
+
+  it('a small index is the same every time it is built: one thread (usearch\'s concurrent insertion varied and missed neighbours)', () => {
+    torch.manualSeed(7);
+    const x = torch.randn([60, 32]);
+    const q = x.narrow(0, 0, 60);
+    const exact = exactCosineTopK(x, q, 4);
+    const seen = new Set<string>();
+    for (let b = 0; b < 30; b++) {
+      const found = VectorIndex.build(x).search(q, 4);
+      seen.add(found.indices.map((r) => r.join(',')).join(';'));
+      assert.equal(recallAtK(found, exact), 1, `build ${b}`);
+    }
+    assert.equal(seen.size, 1, 'one answer for 30 builds');
+    assert.equal(SERIAL_BUILD_ROWS, 10_000);
   });
 
   it('exact cosine top-k equals a brute-force loop; the usearch index finds the same neighbours and survives a save', () => {
