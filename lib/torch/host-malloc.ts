@@ -44,8 +44,12 @@ export const KEPT_TRIM_THRESHOLD = 2 ** 30;
 const GLIBC_MALLOC_VARIABLES = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_TOP_PAD_', 'MALLOC_MMAP_MAX_'];
 const OTHER_ALLOCATOR = /(jemalloc|tcmalloc|mimalloc)/;
 
-const GLIBC_DEFAULTS = (detail: string, source: HostMallocSource): HostMallocSetting =>
-  ({ mmapThreshold: null, trimThreshold: null, source, detail });
+const KEPT_DETAIL = 'freed memory kept in the process by selfsup (mmap threshold 512 MiB, trim threshold 1 GiB; ' +
+  "SELFSUP_HOST_MALLOC=system for glibc's defaults)";
+
+/** The allocator's own thresholds (selfsup sets none), with why for people. */
+const notKept = (why: string, source: HostMallocSource): HostMallocSetting =>
+  ({ mmapThreshold: null, trimThreshold: null, source, detail: `freed memory: ${why}` });
 
 /**
  * The thresholds selfsup sets for a process with environment `env`, or glibc's own where the
@@ -56,12 +60,9 @@ const GLIBC_DEFAULTS = (detail: string, source: HostMallocSource): HostMallocSet
  */
 export function hostMallocFor(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform):
     { apply: boolean; setting: HostMallocSetting } {
-  const keep = { apply: true, setting: { mmapThreshold: KEPT_MMAP_THRESHOLD, trimThreshold: KEPT_TRIM_THRESHOLD,
-    source: 'selfsup' as const, detail: 'freed memory kept in the process by selfsup (mmap threshold 512 MiB, trim threshold 1 GiB; ' +
-      "SELFSUP_HOST_MALLOC=system for glibc's defaults)" } };
-  if (platform !== 'linux') return { apply: false, setting: GLIBC_DEFAULTS(`freed memory: the system allocator's defaults (${platform}: not glibc)`, 'unsupported') };
+  if (platform !== 'linux') return { apply: false, setting: notKept(`the system allocator's defaults (${platform}: not glibc)`, 'unsupported') };
   const choice = env.SELFSUP_HOST_MALLOC;
-  if (choice === 'system') return { apply: false, setting: GLIBC_DEFAULTS("freed memory: glibc's defaults (SELFSUP_HOST_MALLOC=system)", 'SELFSUP_HOST_MALLOC') };
+  if (choice === 'system') return { apply: false, setting: notKept("glibc's defaults (SELFSUP_HOST_MALLOC=system)", 'SELFSUP_HOST_MALLOC') };
   const ignored = choice !== undefined && choice !== '' && choice !== 'keep'
     ? `; SELFSUP_HOST_MALLOC='${choice}' ignored (not 'keep' or 'system')` : '';
   const named = GLIBC_MALLOC_VARIABLES.find((v) => env[v] !== undefined && env[v] !== '');
@@ -69,8 +70,9 @@ export function hostMallocFor(env: NodeJS.ProcessEnv, platform: NodeJS.Platform 
   const preload = OTHER_ALLOCATOR.exec(env.LD_PRELOAD ?? '');
   const user = named !== undefined ? `${named}=${env[named]}` : tunable ? `GLIBC_TUNABLES=${env.GLIBC_TUNABLES}`
     : preload !== null ? `${preload[1]} in LD_PRELOAD` : null;
-  if (user !== null) return { apply: false, setting: GLIBC_DEFAULTS(`freed memory: the user's thresholds (${user})${ignored}`, 'environment') };
-  return { ...keep, setting: { ...keep.setting, detail: keep.setting.detail + ignored } };
+  if (user !== null) return { apply: false, setting: notKept(`the user's thresholds (${user})${ignored}`, 'environment') };
+  return { apply: true, setting: { mmapThreshold: KEPT_MMAP_THRESHOLD, trimThreshold: KEPT_TRIM_THRESHOLD, source: 'selfsup',
+    detail: KEPT_DETAIL + ignored } };
 }
 
 /** What the addon's mallopt call answered. */
@@ -85,10 +87,10 @@ export interface MallocAnswer { glibc: boolean; mmap: boolean; trim: boolean }
 export function appliedHostMalloc(planned: { apply: boolean; setting: HostMallocSetting }, answer: MallocAnswer | undefined):
     HostMallocSetting {
   if (!planned.apply) return planned.setting;
-  if (answer === undefined) return GLIBC_DEFAULTS("freed memory: glibc's defaults (this addon predates setMallocThresholds)", 'unsupported');
-  if (!answer.glibc) return GLIBC_DEFAULTS("freed memory: the system allocator's defaults (the C library is not glibc)", 'unsupported');
+  if (answer === undefined) return notKept("glibc's defaults (this addon predates setMallocThresholds)", 'unsupported');
+  if (!answer.glibc) return notKept("the system allocator's defaults (the C library is not glibc)", 'unsupported');
   if (!answer.mmap || !answer.trim) {
-    return GLIBC_DEFAULTS(`freed memory: glibc's defaults (glibc refused the ${!answer.mmap ? 'mmap' : 'trim'} threshold)`, 'unsupported');
+    return notKept(`glibc's defaults (glibc refused the ${!answer.mmap ? 'mmap' : 'trim'} threshold)`, 'unsupported');
   }
   return planned.setting;
 }
