@@ -63,7 +63,8 @@ async function rankMain(mode: Mode, iters: number, batch: number, kind: ModelKin
   times.sort((a, b) => a - b);
   ddp?.dispose();
   if (world > 1) torch.distributed.destroyProcessGroup();
-  if ((process.env.RANK ?? '0') === '0') process.stdout.write(`${JSON.stringify({ ms: times[Math.floor(times.length / 2)] })}\n`);
+  const parameters = model.parameters().reduce((n, p) => n + p.numel(), 0);
+  if ((process.env.RANK ?? '0') === '0') process.stdout.write(`${JSON.stringify({ ms: times[Math.floor(times.length / 2)], parameters })}\n`);
 }
 
 async function main(): Promise<void> {

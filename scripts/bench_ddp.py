@@ -51,4 +51,4 @@ times.sort()
 if world > 1:
     dist.destroy_process_group()
 if os.environ.get('RANK', '0') == '0':
-    print(json.dumps({'ms': times[len(times) // 2]}), flush=True)
+    print(json.dumps({'ms': times[len(times) // 2], 'parameters': sum(p.numel() for p in model.parameters())}), flush=True)
