@@ -23,7 +23,8 @@
 #   build   cmake build of the addon (SELFSUP_PORTABLE: RUNPATH $ORIGIN/torch-lib only), the glibc
 #           (<= 2.28) and RUNPATH checks (scripts/check-binary.js), a child-process load test, the
 #           prebuilt copy with its native-source record. Later stages of a later call reuse the build.
-#   tests   the CUDA test files (SELFSUP_TEST_DEVICE=cuda: a missing GPU fails, nothing skips)
+#   tests   the CUDA test files (SELFSUP_TEST_DEVICE=cuda: a missing GPU fails, nothing skips); every test file
+#           that asks whether CUDA is available is listed (test/scripts/cuda-script.test.ts checks)
 #   bench   scripts/bench-gpu.ts: all four workloads in one Node process (it fails when the reserved
 #           GPU memory does not return near its start after a workload), PyTorch with its compile
 #           columns (each in its own process, at most --compile-timeout s each (default 60) and
@@ -219,6 +220,8 @@ stage_tests() {
     dist/test/torch/cuda.test.js dist/test/torch/cuda-parity.test.js dist/test/torch/backends.test.js \
     dist/test/torch/warnings.test.js dist/test/data/transforms/device.test.js dist/test/torch/safetensors.test.js \
     dist/test/torch/cuda-graph.test.js dist/test/train/graphed-step.test.js dist/test/train/speed-options.test.js \
+    dist/test/ssl/pretext/device-values.test.js dist/test/torch/creation.test.js \
+    dist/test/torch/distributed/collective-device.test.js \
     > "$OUT_DIR/tests.log" 2>&1
   local rc=$?
   grep -E '^tests: [0-9]+ passed' "$OUT_DIR/tests.log" | tail -n 1

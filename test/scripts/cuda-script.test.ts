@@ -99,3 +99,31 @@ const { nativeSourceHash } = require(path.join(root, 'scripts', 'native-hash.js'
     }
   });
 });
+
+describe('scripts/cuda/build-and-test.sh: its tests stage runs every test file with GPU work', () => {
+  // Files that ask whether CUDA is available only to check what happens without a GPU: nothing of theirs runs on one.
+  const CPU_SIDE_ONLY: Record<string, string> = {
+    'test/bench/runner.test.ts': 'asserts the refusal of --device cuda where no GPU is present',
+    'test/torch/errors.test.ts': 'asserts the error of a CUDA request in a CPU build',
+  };
+
+  function testFiles(dir: string): string[] {
+    return fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) => {
+      const rel = path.posix.join(dir, e.name);
+      if (e.isDirectory()) return rel === 'test/helpers' ? [] : testFiles(rel);
+      return e.name.endsWith('.test.ts') ? [rel] : [];
+    });
+  }
+
+  it('lists each test file that asks for a GPU (or names why it need not run there)', () => {
+    const script = fs.readFileSync(path.join(root, 'scripts', 'cuda', 'build-and-test.sh'), 'utf8');
+    const listed = new Set([...script.matchAll(/dist\/(test\/[\w/.-]+)\.test\.js/g)].map((m) => `${m[1]}.test.ts`));
+    for (const f of listed) assert.ok(fs.existsSync(path.join(root, f)), `build-and-test.sh runs ${f}, which does not exist`);
+    const needle = ['torch', 'cuda', 'isAvailable()'].join('.'); // built, so that this file does not match itself
+    const gpu = testFiles('test').filter((f) => fs.readFileSync(path.join(root, f), 'utf8').includes(needle));
+    assert.ok(gpu.includes('test/ssl/pretext/device-values.test.ts'), gpu.join(', '));
+    const missing = gpu.filter((f) => !listed.has(f) && !(f in CPU_SIDE_ONLY));
+    assert.deepEqual(missing, [], `GPU test files the GPU run would not run: add them to stage_tests in scripts/cuda/build-and-test.sh`);
+    for (const f of Object.keys(CPU_SIDE_ONLY)) assert.ok(gpu.includes(f), `${f} no longer asks for a GPU: remove it from CPU_SIDE_ONLY`);
+  });
+});
