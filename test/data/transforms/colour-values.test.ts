@@ -12,6 +12,7 @@ import {
   permutation, rgbToHsv, rgbToLab, uniform, withoutColour,
 } from '../../../lib/data/transforms';
 import { assertAllClose, gen, images } from './reference';
+import { refuses } from '../../helpers/refuses';
 
 /** (1, 3, H, W) from H*W [r, g, b] pixels, row-major. */
 function rgb(pixels: number[][], h: number, w: number, dtype: 'float32' | 'float64' = 'float32'): torch.Tensor {
@@ -167,6 +168,13 @@ describe('data/transforms: colour transforms by value', () => {
       [[58.183, 27.0912, 75.081, 59.545], [-80.974, -90.672, 0.0028, 84.6744], [1.2001, -0.6648, 0.0047, 0.0]]], { dtype: 'float64' }).unsqueeze(0), 1e-4);
     assert.equal(lab.dtype, 'float64');
     assert.deepEqual([...D65_WHITE], [0.95047, 1.0, 1.08883]);
+    // float32 in, float32 out (the matrices and the white follow the images' dtype).
+    const lab32 = rgbToLab(rgb(PIXELS, 2, 4));
+    assert.equal(lab32.dtype, 'float32');
+    assertAllClose(lab32, lab.narrow(2, 0, 2), 1e-3);
+    const back32 = labToRgb(lab32);
+    assert.equal(back32.dtype, 'float32');
+    assertAllClose(back32, rgb(PIXELS, 2, 4), 1e-5);
   });
 
   it('labToRgb: both branches, negative Z set to 0, clipped unless clip is false; withoutColour keeps L', () => {
@@ -183,6 +191,14 @@ describe('data/transforms: colour transforms by value', () => {
     assertAllClose(labToRgb(lab, { clip: true }), f64(clipped), 2e-6);
     assertAllClose(labToRgb(lab, { clip: false }), f64(raw), 2e-6);
     assertAllClose(labToRgb(rgbToLab(rgb(PIXELS, 2, 4, 'float64'))), rgb(PIXELS, 2, 4, 'float64'), 1e-6);
+    const two = lab.narrow(1, 0, 2); // 2 channels
+    refuses(() => rgbToLab(two), 'Expected 3-channel images (B, 3, H, W) for rgbToLab but received 2 channel(s)');
+    refuses(() => labToRgb(two), 'Expected 3-channel images (B, 3, H, W) for labToRgb but received 2 channel(s)');
+    refuses(() => withoutColour(two), 'Expected 3-channel images (B, 3, H, W) for withoutColour but received 2 channel(s)');
+    const flat = lab.squeeze(0);
+    for (const [name, fn] of [['rgbToLab', rgbToLab], ['labToRgb', labToRgb], ['withoutColour', withoutColour]] as const) {
+      refuses(() => fn(flat), `Expected images of shape (B, C, H, W) for ${name} but received shape [3, 2, 4]`);
+    }
     assert.deepEqual(withoutColour(lab).toArray(), [[[[50, 75, 20, 90], [60, 5, 100, 40]], [[0, 0, 0, 0], [0, 0, 0, 0]], [[0, 0, 0, 0], [0, 0, 0, 0]]]]);
   });
 });

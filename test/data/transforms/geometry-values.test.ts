@@ -121,6 +121,8 @@ describe('data/transforms: random parameters, crops, blur and erasing by value',
     const two = torch.cat([CHECKER, CHECKER.flip([3])], 0);
     const cut = resizedCrop(two, torch.tensor([[1, 1, 2, 2], [0, 2, 2, 2]]), 2);
     assert.deepEqual(cut.toArray(), [[[[0, 1], [1, 1]]], [[[1, 0], [0, 1]]]]);
+    // float64 boxes on float32 images (the boxes follow the images' dtype).
+    assert.ok(resizedCrop(two, torch.tensor([[1, 1, 2, 2], [0, 2, 2, 2]], { dtype: 'float64' }), 2).equal(cut));
   });
 
   it('RandomResizedCrop: size, scale, ratio and interpolation reach the crop; bicubic clamped to [0, 1]', () => {
@@ -135,6 +137,10 @@ describe('data/transforms: random parameters, crops, blur and erasing by value',
     const cubic = new RandomResizedCrop({ size: 7, interpolation: 'bicubic', ...o });
     assert.deepEqual(cubic.size, [7, 7]);
     assert.ok(cubic.forward(x, gen(9)).equal(raw.clamp(0, 1)));
+    // Bilinear output is not clamped: images outside [0, 1] (normalised) keep their range.
+    const wide = x.mul(4).sub(2);
+    const bil = crop.forward(wide, gen(9));
+    assert.ok(bil.equal(resizedCrop(wide, boxes, [6, 5])) && bil.lt(0).any().item());
     const dflt = new RandomResizedCrop({ size: 3 });
     assert.deepEqual([dflt.scale, dflt.ratio], [[0.08, 1], [3 / 4, 4 / 3]]);
     assert.ok(dflt.forward(x, gen(2)).equal(resizedCrop(x, randomResizedCropParams(4, 4, 4, {}, gen(2)), 3)));

@@ -48,7 +48,8 @@ describe('data/transforms: views, multi-crop and recipes by value', () => {
     assert.deepEqual([one.numViews, one.groups], [1, [{ size: [12, 12], views: [0] }]]);
     refuses(() => views(noisy, 0), 'Expected positive integer for n but received 0');
     refuses(() => views(noisy, 2, { size: 0 }), 'Expected positive integer for options.size but received 0');
-    for (const bad of [null, 5, {}, { forward: 1 }]) {
+    const callable = Object.assign(() => 0, { forward: (im: torch.Tensor) => im }); // a function, not an object
+    for (const bad of [null, 5, {}, { forward: 1 }, callable]) {
       refuses(() => views(bad as never, 2), 'Expected a transform (an object with forward(images, generator)) for views');
     }
     refuses(() => v.forward(torch.rand([3, 4, 4]), gen()), 'Expected images of shape (B, C, H, W) for views but received shape [3, 4, 4]');
