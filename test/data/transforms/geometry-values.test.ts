@@ -174,7 +174,12 @@ describe('data/transforms: random parameters, crops, blur and erasing by value',
       assertAllClose(gaussianBlur(x, k, 1.3), torch.tensor(planes.map((im) => im.map((c) => blur(c, k, 1.3)))), 1e-6, `k ${k}, one sigma`);
     }
     assert.ok(gaussianBlur(x, 1, 5).equal(x)); // k = 1: the identity
-    assertAllClose(gaussianBlur(x.to('float64'), 3, 0.7), torch.tensor(planes.map((im) => im.map((c) => blur(c, 3, 0.7))), { dtype: 'float64' }), 1e-6);
+    // float64 images: the sigma (a number or a tensor) and the kernel in float64 too, to 1e-12.
+    const x64 = x.to('float64');
+    const planes64 = x64.toArray() as number[][][][];
+    const expected64 = torch.tensor(planes64.map((im) => im.map((c) => blur(c, 3, 0.7))), { dtype: 'float64' });
+    assertAllClose(gaussianBlur(x64, 3, 0.7), expected64, 1e-12);
+    assertAllClose(gaussianBlur(x64, 3, torch.tensor([0.7, 0.7], { dtype: 'float64' })), expected64, 1e-12);
   });
 
   it('GaussianBlur: kernelSize (default from the height), sigma and p reach the blur', () => {
