@@ -82,6 +82,9 @@ describe('data/transforms: colour transforms by value', () => {
     assertAllClose(adjustSaturation(two, torch.tensor([0.3, 2])), torch.cat([t(SATURATION_03), t(SATURATION_2)], 0), 2e-6);
     assertAllClose(adjustSaturation(x, 0.3), t(SATURATION_03), 2e-6);
     assert.equal(adjustSaturation(one, 0.5), one);
+    // Any other channel count: the mean of every channel (no grayscale of 2 channels), per image.
+    const twoCh = torch.tensor([[[[0.2, 0.4]], [[0.6, 0.8]]], [[[0, 0]], [[1, 1]]]]); // (2, 2, 1, 2), means 0.5 and 0.5
+    assertAllClose(adjustContrast(twoCh, 0.5), torch.tensor([[[[0.35, 0.45]], [[0.55, 0.65]]], [[[0.25, 0.25]], [[0.75, 0.75]]]]), 1e-7);
   });
 
   it('ColorJitter: each strength acts by its documented amount (a fixed range is that factor)', () => {
