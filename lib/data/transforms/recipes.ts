@@ -1,6 +1,6 @@
 // The augmentation recipes of the papers, scaled by the options to any image
 // size: each returns a MultiView whose forward gives the views a method trains on.
-import { defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
+import { checkOptionKeys, defineOptions, GivenOptions, is, option, OPTIONAL } from '../../torch/option-table';
 import { Transform } from './transform';
 import { Compose } from './compose';
 import { RandomResizedCrop } from './random-resized-crop';
@@ -25,6 +25,11 @@ export const RECIPE_OPTIONS = defineOptions({
 
 /** Names a recipe option in messages. */
 const what = (k: string): string => `options.${k}`;
+
+/** Refuses keys the recipe does not know (a misspelt `sise` would otherwise be ignored), as the transforms do. */
+function checkKeys(options: object, keys: readonly string[], recipe: string): void {
+  checkOptionKeys(options, [...keys, 'mean', 'std'], `recipes.${recipe}`);
+}
 
 /** Options every recipe takes. */
 export interface RecipeOptions extends GivenOptions<typeof RECIPE_OPTIONS.specs> {
@@ -77,6 +82,7 @@ export interface SimclrOptions extends RecipeOptions, GivenOptions<typeof SIMCLR
  * recipes.simclr({ size: 28, channels: 1 }); // Fashion-MNIST
  */
 export function simclr(options: SimclrOptions = {}): MultiView {
+  checkKeys(options, SIMCLR_RECIPE_OPTIONS.keys, 'simclr');
   const o = SIMCLR_RECIPE_OPTIONS.resolve(options, what);
   const size = o.size;
   const variant = o.variant ?? (size <= 64 ? 'cifar' : 'imagenet');
@@ -111,6 +117,7 @@ function byolColour(): Transform[] {
  * @example const [online, target] = recipes.byol({ size: 32 }).forward(images, g);
  */
 export function byol(options: RecipeOptions = {}): MultiView {
+  checkKeys(options, RECIPE_OPTIONS.keys, 'byol');
   const { size } = RECIPE_OPTIONS.resolve(options, what);
   const kernelSize = simclrKernelSize(size);
   const view = (blur: number, solarize: number): Transform => finish([
@@ -153,6 +160,7 @@ export interface DinoOptions extends RecipeOptions, GivenOptions<typeof DINO_REC
  * const crops = recipe.forward(images, g); // 2 global, then 6 local
  */
 export function dino(options: DinoOptions = {}): MultiView {
+  checkKeys(options, DINO_RECIPE_OPTIONS.keys, 'dino');
   const o = DINO_RECIPE_OPTIONS.resolve(options, what);
   const globalSize = o.globalSize ?? o.size;
   const localSize = o.localSize ?? Math.max(1, Math.round((globalSize * 96) / 224)); // 96 at 224, as main_dino.py
@@ -179,6 +187,7 @@ export function dino(options: DinoOptions = {}): MultiView {
  * @example const [x] = recipes.mae({ size: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }).forward(images, g);
  */
 export function mae(options: RecipeOptions = {}): MultiView {
+  checkKeys(options, RECIPE_OPTIONS.keys, 'mae');
   const { size } = RECIPE_OPTIONS.resolve(options, what);
   return multiCrop({ global: { size, scale: [0.2, 1], n: 1, interpolation: 'bicubic',
     pipeline: finish([new RandomHorizontalFlip({ p: 0.5 })], options) } });

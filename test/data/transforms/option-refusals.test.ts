@@ -118,4 +118,18 @@ describe('data/transforms: option refusals by exact message (crop, blur, erasing
     refuses(() => recipes.byol({ size: 0 }), 'Expected positive integer for options.size but received 0');
     assert.deepEqual(recipes.simclr({ variant: 'cifar', strength: 0 }).groups, [{ size: [32, 32], views: [0, 1] }]);
   });
+
+  it('recipes: an unknown key is refused by name, with the keys each recipe takes (mean and std included)', () => {
+    refuses(() => recipes.simclr(bad({ sise: 3 })),
+      "Unknown option(s) 'sise' for recipes.simclr; expected some of size, channels, variant, strength, scale, mean, std");
+    refuses(() => recipes.byol(bad({ size: 32, blur: 1 })), "Unknown option(s) 'blur' for recipes.byol; expected some of size, channels, mean, std");
+    refuses(() => recipes.dino(bad({ localcrops: 2 })),
+      "Unknown option(s) 'localcrops' for recipes.dino; expected some of size, channels, globalSize, localSize, localCrops, globalScale, localScale, mean, std");
+    refuses(() => recipes.mae(bad({ scale: [0.5, 1] })), "Unknown option(s) 'scale' for recipes.mae; expected some of size, channels, mean, std");
+    refuses(() => recipes.mae(bad(null)), 'Expected an options object for recipes.mae but received null');
+    // Every documented key is accepted.
+    assert.equal(recipes.mae({ size: 8, channels: 1, mean: [0.5], std: [0.25] }).groups.length, 1);
+    assert.equal(recipes.dino({ size: 16, channels: 3, globalSize: 16, localSize: 8, localCrops: 2, globalScale: [0.4, 1],
+      localScale: [0.05, 0.4], mean: [0, 0, 0], std: [1, 1, 1] }).groups.length, 2);
+  });
 });
