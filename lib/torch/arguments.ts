@@ -184,13 +184,13 @@ export function pair(value: unknown, what: string, min: number): [number, number
 }
 
 /**
- * Checks a [low, high] range option with low <= high (and both >= min).
+ * Checks a [low, high] range option with low <= high (and both >= min; min Number.MIN_VALUE means positive).
  * @example const [lo, hi] = checkRange(scale, 'options.scale', 0);
  */
 export function checkRange(range: unknown, what: string, min = -Infinity): [number, number] {
   const numbers = Array.isArray(range) && range.length === 2 && typeof range[0] === 'number' && typeof range[1] === 'number';
   if (numbers && range[0] <= range[1] && range[0] >= min) return [range[0], range[1]];
-  const floor = min === -Infinity ? '' : ` with low >= ${min}`;
+  const floor = min === -Infinity ? '' : min === Number.MIN_VALUE ? ' with low > 0' : ` with low >= ${min}`;
   const message = `Expected [low, high] with low <= high${floor} for ${what} but received ${JSON.stringify(range)}`;
   throw numbers ? new RangeError(message) : new TypeError(message);
 }
