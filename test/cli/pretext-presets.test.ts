@@ -21,19 +21,28 @@ const out = path.join(os.tmpdir(), 'selfsup-pretext-presets-unused');
 const fashion = [1000, 1, 28, 28];
 
 describe('cli: the pretext presets that beat their floors', () => {
-  it('context_encoder: 3 epochs of random regions covering a quarter of each 28 px image, not the centre square, seen 2x upsampled, lr 8e-3, whole-image statistics', () => {
+  it('context_encoder: 3 epochs of random regions covering a quarter of each 28 px image, not the centre square, seen 2x upsampled, lr 8e-3, whole-image statistics, read out on a 5x5 grid', () => {
     const c = resolveRunConfig('context_encoder', { eval: true, out });
     assert.deepEqual([c.encoderOptions, c.methodOptions, c.optimizer, c.epochs, c.batchSize],
-      [{ width: 16, pool: 3, inputScale: 2 }, { mask: 'region', imageNormStats: true }, { lr: 8e-3 }, 3, 128]);
+      [{ width: 16, pool: 5, inputScale: 2 }, { mask: 'region', imageNormStats: true }, { lr: 8e-3 }, 3, 128]);
     const { method, encoder } = buildMethod(c, fashion);
     const random = encoder();
     try {
       assert.ok(method instanceof ContextEncoder);
       assert.equal(method.imageNormStats, true, 'the preset reaches the method');
       assert.equal(method.recipe.lrScaling, 'none', 'the preset lr 8e-3 is the peak rate, not scaled by the batch');
+      // The trained encoder and its random floor: the 14 x 14 last map averaged over a 5x5 grid (64 x 25 features).
       for (const e of [method.encoder, random]) {
         assert.ok(e instanceof SmallCnn);
-        assert.deepEqual([e.inputScale, e.pool, e.featureDim], [2, 3, 576]);
+        assert.deepEqual([e.inputScale, e.pool, e.featureDim], [2, 5, 1600]);
+        e.eval();
+        torch.noGrad(() => torch.scope(() => {
+          const x = torch.randn([2, 1, 28, 28]);
+          const want = adaptiveAvgPool2d(e.forwardFeatures(x), 5).flatten(1); // (2, 64 x 25)
+          const got = e.forward(x);
+          assert.deepEqual(got.shape, [2, 1600]);
+          assert.ok((got.sub(want).abs().max().item() as number) < 1e-6);
+        }));
       }
       // 28 px images upsampled 2x: 14 x 14 last maps, so the channel-wise bottleneck is 196 x 196 per channel and the
       // decoder one up-convolution (28 / 14 = 2).
