@@ -1,0 +1,127 @@
+// `selfsup info` by value (issue 21, lib/cli's mutation score): the report's exact text for reports of
+// other machines (a CUDA build with GPUs and a flavour, a CPU build with reference BLAS and warnings),
+// the encoders wrapped under their column; detectBlas for each BLAS family and the build-config fallback;
+// the cuDNN 9 encoding's boundary; and what collectInfo reports here, field by field.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { collectInfo, detectBlas, formatCudnnVersion, formatInfo, Info, loadedLibraries, packageVersion } from '../../lib/cli/info';
+import { addonPath } from '../../lib/torch/native';
+import * as ssl from '../../lib/ssl';
+
+const GPU_BOX: Info = {
+  selfsup: { version: '9.8.7', path: '/opt/selfsup' },
+  node: { version: 'v22.1.0', napi: '9' },
+  libtorch: { version: '2.5.1', path: '/opt/torch/lib', cxx11Abi: true, builtWithCuda: true },
+  cuda: { available: true, version: '12.4', cudnnVersion: '9.1.0', gpus: [
+    { index: 0, name: 'NVIDIA H200', totalMemory: 150 * 2 ** 30, capability: '9.0' },
+    { index: 1, name: 'NVIDIA H100', totalMemory: 85.5 * 2 ** 30, capability: '9.0' }] },
+  blas: { name: 'MKL (linked into libtorch)', path: null, slow: false },
+  threads: { intraOp: 16, source: 'main thread', detail: '16, as libtorch reports it', interOp: 8, ompWaitPolicy: 'PASSIVE (selfsup\'s default)' },
+  malloc: { source: 'unknown', detail: 'not recorded' },
+  encoders: ['small_cnn', 'resnet18', 'resnet50', 'vit_tiny_patch4_224', 'vit_small_patch16_224', 'vit_base_patch16_224',
+    'unet_small', 'bert_tiny', 'albert_tiny', 'a_long_encoder_name_to_wrap'],
+  methods: ['simclr', 'byol'],
+  speed: { cudaGraphs: true, fusedAdamW: true, fusedSgd: false, fusedAttention: true },
+  addon: { source: 'prebuilt', path: '/opt/selfsup/prebuilds/addon.node', flavour: 'cuda12', record: null },
+  warnings: [],
+};
+
+describe('cli: selfsup info by value', () => {
+  it('formatInfo: the exact text of a CUDA machine with two GPUs and an addon flavour', () => {
+    assert.equal(formatInfo(GPU_BOX), [
+      'selfsup   9.8.7 (/opt/selfsup)',
+      'node      v22.1.0 (N-API 9)',
+      'libtorch  2.5.1 (/opt/torch/lib, _GLIBCXX_USE_CXX11_ABI=1)',
+      'CUDA      12.4',
+      'cuDNN     9.1.0',
+      'GPU 0     NVIDIA H200, 150.0 GiB, compute capability 9.0',
+      'GPU 1     NVIDIA H100, 85.5 GiB, compute capability 9.0',
+      'BLAS      MKL (linked into libtorch)',
+      'threads   16 intra-op (16, as libtorch reports it), 8 inter-op; OpenMP wait policy PASSIVE (selfsup\'s default)',
+      'malloc    not recorded',
+      'speed     CUDA graphs yes, fused AdamW yes, fused SGD no, fused attention yes',
+      'addon     prebuilt: /opt/selfsup/prebuilds/addon.node',
+      'flavour   cuda12',
+      'methods   simclr, byol',
+      'encoders  small_cnn, resnet18, resnet50, vit_tiny_patch4_224, vit_small_patch16_224,',
+      '          vit_base_patch16_224, unet_small, bert_tiny, albert_tiny, a_long_encoder_name_to_wrap',
+      '',
+    ].join('\n'));
+  });
+
+  it('formatInfo: a CPU build with reference BLAS, no GPU, unknown paths, and its warnings', () => {
+    const cpu: Info = {
+      ...GPU_BOX,
+      libtorch: { version: '1.13.1', path: null, cxx11Abi: false, builtWithCuda: false },
+      cuda: { available: false, version: null, cudnnVersion: null, gpus: [] },
+      blas: { name: 'reference BLAS', path: '/usr/lib/blas/libblas.so.3', slow: true },
+      speed: { cudaGraphs: false, fusedAdamW: false, fusedSgd: false, fusedAttention: false },
+      addon: { source: 'build-folder', path: '/x/build/Release/selfsup.node', flavour: null, record: null },
+      encoders: ['a', 'b'], methods: ['mae'], warnings: ['first warning', 'second warning'],
+    };
+    assert.equal(formatInfo(cpu), [
+      'selfsup   9.8.7 (/opt/selfsup)',
+      'node      v22.1.0 (N-API 9)',
+      'libtorch  1.13.1 (path unknown, _GLIBCXX_USE_CXX11_ABI=0)',
+      'CUDA      none (CPU build)',
+      'cuDNN     none',
+      'GPUs      none',
+      'BLAS      reference BLAS (/usr/lib/blas/libblas.so.3)',
+      'threads   16 intra-op (16, as libtorch reports it), 8 inter-op; OpenMP wait policy PASSIVE (selfsup\'s default)',
+      'malloc    not recorded',
+      'speed     CUDA graphs no, fused AdamW no, fused SGD no, fused attention no',
+      'addon     built from source (build/Release, no install record): /x/build/Release/selfsup.node',
+      'methods   mae',
+      'encoders  a, b',
+      'WARNING: first warning',
+      'WARNING: second warning',
+      '',
+    ].join('\n'));
+    // A CUDA build whose runtime is not loaded says so; SELFSUP_ADDON and an installed build are named.
+    const text = formatInfo({ ...cpu, libtorch: { ...cpu.libtorch, builtWithCuda: true }, addon: { ...cpu.addon, source: 'SELFSUP_ADDON' } });
+    assert.match(text, /\nCUDA      built with CUDA, runtime not loaded\n/);
+    assert.match(text, /\naddon     named by SELFSUP_ADDON: \/x\/build\/Release\/selfsup\.node\n/);
+    assert.match(formatInfo({ ...cpu, addon: { ...cpu.addon, source: 'built' } }), /\naddon     built from source at install: /);
+    // Lines of the encoder list hold at most 90 characters: two of 44 fit on one line (90), a third goes on the next.
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(44));
+    assert.ok(formatInfo({ ...cpu, encoders: [a, b, c] }).endsWith(`encoders  ${a}, ${b},\n          ${c}\nWARNING: first warning\nWARNING: second warning\n`));
+    assert.ok(formatInfo({ ...cpu, encoders: [`${a}x`, b] }).endsWith(`encoders  ${a}x,\n          ${b}\nWARNING: first warning\nWARNING: second warning\n`));
+  });
+
+  it('detectBlas: each family by file or folder name, the reference BLAS by path, else libtorch\'s build config', () => {
+    const d = '/usr/lib/x86_64-linux-gnu';
+    assert.deepEqual(detectBlas([`${d}/libatlas.so.3`], ''), { name: 'ATLAS', path: `${d}/libatlas.so.3`, slow: false });
+    assert.deepEqual(detectBlas([`${d}/libflexiblas.so.3`], ''), { name: 'FlexiBLAS', path: `${d}/libflexiblas.so.3`, slow: false });
+    assert.deepEqual(detectBlas([`${d}/openblas-openmp/libblas.so.3`], ''), { name: 'OpenBLAS (openmp)', path: `${d}/openblas-openmp/libblas.so.3`, slow: false });
+    assert.deepEqual(detectBlas([`${d}/libopenblas.so.0`], ''), { name: 'OpenBLAS', path: `${d}/libopenblas.so.0`, slow: false });
+    assert.deepEqual(detectBlas([`${d}/libc.so.6`, `${d}/libblas.so.3`], ''), { name: 'reference BLAS', path: `${d}/libblas.so.3`, slow: true });
+    assert.deepEqual(detectBlas([`${d}/libc.so.6`], 'BLAS_INFO=open'), { name: 'open (not found among the loaded libraries)', path: null, slow: false });
+    assert.deepEqual(detectBlas([`${d}/libc.so.6`], ''), { name: 'unknown', path: null, slow: false });
+  });
+
+  it('formatCudnnVersion: cuDNN 9\'s encoding from 10000 on', () => {
+    assert.equal(formatCudnnVersion(10000), '1.0.0');
+    assert.equal(formatCudnnVersion(9999), '9.9.99');
+    assert.equal(formatCudnnVersion(0), null);
+  });
+
+  it('collectInfo here: versions, paths, libraries, registry, the CPU build\'s fields', () => {
+    const info = collectInfo();
+    const root = path.resolve(__dirname, '..', '..', '..');
+    assert.deepEqual(info.selfsup, { version: packageVersion(root), path: root });
+    assert.equal(packageVersion('/nonexistent'), 'unknown');
+    assert.deepEqual(info.node, { version: process.version, napi: process.versions.napi });
+    const libraries = loadedLibraries();
+    assert.ok(libraries.length > 0 && libraries.every((f) => f.startsWith('/') && /\.so(\.|$)/.test(f)), libraries.join('\n'));
+    assert.ok(libraries.some((f) => /\/libc10\.so/.test(f)));
+    assert.equal(new Set(libraries).size, libraries.length);
+    assert.deepEqual(info.methods, ssl.list());
+    assert.equal(info.addon.path, addonPath);
+    assert.equal(info.speed.cudaGraphs, info.libtorch.builtWithCuda && info.cuda.available);
+    assert.deepEqual(info.warnings, [
+      ...(info.blas.slow ? ['libtorch uses the reference BLAS: matrix products and convolutions run about 20x slower than with OpenBLAS. ' +
+        'Install OpenBLAS: sudo apt-get install libopenblas0-pthread'] : []),
+      ...(info.libtorch.builtWithCuda && !info.cuda.available ? [info.warnings[info.warnings.length - 1]] : []),
+    ]);
+  });
+});
