@@ -108,4 +108,14 @@ describe('cli: selfsup launch hands each flag to the launcher', () => {
     assert.match(await messageOf(() => launch(['--nproc-per-node', '1', '--bogus', 'job.js'])), /unknown option '--bogus'/);
     assert.deepEqual(calls, []);
   });
+
+  it('selfsup train --nproc-per-node: one machine (--nnodes 1) needs no --master-addr, two do', async () => {
+    const train = (args: string[]): Promise<unknown> => quietProgram().parseAsync(['node', 'selfsup', 'train', 'simclr', '--steps', '1',
+      '--out', '/tmp/selfsup-launch-values', '--nproc-per-node', '2', ...args]);
+    await train(['--nnodes', '1']);
+    await train([]);
+    assert.deepEqual(calls.map((c) => [c.nprocPerNode, c.nnodes]), [[2, 1], [2, undefined]]);
+    assert.equal(await messageOf(() => train(['--nnodes', '2'])),
+      '--nnodes > 1 needs --master-addr (the address of node 0, reachable from every machine)');
+  });
 });

@@ -5,7 +5,9 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { collectInfo, detectBlas, formatCudnnVersion, formatInfo, Info, loadedLibraries, packageVersion } from '../../lib/cli/info';
-import { addonPath } from '../../lib/torch/native';
+import { addonPath, native } from '../../lib/torch/native';
+import { ompWaitPolicy, recordThreads, recordWaitPolicy, threadSetting, ThreadSetting, WaitPolicy } from '../../lib/torch/threads';
+import { hostMalloc, HostMallocSetting, recordHostMalloc } from '../../lib/torch/host-malloc';
 import * as ssl from '../../lib/ssl';
 
 const GPU_BOX: Info = {
@@ -123,5 +125,30 @@ describe('cli: selfsup info by value', () => {
         'Install OpenBLAS: sudo apt-get install libopenblas0-pthread'] : []),
       ...(info.libtorch.builtWithCuda && !info.cuda.available ? [info.warnings[info.warnings.length - 1]] : []),
     ]);
+  });
+
+  it('collectInfo: the thread count\'s source when it is the one recorded, else libtorch\'s; the wait policy; malloc', () => {
+    const saved = { threads: threadSetting(), policy: ompWaitPolicy(), malloc: hostMalloc() };
+    const { numThreads: intraOp, numInteropThreads: interOp } = native.config();
+    try {
+      recordWaitPolicy({ value: 'ACTIVE', setBySelfsup: false });
+      recordThreads({ count: intraOp, source: '--threads', detail: `--threads ${intraOp}` });
+      assert.deepEqual(collectInfo().threads, { intraOp, source: '--threads', detail: `--threads ${intraOp}`, interOp, ompWaitPolicy: 'ACTIVE' });
+      recordWaitPolicy({ value: 'PASSIVE', setBySelfsup: true });
+      recordThreads({ count: intraOp + 1, source: 'OMP_NUM_THREADS', detail: 'x' });
+      const libtorchs = { intraOp, source: 'main thread', detail: `${intraOp}, as libtorch reports it`, interOp };
+      assert.deepEqual(collectInfo().threads, { ...libtorchs, ompWaitPolicy: 'PASSIVE (selfsup\'s default)' });
+      recordWaitPolicy(null as unknown as WaitPolicy);
+      recordThreads(null as unknown as ThreadSetting);
+      assert.deepEqual(collectInfo().threads, { ...libtorchs, ompWaitPolicy: 'unknown' });
+      recordHostMalloc({ mmapThreshold: 1, trimThreshold: 2, source: 'environment', detail: 'from MALLOC_*' } as HostMallocSetting);
+      assert.deepEqual(collectInfo().malloc, { source: 'environment', detail: 'from MALLOC_*' });
+      recordHostMalloc(null as unknown as HostMallocSetting);
+      assert.deepEqual(collectInfo().malloc, { source: 'unknown', detail: 'not recorded' });
+    } finally {
+      if (saved.threads !== null) recordThreads(saved.threads); else recordThreads(null as unknown as ThreadSetting);
+      recordWaitPolicy(saved.policy as WaitPolicy);
+      recordHostMalloc(saved.malloc as HostMallocSetting);
+    }
   });
 });
