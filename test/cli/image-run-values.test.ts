@@ -1,8 +1,8 @@
 // An image run of `selfsup train` and the commands that read it, by value (issue 21, lib/cli's mutation
 // score), on the synthetic data (512 + 256 images of 16 px, one SimCLR step of a 4-wide small_cnn, a few
-// seconds): what runTrain logs, prints and writes; `selfsup eval` of the run folder, its encoder file, its
-// checkpoint and the encoder file outside the folder gives the training's table again; the options that
-// pick rows; `selfsup embed` writes the encoder's features with their metadata; `selfsup neighbors` finds
+// seconds): what runTrain logs, prints and writes; then, on a run folder written without training,
+// `selfsup eval` of the folder, its encoder file, its checkpoint and the encoder file outside the folder
+// gives evaluateEncoder's table for the same weights; the options that pick rows; `selfsup embed` writes the encoder's features with their metadata; `selfsup neighbors` finds
 // the rows a brute-force cosine search finds; `selfsup export` writes the ONNX file it reports; and the
 // method a config builds for its data (buildMethod, encoderOptionsFor).
 import * as assert from 'node:assert/strict';
@@ -20,7 +20,10 @@ import { loadEncoder } from '../../lib/cli/load-encoder';
 import { loadDataSplit, parseDataSpec } from '../../lib/cli/data-spec';
 import { disposeDataset, ImageDataset } from '../../lib/data/dataset';
 import { extractFeatures } from '../../lib/eval/features';
-import { EvalReport, formatReport } from '../../lib/eval/report';
+import { EvalReport, evaluateEncoder, formatReport } from '../../lib/eval/report';
+import * as torch from '../../lib/torch';
+import { saveSafetensors } from '../../lib/torch/safetensors';
+import { create as createModel } from '../../lib/models/registry';
 import { readEmbeddingsAsync } from '../../lib/export/embeddings-file';
 import { quietProgram } from '../helpers/quiet-program';
 
@@ -58,7 +61,7 @@ async function stdoutOf(fn: () => Promise<unknown>): Promise<string> {
   return text;
 }
 
-describe('cli: an image run and the commands that read it, by value', function () {
+describe('cli: an image run by value (runTrain)', function () {
   this.timeout(120000);
   let dir = '';
   let out = '';
@@ -104,9 +107,44 @@ describe('cli: an image run and the commands that read it, by value', function (
     assert.deepEqual(readRunConfig(out), { ...JSON.parse(JSON.stringify(c)), out });
   });
 
-  it('selfsup eval of the run folder, its encoder file, its checkpoint and a copy outside it gives the training\'s table', async () => {
-    const report = run.report!;
-    fs.rmSync(path.join(out, 'eval.json'));
+});
+
+// A run folder written here without training (config.json and a seeded encoder's weights, as selfsup train
+// leaves them, and a checkpoint of the same weights): the commands that read it, each against a reference
+// computed here with the same weights (a fraction of a second each, no training).
+describe('cli: the commands that read a run folder, by value', function () {
+  this.timeout(120000);
+  let dir = '';
+  let out = '';
+  let c: RunConfig;
+  let reference: EvalReport;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-run-readers-'));
+    out = path.join(dir, 'run');
+    fs.mkdirSync(path.join(out, 'checkpoints'), { recursive: true });
+    c = { ...MAIN_JOB, data: 'synthetic', encoderOptions: { width: 4 }, epochs: undefined, steps: 1, batchSize: 32, knnEvery: 0,
+      eval: true, out, methodOptions: { hiddenDim: 16, outDim: 8 } };
+    fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify({ config: c }));
+    torch.manualSeed(3);
+    const options = encoderOptionsFor('small_cnn', [1, 1, 16, 16], { width: 4 });
+    const encoder = createModel('small_cnn', options);
+    saveSafetensors(path.join(out, 'encoder.safetensors'), encoder.stateDict());
+    saveSafetensors(path.join(out, 'checkpoints', 'step-00000001.safetensors'),
+      new Map([...encoder.stateDict()].map(([k, t]) => [`model.encoder.${k}`, t] as [string, torch.Tensor])));
+    fs.writeFileSync(path.join(out, 'checkpoints', 'step-00000001.json'), '{}');
+    const train = await loadDataSplit(parseDataSpec('synthetic'), 'train') as ImageDataset;
+    const test = await loadDataSplit(parseDataSpec('synthetic'), 'test') as ImageDataset;
+    reference = await evaluateEncoder(encoder, { train, test, randomEncoder: () => createModel('small_cnn', options), device: 'cpu',
+      log: () => undefined });
+    encoder.dispose();
+    disposeDataset(train);
+    disposeDataset(test);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('selfsup eval of the run folder, its encoder file, its checkpoint and a copy outside it gives evaluateEncoder\'s table for those weights', async () => {
+    const report = reference;
     const again = await runEval(out, { log: () => undefined });
     assert.deepEqual(untimed(again), untimed(report));
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8')), JSON.parse(JSON.stringify(again)), 'eval.json rewritten');
@@ -129,7 +167,7 @@ describe('cli: an image run and the commands that read it, by value', function (
   });
 
   it('selfsup eval --knn / --linear / --no-floors / --train-subset pick the rows and measurements', async () => {
-    const full = untimed(run.report!) as { rows: Record<string, unknown>[] } & Record<string, unknown>;
+    const full = untimed(reference) as { rows: Record<string, unknown>[] } & Record<string, unknown>;
     const knn = untimed(await runEval(out, { knn: true, floors: false, log: () => undefined })) as typeof full;
     assert.deepEqual(knn.rows.map((r) => r.name), ['trained encoder']);
     assert.deepEqual(knn.rows[0].knn, full.rows[2].knn);
@@ -149,22 +187,6 @@ describe('cli: an image run and the commands that read it, by value', function (
       log: () => undefined });
     assert.deepEqual((untimed(named) as typeof full).rows[0].knn, full.rows[2].knn);
     assert.ok(!fs.existsSync(path.join(api, 'eval.json')), 'no eval.json without a run config');
-  });
-
-  it('readRunConfig refuses a folder without config.json, a damaged one and one without a config record, naming the file', () => {
-    const bad = path.join(dir, 'bad-run');
-    fs.mkdirSync(bad);
-    assert.throws(() => readRunConfig(bad), (e: Error) =>
-      e.message === `'${bad}' is not a run folder: it has no config.json (selfsup train writes one into --out)`);
-    const file = path.join(bad, 'config.json');
-    fs.writeFileSync(file, '{x');
-    assert.throws(() => readRunConfig(bad), (e: Error) => e.message.startsWith(`${file} is not valid JSON (`) &&
-      e.message.endsWith('): the run folder\'s config.json is damaged'));
-    for (const body of ['null', '5', '{"config": {"method": 3}}', '{"config": {}}', '{"other": 1}']) {
-      fs.writeFileSync(file, body);
-      assert.throws(() => readRunConfig(bad), (e: Error) =>
-        e.message === `${file} was not written by selfsup train (no "config" record): resume it from the API instead`, body);
-    }
   });
 
   it('selfsup embed writes the encoder\'s features of the split, labels, ids and metadata; neighbors finds the brute-force nearest rows', async () => {
@@ -238,6 +260,22 @@ describe('cli: an image run and the commands that read it, by value', function (
 });
 
 describe('cli: the method and encoder options a run config builds for its data', () => {
+  it('readRunConfig refuses a folder without config.json, a damaged one and one without a config record, naming the file', () => {
+    const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-bad-run-'));
+    assert.throws(() => readRunConfig(bad), (e: Error) =>
+      e.message === `'${bad}' is not a run folder: it has no config.json (selfsup train writes one into --out)`);
+    const file = path.join(bad, 'config.json');
+    fs.writeFileSync(file, '{x');
+    assert.throws(() => readRunConfig(bad), (e: Error) => e.message.startsWith(`${file} is not valid JSON (`) &&
+      e.message.endsWith('): the run folder\'s config.json is damaged'));
+    for (const body of ['null', '5', '{"config": {"method": 3}}', '{"config": {}}', '{"other": 1}']) {
+      fs.writeFileSync(file, body);
+      assert.throws(() => readRunConfig(bad), (e: Error) =>
+        e.message === `${file} was not written by selfsup train (no "config" record): resume it from the API instead`, body);
+    }
+    fs.rmSync(bad, { recursive: true, force: true });
+  });
+
   it('encoderOptionsFor: channels and size from the data by family, overrides over them, numClasses 0', () => {
     assert.deepEqual(encoderOptionsFor('vit_tiny_patch4_224', [9, 3, 32, 32]), { inChannels: 3, imgSize: 32, numClasses: 0 });
     assert.deepEqual(encoderOptionsFor('resnet18', [9, 1, 64, 64]), { inChannels: 1, smallImages: true, numClasses: 0 });
