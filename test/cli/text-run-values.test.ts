@@ -225,7 +225,10 @@ describe('cli: text runs by value (flags, refusals, a CLIP run on a caption file
   });
 
   it('selfsup train --resume and selfsup eval of a clip run through the real program; eval refuses flags that would change the table', async () => {
-    const out = path.join(dir, 'clip-b');
+    // A clip run folder as far as these checks read it (its config.json): they refuse before any other file is read.
+    const out = path.join(dir, 'clip-refusals');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify({ config: textRunConfig('clip', { eval: true, steps: 3 }, NOW) }));
     const run = async (args: string[]): Promise<void> => { await quietProgram().parseAsync(['node', 'selfsup', ...args]); };
     for (const [flags, drop] of [[['--knn'], '--knn'], [['--linear', '--train-subset', '5'], '--linear --train-subset'],
       [['--no-floors'], '--no-floors'], [['--device', 'cuda'], '--device'], [['--data', 'synthetic', '--encoder', 'x'], '--data --encoder'],
