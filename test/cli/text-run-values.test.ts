@@ -135,6 +135,10 @@ describe('cli: text runs by value (flags, refusals, a CLIP run on a caption file
       '--resume continues a run with its own config.json; drop --steps --batch-size --method-options');
     assert.equal(await messageOf(() => textResumeConfig(undefined, { resume: run, eval: true, device: 'cuda' })),
       'albert runs on the CPU in this version; drop --device cuda');
+    // A config.json without the "config" record is no text run either (and not a crash).
+    fs.writeFileSync(path.join(run, 'config.json'), JSON.stringify({ other: 1 }));
+    assert.equal(await messageOf(() => textResumeConfig(undefined, { resume: run, eval: true })),
+      `Cannot resume from '${run}': it is not a run folder of selfsup train bert|albert|clip (no config.json of one)`);
     const missing = path.join(dir, 'not-a-run');
     assert.equal(await messageOf(() => textResumeConfig(undefined, { resume: missing, eval: true })),
       `Cannot resume from '${missing}': it is not a run folder of selfsup train bert|albert|clip (no config.json of one)`);
