@@ -70,8 +70,11 @@ describe('cli: an image run by value (runTrain)', function () {
   const lines: string[] = [];
   let printed = '';
 
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-image-values-'));
+  // NOTE: the run is in the test, not in a before hook: Stryker's per-test coverage does not see code that hooks run.
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-image-values-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('runTrain: the log lines, the printed table and where things are, eval.json', async () => {
     out = path.join(dir, 'run');
     c = { ...MAIN_JOB, data: 'synthetic', encoderOptions: { width: 4 }, epochs: undefined, steps: 1, batchSize: 32, knnEvery: 0,
       eval: true, out, methodOptions: { hiddenDim: 16, outDim: 8 } };
@@ -79,10 +82,6 @@ describe('cli: an image run by value (runTrain)', function () {
     printed = '';
     run = await runTrain(c, { progress: 'lines', print: (t) => { printed += t; },
       stream: { write: (s: string) => { lines.push(...s.split('\n').filter((l) => l !== '')); return true; } } });
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  it('runTrain: the log lines, the printed table and where things are, eval.json', () => {
     const built = buildMethod(c, [512, 1, 16, 16]);
     const parameters = built.method.encoder.numParameters();
     built.method.dispose();
@@ -107,6 +106,30 @@ describe('cli: an image run by value (runTrain)', function () {
     assert.deepEqual(readRunConfig(out), { ...JSON.parse(JSON.stringify(c)), out });
   });
 
+
+  it('runTrain --no-eval --knn-every 1 --progress none: the monitor on the test split, no columns line, no table, no eval.json', async () => {
+    const quiet = path.join(dir, 'quiet');
+    const q: RunConfig = { ...MAIN_JOB, data: 'synthetic', encoderOptions: { width: 4 }, epochs: undefined, steps: 1, batchSize: 32,
+      knnEvery: 1, eval: false, out: quiet, methodOptions: { hiddenDim: 16, outDim: 8 } };
+    const logged: string[] = [];
+    let text = '';
+    const r = await runTrain(q, { progress: 'none', print: (t) => { text += t; },
+      stream: { write: (s: string) => { logged.push(...s.split('\n').filter((l) => l !== '')); return true; } } });
+    assert.equal(logged[0], `Training simclr (small_cnn, 4,460 parameters) on synthetic[train] (512 images) for 1 steps on cpu; run folder ${quiet}`);
+    assert.ok(!logged.includes(COLUMNS));
+    assert.ok(!logged.some((l) => l.startsWith('Evaluating')));
+    assert.deepEqual([r.report, r.task, r.rank, text], [undefined, undefined, 0, '']);
+    assert.ok(!fs.existsSync(path.join(quiet, 'eval.json')));
+    const monitor = JSON.parse(fs.readFileSync(path.join(quiet, 'config.json'), 'utf8')).trainer.monitor;
+    assert.deepEqual([monitor.train, monitor.test, monitor.everyEpochs], ['synthetic[train]', 'synthetic[test]', 1]);
+    // Without the monitor (--knn-every 0) config.json records none; epochs instead of steps are logged as such.
+    const none = path.join(dir, 'none');
+    const noneLines: string[] = [];
+    await runTrain({ ...q, knnEvery: 0, out: none, steps: undefined, epochs: 1, batchSize: 256 }, { progress: 'none', print: () => undefined,
+      stream: { write: (s: string) => { noneLines.push(...s.split('\n').filter((l) => l !== '')); return true; } } });
+    assert.equal(JSON.parse(fs.readFileSync(path.join(none, 'config.json'), 'utf8')).trainer.monitor, null);
+    assert.equal(noneLines[0], `Training simclr (small_cnn, 4,460 parameters) on synthetic[train] (512 images) for 1 epochs on cpu; run folder ${none}`);
+  });
 });
 
 // A run folder written here without training (config.json and a seeded encoder's weights, as selfsup train
