@@ -25,6 +25,7 @@ import * as torch from '../../lib/torch';
 import { saveSafetensors } from '../../lib/torch/safetensors';
 import { create as createModel } from '../../lib/models/registry';
 import { readEmbeddingsAsync } from '../../lib/export/embeddings-file';
+import sharp from 'sharp';
 import { quietProgram } from '../helpers/quiet-program';
 
 const COLUMNS = 'Columns: loss; lr, wd = learning rate, weight decay; emb-std = embedding std (collapse if near 0, ' +
@@ -154,7 +155,9 @@ describe('cli: the commands that read a run folder, by value', function () {
     const encoder = createModel('small_cnn', options);
     saveSafetensors(path.join(out, 'encoder.safetensors'), encoder.stateDict());
     saveSafetensors(path.join(out, 'checkpoints', 'step-00000001.safetensors'),
-      new Map([...encoder.stateDict()].map(([k, t]) => [`model.encoder.${k}`, t] as [string, torch.Tensor])));
+      new Map([...[...encoder.stateDict()].map(([k, t]) => [`model.encoder.${k}`, t] as [string, torch.Tensor]),
+        // A checkpoint holds more than the encoder: only the model.encoder.* keys are read.
+        ['model.projector.weight', torch.zeros([2, 2])], ['optimizer.state.0.step', torch.zeros([1])]]));
     fs.writeFileSync(path.join(out, 'checkpoints', 'step-00000001.json'), '{}');
     const train = await loadDataSplit(parseDataSpec('synthetic'), 'train') as ImageDataset;
     const test = await loadDataSplit(parseDataSpec('synthetic'), 'test') as ImageDataset;
@@ -264,6 +267,33 @@ describe('cli: the commands that read a run folder, by value', function () {
     const plainLog: string[] = [];
     const plain = await runNeighbors(npy, { query: 0, k: 3, log: (l) => plainLog.push(l) });
     assert.deepEqual([plain.grid, plain.neighbors.length, plainLog.length], [undefined, 3, 4]);
+    // Through the command line: a number is a row, an existing file an image query (this .npy names no dataset to embed it
+    // with), anything else is refused.
+    const trainRows = (await readEmbeddingsAsync(npy)).embeddings.toArray() as number[][];
+    const cos = (a: number[], b: number[]) => a.reduce((x, v, j) => x + v * b[j], 0) / (norm(a) * norm(b));
+    const top = (q: number, k: number) => trainRows.map((v, row) => ({ s: cos(v, trainRows[q]), row })).filter((x) => x.row !== q)
+      .sort((a, b) => b.s - a.s).slice(0, k).map((x) => x.row);
+    // A query among whose neighbours row 0 is (row 0 must not be skipped like a missing row).
+    const q0 = [1, 2, 3, 4, 5, 6, 7, 8, 9].find((q) => top(q, 3).includes(0))!;
+    assert.ok(q0 !== undefined);
+    const cli = quietProgram();
+    let foundRows: number[] = [];
+    cli.commands.find((x) => x.name() === 'neighbors')!.action(async (t: string, f: { query: number | string; k: number }) => {
+      foundRows = (await runNeighbors(t, { ...f, log: () => undefined })).neighbors.map((n) => n.row);
+    });
+    await cli.parseAsync(['node', 'selfsup', 'neighbors', npy, '--query', String(q0), '-k', '3']);
+    assert.deepEqual(foundRows, top(q0, 3));
+    const image = path.join(dir, '12.png');
+    fs.copyFileSync(path.join(out, 'neighbors-5.png'), image);
+    const neighbors = (args: string[]) => quietProgram().parseAsync(['node', 'selfsup', 'neighbors', npy, ...args]);
+    assert.equal(await messageOf(() => neighbors(['--query', image])), 'An image query needs the embedding file\'s dataset and encoder; ' +
+      'this one names no dataset: embed with selfsup embed, or query a row');
+    const missing = path.join(dir, '7.png');
+    assert.equal(await messageOf(() => neighbors(['--query', missing])),
+      `Expected a row number or an image file for --query but received '${missing}' (no such file)`);
+    assert.equal(await messageOf(() => neighbors(['--query', '10'])), `Expected a row in 0..9 for --query but received 10 ('${npy}' has 10 rows)`);
+    assert.equal(await messageOf(() => neighbors(['--query', '12x'])),
+      'Expected a row number or an image file for --query but received \'12x\' (no such file)');
     e.embeddings.dispose(); e.labels.dispose(); e.ids.dispose();
     reference.features.dispose(); reference.labels.dispose();
     disposeDataset(test);
@@ -279,6 +309,33 @@ describe('cli: the commands that read a run folder, by value', function () {
       `${(info.bytes / 1e6).toFixed(1)} MB`);
     const shaped = await runExport(out, { onnx: path.join(dir, 'enc2.onnx'), shape: [1, 20, 20], log: () => undefined });
     assert.deepEqual(shaped.inputShape, ['batch', 1, 20, 20]);
+    // A bare encoder file with an image folder's shape: the folder's (only) split, at the default 64 px.
+    const folder = path.join(dir, 'images');
+    fs.mkdirSync(path.join(folder, 'a'), { recursive: true });
+    for (let i = 0; i < 2; i++) {
+      await sharp({ create: { width: 10, height: 10, channels: 3, background: { r: 90 * i, g: 9, b: 0 } } }).png().toFile(path.join(folder, 'a', `${i}.png`));
+    }
+    const rgb = path.join(dir, 'rgb.safetensors');
+    const model = createModel('small_cnn', { inChannels: 3, width: 4, numClasses: 0 });
+    saveSafetensors(rgb, model.stateDict());
+    model.dispose();
+    const fromFolder = await runExport(rgb, { onnx: path.join(dir, 'enc3.onnx'), data: `folder:${folder}`, encoder: 'small_cnn',
+      encoderOptions: { width: 4 }, log: () => undefined });
+    assert.deepEqual(fromFolder.inputShape, ['batch', 3, 64, 64]);
+  });
+
+  it('selfsup eval: a file more than three folders below a run folder is not inside it', async () => {
+    const deep = path.join(out, 'a', 'b', 'c');
+    fs.mkdirSync(deep, { recursive: true });
+    const file = path.join(deep, 'enc.safetensors');
+    fs.copyFileSync(path.join(out, 'encoder.safetensors'), file);
+    assert.equal(await messageOf(() => runEval(file)),
+      `'${file}' is not inside a run folder: name its architecture with --encoder (and --encoder-options)`);
+    const two = path.join(out, 'a', 'b', 'enc.safetensors');
+    fs.copyFileSync(path.join(out, 'encoder.safetensors'), two);
+    assert.deepEqual((untimed(await runEval(two, { knn: true, floors: false, log: () => undefined })) as { rows: unknown[] }).rows,
+      (untimed(reference) as { rows: Record<string, unknown>[] }).rows.filter((r) => r.name === 'trained encoder')
+        .map((r) => ({ ...r, linear: undefined, linearTrain: undefined })).map((r) => JSON.parse(JSON.stringify(r))));
   });
 });
 
