@@ -104,6 +104,9 @@ describe('ssl heads by value (layers, prototypes, DINOHead)', function () {
       "Expected a Module with forward for blocks[0].batchNorm but received 'bn'");
     refuses(() => new ProjectionHead([{ inDim: 3, outDim: 4, batchNorm: new Module() as unknown as boolean }]),
       'Expected a Module with forward for blocks[0].batchNorm but received Module()');
+    refuses(() => new ProjectionHead([{ inDim: 3, outDim: 4, activation: { forward: (x: Tensor) => x } as unknown as Module as never }]),
+      'Expected a Module with forward for blocks[0].activation but received [object Object]');
+    assert.deepEqual(heads(new ProjectionHead([{ inDim: 3, outDim: 4, activation: null }])), ['L3-4+b'], 'activation null is none');
     refuses(() => new ProjectionHead('x' as unknown as []), "Expected a non-empty array of blocks for ProjectionHead but received 'x'");
     refuses(() => new ProjectionHead([{ inDim: 3, outDim: 4, bias: 1 as unknown as boolean }]),
       'Expected true or false for blocks[0].bias but received 1');
@@ -214,5 +217,9 @@ describe('ssl heads by value (layers, prototypes, DINOHead)', function () {
       return (g[r] * e) / Math.hypot(v[3 * r], v[3 * r + 1], v[3 * r + 2]);
     });
     near(values(d.forward(x)), matmulT(z, w, 2, 3, 5), 'logits');
+    // (B, T, inDim) tokens: the normalisation is over the last dimension.
+    const tokens = torch.cat([x, x.flip([0])], 0).view([2, 2, 4]);
+    const zt = [...z.slice(0, 3), ...z.slice(3, 6), ...z.slice(3, 6), ...z.slice(0, 3)];
+    near(values(d.forward(tokens)), matmulT(zt, w, 4, 3, 5), 'logits of tokens');
   });
 });
