@@ -12,7 +12,7 @@ import { Module } from '../../lib/nn/module';
 import { Linear } from '../../lib/nn/layers/linear';
 import { create as createModel } from '../../lib/models/registry';
 import { Encoder } from '../../lib/models/encoder';
-import { emaUpdate_, momentumSchedule } from '../../lib/ssl/ema';
+import { emaUpdate_, initTeacher, momentumSchedule } from '../../lib/ssl/ema';
 import { EmbeddingQueue } from '../../lib/ssl/queue';
 import { effectiveRank, rankLog } from '../../lib/ssl/collapse';
 import { checkCrops, forwardByResolution } from '../../lib/ssl/crops-forward';
@@ -22,6 +22,7 @@ import { create, list } from '../../lib/ssl/registry';
 import { methodEncoder } from '../../lib/ssl/method-encoder';
 import { SimCLR } from '../../lib/ssl/simclr';
 import { BYOL } from '../../lib/ssl/byol';
+import { Rotation as RotationMethod } from '../../lib/ssl/rotation';
 import { LabEncoder } from '../../lib/ssl/pretext/lab-encoder';
 import { refuses } from '../helpers/refuses';
 
@@ -68,6 +69,7 @@ describe('ssl core by value (ema, queue, collapse, crops, encoder specs, recipe,
     nearAll([0, 1, 2, 3, 4].map((k) => tau(k)), [0, 1, 2, 3, 4].map((k) => 0.95 - (0.05 * (Math.cos((Math.PI * k) / 4) + 1)) / 2),
       'cosine from 0.9 to 0.95', 1e-12);
     emaUpdate_(new Module(), new Module(), 0.5); // nothing to pair: returns
+    assert.throws(() => initTeacher(new Linear(3, 2), new Linear(3, 2, { bias: false })), /bias/, 'strict: a key the student lacks');
     refuses(() => emaUpdate_(a, student, -0.1), 'Expected a number in [0, 1] for momentum but received -0.1');
     refuses(() => momentumSchedule({ final: 1.5, totalSteps: 3 }), 'Expected a number in [0, 1] for final but received 1.5');
   });
@@ -198,6 +200,21 @@ describe('ssl core by value (ema, queue, collapse, crops, encoder specs, recipe,
       'SimCLR: expected the encoder instance to give an Encoder with a positive featureDim but received 0');
     refuses(() => makeEncoder('small_cnn', { numClasses: 10 }, { needsFactory: false, method: 'SimCLR' }),
       'SimCLR: expected models.create(\'small_cnn\') to give a feature encoder (numClasses 0) but it has numClasses 10; build it with numClasses: 0');
+    // The first call of a name's factory returns the encoder built (and checked) by makeEncoder: the same draws.
+    torch.manualSeed(11);
+    const first = makeEncoder('small_cnn', { width: 2 }, { needsFactory: true, method: 'byol' })();
+    torch.manualSeed(11);
+    assert.deepEqual(values(first.parameters()[0]), values(createModel('small_cnn', { width: 2, numClasses: 0 }).parameters()[0]));
+    const commented = makeEncoder(() => /* a class { in a comment */ createModel('small_cnn', { width: 2, numClasses: 0 }) as Encoder,
+      undefined, { needsFactory: false, method: 'SimCLR' });
+    assert.equal(commented().featureDim, 8);
+    refuses(() => makeEncoder(() => ({ forward: (x: Tensor) => x, featureDim: 2, numClasses: 0 }) as never, undefined,
+      { needsFactory: false, method: 'SimCLR' })(), 'SimCLR: expected the encoder factory to give an Encoder (a Module with forward and ' +
+      'featureDim) but received [object Object]');
+    const stringDim = new RecordingEncoder();
+    (stringDim as unknown as { featureDim: string }).featureDim = '8';
+    refuses(() => makeEncoder(stringDim, undefined, { needsFactory: false, method: 'SimCLR' }),
+      "SimCLR: expected the encoder instance to give an Encoder with a positive featureDim but received '8'");
     assert.deepEqual(encoderConfig('small_cnn', { width: 4 }), { encoder: 'small_cnn', encoderOptions: { width: 4 } });
     assert.deepEqual(encoderConfig('small_cnn', undefined), { encoder: 'small_cnn' });
     assert.deepEqual(encoderConfig(inst, undefined), { encoder: 'custom' });
@@ -246,7 +263,12 @@ describe('ssl core by value (ema, queue, collapse, crops, encoder specs, recipe,
     base.setStepValues({ temp: 0.04, momentum: 0.9 });
     near(num(t), 0.9, 'momentum rewritten');
     near(num(base.stepValue('temp', 0.07)), 0.07, 'temp');
+    assert.equal(m.capturable, true);
+    assert.equal(new RotationMethod({ encoder: 'small_cnn', encoderOptions: { width: 2 } }).capturable, false, 'not capturable by default');
+    const live = torch.memory().tensors;
+    const owned = m.stateDict().size + 2; // the weights and buffers, and the two step values
     m.dispose();
+    assert.equal(live - torch.memory().tensors, owned, 'dispose frees the weights and the step values');
     class Bare extends SimCLR {
       constructor() {
         super({ encoder: 'small_cnn', encoderOptions: { width: 2 }, hiddenDim: 4, outDim: 2 });
