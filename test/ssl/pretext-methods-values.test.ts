@@ -12,7 +12,9 @@ import { Rotation } from '../../lib/ssl/rotation';
 import { Jigsaw, jigsawGeometry, standardizeTiles } from '../../lib/ssl/jigsaw';
 import { RelativePosition } from '../../lib/ssl/relative-position';
 import { jigsawPermutations } from '../../lib/ssl/pretext/permutations';
-import { patchesAt } from '../../lib/ssl/pretext/grid-patches';
+import { gridOrigins, patchesAt } from '../../lib/ssl/pretext/grid-patches';
+import { create as createModel } from '../../lib/models/registry';
+import { Encoder } from '../../lib/models/encoder';
 import { TrainProgress } from '../../lib/ssl/method';
 import { refuses } from '../helpers/refuses';
 
@@ -268,5 +270,33 @@ describe('ssl pretext methods by value (rotation, jigsaw, relative position)', f
     assert.equal(grey.task.noise, undefined, 'no noise for one channel');
     assert.deepEqual(grey.pairs, grey.raw, 'one channel: no guard');
     assert.deepEqual(pairsOf('projection', true).pairs, pairsOf('projection', true).raw);
+  });
+  it('the three methods take an Encoder instance, name themselves in refusals, and draw their tasks from the generator in order', () => {
+    const recipeKeys = 'optimizer, lr, lrScaling, finalLrRatio, weightDecay, weightDecayEnd, momentum, betas, warmupEpochs, clipGrad';
+    for (const [name, make] of [
+      ['Rotation', (o: object) => new Rotation(o as never)],
+      ['Jigsaw', (o: object) => new Jigsaw({ numPermutations: 2, ...o } as never)],
+      ['RelativePosition', (o: object) => new RelativePosition(o as never)],
+    ] as const) {
+      const inst = createModel('small_cnn', { width: 2, numClasses: 0 }) as Encoder;
+      assert.equal(make({ encoder: inst }).encoder, inst, `${name} takes an instance`);
+      refuses(() => make({ encoder: 5 }), `Expected a registry name, a factory () => Encoder or an Encoder for ${name} option encoder but received 5`);
+      refuses(() => make({ ...encoder(), recipe: { lrr: 1 } }), `Unknown option(s) 'lrr' for ${name} option recipe; expected some of ${recipeKeys}`);
+    }
+    const x = images(10, [3, 3, 12, 12]);
+    const rp = new RelativePosition({ ...encoder(), chromatic: 'drop', patchSize: 2, gap: 1, jitter: 1 });
+    const task = rp.drawTask(x, new torch.Generator().manualSeed(4));
+    const g = new torch.Generator().manualSeed(4);
+    const geometry = rp.geometry(12);
+    assert.deepEqual(values(task.origins), values(gridOrigins(3, 12, 12, geometry, g)));
+    assert.deepEqual(values(task.labels), values(torch.randint(0, 8, [3], { generator: g })));
+    assert.deepEqual(values(task.keep), values(torch.randint(0, 3, [3], { generator: g })));
+    assert.deepEqual(values(task.noise!), values(torch.randn([3, 3, 2, 2], { generator: g })));
+    const jig = new Jigsaw({ ...encoder(), numPermutations: 5 });
+    const jt = jig.drawTask(x, new torch.Generator().manualSeed(6));
+    const h = new torch.Generator().manualSeed(6);
+    assert.deepEqual(values(jt.origins), values(gridOrigins(3, 12, 12, jigsawGeometry(12), h)));
+    assert.deepEqual(values(jt.labels), values(torch.randint(0, 5, [3], { generator: h })));
+    jig.dispose();
   });
 });
