@@ -641,4 +641,113 @@ describe('ssl losses by value (formulas as loops, options, refusals)', function 
     const t = t32([[1, 2]]);
     assert.equal(sumOverRanks(t), t);
   });
+  it('the boundaries each check lets through, the option names in value refusals, and higher-rank inputs refused', () => {
+    // The smallest accepted inputs.
+    near(num(ntXent(t32([[1], [2]]), t32([[3], [-1]]))), ntXentRef([[1], [2]], [[3], [-1]], 0.5), 'D = 1');
+    const one = mat(1, 1, 31);
+    near(num(infoNceWithQueue(t32(one), t32(mat(1, 1, 32)), t32([[1], [-1]]))), (() => {
+      const qn = unit(one[0]);
+      const logits = [dot(qn, unit(mat(1, 1, 32)[0])), qn[0], -qn[0]].map((v) => v / 0.2);
+      return logSumExp(logits) - logits[0];
+    })(), 'B = 1, D = 1');
+    near(num(mocoV3Loss(t32(one), t32(mat(1, 1, 32)))), 0, 'one pair: log 1 = 0');
+    const two = mat(2, 3, 33);
+    const two2 = mat(2, 3, 34);
+    assert.ok(Number.isFinite(num(barlowTwinsLoss(t32(two), t32(two2)))), 'B = 2');
+    assert.ok(Number.isFinite(num(vicregTerms(t32(two), t32(two2)).covariance)), 'B = 2');
+    nearAll(values(sinkhornKnopp(t32([[0.3]]))), [1], 'B = 1, K = 1');
+    const s2 = mat(4, 3, 35);
+    const c = sinkhornRefLocal(mat(2, 3, 36));
+    near(num(swavLoss(t32(s2), [t32(c[0]), t32(c[1])])), (() => {
+      const logP = [0, 1].map((v) => s2.slice(v * 2, v * 2 + 2).map((r) => logSoftmax(r.map((x) => x / 0.1))));
+      return meanOf([0, 1].map((i) => -meanOf(c[i].map((row, b) => dot(row, logP[1 - i][b])))));
+    })(), 'two crops, two codes');
+    const d = new DINOLoss({ outDim: 3, epochs: 1 });
+    assert.ok(Number.isFinite(num(d.forward(t32(mat(2, 3, 37)), t32(mat(2, 3, 38)), 0))), 'B = 1');
+    // The last epoch of a warm-up is teacherTemp itself (linspace's last value, not start + (n - 1) * step).
+    assert.equal(new DINOLoss({ outDim: 3, epochs: 4, warmupTeacherTemp: 0.01, teacherTemp: 0.07, warmupTeacherTempEpochs: 4 }).teacherTempAt(3), 0.07);
+    // Option names in the refusals of bad values.
+    refuses(() => barlowTwinsLoss(t32(two), t32(two2), { lambda: -1 }), 'Expected a non-negative number for options.lambda but received -1');
+    refuses(() => vicregLoss(t32(two), t32(two2), { covCoeff: -1 }), 'Expected a non-negative number for options.covCoeff but received -1');
+    refuses(() => infoNceWithQueue(t32(one), t32(one), t32([[1]]), { temperature: 0 }), 'Expected a positive number for options.temperature but received 0');
+    refuses(() => mocoV3Loss(t32(one), t32(one), { temperature: -2 }), 'Expected a positive number for options.temperature but received -2');
+    refuses(() => sinkhornKnopp(t32([[1]]), { epsilon: 0 }), 'Expected a positive number for options.epsilon but received 0');
+    refuses(() => swavLoss(t32(s2), [t32(c[0])], { temperature: 0 }), 'Expected a positive number for options.temperature but received 0');
+    refuses(() => deepClusterV2Loss([t32(s2)], [torch.tensor([0, 1], { dtype: 'int64' })], { temperature: 0 }),
+      'Expected a positive number for options.temperature but received 0');
+    refuses(() => deepClusterV2Loss(undefined as never, [torch.tensor([0, 1], { dtype: 'int64' })]),
+      'Expected as many targets as score sets (at least one) but received undefined score set(s) and 1 target set(s)');
+    refuses(() => deepClusterV2Loss([t32(s2)], undefined as never),
+      'Expected as many targets as score sets (at least one) but received 1 score set(s) and undefined target set(s)');
+    // Higher-rank tensors whose first dimensions would fit.
+    const t3 = (r: number, c2: number): Tensor => torch.zeros([r, c2, 1]);
+    refuses(() => new DINOLoss({ outDim: 3, epochs: 1 }).forward(t32(mat(4, 3, 1)), t3(4, 3), 0),
+      'Expected teacherOutput of shape (2 * B, 3) (the 2 global crops) but received shape [4, 3, 1]');
+    refuses(() => new DINOLoss({ outDim: 3, epochs: 1 }).forward(t3(4, 3), t32(mat(4, 3, 1)), 0),
+      'Expected studentOutput of shape (nCrops * 2, 3) with nCrops >= 2 (teacherOutput has B = 2) but received shape [4, 3, 1]');
+    refuses(() => swavLoss(t3(4, 3), [t32(c[0])]),
+      'Expected scores of shape (nCrops * 2, 3) with nCrops >= 2 (codes[0] is [2, 3]) but received shape [4, 3, 1]');
+    refuses(() => swavLoss(t32(s2), [t32(c[0]), t3(2, 3)]), 'Expected at most 2 codes, each of shape [2, 3], but received [2, 3], [2, 3, 1]');
+    refuses(() => infoNceWithQueue(t32(mat(2, 4, 1)), t32(mat(2, 4, 2)), t3(5, 4)),
+      'Expected queue of shape (K, 4) (normalised keys) but received shape [5, 4, 1]');
+    refuses(() => pairLoss(t3(3, 2), torch.zeros([3], { dtype: 'int64' })), 'Expected pair logits (B, 2) and labels (B) but received [3, 2, 1] and [3]');
+    refuses(() => pairLoss(torch.zeros([3, 2]), torch.zeros([3, 1], { dtype: 'int64' })),
+      'Expected pair logits (B, 2) and labels (B) but received [3, 2] and [3, 1]');
+    const img = torch.zeros([2, 1, 4, 4]);
+    refuses(() => maeLoss(img, torch.zeros([2, 4, 4]), t3(2, 4), { patchSize: 2 }), 'Expected mask of shape [2, 4] (B, L) but received shape [2, 4, 1]');
+    refuses(() => patchify(torch.zeros([1, 1, 4, 4, 1]), 2),
+      'Expected imgs of shape (B, C, H, W) with H and W multiples of patchSize 2 but received shape [1, 1, 4, 4, 1]');
+    refuses(() => unpatchify(torch.zeros([2, 4, 4, 1]), 2, 1), 'Expected x of shape (B, L, 4) (patchSize 2, 1 channels) but received shape [2, 4, 4, 1]');
+    const bank = t32(mat(4, 3, 39).map((r) => unit(r)));
+    refuses(() => sphericalKMeans(bank, 2, { centroids: t3(2, 3) }), 'Expected options.centroids of shape [2, 3] but received shape [2, 3, 1]');
+    refuses(() => sphericalKMeans(bank, 2, { init: torch.tensor([[0], [1]], { dtype: 'int64' }) }),
+      'Expected options.init of shape [2] (bank rows) but received shape [2, 1]');
+    refuses(() => sphericalKMeans(t3(4, 3), 2), 'Expected bank of shape (N, D) but received shape [4, 3, 1]');
+    // A float64 bank stays float64, given centroids included.
+    const b64 = bank.to('float64');
+    const k64 = sphericalKMeans(b64, 2, { iterations: 2, centroids: bank.narrow(0, 0, 2) });
+    assert.equal(k64.centroids.dtype, 'float64');
+    nearAll(values(k64.centroids), kmeansRefLocal(rowsOf(b64), rowsOf(bank.narrow(0, 0, 2)), 2).centroids.flat(), 'float64 bank');
+    assert.equal(sphericalKMeans(b64, 2, { iterations: 0, centroids: bank.narrow(0, 0, 2) }).centroids.dtype, 'float64');
+  });
 });
+
+const rowsOf = (t: Tensor): M => t.detach().to('float64').toArray() as M;
+
+/** Sinkhorn's codes of each of two (B, K) score blocks (as in the tests above, epsilon 0.05, 3 iterations). */
+function sinkhornRefLocal(s: M): [M, M] {
+  const one = (m: M): M => {
+    const B = m.length;
+    const K = m[0].length;
+    let q = Array.from({ length: K }, (_, k) => m.map((r) => Math.exp(r[k] / 0.05)));
+    const total = q.flat().reduce((a, b) => a + b, 0);
+    q = q.map((r) => r.map((v) => v / total));
+    for (let i = 0; i < 3; i++) {
+      q = q.map((r) => {
+        const rs = r.reduce((a, b) => a + b, 0);
+        return r.map((v) => v / rs / K);
+      });
+      const cs = Array.from({ length: B }, (_, b) => q.reduce((a, r) => a + r[b], 0));
+      q = q.map((r) => r.map((v, b) => v / cs[b] / B));
+    }
+    return Array.from({ length: B }, (_, b) => q.map((r) => r[b] * B));
+  };
+  return [one(s), one(s.map((r) => r.map((v) => -v)))];
+}
+
+function kmeansRefLocal(x: M, start: M, iterations: number): { centroids: M } {
+  let c = start.map((r) => r.slice());
+  const assign = (): number[] => x.map((r) => {
+    const sc = c.map((e) => dot(r, e));
+    return sc.indexOf(Math.max(...sc));
+  });
+  let a = assign();
+  for (let it = 0; it < iterations; it++) {
+    c = c.map((old, k) => {
+      const members = x.filter((_, i) => a[i] === k);
+      return members.length === 0 ? unit(old) : unit(old.map((_, j) => meanOf(members.map((r) => r[j]))));
+    });
+    a = assign();
+  }
+  return { centroids: c };
+}
