@@ -224,10 +224,13 @@ describe('ssl pretext methods by value (rotation, jigsaw, relative position)', f
     torch.manualSeed(5);
     const out = method.trainingStep([x], progress);
     torch.manualSeed(5);
-    const again = method.taskLoss(x, method.drawTask(x));
+    const againTask = method.drawTask(x);
+    const again = method.taskLoss(x, againTask);
     near(num(out.loss), num(again.loss), 'step loss');
     nearAll(values(out.embedding!), values(again.features), 'embedding');
-    assert.ok(typeof out.logs!.positionAccuracy !== 'number');
+    near(num(out.logs!.positionAccuracy as Tensor), accuracyOf(again.logits, againTask.labels), 'positionAccuracy');
+    refuses(() => method.trainingStep([], progress),
+      'RelativePosition expects one view [x] of shape (B, C, H, W) (as its augmentation() gives) but received 0 item(s)');
   });
 
   it('RelativePosition chromatic guards: projection removes the green-magenta axis, drop keeps one channel and noise', () => {
@@ -297,6 +300,16 @@ describe('ssl pretext methods by value (rotation, jigsaw, relative position)', f
     const h = new torch.Generator().manualSeed(6);
     assert.deepEqual(values(jt.origins), values(gridOrigins(3, 12, 12, jigsawGeometry(12), h)));
     assert.deepEqual(values(jt.labels), values(torch.randint(0, 5, [3], { generator: h })));
+    const live = torch.memory().tensors;
+    const owned = jig.stateDict().size + 1; // and the permutation table
     jig.dispose();
+    assert.equal(live - torch.memory().tensors, owned, 'dispose frees the permutation table');
   });
 });
+
+/** The share of rows whose arg-max is the label. */
+function accuracyOf(logits: Tensor, labels: Tensor): number {
+  const l = values(logits.argmax(1));
+  const t = values(labels);
+  return l.filter((v, i) => v === t[i]).length / l.length;
+}

@@ -186,6 +186,8 @@ describe('ssl core by value (ema, queue, collapse, crops, encoder specs, recipe,
       'Expected an options object for SimCLR option encoderOptions but received 3');
     refuses(() => makeEncoder(RecordingEncoder as never, undefined, { needsFactory: false, method: 'SimCLR' }),
       'SimCLR: expected a factory for encoder but received a class; pass () => new RecordingEncoder(...) instead');
+    refuses(() => makeEncoder((class {}) as never, undefined, { needsFactory: false, method: 'SimCLR' }),
+      'SimCLR: expected a factory for encoder but received a class; pass () => new MyEncoder(...) instead');
     refuses(() => makeEncoder(5 as never, undefined, { needsFactory: true, method: 'BYOL' }),
       'Expected a registry name, a factory () => Encoder for BYOL option encoder but received 5');
     refuses(() => makeEncoder(5 as never, undefined, { needsFactory: false, method: 'SimCLR' }),
@@ -293,6 +295,7 @@ describe('ssl core by value (ema, queue, collapse, crops, encoder specs, recipe,
       .stateDict().get('rgb_mean')!), 'one-channel statistics leave the default');
     const colour = methodEncoder('colorization', 'small_cnn', { width: 2 }, undefined, { colourAtEvaluation: true });
     const lOnly = methodEncoder('colorization', 'small_cnn', { width: 2 }, undefined, { colourAtEvaluation: 'yes' });
+    assert.deepEqual([colour.stateDict().get('net.conv1.weight')!.shape[1], lOnly.stateDict().get('net.conv1.weight')!.shape[1]], [3, 1]);
     assert.notDeepEqual([...colour.stateDict()].map(([k, v]) => `${k} ${v.shape.join('x')}`),
       [...lOnly.stateDict()].map(([k, v]) => `${k} ${v.shape.join('x')}`), 'colourAtEvaluation true (only) changes the input channels');
     const split = methodEncoder('split_brain', 'small_cnn', { width: 2 }, { mean, std });
