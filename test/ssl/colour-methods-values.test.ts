@@ -16,6 +16,8 @@ import { SplitBrain, splitBrainEncoder } from '../../lib/ssl/split-brain';
 import { abBins, annealedMean, rebalanceWeights, smoothPrior, softEncode } from '../../lib/ssl/pretext/ab-bins';
 import { TrainProgress } from '../../lib/ssl/method';
 import { refuses } from '../helpers/refuses';
+import { create as createModel } from '../../lib/models/registry';
+import { Encoder } from '../../lib/models/encoder';
 
 const values = (t: Tensor): number[] => Array.from(t.detach().to('float64').toTypedArray() as Float64Array);
 const num = (t: Tensor): number => Number(t.item());
@@ -223,5 +225,32 @@ describe('ssl colour methods by value (Colorization, SplitBrain)', function () {
     nearAll(values(ex.target), values(labToRgb(lab)), 'target', 1e-4);
     nearAll(values(ex.colourInput), values(labToRgb(torch.cat([torch.fullLike(lab.narrow(1, 0, 1), 50), lab.narrow(1, 1, 2)], 1))),
       'colour input', 1e-4);
+  });
+  it('the encoders: names in refusals, factories and instances, ab_bins not saved, L at 100 in the last class', () => {
+    const recipeKeys = 'optimizer, lr, lrScaling, finalLrRatio, weightDecay, weightDecayEnd, momentum, betas, warmupEpochs, clipGrad';
+    refuses(() => new Colorization({ encoder: 'small_cnn', encoderOptions: { numClasses: 3 } }),
+      "Colorization: expected models.create('small_cnn') to give a feature encoder (numClasses 0) but it has numClasses 3; build it with numClasses: 0");
+    refuses(() => new SplitBrain({ encoder: 'small_cnn', encoderOptions: { numClasses: 3 } }),
+      "SplitBrain: expected models.create('small_cnn') to give a feature encoder (numClasses 0) but it has numClasses 3; build it with numClasses: 0");
+    refuses(() => new Colorization({ encoder: 5 as never }), 'Expected a registry name, a factory () => Encoder or an Encoder for Colorization option encoder but received 5');
+    refuses(() => new Colorization({ encoder: 'small_cnn', recipe: { lrr: 1 } as never }),
+      `Unknown option(s) 'lrr' for Colorization option recipe; expected some of ${recipeKeys}`);
+    refuses(() => new SplitBrain({ encoder: 'small_cnn', recipe: { lrr: 1 } as never }),
+      `Unknown option(s) 'lrr' for SplitBrain option recipe; expected some of ${recipeKeys}`);
+    // A factory (its own input channels) and an instance are taken as they are.
+    const fromFactory = new Colorization({ encoder: () => createModel('small_cnn', { width: 2, inChannels: 1, numClasses: 0 }) as Encoder });
+    assert.equal(fromFactory.encoder.stateDict().get('net.conv1.weight')!.shape[1], 1);
+    const inst = createModel('small_cnn', { width: 2, inChannels: 1, numClasses: 0 }) as Encoder;
+    assert.equal(new Colorization({ encoder: inst }).encoder.branches[0].net, inst);
+    assert.equal(colorizationEncoder('small_cnn', { width: 2 }).stateDict().get('net.conv1.weight')!.shape[1], 1, 'L by default');
+    for (const m of [fromFactory, new SplitBrain({ encoder: 'small_cnn', encoderOptions: { width: 2 } })]) {
+      assert.ok(![...m.stateDict().keys()].includes('ab_bins'), 'the bins are not saved');
+      assert.ok([...m.buffers()].length > 0);
+    }
+    // White pixels: L = 100 is in the last lightness class.
+    const m = new SplitBrain({ encoder: 'small_cnn', encoderOptions: { width: 2 }, lightnessBins: 4 });
+    m.augmentation(spec);
+    const white = torch.ones([1, 3, 8, 8]).sub(torch.tensor(spec.mean).view([1, 3, 1, 1])).div(torch.tensor(spec.std).view([1, 3, 1, 1]));
+    assert.ok(values(m.taskLoss(white).lTarget).every((v) => v === 3), 'class bins - 1');
   });
 });

@@ -15,6 +15,8 @@ import { jigsawPermutations } from '../../lib/ssl/pretext/permutations';
 import { patchesAt } from '../../lib/ssl/pretext/grid-patches';
 import { TrainProgress } from '../../lib/ssl/method';
 import { refuses } from '../helpers/refuses';
+import { create as createModel } from '../../lib/models/registry';
+import { Encoder } from '../../lib/models/encoder';
 
 const values = (t: Tensor): number[] => Array.from(t.detach().to('float64').toTypedArray() as Float64Array);
 const num = (t: Tensor): number => Number(t.item());
@@ -167,5 +169,43 @@ describe('ssl DamagedJigsaw by value (puzzle, three losses, weights, options)', 
     assert.deepEqual([decay.weightDecay, noDecay.weightDecay], [0.1, 0]);
     assert.equal(decay.params.length + noDecay.params.length, m.parameters().length);
     for (const k of [m, grey, d]) k.dispose();
+  });
+  it('names in refusals, an instance taken, the grid checked on the shorter side, dispose, imageNormStats after the step', () => {
+    const inst = createModel('small_cnn', { width: 2, numClasses: 0 }) as Encoder;
+    assert.equal(new DamagedJigsaw({ encoder: inst, imageSize: 9 }).encoder, inst);
+    refuses(() => new DamagedJigsaw({ encoder: 5 as never }),
+      'Expected a registry name, a factory () => Encoder or an Encoder for DamagedJigsaw option encoder but received 5');
+    refuses(() => new DamagedJigsaw({ encoder: 'small_cnn', recipe: { lrr: 1 } as never }), "Unknown option(s) 'lrr' for DamagedJigsaw option " +
+      'recipe; expected some of optimizer, lr, lrScaling, finalLrRatio, weightDecay, weightDecayEnd, momentum, betas, warmupEpochs, clipGrad');
+    assert.throws(() => new DamagedJigsaw({ encoder: 'small_cnn', imageSize: 8, tileSize: 3 }),
+      (e: Error) => e.message.startsWith('DamagedJigsaw needs images of at least 9 x 9 px'));
+    const m = make();
+    assert.throws(() => m.augmentation({ ...spec, size: 6, dataset: 'small' }), (e: Error) => e.message.startsWith('DamagedJigsaw needs images of ' +
+      'at least 9 x 9 px') && e.message.includes("dataset 'small'"));
+    // 9 rows but 6 columns: the grid does not fit the shorter side.
+    assert.throws(() => m.drawTask(torch.zeros([1, 3, 9, 6])), (e: Error) => e.message.startsWith('DamagedJigsaw needs images of at least 9 x 9 px'));
+    const live = torch.memory().tensors;
+    const owned = m.stateDict().size + 1;
+    m.dispose();
+    assert.equal(live - torch.memory().tensors, owned, 'dispose frees the permutation table');
+    const x = batch(12);
+    const stats = (imageNormStats: boolean): number[] => {
+      const k = make({ imageNormStats });
+      k.train();
+      torch.manualSeed(3);
+      torch.scope(() => {
+        k.trainingStep([x], progress);
+        k.afterOptimizerStep(progress);
+      });
+      return k.encoder.buffers().flatMap(values);
+    };
+    const whole = (() => {
+      const k = make();
+      k.train();
+      torch.noGrad(() => k.encoder.forward(x));
+      return k.encoder.buffers().flatMap(values);
+    })();
+    nearAll(stats(true), whole, 'whole images\' statistics');
+    assert.notDeepEqual(stats(false), whole);
   });
 });

@@ -181,4 +181,33 @@ describe('ssl DeOldify by value (phases, gray input, losses, critic, colorize)',
     refuses(() => make({ pretrained: '' }), "Expected a safetensors file path for DeOldify option pretrained but received ''");
     refuses(() => make({ pretrained: 3 }), 'Expected a safetensors file path for DeOldify option pretrained but received 3');
   });
+  it('the encoder: RGB whatever encoderOptions say, a factory, an instance refused; train() sets training; names in refusals', () => {
+    const m = make({ encoderOptions: { width: 2, inChannels: 1 } });
+    assert.equal(m.encoder.stateDict().get('conv1.weight')!.shape[1], 3, 'inChannels 3 for a registry name');
+    m.train();
+    assert.deepEqual([m.training, m.decoder.training, m.featureNet.training], [true, true, false]);
+    m.train(false);
+    assert.equal(m.training, false);
+    const f = new DeOldify({ encoder: () => createModel('small_cnn', { width: 2, inChannels: 3, numClasses: 0 }) as never, criticWidth: 4 });
+    assert.equal(f.encoder.stateDict().get('conv1.weight')!.shape[1], 3);
+    assert.notEqual(f.encoder, f.featureNet);
+    const inst = createModel('small_cnn', { width: 2, inChannels: 3, numClasses: 0 });
+    refuses(() => new DeOldify({ encoder: inst as never }), 'DeOldify needs two copies of the encoder (online and target/teacher) but received ' +
+      "an Encoder instance (SmallCnn); pass a registry name such as encoder: 'resnet18' (with encoderOptions) or a factory such as encoder: " +
+      "() => models.create('resnet18', { numClasses: 0 })");
+    refuses(() => new DeOldify({ encoder: 'small_cnn', recipe: { lrr: 1 } as never }), "Unknown option(s) 'lrr' for DeOldify option recipe; " +
+      'expected some of optimizer, lr, lrScaling, finalLrRatio, weightDecay, weightDecayEnd, momentum, betas, warmupEpochs, clipGrad');
+    refuses(() => m.grayInput(torch.zeros([2, 3, 8])), 'Expected RGB images of shape (B, 3, H, W) for DeOldify but received shape [2, 3, 8]');
+    // Loading pretrained weights leaves no tensor behind but the method's own.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deoldify-'));
+    try {
+      const file = path.join(dir, 'enc.safetensors');
+      saveSafetensors(file, createModel('small_cnn', { width: 2, inChannels: 3, numClasses: 0 }).stateDict());
+      const before = torch.memory().tensors;
+      const loaded = make({ pretrained: file });
+      assert.equal(torch.memory().tensors - before, loaded.stateDict().size, 'the loaded tensors are freed');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
