@@ -1,0 +1,62 @@
+// writeReconstruction's refusals by their exact messages (each check on its
+// own), the option names in value refusals, and the columns it writes: no
+// tensor outlives the call and the method's mode is restored.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as torch from '../../lib/torch';
+import { VisionTransformer } from '../../lib/models/vit';
+import { MAE } from '../../lib/ssl/mae';
+import { writeReconstruction } from '../../lib/ssl/mae-reconstruction';
+
+const tinyVit = (): VisionTransformer =>
+  new VisionTransformer({ imgSize: 16, patchSize: 4, embedDim: 16, depth: 1, numHeads: 2, numClasses: 0 });
+
+describe('ssl: writeReconstruction by value (refusals, tensors, mode)', function () {
+  this.timeout(60000);
+
+  it('refuses each bad argument by its message; writes the grid, frees its tensors and restores the mode', async () => {
+    torch.manualSeed(1);
+    const mae = new MAE({ encoder: tinyVit(), decoderDim: 8, decoderDepth: 1, decoderHeads: 2 });
+    const x = torch.randn([2, 3, 16, 16], { generator: new torch.Generator().manualSeed(2) });
+    const stats = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+    const rejects = async (call: () => Promise<unknown>, message: string): Promise<void> => {
+      await assert.rejects(call, (e: Error) => {
+        assert.equal(e.message, message);
+        return true;
+      });
+    };
+    await rejects(() => writeReconstruction('x.png', {} as never, x, stats), 'Expected an MAE method for writeReconstruction');
+    await rejects(() => writeReconstruction('x.png', mae, x.view([2, 3, 256]), stats),
+      'Expected normalised images of shape (B, C, H, W) for writeReconstruction but received shape [2, 3, 256]');
+    await rejects(() => writeReconstruction('x.png', mae, 'img' as never, stats),
+      'Expected normalised images of shape (B, C, H, W) for writeReconstruction but received img');
+    await rejects(() => writeReconstruction('x.png', mae, x, { mean: [0.5], std: [0.25, 0.25, 0.25] }),
+      'Expected mean and std with 3 values (one per channel) for writeReconstruction but received [0.5] and [0.25,0.25,0.25]');
+    await rejects(() => writeReconstruction('x.png', mae, x, { mean: [0.5, 0.5, 0.5], std: [0.25] }),
+      'Expected mean and std with 3 values (one per channel) for writeReconstruction but received [0.5,0.5,0.5] and [0.25]');
+    await rejects(() => writeReconstruction('x.png', mae, x, { mean: 0.5 as never, std: [0.25, 0.25, 0.25] }),
+      'Expected mean and std with 3 values (one per channel) for writeReconstruction but received 0.5 and [0.25,0.25,0.25]');
+    await rejects(() => writeReconstruction('x.png', mae, x, { mean: [0.5, 0.5, 0.5], std: 0.25 as never }),
+      'Expected mean and std with 3 values (one per channel) for writeReconstruction but received [0.5,0.5,0.5] and 0.25');
+    await rejects(() => writeReconstruction('x.png', mae, x, { ...stats, maskValue: 2 }),
+      'Expected a number in [0, 1] for options.maskValue but received 2');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mae-rec-'));
+    try {
+      mae.train();
+      const before = torch.memory().tensors;
+      const info = await writeReconstruction(path.join(dir, 'r.png'), mae, x, { ...stats, n: 1, scale: 2,
+        generator: new torch.Generator().manualSeed(3) });
+      assert.equal(torch.memory().tensors, before, 'no tensor outlives the call');
+      assert.equal(mae.training, true, 'train mode restored');
+      assert.ok(fs.existsSync(path.join(dir, 'r.png')));
+      assert.ok(info !== undefined);
+      mae.eval();
+      await writeReconstruction(path.join(dir, 's.png'), mae, x, stats);
+      assert.equal(mae.training, false, 'eval mode restored');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
