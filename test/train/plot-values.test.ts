@@ -151,6 +151,18 @@ describe('train/plot: the SVG by value', () => {
       ['0.001', '0.0015', '0.002', '0.0025', '0.003']);
   });
 
+  it('x from its smallest to its largest value; the right margin fits the widest reference label', () => {
+    const svg = renderSvg({ title: '', xLabel: '', yLabel: '', width: 400, height: 300, yInclude: [0, 10],
+      series: [{ name: 's', markers: true, points: [[2, 0], [4, 5], [6, 10]] }],
+      references: [{ name: 'a', y: 1 }, { name: 'a much longer floor', y: 2 }] });
+    const right = Math.ceil(textWidth('a much longer floor 2', 11)) + 14;
+    const w = 400 - 64 - right;
+    assert.match(svg, new RegExp(`<rect x="64" y="52" width="${w}" height="200" fill="none"`));
+    const x = (v: number): string => (64 + ((v - 2) / 4) * w).toFixed(1);
+    assert.deepEqual([...svg.matchAll(/<circle class="marker" cx="([^"]*)" cy="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+      [[x(2), '252.0'], [x(4), '152.0'], [x(6), '52.0']]);
+  });
+
   it('markers: on a lone point always, on a curve only when asked; colours cycle after six series', () => {
     const series = Array.from({ length: 7 }, (_, i) => ({ name: `s${i}`, points: [[0, i], [1, i + 1]] as [number, number][] }));
     const svg = renderSvg({ title: '', xLabel: '', yLabel: '', series: [...series, { name: 'one', points: [[0.5, 3]] }] });

@@ -97,6 +97,21 @@ describe('train/reporter: records, speed, ETA and lines by value', () => {
     ]);
   });
 
+  it('the ETA keeps the fewest recent windows that add up to 60 s or more (exactly 60 is enough); no onLog is fine', () => {
+    clock = 0;
+    const history: LogRecord[] = [];
+    const r = new Reporter({ method: 'simclr', epochs: 10, stepsPerEpoch: 10, totalSteps: 100, batchSize: 4, progress: 'none',
+      stream: { write: () => assert.fail('progress none writes nothing') }, elapsedBefore: 0, history, log: new MetricsLog(undefined) });
+    const etas: number[] = [];
+    for (const [s, t] of [[1, 1000], [2, 61_000], [3, 62_000], [4, 122_000]]) {
+      clock = t;
+      r.step(place(s), reads(1), true);
+      etas.push((history.at(-1) as { eta: number }).eta);
+    }
+    // Windows (s, steps): [1,1] | warm-up dropped: [60,1] | [60,1],[1,1] | [60,1],[1,1],[60,1] -> [60,1] (the last 60 s suffice).
+    assert.deepEqual(etas, [99, 98 * 60, (97 * 61) / 2, 96 * 60]);
+  });
+
   it('restartWindow: time outside stepping does not count as speed', () => {
     clock = 0;
     const { r, history } = reporter();
