@@ -136,6 +136,12 @@ describe('train/checkpoint by value', () => {
     fs.writeFileSync(path.join(dir, 'mine.safetensors'), '');
     assert.deepEqual(findCheckpoint(path.join(dir, 'mine.safetensors')),
       { json: path.join(dir, 'mine.json'), safetensors: path.join(dir, 'mine.safetensors'), step: -1 });
+    // Only the file's own extension is cut, and only a name ending in step-N gives a step.
+    const dotted = path.join(dir, 'x.json.d', 'y.safetensors.d');
+    fs.mkdirSync(dotted, { recursive: true });
+    for (const f of ['step-00000003-copy.json', 'step-00000003-copy.safetensors']) fs.writeFileSync(path.join(dotted, f), '');
+    assert.deepEqual(findCheckpoint(path.join(dotted, 'step-00000003-copy.json')), { json: path.join(dotted, 'step-00000003-copy.json'),
+      safetensors: path.join(dotted, 'step-00000003-copy.safetensors'), step: -1 });
     fs.writeFileSync(path.join(dir, 'w.safetensors'), '');
     assert.throws(() => findCheckpoint(path.join(dir, 'w.safetensors')), {
       message: `Cannot resume from '${path.join(dir, 'w.safetensors')}': ${path.join(dir, 'w.json')} is missing` });
@@ -162,6 +168,13 @@ describe('train/checkpoint by value', () => {
     assert.throws(() => restoreCheckpoint(wideByol.method, wideByol.optimizer, read(), 'runs/a'),
       (e: Error) => e.message.startsWith("Cannot resume from runs/a: the checkpoint was saved by method 'simclr', but this run trains 'byol', " +
         'and its weights do not fit: '));
+    // A checkpoint missing a weight is refused (strict loading), naming the key.
+    const partial = read();
+    partial.tensors.delete('model.projector.bias');
+    const same = trained(1);
+    assert.throws(() => restoreCheckpoint(same.method, same.optimizer, partial, 'runs/a'),
+      (e: Error) => e.message.startsWith("Cannot resume from runs/a: the checkpoint was saved by method 'simclr', and its weights do not fit: ") &&
+        e.message.includes('projector.bias'));
     // The optimizer: another grouping.
     const other = trained(1);
     const grouped = new SGD([{ params: other.method.encoder.parameters() }, { params: other.method.projector.parameters() }], { lr: 0.1 });
@@ -206,6 +219,15 @@ describe('train/checkpoint by value', () => {
     assert.deepEqual(values(torch.randn([4])), wantGlobal);
     assert.deepEqual([b.schedulers.lr.lastStep, b.schedulers.wd?.lastStep], [30, 31]);
     assert.deepEqual([...b.method.stateDict()].map(([k, v]) => [k, values(v)]), [...a.method.stateDict()].map(([k, v]) => [k, values(v)]));
+    // A CUDA generator state in the checkpoint is left alone on a CPU run (there is no GPU to give it to),
+    // and restoring leaves no tensor behind (the checkpoint's tensors are freed).
+    const file = path.join(dir, 'step-00000007.json');
+    fs.writeFileSync(file, JSON.stringify({ ...json, cudaRngState: 'AAAA' }));
+    const e = parts(4, true);
+    restoreRunState(findCheckpoint(dir), e, 'cpu');
+    const live = torch.memory().tensors;
+    restoreRunState(findCheckpoint(dir), e, 'cpu');
+    assert.equal(torch.memory().tensors, live);
     // Without a saved wd step (a run without a wd schedule), a wd scheduler takes the lr's.
     const c = parts(5, false);
     saveRunState(path.join(dir, 'c'), c, { step: 1, loader: { epoch: 0, step: 1 }, elapsed: 0 }, aug);

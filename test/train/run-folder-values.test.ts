@@ -60,6 +60,9 @@ describe('train/run-folder: config.json and the plots by value', () => {
     fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify({ started: '2020-01-01T00:00:00.000Z' }));
     writeConfig(out, { method: 'simclr', resumedFrom: null });
     assert.equal(readConfig(out).started, readConfig(out).time);
+    fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify({ started: '2020-01-01T00:00:00.000Z' }));
+    writeConfig(out, { method: 'simclr' });
+    assert.equal(readConfig(out).started, readConfig(out).time);
   });
 
   it('config.json of a resumed run keeps the first start: started, else time, else (damaged, missing) its own time', () => {
