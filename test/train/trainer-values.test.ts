@@ -112,8 +112,11 @@ describe('Trainer: what it writes and returns, by value', function () {
     const seen: LogRecord[] = [];
     const s = stream();
     const m = new ClosedForm();
-    const result = await new Trainer(m, options({ out: dir, logEvery: 2, checkpointEvery: 5, onLog: (r) => seen.push(r), progress: 'lines',
-      stream: s, config: { from: 'test' } })).fit();
+    const result = await new Trainer(m, options({ out: dir, logEvery: 2, checkpointEvery: 5, progress: 'lines', stream: s, config: { from: 'test' },
+      onLog: (r) => {
+        seen.push(r);
+        if (r.type === 'step' && r.step === 5) Date.now = () => 1_002_000; // the run's end: 2 s after its start
+      } })).fit();
     // config.json
     const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual({ ...config, versions: undefined, time: undefined, started: undefined }, {
@@ -151,8 +154,8 @@ describe('Trainer: what it writes and returns, by value', function () {
     assert.deepEqual(fs.readdirSync(dir).sort(), ['checkpoints', 'config.json', 'encoder.safetensors', 'loss.png', 'metrics.jsonl']);
     assert.ok(close(result.loss as number, lossAt(5)));
     assert.deepEqual({ ...result, loss: undefined }, {
-      method: 'simclr', steps: 6, totalSteps: 6, epochs: 1.5, interrupted: false, loss: undefined, knn: [], seconds: 0,
-      imagesPerSecond: 6 * 16 / 1e-9, out: dir, checkpoint: path.join(dir, 'checkpoints', 'step-00000006.json'), encoder,
+      method: 'simclr', steps: 6, totalSteps: 6, epochs: 1.5, interrupted: false, loss: undefined, knn: [], seconds: 2,
+      imagesPerSecond: 6 * 16 / 2, out: dir, checkpoint: path.join(dir, 'checkpoints', 'step-00000006.json'), encoder,
     });
   });
 
@@ -210,6 +213,16 @@ describe('Trainer: what it writes and returns, by value', function () {
     assert.deepEqual(lines, ['Stopping after this step (Ctrl-C again to quit at once)',
       'epoch 1/2 step 1/4 loss -5.0000 lr 1.600e-2 wd 0 16000000000 img/s ETA 0:00',
       `Interrupted: checkpoint saved to ${path.join(dir, 'checkpoints', 'step-00000001.json')}; resume from ${dir}`, '']);
+    // Progress 'none': Ctrl-C's outcome is still written (the user pressed it at this terminal); a signal's is not.
+    const quiet = stream();
+    const out2 = path.join(dir, 'quiet');
+    await new Trainer(new ClosedForm(), options({ out: out2, handleSigint: true, progress: 'none', stream: quiet, logEvery: 1,
+      onLog: () => { for (const l of process.listeners('SIGINT').filter((x) => !before.includes(x))) (l as () => void)(); } })).fit();
+    assert.equal(quiet.text(), `Interrupted: checkpoint saved to ${path.join(out2, 'checkpoints', 'step-00000001.json')}; resume from ${out2}\n`);
+    const ab = new AbortController();
+    const silent = stream();
+    await new Trainer(new ClosedForm(), options({ signal: ab.signal, progress: 'none', stream: silent, logEvery: 1, onLog: () => ab.abort() })).fit();
+    assert.equal(silent.text(), '');
     // handleSigint false: no handler at all.
     let count = -1;
     await new Trainer(new ClosedForm(), options({ steps: 1, onLog: () => { count = process.listeners('SIGINT').length; } })).fit();
@@ -236,6 +249,24 @@ describe('Trainer: what it writes and returns, by value', function () {
     records.forEach((r, i) => assert.ok(close((r as { loss: number }).loss, (wholeRecords[i] as { loss: number }).loss), `record ${i}`));
     const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(config.resumedFrom, path.join(dir, 'checkpoints', 'step-00000005.json'));
+    // Resuming a finished run trains nothing more.
+    const done = await new Trainer(new ClosedForm(), options({ out: dir, resume: dir, seed: 7 })).fit();
+    assert.deepEqual([done.steps, done.interrupted, done.loss], [6, false, null]);
+  });
+
+  it('a run resumed mid-epoch 0 takes the rest of that epoch, then all of epoch 1; its speed counts this call\'s steps', async () => {
+    Date.now = () => 1_000_000;
+    const whole = new ClosedForm();
+    await new Trainer(whole, options({ steps: 8, seed: 3 })).fit();
+    const abort = new AbortController();
+    const first = new ClosedForm();
+    await new Trainer(first, options({ steps: 8, seed: 3, out: dir, logEvery: 1, signal: abort.signal,
+      onLog: (r) => { if (r.type === 'step' && r.step === 1) abort.abort(); } })).fit();
+    const second = new ClosedForm();
+    const result = await new Trainer(second, options({ steps: 8, seed: 3, out: dir, resume: dir })).fit();
+    assert.equal(first.indices.length, 2);
+    assert.deepEqual([...first.indices, ...second.indices], whole.indices);
+    assert.equal(result.imagesPerSecond, 6 * 16 / 1e-9);
   });
 
   it('knn.png: the floors on the monitor\'s subsets, the random encoder only before the first step (not on resume)', async () => {
@@ -258,6 +289,11 @@ describe('Trainer: what it writes and returns, by value', function () {
       const second = await new Trainer(new ClosedForm(), options({ out: dir, monitor, steps: 8, resume: dir })).fit();
       assert.deepEqual(second.knn.map((r) => [r.step, r.epoch]), [[4, 0], [8, 1]]);
       assert.deepEqual(knnPlots(), [['raw pixels']]);
+      const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { trainer: { monitor: unknown } };
+      assert.deepEqual(config.trainer.monitor, { train: data.name, test: test.name, everyEpochs: 1, trainSubset: 40, testSubset: 30, k: 5 });
+      // Every third epoch (the 3rd of 4), and at the run's end.
+      const every3 = await new Trainer(new ClosedForm(), options({ monitor: { ...monitor, everyEpochs: 3 }, steps: 16 })).fit();
+      assert.deepEqual(every3.knn.map((r) => [r.step, r.epoch]), [[12, 2], [16, 3]]);
       // No folder: no plots at all.
       calls.length = 0;
       await new Trainer(new ClosedForm(), options({ monitor, steps: 4 })).fit();
@@ -265,6 +301,41 @@ describe('Trainer: what it writes and returns, by value', function () {
     } finally {
       mutable.writePlot = real;
     }
+  });
+
+  it('a fresh run into a folder that holds a run is refused; the warm-up notice in full, not with progress none', async () => {
+    await new Trainer(new ClosedForm(), options({ out: dir, steps: 1 })).fit();
+    await assert.rejects(new Trainer(new ClosedForm(), options({ out: dir, steps: 1 })).fit(), {
+      message: `The run folder '${dir}' already holds a run: resume it (resume: '${dir}', --resume ${dir}) or choose another folder` });
+    const said = async (progress: 'lines' | 'none'): Promise<string> => {
+      const s = stream();
+      await new Trainer(new ClosedForm(), options({ steps: 20, progress, stream: s, logEvery: 100, optimizer: { warmupEpochs: 5 } })).fit();
+      return s.text().split('\n')[0];
+    };
+    assert.equal(await said('lines'), "warning: the recipe's warm-up of 20 steps (5 epochs) is not shorter than the run (20 steps): cut to " +
+      '2 steps, a tenth of the run, so the learning rate reaches its peak (set --config optimizer.warmupEpochs to choose)');
+    assert.equal(await said('none'), '');
+  });
+
+  it('channelsLast true moves the weights to channels-last; auto on the CPU leaves them', async () => {
+    const strides = async (channelsLast: boolean | 'auto'): Promise<number[]> => {
+      const m = new ClosedForm();
+      await new Trainer(m, options({ steps: 1, channelsLast })).fit();
+      return m.encoder.parameters().find((p) => p.dim() === 4)!.stride();
+    };
+    const [o, i, h, w] = new ClosedForm().encoder.parameters().find((p) => p.dim() === 4)!.shape;
+    assert.deepEqual(await strides(true), [i * h * w, 1, w * i, i]);
+    assert.deepEqual(await strides('auto'), [i * h * w, h * w, w, 1]);
+    assert.ok(o > 0);
+  });
+
+  it('cudaGraph rehearse runs the steps after the warm-up under the capture checks (a host read in the step is refused)', async () => {
+    class Capturable extends ClosedForm {
+      override readonly capturable = true;
+    }
+    const m = new Capturable(); // its trainingStep reads the batch indices back: not capturable
+    await assert.rejects(new Trainer(m, options({ cudaGraph: 'rehearse', steps: 5 })).fit(), /checkCapturable/);
+    assert.equal(m.indices.length, 3); // the three eager warm-up steps ran
   });
 
   it('cudaGraph rehearse needs a capturable method: refused by name', async () => {
