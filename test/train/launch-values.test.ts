@@ -79,7 +79,7 @@ ${then}\n`);
     const started = Date.now();
     const s = script(`if (rank === 1) { for (let i = 1; i <= 12; i++) process.stderr.write('line ' + i + '\\n'); process.exitCode = 3; }
 else setTimeout(() => {}, 60000);`);
-    await assert.rejects(launch({ nprocPerNode: 2, script: s, killGraceMs: 0 }), (e: unknown) => {
+    await assert.rejects(launch({ nprocPerNode: 2, script: s, killGraceMs: 60_000 }), (e: unknown) => {
       assert.ok(e instanceof LaunchError);
       assert.deepEqual([e.rank, e.exitCode, e.signal], [1, 3, null]);
       assert.equal(e.stderrTail, Array.from({ length: 10 }, (_, i) => `line ${i + 3}`).join('\n'));
@@ -89,10 +89,31 @@ else setTimeout(() => {}, 60000);`);
     assert.deepEqual([process.listeners('SIGINT').length, process.listeners('SIGTERM').length], before);
   });
 
-  it('launch: a rank killed by a signal is named with it; SIGINT to the launcher reaches every rank', async () => {
+  it('launch: a rank that ignores SIGTERM gets SIGKILL after killGraceMs; a long line keeps its last 2000 characters', async () => {
+    const s = script(`if (rank === 1) { process.stderr.write('x'.repeat(1000) + 'y'.repeat(2000)); process.exitCode = 2; }
+else { process.on('SIGTERM', () => {}); setTimeout(() => {}, 60000); }`);
+    await assert.rejects(launch({ nprocPerNode: 2, script: s, killGraceMs: 200 }), (e: unknown) => {
+      assert.ok(e instanceof LaunchError);
+      assert.deepEqual([e.rank, e.exitCode, e.stderrTail], [1, 2, 'y'.repeat(2000)]);
+      return true;
+    });
+  });
+
+  it('launch: a rank killed by a signal is named with it; SIGINT and SIGTERM to the launcher reach every rank', async () => {
     const killed = script("if (rank === 0) process.kill(process.pid, 'SIGKILL'); else setTimeout(() => {}, 60000);");
     await assert.rejects(launch({ nprocPerNode: 2, script: killed, killGraceMs: 0 }),
-      (e: unknown) => e instanceof LaunchError && e.rank === 0 && e.signal === 'SIGKILL' && e.exitCode === null);
+      (e: unknown) => e instanceof LaunchError && e.rank === 0 && e.signal === 'SIGKILL' && e.exitCode === null && e.stderrTail === '');
+    // Ranks that wait for SIGTERM and exit 0 on it.
+    const terms = script(`process.on('SIGTERM', () => { fs.writeFileSync(${JSON.stringify(dir)} + '/term-' + rank, ''); process.exit(0); });
+fs.writeFileSync(${JSON.stringify(dir)} + '/tready-' + rank, ''); setTimeout(() => {}, 60000);`);
+    const beforeTerm = process.listeners('SIGTERM');
+    const termRun = launch({ nprocPerNode: 2, script: terms });
+    const addedTerm = process.listeners('SIGTERM').filter((l) => !beforeTerm.includes(l));
+    assert.equal(addedTerm.length, 1);
+    while (!fs.existsSync(path.join(dir, 'tready-0')) || !fs.existsSync(path.join(dir, 'tready-1'))) await new Promise((r) => setTimeout(r, 20));
+    (addedTerm[0] as () => void)();
+    await termRun;
+    assert.deepEqual([fs.existsSync(path.join(dir, 'term-0')), fs.existsSync(path.join(dir, 'term-1'))], [true, true]);
     // Ranks that wait for SIGINT and exit 0 on it: the launcher's handler forwards it.
     const waiting = script(`process.on('SIGINT', () => { fs.writeFileSync(${JSON.stringify(dir)} + '/int-' + rank, ''); process.exit(0); });
 fs.writeFileSync(${JSON.stringify(dir)} + '/ready-' + rank, ''); setTimeout(() => {}, 60000);`);
