@@ -78,7 +78,7 @@ ${then}\n`);
     const before = [process.listeners('SIGINT').length, process.listeners('SIGTERM').length];
     const started = Date.now();
     const s = script(`if (rank === 1) { for (let i = 1; i <= 12; i++) process.stderr.write('line ' + i + '\\n'); process.exitCode = 3; }
-else setTimeout(() => {}, 60000);`);
+else setTimeout(() => {}, 25000);`);
     await assert.rejects(launch({ nprocPerNode: 2, script: s, killGraceMs: 60_000 }), (e: unknown) => {
       assert.ok(e instanceof LaunchError);
       assert.deepEqual([e.rank, e.exitCode, e.signal], [1, 3, null]);
@@ -91,7 +91,7 @@ else setTimeout(() => {}, 60000);`);
 
   it('launch: a rank that ignores SIGTERM gets SIGKILL after killGraceMs; a long line keeps its last 2000 characters', async () => {
     const s = script(`if (rank === 1) { process.stderr.write('x'.repeat(1000) + 'y'.repeat(2000)); process.exitCode = 2; }
-else { process.on('SIGTERM', () => {}); setTimeout(() => {}, 60000); }`);
+else { process.on('SIGTERM', () => {}); setTimeout(() => {}, 25000); }`);
     await assert.rejects(launch({ nprocPerNode: 2, script: s, killGraceMs: 200 }), (e: unknown) => {
       assert.ok(e instanceof LaunchError);
       assert.deepEqual([e.rank, e.exitCode, e.stderrTail], [1, 2, 'y'.repeat(2000)]);
@@ -100,12 +100,12 @@ else { process.on('SIGTERM', () => {}); setTimeout(() => {}, 60000); }`);
   });
 
   it('launch: a rank killed by a signal is named with it; SIGINT and SIGTERM to the launcher reach every rank', async () => {
-    const killed = script("if (rank === 0) process.kill(process.pid, 'SIGKILL'); else setTimeout(() => {}, 60000);");
+    const killed = script("if (rank === 0) process.kill(process.pid, 'SIGKILL'); else setTimeout(() => {}, 25000);");
     await assert.rejects(launch({ nprocPerNode: 2, script: killed, killGraceMs: 0 }),
       (e: unknown) => e instanceof LaunchError && e.rank === 0 && e.signal === 'SIGKILL' && e.exitCode === null && e.stderrTail === '');
     // Ranks that wait for SIGTERM and exit 0 on it.
     const terms = script(`process.on('SIGTERM', () => { fs.writeFileSync(${JSON.stringify(dir)} + '/term-' + rank, ''); process.exit(0); });
-fs.writeFileSync(${JSON.stringify(dir)} + '/tready-' + rank, ''); setTimeout(() => {}, 60000);`);
+fs.writeFileSync(${JSON.stringify(dir)} + '/tready-' + rank, ''); setTimeout(() => {}, 25000);`);
     const beforeTerm = process.listeners('SIGTERM');
     const termRun = launch({ nprocPerNode: 2, script: terms });
     const addedTerm = process.listeners('SIGTERM').filter((l) => !beforeTerm.includes(l));
@@ -116,7 +116,7 @@ fs.writeFileSync(${JSON.stringify(dir)} + '/tready-' + rank, ''); setTimeout(() 
     assert.deepEqual([fs.existsSync(path.join(dir, 'term-0')), fs.existsSync(path.join(dir, 'term-1'))], [true, true]);
     // Ranks that wait for SIGINT and exit 0 on it: the launcher's handler forwards it.
     const waiting = script(`process.on('SIGINT', () => { fs.writeFileSync(${JSON.stringify(dir)} + '/int-' + rank, ''); process.exit(0); });
-fs.writeFileSync(${JSON.stringify(dir)} + '/ready-' + rank, ''); setTimeout(() => {}, 60000);`);
+fs.writeFileSync(${JSON.stringify(dir)} + '/ready-' + rank, ''); setTimeout(() => {}, 25000);`);
     const before = process.listeners('SIGINT');
     const run = launch({ nprocPerNode: 2, script: waiting });
     const added = process.listeners('SIGINT').filter((l) => !before.includes(l));
