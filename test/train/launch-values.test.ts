@@ -92,11 +92,13 @@ else setTimeout(() => {}, 25000);`);
   it('launch: a rank that ignores SIGTERM gets SIGKILL after killGraceMs; a long line keeps its last 2000 characters', async () => {
     const s = script(`if (rank === 1) { process.stderr.write('x'.repeat(1000) + 'y'.repeat(2000)); process.exitCode = 2; }
 else { process.on('SIGTERM', () => {}); setTimeout(() => {}, 25000); }`);
+    const started = Date.now();
     await assert.rejects(launch({ nprocPerNode: 2, script: s, killGraceMs: 200 }), (e: unknown) => {
       assert.ok(e instanceof LaunchError);
       assert.deepEqual([e.rank, e.exitCode, e.stderrTail], [1, 2, 'y'.repeat(2000)]);
       return true;
     });
+    assert.ok(Date.now() - started < 10_000, 'rank 0 was killed after the grace, not waited for (it sleeps 25 s)');
   });
 
   it('launch: a rank killed by a signal is named with it; SIGINT and SIGTERM to the launcher reach every rank', async () => {
