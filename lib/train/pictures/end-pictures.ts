@@ -89,13 +89,12 @@ export async function writeEndPictures(out: string, method: Method, test: ImageD
   try {
     const queries = pickQueries(labelList, Math.min(o.queries, rows.length));
     const k = Math.min(o.neighbors, rows.length - 1);
-    const q = torch.tensor(queries, { dtype: 'int64' });
-    const found = exactCosineTopK(features, features.indexSelect(0, q), k + 1);
-    q.dispose();
+    // NOTE: in scopes, so the query rows and index tensors are freed here, not left to the collector.
+    const found = torch.scope(() => exactCosineTopK(features, features.indexSelect(0, torch.tensor(queries, { dtype: 'int64' })), k + 1));
     // Column j holds every query's j-th image: the query itself, then its neighbours (itself left out).
     const order = queries.map((row, i) => [row, ...[...found.indices[i]].filter((r) => r !== row).slice(0, k)]);
-    const columns = Array.from({ length: k + 1 }, (_, j) =>
-      test.images.indexSelect(0, torch.tensor(order.map((r) => rows[r[j]]), { dtype: 'int64' })));
+    const columns = torch.scope(() => Array.from({ length: k + 1 }, (_, j) =>
+      test.images.indexSelect(0, torch.tensor(order.map((r) => rows[r[j]]), { dtype: 'int64' }))));
     await writeImageGrid(result.retrieval, columns, { scale: Math.max(1, Math.ceil(48 / test.images.shape[2])) });
     columns.forEach((c) => c.dispose());
     await writeEmbeddingMap(result.embeddingMap, features.toArray() as number[][], labelList, classes,
