@@ -133,7 +133,7 @@ function mallocText(pyEnv: Record<string, unknown>): string {
   const py = typeof pyEnv.glibcTunables === 'string' ? pyEnv.glibcTunables : null;
   if (node?.source === 'selfsup') {
     return py === mallocTunables(process.env.GLIBC_TUNABLES, node)
-      ? 'freed memory kept on both sides (mmap threshold 512 MiB, trim threshold 1 GiB)'
+      ? 'freed memory kept on both sides (mmap threshold 128 MiB, trim threshold 1 GiB)'
       : `freed memory kept by Node, PyTorch GLIBC_TUNABLES=${py ?? 'unset'} (WARNING: not the same)`;
   }
   return `malloc: Node ${node?.detail ?? 'not recorded'}, PyTorch GLIBC_TUNABLES=${py ?? 'unset'}`;

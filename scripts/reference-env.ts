@@ -40,8 +40,8 @@ export interface ReferenceSetting {
 /**
  * GLIBC_TUNABLES with glibc's mmap and trim thresholds set to `m`'s, after the tunables already in `base`.
  *
- * @example mallocTunables(undefined, { mmapThreshold: 536870912, trimThreshold: 1073741824, source: 'selfsup', detail: '' })
- * // 'glibc.malloc.mmap_threshold=536870912:glibc.malloc.trim_threshold=1073741824'
+ * @example mallocTunables(undefined, { mmapThreshold: 134217728, trimThreshold: 1073741824, source: 'selfsup', detail: '' })
+ * // 'glibc.malloc.mmap_threshold=134217728:glibc.malloc.trim_threshold=1073741824'
  */
 export function mallocTunables(base: string | undefined, m: HostMallocSetting): string {
   const mine = `glibc.malloc.mmap_threshold=${m.mmapThreshold}:glibc.malloc.trim_threshold=${m.trimThreshold}`;

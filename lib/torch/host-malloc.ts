@@ -10,7 +10,7 @@
 // Measured on the 2-core VM (profile:step, small scale, one thread): BYOL's
 // step 11,489-16,098 faults, SimCLR's 4,652-11,502; the 56 px evaluation
 // with 512-image batches spent 1.6-3.2 s of its 3.2-4.5 s in the kernel.
-// Keeping freed memory in the process (blocks up to 512 MiB from the heap,
+// Keeping freed memory in the process (blocks up to 128 MiB from the heap,
 // up to 1 GiB of free heap top kept) took the faults to 3-282 and the
 // kernel's share to 0.3 s, with the same peak resident memory: a step's
 // freed memory is what the next step allocates again. PyTorch's CPU tuning
@@ -20,7 +20,12 @@
 // another allocator in LD_PRELOAD, or SELFSUP_HOST_MALLOC=system.
 //
 // The cost: memory a process freed stays mapped to it (up to its peak use)
-// instead of going back to the system between steps.
+// instead of going back to the system between steps. The threshold was 512
+// MiB until 2026-12-05: the evaluation's feature matrices (60,000 x 1,600
+// floats, 384 MB a copy) then came from the heap too, and the holes they left
+// raised the context encoder's evaluation peak from 1.42 GB (glibc's own) to
+// 2.47 GB; at 128 MiB it is 1.57 GB (2.09 at 256 MiB), and a training step's
+// activations (BYOL's largest 64 MiB) are still reused (docs/training.md).
 
 /** Who chose the malloc thresholds this process runs with. */
 export type HostMallocSource = 'selfsup' | 'environment' | 'SELFSUP_HOST_MALLOC' | 'unsupported';
@@ -36,15 +41,15 @@ export interface HostMallocSetting {
   detail: string;
 }
 
-/** Blocks up to this size come from the heap and are reused: 512 MiB. */
-export const KEPT_MMAP_THRESHOLD = 512 * 2 ** 20;
+/** Blocks up to this size come from the heap and are reused: 128 MiB. */
+export const KEPT_MMAP_THRESHOLD = 128 * 2 ** 20;
 /** Free heap top kept up to this size: 1 GiB. */
 export const KEPT_TRIM_THRESHOLD = 2 ** 30;
 
 const GLIBC_MALLOC_VARIABLES = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_TOP_PAD_', 'MALLOC_MMAP_MAX_'];
 const OTHER_ALLOCATOR = /(jemalloc|tcmalloc|mimalloc)/;
 
-const KEPT_DETAIL = 'freed memory kept in the process by selfsup (mmap threshold 512 MiB, trim threshold 1 GiB; ' +
+const KEPT_DETAIL = 'freed memory kept in the process by selfsup (mmap threshold 128 MiB, trim threshold 1 GiB; ' +
   "SELFSUP_HOST_MALLOC=system for glibc's defaults)";
 
 /** The allocator's own thresholds (selfsup sets none), with why for people. */
@@ -55,7 +60,7 @@ const notKept = (why: string, source: HostMallocSource): HostMallocSetting =>
  * The thresholds selfsup sets for a process with environment `env`, or glibc's own where the
  * user chose (see the top of this file). `apply` says whether selfsup calls mallopt.
  *
- * @example hostMallocFor({}).setting.mmapThreshold // 536870912
+ * @example hostMallocFor({}).setting.mmapThreshold // 134217728
  * @example hostMallocFor({ SELFSUP_HOST_MALLOC: 'system' }).apply // false
  */
 export function hostMallocFor(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform):

@@ -36,7 +36,7 @@ describe('scripts: the benchmarks start their PyTorch reference on Node\'s BLAS 
     assert.equal(ref.ompWaitPolicy, expectedPolicy());
     // selfsup's malloc thresholds, as glibc tunables (the environment of this suite leaves them to selfsup).
     assert.equal(torch.hostMalloc()?.source, 'selfsup');
-    assert.equal(ref.glibcTunables, 'glibc.malloc.mmap_threshold=536870912:glibc.malloc.trim_threshold=1073741824');
+    assert.equal(ref.glibcTunables, 'glibc.malloc.mmap_threshold=134217728:glibc.malloc.trim_threshold=1073741824');
     assert.equal(referenceProcessEnv({}).LD_LIBRARY_PATH?.split(':')[0], blasDir);
   });
 

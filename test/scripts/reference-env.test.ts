@@ -39,7 +39,7 @@ describe('scripts: the reference environment of profile-step', function () {
 
   it('copies the malloc thresholds as glibc tunables only when selfsup chose them, after the user\'s other tunables', () => {
     const kept = hostMallocFor({}).setting;
-    const tunables = 'glibc.malloc.mmap_threshold=536870912:glibc.malloc.trim_threshold=1073741824';
+    const tunables = 'glibc.malloc.mmap_threshold=134217728:glibc.malloc.trim_threshold=1073741824';
     assert.equal(mallocTunables(undefined, kept), tunables);
     assert.equal(referenceEnv({}, { waitPolicy: null, blasPath: null, hostMalloc: kept }).GLIBC_TUNABLES, tunables);
     assert.equal(referenceEnv({ GLIBC_TUNABLES: 'glibc.cpu.x86_rep_movsb_threshold=2048' }, { waitPolicy: null, blasPath: null, hostMalloc: kept })

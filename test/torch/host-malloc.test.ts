@@ -9,7 +9,7 @@ import * as torch from '../../lib/torch';
 import { appliedHostMalloc, hostMallocFor, KEPT_MMAP_THRESHOLD, KEPT_TRIM_THRESHOLD } from '../../lib/torch/host-malloc';
 import { native } from '../../lib/torch/native';
 
-const KEEP = "freed memory kept in the process by selfsup (mmap threshold 512 MiB, trim threshold 1 GiB; SELFSUP_HOST_MALLOC=system for glibc's defaults)";
+const KEEP = "freed memory kept in the process by selfsup (mmap threshold 128 MiB, trim threshold 1 GiB; SELFSUP_HOST_MALLOC=system for glibc's defaults)";
 const MIB64 = 16 * 2 ** 20; // float32 elements
 const MIB60 = 15 * 2 ** 20;
 
@@ -38,7 +38,7 @@ describe('torch: freed CPU memory stays in the process (host malloc thresholds)'
   this.timeout(60_000);
 
   it('keeps freed memory by default, and leaves the allocator to the user who chose', () => {
-    assert.deepEqual(hostMallocFor({}, 'linux'), { apply: true, setting: { mmapThreshold: 536870912, trimThreshold: 1073741824, source: 'selfsup', detail: KEEP } });
+    assert.deepEqual(hostMallocFor({}, 'linux'), { apply: true, setting: { mmapThreshold: 134217728, trimThreshold: 1073741824, source: 'selfsup', detail: KEEP } });
     assert.deepEqual(hostMallocFor({ SELFSUP_HOST_MALLOC: 'keep' }, 'linux'), hostMallocFor({}, 'linux'));
     assert.deepEqual(hostMallocFor({ SELFSUP_HOST_MALLOC: '' }, 'linux'), hostMallocFor({}, 'linux'));
     const rows: [NodeJS.ProcessEnv, string][] = [
@@ -65,7 +65,7 @@ describe('torch: freed CPU memory stays in the process (host malloc thresholds)'
     assert.equal(hostMallocFor({ SELFSUP_HOST_MALLOC: 'maybe' }, 'linux').setting.detail, `${KEEP}; SELFSUP_HOST_MALLOC='maybe' ignored (not 'keep' or 'system')`);
     assert.deepEqual(hostMallocFor({}, 'darwin'), { apply: false,
       setting: { mmapThreshold: null, trimThreshold: null, source: 'unsupported', detail: "freed memory: the system allocator's defaults (darwin: not glibc)" } });
-    assert.equal(KEPT_MMAP_THRESHOLD, 512 * 2 ** 20);
+    assert.equal(KEPT_MMAP_THRESHOLD, 128 * 2 ** 20);
     assert.equal(KEPT_TRIM_THRESHOLD, 2 ** 30);
   });
 
