@@ -110,7 +110,7 @@ export class OptionTable<S extends OptionSpecs> {
    * The checked value of every option: the given one, else the default
    * (OPTIONAL and DERIVED ones stay undefined when not given). `what(key)`
    * names an option in error messages. Keys outside the table are not
-   * looked at (see `unknownKeys`).
+   * looked at (`resolveKnown` refuses them).
    *
    * @example MAE_OPTIONS.resolve({ maskRatio: 0.5 }, (k) => `MAE option ${k}`).decoderDim; // 512
    */
@@ -125,6 +125,20 @@ export class OptionTable<S extends OptionSpecs> {
       else values[k] = typeof spec.default === 'symbol' ? undefined : Array.isArray(spec.default) ? [...spec.default] : spec.default;
     }
     return values as OptionValues<S>;
+  }
+
+  /**
+   * `resolve`, after refusing keys outside the table (and `extra`, keys the
+   * caller reads itself) by name, with the valid ones listed: for a function
+   * whose options bag is this table, so that a misspelt key is not silently
+   * ignored.
+   *
+   * @example NT_XENT_OPTIONS.resolveKnown({ temprature: 1 }, 'ntXent', (k) => `options.${k}`);
+   * // TypeError: Unknown option(s) 'temprature' for ntXent; expected some of temperature, gatherDistributed
+   */
+  resolveKnown(given: object, owner: string, what: (key: string) => string, extra: readonly string[] = []): OptionValues<S> {
+    checkOptionKeys(given, extra.length === 0 ? this.keys : [...this.keys, ...extra], owner);
+    return this.resolve(given, what);
   }
 
   /**

@@ -41,7 +41,7 @@ export function batchStandardize(z: Tensor): Tensor {
 export function barlowTwinsLoss(z1: Tensor, z2: Tensor, options: BarlowTwinsLossOptions = {}): Tensor {
   checkTensor(z1, 'z1');
   checkTensor(z2, 'z2');
-  const { lambda } = BARLOW_TWINS_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { lambda } = BARLOW_TWINS_LOSS_OPTIONS.resolveKnown(options, 'barlowTwinsLoss', (k) => `options.${k}`);
   if (z1.dim() !== 2 || z1.shape[0] < 2) {
     throw new RangeError(`Expected z1 of shape (B, D) with B >= 2 (the loss standardises over the batch) but ` +
       `received shape [${z1.shape.join(', ')}]`);

@@ -51,7 +51,8 @@ export interface KMeansOptions extends GivenOptions<typeof KMEANS_OPTIONS.specs>
 export function sphericalKMeans(bank: Tensor, k: number, options: KMeansOptions = {}): { centroids: Tensor; assignments: Tensor } {
   checkTensor(bank, 'bank');
   checkInt(k, 'k', 1);
-  const { iterations, gatherDistributed } = KMEANS_OPTIONS.resolve(options, (key) => `options.${key}`);
+  const { iterations, gatherDistributed } = KMEANS_OPTIONS.resolveKnown(options, 'sphericalKMeans', (key) => `options.${key}`,
+    ['init', 'centroids', 'generator']);
   if (bank.dim() !== 2) throw new RangeError(`Expected bank of shape (N, D) but received shape [${bank.shape.join(', ')}]`);
   const [n, d] = bank.shape;
   const shards = gatherDistributed && rankAndWorld().world > 1 ? rowsPerRank(n) : undefined;
@@ -144,7 +145,7 @@ export const DEEPCLUSTER_V2_LOSS_OPTIONS = defineOptions({
  */
 export function deepClusterV2Loss(scores: readonly Tensor[], targets: readonly Tensor[],
   options: GivenOptions<typeof DEEPCLUSTER_V2_LOSS_OPTIONS.specs> = {}): Tensor {
-  const { temperature } = DEEPCLUSTER_V2_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { temperature } = DEEPCLUSTER_V2_LOSS_OPTIONS.resolveKnown(options, 'deepClusterV2Loss', (k) => `options.${k}`);
   if (!Array.isArray(scores) || scores.length < 1 || !Array.isArray(targets) || targets.length !== scores.length) {
     throw new RangeError(`Expected as many targets as score sets (at least one) but received ${String(scores?.length)} ` +
       `score set(s) and ${String(targets?.length)} target set(s)`);

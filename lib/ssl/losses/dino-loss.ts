@@ -66,7 +66,7 @@ export class DINOLoss extends Module {
 
   constructor(options: DINOLossOptions) {
     super();
-    const o = DINO_LOSS_OPTIONS.resolve(options, (k) => k);
+    const o = DINO_LOSS_OPTIONS.resolveKnown(options, 'DINOLoss', (k) => k);
     this.outDim = o.outDim;
     this.epochs = o.epochs;
     const { warmupTeacherTemp: warmupTemp, teacherTemp, warmupTeacherTempEpochs: warmupEpochs } = o;

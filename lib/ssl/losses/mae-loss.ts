@@ -99,7 +99,7 @@ export function unpatchify(x: Tensor, patchSize: number, channels: number,
 export function maeLoss(imgs: Tensor, pred: Tensor, mask: Tensor, options: MAELossOptions): Tensor {
   checkTensor(pred, 'pred');
   checkTensor(mask, 'mask');
-  const { normPixLoss } = MAE_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { normPixLoss } = MAE_LOSS_OPTIONS.resolveKnown(options, 'maeLoss', (k) => `options.${k}`, ['patchSize']);
   let target = atLeastFloat32(patchify(imgs, options.patchSize)); // (B, L, p*p*C)
   if (pred.dim() !== 3 || pred.shape.some((d, i) => d !== target.shape[i])) {
     throw new RangeError(`Expected pred of shape ${shapeOf(target)} (the patchified imgs with patchSize ` +

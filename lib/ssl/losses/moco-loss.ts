@@ -51,7 +51,7 @@ function checkPair(q: Tensor, k: Tensor): void {
 export function infoNceWithQueue(q: Tensor, k: Tensor, queue: Tensor, options: GivenOptions<typeof INFO_NCE_OPTIONS.specs> = {}): Tensor {
   checkPair(q, k);
   checkTensor(queue, 'queue');
-  const { temperature } = INFO_NCE_OPTIONS.resolve(options, (key) => `options.${key}`);
+  const { temperature } = INFO_NCE_OPTIONS.resolveKnown(options, 'infoNceWithQueue', (key) => `options.${key}`);
   if (queue.dim() !== 2 || queue.shape[1] !== q.shape[1]) {
     throw new RangeError(`Expected queue of shape (K, ${q.shape[1]}) (normalised keys) but received shape ` +
       `[${queue.shape.join(', ')}]`);
@@ -85,7 +85,7 @@ export function infoNceWithQueue(q: Tensor, k: Tensor, queue: Tensor, options: G
  */
 export function mocoV3Loss(q: Tensor, k: Tensor, options: GivenOptions<typeof MOCO_V3_LOSS_OPTIONS.specs> = {}): Tensor {
   checkPair(q, k);
-  const { temperature, gatherDistributed } = MOCO_V3_LOSS_OPTIONS.resolve(options, (key) => `options.${key}`);
+  const { temperature, gatherDistributed } = MOCO_V3_LOSS_OPTIONS.resolveKnown(options, 'mocoV3Loss', (key) => `options.${key}`);
   const qn = normalize(atLeastFloat32(q), { dim: 1 }); // (B, D)
   const kn = normalize(atLeastFloat32(k.detach()), { dim: 1 }); // (B, D)
   // The keys carry no gradient, so the gather's backward never runs (the official concat_all_gather has none).

@@ -59,7 +59,7 @@ const SELF_SIMILARITY = -1e9;
 export function ntXent(z1: Tensor, z2: Tensor, options: NTXentOptions = {}): Tensor {
   checkTensor(z1, 'z1');
   checkTensor(z2, 'z2');
-  const { temperature, gatherDistributed } = NT_XENT_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { temperature, gatherDistributed } = NT_XENT_OPTIONS.resolveKnown(options, 'ntXent', (k) => `options.${k}`);
   if (z1.dim() !== 2 || z1.shape[0] < 1 || z1.shape[1] < 1) {
     throw new RangeError(`Expected z1 of shape (N, D) with N >= 1 but received shape [${z1.shape.join(', ')}]`);
   }

@@ -47,7 +47,7 @@ export const SWAV_LOSS_OPTIONS = defineOptions({
  */
 export function sinkhornKnopp(scores: Tensor, options: SinkhornOptions = {}): Tensor {
   checkTensor(scores, 'scores');
-  const { epsilon, iterations, gatherDistributed } = SINKHORN_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { epsilon, iterations, gatherDistributed } = SINKHORN_OPTIONS.resolveKnown(options, 'sinkhornKnopp', (k) => `options.${k}`);
   if (scores.dim() !== 2 || scores.shape[0] < 1 || scores.shape[1] < 1) {
     throw new RangeError(`Expected scores of shape (B, K) but received shape [${scores.shape.join(', ')}]`);
   }
@@ -80,7 +80,7 @@ export function sinkhornKnopp(scores: Tensor, options: SinkhornOptions = {}): Te
  */
 export function swavLoss(scores: Tensor, codes: readonly Tensor[], options: GivenOptions<typeof SWAV_LOSS_OPTIONS.specs> = {}): Tensor {
   checkTensor(scores, 'scores');
-  const { temperature } = SWAV_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { temperature } = SWAV_LOSS_OPTIONS.resolveKnown(options, 'swavLoss', (k) => `options.${k}`);
   if (!Array.isArray(codes) || codes.length < 1) {
     throw new TypeError(`Expected a non-empty array of codes (B, K) for swavLoss but received ${String(codes)}`);
   }

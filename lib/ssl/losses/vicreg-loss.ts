@@ -70,7 +70,7 @@ export function vicregTerms(x: Tensor, y: Tensor): VICRegTerms {
  * @example const loss = vicregLoss(expander.forward(f(x1)), expander.forward(f(x2))); // weights 25, 25, 1
  */
 export function vicregLoss(x: Tensor, y: Tensor, options: VICRegLossOptions = {}): Tensor {
-  const { simCoeff, stdCoeff, covCoeff } = VICREG_LOSS_OPTIONS.resolve(options, (k) => `options.${k}`);
+  const { simCoeff, stdCoeff, covCoeff } = VICREG_LOSS_OPTIONS.resolveKnown(options, 'vicregLoss', (k) => `options.${k}`);
   const t = vicregTerms(x, y);
   return t.invariance.mul(simCoeff).add(t.variance.mul(stdCoeff)).add(t.covariance.mul(covCoeff));
 }
