@@ -7,6 +7,7 @@ import * as torch from '../../torch';
 import { Tensor } from '../../torch';
 import { Module } from '../../nn/module';
 import { Encoder } from '../../models/encoder';
+import { VisionTransformer } from '../../models/vit';
 import { rgbToLab } from '../../data/transforms/lab';
 
 /**
@@ -49,10 +50,12 @@ export function labChannelCount(channels: LabChannels): number {
 }
 
 function checkMapEncoder(e: Encoder, method: string): MapEncoder {
+  const needs = `${method} needs a convolutional encoder whose forwardFeatures gives a (B, D, h, w) map (small_cnn or a ResNet)`;
   if (typeof (e as unknown as { forwardFeatures?: unknown }).forwardFeatures !== 'function') {
-    throw new TypeError(`${method} needs a convolutional encoder whose forwardFeatures gives a (B, D, h, w) map ` +
-      `(small_cnn or a ResNet) but received ${e.typeName}, which has no forwardFeatures`);
+    throw new TypeError(`${needs} but received ${e.typeName}, which has no forwardFeatures`);
   }
+  // A ViT has forwardFeatures too, but it gives (B, 1 + N, D) tokens: refused here rather than by a shape error in the first step.
+  if (e instanceof VisionTransformer) throw new TypeError(`${needs} but received ${e.typeName}, whose forwardFeatures gives (B, 1 + N, D) tokens`);
   return e as MapEncoder;
 }
 

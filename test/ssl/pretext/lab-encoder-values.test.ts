@@ -132,6 +132,13 @@ describe('ssl/pretext: LabEncoder by value', () => {
       message: 'SplitBrain needs a convolutional encoder whose forwardFeatures gives a (B, D, h, w) map (small_cnn or a ResNet) ' +
         'but received NoMapNet, which has no forwardFeatures',
     });
+    // A ViT has forwardFeatures, but of tokens: refused when built, not by a shape error in the first step.
+    const vit = create('vit_tiny_patch4_224', { imgSize: 32, inChannels: 1, numClasses: 0 });
+    assert.throws(() => new LabEncoder([{ name: 'net', channels: 'L', net: vit }], 'Colorization'), {
+      name: 'TypeError',
+      message: 'Colorization needs a convolutional encoder whose forwardFeatures gives a (B, D, h, w) map (small_cnn or a ResNet) ' +
+        `but received ${vit.typeName}, whose forwardFeatures gives (B, 1 + N, D) tokens`,
+    });
     const flat = new LabEncoder([{ name: 'flat', channels: 'L', net: new MeanNet(2, undefined, true) as unknown as Encoder }], 'X');
     assert.throws(() => flat.mapsFromLab(torch.zeros([1, 3, 4, 4])),
       { message: "Expected the flat backbone's forwardFeatures to give a (B, D, h, w) map but it gave shape [1, 2]" });
