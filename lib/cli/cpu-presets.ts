@@ -127,6 +127,8 @@ export const CPU_PRESETS: Partial<Record<MethodName, CpuPreset>> = {
   // Recorded (docs/runs/context_encoder, docs/pretext.md "Context encoder: the read-out"): 86.2 / 81.7 / 89.1 against
   // random 83.9 / 79.4 / 87.9 and raw pixels 84.6 / 79.1 / 84.0: above both on all three. 8:21 CPU over 2 cores (987 s
   // user + 15 s system, load 12), but 2.35 GB peak (pool 3: 1.49): the linear probe's copies of 1,600-wide features.
+  // Recorded again after the probe's in-place standardisation and the 128 MiB malloc threshold (a956f7b): the same
+  // 86.2 / 81.7 / 89.1, 1.84 GB peak, 8:01 CPU over 2 cores (926 s user + 36 s system, load 1.3-3.5).
   context_encoder: { encoderOptions: { width: 16, pool: 5, inputScale: 2 }, methodOptions: { mask: 'region', imageNormStats: true },
     epochs: 3, batchSize: 128, optimizer: { lr: 8e-3 } },
   // damaged_jigsaw: ~0.45 CPU s/step (the per-pixel colour head 64 wide, applied in two parts; it was 1.81 s at 256
