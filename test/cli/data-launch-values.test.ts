@@ -12,16 +12,7 @@ import { disposeDataset, ImageDataset } from '../../lib/data/dataset';
 import { synthetic } from '../../lib/data/synthetic';
 import { quietProgram } from '../helpers/quiet-program';
 import * as launchModule from '../../lib/train/launch';
-
-/** The message `fn` rejects with. */
-async function messageOf(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return 'no error';
-}
+import { messageOf } from '../helpers/refuses';
 
 describe('cli: --data reaches its loader', function () {
   this.timeout(60000);

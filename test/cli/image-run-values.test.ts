@@ -27,6 +27,7 @@ import { create as createModel } from '../../lib/models/registry';
 import { readEmbeddingsAsync } from '../../lib/export/embeddings-file';
 import sharp from 'sharp';
 import { quietProgram } from '../helpers/quiet-program';
+import { messageOf } from '../helpers/refuses';
 
 const COLUMNS = 'Columns: loss; lr, wd = learning rate, weight decay; emb-std = embedding std (collapse if near 0, ' +
   'about 1/sqrt(dim) when healthy); img/s; ETA = time left at the recent speed';
@@ -34,16 +35,6 @@ const COLUMNS = 'Columns: loss; lr, wd = learning rate, weight decay; emb-std = 
 /** A report without its timings (they differ from run to run). */
 function untimed(r: EvalReport): unknown {
   return JSON.parse(JSON.stringify(r, (k, v: unknown) => (k === 'seconds' ? undefined : v)));
-}
-
-/** The message `fn` rejects with. */
-async function messageOf(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return 'no error';
 }
 
 /** stdout of `fn` (stderr silenced). */

@@ -15,20 +15,11 @@ import { TextRunConfig } from '../../lib/cli/text-run-config';
 import { WordPieceTokenizer } from '../../lib/data/text';
 import { ZERO_SHOT_TEMPLATES } from '../../lib/data/image-text';
 import { quietProgram } from '../helpers/quiet-program';
+import { messageOf } from '../helpers/refuses';
 
 const NOW = new Date('2026-12-05T21:03:04Z');
 const REFUSAL_TAIL = ' (its data, encoders and training loop are fixed; clip also takes --data captions:<file.jsonl|file.csv>); ' +
   'it takes --steps, --batch-size, --lr, --optimizer, --seed, --out, --no-eval, --method-options, --checkpoint-every and --resume';
-
-/** The message `fn` throws (or rejects with). */
-async function messageOf(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return 'no error';
-}
 
 describe('cli: text runs by value (flags, refusals, a CLIP run on a caption file)', function () {
   this.timeout(120000);

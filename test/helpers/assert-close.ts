@@ -38,3 +38,14 @@ export const grid = (shape: number[]): torch.Tensor => {
   const n = shape.reduce((a, b) => a * b, 1);
   return torch.tensor(Float32Array.from({ length: n }, (_, i) => i), { shape });
 };
+
+/** Asserts |actual - expected| <= tol * (1 + |expected|), naming `what`. @example near(loss, 0.6931, 'loss'); */
+export function near(actual: number, expected: number, what: string, tol = 1e-5): void {
+  assert.ok(Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)), `${what}: ${actual} != ${expected}`);
+}
+
+/** `near` for each element, after equal lengths. @example nearAll(values(t), [1, 2], 'row'); */
+export function nearAll(actual: number[], expected: number[], what: string, tol = 1e-5): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  actual.forEach((v, i) => near(v, expected[i], `${what}[${i}]`, tol));
+}

@@ -13,3 +13,18 @@ export function refuses(fn: () => unknown, message: string): void {
     return true;
   });
 }
+
+/**
+ * The message `fn` throws or rejects with ('no error' when it does neither), for asserting a whole message with
+ * `assert.equal` where the call is asynchronous.
+ *
+ * @example assert.equal(await messageOf(() => runTrain(['--epochs', '1.5'])), 'Expected an integer ...');
+ */
+export async function messageOf(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return 'no error';
+}

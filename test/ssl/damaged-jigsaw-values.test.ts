@@ -17,19 +17,13 @@ import { TrainProgress } from '../../lib/ssl/method';
 import { refuses } from '../helpers/refuses';
 import { create as createModel } from '../../lib/models/registry';
 import { Encoder } from '../../lib/models/encoder';
+import { near, nearAll } from '../helpers/assert-close';
 
 const values = (t: Tensor): number[] => Array.from(t.detach().to('float64').toTypedArray() as Float64Array);
 const num = (t: Tensor): number => Number(t.item());
 const progress: TrainProgress = { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoch: 1 };
 const spec = { size: 9, channels: 3, mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3] };
 
-function near(actual: number, expected: number, what: string, tol = 1e-5): void {
-  assert.ok(Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)), `${what}: ${actual} != ${expected}`);
-}
-function nearAll(actual: number[], expected: number[], what: string, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  actual.forEach((v, i) => near(v, expected[i], `${what}[${i}]`, tol));
-}
 
 function batch(seed: number, C = 3): Tensor {
   const x = torch.rand([2, C, 9, 9], { generator: new torch.Generator().manualSeed(seed) });

@@ -18,19 +18,13 @@ import { DeOldify, NoGanPhase } from '../../lib/ssl/deoldify';
 import { encoderStages } from '../../lib/ssl/pretext/unet-generator';
 import { TrainProgress } from '../../lib/ssl/method';
 import { refuses } from '../helpers/refuses';
+import { near, nearAll } from '../helpers/assert-close';
 
 const values = (t: Tensor): number[] => Array.from(t.detach().to('float64').toTypedArray() as Float64Array);
 const num = (t: Tensor): number => Number(t.item());
 const at = (step: number, totalSteps: number): TrainProgress => ({ step, totalSteps, epoch: 0, stepsPerEpoch: totalSteps });
 const spec = { size: 8, channels: 3, mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3] };
 
-function near(actual: number, expected: number, what: string, tol = 1e-5): void {
-  assert.ok(Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)), `${what}: ${actual} != ${expected}`);
-}
-function nearAll(actual: number[], expected: number[], what: string, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  actual.forEach((v, i) => near(v, expected[i], `${what}[${i}]`, tol));
-}
 
 function batch(seed: number): Tensor {
   const x = torch.rand([2, 3, 8, 8], { generator: new torch.Generator().manualSeed(seed) });

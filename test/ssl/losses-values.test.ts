@@ -23,6 +23,7 @@ import { DINOLoss } from '../../lib/ssl/losses/dino-loss';
 import { maeLoss, patchify, unpatchify } from '../../lib/ssl/losses/mae-loss';
 import { atLeastFloat32, withoutAutocast } from '../../lib/ssl/losses/precision';
 import { gatherFromRanks, rankAndWorld, sumOverRanks } from '../../lib/ssl/losses/gather';
+import { near, nearAll } from '../helpers/assert-close';
 
 type M = number[][];
 
@@ -40,13 +41,6 @@ const t32 = (m: M, requiresGrad = false): Tensor => {
   return requiresGrad ? t.requiresGrad_() : t;
 };
 
-function near(actual: number, expected: number, what: string, tol = 1e-5): void {
-  assert.ok(Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)), `${what}: ${actual} != ${expected}`);
-}
-function nearAll(actual: number[], expected: number[], what: string, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  actual.forEach((v, i) => near(v, expected[i], `${what}[${i}]`, tol));
-}
 
 const dot = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);
 const unit = (a: number[], eps = 1e-12): number[] => {

@@ -17,6 +17,7 @@ import { create as createModel } from '../../lib/models/registry';
 import { Encoder } from '../../lib/models/encoder';
 import { TrainProgress } from '../../lib/ssl/method';
 import { refuses } from '../helpers/refuses';
+import { near, nearAll } from '../helpers/assert-close';
 
 const values = (t: Tensor): number[] => Array.from(t.detach().to('float64').toTypedArray() as Float64Array);
 const num = (t: Tensor): number => Number(t.item());
@@ -24,13 +25,6 @@ const progress: TrainProgress = { step: 0, totalSteps: 1, epoch: 0, stepsPerEpoc
 const encoder = (inChannels = 3): { encoder: string; encoderOptions: Record<string, unknown> } =>
   ({ encoder: 'small_cnn', encoderOptions: { inChannels, width: 2 } });
 
-function near(actual: number, expected: number, what: string, tol = 1e-5): void {
-  assert.ok(Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)), `${what}: ${actual} != ${expected}`);
-}
-function nearAll(actual: number[], expected: number[], what: string, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  actual.forEach((v, i) => near(v, expected[i], `${what}[${i}]`, tol));
-}
 
 /** Images fixed by a seed. */
 const images = (seed: number, shape: number[]): Tensor => torch.randn(shape, { generator: new torch.Generator().manualSeed(seed) });

@@ -25,17 +25,11 @@ import { BYOL } from '../../lib/ssl/byol';
 import { Rotation as RotationMethod } from '../../lib/ssl/rotation';
 import { LabEncoder } from '../../lib/ssl/pretext/lab-encoder';
 import { refuses } from '../helpers/refuses';
+import { near, nearAll } from '../helpers/assert-close';
 
 const values = (t: Tensor): number[] => Array.from(t.detach().to('float64').toTypedArray() as Float64Array);
 const num = (t: Tensor): number => Number(t.item());
 
-function near(actual: number, expected: number, what: string, tol = 1e-5): void {
-  assert.ok(Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)), `${what}: ${actual} != ${expected}`);
-}
-function nearAll(actual: number[], expected: number[], what: string, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  actual.forEach((v, i) => near(v, expected[i], `${what}[${i}]`, tol));
-}
 
 /** An encoder that records the batch shapes it is called with and returns the per-sample pixel sums times (1, 2). */
 class RecordingEncoder extends Module implements Encoder {

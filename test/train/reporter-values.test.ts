@@ -6,27 +6,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as plotModule from '../../lib/train/plot';
-import { LinePlot } from '../../lib/train/plot';
 import { Reporter, StepPlace } from '../../lib/train/reporter';
 import { MetricsLog } from '../../lib/train/metrics-log';
 import { LogRecord } from '../../lib/train/options';
-
-/** plot.writePlot replaced by a recorder while `fn` runs (run-folder.ts calls it through the module's exports). */
-async function recordingPlots(fn: () => Promise<void>): Promise<Array<[string, LinePlot]>> {
-  const mutable = plotModule as unknown as { writePlot: typeof plotModule.writePlot };
-  const real = mutable.writePlot;
-  const calls: Array<[string, LinePlot]> = [];
-  mutable.writePlot = async (file, plot) => {
-    calls.push([file, plot]);
-  };
-  try {
-    await fn();
-  } finally {
-    mutable.writePlot = real;
-  }
-  return calls;
-}
+import { recordingPlots } from '../helpers/recording-plots';
 
 describe('train/reporter: records, speed, ETA and lines by value', () => {
   const realNow = Date.now;

@@ -7,26 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../../lib/torch';
-import * as plotModule from '../../lib/train/plot';
-import { LinePlot } from '../../lib/train/plot';
 import { writeConfig, writePlots } from '../../lib/train/run-folder';
 import { LogRecord } from '../../lib/train/options';
-
-/** plot.writePlot replaced by a recorder while `fn` runs (run-folder.ts calls it through the module's exports). */
-async function recordingPlots(fn: () => Promise<void>): Promise<Array<[string, LinePlot]>> {
-  const mutable = plotModule as unknown as { writePlot: typeof plotModule.writePlot };
-  const real = mutable.writePlot;
-  const calls: Array<[string, LinePlot]> = [];
-  mutable.writePlot = async (file, plot) => {
-    calls.push([file, plot]);
-  };
-  try {
-    await fn();
-  } finally {
-    mutable.writePlot = real;
-  }
-  return calls;
-}
+import { recordingPlots } from '../helpers/recording-plots';
 
 const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 

@@ -1,0 +1,24 @@
+// Plots recorded instead of drawn: what a test compares with the metrics log.
+import * as plotModule from '../../lib/train/plot';
+import { LinePlot } from '../../lib/train/plot';
+
+/**
+ * Runs `fn` with plot.writePlot replaced by a recorder (run-folder.ts calls it through the module's exports) and
+ * returns each call's file and plot, in order; the real writePlot is put back after.
+ *
+ * @example const calls = await recordingPlots(() => writePlots(dir, history)); // [['loss.png', { series: ... }], ...]
+ */
+export async function recordingPlots(fn: () => Promise<void>): Promise<Array<[string, LinePlot]>> {
+  const mutable = plotModule as unknown as { writePlot: typeof plotModule.writePlot };
+  const real = mutable.writePlot;
+  const calls: Array<[string, LinePlot]> = [];
+  mutable.writePlot = async (file, plot) => {
+    calls.push([file, plot]);
+  };
+  try {
+    await fn();
+  } finally {
+    mutable.writePlot = real;
+  }
+  return calls;
+}
