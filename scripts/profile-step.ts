@@ -19,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as torch from '../lib/torch';
 import { writeFileAtomic } from '../lib/torch';
+import { KEPT_THRESHOLDS_TEXT } from '../lib/torch/host-malloc';
 import { WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
 import { benchPlan } from '../lib/bench/runner';
 import { benchEnvironment } from '../lib/bench/report';
@@ -133,7 +134,7 @@ function mallocText(pyEnv: Record<string, unknown>): string {
   const py = typeof pyEnv.glibcTunables === 'string' ? pyEnv.glibcTunables : null;
   if (node?.source === 'selfsup') {
     return py === mallocTunables(process.env.GLIBC_TUNABLES, node)
-      ? 'freed memory kept on both sides (mmap threshold 128 MiB, trim threshold 1 GiB)'
+      ? `freed memory kept on both sides (${KEPT_THRESHOLDS_TEXT})`
       : `freed memory kept by Node, PyTorch GLIBC_TUNABLES=${py ?? 'unset'} (WARNING: not the same)`;
   }
   return `malloc: Node ${node?.detail ?? 'not recorded'}, PyTorch GLIBC_TUNABLES=${py ?? 'unset'}`;

@@ -49,7 +49,10 @@ export const KEPT_TRIM_THRESHOLD = 2 ** 30;
 const GLIBC_MALLOC_VARIABLES = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'MALLOC_TOP_PAD_', 'MALLOC_MMAP_MAX_'];
 const OTHER_ALLOCATOR = /(jemalloc|tcmalloc|mimalloc)/;
 
-const KEPT_DETAIL = 'freed memory kept in the process by selfsup (mmap threshold 128 MiB, trim threshold 1 GiB; ' +
+/** The kept thresholds in words: 'mmap threshold 128 MiB, trim threshold 1 GiB'. */
+export const KEPT_THRESHOLDS_TEXT = `mmap threshold ${KEPT_MMAP_THRESHOLD / 2 ** 20} MiB, trim threshold ${KEPT_TRIM_THRESHOLD / 2 ** 30} GiB`;
+
+const KEPT_DETAIL = `freed memory kept in the process by selfsup (${KEPT_THRESHOLDS_TEXT}; ` +
   "SELFSUP_HOST_MALLOC=system for glibc's defaults)";
 
 /** The allocator's own thresholds (selfsup sets none), with why for people. */

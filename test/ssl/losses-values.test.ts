@@ -41,7 +41,6 @@ const t32 = (m: M, requiresGrad = false): Tensor => {
   return requiresGrad ? t.requiresGrad_() : t;
 };
 
-
 const dot = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + v * b[i], 0);
 const unit = (a: number[], eps = 1e-12): number[] => {
   const n = Math.max(Math.hypot(...a), eps);
@@ -371,25 +370,6 @@ describe('ssl losses by value (formulas as loops, options, refusals)', function 
     refuses(() => swavLoss(1 as unknown as Tensor, [t32(c0)]), 'Expected a Tensor for scores but received 1');
   });
 
-  /** Spherical k-means written out: assign by largest dot product, mean, normalise; empty clusters stay. */
-  function kmeansRef(x: M, start: M, iterations: number): { centroids: M; assignments: number[] } {
-    let c = start.map((r) => r.slice());
-    const assign = (): number[] => x.map((r) => {
-      const sc = c.map((e) => dot(r, e));
-      return sc.indexOf(Math.max(...sc));
-    });
-    let a = assign();
-    for (let it = 0; it < iterations; it++) {
-      c = c.map((old, k) => {
-        const members = x.filter((_, i) => a[i] === k);
-        if (members.length === 0) return unit(old);
-        return unit(old.map((_, j) => meanOf(members.map((r) => r[j]))));
-      });
-      a = assign();
-    }
-    return { centroids: c, assignments: a };
-  }
-
   it('sphericalKMeans: Lloyd iterations on the sphere from the given rows, centroids or a seeded permutation; 10 by default', () => {
     const x = mat(7, 3, 23).map((r) => unit(r));
     const X = t32(x);
@@ -701,7 +681,7 @@ describe('ssl losses by value (formulas as loops, options, refusals)', function 
     const b64 = bank.to('float64');
     const k64 = sphericalKMeans(b64, 2, { iterations: 2, centroids: bank.narrow(0, 0, 2) });
     assert.equal(k64.centroids.dtype, 'float64');
-    nearAll(values(k64.centroids), kmeansRefLocal(rowsOf(b64), rowsOf(bank.narrow(0, 0, 2)), 2).centroids.flat(), 'float64 bank');
+    nearAll(values(k64.centroids), kmeansRef(rowsOf(b64), rowsOf(bank.narrow(0, 0, 2)), 2).centroids.flat(), 'float64 bank');
     assert.equal(sphericalKMeans(b64, 2, { iterations: 0, centroids: bank.narrow(0, 0, 2) }).centroids.dtype, 'float64');
   });
 });
@@ -729,7 +709,8 @@ function sinkhornRefLocal(s: M): [M, M] {
   return [one(s), one(s.map((r) => r.map((v) => -v)))];
 }
 
-function kmeansRefLocal(x: M, start: M, iterations: number): { centroids: M } {
+/** Spherical k-means written out: assign by largest dot product, mean, normalise; empty clusters stay. */
+function kmeansRef(x: M, start: M, iterations: number): { centroids: M; assignments: number[] } {
   let c = start.map((r) => r.slice());
   const assign = (): number[] => x.map((r) => {
     const sc = c.map((e) => dot(r, e));
@@ -739,9 +720,10 @@ function kmeansRefLocal(x: M, start: M, iterations: number): { centroids: M } {
   for (let it = 0; it < iterations; it++) {
     c = c.map((old, k) => {
       const members = x.filter((_, i) => a[i] === k);
-      return members.length === 0 ? unit(old) : unit(old.map((_, j) => meanOf(members.map((r) => r[j]))));
+      if (members.length === 0) return unit(old);
+      return unit(old.map((_, j) => meanOf(members.map((r) => r[j]))));
     });
     a = assign();
   }
-  return { centroids: c };
+  return { centroids: c, assignments: a };
 }

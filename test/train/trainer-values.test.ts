@@ -20,8 +20,7 @@ import { Normalize } from '../../lib/data/transforms/normalize';
 import { ParamGroup } from '../../lib/optim/optimizer';
 import { Trainer, TrainerOptions, LogRecord } from '../../lib/train';
 import { listCheckpoints } from '../../lib/train/checkpoint';
-import * as plotModule from '../../lib/train/plot';
-import { LinePlot } from '../../lib/train/plot';
+import { recordingPlots } from '../helpers/recording-plots';
 
 const C = [3, 4];
 const N = 64; // batch 16: 4 steps per epoch
@@ -272,13 +271,7 @@ describe('Trainer: what it writes and returns, by value', function () {
   it('knn.png: the floors on the monitor\'s subsets, the random encoder only before the first step (not on resume)', async () => {
     const test = synthetic({ n: 48, channels: 1, size: 8, classes: 4, seed: 2 });
     const monitor = { train: data, test, everyEpochs: 1, trainSubset: 40, testSubset: 30, k: 5 };
-    const mutable = plotModule as unknown as { writePlot: typeof plotModule.writePlot };
-    const real = mutable.writePlot;
-    const calls: Array<[string, LinePlot]> = [];
-    mutable.writePlot = async (file, plot) => {
-      calls.push([file, plot]);
-    };
-    try {
+    await recordingPlots(async (calls) => {
       const abort = new AbortController();
       const first = await new Trainer(new ClosedForm(), options({ out: dir, monitor, steps: 8, signal: abort.signal,
         onLog: (r) => { if (r.type === 'knn') abort.abort(); } })).fit();
@@ -298,9 +291,7 @@ describe('Trainer: what it writes and returns, by value', function () {
       calls.length = 0;
       await new Trainer(new ClosedForm(), options({ monitor, steps: 4 })).fit();
       assert.deepEqual(calls, []);
-    } finally {
-      mutable.writePlot = real;
-    }
+    });
   });
 
   it('a fresh run into a folder that holds a run is refused; the warm-up notice in full, not with progress none', async () => {

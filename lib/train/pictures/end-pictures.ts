@@ -90,7 +90,8 @@ export async function writeEndPictures(out: string, method: Method, test: ImageD
     const queries = pickQueries(labelList, Math.min(o.queries, rows.length));
     const k = Math.min(o.neighbors, rows.length - 1);
     // NOTE: in scopes, so the query rows and index tensors are freed here, not left to the collector.
-    const found = torch.scope(() => exactCosineTopK(features, features.indexSelect(0, torch.tensor(queries, { dtype: 'int64' })), k + 1));
+    const found = torch.scope(() =>
+      exactCosineTopK(features, features.indexSelect(0, torch.tensor(queries, { dtype: 'int64' })), k + 1));
     // Column j holds every query's j-th image: the query itself, then its neighbours (itself left out).
     const order = queries.map((row, i) => [row, ...[...found.indices[i]].filter((r) => r !== row).slice(0, k)]);
     const columns = torch.scope(() => Array.from({ length: k + 1 }, (_, j) =>
