@@ -28,6 +28,9 @@
 //   npm run mutate -- lib/eval --tests test/eval/refusals.test.ts,test/eval/option-reach.test.ts
 //                                          (only those tests: a lower bound of the score, for slow test folders)
 //   npm run mutate -- lib/ssl/pretext --tests test/ssl/pretext/ab-bins-values.test.ts,...   (a nested folder)
+//   npm run mutate -- lib/train/data-parallel.ts --tests test/train/distributed-trainer.test.ts --all-tests
+//                                          (code only child processes run: every mutant runs every named test, and
+//                                          the children run it too, test/helpers/mutant-env.ts)
 //   npm run mutate -- --summary cli        (print the summary of the last run again)
 'use strict';
 
@@ -170,14 +173,17 @@ function reportDir(name) {
 /** The compiled path of a test source (Stryker's sandbox compiles into dist/). */
 const compiled = (t) => `dist/${t.replace(/\.ts$/, '.js')}`;
 
-/** Writes the target's Stryker and mocha configs under reports/mutation/<target>/ and returns the Stryker one. */
-function writeConfig(name, target, concurrency, incremental) {
+/**
+ * The target's mocha options and Stryker config (written by writeConfig): `allTests` turns per-test coverage off,
+ * so each mutant runs every named test, and the mocha config always forwards the active mutant to child processes.
+ */
+function configOf(name, target, { concurrency, incremental, allTests }) {
   const dir = reportDir(name);
-  fs.mkdirSync(dir, { recursive: true });
   const mocharc = path.join(dir, 'mocharc.json');
-  fs.writeFileSync(mocharc, `${JSON.stringify({
-    spec: target.tests.map(compiled), require: ['dist/test/helpers/temp-root.js'], timeout: 120000,
-  }, null, 2)}\n`);
+  const mocha = {
+    spec: target.tests.map(compiled), require: ['dist/test/helpers/temp-root.js', 'dist/test/helpers/mutant-env.js'],
+    timeout: 120000,
+  };
   const config = {
     $schema: '../../../node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     packageManager: 'npm',
@@ -187,7 +193,11 @@ function writeConfig(name, target, concurrency, incremental) {
     // NOTE: the sandbox is compiled once; mutants are switched at run time, so one build serves them all.
     buildCommand: 'npx tsc -p .',
     mutate: target.mutate(),
-    coverageAnalysis: 'perTest',
+    // --all-tests: every mutant runs every named test (coverage 'off'). Code that only child processes run (ranks,
+    // the CLI started as a process) is covered by no test of the Stryker process, so perTest would mark it NoCoverage
+    // without running it; the children run the active mutant through __STRYKER_ACTIVE_MUTANT__
+    // (test/helpers/mutant-env.ts). Slower: name only the tests that start those processes.
+    coverageAnalysis: allTests ? 'off' : 'perTest',
     // Module-level code (constants, frozen recipes) runs once per process: a mutant there needs a fresh process per test run.
     ignoreStatic: true,
     testRunnerNodeArgs: ['--expose-gc'],
@@ -205,7 +215,15 @@ function writeConfig(name, target, concurrency, incremental) {
     incrementalFile: path.relative(ROOT, path.join(dir, 'stryker-incremental.json')),
     clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
   };
-  const file = path.join(dir, 'stryker.config.json');
+  return { mocharc, mocha, config };
+}
+
+/** Writes the target's Stryker and mocha configs under reports/mutation/<target>/ and returns the Stryker one. */
+function writeConfig(name, target, options) {
+  const { mocharc, mocha, config } = configOf(name, target, options);
+  fs.mkdirSync(path.dirname(mocharc), { recursive: true });
+  fs.writeFileSync(mocharc, `${JSON.stringify(mocha, null, 2)}\n`);
+  const file = path.join(path.dirname(mocharc), 'stryker.config.json');
   fs.writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
   return file;
 }
@@ -261,7 +279,7 @@ function score(n) {
 function main(argv) {
   const args = argv.slice(2);
   if (args.length === 0 || args.includes('--help')) {
-    process.stdout.write('usage: npm run mutate -- <target> [--concurrency N] [--incremental] [--tests a.test.ts,...] | --list | ' +
+    process.stdout.write('usage: npm run mutate -- <target> [--concurrency N] [--incremental] [--tests a.test.ts,...] [--all-tests] | --list | ' +
       '--summary <target>\n');
     return args.length === 0 ? 1 : 0;
   }
@@ -281,7 +299,8 @@ function main(argv) {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`mutate: expected a positive integer for --concurrency but received ${args[at + 1]}`);
   const only = args.indexOf('--tests');
   const target = only < 0 ? targetOf(name) : withTests(targetOf(name), args[only + 1] ?? '');
-  const config = writeConfig(name, target, concurrency, args.includes('--incremental'));
+  const config = writeConfig(name, target,
+    { concurrency, incremental: args.includes('--incremental'), allTests: args.includes('--all-tests') });
   // STRYKER_BIN: a Stryker installed elsewhere (`npm install --prefix DIR @stryker-mutator/core
   // @stryker-mutator/mocha-runner`), for a checkout whose shared node_modules lacks the devDependencies.
   const stryker = process.env.STRYKER_BIN ?? path.join(ROOT, 'node_modules', '.bin', 'stryker');
@@ -306,4 +325,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { TARGETS, span, summary, targetOf, withTests, reportDir, mutatedText };
+module.exports = { TARGETS, span, summary, targetOf, withTests, reportDir, mutatedText, configOf };

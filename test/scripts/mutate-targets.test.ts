@@ -13,6 +13,8 @@ const mutate = require(path.join(repoRoot(), 'scripts', 'mutate.js')) as {
   TARGETS: Record<string, Target>; span: (file: string, start: RegExp) => string;
   targetOf: (name: string) => Target; reportDir: (name: string) => string;
   withTests: (target: Target, list: string) => Target;
+  configOf: (name: string, target: Target, options: { concurrency: number; incremental: boolean; allTests: boolean }) =>
+    { mocharc: string; mocha: { require: string[]; spec: string[] }; config: Record<string, unknown> };
   mutatedText: (source: string, location: { start: { line: number; column: number }; end: { line: number; column: number } }) => string;
 };
 
@@ -87,4 +89,18 @@ describe('scripts/mutate.js: the mutation targets', () => {
     assert.throws(() => mutate.withTests(t, 'lib/eval/knn.ts'), /unknown test file 'lib\/eval\/knn.ts'/);
     assert.throws(() => mutate.withTests(t, ''), /expected at least one test file after --tests/);
   });
+
+  it('--all-tests turns per-test coverage off, and every run forwards the active mutant to child processes', () => {
+    const target = mutate.withTests(mutate.targetOf('lib/train/data-parallel.ts'), 'test/train/distributed-trainer.test.ts');
+    const plain = mutate.configOf('x', target, { concurrency: 1, incremental: false, allTests: false });
+    const all = mutate.configOf('x', target, { concurrency: 2, incremental: true, allTests: true });
+    assert.deepEqual([plain.config.coverageAnalysis, all.config.coverageAnalysis], ['perTest', 'off']);
+    assert.deepEqual([all.config.concurrency, all.config.incremental], [2, true]);
+    for (const c of [plain, all]) {
+      assert.deepEqual(c.mocha.require, ['dist/test/helpers/temp-root.js', 'dist/test/helpers/mutant-env.js']);
+      assert.deepEqual(c.mocha.spec, ['dist/test/train/distributed-trainer.test.js']);
+      for (const r of c.mocha.require) assert.ok(fs.existsSync(path.join(repoRoot(), r.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), r);
+    }
+  });
 });
+
