@@ -60,7 +60,9 @@ export async function loadClipData(c: TextRunConfig, tokenizer?: WordPieceTokeni
   if (c.data !== undefined && c.data.startsWith('scenes')) return sceneClipData(c.data, tokenizer);
   if (c.data !== undefined) {
     const file = c.data.slice('captions:'.length);
-    const { train, test } = splitCaptionSet(await loadCaptionSet(file, { size: c.imageSize ?? CAPTION_IMAGE_DEFAULTS.imageSize }), 0.1);
+    const set = await loadCaptionSet(file, { size: c.imageSize ?? CAPTION_IMAGE_DEFAULTS.imageSize });
+    const { train, test } = splitCaptionSet(set, 0.1);
+    set.dataset.images.dispose(); // the two splits hold copies
     const tok = tokenizer ?? WordPieceTokenizer.train(train.captions, { vocabSize: 2048, minFrequency: 1 });
     const ids = test.captions.map((t) => tok.encode(t));
     return {

@@ -196,6 +196,9 @@ describe('cli: clip-run by value (the data sources, the model, the evaluation)',
   });
 
   it('a caption file: 32 px by default, its own tokenizer (vocabulary 2048, every word), batches of at most the training pairs', async () => {
+    const start = torch.memory().tensors;
+    disposeClipData(await loadClipData({ ...BASE, data: `captions:${captions}` }));
+    assert.equal(torch.memory().tensors, start, 'loading and disposing a caption file leaves no tensor (the whole set\'s images included)');
     const data = await loadClipData({ ...BASE, data: `captions:${captions}` });
     const set = splitCaptionSet(await loadCaptionSet(captions, { size: 32 }), 0.1);
     assert.equal(data.description, `pairs.jsonl: ${set.train.captions.length} training pairs, ${set.test.captions.length} held out`);
