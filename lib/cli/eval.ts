@@ -118,6 +118,7 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
   const spec = parseDataSpec(dataArg);
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const datasets: ImageDataset[] = [];
+  let encoder: Encoder | undefined;
   try {
     const train = await loadDataSplit(spec, 'train', run?.imageSize) as ImageDataset;
     datasets.push(train);
@@ -131,7 +132,7 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
     const build = (): Encoder => method === undefined ? createModel(encoderName, encoderOptions)
       : methodEncoder(method, encoderName, encoderOptions, { mean: train.mean, std: train.std }, run?.methodOptions);
     const { device } = ENCODER_DEVICE_OPTIONS.resolve(o, flagOf);
-    const encoder = build();
+    encoder = build();
     encoder.to(device);
     loadEncoderWeights(encoder, target, encoderName);
     const both = o.knn === undefined && o.linear === undefined;
@@ -147,6 +148,7 @@ export async function runEval(target: string, o: EvalCommandOptions = {}): Promi
     }
     return full;
   } finally {
+    encoder?.dispose();
     datasets.forEach(disposeDataset);
   }
 }

@@ -153,7 +153,9 @@ export async function runNeighbors(target: string, o: NeighborsCommandOptions): 
       const stem = byRow ? String(o.query) : path.basename(o.query as string).replace(/\.[^.]*$/, '');
       const grid = o.grid ?? path.join(path.dirname(file), `neighbors-${stem}.png`);
       const first = queryImage?.image ?? dataset.images.narrow(0, Number(idArr[o.query as number]), 1);
-      await writeImageGrid(grid, [first, ...neighbors.map((nb) => dataset.images.narrow(0, nb.id, 1))], { scale: 2 });
+      const cells = [first, ...neighbors.map((nb) => dataset.images.narrow(0, nb.id, 1))];
+      owned.push(...cells);
+      await writeImageGrid(grid, cells, { scale: 2 });
       result.grid = grid;
       log(`Wrote ${grid}: the query, then its neighbours`);
     }
