@@ -173,7 +173,11 @@ function targetOf(name) {
 function reportDir(name) {
   const files = name.split(',');
   const short = files.length > 1 ? [files[0], ...files.slice(1).map((f) => path.posix.basename(f))].join('+') : name;
-  return path.join(ROOT, 'reports', 'mutation', short.replace(/\//g, '-'));
+  const flat = short.replace(/\//g, '-');
+  // Many line ranges make a name longer than a file name may be (255 bytes): its start and a hash of the whole.
+  const tag = flat.length <= 120 ? flat
+    : `${flat.slice(0, 100)}-${require('node:crypto').createHash('sha1').update(name).digest('hex').slice(0, 8)}`;
+  return path.join(ROOT, 'reports', 'mutation', tag);
 }
 
 /** The compiled path of a test source (Stryker's sandbox compiles into dist/). */

@@ -63,6 +63,9 @@ describe('scripts/mutate.js: the mutation targets', () => {
       [['lib/train/trainer.ts:121-130', 'lib/train/trainer.ts:360-367'], ['test/train/**/*.test.ts']]);
     assert.equal(path.relative(repoRoot(), mutate.reportDir('lib/train/trainer.ts:121-130,lib/train/trainer.ts:360-367')),
       path.join('reports', 'mutation', 'lib-train-trainer.ts:121-130+trainer.ts:360-367'));
+    const many = Array.from({ length: 20 }, (_, i) => `lib/train/trainer.ts:${i + 1}-${i + 2}`).join(',');
+    assert.match(path.basename(mutate.reportDir(many)), /^lib-train-trainer\.ts:1-2\+trainer\.ts:2-3\+.{60,}-[0-9a-f]{8}$/);
+    assert.equal(path.basename(mutate.reportDir(many)).length, 109, 'a long name is cut, with a hash of the whole');
     assert.throws(() => mutate.targetOf('lib/train/trainer.ts:121'), /unknown source 'lib\/train\/trainer.ts:121'/);
     assert.throws(() => mutate.targetOf('lib/train/nothing.ts:1-2'), /unknown source 'lib\/train\/nothing.ts:1-2'/);
   });
