@@ -30,7 +30,11 @@
 //   npm run mutate -- lib/ssl/pretext --tests test/ssl/pretext/ab-bins-values.test.ts,...   (a nested folder)
 //   npm run mutate -- lib/train/data-parallel.ts --tests test/train/distributed-trainer.test.ts --all-tests
 //                                          (code only child processes run: every mutant runs every named test, and
-//                                          the children run it too, test/helpers/mutant-env.ts)
+//                                          the children run it too, test/helpers/mutant-env.ts; static mutants count too:
+//                                          Stryker finds them through per-test coverage only)
+//   npm run mutate -- lib/train/trainer.ts:121-130,lib/train/trainer.ts:360-367 --tests ... --all-tests
+//                                          (only those lines: a file's rank-only branches without running its other
+//                                          mutants against the rank tests)
 //   npm run mutate -- --summary cli        (print the summary of the last run again)
 'use strict';
 
@@ -132,8 +136,10 @@ function filesTarget(list) {
   const files = list.split(',').filter((f) => f !== '');
   const folders = new Set(files.map((f) => path.posix.dirname(f)));
   for (const f of files) {
-    if (!/^lib\/[\w/-]+\.ts$/.test(f) || !fs.existsSync(path.join(ROOT, f))) {
-      throw new Error(`mutate: unknown source '${f}'; expected a file of lib/ such as lib/optim/sgd.ts`);
+    // `file.ts:from-to` (Stryker's line range): only those lines, e.g. the rank-only lines of a file for an --all-tests run.
+    const [file, range] = f.split(':');
+    if (!/^lib\/[\w/-]+\.ts$/.test(file) || !fs.existsSync(path.join(ROOT, file)) || (range !== undefined && !/^\d+-\d+$/.test(range))) {
+      throw new Error(`mutate: unknown source '${f}'; expected a file of lib/ such as lib/optim/sgd.ts (or lib/optim/sgd.ts:10-20)`);
     }
   }
   if (folders.size !== 1) throw new Error(`mutate: expected files of one folder but received ${[...folders].join(', ')}`);
@@ -160,14 +166,18 @@ function withTests(target, list) {
 
 function targetOf(name) {
   if (Object.prototype.hasOwnProperty.call(TARGETS, name)) return TARGETS[name];
-  return /\.ts(,|$)/.test(name) ? filesTarget(name) : folderTarget(name);
+  return /\.ts(:[^,]*)?(,|$)/.test(name) ? filesTarget(name) : folderTarget(name);
 }
 
 /** The report folder of a target: reports/mutation/lib-optim, reports/mutation/lib-optim-sgd.ts+lamb.ts, ... */
 function reportDir(name) {
   const files = name.split(',');
   const short = files.length > 1 ? [files[0], ...files.slice(1).map((f) => path.posix.basename(f))].join('+') : name;
-  return path.join(ROOT, 'reports', 'mutation', short.replace(/\//g, '-'));
+  const flat = short.replace(/\//g, '-');
+  // Many line ranges make a name longer than a file name may be (255 bytes): its start and a hash of the whole.
+  const tag = flat.length <= 120 ? flat
+    : `${flat.slice(0, 100)}-${require('node:crypto').createHash('sha1').update(name).digest('hex').slice(0, 8)}`;
+  return path.join(ROOT, 'reports', 'mutation', tag);
 }
 
 /** The compiled path of a test source (Stryker's sandbox compiles into dist/). */
@@ -199,7 +209,9 @@ function configOf(name, target, { concurrency, incremental, allTests }) {
     // (test/helpers/mutant-env.ts). Slower: name only the tests that start those processes.
     coverageAnalysis: allTests ? 'off' : 'perTest',
     // Module-level code (constants, frozen recipes) runs once per process: a mutant there needs a fresh process per test run.
-    ignoreStatic: true,
+    // Stryker refuses ignoreStatic without perTest coverage (it finds static mutants through coverage), so an --all-tests
+    // run scores them too: the children it exists for load the module afresh with the mutant on.
+    ignoreStatic: !allTests,
     testRunnerNodeArgs: ['--expose-gc'],
     concurrency,
     timeoutMS: 30000,

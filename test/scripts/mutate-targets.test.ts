@@ -57,6 +57,19 @@ describe('scripts/mutate.js: the mutation targets', () => {
     assert.throws(() => mutate.targetOf('lib/nothing'), /unknown target 'lib\/nothing'/);
   });
 
+  it('a file target may name line ranges (Stryker\'s file:from-to), e.g. a file\'s rank-only lines', () => {
+    const ranges = mutate.targetOf('lib/train/trainer.ts:121-130,lib/train/trainer.ts:360-367');
+    assert.deepEqual([ranges.mutate(), ranges.tests],
+      [['lib/train/trainer.ts:121-130', 'lib/train/trainer.ts:360-367'], ['test/train/**/*.test.ts']]);
+    assert.equal(path.relative(repoRoot(), mutate.reportDir('lib/train/trainer.ts:121-130,lib/train/trainer.ts:360-367')),
+      path.join('reports', 'mutation', 'lib-train-trainer.ts:121-130+trainer.ts:360-367'));
+    const many = Array.from({ length: 20 }, (_, i) => `lib/train/trainer.ts:${i + 1}-${i + 2}`).join(',');
+    assert.match(path.basename(mutate.reportDir(many)), /^lib-train-trainer\.ts:1-2\+trainer\.ts:2-3\+.{60,}-[0-9a-f]{8}$/);
+    assert.equal(path.basename(mutate.reportDir(many)).length, 109, 'a long name is cut, with a hash of the whole');
+    assert.throws(() => mutate.targetOf('lib/train/trainer.ts:121'), /unknown source 'lib\/train\/trainer.ts:121'/);
+    assert.throws(() => mutate.targetOf('lib/train/nothing.ts:1-2'), /unknown source 'lib\/train\/nothing.ts:1-2'/);
+  });
+
   it('a nested folder is a target against its own mirror; its parent\'s target includes it', () => {
     const nested = mutate.targetOf('lib/ssl/pretext');
     assert.deepEqual([nested.mutate(), nested.tests], [['lib/ssl/pretext/**/*.ts'], ['test/ssl/pretext/**/*.test.ts']]);
@@ -95,6 +108,8 @@ describe('scripts/mutate.js: the mutation targets', () => {
     const plain = mutate.configOf('x', target, { concurrency: 1, incremental: false, allTests: false });
     const all = mutate.configOf('x', target, { concurrency: 2, incremental: true, allTests: true });
     assert.deepEqual([plain.config.coverageAnalysis, all.config.coverageAnalysis], ['perTest', 'off']);
+    // Stryker refuses ignoreStatic with coverage off ("not supported with coverage analysis \"off\"").
+    assert.deepEqual([plain.config.ignoreStatic, all.config.ignoreStatic], [true, false]);
     assert.deepEqual([all.config.concurrency, all.config.incremental], [2, true]);
     for (const c of [plain, all]) {
       assert.deepEqual(c.mocha.require, ['dist/test/helpers/temp-root.js', 'dist/test/helpers/mutant-env.js']);
