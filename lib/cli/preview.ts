@@ -154,6 +154,9 @@ async function previewTaskCommand(task: string, o: { data: string; root?: string
     process.stdout.write(`Wrote ${info.file} (${info.width}x${info.height}): ${o.n} ${dataset.name} images, one per row; ` +
       `columns: ${info.legend.map((l, i) => `${i + 1}. ${l}`).join('; ')}` +
       `${method === undefined ? ' (predictions of an untrained network: pass --run <folder> for a trained one)' : ''}\n`);
+    // previewTask hands back the drawn columns and task: the command is their last user.
+    info.columns.forEach((c) => c.dispose());
+    Object.values(info.task ?? {}).forEach((t) => t.dispose());
   } finally {
     method?.dispose();
     disposeDataset(dataset);

@@ -3,7 +3,9 @@
 // the encoders wrapped under their column; detectBlas for each BLAS family and the build-config fallback;
 // the cuDNN 9 encoding's boundary; and what collectInfo reports here, field by field.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as foreach from '../../lib/torch/foreach';
 import { collectInfo, detectBlas, formatCudnnVersion, formatInfo, Info, loadedLibraries, packageVersion } from '../../lib/cli/info';
 import { addonPath, native } from '../../lib/torch/native';
 import { ompWaitPolicy, recordThreads, recordWaitPolicy, threadSetting, ThreadSetting, WaitPolicy } from '../../lib/torch/threads';
@@ -121,7 +123,7 @@ describe('cli: selfsup info by value', () => {
     assert.equal(info.addon.path, addonPath);
     assert.equal(info.speed.cudaGraphs, info.libtorch.builtWithCuda && info.cuda.available);
     assert.deepEqual(info.warnings, [
-      ...(info.blas.slow ? ['libtorch uses the reference BLAS: matrix products and convolutions run about 20x slower than with OpenBLAS. ' +
+      ...(info.blas.slow ? ['libtorch uses the reference BLAS: matrix products and convolutions run about 20x slower. ' +
         'Install OpenBLAS: sudo apt-get install libopenblas0-pthread'] : []),
       ...(info.libtorch.builtWithCuda && !info.cuda.available ? [info.warnings[info.warnings.length - 1]] : []),
     ]);
@@ -149,6 +151,92 @@ describe('cli: selfsup info by value', () => {
       if (saved.threads !== null) recordThreads(saved.threads); else recordThreads(null as unknown as ThreadSetting);
       recordWaitPolicy(saved.policy as WaitPolicy);
       recordHostMalloc(saved.malloc as HostMallocSetting);
+    }
+  });
+});
+
+// Another machine, faked in this process: the addon's answers (a CUDA build, its runtime and devices), the mapped
+// libraries (/proc/self/maps) and the operator lookups are replaced for one collectInfo call each.
+describe('cli: selfsup info by value on another machine (collectInfo with the environment faked)', () => {
+  const MAPS = [
+    '7f00-7f01 r-xp 00000000 08:01 11 /usr/lib/x86_64-linux-gnu/blas/libblas.so.3',
+    '  7f01-7f02 r-xp 00000000 08:01 12   /opt/torch/lib/libc10.so',
+    '7f02-7f03 r-xp 00000000 08:01 13 /usr/lib/libz.so',
+    '7f03-7f04 r-xp 00000000 08:01 14 relative/libx.so.1',
+    '7f04-7f05 r-xp 00000000 00:00 0 [vdso]',
+    '7f05-7f06 rw-p 00000000 00:00 0',
+    '7f06-7f07 r-xp 00000000 08:01 11 /usr/lib/x86_64-linux-gnu/blas/libblas.so.3',
+    '7f07-7f08 r-xp 00000000 08:01 15 /usr/lib/libfoo.sox',
+  ].join('\n');
+  // The module itself (an `import * as` of a CommonJS module is a copy with getters): info.ts reads through to it.
+  const nodeFs = require('node:fs') as typeof fs;
+  const real = { config: native.config, available: native.cudaIsAvailable, devices: native.cudaDevices, read: nodeFs.readFileSync, hasOp: foreach.hasOp };
+  let maps: string | undefined;
+  const asked: string[] = [];
+  beforeEach(() => {
+    maps = MAPS;
+    asked.length = 0;
+    (nodeFs as { readFileSync: unknown }).readFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (file !== '/proc/self/maps') return (real.read as (...a: unknown[]) => unknown)(file, ...rest);
+      if (maps === undefined) throw new Error('EACCES');
+      return maps;
+    }) as typeof fs.readFileSync;
+    (foreach as { hasOp: unknown }).hasOp = (op: string) => { asked.push(op); return op === 'aten::_fused_adamw_'; };
+  });
+  afterEach(() => {
+    Object.assign(native, { config: real.config, cudaIsAvailable: real.available, cudaDevices: real.devices });
+    (nodeFs as { readFileSync: unknown }).readFileSync = real.read;
+    (foreach as { hasOp: unknown }).hasOp = real.hasOp;
+  });
+
+  const BLAS_WARNING = 'libtorch uses the reference BLAS: matrix products and convolutions run about 20x slower. ' +
+    'Install OpenBLAS: sudo apt-get install libopenblas0-pthread';
+
+  it('the mapped libraries: absolute .so files once each (leading blanks, unversioned .so), none when the map is unreadable', () => {
+    assert.deepEqual(loadedLibraries(), ['/usr/lib/x86_64-linux-gnu/blas/libblas.so.3', '/opt/torch/lib/libc10.so', '/usr/lib/libz.so']);
+    maps = undefined;
+    assert.deepEqual(loadedLibraries(), []);
+    assert.deepEqual(collectInfo().blas, detectBlas([], real.config().buildConfig));
+  });
+
+  it('a CUDA build with a visible GPU: versions, the GPU, CUDA graphs, the reference BLAS warning, the fused kernels asked by name', () => {
+    const config = real.config();
+    Object.assign(native, {
+      config: () => ({ ...config, builtWithCuda: true, cudaRuntimeVersion: 12040, cudnnVersion: 90100 }),
+      cudaIsAvailable: () => true,
+      cudaDevices: () => [{ index: 0, name: 'NVIDIA H200', totalMemory: 2 ** 30, major: 9, minor: 0 }],
+    });
+    const info = collectInfo();
+    assert.deepEqual(info.cuda, { available: true, version: '12.4', cudnnVersion: '9.1.0',
+      gpus: [{ index: 0, name: 'NVIDIA H200', totalMemory: 2 ** 30, capability: '9.0' }] });
+    assert.deepEqual(info.libtorch, { version: config.torchVersion, path: '/opt/torch/lib', cxx11Abi: config.cxx11Abi, builtWithCuda: true });
+    assert.deepEqual(info.blas, { name: 'reference BLAS', path: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3', slow: true });
+    assert.deepEqual([info.speed.cudaGraphs, info.speed.fusedAdamW, info.speed.fusedSgd], [true, true, false]);
+    assert.deepEqual(asked.filter((op) => /_fused_(adamw|sgd)_$/.test(op)), ['aten::_fused_adamw_', 'aten::_fused_sgd_']);
+    assert.deepEqual(info.warnings, [BLAS_WARNING]);
+    // The same build where no GPU is visible: no GPUs, no CUDA graphs, and a warning.
+    native.cudaIsAvailable = () => false;
+    const none = collectInfo();
+    assert.deepEqual([none.cuda.available, none.cuda.gpus, none.speed.cudaGraphs], [false, [], false]);
+    assert.deepEqual(none.warnings, [BLAS_WARNING,
+      'this addon is built with CUDA but no GPU is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES)']);
+    // A CPU build that sees no GPU: no warning about it, no CUDA graphs.
+    native.config = () => ({ ...config, builtWithCuda: false });
+    maps = '7f00-7f01 r-xp 00000000 08:01 11 /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3';
+    const cpu = collectInfo();
+    assert.deepEqual([cpu.warnings, cpu.speed.cudaGraphs, cpu.blas.name], [[], false, 'OpenBLAS (pthread)']);
+    // A GPU seen by a build without CUDA (cannot happen, but the two conditions are both needed).
+    native.cudaIsAvailable = () => true;
+    assert.equal(collectInfo().speed.cudaGraphs, false);
+  });
+
+  it('a Node without N-API reports it as unknown', () => {
+    const napi = Object.getOwnPropertyDescriptor(process.versions, 'napi')!;
+    delete (process.versions as { napi?: string }).napi;
+    try {
+      assert.equal(collectInfo().node.napi, 'unknown');
+    } finally {
+      Object.defineProperty(process.versions, 'napi', napi);
     }
   });
 });

@@ -165,6 +165,26 @@ describe('cli: selfsup neighbors by value (image queries, splits, datasets, inde
     vectors.dispose(); ids.dispose(); labels.dispose();
   });
 
+  it('an image query of an embedding file made from a bare encoder file: the encoder and options its metadata names', async () => {
+    const bare = path.join(dir, 'bare-encoder.safetensors');
+    fs.copyFileSync(path.join(out, 'encoder.safetensors'), bare);
+    const e = await readEmbeddingsAsync(await (async () => {
+      const f = path.join(out, 'embeddings-test.safetensors');
+      if (!fs.existsSync(f)) await runNeighbors(out, { query: 0, k: 1, ...quiet });
+      return f;
+    })());
+    const file = path.join(dir, 'from-bare.safetensors');
+    writeEmbeddings(file, { ...e, metadata: { ...e.metadata, source: bare, encoder: 'small_cnn',
+      encoderOptions: JSON.stringify({ inChannels: 1, width: 4, numClasses: 0 }) } });
+    const query = path.join(dir, 'bare-query.png');
+    await sharp(Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 3) % 256)), { raw: { width: 16, height: 16, channels: 1 } })
+      .png().toFile(query);
+    const fromBare = await runNeighbors(file, { query, k: 3, ...quiet });
+    const fromRun = await runNeighbors(out, { query, k: 3, ...quiet });
+    assert.deepEqual(fromBare.neighbors, fromRun.neighbors);
+    e.embeddings.dispose(); e.labels.dispose(); e.ids.dispose();
+  });
+
   it('the saved index is loaded when not older than the embeddings (equal times too), built and saved again when older', async () => {
     const file = path.join(out, 'embeddings-test.safetensors');
     const index = `${file}.usearch`;
