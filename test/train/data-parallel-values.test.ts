@@ -23,7 +23,7 @@ const LR = 0.256 * 8 / 256;
 
 interface FitA {
   steps: number; interrupted: boolean; loss: number; encoder: boolean; indices: number[][]; w: number[]; b: number[];
-  records: LogRecord[]; norms: string[]; evalRows: number; generators: { rngState: string };
+  records: LogRecord[]; norms: string[]; evalRows: number; generators: { rngState: string }; left: number;
   expected: { rngState: string; augmentationState: string };
 }
 interface Report {
@@ -76,7 +76,7 @@ describe('Trainer, data-parallel, by value (2 Gloo ranks, closed-form loss)', fu
       r.a.w.forEach((x, i) => assert.ok(close(x, w[i]), `rank ${r.rank}: w ${r.a.w} != ${w}`));
       assert.deepEqual(r.a.b, [5], `rank ${r.rank}: rank 0's buffer`);
       assert.ok(close(r.a.loss, losses[1]), `rank ${r.rank}: last loss ${r.a.loss} != ${losses[1]}`);
-      assert.deepEqual([r.a.steps, r.a.interrupted, r.a.encoder], [2, false, r.rank === 0]);
+      assert.deepEqual([r.a.steps, r.a.interrupted, r.a.encoder, r.a.left], [2, false, r.rank === 0, 0]);
       assert.deepEqual(r.a.norms, ['SyncBatchNorm'], 'syncBatchNorm by default');
       // The seeds are seed + rank: the global generator moved once per step, the augmentation one once per batch.
       assert.equal(r.a.generators.rngState, r.a.expected.rngState, `rank ${r.rank}'s global generator`);

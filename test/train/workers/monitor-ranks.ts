@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const run: MonitorRun = { seed: 4, device: 'cpu', mean: train.mean, std: train.std, batchSize: 8 };
   const single = new KnnMonitor(options, run);
   const ref = { floors: single.floors(encoder), knn: single.evaluate(trained)[5] };
+  const oneImage = new KnnMonitor({ ...options, testSubset: 1 }, run);
+  const oneRef = { floors: oneImage.floors(), knn: oneImage.evaluate(trained)[5] };
   await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 60000 });
   const rank = torch.distributed.getRank();
   if (rank === 1) statistics(trained, images.mul(images).mul(3).add(1));
@@ -45,7 +47,16 @@ async function main(): Promise<void> {
   trained.rows = 0;
   const got = { floors: sharded.floors(encoder), knn: sharded.evaluate(trained)[5] };
   const rows = { random: encoder.rows, trained: trained.rows };
-  process.stdout.write(`${JSON.stringify({ rank, ref, got, rows, unsharded, done: true })}\n`);
+  // Rank 1's statistics wrecked (every running mean 50): only the broadcast of rank 0's keeps the accuracy.
+  if (rank === 1) {
+    torch.noGrad(() => [...trained.namedBuffers()].filter(([k]) => k.endsWith('running_mean')).forEach(([, b]) => b.fill_(50)));
+  }
+  const wrecked = { unsharded: new KnnMonitor(options, run).evaluate(trained)[5], sharded: sharded.evaluate(trained)[5] };
+  // One test image: rank 1's share is empty, and both get the one-process accuracy.
+  const one = { ...options, testSubset: 1 };
+  const oneSharded = new KnnMonitor(one, { ...run, sharded: true });
+  const oneGot = { floors: oneSharded.floors(), knn: oneSharded.evaluate(trained)[5] };
+  process.stdout.write(`${JSON.stringify({ rank, ref, got, rows, unsharded, wrecked, oneRef, oneGot, done: true })}\n`);
   torch.distributed.destroyProcessGroup();
 }
 
