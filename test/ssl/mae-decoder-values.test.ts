@@ -88,6 +88,17 @@ describe('ssl: MAEDecoder by value (refusals, grids, initialisation)', function 
     values(out).forEach((v, k) => assert.ok(Math.abs(v - values(ref)[k]) < 1e-5, `${k}`));
   });
 
+  it('another grid\'s embedding takes the decoder\'s dtype (a bfloat16 decoder stays bfloat16)', () => {
+    torch.manualSeed(6);
+    const d = make().to({ dtype: 'bfloat16' });
+    d.eval();
+    const latent = torch.randn([1, 3, 8], { generator: new torch.Generator().manualSeed(2) }).to('bfloat16');
+    const ids = torch.tensor([[4, 0, 5, 1, 2, 3]], { dtype: 'int64' });
+    const out = d.forward(latent, ids, [3, 2]);
+    assert.equal(out.dtype, 'bfloat16');
+    assert.deepEqual(out.shape, [1, 6, 4]);
+  });
+
   it('initialisation: every Linear within the Xavier-uniform bound and past Linear\'s default one, zero biases', () => {
     torch.manualSeed(5);
     const d = make();

@@ -2,7 +2,8 @@
 // refusals by their messages (the argument names), initMaeEncoder on every
 // Linear (weights inside the Xavier bound, biases zeroed, a Linear without a
 // bias left alone) and the patch projection, the augmentation's one view,
-// forwardMasked's shape check, and `capturable`.
+// forwardMasked's shape check, reconstruct without normalised targets, and
+// `capturable`.
 import * as assert from 'node:assert/strict';
 import * as torch from '../../lib/torch';
 import { Tensor } from '../../lib/torch';
@@ -10,6 +11,7 @@ import { Linear } from '../../lib/nn/layers/linear';
 import { VisionTransformer } from '../../lib/models/vit';
 import { MAE, initMaeEncoder, numKept, randomMasking } from '../../lib/ssl/mae';
 import { get2dSincosPosEmbed } from '../../lib/ssl/mae-decoder';
+import { patchify } from '../../lib/ssl/losses/mae-loss';
 import { refuses } from '../helpers/refuses';
 
 const values = (t: Tensor): number[] => Array.from(t.detach().to('float64').toTypedArray() as Float64Array);
@@ -77,6 +79,24 @@ describe('ssl: MAE by value (masking refusals, encoder initialisation, augmentat
         refuses(() => method.forwardMasked(torch.zeros([2, 3, 16])), 'Expected images of shape (B, 3, H, W) for MAE but received [2, 3, 16]');
         refuses(() => method.forwardMasked(torch.zeros([2, 1, 16, 16])),
           'Expected images of shape (B, 3, H, W) for MAE but received [2, 1, 16, 16]');
+      });
+    } finally {
+      method.dispose();
+    }
+  });
+  it('reconstruct with normPixLoss false: the decoder\'s prediction itself, no patch statistics put back', () => {
+    torch.manualSeed(23);
+    const method = new MAE({ encoder: tinyVit(), decoderDim: 8, decoderDepth: 1, decoderHeads: 2, normPixLoss: false });
+    try {
+      torch.scope(() => {
+        // Pixels far from zero mean and unit variance per patch, so that putting statistics back would show.
+        const x = torch.randn([2, 3, 16, 16], { generator: new torch.Generator().manualSeed(3) }).mul(3).add(2);
+        const { pred } = method.reconstruct(x, { generator: new torch.Generator().manualSeed(4) });
+        const raw = torch.noGrad(() => method.forwardMasked(x, { generator: new torch.Generator().manualSeed(4) }).pred);
+        const got = values(patchify(pred, 4));
+        const expected = values(raw);
+        assert.equal(got.length, expected.length);
+        got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `[${i}]: ${v} != ${expected[i]}`));
       });
     } finally {
       method.dispose();
