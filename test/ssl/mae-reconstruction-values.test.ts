@@ -59,4 +59,35 @@ describe('ssl: writeReconstruction by value (refusals, tensors, mode)', function
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('refuses array-like mean and std that are not arrays; the mask is the generator\'s (same seed, same picture)', async () => {
+    torch.manualSeed(4);
+    const mae = new MAE({ encoder: tinyVit(), decoderDim: 8, decoderDepth: 1, decoderHeads: 2 });
+    const x = torch.randn([2, 3, 16, 16], { generator: new torch.Generator().manualSeed(5) });
+    const std = [0.25, 0.25, 0.25];
+    // A string of 3 characters has a length of 3 but is no list of numbers.
+    await assert.rejects(() => writeReconstruction('x.png', mae, x, { mean: 'abc' as never, std }), (e: Error) => {
+      assert.equal(e.message, 'Expected mean and std with 3 values (one per channel) for writeReconstruction but received "abc" and [0.25,0.25,0.25]');
+      return true;
+    });
+    await assert.rejects(() => writeReconstruction('x.png', mae, x, { mean: std, std: 'abc' as never }), (e: Error) => {
+      assert.equal(e.message, 'Expected mean and std with 3 values (one per channel) for writeReconstruction but received [0.25,0.25,0.25] and "abc"');
+      return true;
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mae-rec-'));
+    try {
+      const picture = async (name: string, seed: number): Promise<Buffer> => {
+        await writeReconstruction(path.join(dir, name), mae, x, { mean: [0.5, 0.5, 0.5], std, scale: 1,
+          generator: new torch.Generator().manualSeed(seed) });
+        return fs.readFileSync(path.join(dir, name));
+      };
+      const a = await picture('a.png', 7);
+      const b = await picture('b.png', 7);
+      const c = await picture('c.png', 8);
+      assert.ok(a.equals(b), 'the same seed draws the same mask');
+      assert.ok(!a.equals(c), 'another seed draws another mask');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      mae.dispose();
+    }
+  });
 });
