@@ -4,7 +4,9 @@
 // rank's gradient / W equal one process's on the whole batch); Sinkhorn's
 // all-reduced sums and DINO's all-reduced centre (one process's codes and
 // centre); the sharded k-means (3 + 2 rows: one process's centroids and
-// assignments) and its two refusals. Short on purpose (one worker start,
+// assignments) and its two refusals; without gatherDistributed the same
+// numbers in the group as before it; MoCo v3's step with every rank's keys;
+// SwAV's batch check on the global batch. Short on purpose (one worker start,
 // about 3 s): a mutation run with --all-tests runs it for every mutant
 // (docs/testing.md, "Code that only child processes run").
 // The worker is test/ssl/workers/losses-ranks.ts.
@@ -32,6 +34,14 @@ describe('lib/ssl/losses on 2 ranks', function () {
       const at = `rank ${rank}`;
       assert.equal(r.world, 2);
       assert.deepEqual(r.before, [0, 1], `${at}: rankAndWorld without a group`);
+      // Without gatherDistributed nothing is gathered or summed over ranks: the same numbers as before the group.
+      assert.deepEqual(r.aloneInGroup, r.aloneBefore, `${at}: the losses without gatherDistributed`);
+      const m = r.mocoV3Step as Record<string, number>;
+      close([m.loss], [m.gathered], 1e-12, `${at}: MoCo v3's step uses every rank's keys`);
+      differs([m.local], [m.gathered], `${at}: MoCo v3 without gathering`);
+      assert.deepEqual(r.swavErrors, ['', 'SwAV needs batch size + queueLength >= numPrototypes, so that Sinkhorn-Knopp can share ' +
+        'its samples among all prototypes: batch 6 (2 ranks x 3) + queueLength 0 < numPrototypes 7; use a larger batch, a queue ' +
+        '(queueLength) or fewer prototypes'], at);
       assert.deepEqual(r.gather, { all: [1, 10, 2, 20], shape: [2, 2], rank, world: 2 }, at);
       assert.deepEqual(r.sum, [3, 30], `${at}: sumOverRanks`);
       for (const name of ['ntXent', 'mocoV3'] as const) {

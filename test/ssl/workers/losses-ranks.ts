@@ -13,6 +13,8 @@ import { mocoV3Loss } from '../../../lib/ssl/losses/moco-loss';
 import { sinkhornKnopp } from '../../../lib/ssl/losses/swav-loss';
 import { DINOLoss } from '../../../lib/ssl/losses/dino-loss';
 import { sphericalKMeans } from '../../../lib/ssl/losses/deepcluster-v2';
+import { MoCoV3 } from '../../../lib/ssl/moco-v3';
+import { SwAV } from '../../../lib/ssl/swav';
 
 const B = 3; // rows per rank
 const D = 4;
@@ -48,13 +50,48 @@ async function pairLoss(rank: number, world: number, a: Tensor, b: Tensor,
   };
 }
 
+/**
+ * What this rank computes on its own rows without gatherDistributed: the same
+ * inside the group as before it (no collective without the option; DINO's
+ * centre has no such option: main_dino.py always all-reduces it).
+ */
+function alone(rank: number, world: number): number[] {
+  torch.manualSeed(11);
+  const [z1, z2, q, k] = Array.from({ length: 4 }, () => torch.randn([world * B, D], { dtype: 'float64' }).narrow(0, rank * B, B));
+  const scores = torch.randn([world * B, 5], { dtype: 'float64' }).mul(0.5).narrow(0, rank * B, B);
+  const bank = normalize(torch.randn([B, D], { dtype: 'float64', generator: new torch.Generator().manualSeed(20 + rank) }), { dim: 1 });
+  return [Number(ntXent(z1, z2, { temperature: 0.3 }).item()), Number(mocoV3Loss(q, k, { temperature: 0.7 }).item()),
+    ...values(sinkhornKnopp(scores, { epsilon: 0.2, iterations: 3 })),
+    ...values(sphericalKMeans(bank, 2, { centroids: bank.narrow(0, 0, 2), iterations: 2 }).centroids)];
+}
+
+/** MoCo v3's step on this rank's views against its losses by hand with gathered keys (eval mode: fixed batch norm). */
+function mocoV3Step(rank: number): Record<string, number> {
+  torch.manualSeed(14);
+  const m = new MoCoV3({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: 2 }, hiddenDim: 6, outDim: 5 }).to({ dtype: 'float64' });
+  m.eval();
+  const g = new torch.Generator().manualSeed(15 + rank);
+  const [x1, x2] = [0, 1].map(() => torch.randn([B, 1, 8, 8], { dtype: 'float64', generator: g }));
+  const loss = Number(m.trainingStep([x1, x2], { step: 0, totalSteps: 4, epoch: 0, stepsPerEpoch: 4 }).loss.item());
+  return torch.noGrad(() => {
+    const q = [x1, x2].map((x) => m.predictionHead.forward(m.projectionHead.forward(m.encoder.forward(x))));
+    const k = [x1, x2].map((x) => m.momentumProjectionHead.forward(m.momentumEncoder.forward(x)));
+    const byHand = (gather: boolean): number => Number(mocoV3Loss(q[0], k[1], { temperature: 1, gatherDistributed: gather })
+      .add(mocoV3Loss(q[1], k[0], { temperature: 1, gatherDistributed: gather })).item());
+    return { loss, gathered: byHand(true), local: byHand(false) };
+  });
+}
+
 async function main(): Promise<void> {
   const before = rankAndWorld();
+  const rankEnv = Number(process.env.RANK);
+  const worldEnv = Number(process.env.WORLD_SIZE);
+  const aloneBefore = alone(rankEnv, worldEnv);
   await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 60000 });
   const { rank, world } = rankAndWorld();
+  const r: Record<string, unknown> = { rank, world, before: [before.rank, before.world], aloneBefore, aloneInGroup: alone(rank, world) };
   torch.manualSeed(11);
   const [z1, z2, q, k] = Array.from({ length: 4 }, () => torch.randn([world * B, D], { dtype: 'float64' }));
-  const r: Record<string, unknown> = { rank, world, before: [before.rank, before.world] };
 
   // The helpers: every rank's rows in rank order, this rank's index, the sum over ranks.
   const mine = torch.tensor([rank + 1, 10 * (rank + 1)], { dtype: 'float64' }); // (2)
@@ -103,6 +140,17 @@ async function main(): Promise<void> {
     // k = 5: more than one rank's rows but all of them together; accepted.
     errorOf(() => sphericalKMeans(share, 5, { centroids: bank, iterations: 1, gatherDistributed: true })),
   ];
+  r.mocoV3Step = mocoV3Step(rank);
+  // SwAV's batch check counts the global batch: 2 ranks x 3 against 6 and 7 prototypes.
+  const swav = (numPrototypes: number): string => errorOf(() => {
+    torch.manualSeed(16);
+    const m = new SwAV({ encoder: 'small_cnn', encoderOptions: { inChannels: 1, width: 2 }, hiddenDim: 6, outDim: 5, numPrototypes,
+      queueLength: 0, localCrops: 1 }).to({ dtype: 'float64' });
+    const g = new torch.Generator().manualSeed(17 + rank);
+    m.trainingStep([8, 8, 4].map((s) => torch.randn([B, 1, s, s], { dtype: 'float64', generator: g })),
+      { step: 0, totalSteps: 4, epoch: 0, stepsPerEpoch: 4 });
+  });
+  r.swavErrors = [swav(6), swav(7)];
   process.stdout.write(`${JSON.stringify({ ...r, done: true })}\n`);
   torch.distributed.destroyProcessGroup();
 }
