@@ -17,6 +17,7 @@ import { BYOL } from '../../lib/ssl/byol';
 import { MoCoV2 } from '../../lib/ssl/moco-v2';
 import { MoCoV3 } from '../../lib/ssl/moco-v3';
 import { DeOldify } from '../../lib/ssl/deoldify';
+import { sinkhornKnopp } from '../../lib/ssl/losses';
 import { fixedViews, progress } from './tiny-batch';
 
 /** Wraps `module.forward` to keep every output it returns (in call order). */
@@ -123,6 +124,21 @@ describe('ssl: the target networks\' no-grad forwards free their intermediates',
       [pred, target].forEach((t) => t.dispose());
     } finally {
       method.dispose();
+    }
+  });
+
+  it('SwAV\'s Sinkhorn-Knopp leaves only its codes alive (each iteration\'s temporaries freed)', () => {
+    const scores = torch.keep(torch.randn([6, 5], { generator: new torch.Generator().manualSeed(0) }));
+    try {
+      const [added, rows] = torch.scope(() => {
+        const before = torch.memory().tensors;
+        const q = sinkhornKnopp(scores, { iterations: 3 });
+        return [torch.memory().tensors - before, q.sum(1).toArray() as number[]];
+      });
+      assert.equal(added, 1);
+      rows.forEach((r) => assert.ok(Math.abs(r - 1) < 1e-5, `row sum ${r}`));
+    } finally {
+      scores.dispose();
     }
   });
 });
