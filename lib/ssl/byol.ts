@@ -129,10 +129,10 @@ export class BYOL extends Method {
     const z2 = this.projectionHead.forward(this.encoder.forward(x2)); // (B, outDim)
     const p1 = this.predictionHead.forward(z1); // (B, outDim)
     const p2 = this.predictionHead.forward(z2); // (B, outDim)
-    const [t1, t2] = torch.noGrad(() => [
+    const [t1, t2] = torch.noGrad(() => torch.scope(() => [
       this.targetProjectionHead.forward(this.targetEncoder.forward(x1)), // (B, outDim)
       this.targetProjectionHead.forward(this.targetEncoder.forward(x2)), // (B, outDim)
-    ]);
+    ]));
     return { loss: byolLoss(p1, t2).add(byolLoss(p2, t1)), embedding: z1 };
   }
 

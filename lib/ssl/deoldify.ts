@@ -193,7 +193,7 @@ export class DeOldify extends Method {
    */
   featureLoss(pred: Tensor, target: Tensor): Tensor {
     const fp = encoderStages(this.featureNet, pred).slice(-3);
-    const ft = torch.noGrad(() => encoderStages(this.featureNet, target).slice(-3));
+    const ft = torch.noGrad(() => torch.scope(() => encoderStages(this.featureNet, target).slice(-3)));
     let loss = l1Loss(pred, target);
     for (let i = 0; i < fp.length; i++) loss = loss.add(l1Loss(fp[i], ft[i]).mul(FEATURE_LOSS_WEIGHTS[i]));
     return loss;

@@ -163,7 +163,8 @@ export class DINO extends Method {
       throw new RangeError(`Expected at least the 2 global crops for DINO but received ` +
         `${Array.isArray(views) ? views.length : String(views)} views`);
     }
-    const teacherOutput = torch.noGrad(() => multiCropForward(this.teacherEncoder, this.teacherHead, views.slice(0, 2)));
+    const teacherOutput = torch.noGrad(() => torch.scope(() =>
+      multiCropForward(this.teacherEncoder, this.teacherHead, views.slice(0, 2))));
     const studentOutput = multiCropForward(this.encoder, this.head, views); // (nCrops * B, K)
     const batch = views[0].shape[0];
     const embedding = studentOutput.narrow(0, 0, batch).detach();

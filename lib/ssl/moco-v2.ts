@@ -142,7 +142,7 @@ export class MoCoV2 extends Method {
         '(the batch is normalised in equal groups)');
     }
     const q = groupedForward(this.encoder, this.projectionHead, x1, this.bnGroups); // (B, outDim)
-    const k = torch.noGrad(() => {
+    const k = torch.noGrad(() => torch.scope(() => {
       const g = this.bnGroups;
       if (g === 1) return this.momentumProjectionHead.forward(this.momentumEncoder.forward(x2));
       // Shuffling BN on one process: the keys are grouped by i mod G (strided)
@@ -152,7 +152,7 @@ export class MoCoV2 extends Method {
       const back = torch.arange(b, { device }).view([g, b / g]).t().reshape([-1]); // (B), the inverse permutation
       const shuffled = groupedForward(this.momentumEncoder, this.momentumProjectionHead, x2.indexSelect(0, strided), g);
       return shuffled.indexSelect(0, back); // (B, outDim)
-    });
+    }));
     this.pendingKeys = torch.noGrad(() => {
       const keys = normalize(k.float(), { dim: 1 });
       return gatherFromRanks(() => keys)?.all ?? keys; // (W B, outDim), rank 0's keys first

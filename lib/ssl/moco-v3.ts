@@ -134,10 +134,10 @@ export class MoCoV3 extends Method {
     const z2 = this.projectionHead.forward(this.encoder.forward(x2)); // (B, outDim)
     const q1 = this.predictionHead.forward(z1); // (B, outDim)
     const q2 = this.predictionHead.forward(z2); // (B, outDim)
-    const [k1, k2] = torch.noGrad(() => [
+    const [k1, k2] = torch.noGrad(() => torch.scope(() => [
       this.momentumProjectionHead.forward(this.momentumEncoder.forward(x1)), // (B, outDim)
       this.momentumProjectionHead.forward(this.momentumEncoder.forward(x2)), // (B, outDim)
-    ]);
+    ]));
     const t = this.temperature;
     // In a data-parallel run every rank's keys are negatives (the official code's concat_all_gather).
     const o = { temperature: t, gatherDistributed: true };

@@ -56,7 +56,8 @@ export function sinkhornKnopp(scores: Tensor, options: SinkhornOptions = {}): Te
   const sum = world === 1 ? (t: Tensor): Tensor => t : sumOverRanks;
   const [local, k] = scores.shape;
   const b = local * world;
-  return torch.noGrad(() => {
+  // NOTE: in a scope, as PyTorch frees each iteration's q once reassigned: only the codes outlive the call.
+  return torch.noGrad(() => torch.scope(() => {
     let q = atLeastFloat32(scores.detach()).div(epsilon).exp().t(); // (K, local B)
     q = q.div(sum(q.sum()));
     for (let i = 0; i < iterations; i++) {
@@ -64,7 +65,7 @@ export function sinkhornKnopp(scores: Tensor, options: SinkhornOptions = {}): Te
       q = q.div(q.sum(0, true)).div(b); // each sample: total mass 1/B
     }
     return q.mul(b).t(); // (local B, K): rows sum to 1
-  });
+  }));
 }
 
 /**
