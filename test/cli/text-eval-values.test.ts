@@ -73,6 +73,18 @@ describe('cli: selfsup eval of text runs by value (runTextEval)', function () {
   const clipConfig = (out: string): TextRunConfig => ({ method: 'clip', steps: 5, batchSize: 4, lr: 1e-3, optimizer: 'adamw', seed: 2,
     eval: true, methodOptions: {}, checkpointEvery: 0, out, data: `captions:${captions}`, imageSize: 8 });
 
+  it('refuses a folder that is no text run, and a run without tokenizer.json or model.safetensors, by message', async () => {
+    const none = path.join(dir, 'none');
+    fs.mkdirSync(none);
+    assert.equal(await messageOf(() => runTextEval(none)), `'${none}' is not a run folder of selfsup train bert|albert|clip`);
+    const out = path.join(dir, 'unfinished');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify({ config: clipConfig(out) }));
+    assert.equal(await messageOf(() => runTextEval(out)), `${out} has no tokenizer.json: the run did not finish`);
+    fs.writeFileSync(path.join(out, 'tokenizer.json'), '{}');
+    assert.equal(await messageOf(() => runTextEval(out)), `${out} has no model.safetensors: the run did not finish`);
+  });
+
   it('a CLIP run: evaluateClipRun\'s report for the saved weights, logged, printed (stdout by default), into eval.json; nothing left', async () => {
     const out = path.join(dir, 'clip');
     const c = clipConfig(out);
