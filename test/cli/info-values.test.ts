@@ -230,6 +230,21 @@ describe('cli: selfsup info by value on another machine (collectInfo with the en
     assert.equal(collectInfo().speed.cudaGraphs, false);
   });
 
+  it('without a readable package.json above it: the folder three levels above dist/lib/cli, version unknown', () => {
+    const read = nodeFs.readFileSync;
+    (nodeFs as { readFileSync: unknown }).readFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (String(file).endsWith('package.json')) throw new Error('ENOENT');
+      return (read as (...a: unknown[]) => unknown)(file, ...rest);
+    }) as typeof fs.readFileSync;
+    assert.deepEqual(collectInfo().selfsup, { version: 'unknown', path: path.resolve(__dirname, '..', '..', '..') });
+  });
+
+  it('an encoder name longer than the line starts the list alone, with no empty line before it', () => {
+    const long = 'x'.repeat(95);
+    const text = formatInfo({ ...collectInfo(), encoders: [long, 'small_cnn'], warnings: [] });
+    assert.ok(text.endsWith(`encoders  ${long},\n          small_cnn\n`), text);
+  });
+
   it('a Node without N-API reports it as unknown', () => {
     const napi = Object.getOwnPropertyDescriptor(process.versions, 'napi')!;
     delete (process.versions as { napi?: string }).napi;
