@@ -239,6 +239,21 @@ describe('cli: selfsup info by value on another machine (collectInfo with the en
     assert.deepEqual(collectInfo().selfsup, { version: 'unknown', path: path.resolve(__dirname, '..', '..', '..') });
   });
 
+  it('the package root is the first folder above whose package.json is named selfsup (others are passed by)', () => {
+    const root = path.resolve(__dirname, '..', '..', '..');
+    const read = nodeFs.readFileSync;
+    const seen: string[] = [];
+    (nodeFs as { readFileSync: unknown }).readFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (!String(file).endsWith('package.json') || String(file) === path.join(root, 'package.json')) {
+        return (read as (...a: unknown[]) => unknown)(file, ...rest);
+      }
+      seen.push(path.dirname(String(file)));
+      return '{"name": "other", "version": "0.0.0"}';
+    }) as typeof fs.readFileSync;
+    assert.equal(collectInfo().selfsup.path, root);
+    assert.ok(seen.length >= 1, 'the folders below the root were looked at');
+  });
+
   it('an encoder name longer than the line starts the list alone, with no empty line before it', () => {
     const long = 'x'.repeat(95);
     const text = formatInfo({ ...collectInfo(), encoders: [long, 'small_cnn'], warnings: [] });
