@@ -230,6 +230,36 @@ describe('cli: selfsup info by value on another machine (collectInfo with the en
     assert.equal(collectInfo().speed.cudaGraphs, false);
   });
 
+  it('without a readable package.json above it: the folder three levels above dist/lib/cli, version unknown', () => {
+    const read = nodeFs.readFileSync;
+    (nodeFs as { readFileSync: unknown }).readFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (String(file).endsWith('package.json')) throw new Error('ENOENT');
+      return (read as (...a: unknown[]) => unknown)(file, ...rest);
+    }) as typeof fs.readFileSync;
+    assert.deepEqual(collectInfo().selfsup, { version: 'unknown', path: path.resolve(__dirname, '..', '..', '..') });
+  });
+
+  it('the package root is the first folder above whose package.json is named selfsup (others are passed by)', () => {
+    const root = path.resolve(__dirname, '..', '..', '..');
+    const read = nodeFs.readFileSync;
+    const seen: string[] = [];
+    (nodeFs as { readFileSync: unknown }).readFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (!String(file).endsWith('package.json') || String(file) === path.join(root, 'package.json')) {
+        return (read as (...a: unknown[]) => unknown)(file, ...rest);
+      }
+      seen.push(path.dirname(String(file)));
+      return '{"name": "other", "version": "0.0.0"}';
+    }) as typeof fs.readFileSync;
+    assert.equal(collectInfo().selfsup.path, root);
+    assert.ok(seen.length >= 1, 'the folders below the root were looked at');
+  });
+
+  it('an encoder name longer than the line starts the list alone, with no empty line before it', () => {
+    const long = 'x'.repeat(95);
+    const text = formatInfo({ ...collectInfo(), encoders: [long, 'small_cnn'], warnings: [] });
+    assert.ok(text.endsWith(`encoders  ${long},\n          small_cnn\n`), text);
+  });
+
   it('a Node without N-API reports it as unknown', () => {
     const napi = Object.getOwnPropertyDescriptor(process.versions, 'napi')!;
     delete (process.versions as { napi?: string }).napi;

@@ -138,6 +138,23 @@ describe('cli: selfsup preview by value', function () {
     method.dispose();
   });
 
+  it('previewTask: a given method keeps the statistics it was given (a colour task shows other data through them)', async () => {
+    const rgb = synthetic({ n: 6, channels: 3, size: 16, seed: 2 });
+    const method = previewMethod('colorization', rgb.images.shape);
+    const draw = async (file: string) => {
+      release(await previewTask({ task: 'colorization', dataset: rgb, out: path.join(dir, file), n: 2, seed: 1, method }));
+      return fs.readFileSync(path.join(dir, file));
+    };
+    method.augmentation({ size: 16, channels: 3, mean: [0.9, 0.1, 0.5], std: [0.1, 0.2, 0.3], dataset: 'other' });
+    const own = await draw('c1.png');
+    method.augmentation({ size: 16, channels: 3, mean: rgb.mean, std: rgb.std, dataset: rgb.name });
+    const data = await draw('c2.png');
+    assert.ok(!own.equals(data), 'the method\'s own statistics, not the data\'s');
+    assert.ok((await draw('c3.png')).equals(data), 'the same statistics draw the same grid');
+    method.dispose();
+    disposeDataset(rgb);
+  });
+
   it('gridScale: the given scale, else 2 under 64 px and 1 from 64 px', () => {
     assert.deepEqual([gridScale(undefined, 63), gridScale(undefined, 64), gridScale(3, 16)], [2, 1, 3]);
   });
