@@ -22,7 +22,7 @@ const WORKER = path.join(__dirname, 'workers', 'dp-values.js');
 const LR = 0.256 * 8 / 256;
 
 interface FitA {
-  steps: number; interrupted: boolean; loss: number; encoder: boolean; indices: number[][]; w: number[]; b: number[];
+  steps: number; interrupted: boolean; loss: number; encoder: boolean; indices: number[][]; own: number[]; w: number[]; b: number[];
   records: LogRecord[]; norms: string[]; evalRows: number; generators: { rngState: string }; left: number;
   expected: { rngState: string; augmentationState: string };
 }
@@ -59,13 +59,13 @@ describe('Trainer, data-parallel, by value (2 Gloo ranks, closed-form loss)', fu
     const [r0, r1] = reports;
     assert.deepEqual(reports.map((r) => [r.rank, r.world]), [[0, 2], [1, 2]]);
 
-    // Each rank's share of global batch k: positions 8k + r, 8k + r + 2, ... of the seeded permutation (seed 3, epoch 0).
-    const perm = [...torch.randperm(24, { generator: new torch.Generator().manualSeed(3) }).toTypedArray()].map(Number);
+    // Each rank's share of global batch k: positions 8k + r, 8k + r + 2, ... of the seeded permutation (seed 3, epoch 0) of the 26 images (the last 2 dropped).
+    const perm = [...torch.randperm(26, { generator: new torch.Generator().manualSeed(3) }).toTypedArray()].map(Number);
     for (const r of reports) {
       assert.deepEqual(r.a.indices, [0, 1].map((k) => [0, 1, 2, 3].map((j) => perm[8 * k + r.rank + 2 * j])), `rank ${r.rank}'s shares`);
     }
-    // SGD on the gradient averaged over the ranks, from rank 0's w = [1, -2] (rank 1's [7, 7] overwritten).
-    let w = [1, -2];
+    // SGD on the gradient averaged over the ranks, from rank 0's w = [0.1, -0.2] (rank 1's [7, 7] overwritten).
+    let w = [0.1, -0.2];
     const losses: number[] = [];
     for (let k = 0; k < 2; k++) {
       const m = (r0.a.indices[k].reduce((s, i) => s + i, 0) + r1.a.indices[k].reduce((s, i) => s + i, 0)) / 8;
@@ -88,6 +88,8 @@ describe('Trainer, data-parallel, by value (2 Gloo ranks, closed-form loss)', fu
     const steps = r0.a.records.filter((x) => x.type === 'step') as { step: number; loss: number }[];
     assert.deepEqual(steps.map((x) => x.step), [0, 1]);
     steps.forEach((x, k) => assert.ok(close(x.loss, losses[k]), `step ${k}: ${x.loss} != ${losses[k]}`));
+    // The logged loss is the mean of the ranks' float32 losses taken in float64, exactly.
+    assert.deepEqual(steps.map((x) => x.loss), [0, 1].map((k) => (r0.a.own[k] + r1.a.own[k]) / 2));
     const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
     assert.deepEqual(lines, r0.a.records);
     assert.deepEqual(r0.a.records.map((x) => [x.type, x.step]), [['step', 0], ['step', 1], ['knn', 2]]);
@@ -95,8 +97,11 @@ describe('Trainer, data-parallel, by value (2 Gloo ranks, closed-form loss)', fu
     assert.deepEqual([config.trainer.distributed, config.trainer.batchSize, config.trainer.stepsPerEpoch],
       [{ worldSize: 2, batchPerRank: 4, backend: 'gloo', syncBatchNorm: true, findUnusedParameters: false }, 8, 3]);
     // The checkpoint: every rank's generators in rank order.
-    const ck = JSON.parse(fs.readFileSync(findCheckpoint(out).json, 'utf8')) as { worldSize: number; step: number; ranks: unknown[] };
+    const ck = JSON.parse(fs.readFileSync(findCheckpoint(out).json, 'utf8')) as { worldSize: number; step: number; ranks: unknown[];
+      rngState: string; augmentationState: string };
     assert.deepEqual([ck.worldSize, ck.step, ck.ranks], [2, 2, reports.map((r) => r.a.expected)]);
+    // Written by rank 0 alone: its own generators at the top level too.
+    assert.deepEqual({ rngState: ck.rngState, augmentationState: ck.augmentationState }, r0.a.expected);
     assert.deepEqual(fs.readdirSync(out).sort(), ['checkpoints', 'config.json', 'encoder.safetensors', 'knn.png', 'loss.png', 'metrics.jsonl']);
 
     // B: rank 1's stop stops both after the first step; batch norm per rank; rank 0 alone prints.
@@ -107,10 +112,19 @@ describe('Trainer, data-parallel, by value (2 Gloo ranks, closed-form loss)', fu
 
     for (const r of reports) {
       assert.deepEqual(r.refusals, [
+        'Expected true or false for distributed.syncBatchNorm but received "yes"',
         'batchSize 7 (the global batch) does not split evenly among 2 ranks: use a multiple of 2',
         'cudaGraph: "rehearse" cannot be used in a data-parallel run (2 ranks): its collectives block on the host; use cudaGraph \'auto\' or false',
       ]);
       assert.match(r.c, /Expected to have finished reduction in the prior iteration/, `rank ${r.rank}: fit C`);
     }
+
+    // A group of one rank: not data-parallel.
+    const single = await runRanks([{ command: process.execPath, args: [WORKER, path.join(tmp.dir, 'single'), 'single'] }],
+      { MASTER_PORT: String(await freePort()) }, 60_000);
+    assert.ok(single[0].code === 0, describeRuns(single));
+    assert.deepEqual(single[0].report?.single, { dataParallel: false, worldSize: 1, rank: 0,
+      refusal: 'DataParallel needs the default process group with more than one rank ' +
+        '(await torch.distributed.initProcessGroup() under selfsup launch or torchrun)' });
   });
 });

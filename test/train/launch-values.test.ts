@@ -90,8 +90,12 @@ else setTimeout(() => {}, 25000);`);
   });
 
   it('launch: a rank that ignores SIGTERM gets SIGKILL after killGraceMs; a long line keeps its last 2000 characters', async () => {
-    const s = script(`if (rank === 1) { process.stderr.write('x'.repeat(1000) + 'y'.repeat(2000)); process.exitCode = 2; }
-else { process.on('SIGTERM', () => {}); setTimeout(() => {}, 25000); }`);
+    // Rank 1 fails only once rank 0 ignores SIGTERM (on a loaded machine a SIGTERM sent before rank 0's handler exists
+    // ends it at once, and a launcher that never sends SIGKILL would pass).
+    const ready = JSON.stringify(path.join(dir, `ignoring-${Math.random().toString(36).slice(2)}`));
+    const s = script(`if (rank === 1) { const t = setInterval(() => { if (!fs.existsSync(${ready})) return; clearInterval(t);
+  process.stderr.write('x'.repeat(1000) + 'y'.repeat(2000)); process.exitCode = 2; }, 10); }
+else { process.on('SIGTERM', () => {}); fs.writeFileSync(${ready}, ''); setTimeout(() => {}, 25000); }`);
     const started = Date.now();
     await assert.rejects(launch({ nprocPerNode: 2, script: s, killGraceMs: 200 }), (e: unknown) => {
       assert.ok(e instanceof LaunchError);

@@ -88,7 +88,7 @@ describe('train/monitor: the online k-NN by value', () => {
     cases[0][0].labels!.dispose();
     cases[1][1].labels!.dispose();
     // Unlabelled data: no class count, and nothing read from missing labels when built.
-    for (const [tr, te] of [[{ ...train, labels: undefined, classes: undefined }, test], [train, { ...test, labels: undefined, classes: undefined }]]) {
+    for (const [tr, te] of [[{ ...train, labels: undefined, classes: undefined }, test], [{ ...train, classes: undefined }, { ...test, labels: undefined, classes: undefined }]]) {
       const m = new KnnMonitor({ train: tr, test: te, everyEpochs: 1, trainSubset: 10, testSubset: 10, k: 5 }, run);
       assert.deepEqual(m.subsetSizes, { train: 10, test: 10 });
       m.dispose();

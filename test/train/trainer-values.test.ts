@@ -104,6 +104,11 @@ describe('Trainer: what it writes and returns, by value', function () {
     assert.deepEqual([a.stepsPerEpoch, a.totalSteps, a.epochs, a.rank, a.worldSize], [4, 6, 2, 0, 1]);
     const b = new Trainer(new ClosedForm(), options({ steps: undefined, epochs: 3 }));
     assert.deepEqual([b.stepsPerEpoch, b.totalSteps, b.epochs], [4, 12, 3]);
+    // The last, short batch is dropped: 70 images make 4 batches of 16.
+    const odd = synthetic({ n: 70, channels: 1, size: 8, classes: 4, seed: 1 });
+    assert.equal(new Trainer(new ClosedForm(), options({ data: odd, steps: 1 })).stepsPerEpoch, 4);
+    odd.images.dispose();
+    odd.labels?.dispose();
   });
 
   it('a run with a folder: config.json, metrics.jsonl = onLog, lines, checkpoints, encoder.safetensors and the result', async () => {

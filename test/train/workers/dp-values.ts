@@ -12,6 +12,7 @@ import { Tensor } from '../../../lib/torch';
 import { Trainer } from '../../../lib/train/trainer';
 import { LogRecord, TrainerOptions } from '../../../lib/train/options';
 import { toBase64 } from '../../../lib/train/checkpoint';
+import { DataParallel, isDataParallel } from '../../../lib/train/data-parallel';
 import { synthetic } from '../../../lib/data/synthetic';
 import { Method, ImageSpec, OptimizerRecipe, StepOutput, TrainProgress } from '../../../lib/ssl/method';
 import { MultiView } from '../../../lib/data/transforms/multi-crop';
@@ -27,6 +28,8 @@ class IndexLoss extends Method {
   readonly w: Tensor;
   readonly b: Tensor;
   readonly unused: Tensor | undefined;
+  /** This rank's own loss at each step (before the mean over ranks). */
+  readonly own: number[] = [];
   readonly recipe: OptimizerRecipe;
   /** Each step's dataset indices (this rank's share). */
   readonly indices: number[][] = [];
@@ -36,7 +39,7 @@ class IndexLoss extends Method {
     torch.manualSeed(0);
     this.encoder = this.registerModule('encoder', new EvalCountingCnn({ inChannels: 1, width: 2 }));
     // Rank 1 starts elsewhere: the broadcast from rank 0 must overwrite its weights and buffers.
-    this.w = this.registerParameter('w', torch.tensor(rank === 0 ? [1, -2] : [7, 7]).requiresGrad_(true));
+    this.w = this.registerParameter('w', torch.tensor(rank === 0 ? [0.1, -0.2] : [7, 7]).requiresGrad_(true));
     this.b = this.registerBuffer('b', torch.tensor([rank + 5]));
     this.unused = opts.unused === true ? this.registerParameter('unused', torch.zeros([2]).requiresGrad_(true)) : undefined;
     this.recipe = { optimizer: 'sgd', lr: 0.256, lrScaling: 'linear', momentum: 0, weightDecay: 0, warmupEpochs: opts.warmupEpochs ?? 0,
@@ -59,7 +62,9 @@ class IndexLoss extends Method {
     this.indices.push(idx);
     torch.rand([1]); // the global generator moves once per step
     const mean = idx.reduce((s, i) => s + i, 0) / idx.length;
-    return { loss: this.w.mul(torch.tensor([mean, 1])).sum() };
+    const loss = this.w.mul(torch.tensor([mean, 1])).sum();
+    this.own.push(Number(loss.item()));
+    return { loss };
   }
 
   override afterOptimizerStep(): void {
@@ -104,9 +109,19 @@ const messageOf = (fn: () => unknown): string => {
 async function main(): Promise<void> {
   const out = process.argv[2];
   await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 20000 });
-  const data = synthetic({ n: 24, channels: 1, size: 8, classes: 3, seed: 1 });
+  const data = synthetic({ n: 26, channels: 1, size: 8, classes: 3, seed: 1 }); // 26: the loader drops the short last batch
   const base: TrainerOptions = { data, batchSize: 8, seed: 3, progress: 'none', handleSigint: false, logEvery: 1 };
   const report: Record<string, unknown> = { rank, world: torch.distributed.getWorldSize() };
+
+  if (process.argv[3] === 'single') {
+    // A group of one rank is not data-parallel: the Trainer trains as one process, DataParallel refuses.
+    const t = new Trainer(new IndexLoss(), { ...base, steps: 1 });
+    report.single = { dataParallel: isDataParallel(), worldSize: t.worldSize, rank: t.rank,
+      refusal: messageOf(() => new DataParallel(new IndexLoss(), [])) };
+    report.done = true;
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    process.exit(0);
+  }
 
   // A: defaults, a run folder written by rank 0, checkpoints every step, the sharded monitor.
   const a = new IndexLoss();
@@ -119,7 +134,7 @@ async function main(): Promise<void> {
   const left = torch.memory().tensors - live;
   report.a = {
     steps: resultA.steps, interrupted: resultA.interrupted, loss: resultA.loss, encoder: resultA.encoder !== undefined,
-    indices: a.indices, w: [...a.w.toTypedArray()].map(Number), b: [...a.b.toTypedArray()].map(Number), records,
+    indices: a.indices, own: a.own, w: [...a.w.toTypedArray()].map(Number), b: [...a.b.toTypedArray()].map(Number), records,
     norms: [...new Set([...a.modules()].map((m) => m.typeName).filter((t) => /Norm/.test(t)))],
     evalRows: a.encoder.evalRows, generators: { rngState: torch.scope(() => toBase64(torch.getRngState())) }, expected: states(3 + rank, 2),
     left,
@@ -138,6 +153,7 @@ async function main(): Promise<void> {
 
   // The refusals of a data-parallel run.
   report.refusals = [
+    messageOf(() => new DataParallel(new IndexLoss(), [], { syncBatchNorm: 'yes' as never })),
     messageOf(() => new Trainer(new IndexLoss(), { ...base, steps: 1, batchSize: 7 })),
     await new Trainer(Object.assign(new IndexLoss(), { capturable: true }), { ...base, steps: 1, cudaGraph: 'rehearse' }).fit()
       .then(() => 'no error', (e: Error) => e.message),
