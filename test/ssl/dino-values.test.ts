@@ -82,13 +82,13 @@ describe('ssl: DINO by value (loss formula, centre, schedules, local size, froze
     try {
       assert.equal(method.capturable, true);
       // The networks' outputs by hand: the student on every crop (one pass per resolution), the teacher on the globals.
-      const { student, teacher } = torch.noGrad(() => {
+      const { student, teacher } = torch.scope(() => torch.noGrad(() => {
         const g = method.encoder.forward(torch.cat([cs[0], cs[1]], 0));
         const l = method.encoder.forward(torch.cat([cs[2], cs[3]], 0));
         const s = rows(method.head.forward(torch.cat([g, l], 0)));
         const t = rows(method.teacherHead.forward(method.teacherEncoder.forward(torch.cat([cs[0], cs[1]], 0))));
         return { student: s, teacher: t };
-      });
+      }));
       let center = new Array<number>(K).fill(0);
       // Epoch 1 is in the warm-up (0.05, 0.065, 0.08 over 3 epochs); epoch 7 is past the schedule: 0.08.
       for (const [epoch, tauT] of [[1, 0.065], [7, 0.08]]) {
@@ -112,8 +112,8 @@ describe('ssl: DINO by value (loss formula, centre, schedules, local size, froze
   it('refuses fewer than the 2 global crops by its message', () => {
     const method = makeDino();
     try {
-      refuses(() => method.trainingStep([torch.zeros([B, 3, 16, 16])], at(0, 0)),
-        'Expected at least the 2 global crops for DINO but received 1 views');
+      torch.scope(() => refuses(() => method.trainingStep([torch.zeros([B, 3, 16, 16])], at(0, 0)),
+        'Expected at least the 2 global crops for DINO but received 1 views'));
       refuses(() => method.trainingStep('x' as never, at(0, 0)), 'Expected at least the 2 global crops for DINO but received x views');
     } finally {
       method.dispose();

@@ -72,31 +72,37 @@ describe('ssl: MAEDecoder by value (refusals, grids, initialisation)', function 
     torch.manualSeed(4);
     const d = make(); // gridSize 2
     d.eval();
-    const latent = torch.randn([1, 3, 8], { generator: new torch.Generator().manualSeed(2) });
-    const ids = torch.tensor([[4, 0, 5, 1, 2, 3]], { dtype: 'int64' });
-    // A 3 x 2 grid: h differs from gridSize, w equals it.
-    const out = d.forward(latent, ids, [3, 2]);
-    const ref = torch.noGrad(() => {
-      const x = d.decoderEmbed.forward(latent);
-      const shuffled = torch.cat([x.narrow(1, 1, 2), d.maskToken.expand([1, 4, 8])], 1);
-      const un = shuffled.gather(1, ids.unsqueeze(-1).expand([-1, -1, 8]));
-      let y = torch.cat([x.narrow(1, 0, 1), un], 1).add(get2dSincosPosEmbed(8, [3, 2], { clsToken: true }).unsqueeze(0));
-      for (const b of d.decoderBlocks) y = b.forward(y);
-      return d.decoderPred.forward(d.decoderNorm.forward(y)).narrow(1, 1, 6);
+    torch.scope(() => {
+      const latent = torch.randn([1, 3, 8], { generator: new torch.Generator().manualSeed(2) });
+      const ids = torch.tensor([[4, 0, 5, 1, 2, 3]], { dtype: 'int64' });
+      // A 3 x 2 grid: h differs from gridSize, w equals it.
+      const out = d.forward(latent, ids, [3, 2]);
+      const ref = torch.noGrad(() => {
+        const x = d.decoderEmbed.forward(latent);
+        const shuffled = torch.cat([x.narrow(1, 1, 2), d.maskToken.expand([1, 4, 8])], 1);
+        const un = shuffled.gather(1, ids.unsqueeze(-1).expand([-1, -1, 8]));
+        let y = torch.cat([x.narrow(1, 0, 1), un], 1).add(get2dSincosPosEmbed(8, [3, 2], { clsToken: true }).unsqueeze(0));
+        for (const b of d.decoderBlocks) y = b.forward(y);
+        return d.decoderPred.forward(d.decoderNorm.forward(y)).narrow(1, 1, 6);
+      });
+      assert.deepEqual(out.shape, [1, 6, 4]);
+      values(out).forEach((v, k) => assert.ok(Math.abs(v - values(ref)[k]) < 1e-5, `${k}`));
     });
-    assert.deepEqual(out.shape, [1, 6, 4]);
-    values(out).forEach((v, k) => assert.ok(Math.abs(v - values(ref)[k]) < 1e-5, `${k}`));
+    d.dispose();
   });
 
   it('another grid\'s embedding takes the decoder\'s dtype (a bfloat16 decoder stays bfloat16)', () => {
     torch.manualSeed(6);
     const d = make().to({ dtype: 'bfloat16' });
     d.eval();
-    const latent = torch.randn([1, 3, 8], { generator: new torch.Generator().manualSeed(2) }).to('bfloat16');
-    const ids = torch.tensor([[4, 0, 5, 1, 2, 3]], { dtype: 'int64' });
-    const out = d.forward(latent, ids, [3, 2]);
-    assert.equal(out.dtype, 'bfloat16');
-    assert.deepEqual(out.shape, [1, 6, 4]);
+    torch.scope(() => {
+      const latent = torch.randn([1, 3, 8], { generator: new torch.Generator().manualSeed(2) }).to('bfloat16');
+      const ids = torch.tensor([[4, 0, 5, 1, 2, 3]], { dtype: 'int64' });
+      const out = d.forward(latent, ids, [3, 2]);
+      assert.equal(out.dtype, 'bfloat16');
+      assert.deepEqual(out.shape, [1, 6, 4]);
+    });
+    d.dispose();
   });
 
   it('initialisation: every Linear within the Xavier-uniform bound and past Linear\'s default one, zero biases', () => {
