@@ -199,7 +199,9 @@ function configOf(name, target, { concurrency, incremental, allTests }) {
     // (test/helpers/mutant-env.ts). Slower: name only the tests that start those processes.
     coverageAnalysis: allTests ? 'off' : 'perTest',
     // Module-level code (constants, frozen recipes) runs once per process: a mutant there needs a fresh process per test run.
-    ignoreStatic: true,
+    // Stryker refuses ignoreStatic without perTest coverage (it cannot tell static mutants apart then): with --all-tests
+    // the static mutants run too (a test process loads the module under one mutant only, so most of them survive).
+    ignoreStatic: !allTests,
     testRunnerNodeArgs: ['--expose-gc'],
     concurrency,
     timeoutMS: 30000,

@@ -95,6 +95,8 @@ describe('scripts/mutate.js: the mutation targets', () => {
     const plain = mutate.configOf('x', target, { concurrency: 1, incremental: false, allTests: false });
     const all = mutate.configOf('x', target, { concurrency: 2, incremental: true, allTests: true });
     assert.deepEqual([plain.config.coverageAnalysis, all.config.coverageAnalysis], ['perTest', 'off']);
+    // Stryker refuses ignoreStatic with coverage 'off' ("Config option "ignoreStatic" is not supported with coverage analysis "off"").
+    assert.deepEqual([plain.config.ignoreStatic, all.config.ignoreStatic], [true, false]);
     assert.deepEqual([all.config.concurrency, all.config.incremental], [2, true]);
     for (const c of [plain, all]) {
       assert.deepEqual(c.mocha.require, ['dist/test/helpers/temp-root.js', 'dist/test/helpers/mutant-env.js']);
