@@ -105,6 +105,32 @@ describe('ssl: MAEDecoder by value (refusals, grids, initialisation)', function 
     d.dispose();
   });
 
+  it('its own grid uses the stored decoder_pos_embed (what a checkpoint loaded), not the sin-cos computed again', () => {
+    torch.manualSeed(7);
+    const d = make();
+    d.eval();
+    // A loaded state dict could hold any embedding; change the stored one so that it differs from the sin-cos values
+    // (by random values: a constant shift of every channel would vanish in the blocks' layer norms).
+    const shift = torch.randn([1, 5, 8], { generator: new torch.Generator().manualSeed(4) });
+    torch.noGrad(() => d.decoderPosEmbed.add_(shift));
+    torch.scope(() => {
+      const latent = torch.randn([1, 2, 8], { generator: new torch.Generator().manualSeed(3) });
+      const ids = torch.tensor([[2, 0, 3, 1]], { dtype: 'int64' });
+      const out = d.forward(latent, ids, [2, 2]);
+      const ref = torch.noGrad(() => {
+        const x = d.decoderEmbed.forward(latent);
+        const shuffled = torch.cat([x.narrow(1, 1, 1), d.maskToken.expand([1, 3, 8])], 1);
+        const un = shuffled.gather(1, ids.unsqueeze(-1).expand([-1, -1, 8]));
+        let y = torch.cat([x.narrow(1, 0, 1), un], 1).add(get2dSincosPosEmbed(8, 2, { clsToken: true }).unsqueeze(0).add(shift));
+        for (const b of d.decoderBlocks) y = b.forward(y);
+        return d.decoderPred.forward(d.decoderNorm.forward(y)).narrow(1, 1, 4);
+      });
+      values(out).forEach((v, k) => assert.ok(Math.abs(v - values(ref)[k]) < 1e-5, `${k}`));
+    });
+    shift.dispose();
+    d.dispose();
+  });
+
   it('initialisation: every Linear within the Xavier-uniform bound and past Linear\'s default one, zero biases', () => {
     torch.manualSeed(5);
     const d = make();
