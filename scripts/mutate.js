@@ -38,6 +38,7 @@
 //   npm run mutate -- --summary cli        (print the summary of the last run again)
 'use strict';
 
+const crypto = require('node:crypto');
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -176,7 +177,7 @@ function reportDir(name) {
   const flat = short.replace(/\//g, '-');
   // Many line ranges make a name longer than a file name may be (255 bytes): its start and a hash of the whole.
   const tag = flat.length <= 120 ? flat
-    : `${flat.slice(0, 100)}-${require('node:crypto').createHash('sha1').update(name).digest('hex').slice(0, 8)}`;
+    : `${flat.slice(0, 100)}-${crypto.createHash('sha1').update(name).digest('hex').slice(0, 8)}`;
   return path.join(ROOT, 'reports', 'mutation', tag);
 }
 
