@@ -23,6 +23,7 @@ import { RunConfig } from '../../lib/cli/run-config';
 import { readEmbeddings, writeEmbeddings } from '../../lib/export/embeddings-file';
 import { quietProgram } from '../helpers/quiet-program';
 import { messageOf } from '../helpers/refuses';
+import sharp from 'sharp';
 
 /** Live tensors `fn` leaves behind. */
 async function leftBy(fn: () => unknown): Promise<number> {
@@ -71,6 +72,22 @@ describe('cli: the commands that load an encoder, by value (load-encoder, embed,
     const read = readEmbeddings(npy);
     assert.deepEqual(read.metadata, { dataset: 'synthetic', split: 'test', encoder: 'small_cnn', encoderOptions: JSON.stringify(options),
       classes: JSON.stringify(Array.from({ length: 10 }, (_, i) => `class${i}`)), source: path.resolve(bare), format: 'selfsup-embeddings' });
+  });
+
+  it('embed of an unlabelled image folder records no class names', async () => {
+    const flat = path.join(dir, 'flat');
+    fs.mkdirSync(flat);
+    for (let i = 0; i < 3; i++) {
+      await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 50 * i, g: 90 + 40 * i, b: 200 - 50 * i } } }).png()
+        .toFile(path.join(flat, `${i}.png`));
+    }
+    const out = path.join(dir, 'flat.safetensors');
+    const three = createModel('small_cnn', encoderOptionsFor('small_cnn', [1, 3, 16, 16], { width: 4 }));
+    const file = path.join(dir, 'three.safetensors');
+    saveSafetensors(file, three.stateDict());
+    three.dispose();
+    await runEmbed(file, { data: `folder:${flat}`, split: 'train', encoder: 'small_cnn', encoderOptions: { width: 4 }, out, log: () => undefined });
+    assert.equal(readEmbeddings(out).metadata.classes, '[]');
   });
 
   it('embed: images/s from the clock it reads around the encoding; the default log on stderr; everything freed', async () => {
