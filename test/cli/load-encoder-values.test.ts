@@ -139,6 +139,13 @@ describe('cli: the commands that load an encoder, by value (load-encoder, embed,
     assert.equal(await leftBy(run), perExport, 'the example and the encoder are freed');
   });
 
+  it('export takes the input shape from the test split of a dataset with a fixed division (Fashion-MNIST: 28 px)', async () => {
+    const lines: string[] = [];
+    await runExport(bare, { onnx: path.join(dir, 'fashion.onnx'), data: 'fashion-mnist', encoder: 'small_cnn', encoderOptions: { width: 4 },
+      log: (l) => lines.push(l) });
+    assert.match(lines[0], /: small_cnn, input \(batch, 1, 28, 28\) -> output \(batch, 16\), /);
+  });
+
   it('a colour task\'s run: its Lab-wrapped encoder; with --encoder, that architecture and the options given, not the run\'s', async () => {
     const out = path.join(dir, 'colorization');
     fs.mkdirSync(out);
