@@ -19,7 +19,6 @@ import { quietProgram } from '../helpers/quiet-program';
 import sharp from 'sharp';
 import { Tensor } from '../../lib/torch';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 // The modules train.ts calls through (CommonJS: it reads each export when it calls it, so a replaced export is called).
 const modules = {
   trainer: require('../../lib/train/trainer') as Record<string, unknown>,
@@ -31,7 +30,6 @@ const modules = {
   text: require('../../lib/cli/text-train') as Record<string, unknown>,
   events: require('../../lib/export/tensorboard/run-events') as Record<string, unknown>,
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 type Calls = { trainer: Record<string, unknown>[]; splits: string[]; loaded: ImageDataset[]; pictures: unknown[][]; evaluations: Record<string, unknown>[];
   left: number; dashboards: unknown[]; closed: number; text: unknown[][]; events: unknown[]; launched: unknown[][] };
