@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { runTextTrain, textRunConfig } from '../../lib/cli/text-train';
+import { runTextTrain, textResumeConfig, textRunConfig } from '../../lib/cli/text-train';
 import { messageOf } from '../helpers/refuses';
 import * as torch from '../../lib/torch';
 import { buildClip, disposeClipData, formatClipReport, loadClipData } from '../../lib/cli/clip-run';
@@ -115,5 +115,11 @@ describe('cli: text-train by value (Ctrl-C, default writers, folders, --data pat
     assert.equal(await messageOf(() => textRunConfig('clip', { eval: true, data: 'captions:a.jsonl', knnEvery: 1 }, NOW)),
       `--knn-every does not apply to clip${REFUSAL_TAIL}`);
     assert.deepEqual(textRunConfig('bert', { eval: true, knnEvery: undefined, imageSize: undefined }, NOW), textRunConfig('bert', { eval: true }, NOW));
+    // --resume: flags given as undefined (a program, not commander) are no flags to drop.
+    const run = path.join(dir, 'resume-undefined');
+    fs.mkdirSync(run);
+    const saved = textRunConfig('bert', { eval: true, steps: 4 }, NOW);
+    fs.writeFileSync(path.join(run, 'config.json'), JSON.stringify({ config: saved }));
+    assert.deepEqual(textResumeConfig(undefined, { resume: run, eval: true, steps: undefined, lr: undefined }), { ...saved, out: run });
   });
 });
