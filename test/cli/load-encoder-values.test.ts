@@ -23,6 +23,7 @@ import { RunConfig } from '../../lib/cli/run-config';
 import { readEmbeddings, writeEmbeddings } from '../../lib/export/embeddings-file';
 import { quietProgram } from '../helpers/quiet-program';
 import { messageOf } from '../helpers/refuses';
+import sharp from 'sharp';
 
 /** Live tensors `fn` leaves behind. */
 async function leftBy(fn: () => unknown): Promise<number> {
@@ -73,6 +74,22 @@ describe('cli: the commands that load an encoder, by value (load-encoder, embed,
       classes: JSON.stringify(Array.from({ length: 10 }, (_, i) => `class${i}`)), source: path.resolve(bare), format: 'selfsup-embeddings' });
   });
 
+  it('embed of an unlabelled image folder records no class names', async () => {
+    const flat = path.join(dir, 'flat');
+    fs.mkdirSync(flat);
+    for (let i = 0; i < 3; i++) {
+      await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 50 * i, g: 90 + 40 * i, b: 200 - 50 * i } } }).png()
+        .toFile(path.join(flat, `${i}.png`));
+    }
+    const out = path.join(dir, 'flat.safetensors');
+    const three = createModel('small_cnn', encoderOptionsFor('small_cnn', [1, 3, 16, 16], { width: 4 }));
+    const file = path.join(dir, 'three.safetensors');
+    saveSafetensors(file, three.stateDict());
+    three.dispose();
+    await runEmbed(file, { data: `folder:${flat}`, split: 'train', encoder: 'small_cnn', encoderOptions: { width: 4 }, out, log: () => undefined });
+    assert.equal(readEmbeddings(out).metadata.classes, '[]');
+  });
+
   it('embed: images/s from the clock it reads around the encoding; the default log on stderr; everything freed', async () => {
     const npy = path.join(dir, 'clock.npy');
     const bigint = process.hrtime.bigint;
@@ -120,6 +137,13 @@ describe('cli: the commands that load an encoder, by value (load-encoder, embed,
       example.dispose();
     });
     assert.equal(await leftBy(run), perExport, 'the example and the encoder are freed');
+  });
+
+  it('export takes the input shape from the test split of a dataset with a fixed division (Fashion-MNIST: 28 px)', async () => {
+    const lines: string[] = [];
+    await runExport(bare, { onnx: path.join(dir, 'fashion.onnx'), data: 'fashion-mnist', encoder: 'small_cnn', encoderOptions: { width: 4 },
+      log: (l) => lines.push(l) });
+    assert.match(lines[0], /: small_cnn, input \(batch, 1, 28, 28\) -> output \(batch, 16\), /);
   });
 
   it('a colour task\'s run: its Lab-wrapped encoder; with --encoder, that architecture and the options given, not the run\'s', async () => {

@@ -7,8 +7,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { runTextTrain, textRunConfig } from '../../lib/cli/text-train';
+import { runTextTrain, textResumeConfig, textRunConfig } from '../../lib/cli/text-train';
 import { messageOf } from '../helpers/refuses';
+import * as torch from '../../lib/torch';
+import { buildClip, disposeClipData, formatClipReport, loadClipData } from '../../lib/cli/clip-run';
+
+/** Live tensors `fn` leaves behind. */
+async function leftBy(fn: () => unknown): Promise<number> {
+  const before = torch.memory().tensors;
+  await fn();
+  return torch.memory().tensors - before;
+}
 
 const NOW = new Date('2026-12-05T23:30:00Z');
 const REFUSAL_TAIL = ' (its data, encoders and training loop are fixed; clip also takes --data captions:<file.jsonl|file.csv>); ' +
@@ -72,6 +81,27 @@ describe('cli: text-train by value (Ctrl-C, default writers, folders, --data pat
     assert.ok(fs.existsSync(path.join(out, 'model.safetensors')));
   });
 
+  it('the table on stdout by default; a run frees its model and data (it leaves what building a CLIP leaves)', async () => {
+    const write = process.stdout.write;
+    let stdout = '';
+    process.stdout.write = ((t: string) => { stdout += t; return true; }) as typeof process.stdout.write;
+    let report: Record<string, unknown>;
+    try {
+      report = await runTextTrain({ ...clip(path.join(dir, 'printed'), 1), eval: true }, { log: () => undefined });
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.equal(stdout, `${formatClipReport(report.eval as Record<string, unknown>, 'clip, 1 steps')}(trained in ` +
+      `${(report.seconds as number).toFixed(0)} s)\n`);
+    const c = clip(path.join(dir, 'freed-1'), 1);
+    const data = await loadClipData(c);
+    const perBuild = await leftBy(() => buildClip(c, data.tokenizer.vocabSize, 3).dispose());
+    disposeClipData(data);
+    await runTextTrain(c, { log: () => undefined, print: () => undefined });
+    const left = await leftBy(() => runTextTrain(clip(path.join(dir, 'freed-2'), 1), { log: () => undefined, print: () => undefined }));
+    assert.equal(left, perBuild);
+  });
+
   it('logEvery is refused by its name', async () => {
     assert.equal(await messageOf(() => runTextTrain(clip(path.join(dir, 'log-every'), 1), { logEvery: 0, log: () => undefined,
       print: () => undefined })), 'Expected positive integer for options.logEvery but received 0');
@@ -85,5 +115,11 @@ describe('cli: text-train by value (Ctrl-C, default writers, folders, --data pat
     assert.equal(await messageOf(() => textRunConfig('clip', { eval: true, data: 'captions:a.jsonl', knnEvery: 1 }, NOW)),
       `--knn-every does not apply to clip${REFUSAL_TAIL}`);
     assert.deepEqual(textRunConfig('bert', { eval: true, knnEvery: undefined, imageSize: undefined }, NOW), textRunConfig('bert', { eval: true }, NOW));
+    // --resume: flags given as undefined (a program, not commander) are no flags to drop.
+    const run = path.join(dir, 'resume-undefined');
+    fs.mkdirSync(run);
+    const saved = textRunConfig('bert', { eval: true, steps: 4 }, NOW);
+    fs.writeFileSync(path.join(run, 'config.json'), JSON.stringify({ config: saved }));
+    assert.deepEqual(textResumeConfig(undefined, { resume: run, eval: true, steps: undefined, lr: undefined }), { ...saved, out: run });
   });
 });

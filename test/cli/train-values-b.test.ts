@@ -19,7 +19,6 @@ import { quietProgram } from '../helpers/quiet-program';
 import sharp from 'sharp';
 import { Tensor } from '../../lib/torch';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 // The modules train.ts calls through (CommonJS: it reads each export when it calls it, so a replaced export is called).
 const modules = {
   trainer: require('../../lib/train/trainer') as Record<string, unknown>,
@@ -29,11 +28,11 @@ const modules = {
   report: require('../../lib/eval/report') as Record<string, unknown>,
   dashboard: require('../../lib/dashboard/thread') as Record<string, unknown>,
   text: require('../../lib/cli/text-train') as Record<string, unknown>,
+  events: require('../../lib/export/tensorboard/run-events') as Record<string, unknown>,
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 type Calls = { trainer: Record<string, unknown>[]; splits: string[]; loaded: ImageDataset[]; pictures: unknown[][]; evaluations: Record<string, unknown>[];
-  left: number; dashboards: unknown[]; text: unknown[][] };
+  left: number; dashboards: unknown[]; closed: number; text: unknown[][]; events: unknown[]; launched: unknown[][] };
 
 /**
  * Runs `fn` with train.ts's parts replaced by recorders: the Trainer records its options and `fit` returns `result`;
@@ -42,7 +41,8 @@ type Calls = { trainer: Record<string, unknown>[]; splits: string[]; loaded: Ima
  */
 async function recorded(fn: (calls: Calls) => Promise<void>, o: { result?: Record<string, unknown>; rank?: number; worldSize?: number;
   unlabelled?: boolean; picturesFail?: boolean } = {}): Promise<Calls> {
-  const calls: Calls = { trainer: [], splits: [], loaded: [], pictures: [], evaluations: [], left: 0, dashboards: [], text: [] };
+  const calls: Calls = { trainer: [], splits: [], loaded: [], pictures: [], evaluations: [], left: 0, dashboards: [], closed: 0, text: [],
+    events: [], launched: [] };
   const saved: [Record<string, unknown>, string, unknown][] = [];
   const set = (m: Record<string, unknown>, key: string, value: unknown): void => { saved.push([m, key, m[key]]); m[key] = value; };
   const real = { load: modules.data.loadDataSplit as (...a: unknown[]) => Promise<ImageDataset | undefined>,
@@ -74,8 +74,10 @@ async function recorded(fn: (calls: Calls) => Promise<void>, o: { result?: Recor
   });
   set(modules.dashboard, 'startDashboardThread', async (options: unknown) => {
     calls.dashboards.push(options);
-    return { url: 'http://127.0.0.1:9/', close: async () => undefined };
+    return { url: 'http://127.0.0.1:9/', close: async () => { calls.closed++; } };
   });
+  set(modules.events, 'writeRunEvents', (dir: string) => { calls.events.push(dir); return {}; });
+  set(modules.ranks, 'launchRanks', async (...args: unknown[]) => { calls.launched.push(args); });
   set(modules.text, 'runTextTrain', async (...args: unknown[]) => {
     calls.text.push(args);
     return { interrupted: true };
@@ -290,6 +292,68 @@ describe('cli: runTrain by value with its parts recorded (train.ts, third pass)'
     assert.ok(fs.statSync(path.dirname(out)).isDirectory());
     assert.equal(stderr.split('\n').find((l) => l.startsWith('selfsup dashboard')),
       `selfsup dashboard: http://127.0.0.1:9/?run=simclr-a (served while training; afterwards: selfsup dashboard ${path.dirname(out)})`);
+  });
+
+  it('the image action: exit code 130 after an interrupted run only, --resume and --progress reach runTrain, --tensorboard on rank 0 ' +
+    'only, the dashboard closed, the ranks\' command line', async () => {
+    const exitCode = process.exitCode;
+    // The real action logs on stderr: kept off the test's output.
+    const write = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    const program = (args: string[]) => quietProgram().parseAsync(['node', 'selfsup', 'train', ...args]);
+    const out = path.join(dir, 'action');
+    const flags = ['simclr', '--data', 'synthetic', '--steps', '1', '--batch-size', '8', '--no-eval', '--progress', 'none',
+      '--encoder-options', '{"width":4}', '--out', out];
+    try {
+      process.exitCode = undefined;
+      const done = await recorded(async () => { await program([...flags, '--tensorboard']); });
+      assert.equal(process.exitCode, undefined, 'a finished run exits with 0');
+      assert.deepEqual(done.events, [out]);
+      assert.equal(done.trainer[0].progress, 'none');
+      assert.equal(done.trainer[0].resume, undefined);
+      const stopped = await recorded(async () => { await program(flags); }, { result: { interrupted: true, steps: 1 } });
+      assert.equal(process.exitCode, 130, 'an interrupted run exits with 130');
+      assert.deepEqual(stopped.events, []);
+      process.exitCode = undefined;
+      const other = await recorded(async () => { await program([...flags, '--tensorboard']); }, { rank: 1, worldSize: 2 });
+      assert.deepEqual(other.events, [], 'only rank 0 writes the event file');
+      // --resume of the run folder (its config.json written here; the Trainer is a recorder).
+      fs.mkdirSync(out, { recursive: true });
+      fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify({ config: resolveRunConfig('simclr', { eval: false, data: 'synthetic',
+        steps: 1, batchSize: 8, encoderOptions: { width: 4 }, out }) }));
+      const resumed = await recorded(async () => { await program(['--resume', out, '--progress', 'none']); });
+      assert.equal(resumed.trainer[0].resume, out);
+      // Ranks: the command line each rank runs; a new run names its folder for all of them, a resumed one has its own.
+      const ranks = await recorded(async () => {
+        await program(['simclr', '--data', 'synthetic', '--steps', '1', '--nproc-per-node', '2']);
+        await program(['--resume', out, '--nproc-per-node', '2']);
+      });
+      const [fresh, again] = ranks.launched.map((a) => a[1] as string[]);
+      assert.equal(fresh[fresh.length - 2], '--out');
+      assert.deepEqual(again, ['train', '--resume', out]);
+      const served = await recorded(async () => { await program([...flags, '--dashboard', '0']); });
+      assert.equal(served.closed, 1, 'the dashboard is closed after the run');
+    } finally {
+      process.exitCode = exitCode;
+      process.stderr.write = write;
+    }
+  });
+
+  it('prints the evaluation on stdout by default', async () => {
+    const out = path.join(dir, 'stdout');
+    fs.mkdirSync(out);
+    const c = { ...resolveRunConfig('simclr', { eval: true, data: 'synthetic', steps: 1, batchSize: 8, knnEvery: 0,
+      encoderOptions: { width: 4 }, evalTrainSubset: 256 }), out };
+    const write = process.stdout.write;
+    let stdout = '';
+    let run: Record<string, unknown> = {};
+    process.stdout.write = ((t: string) => { stdout += t; return true; }) as typeof process.stdout.write;
+    try {
+      await recorded(async () => { run = await runTrain(c, { progress: 'none', stream: { write: () => true } }) as unknown as Record<string, unknown>; });
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.ok(stdout.startsWith(`\n${formatReport(run.report as Parameters<typeof formatReport>[0])}\n\nRun folder:  ${out}\n`), stdout);
   });
 
   it('the CPU presets apply on the CPU only; the context encoder\'s image size follows the images', () => {
