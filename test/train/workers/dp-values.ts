@@ -99,7 +99,8 @@ function states(seed: number, draws: number): { rngState: string; augmentationSt
 }
 
 async function main(): Promise<void> {
-  const out = process.argv[2];
+  // Rank 1 is given a folder of its own, which must stay unwritten (rank 0 alone writes the run folder).
+  const out = rank === 0 ? process.argv[2] : `${process.argv[2]}-rank1`;
   await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 20000 });
   const data = synthetic({ n: 26, channels: 1, size: 8, classes: 3, seed: 1 }); // 26: the loader drops the short last batch
   const base: TrainerOptions = { data, batchSize: 8, seed: 3, progress: 'none', handleSigint: false, logEvery: 1 };
