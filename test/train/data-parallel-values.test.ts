@@ -103,6 +103,7 @@ describe('Trainer, data-parallel, by value (2 Gloo ranks, closed-form loss)', fu
     // Written by rank 0 alone: its own generators at the top level too.
     assert.deepEqual({ rngState: ck.rngState, augmentationState: ck.augmentationState }, r0.a.expected);
     assert.deepEqual(fs.readdirSync(out).sort(), ['checkpoints', 'config.json', 'encoder.safetensors', 'knn.png', 'loss.png', 'metrics.jsonl']);
+    assert.equal(fs.existsSync(`${out}-rank1`), false, 'rank 1 writes nothing into its out');
 
     // B: rank 1's stop stops both after the first step; batch norm per rank; rank 0 alone prints.
     for (const r of reports) assert.deepEqual([r.b.steps, r.b.interrupted, r.b.norms], [1, true, ['BatchNorm2d']], `rank ${r.rank}: fit B`);

@@ -18,6 +18,7 @@ import { Method, ImageSpec, OptimizerRecipe, StepOutput, TrainProgress } from '.
 import { MultiView } from '../../../lib/data/transforms/multi-crop';
 import { ParamGroup } from '../../../lib/optim/optimizer';
 import { EvalCountingCnn } from '../dist-run';
+import { messageOf } from '../../helpers/refuses';
 
 const rank = Number(process.env.RANK);
 
@@ -97,17 +98,9 @@ function states(seed: number, draws: number): { rngState: string; augmentationSt
   return torch.scope(() => ({ rngState: toBase64(torch.getRngState()), augmentationState: toBase64(g.getState()) }));
 }
 
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'no error';
-  } catch (e) {
-    return (e as Error).message;
-  }
-};
-
 async function main(): Promise<void> {
-  const out = process.argv[2];
+  // Rank 1 is given a folder of its own, which must stay unwritten (rank 0 alone writes the run folder).
+  const out = rank === 0 ? process.argv[2] : `${process.argv[2]}-rank1`;
   await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 20000 });
   const data = synthetic({ n: 26, channels: 1, size: 8, classes: 3, seed: 1 }); // 26: the loader drops the short last batch
   const base: TrainerOptions = { data, batchSize: 8, seed: 3, progress: 'none', handleSigint: false, logEvery: 1 };
@@ -117,7 +110,7 @@ async function main(): Promise<void> {
     // A group of one rank is not data-parallel: the Trainer trains as one process, DataParallel refuses.
     const t = new Trainer(new IndexLoss(), { ...base, steps: 1 });
     report.single = { dataParallel: isDataParallel(), worldSize: t.worldSize, rank: t.rank,
-      refusal: messageOf(() => new DataParallel(new IndexLoss(), [])) };
+      refusal: await messageOf(() => new DataParallel(new IndexLoss(), [])) };
     report.done = true;
     process.stdout.write(`${JSON.stringify(report)}\n`);
     process.exit(0);
@@ -153,15 +146,15 @@ async function main(): Promise<void> {
 
   // The refusals of a data-parallel run.
   report.refusals = [
-    messageOf(() => new DataParallel(new IndexLoss(), [], { syncBatchNorm: 'yes' as never })),
-    messageOf(() => new Trainer(new IndexLoss(), { ...base, steps: 1, batchSize: 7 })),
-    await new Trainer(Object.assign(new IndexLoss(), { capturable: true }), { ...base, steps: 1, cudaGraph: 'rehearse' }).fit()
-      .then(() => 'no error', (e: Error) => e.message),
+    await messageOf(() => new DataParallel(new IndexLoss(), [], { syncBatchNorm: 'yes' as never })),
+    await messageOf(() => new Trainer(new IndexLoss(), { ...base, steps: 1, batchSize: 7 })),
+    await messageOf(() => new Trainer(Object.assign(new IndexLoss(), { capturable: true }), { ...base, steps: 1, cudaGraph: 'rehearse' })
+      .fit()),
   ];
 
   // C: an unused parameter without findUnusedParameters: the Reducer stops the second step.
   const c = new IndexLoss({ unused: true });
-  report.c = await new Trainer(c, { ...base, steps: 2 }).fit().then(() => 'no error', (e: Error) => e.message);
+  report.c = await messageOf(() => new Trainer(c, { ...base, steps: 2 }).fit());
   report.done = true;
   process.stdout.write(`${JSON.stringify(report)}\n`);
   process.exit(0);
