@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Tensor } from '../torch';
+import { scope } from '../torch/scope';
 import { tensor } from '../torch/creation';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../torch/safetensors';
 import { writeFileAtomic } from '../torch/atomic-file';
@@ -77,9 +78,9 @@ function checkEmbeddings(e: Embeddings): number {
 export function writeEmbeddings(file: string, e: Embeddings): void {
   const format = formatOf(file);
   const n = checkEmbeddings(e);
-  const embeddings = e.embeddings.to({ dtype: 'float32', device: 'cpu' }).contiguous();
-  const labels = e.labels.to({ dtype: 'int64', device: 'cpu' }).contiguous();
-  const ids = e.ids.to({ dtype: 'int64', device: 'cpu' }).contiguous();
+  // NOTE: in a scope, so that `.to()`'s own result is freed when `.contiguous()` copies it.
+  const [embeddings, labels, ids] = scope(() => [e.embeddings.to({ dtype: 'float32', device: 'cpu' }).contiguous(),
+    e.labels.to({ dtype: 'int64', device: 'cpu' }).contiguous(), e.ids.to({ dtype: 'int64', device: 'cpu' }).contiguous()]);
   try {
     if (format === '.safetensors') {
       saveSafetensors(file, { embeddings, labels, ids }, { format: 'selfsup-embeddings', ...e.metadata });

@@ -46,7 +46,7 @@ export function initTextWeights(model: Module, initializerRange: number): void {
       if (m.bias) zeros_(m.bias);
     } else if (m instanceof Embedding) {
       normal_(m.weight, 0, initializerRange);
-      if (m.paddingIdx !== null) torch.noGrad(() => m.weight.select(0, m.paddingIdx!).zero_());
+      if (m.paddingIdx !== null) torch.noGrad(() => torch.scope(() => { m.weight.select(0, m.paddingIdx!).zero_(); }));
     } else if (m instanceof LayerNorm) {
       if (m.weight) ones_(m.weight);
       if (m.bias) zeros_(m.bias);

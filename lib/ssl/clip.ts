@@ -95,7 +95,7 @@ export class CLIP extends Module {
       new Linear(this.visionModel.featureDim, this.embedDim, { bias: false }));
     this.textProjection = this.registerModule('text_projection',
       new Linear(this.textModel.featureDim, this.embedDim, { bias: false }));
-    this.logitScale = this.registerParameter('logit_scale', torch.tensor([Math.log(1 / tau)]).reshape([]));
+    this.logitScale = this.registerParameter('logit_scale', torch.scope(() => torch.tensor([Math.log(1 / tau)]).reshape([])));
   }
 
   /** (B, C, H, W) -> image embeddings (B, embedDim), not normalised. @example clip.encodeImage(images); */

@@ -27,8 +27,8 @@ function writeRun(out: string, c: TextRunConfig, tok: WordPieceTokenizer, weight
 }
 
 /**
- * Live tensors `fn` leaves behind. Building a model and disposing it leaves a few (lib/ssl's CLIP: its logit scale's
- * first tensor), which is no leak of text-eval's: the tests count a command's leftovers in units of its builds'.
+ * Live tensors `fn` leaves behind. The tests count a command's leftovers in units of its model builds' (a build and
+ * dispose left 2 tensors for CLIP and 1 for BERT until the lead's fix of 2026-12-06; 0 since, test/ssl/text-model-leftovers).
  */
 async function leftBy(fn: () => unknown): Promise<number> {
   const before = torch.memory().tensors;

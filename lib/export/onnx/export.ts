@@ -87,7 +87,8 @@ export function toOnnx(module: Forwardable, exampleInput: Tensor): { bytes: Uint
  * // onnxruntime-node: (await InferenceSession.create('encoder.onnx')).run({ input })
  */
 export function exportOnnx(module: Forwardable, exampleInput: Tensor, file: string): OnnxExportInfo {
-  const { bytes, info } = toOnnx(module, exampleInput);
+  // The trace's tensors (weights read out, the example's activations) are freed here: only bytes leave.
+  const { bytes, info } = torch.scope(() => toOnnx(module, exampleInput));
   writeFileAtomic(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   return { file, bytes: bytes.byteLength, ...info };
 }
