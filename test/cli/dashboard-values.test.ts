@@ -5,24 +5,9 @@ import * as assert from 'node:assert/strict';
 import * as server from '../../lib/dashboard/server';
 import * as runEvents from '../../lib/export/tensorboard/run-events';
 import { quietProgram } from '../helpers/quiet-program';
+import { captured } from '../helpers/captured-output';
 
 /** What `fn` writes to stdout and stderr. */
-async function outputOf(fn: () => Promise<unknown>): Promise<{ stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const write = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((s: string) => { stdout += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { stderr += s; return true; }) as typeof process.stderr.write;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = err;
-  }
-  return { stdout, stderr };
-}
-
 describe('cli: the dashboard and tensorboard commands by value (recorders)', () => {
   const realStart = server.startDashboard;
   const realWrite = runEvents.writeRunEvents;
@@ -37,7 +22,7 @@ describe('cli: the dashboard and tensorboard commands by value (recorders)', () 
       calls.push(o);
       return { url: 'http://127.0.0.1:7001/' };
     };
-    const run = (args: string[]) => outputOf(() => quietProgram().parseAsync(['node', 'selfsup', 'dashboard', ...args]));
+    const run = (args: string[]) => captured(() => quietProgram().parseAsync(['node', 'selfsup', 'dashboard', ...args]));
     assert.equal((await run(['runs/x', '--port', '7001', '--host', '0.0.0.0'])).stdout,
       'selfsup dashboard: http://127.0.0.1:7001/ (runs in runs/x; Ctrl-C stops)\n');
     await run([]);
@@ -52,7 +37,10 @@ describe('cli: the dashboard and tensorboard commands by value (recorders)', () 
       calls.push([run, o]);
       return { file: 'runs/a/tb/events.out', scalars: 12, images: 3, histograms: 4, projector };
     };
-    const run = (args: string[]) => outputOf(() => quietProgram().parseAsync(['node', 'selfsup', 'tensorboard', ...args]));
+    const run = async (args: string[]) => {
+      const { stdout, stderr } = await captured(() => quietProgram().parseAsync(['node', 'selfsup', 'tensorboard', ...args]));
+      return { stdout, stderr };
+    };
     assert.deepEqual(await run(['runs/a', '--out', 'runs/a/tb']), { stdout: '',
       stderr: 'Wrote runs/a/tb/events.out: 12 scalars, 3 images, 4 histograms, projector runs/a/tb/projector_config.pbtxt\n' });
     projector = undefined;

@@ -25,6 +25,7 @@ import { saveSafetensors } from '../../lib/torch/safetensors';
 import { create as createModel } from '../../lib/models/registry';
 import { quietProgram } from '../helpers/quiet-program';
 import { messageOf } from '../helpers/refuses';
+import { captured } from '../helpers/captured-output';
 
 /** A report (or task) without its timings. */
 function untimed(r: unknown): unknown {
@@ -32,22 +33,6 @@ function untimed(r: unknown): unknown {
 }
 
 /** stdout and stderr of `fn`. */
-async function outputOf(fn: () => Promise<unknown>): Promise<{ stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const write = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((s: string) => { stdout += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { stderr += s; return true; }) as typeof process.stderr.write;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = err;
-  }
-  return { stdout, stderr };
-}
-
 /** A run folder as selfsup train leaves it, without training: config.json, encoder.safetensors and (unless told not to) one checkpoint. */
 function writeRun(out: string, c: RunConfig, shape: number[], checkpoint = true): string {
   fs.mkdirSync(path.join(out, 'checkpoints'), { recursive: true });
@@ -103,7 +88,7 @@ describe('cli: selfsup eval by value (pretext tasks, Lab encoders, refusals, lea
     assert.deepEqual(untimed((await runEval(ck.replace(/safetensors$/, 'json'), { knn: true, floors: false, ...quiet })).task), untimed(task));
     assert.deepEqual(untimed((await runEval(rotation, { knn: true, floors: false, data: 'synthetic', ...quiet })).task), untimed(task));
     // The command prints the table, then the task.
-    const { stdout } = await outputOf(() => quietProgram().parseAsync(['node', 'selfsup', 'eval', rotation, '--knn', '--no-floors']));
+    const { stdout } = await captured(() => quietProgram().parseAsync(['node', 'selfsup', 'eval', rotation, '--knn', '--no-floors']));
     const printed = JSON.parse(fs.readFileSync(path.join(rotation, 'eval.json'), 'utf8')) as EvalReport & { task: TaskReport };
     assert.equal(stdout, `${formatReport(printed)}\n\nPretext task: ${formatTaskReport(printed.task)}\n`);
     assert.deepEqual(untimed(printed.task), untimed(task));
@@ -210,7 +195,7 @@ describe('cli: selfsup eval by value (pretext tasks, Lab encoders, refusals, lea
     assert.deepEqual([afterRun, afterFile, torch.memory().tensors], [before, before, before]);
     const lines: string[] = [];
     await runEval(rotation, { knn: true, floors: false, log: (l) => lines.push(l) });
-    const { stderr } = await outputOf(() => runEval(rotation, { knn: true, floors: false }));
+    const { stderr } = await captured(() => runEval(rotation, { knn: true, floors: false }));
     const untimedText = (t: string) => t.replace(/\(\d+\.\d s\)/g, '(s)');
     assert.equal(untimedText(stderr), untimedText(lines.map((l) => `${l}\n`).join('')));
     assert.ok(lines.length >= 2, lines.join('\n'));

@@ -17,6 +17,7 @@ import { formatPretrainingReport, pretrainingMethod, PretrainingEvaluation } fro
 import { TextRunConfig } from '../../lib/cli/text-run-config';
 import { WordPieceTokenizer } from '../../lib/data/text';
 import { messageOf } from '../helpers/refuses';
+import { captured } from '../helpers/captured-output';
 
 /** Writes a text run folder: its config, tokenizer and `weights` as model.safetensors. */
 function writeRun(out: string, c: TextRunConfig, tok: WordPieceTokenizer, weights: Map<string, torch.Tensor>): void {
@@ -34,21 +35,6 @@ async function leftBy(fn: () => unknown): Promise<number> {
   const before = torch.memory().tensors;
   await fn();
   return torch.memory().tensors - before;
-}
-
-/** Runs `fn` with process.stderr and process.stdout writes captured. */
-async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; stderr: string; stdout: string }> {
-  const [err, out] = [process.stderr.write, process.stdout.write];
-  let stderr = '';
-  let stdout = '';
-  process.stderr.write = ((t: string) => { stderr += t; return true; }) as typeof process.stderr.write;
-  process.stdout.write = ((t: string) => { stdout += t; return true; }) as typeof process.stdout.write;
-  try {
-    return { result: await fn(), stderr, stdout };
-  } finally {
-    process.stderr.write = err;
-    process.stdout.write = out;
-  }
 }
 
 describe('cli: selfsup eval of text runs by value (runTextEval)', function () {

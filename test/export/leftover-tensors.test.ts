@@ -11,15 +11,7 @@ import * as torch from '../../lib/torch';
 import * as models from '../../lib/models';
 import { exportOnnx } from '../../lib/export/onnx/export';
 import { writeEmbeddings } from '../../lib/export/embeddings-file';
-
-/** Live tensors after `fn` minus before, garbage collected first (so a leak is not hidden by the finalizer, nor counted twice). */
-function leftBy(fn: () => void): number {
-  global.gc?.();
-  const before = torch.memory().tensors;
-  fn();
-  global.gc?.();
-  return torch.memory().tensors - before;
-}
+import { tensorsLeftBy } from '../helpers/tensors-left';
 
 describe('export: no tensor left behind', function () {
   this.timeout(60_000);
@@ -33,8 +25,8 @@ describe('export: no tensor left behind', function () {
     const x1 = torch.keep(torch.zeros([1, 1, 28, 28]));
     const x3 = torch.keep(torch.zeros([1, 3, 32, 32]));
     try {
-      assert.deepEqual([leftBy(() => exportOnnx(cnn, x1, path.join(dir, 'cnn.onnx'))),
-        leftBy(() => exportOnnx(vit, x3, path.join(dir, 'vit.onnx')))], [0, 0]);
+      assert.deepEqual([tensorsLeftBy(() => exportOnnx(cnn, x1, path.join(dir, 'cnn.onnx'))),
+        tensorsLeftBy(() => exportOnnx(vit, x3, path.join(dir, 'vit.onnx')))], [0, 0]);
       assert.ok(fs.statSync(path.join(dir, 'vit.onnx')).size > 100_000, 'the ViT was written');
     } finally {
       [cnn, vit, x1, x3].forEach((t) => t.dispose());
@@ -49,8 +41,8 @@ describe('export: no tensor left behind', function () {
     const ids = torch.keep(torch.arange(5));
     try {
       const left = ['e.npy', 'e.safetensors', 'e.parquet'].map((f) =>
-        leftBy(() => writeEmbeddings(path.join(dir, f), { embeddings: f64, labels, ids, metadata: {} })));
-      left.push(leftBy(() => writeEmbeddings(path.join(dir, 'g.npy'), { embeddings: f32, labels: labels64, ids, metadata: {} })));
+        tensorsLeftBy(() => writeEmbeddings(path.join(dir, f), { embeddings: f64, labels, ids, metadata: {} })));
+      left.push(tensorsLeftBy(() => writeEmbeddings(path.join(dir, 'g.npy'), { embeddings: f32, labels: labels64, ids, metadata: {} })));
       assert.deepEqual(left, [0, 0, 0, 0]);
       assert.deepEqual([f64.isDisposed, f32.isDisposed, labels.isDisposed, labels64.isDisposed, ids.isDisposed],
         [false, false, false, false, false], 'the caller\'s tensors stay');

@@ -28,3 +28,17 @@ export async function messageOf(fn: () => unknown): Promise<string> {
   }
   return 'no error';
 }
+
+/**
+ * The message `f` throws, '' when it returns: for worker processes that report refusals in their JSON line.
+ *
+ * @example report.refused = errorOf(() => sinkhornKnopp(bad));
+ */
+export function errorOf(f: () => unknown): string {
+  try {
+    f();
+    return '';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -9,16 +9,9 @@ import { bertConfig } from '../../lib/models/bert-config';
 import { CLIP } from '../../lib/ssl/clip';
 import { BertPretraining } from '../../lib/ssl/bert-pretraining';
 import { AlbertPretraining } from '../../lib/ssl/albert-pretraining';
+import { tensorsLeftBy } from '../helpers/tensors-left';
 
 const small = { hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16, vocabSize: 30 };
-
-function leftBy(fn: () => void): number {
-  global.gc?.();
-  const before = torch.memory().tensors;
-  fn();
-  global.gc?.();
-  return torch.memory().tensors - before;
-}
 
 describe('ssl: text models built and disposed leave no tensor', () => {
   it('BertModel, BertPretraining, AlbertPretraining, CLIP (its padding row still zero, its logit scale log(1/0.07))', () => {
@@ -36,10 +29,10 @@ describe('ssl: text models built and disposed leave no tensor', () => {
       clip.dispose();
     }
     assert.deepEqual([
-      leftBy(() => new BertModel(bertConfig(small)).dispose()),
-      leftBy(() => new BertPretraining({ config: small }).dispose()),
-      leftBy(() => new AlbertPretraining({ config: { ...small, embeddingSize: 8 } }).dispose()),
-      leftBy(() => new CLIP({ imageEncoder: 'small_cnn', textConfig: small }).dispose()),
+      tensorsLeftBy(() => new BertModel(bertConfig(small)).dispose()),
+      tensorsLeftBy(() => new BertPretraining({ config: small }).dispose()),
+      tensorsLeftBy(() => new AlbertPretraining({ config: { ...small, embeddingSize: 8 } }).dispose()),
+      tensorsLeftBy(() => new CLIP({ imageEncoder: 'small_cnn', textConfig: small }).dispose()),
     ], [0, 0, 0, 0]);
   });
 });

@@ -12,6 +12,7 @@ import { DeepClusterV2 } from '../../../lib/ssl/deepcluster-v2';
 import { MoCoV2 } from '../../../lib/ssl/moco-v2';
 import { sphericalKMeans } from '../../../lib/ssl/losses/deepcluster-v2';
 import { normalize } from '../../../lib/nn/functional';
+import { errorOf } from '../../helpers/refuses';
 
 const B = 4; // images per rank
 
@@ -48,16 +49,6 @@ function kmeans(rank: number, world: number): Record<string, number> {
     rows: got.assignments.shape[0],
     localDiffers: maxDiff(local.centroids, ref.centroids),
   };
-}
-
-/** The message of what `f` throws ('' if nothing). */
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
 }
 
 /** This rank's rows of every crop. */

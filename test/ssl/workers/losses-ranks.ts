@@ -15,21 +15,13 @@ import { DINOLoss } from '../../../lib/ssl/losses/dino-loss';
 import { sphericalKMeans } from '../../../lib/ssl/losses/deepcluster-v2';
 import { MoCoV3 } from '../../../lib/ssl/moco-v3';
 import { SwAV } from '../../../lib/ssl/swav';
+import { errorOf } from '../../helpers/refuses';
 
 const B = 3; // rows per rank
 const D = 4;
 
 const values = (t: Tensor): number[] => Array.from(t.to('float64').contiguous().toTypedArray() as Float64Array);
 const leaf = (t: Tensor): Tensor => t.detach().clone().requiresGrad_(true);
-
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 /** A two-input loss on this rank's rows with gathering, and its gradient, next to one process's on all rows. */
 async function pairLoss(rank: number, world: number, a: Tensor, b: Tensor,
