@@ -41,4 +41,12 @@ describe('eval: fineTune\'s optimizer by value', function () {
     const sgd = (await moves('sgd', 0.01, 0.5)).filter((d) => Math.abs(d) > 1e-7);
     assert.ok(sgd.filter((d) => Math.abs(Math.abs(d) - 0.005 * 0.744137) > 1e-3).length > sgd.length / 2, 'SGD moves by lr g');
   });
+
+  it('the head has one row per class of the dataset (classes), not per label seen: the first loss is ln 3', async () => {
+    // Labels 0 and 1 only, three classes named: a zero head gives the uniform 1/3, so one full-batch epoch's loss is ln 3.
+    torch.manualSeed(43);
+    const encoder = create('small_cnn', { inChannels: 1, width: 2, numClasses: 0 }) as Encoder;
+    const { trainLoss } = await fineTune(encoder, { ...dataset(), classes: ['a', 'b', 'c'] }, dataset(), { epochs: 1, batchSize: 4 });
+    assert.ok(Math.abs(trainLoss - Math.log(3)) < 1e-6, `first loss ${trainLoss}`);
+  });
 });

@@ -7,9 +7,11 @@ import { currentShard, gatherSharedRows } from '../../../lib/eval/sharded-featur
 async function main(): Promise<void> {
   await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 60000 });
   const shard = currentShard()!;
-  // Features (n, 3): row of index i is [i, 2i, 3i]; labels i + 5.
+  // Features (n, 3): row of index i is [i, 2i, 3i]; labels i + 5. No index: (0, 0), a width the rank cannot know
+  // (an encoder that never ran), which gatherSharedRows must replace by the others' width.
   const extract = (mine: torch.Tensor): { features: torch.Tensor; labels: torch.Tensor } => ({
-    features: mine.to('float32').view([-1, 1]).mul(torch.tensor([[1, 2, 3]])), labels: mine.add(5),
+    features: mine.shape[0] === 0 ? torch.zeros([0, 0]) : mine.to('float32').view([-1, 1]).mul(torch.tensor([[1, 2, 3]])),
+    labels: mine.add(5),
   });
   const values = (t: torch.Tensor): unknown => t.toArray();
   const one = gatherSharedRows(torch.tensor([4], { dtype: 'int64' }), shard, extract);

@@ -79,6 +79,14 @@ async function main(): Promise<void> {
   const rankEnv = Number(process.env.RANK);
   const worldEnv = Number(process.env.WORLD_SIZE);
   const aloneBefore = alone(rankEnv, worldEnv);
+  const dinoInputs = (() => {
+    const g = new torch.Generator().manualSeed(18);
+    const teacher = torch.randn([2, worldEnv * B, 6], { dtype: 'float64', generator: g });
+    const student = torch.randn([2, worldEnv * B, 6], { dtype: 'float64', generator: g });
+    const whole = new DINOLoss({ outDim: 6, epochs: 1, centerMomentum: 0.6 }).to({ dtype: 'float64' });
+    whole.forward(student.reshape([2 * worldEnv * B, 6]), teacher.reshape([2 * worldEnv * B, 6]), 0);
+    return { teacher, student, wholeCenter: values(whole.center) };
+  })();
   await torch.distributed.initProcessGroup({ backend: 'gloo', timeout: 60000 });
   const { rank, world } = rankAndWorld();
   const r: Record<string, unknown> = { rank, world, before: [before.rank, before.world], aloneBefore, aloneInGroup: alone(rank, world) };
@@ -101,16 +109,14 @@ async function main(): Promise<void> {
     whole: values(sinkhornKnopp(scores, options).narrow(0, rank * B, B)),
   };
 
-  // DINO: this rank's rows of both crops, (2B, K); the centre is the mean over every rank's teacher rows.
+  // DINO: this rank's rows of both crops, (2B, K); the centre is the mean over every rank's teacher rows, as
+  // one process's before the group (a whole-batch DINOLoss inside the group would all-reduce too).
   const K = 6;
-  const teacher = torch.randn([2, world * B, K], { dtype: 'float64' });
-  const student = torch.randn([2, world * B, K], { dtype: 'float64' });
+  const { teacher, student, wholeCenter } = dinoInputs;
   const ofRank = (t: Tensor): Tensor => t.narrow(1, rank * B, B).reshape([2 * B, K]);
-  const whole = new DINOLoss({ outDim: K, epochs: 1, centerMomentum: 0.6 }).to({ dtype: 'float64' });
-  whole.forward(student.reshape([2 * world * B, K]), teacher.reshape([2 * world * B, K]), 0);
   const dino = new DINOLoss({ outDim: K, epochs: 1, centerMomentum: 0.6 }).to({ dtype: 'float64' });
   dino.forward(ofRank(student), ofRank(teacher), 0);
-  r.dino = { mine: values(dino.center), whole: values(whole.center) };
+  r.dino = { mine: values(dino.center), whole: wholeCenter };
 
   // k-means over 5 rows, 3 on rank 0 and 2 on rank 1, from the same 2 centroids.
   const bank = normalize(torch.randn([5, D], { dtype: 'float64' }), { dim: 1 });
