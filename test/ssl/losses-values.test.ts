@@ -631,7 +631,8 @@ describe('ssl losses by value (formulas as loops, options, refusals)', function 
     assert.ok(Number.isFinite(num(vicregTerms(t32(two), t32(two2)).covariance)), 'B = 2');
     nearAll(values(sinkhornKnopp(t32([[0.3]]))), [1], 'B = 1, K = 1');
     const s2 = mat(4, 3, 35);
-    const c = sinkhornRefLocal(mat(2, 3, 36));
+    const s36 = mat(2, 3, 36);
+    const c = [sinkhornRef(s36, 0.05, 3), sinkhornRef(s36.map((r) => r.map((v) => -v)), 0.05, 3)];
     near(num(swavLoss(t32(s2), [t32(c[0]), t32(c[1])])), (() => {
       const logP = [0, 1].map((v) => s2.slice(v * 2, v * 2 + 2).map((r) => logSoftmax(r.map((x) => x / 0.1))));
       return meanOf([0, 1].map((i) => -meanOf(c[i].map((row, b) => dot(row, logP[1 - i][b])))));
@@ -687,27 +688,6 @@ describe('ssl losses by value (formulas as loops, options, refusals)', function 
 });
 
 const rowsOf = (t: Tensor): M => t.detach().to('float64').toArray() as M;
-
-/** Sinkhorn's codes of each of two (B, K) score blocks (as in the tests above, epsilon 0.05, 3 iterations). */
-function sinkhornRefLocal(s: M): [M, M] {
-  const one = (m: M): M => {
-    const B = m.length;
-    const K = m[0].length;
-    let q = Array.from({ length: K }, (_, k) => m.map((r) => Math.exp(r[k] / 0.05)));
-    const total = q.flat().reduce((a, b) => a + b, 0);
-    q = q.map((r) => r.map((v) => v / total));
-    for (let i = 0; i < 3; i++) {
-      q = q.map((r) => {
-        const rs = r.reduce((a, b) => a + b, 0);
-        return r.map((v) => v / rs / K);
-      });
-      const cs = Array.from({ length: B }, (_, b) => q.reduce((a, r) => a + r[b], 0));
-      q = q.map((r) => r.map((v, b) => v / cs[b] / B));
-    }
-    return Array.from({ length: B }, (_, b) => q.map((r) => r[b] * B));
-  };
-  return [one(s), one(s.map((r) => r.map((v) => -v)))];
-}
 
 /** Spherical k-means written out: assign by largest dot product, mean, normalise; empty clusters stay. */
 function kmeansRef(x: M, start: M, iterations: number): { centroids: M; assignments: number[] } {
