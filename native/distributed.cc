@@ -1,6 +1,7 @@
 #include "distributed.h"
 
 #ifdef SELFSUP_WITH_C10D
+#include "c10d_versions.h"
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -16,8 +17,10 @@
 #define SELFSUP_WITH_GLOO 1
 #endif
 // NCCL: CUDA builds whose CMake found nccl.h define USE_C10D_NCCL (as PyTorch's
-// own build does); ProcessGroupNCCL.hpp is empty without it.
-#if defined(SELFSUP_WITH_CUDA) && defined(USE_C10D_NCCL)
+// own build does); ProcessGroupNCCL.hpp is empty without it. SELFSUP_C10D_NO_NCCL
+// (-DSELFSUP_C10D=no-nccl) is the GPU script's first fallback.
+#if defined(SELFSUP_WITH_CUDA) && defined(USE_C10D_NCCL) && !defined(SELFSUP_C10D_NO_NCCL) && \
+    __has_include(<nccl.h>)
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #define SELFSUP_WITH_NCCL 1
 #endif
@@ -130,7 +133,7 @@ c10::intrusive_ptr<c10d::ProcessGroupGloo::Options> GlooOptions(Ms timeout) {
 }
 #endif
 
-c10::intrusive_ptr<c10d::ProcessGroup> MakeGroup(const InitOptions& o, const c10::intrusive_ptr<c10d::Store>& store) {
+c10::intrusive_ptr<C10dBackend> MakeBackend(const InitOptions& o, const c10::intrusive_ptr<c10d::Store>& store) {
   if (o.backend == "gloo") {
 #ifdef SELFSUP_WITH_GLOO
     return c10::make_intrusive<c10d::ProcessGroupGloo>(store, o.rank, o.size, GlooOptions(o.timeout));
@@ -151,9 +154,21 @@ c10::intrusive_ptr<c10d::ProcessGroup> MakeGroup(const InitOptions& o, const c10
   TORCH_CHECK(false, "Expected backend 'gloo' or 'nccl' but received '", o.backend, "'");
 }
 
+// The store-based barrier at the end of init_process_group. 1.13 always
+// makes it (key "store_based_barrier_key:1": the group count); 2.x only with
+// TORCH_DIST_INIT_BARRIER=1 (the backends' own rendezvous already waits for
+// every rank), keyed by the group name "0", where the last rank to arrive
+// also sets "<key>:last_worker", which 2.x's Python ranks wait for.
 void StoreBarrier(const c10::intrusive_ptr<c10d::Store>& store, const InitOptions& o) {
+#if TORCH_VERSION_MAJOR >= 2
+  const char* wanted = std::getenv("TORCH_DIST_INIT_BARRIER");
+  if (!wanted || std::string(wanted) != "1") return;
+  const std::string key = "store_based_barrier_key:0";
+  if (store->add(key, 1) == o.size) store->set(key + ":last_worker", std::vector<uint8_t>{'1'});
+#else
   const std::string key = "store_based_barrier_key:1";
   store->add(key, 1);
+#endif
   auto start = std::chrono::steady_clock::now();
   while (store->add(key, 0) != o.size) {
     TORCH_CHECK(std::chrono::steady_clock::now() - start < o.timeout,
@@ -168,14 +183,28 @@ class InitWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), opts_(std::move(opts)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
+  // The prefixes are init_process_group's for the default group, so Python
+  // ranks of the same libtorch version can join: 1.13, "default_pg" then the
+  // group count "0"; 2.x, "default_pg", the group name "0/", then the device
+  // of the backend ("cpu/" for Gloo, "cuda/" for NCCL) under the group's store.
   void Execute() override {
     try {
       auto store = MakeStore(opts_);
       auto pgStore = c10::make_intrusive<c10d::PrefixStore>("default_pg", store);
+#if TORCH_VERSION_MAJOR >= 2
+      c10::intrusive_ptr<c10d::Store> groupStore = c10::make_intrusive<c10d::PrefixStore>("0/", pgStore);
+      auto backendStore = c10::make_intrusive<c10d::PrefixStore>(opts_.backend == "nccl" ? "cuda/" : "cpu/", groupStore);
+      auto backend = MakeBackend(opts_, backendStore);
+      backend->setSequenceNumberForGroup();
+      pg_ = GroupOfBackend(backend, groupStore, opts_.rank, opts_.size, opts_.backend, opts_.timeout);
+      StoreBarrier(pgStore, opts_);
+#else
       auto groupStore = c10::make_intrusive<c10d::PrefixStore>("0", pgStore);
-      pg_ = MakeGroup(opts_, groupStore);
+      pg_ = GroupOfBackend(MakeBackend(opts_, groupStore), groupStore, opts_.rank, opts_.size, opts_.backend,
+                           opts_.timeout);
       StoreBarrier(pgStore, opts_);
       pg_->setSequenceNumberForGroup();
+#endif
     } catch (const c10::Error& e) {
       SetError(e.what_without_backtrace());
     } catch (const std::exception& e) {
@@ -419,8 +448,9 @@ c10::intrusive_ptr<c10d::ProcessGroup> GroupOf(const Napi::Value& value, const c
 #else  // !SELFSUP_WITH_C10D
 
 Napi::Value DistUnsupported(const Napi::CallbackInfo& info) {
-  throw Napi::Error::New(info.Env(), "torch.distributed needs libtorch 1.13's c10d API; this addon was built "
-                                     "against libtorch " TORCH_VERSION " (the 2.x port is pending: docs/distributed.md)");
+  throw Napi::Error::New(info.Env(), "torch.distributed is not in this addon: it was built against libtorch " TORCH_VERSION
+                                     " without c10d (SELFSUP_C10D=stubs, or a libtorch without c10d's headers; "
+                                     "docs/distributed.md)");
 }
 
 #endif  // SELFSUP_WITH_C10D

@@ -5,11 +5,12 @@
 #include <napi.h>
 #include <torch/version.h>
 
-// The c10d API used here is libtorch 1.13's (ProcessGroupGloo/NCCL are
-// ProcessGroups; 2.x made them Backends behind a ProcessGroup and changed the
-// Reducer's constructor). On 2.x the functions exist and throw a clear error
-// until that port is done (docs/distributed.md).
-#if TORCH_VERSION_MAJOR < 2
+// c10d as libtorch 1.13 and 2.x have it (their differences: c10d_versions.h).
+// SELFSUP_C10D_STUBS (CMake's -DSELFSUP_C10D=stubs, the GPU script's last
+// fallback when the c10d code does not compile against a new libtorch) and a
+// libtorch without c10d's headers build the functions as stubs that throw a
+// clear error.
+#if !defined(SELFSUP_C10D_STUBS) && __has_include(<torch/csrc/distributed/c10d/ProcessGroup.hpp>)
 #define SELFSUP_WITH_C10D 1
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #endif
@@ -40,7 +41,7 @@ void InitDistributedAutograd(Napi::Env env, Napi::Object exports);
 #ifdef SELFSUP_WITH_C10D
 #define SELFSUP_EXPORT_DIST(fn, name) Export<fn>(env, exports, name);
 #else
-// Every distributed entry point on a libtorch without the 1.13 c10d API: throws a clear error.
+// Every distributed entry point of a build without c10d: throws a clear error.
 Napi::Value DistUnsupported(const Napi::CallbackInfo& info);
 #define SELFSUP_EXPORT_DIST(fn, name) Export<DistUnsupported>(env, exports, name);
 #endif

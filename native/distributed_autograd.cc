@@ -4,6 +4,7 @@
 #include "distributed.h"
 
 #ifdef SELFSUP_WITH_C10D
+#include "c10d_versions.h"
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/utils.h>
@@ -108,17 +109,23 @@ Napi::Value DistReducerCreate(const Napi::CallbackInfo& info) {
   int64_t firstBucketBytes = IntArg(info, 3, "firstBucketBytes");
   bool findUnused = info[4].ToBoolean();
   bool asView = info[5].ToBoolean();
-  std::vector<bool> sparse(params.size(), false);
+  ReducerArgs args;
+  args.expectSparse.assign(params.size(), false);
   std::vector<size_t> limits = {findUnused ? static_cast<size_t>(firstBucketBytes) : SIZE_MAX};
   if (findUnused) limits.push_back(static_cast<size_t>(bucketBytes));
-  auto assigned = c10d::compute_bucket_assignment_by_size(params, limits, sparse);
-  auto indices = std::get<0>(assigned);
-  auto perBucket = std::get<1>(assigned);
-  std::reverse(indices.begin(), indices.end());
-  std::reverse(perBucket.begin(), perBucket.end());
-  auto* box = new ReducerBox();
-  box->reducer = std::make_unique<c10d::Reducer>(params, indices, perBucket, pg, sparse, bucketBytes, findUnused,
-                                                  asView, std::unordered_map<size_t, std::string>{}, firstBucketBytes);
+  auto assigned = c10d::compute_bucket_assignment_by_size(params, limits, args.expectSparse);
+  args.bucketIndices = std::get<0>(assigned);
+  args.bucketSizeLimits = std::get<1>(assigned);
+  std::reverse(args.bucketIndices.begin(), args.bucketIndices.end());
+  std::reverse(args.bucketSizeLimits.begin(), args.bucketSizeLimits.end());
+  args.params = std::move(params);
+  args.group = pg;
+  args.bucketBytes = bucketBytes;
+  args.findUnused = findUnused;
+  args.gradientAsBucketView = asView;
+  args.firstBucketBytes = firstBucketBytes;
+  auto reducer = NewReducer(args);  // before the box: a throwing constructor leaks nothing
+  auto* box = new ReducerBox{std::move(reducer)};
   auto ext = Napi::External<ReducerBox>::New(env, box, [](Napi::Env, ReducerBox* b) { delete b; });
   napi_type_tag_object(env, ext, &kReducerTag);
   return ext;

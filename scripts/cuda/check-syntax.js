@@ -4,6 +4,10 @@
 // runtime declarations (scripts/cuda/stub-include), so a CPU-only machine
 // catches C++ mistakes in code that only a CUDA build compiles. This does not
 // replace a real CUDA build (scripts/cuda/build-and-test.sh on a GPU machine).
+// Then it parses the distributed code (native/distributed*.cc) as a libtorch
+// 2.x build compiles it, NCCL included, against declarations of 2.x's c10d
+// API (scripts/cuda/stub-c10d2, README.md there), once per 2.x generation of
+// that API (SELFSUP_STUB_C10D2 = 1, 2, 3).
 //
 //   node scripts/cuda/check-syntax.js
 'use strict';
@@ -37,6 +41,20 @@ function main() {
   const t0 = Date.now();
   childProcess.execFileSync('g++', args, { cwd: ROOT, stdio: 'inherit' });
   console.log(`check-syntax: the CUDA branches of ${files.join(', ')} parse (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+
+  const c10d = ['native/distributed.cc', 'native/distributed_autograd.cc'];
+  const stub2 = path.join(__dirname, 'stub-c10d2');
+  for (const generation of [1, 2, 3]) {
+    const t1 = Date.now();
+    // The 2.x declarations come first, so they shadow the installed 1.13 c10d headers and torch/version.h.
+    childProcess.execFileSync('g++', ['-std=c++17', '-fsyntax-only', `-DSELFSUP_STUB_C10D2=${generation}`,
+      '-DSELFSUP_WITH_CUDA', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DUSE_DISTRIBUTED', '-DUSE_C10D_GLOO',
+      '-DUSE_C10D_NCCL', '-idirafter', path.join(ROOT, 'native-compat'), `-I${stub2}`,
+      `-I${path.join(__dirname, 'stub-include')}`, `-I${nodeApi}`, `-I${path.resolve(ROOT, napi)}`,
+      ...torchIncludes().map((d) => `-I${d}`), ...c10d], { cwd: ROOT, stdio: 'inherit' });
+    console.log(`check-syntax: ${c10d.join(', ')} parse against libtorch 2.x's c10d declarations, generation ` +
+      `${generation} (${((Date.now() - t1) / 1000).toFixed(1)} s)`);
+  }
 }
 
 try {

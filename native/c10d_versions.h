@@ -1,0 +1,117 @@
+// What differs between libtorch 1.13's c10d and 2.x's, in one place, so that
+// distributed.cc and distributed_autograd.cc are written once:
+//  - 1.13: ProcessGroupGloo/ProcessGroupNCCL are ProcessGroups.
+//  - 2.x: they are Backends; a ProcessGroup wraps one per device type
+//    (setBackend), and its constructor lost its Options argument (2.6 or so).
+//  - The DDP Reducer's constructor: 1.13 to 2.6 take the per-bucket size
+//    limits; later versions drop them and add skip_all_reduce_unused_params and
+//    use_python_reducer, and the newest a per-bucket cap list.
+// The variants are told apart at compile time (`if constexpr` on which
+// constructor exists), so one source builds against each. Only 1.13 is
+// compiled on the development machine; the 2.x branches are compiled by the GPU
+// script's build (scripts/cuda/build-and-test.sh, PyTorch's CUDA wheel) and
+// parsed against declarations of the 2.x API by scripts/cuda/check-syntax.js
+// --c10d2. docs/distributed.md, "libtorch 2.x and NCCL".
+#pragma once
+
+#include "distributed.h"
+
+#ifdef SELFSUP_WITH_C10D
+#include <ATen/ATen.h>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#include <torch/csrc/distributed/c10d/reducer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+namespace selfsup {
+
+#if TORCH_VERSION_MAJOR >= 2
+// A communication backend (Gloo, NCCL) of a ProcessGroup.
+using C10dBackend = c10d::Backend;
+#else
+using C10dBackend = c10d::ProcessGroup;
+#endif
+
+#if TORCH_VERSION_MAJOR >= 2
+// 2.x: ProcessGroup::setDefaultBackend where it exists (the Options-less
+// constructor needs it; the older one takes the name from its Options).
+template <typename PG>
+auto SetDefaultBackend(PG& pg, typename PG::BackendType type, int) -> decltype(pg.setDefaultBackend(type), void()) {
+  pg.setDefaultBackend(type);
+}
+template <typename PG>
+void SetDefaultBackend(PG&, typename PG::BackendType, long) {}
+#endif
+
+// The ProcessGroup of a backend, as torch.distributed's _new_process_group_helper
+// makes it: 1.13, the backend itself; 2.x, a ProcessGroup on `store` (the
+// group's prefix store) with the backend registered for its device types
+// (Gloo: CPU and CUDA, as BackendConfig("gloo"); NCCL: CUDA).
+template <typename PG = c10d::ProcessGroup>
+c10::intrusive_ptr<c10d::ProcessGroup> GroupOfBackend(const c10::intrusive_ptr<C10dBackend>& backend,
+                                                      const c10::intrusive_ptr<c10d::Store>& store, int rank,
+                                                      int size, const std::string& name,
+                                                      std::chrono::milliseconds timeout) {
+#if TORCH_VERSION_MAJOR >= 2
+  c10::intrusive_ptr<PG> pg;
+  if constexpr (std::is_constructible_v<PG, c10::intrusive_ptr<c10d::Store>, int, int>) {
+    pg = c10::make_intrusive<PG>(store, rank, size);
+  } else {
+    pg = c10::make_intrusive<PG>(store, rank, size, c10::make_intrusive<typename PG::Options>(name, timeout));
+  }
+  const auto type = name == "nccl" ? PG::BackendType::NCCL : PG::BackendType::GLOO;
+  SetDefaultBackend(*pg, type, 0);
+  if (name != "nccl") pg->setBackend(c10::DeviceType::CPU, type, backend);
+  pg->setBackend(c10::DeviceType::CUDA, type, backend);
+  return pg;
+#else
+  (void)store, (void)rank, (void)size, (void)name, (void)timeout;
+  return backend;
+#endif
+}
+
+// What DistributedDataParallel gives c10d's Reducer (distributed_autograd.cc).
+struct ReducerArgs {
+  std::vector<at::Tensor> params;
+  std::vector<std::vector<size_t>> bucketIndices;
+  std::vector<size_t> bucketSizeLimits;  // dropped by the constructors after 2.6
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  std::vector<bool> expectSparse;
+  int64_t bucketBytes = 0;
+  bool findUnused = false;
+  bool gradientAsBucketView = false;
+  int64_t firstBucketBytes = 0;
+};
+
+// A Reducer through whichever constructor this libtorch has (above); the
+// added options take DDP's defaults (no skipping of unused parameters' all-reduce,
+// the C++ reducer, no per-bucket cap list).
+template <typename R = c10d::Reducer>
+std::unique_ptr<R> NewReducer(const ReducerArgs& a) {
+  using Tensors = std::vector<at::Tensor>;
+  using Indices = std::vector<std::vector<size_t>>;
+  using Group = c10::intrusive_ptr<c10d::ProcessGroup>;
+  using Names = std::unordered_map<size_t, std::string>;
+  if constexpr (std::is_constructible_v<R, Tensors, Indices, std::vector<size_t>, Group, std::vector<bool>, int64_t,
+                                        bool, bool, Names, int64_t>) {
+    return std::make_unique<R>(a.params, a.bucketIndices, a.bucketSizeLimits, a.group, a.expectSparse, a.bucketBytes,
+                               a.findUnused, a.gradientAsBucketView, Names{}, a.firstBucketBytes);
+  } else if constexpr (std::is_constructible_v<R, Tensors, Indices, Group, std::vector<bool>, int64_t, bool, bool,
+                                               Names, int64_t, bool, bool>) {
+    return std::make_unique<R>(a.params, a.bucketIndices, a.group, a.expectSparse, a.bucketBytes, a.findUnused,
+                               a.gradientAsBucketView, Names{}, a.firstBucketBytes, false, false);
+  } else {
+    return std::make_unique<R>(a.params, a.bucketIndices, a.group, a.expectSparse, a.bucketBytes, a.findUnused,
+                               a.gradientAsBucketView, Names{}, a.firstBucketBytes, false, false,
+                               std::vector<int64_t>{});
+  }
+}
+
+}  // namespace selfsup
+
+#endif  // SELFSUP_WITH_C10D

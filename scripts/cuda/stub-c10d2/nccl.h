@@ -1,0 +1,1 @@
+// Present so that __has_include(<nccl.h>) holds in the c10d syntax check.
