@@ -51,7 +51,7 @@ OUT_DIR="${OUT:-$ROOT/out-cuda}"
 JOBS="$(nproc 2>/dev/null || echo 4)"
 DRY_RUN=0
 LIMIT_BUILD=180
-LIMIT_TESTS=200
+LIMIT_TESTS=300
 LIMIT_BENCH=300
 LIMIT_RECIPE=420
 LIMIT_PROFILE=180
@@ -182,8 +182,20 @@ EOF
       # No nvcc: libtorch's flags and the nvidia wheels' CUDA headers from find-libtorch.js (CMakeLists.txt).
       args+=(-DSELFSUP_NO_TORCH_CMAKE=ON)
     fi
-    cmake "${args[@]}"
-    cmake --build "$BUILD" -j "$JOBS"
+    # The distributed code follows libtorch's c10d API, which changes between releases (native/c10d_versions.h
+    # covers the versions known when it was written). When only native/distributed*.cc fail, build again without
+    # NCCL, then with the distributed functions as stubs, so the other stages still run; summary.txt says which.
+    local mode failed built=0
+    for mode in auto no-nccl stubs; do
+      cmake "${args[@]}" "-DSELFSUP_C10D=$mode"
+      if cmake --build "$BUILD" -j "$JOBS"; then echo "c10d: built with SELFSUP_C10D=$mode"; built=1; break; fi
+      # Objects that failed (ninja: "FAILED: <object>", make: "*** [<makefile>: <object>] Error"), other than the two.
+      failed="$(grep -E '^FAILED: |\*\*\* \[' "$OUT_DIR/build.log" | grep -oE '[A-Za-z0-9_/.-]+\.cc\.o' | sort -u |
+        grep -vE 'native/distributed(_autograd)?\.cc\.o' || true)"
+      if [ -n "$failed" ]; then break; fi
+      echo "c10d: the build failed in native/distributed*.cc with SELFSUP_C10D=$mode (errors above); trying the next mode"
+    done
+    [ "$built" = 1 ]
   } > "$OUT_DIR/build.log" 2>&1 || { tail -n 40 "$OUT_DIR/build.log"; exit 1; }
   [ -f "$ADDON" ] || { echo "the build wrote no $ADDON"; exit 1; }
   # The portable binary finds libtorch through $ORIGIN/torch-lib, as install.js links it for users.
@@ -200,6 +212,9 @@ EOF
     if (!c.builtWithCuda && !dry) { console.error('built without SELFSUP_WITH_CUDA: CMake did not see a CUDA libtorch'); process.exit(1); }
     console.log('load test: libtorch ' + c.torchVersion + ', CUDA available ' + n.cudaIsAvailable() + ', devices ' +
       JSON.stringify(n.cudaDevices().map((d) => d.name + ' ' + (d.totalMemory / 2 ** 30).toFixed(0) + ' GiB')));
+    let backends;
+    try { backends = JSON.stringify(n.distBackends()); } catch (e) { backends = 'none (' + e.message + ')'; }
+    console.log('c10d: distributed backends ' + backends);
     if (!n.cudaIsAvailable() && !dry) process.exit(1);
   " "$ADDON" 2>&1 | tee -a "$OUT_DIR/build.log"
   [ "${PIPESTATUS[0]}" = 0 ] || exit 1
@@ -221,7 +236,9 @@ stage_tests() {
     dist/test/torch/warnings.test.js dist/test/data/transforms/device.test.js dist/test/torch/safetensors.test.js \
     dist/test/torch/cuda-graph.test.js dist/test/train/graphed-step.test.js dist/test/train/speed-options.test.js \
     dist/test/ssl/pretext/device-values.test.js dist/test/torch/creation.test.js \
-    dist/test/torch/distributed/collective-device.test.js \
+    dist/test/torch/distributed/collective-device.test.js dist/test/torch/distributed/nccl.test.js \
+    dist/test/torch/distributed/collectives.test.js dist/test/torch/distributed/interop.test.js \
+    dist/test/train/data-parallel-values.test.js dist/test/ssl/global-negatives.test.js \
     > "$OUT_DIR/tests.log" 2>&1
   local rc=$?
   grep -E '^tests: [0-9]+ passed' "$OUT_DIR/tests.log" | tail -n 1
@@ -298,7 +315,7 @@ done
   echo "timeline:"
   printf '  %s\n' "${TIMELINE[@]}"
   echo "  total ${SECONDS}s"
-  if [ -f "$OUT_DIR/build.log" ]; then echo; grep -E '^(torch |check-binary:|load test:)' "$OUT_DIR/build.log" | tail -n 5; fi
+  if [ -f "$OUT_DIR/build.log" ]; then echo; grep -E '^(torch |check-binary:|load test:|c10d: )' "$OUT_DIR/build.log" | tail -n 8; fi
   if [ -f "$OUT_DIR/tests.log" ]; then echo; echo "tests: $(grep -E '^tests: [0-9]+ passed' "$OUT_DIR/tests.log" | tail -n 1)"; fi
   if [ -f "$OUT_DIR/bench.txt" ]; then echo; grep -E '^(## |Node v|Math modes|Reserved GPU memory)' "$OUT_DIR/bench.txt"; sed -n '/### Best against best/,/^$/p' "$OUT_DIR/bench.txt"; fi
   if [ -f "$OUT_DIR/recipe.log" ]; then echo; echo "recipe (last lines of recipe.log):"; tail -n 14 "$OUT_DIR/recipe.log"; fi
