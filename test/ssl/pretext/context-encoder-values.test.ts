@@ -1,10 +1,11 @@
 // The context encoder by value (no Python, no training): each refusal by its
 // whole message, the derived overlap, an Encoder instance taken as is, the
 // encoder's train/eval mode after the constructor's probe, the decoder's
-// layers for three encoder widths and depths, the prediction resized
+// layers for four encoders (widths and depths), the prediction resized
 // bilinearly (written out here) when the decoder's size differs from the
 // input's and left alone when it does not, the step's logs equal to the loss
-// computed by hand from the method's own networks, and the parameter groups.
+// computed by hand from the method's own networks, and the parameter groups;
+// on CUDA (skipped without a GPU) the zero terms on the images' device.
 import * as assert from 'node:assert/strict';
 import * as torch from '../../../lib/torch';
 import { Tensor } from '../../../lib/torch';
@@ -299,5 +300,21 @@ describe('ssl/pretext: ContextEncoder by value', function () {
       [...generator(0.05), { weightDecay: 0.05, lrScale: 0.1, name: 'discriminator', keys: discriminator }]);
     assert.deepEqual(summary(adv, 0), [...generator(0), { weightDecay: 0, lrScale: 0.1, name: 'discriminator', keys: discriminator }]);
     assert.deepEqual(summary(new ContextEncoder(base({ adversarial: false })), 0.05), generator(0.05));
+  });
+});
+
+describe('ssl/pretext: ContextEncoder on CUDA, by value', function () {
+  this.timeout(120000);
+  before(function () { if (!torch.cuda.isAvailable()) this.skip(); });
+
+  it("without the adversary the zero adversarial and discriminator terms are on the images' device", () => {
+    torch.manualSeed(1);
+    const m = new ContextEncoder(base({ adversarial: false }));
+    m.to('cuda');
+    const out = m.trainingStep([images(1, [2, 3, 16, 16]).to('cuda')]);
+    const logs = out.logs as Record<string, Tensor>;
+    assert.deepEqual([out.loss, logs.reconstructionError, logs.adversarialLoss, logs.discriminatorLoss].map((t) => t.device),
+      ['cuda:0', 'cuda:0', 'cuda:0', 'cuda:0']);
+    assert.deepEqual([num(logs.adversarialLoss), num(logs.discriminatorLoss)], [0, 0]);
   });
 });
