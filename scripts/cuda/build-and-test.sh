@@ -235,7 +235,7 @@ stage_tests() {
     dist/test/torch/cuda.test.js dist/test/torch/cuda-parity.test.js dist/test/torch/backends.test.js \
     dist/test/torch/warnings.test.js dist/test/data/transforms/device.test.js dist/test/torch/safetensors.test.js \
     dist/test/torch/cuda-graph.test.js dist/test/train/graphed-step.test.js dist/test/train/speed-options.test.js \
-    dist/test/ssl/pretext/device-values.test.js dist/test/torch/creation.test.js \
+    dist/test/ssl/pretext/device-values.test.js dist/test/ssl/pretext/context-encoder-values.test.js dist/test/torch/creation.test.js \
     dist/test/torch/distributed/collective-device.test.js dist/test/torch/distributed/nccl.test.js \
     dist/test/torch/distributed/collectives.test.js dist/test/torch/distributed/interop.test.js \
     dist/test/train/data-parallel-values.test.js dist/test/ssl/global-negatives.test.js \
