@@ -61,9 +61,9 @@ async function rankMain(mode: Mode, iters: number, batch: number, kind: ModelKin
     if (i >= 3) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   times.sort((a, b) => a - b);
+  const parameters = model.parameters().reduce((n, p) => n + p.numel(), 0); // before dispose: DDP's frees the model's tensors
   ddp?.dispose();
   if (world > 1) torch.distributed.destroyProcessGroup();
-  const parameters = model.parameters().reduce((n, p) => n + p.numel(), 0);
   if ((process.env.RANK ?? '0') === '0') process.stdout.write(`${JSON.stringify({ ms: times[Math.floor(times.length / 2)], parameters })}\n`);
 }
 
