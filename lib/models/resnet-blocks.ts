@@ -1,6 +1,7 @@
 // The residual blocks of torchvision's ResNet: BasicBlock (ResNet-18/34) and
 // Bottleneck (ResNet-50/101, stride on the 3x3 convolution: "ResNet v1.5").
 import { Tensor } from '../torch';
+import { scope } from '../torch/scope';
 import { BatchNorm2d, Conv2d, Identity, Module, ReLU, Sequential, TensorModule } from '../nn';
 
 /** A residual block as `ResNet` builds it: channels in, channels out, and the block's last batch norm. */
@@ -72,11 +73,13 @@ export class BasicBlock extends Module implements ResidualBlock {
    * @example new BasicBlock(64, 64).forward(torch.randn([2, 64, 8, 8])); // (2, 64, 8, 8)
    */
   forward(x: Tensor): Tensor {
-    const identity = this.downsample.forward(x);
-    const out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    // NOTE: in place as torchvision (`out += identity; relu(inplace)`): batch
-    // norm's backward needs its input, not its output, so this is safe.
-    return this.relu.forward(this.bn2.forward(this.conv2.forward(out)).add_(identity));
+    return scope(() => { // the intermediates' handles go at the return (Sequential's forward says why)
+      const identity = this.downsample.forward(x);
+      const out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
+      // NOTE: in place as torchvision (`out += identity; relu(inplace)`): batch
+      // norm's backward needs its input, not its output, so this is safe.
+      return this.relu.forward(this.bn2.forward(this.conv2.forward(out)).add_(identity));
+    });
   }
 }
 
@@ -121,10 +124,12 @@ export class Bottleneck extends Module implements ResidualBlock {
    * @example new Bottleneck(256, 64).forward(torch.randn([2, 256, 8, 8])); // (2, 256, 8, 8)
    */
   forward(x: Tensor): Tensor {
-    const identity = this.downsample.forward(x);
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
-    return this.relu.forward(this.bn3.forward(this.conv3.forward(out)).add_(identity));
+    return scope(() => { // the intermediates' handles go at the return (Sequential's forward says why)
+      const identity = this.downsample.forward(x);
+      let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
+      out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
+      return this.relu.forward(this.bn3.forward(this.conv3.forward(out)).add_(identity));
+    });
   }
 }
 

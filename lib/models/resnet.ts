@@ -2,6 +2,7 @@
 // state-dict keys (conv1, bn1, layer1.0.conv1, layer2.0.downsample.0, fc), so
 // torchvision checkpoints load unchanged.
 import { Tensor } from '../torch';
+import { scope } from '../torch/scope';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, Sequential, TensorModule } from '../nn';
 import { adaptiveAvgPool2d, maxPool2d } from '../nn/functional';
 import { checkInt } from '../torch/arguments';
@@ -110,12 +111,14 @@ export class ResNet extends Module implements Encoder {
    * @example models.resnet50().forwardFeatures(torch.randn([1, 3, 224, 224])); // (1, 2048, 7, 7)
    */
   forwardFeatures(x: Tensor): Tensor {
-    let y = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    if (!this.smallImages) y = maxPool2d(y, 3, { stride: 2, padding: 1 });
-    y = this.layer1.forward(y);
-    y = this.layer2.forward(y);
-    y = this.layer3.forward(y);
-    return this.layer4.forward(y);
+    return scope(() => { // the intermediates' handles go at the return (Sequential's forward says why)
+      let y = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
+      if (!this.smallImages) y = maxPool2d(y, 3, { stride: 2, padding: 1 });
+      y = this.layer1.forward(y);
+      y = this.layer2.forward(y);
+      y = this.layer3.forward(y);
+      return this.layer4.forward(y);
+    });
   }
 
   /**

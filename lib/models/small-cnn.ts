@@ -1,6 +1,7 @@
 // A small convolutional encoder for 28-32 px images that trains in minutes on
 // a couple of CPU cores: the default job's encoder and the tests' model.
 import { Tensor } from '../torch';
+import { scope } from '../torch/scope';
 import { BatchNorm2d, Conv2d, Identity, init, Linear, Module, ReLU, TensorModule } from '../nn';
 import { adaptiveAvgPool2d, interpolate } from '../nn/functional';
 import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
@@ -111,10 +112,12 @@ export class SmallCnn extends Module implements Encoder {
 
   /** The map after the first `layers` convolutions (each with its batch norm and ReLU). */
   private mapAfter(x: Tensor, layers: number): Tensor {
-    let y = this.inputScale === 1 ? x
-      : interpolate(x, { scaleFactor: this.inputScale, mode: 'bilinear', alignCorners: false });
-    for (let i = 0; i < layers; i++) y = this.relu.forward(this.norms[i].forward(this.convs[i].forward(y)));
-    return y;
+    return scope(() => { // the intermediates' handles go at the return (Sequential's forward says why)
+      let y = this.inputScale === 1 ? x
+        : interpolate(x, { scaleFactor: this.inputScale, mode: 'bilinear', alignCorners: false });
+      for (let i = 0; i < layers; i++) y = this.relu.forward(this.norms[i].forward(this.convs[i].forward(y)));
+      return y;
+    });
   }
 
   /**

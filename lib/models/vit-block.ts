@@ -1,6 +1,7 @@
 // One pre-norm transformer block of timm's VisionTransformer (keys norm1,
 // attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2).
 import { Tensor } from '../torch';
+import { scope } from '../torch/scope';
 import { Attention, DropPath, GELU, Identity, LayerNorm, Mlp, Module, TensorModule } from '../nn';
 import { positiveInt, probability } from '../torch/arguments';
 import { defineOptions, is, option, optionsKey, REQUIRED } from '../torch/option-table';
@@ -65,7 +66,9 @@ export class VitBlock extends Module {
    * @example new VitBlock(384, { numHeads: 6 }).forward(torch.randn([2, 197, 384])); // (2, 197, 384)
    */
   forward(x: Tensor): Tensor {
-    const y = x.add(this.dropPath1.forward(this.attn.forward(this.norm1.forward(x))));
-    return y.add(this.dropPath2.forward(this.mlp.forward(this.norm2.forward(y))));
+    return scope(() => { // the intermediates' handles go at the return (Sequential's forward says why)
+      const y = x.add(this.dropPath1.forward(this.attn.forward(this.norm1.forward(x))));
+      return y.add(this.dropPath2.forward(this.mlp.forward(this.norm2.forward(y))));
+    });
   }
 }

@@ -89,7 +89,7 @@ export function scope<T>(fn: () => T): T {
       free[count++] = t._h as unknown as number;
     }
   }
-  native.disposeAll(free, count);
+  if (count > 0) native.disposeAll(free, count);
   return result;
 }
 
