@@ -21,15 +21,7 @@ class Backend : public torch::CustomClassHolder {
   ~Backend() override;
   int getRank() const;
   int getSize() const;
-  virtual c10::intrusive_ptr<Work> broadcast(std::vector<at::Tensor>& tensors,
-                                             const BroadcastOptions& opts = BroadcastOptions());
-  virtual c10::intrusive_ptr<Work> allreduce(std::vector<at::Tensor>& tensors,
-                                             const AllreduceOptions& opts = AllreduceOptions());
-  virtual c10::intrusive_ptr<Work> allgather(std::vector<std::vector<at::Tensor>>& outputTensors,
-                                             std::vector<at::Tensor>& inputTensors,
-                                             const AllgatherOptions& opts = AllgatherOptions());
-  virtual c10::intrusive_ptr<Work> barrier(const BarrierOptions& opts = BarrierOptions());
-  virtual void setSequenceNumberForGroup();
+  SELFSUP_STUB_COLLECTIVES
   std::optional<at::Device> getBoundDeviceId() const;
   void setBoundDeviceId(std::optional<at::Device> device);
 };

@@ -32,15 +32,7 @@ class ProcessGroup : public torch::CustomClassHolder {
   ~ProcessGroup() override;
   virtual int getRank() const;
   virtual int getSize() const;
-  virtual c10::intrusive_ptr<Work> broadcast(std::vector<at::Tensor>& tensors,
-                                             const BroadcastOptions& opts = BroadcastOptions());
-  virtual c10::intrusive_ptr<Work> allreduce(std::vector<at::Tensor>& tensors,
-                                             const AllreduceOptions& opts = AllreduceOptions());
-  virtual c10::intrusive_ptr<Work> allgather(std::vector<std::vector<at::Tensor>>& outputTensors,
-                                             std::vector<at::Tensor>& inputTensors,
-                                             const AllgatherOptions& opts = AllgatherOptions());
-  virtual c10::intrusive_ptr<Work> barrier(const BarrierOptions& opts = BarrierOptions());
-  virtual void setSequenceNumberForGroup();
+  SELFSUP_STUB_COLLECTIVES
   void setBackend(c10::DeviceType deviceType, BackendType backendType,
                   const std::optional<c10::intrusive_ptr<Backend>>& backend);
 };
