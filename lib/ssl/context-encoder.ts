@@ -32,7 +32,10 @@ export const CONTEXT_ENCODER_OPTIONS = defineOptions({
   imageSize: option(32, is.int(8)),
   /** The removed region: 'center' (default), 'block' or 'region' (section 3.3). */
   mask: option<MaskKind>('center', is.oneOf(MASK_KINDS)),
-  /** Pixels by which the prediction overlaps the context. Default round(imageSize * 4 / 128), at least 1 (train.lua's 4 px at 128). */
+  /**
+   * Pixels by which the prediction overlaps the context. Default round(imageSize * 4 / 128), at least 1 (train.lua's
+   * 4 px at 128), and below imageSize / 8 so the hole is not empty (0 at 8 px, the smallest size the method takes).
+   */
   overlap: option(DERIVED, is.int(0)),
   /** Weight of the reconstruction loss on the overlap band, relative to 1 inside the hole. Default 10 (section 5.1). */
   overlapWeight: option(10, is.number(0)),
@@ -127,7 +130,8 @@ export class ContextEncoder extends Method {
   constructor(options: ContextEncoderOptions) {
     super();
     this.useOptions(CONTEXT_ENCODER_OPTIONS, options);
-    this.deriveOptions({ overlap: Math.max(1, Math.round((this.imageSize * 4) / 128)) });
+    const scaled = Math.max(1, Math.round((this.imageSize * 4) / 128));
+    this.deriveOptions({ overlap: Math.min(scaled, Math.ceil(this.imageSize / 8) - 1) });
     if (this.overlap >= this.imageSize / 8) {
       throw new RangeError(`Expected ContextEncoder option overlap below imageSize / 8 (${this.imageSize / 8}) so the ` +
         `central hole is not empty but received ${this.overlap}`);

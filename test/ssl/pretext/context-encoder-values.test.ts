@@ -98,10 +98,15 @@ describe('ssl/pretext: ContextEncoder by value', function () {
       'Expected ContextEncoder option overlap below imageSize / 8 (2) so the central hole is not empty but received 2');
     refuses(() => new ContextEncoder(base({ imageSize: 24, overlap: 3 })),
       'Expected ContextEncoder option overlap below imageSize / 8 (3) so the central hole is not empty but received 3');
-    // At 8 px the derived overlap (1) already empties the centre hole.
-    refuses(() => new ContextEncoder(base({ imageSize: 8 })),
+    // At 8 px (the smallest size the method takes) the derived overlap is 0, not the scaled 1 that would empty
+    // the hole; 1 given is refused.
+    const small = new ContextEncoder(base({ imageSize: 8, adversarial: false }));
+    assert.equal(small.overlap, 0);
+    const step = small.trainingStep([images(8, [2, 3, 8, 8])]);
+    assert.ok(Number.isFinite(num(step.loss)) && num(step.loss) > 0);
+    small.dispose();
+    refuses(() => new ContextEncoder(base({ imageSize: 8, overlap: 1 })),
       'Expected ContextEncoder option overlap below imageSize / 8 (1) so the central hole is not empty but received 1');
-    assert.equal(new ContextEncoder(base({ imageSize: 8, overlap: 0, adversarial: false })).overlap, 0);
     refuses(() => new ContextEncoder(base({ recipe: { lrr: 1 } as never })),
       "Unknown option(s) 'lrr' for ContextEncoder option recipe; expected some of optimizer, lr, lrScaling, finalLrRatio, " +
         'weightDecay, weightDecayEnd, momentum, betas, warmupEpochs, clipGrad');
