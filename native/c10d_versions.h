@@ -10,8 +10,8 @@
 // constructor exists), so one source builds against each. Only 1.13 is
 // compiled on the development machine; the 2.x branches are compiled by the GPU
 // script's build (scripts/cuda/build-and-test.sh, PyTorch's CUDA wheel) and
-// parsed against declarations of the 2.x API by scripts/cuda/check-syntax.js
-// --c10d2. docs/distributed.md, "libtorch 2.x and NCCL".
+// parsed in CI against declarations of the 2.x API (scripts/cuda/check-syntax.js,
+// scripts/cuda/stub-c10d2). docs/distributed.md, "libtorch 2.x and NCCL".
 #pragma once
 
 #include "distributed.h"
