@@ -88,8 +88,8 @@ export class Sequential<M extends TensorModule = TensorModule> extends ModuleLis
 
   forward(x: Tensor): Tensor {
     // Inside a scope: the intermediates' handles go when the forward returns (autograd keeps what backward needs), as
-    // Python frees a function's locals, so their memory is reused sooner (docs/bench.md, "Intermediates freed at the
-    // forward's end").
+    // Python frees a function's locals, so their memory is reused sooner (docs/bench.md, "Session 15 ...:
+    // intermediates freed at the forward's end").
     return scope(() => {
       let y = x;
       for (const m of this.items) y = m.forward(y);
