@@ -2,6 +2,7 @@
 // and state-dict keys (cls_token, pos_embed, patch_embed.proj, blocks.N.*,
 // norm, head), so timm checkpoints load unchanged.
 import { Tensor, cat, empty, zeros } from '../torch';
+import { scope } from '../torch/scope';
 import { Identity, init, LayerNorm, Linear, Module, Sequential, TensorModule } from '../nn';
 import { adaptiveAvgPool2d } from '../nn/functional/pooling';
 import { defineOptions, GivenOptions, is, option } from '../torch/option-table';
@@ -144,11 +145,13 @@ export class VisionTransformer extends Module implements Encoder {
    */
   forwardFeatures(x: Tensor): Tensor {
     const [h, w] = this.patchEmbed.grid(x);
-    const pos = this.posEmbedFor(h, w); // (1, 1 + N, D)
-    const patches = this.patchEmbed.forward(x); // (B, N, D)
-    const cls = this.clsToken.expand([patches.shape[0], -1, -1]); // (B, 1, D)
-    const tokens = cat([cls, patches], 1).add(pos); // (B, 1 + N, D)
-    return this.norm.forward(this.blocks.forward(tokens));
+    return scope(() => { // the intermediates' handles go at the return (nn.Sequential's forward says why)
+      const pos = this.posEmbedFor(h, w); // (1, 1 + N, D)
+      const patches = this.patchEmbed.forward(x); // (B, N, D)
+      const cls = this.clsToken.expand([patches.shape[0], -1, -1]); // (B, 1, D)
+      const tokens = cat([cls, patches], 1).add(pos); // (B, 1 + N, D)
+      return this.norm.forward(this.blocks.forward(tokens));
+    });
   }
 
   /**
@@ -173,11 +176,13 @@ export class VisionTransformer extends Module implements Encoder {
         `[${keepIdx.shape.join(', ')}]`);
     }
     const D = this.embedDim;
-    const pos = this.posEmbedFor(h, w); // (1, 1 + N, D)
-    const patches = this.patchEmbed.forward(x).add(pos.narrow(1, 1, h * w)); // (B, N, D)
-    const kept = patches.gather(1, keepIdx.unsqueeze(-1).expand([-1, -1, D])); // (B, K, D)
-    const cls = this.clsToken.add(pos.narrow(1, 0, 1)).expand([B, -1, -1]); // (B, 1, D)
-    return this.norm.forward(this.blocks.forward(cat([cls, kept], 1))); // (B, 1 + K, D)
+    return scope(() => { // the intermediates' handles go at the return (nn.Sequential's forward says why)
+      const pos = this.posEmbedFor(h, w); // (1, 1 + N, D)
+      const patches = this.patchEmbed.forward(x).add(pos.narrow(1, 1, h * w)); // (B, N, D)
+      const kept = patches.gather(1, keepIdx.unsqueeze(-1).expand([-1, -1, D])); // (B, K, D)
+      const cls = this.clsToken.add(pos.narrow(1, 0, 1)).expand([B, -1, -1]); // (B, 1, D)
+      return this.norm.forward(this.blocks.forward(cat([cls, kept], 1))); // (B, 1 + K, D)
+    });
   }
 
   /**

@@ -41,6 +41,18 @@ describe('module forwards free their intermediates when they return', () => {
     x.dispose();
   });
 
+  it('ViT: forwardFeatures and forwardEncoderMasked leave only their outputs', () => {
+    torch.manualSeed(4);
+    const vit = models.vitTiny4({ imgSize: 16, numClasses: 0 });
+    const images = torch.randn([2, 3, 16, 16]);
+    assert.deepEqual(handlesLeft(vit, () => vit.forwardFeatures(images)), { left: 0, gradsFinite: true });
+    const keep = torch.tensor([[0, 5, 9], [3, 4, 15]], { dtype: 'int64' });
+    const seen = handlesLeft(vit, () => vit.forwardEncoderMasked(images, keep));
+    assert.equal(seen.left, 0);
+    vit.dispose();
+    for (const t of [images, keep]) t.dispose();
+  });
+
   it('ViT block: only the output is left', () => {
     torch.manualSeed(1);
     const block = new models.VitBlock(16, { numHeads: 2 });
