@@ -18,6 +18,7 @@ import { TextRunConfig } from '../../lib/cli/text-run-config';
 import { WordPieceTokenizer } from '../../lib/data/text';
 import { messageOf } from '../helpers/refuses';
 import { captured } from '../helpers/captured-output';
+import { settledTensorCount } from '../helpers/tensors-left';
 
 /** Writes a text run folder: its config, tokenizer and `weights` as model.safetensors. */
 function writeRun(out: string, c: TextRunConfig, tok: WordPieceTokenizer, weights: Map<string, torch.Tensor>): void {
@@ -32,7 +33,7 @@ function writeRun(out: string, c: TextRunConfig, tok: WordPieceTokenizer, weight
  * dispose left 2 tensors for CLIP and 1 for BERT until the lead's fix of 2026-12-06; 0 since, test/ssl/text-model-leftovers).
  */
 async function leftBy(fn: () => unknown): Promise<number> {
-  const before = torch.memory().tensors;
+  const before = await settledTensorCount();
   await fn();
   return torch.memory().tensors - before;
 }
@@ -83,7 +84,7 @@ describe('cli: selfsup eval of text runs by value (runTextEval)', function () {
     // The first evaluation may fill caches; the second leaves only what its two models' builds leave.
     await runTextEval(out, { log: () => undefined, print: () => undefined });
     const perBuild = await leftBy(() => buildClip(c, tok.vocabSize, 3).dispose());
-    const before = torch.memory().tensors;
+    const before = await settledTensorCount();
     const { result, stderr, stdout } = await captured(() => runTextEval(out));
     assert.equal(torch.memory().tensors - before, 2 * perBuild, 'the model, the weights read and the data are freed');
     assert.deepEqual(result, { steps: 5, losses: [1, 2], eval: JSON.parse(JSON.stringify(expected)) });
@@ -147,7 +148,7 @@ describe('cli: selfsup eval of text runs by value (runTextEval)', function () {
     const lines: string[] = [];
     let printed = '';
     const perBuild = await leftBy(() => pretrainingMethod(c, tok.vocabSize).dispose());
-    const before = torch.memory().tensors;
+    const before = await settledTensorCount();
     const result = await runTextEval(out, { log: (l) => lines.push(l), print: (t) => { printed += t; } });
     assert.equal(torch.memory().tensors - before, 2 * perBuild, 'the model is freed');
     const evaluation = result.eval as PretrainingEvaluation;

@@ -115,7 +115,7 @@ describe('ssl colour methods by value (Colorization, SplitBrain)', function () {
     assert.equal(new Colorization({ encoder: 'small_cnn' }).hiddenDim, 256);
     refuses(() => m.augmentation({ ...spec, channels: 1, mean: [0.5], std: [0.5] }),
       'Colorization needs colour (3-channel RGB) images (it predicts the colour channels ab of Lab from the lightness L) but the ' +
-      'images have 1-channel images of 8 x 8 px; use --data photos, cifar10:<dir>, stl10:<dir> or a folder of colour images');
+      'data has 1-channel images of 8 x 8 px; use --data photos, cifar10:<dir>, stl10:<dir> or a folder of colour images');
     refuses(() => m.trainingStep([x, x], progress),
       'Colorization expects one view [x] of shape (B, C, H, W) (as its augmentation() gives) but received 2 item(s)');
   });
@@ -190,7 +190,7 @@ describe('ssl colour methods by value (Colorization, SplitBrain)', function () {
       'Expected a registry name for SplitBrain option encoder (each half is built from it with its own input channels) but received ' +
       String(() => null));
     refuses(() => d.augmentation({ ...spec, channels: 1, mean: [0.5], std: [0.5] }),
-      'SplitBrain needs colour (3-channel RGB) images (its halves predict ab from L and L from ab) but the images have 1-channel images ' +
+      'SplitBrain needs colour (3-channel RGB) images (its halves predict ab from L and L from ab) but the data has 1-channel images ' +
       'of 8 x 8 px; use --data photos, cifar10:<dir>, stl10:<dir> or a folder of colour images');
     refuses(() => d.trainingStep([], progress),
       'SplitBrain expects one view [x] of shape (B, C, H, W) (as its augmentation() gives) but received 0 item(s)');

@@ -155,7 +155,7 @@ describe('ssl DamagedJigsaw by value (puzzle, three losses, weights, options)', 
       .join(';'), jigsawPermutations(3, { seed: 4 }).perms.join(';'));
     assert.deepEqual(jigsawGeometry(32).patchSize, 9);
     refuses(() => m.augmentation({ ...spec, channels: 1, mean: [0.5], std: [0.5] }),
-      'DamagedJigsaw needs colour (3-channel RGB) images (its tiles lose their colour and the network restores it) but the images have ' +
+      'DamagedJigsaw needs colour (3-channel RGB) images (its tiles lose their colour and the network restores it) but the data has ' +
       '1-channel images of 9 x 9 px; use --data photos, cifar10:<dir>, stl10:<dir> or a folder of colour images');
     refuses(() => m.trainingStep([x, x], progress),
       'DamagedJigsaw expects one view [x] of shape (B, C, H, W) (as its augmentation() gives) but received 2 item(s)');

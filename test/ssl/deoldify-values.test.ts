@@ -77,7 +77,7 @@ describe('ssl DeOldify by value (phases, gray input, losses, critic, colorize)',
     refuses(() => m.grayInput(torch.zeros([3, 8, 8])), 'Expected RGB images of shape (B, 3, H, W) for DeOldify but received shape [3, 8, 8]');
     refuses(() => m.grayInput(7 as unknown as Tensor), 'Expected RGB images of shape (B, 3, H, W) for DeOldify but received 7');
     refuses(() => m.augmentation({ ...spec, channels: 1, mean: [0.5], std: [0.5] }),
-      'DeOldify needs colour (3-channel RGB) images (it learns to restore the colours of their grayscale versions) but the images have ' +
+      'DeOldify needs colour (3-channel RGB) images (it learns to restore the colours of their grayscale versions) but the data has ' +
       '1-channel images of 8 x 8 px; use --data photos, cifar10:<dir>, stl10:<dir> or a folder of colour images');
   });
 

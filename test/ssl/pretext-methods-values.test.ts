@@ -77,7 +77,7 @@ describe('ssl pretext methods by value (rotation, jigsaw, relative position)', f
     refuses(() => method.trainingStep([x, x], progress),
       'Rotation expects one view [x] of shape (B, C, H, W) (as its augmentation() gives) but received 2 item(s)');
     refuses(() => method.augmentation({ size: 3, channels: 3, mean: [0, 0, 0], std: [1, 1, 1] }),
-      'Rotation needs images of at least 4 x 4 px (square images to rotate) but the images have 3 x 3 px images');
+      'Rotation needs images of at least 4 x 4 px (square images to rotate) but the data has 3 x 3 px images');
     assert.equal(method.name, 'rotation');
     assert.deepEqual(method.config(), { encoder: 'small_cnn', encoderOptions: { inChannels: 3, width: 2 }, hiddenDim: 6 });
   });

@@ -51,9 +51,9 @@ export function accuracy(logits: Tensor, labels: Tensor): Tensor {
   return torch.noGrad(() => logits.argmax(1).eq(labels).to('float32').mean());
 }
 
-/** "dataset 'x' has" or "the images have", for error messages. */
+/** "dataset 'x' has" or "the data has", for error messages ("... but the data has 7 x 7 px images"). */
 function source(spec: ImageSpec): string {
-  return spec.dataset === undefined ? 'the images have' : `dataset '${spec.dataset}' has`;
+  return spec.dataset === undefined ? 'the data has' : `dataset '${spec.dataset}' has`;
 }
 
 /**

@@ -134,7 +134,7 @@ describe('ssl/pretext: ContextEncoder by value', function () {
   it('augmentation: refuses small images and images of another size or channel count, with and without a dataset name', () => {
     const m = new ContextEncoder(base({ adversarial: false }));
     refuses(() => m.augmentation(spec(4, 3)),
-      'ContextEncoder needs images of at least 8 x 8 px (a hole and its context) but the images have 4 x 4 px images');
+      'ContextEncoder needs images of at least 8 x 8 px (a hole and its context) but the data has 4 x 4 px images');
     refuses(() => m.augmentation(spec(6, 3, 'tiny')),
       "ContextEncoder needs images of at least 8 x 8 px (a hole and its context) but dataset 'tiny' has 6 x 6 px images");
     refuses(() => m.augmentation(spec(28, 3)),

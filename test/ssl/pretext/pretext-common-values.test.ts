@@ -79,13 +79,13 @@ describe('ssl/pretext: the pretext tasks\' shared parts by value', () => {
       'square images to rotate'),
     { message: "Rotation needs images of at least 8 x 8 px (square images to rotate) but dataset 'fashion-mnist/train' has 7 x 7 px images" });
     assert.throws(() => checkImageSize({ size: 7, channels: 1, mean: [0], std: [1] }, 'Rotation', 8, 'why'),
-      { message: 'Rotation needs images of at least 8 x 8 px (why) but the images have 7 x 7 px images' });
+      { message: 'Rotation needs images of at least 8 x 8 px (why) but the data has 7 x 7 px images' });
     checkColour({ size: 8, channels: 3, mean: [0, 0, 0], std: [1, 1, 1] }, 'Colorization', 'why');
     const tail = '; use --data photos, cifar10:<dir>, stl10:<dir> or a folder of colour images';
     assert.throws(() => checkColour({ size: 28, channels: 1, mean: [0], std: [1], dataset: 'fashion-mnist/train' }, 'Colorization',
       'it predicts colour'), { message: "Colorization needs colour (3-channel RGB) images (it predicts colour) but dataset " +
       `'fashion-mnist/train' has 1-channel images of 28 x 28 px${tail}` });
     assert.throws(() => checkColour({ size: 16, channels: 4, mean: [0], std: [1] }, 'SplitBrain', 'two halves'),
-      { message: `SplitBrain needs colour (3-channel RGB) images (two halves) but the images have 4-channel images of 16 x 16 px${tail}` });
+      { message: `SplitBrain needs colour (3-channel RGB) images (two halves) but the data has 4-channel images of 16 x 16 px${tail}` });
   });
 });
