@@ -11,6 +11,7 @@ import { runTextTrain, textResumeConfig, textRunConfig } from '../../lib/cli/tex
 import { messageOf } from '../helpers/refuses';
 import * as torch from '../../lib/torch';
 import { buildClip, disposeClipData, formatClipReport, loadClipData } from '../../lib/cli/clip-run';
+import { captured } from '../helpers/captured-output';
 
 /** Live tensors `fn` leaves behind. */
 async function leftBy(fn: () => unknown): Promise<number> {
@@ -62,17 +63,7 @@ describe('cli: text-train by value (Ctrl-C, default writers, folders, --data pat
   it('the default log and print: stderr and stdout; a run into an existing folder without checkpoints', async () => {
     const out = path.join(dir, 'existing');
     fs.mkdirSync(out);
-    const [err, std] = [process.stderr.write, process.stdout.write];
-    let stderr = '';
-    let stdout = '';
-    process.stderr.write = ((t: string) => { stderr += t; return true; }) as typeof process.stderr.write;
-    process.stdout.write = ((t: string) => { stdout += t; return true; }) as typeof process.stdout.write;
-    try {
-      await runTextTrain(clip(out, 1), { logEvery: 1 });
-    } finally {
-      process.stderr.write = err;
-      process.stdout.write = std;
-    }
+    const { stderr, stdout } = await captured(() => runTextTrain(clip(out, 1), { logEvery: 1 }));
     const lines = stderr.split('\n');
     assert.match(lines[0], /^Training clip \(small_cnn \+ [\d,]+-parameter text encoder\) on pairs\.jsonl: 18 training pairs, 2 held out for 1 steps of 4; /);
     assert.match(lines[1], /^step 1\/1 /);
