@@ -34,10 +34,12 @@ function main() {
     .filter((f) => fs.readFileSync(path.join(ROOT, 'native', f), 'utf8').includes('SELFSUP_WITH_CUDA'))
     .map((f) => path.join('native', f));
   // USE_DISTRIBUTED/USE_C10D_GLOO as libtorch's CMake targets define them (c10d's headers test them).
-  const args = ['-std=c++17', '-fsyntax-only', '-DSELFSUP_WITH_CUDA', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS',
-    '-DUSE_DISTRIBUTED', '-DUSE_C10D_GLOO', '-idirafter', path.join(ROOT, 'native-compat'),
-    `-I${path.join(__dirname, 'stub-include')}`, `-I${nodeApi}`, `-I${path.resolve(ROOT, napi)}`,
-    ...torchIncludes().map((d) => `-I${d}`), ...files];
+  // The flags both parses share; the c10d one puts its 2.x declarations first and defines NCCL.
+  const common = (first) => ['-std=c++17', '-fsyntax-only', '-DSELFSUP_WITH_CUDA', '-DNAPI_VERSION=8',
+    '-DNAPI_CPP_EXCEPTIONS', '-DUSE_DISTRIBUTED', '-DUSE_C10D_GLOO', '-idirafter', path.join(ROOT, 'native-compat'),
+    ...first, `-I${path.join(__dirname, 'stub-include')}`, `-I${nodeApi}`, `-I${path.resolve(ROOT, napi)}`,
+    ...torchIncludes().map((d) => `-I${d}`)];
+  const args = [...common([]), ...files];
   const t0 = Date.now();
   childProcess.execFileSync('g++', args, { cwd: ROOT, stdio: 'inherit' });
   console.log(`check-syntax: the CUDA branches of ${files.join(', ')} parse (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
@@ -47,11 +49,8 @@ function main() {
   for (const generation of [1, 2, 3]) {
     const t1 = Date.now();
     // The 2.x declarations come first, so they shadow the installed 1.13 c10d headers and torch/version.h.
-    childProcess.execFileSync('g++', ['-std=c++17', '-fsyntax-only', `-DSELFSUP_STUB_C10D2=${generation}`,
-      '-DSELFSUP_WITH_CUDA', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DUSE_DISTRIBUTED', '-DUSE_C10D_GLOO',
-      '-DUSE_C10D_NCCL', '-idirafter', path.join(ROOT, 'native-compat'), `-I${stub2}`,
-      `-I${path.join(__dirname, 'stub-include')}`, `-I${nodeApi}`, `-I${path.resolve(ROOT, napi)}`,
-      ...torchIncludes().map((d) => `-I${d}`), ...c10d], { cwd: ROOT, stdio: 'inherit' });
+    childProcess.execFileSync('g++', [...common([`-DSELFSUP_STUB_C10D2=${generation}`, '-DUSE_C10D_NCCL', `-I${stub2}`]),
+      ...c10d], { cwd: ROOT, stdio: 'inherit' });
     console.log(`check-syntax: ${c10d.join(', ')} parse against libtorch 2.x's c10d declarations, generation ` +
       `${generation} (${((Date.now() - t1) / 1000).toFixed(1)} s)`);
   }
