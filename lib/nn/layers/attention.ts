@@ -8,6 +8,7 @@ import { LayerNorm } from './layer-norm';
 import { Identity, TensorModule } from './container';
 import { expectDims, positiveInt, probability } from '../../torch/arguments';
 import { defineOptions, is, option, optionsKey } from '../../torch/option-table';
+import { scope } from '../../torch/scope';
 
 /** Options of `Attention`, as timm's `Attention` keyword arguments. */
 export interface AttentionOptions {
@@ -80,6 +81,11 @@ export class Attention extends Module {
     if (C !== this.dim) {
       throw new RangeError(`Expected input with ${this.dim} features (B, N, dim) for Attention but received shape [${x.shape.join(', ')}]`);
     }
+    // The intermediates' handles go at the return (nn.Sequential's forward says why).
+    return scope(() => this.attend(x, B, N, C));
+  }
+
+  private attend(x: Tensor, B: number, N: number, C: number): Tensor {
     const flat = this.qkv.forward(x);                                           // (B, N, 3 dim)
     const split = flat.reshape([B, N, 3, this.numHeads, this.headDim]);         // (B, N, 3, heads, headDim)
     const qkv = split.permute([2, 0, 3, 1, 4]);                                 // (3, B, heads, N, headDim)
@@ -90,12 +96,6 @@ export class Attention extends Module {
       { dropoutP: this.training ? this.attnDropP : 0 });                       // (B, heads, N, headDim)
     const tokens = heads.transpose(1, 2);                                       // (B, N, heads, headDim)
     const merged = tokens.reshape([B, N, C]);                                   // (B, N, dim)
-    const projected = this.proj.forward(merged);                                // (B, N, dim)
-    const out = this.projDrop.forward(projected);
-    // Free the intermediates now rather than at the end of the caller's scope (the graph keeps what it needs).
-    for (const t of new Set([flat, split, qkv, q0, k0, v, q, k, heads, tokens, merged, projected])) {
-      if (t !== out && t !== x) t.dispose();
-    }
-    return out;
+    return this.projDrop.forward(this.proj.forward(merged));                   // (B, N, dim)
   }
 }

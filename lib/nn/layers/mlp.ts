@@ -7,6 +7,7 @@ import { GELU } from './activation';
 import { TensorModule } from './container';
 import { positiveInt, probability } from '../../torch/arguments';
 import { defineOptions, is, option, OPTIONAL, optionsKey } from '../../torch/option-table';
+import { scope } from '../../torch/scope';
 
 /** Options of `Mlp`, as timm's `Mlp` keyword arguments. */
 export interface MlpOptions {
@@ -64,13 +65,7 @@ export class Mlp extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = this.fc1.forward(x);
-    const a = this.act.forward(h);
-    const d = this.drop1.forward(a);
-    const y = this.fc2.forward(d);
-    const out = this.drop2.forward(y);
-    // Free the intermediates now (an in-place activation or inactive dropout returns its input).
-    for (const t of new Set([h, a, d, y])) if (t !== out && t !== x) t.dispose();
-    return out;
+    // The intermediates' handles go at the return (nn.Sequential's forward says why).
+    return scope(() => this.drop2.forward(this.fc2.forward(this.drop1.forward(this.act.forward(this.fc1.forward(x))))));
   }
 }
