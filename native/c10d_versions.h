@@ -6,6 +6,8 @@
 //  - The DDP Reducer's constructor: 1.13 to 2.6 take the per-bucket size
 //    limits; later versions drop them and add skip_all_reduce_unused_params and
 //    use_python_reducer, and the newest a per-bucket cap list.
+//  - TCPStore: 2.4 on serve with libuv by default (TCPStoreOptions::useLibUV)
+//    and refuse it where the build has no libuv (Debian 13's libtorch 2.6).
 // The variants are told apart at compile time (`if constexpr` on which
 // constructor exists), so one source builds against each. Only 1.13 is
 // compiled on the development machine; the 2.x branches are compiled by the GPU
@@ -19,6 +21,7 @@
 #ifdef SELFSUP_WITH_C10D
 #include <ATen/ATen.h>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 
 #include <chrono>
@@ -73,6 +76,34 @@ c10::intrusive_ptr<c10d::ProcessGroup> GroupOfBackend(const c10::intrusive_ptr<C
   (void)store, (void)rank, (void)size, (void)name, (void)timeout;
   return backend;
 #endif
+}
+
+template <typename O, typename = void>
+struct HasUseLibUV : std::false_type {};
+template <typename O>
+struct HasUseLibUV<O, std::void_t<decltype(std::declval<O&>().useLibUV)>> : std::true_type {};
+
+// The TCPStore of a rendezvous. useLibuv as Python's use_libuv query / USE_LIBUV:
+// 1 or 0 when the user said (1 on a build without libuv fails with c10d's
+// message, as in Python), -1 when not: libuv where the build has it (PyTorch's
+// default), else the classic server, which speaks the same protocol to the
+// clients (Python's own rendezvous refuses here instead, until USE_LIBUV=0).
+// 1.13 has only the classic server and ignores the setting, as its Python does.
+template <typename O = c10d::TCPStoreOptions>
+c10::intrusive_ptr<c10d::Store> NewTcpStore(const std::string& host, O opts, int useLibuv) {
+  if constexpr (HasUseLibUV<O>::value) {
+    opts.useLibUV = useLibuv != 0;
+    try {
+      return c10::make_intrusive<c10d::TCPStore>(host, opts);
+    } catch (const c10::Error& e) {
+      const bool noLibuv = std::string(e.what()).find("without libuv support") != std::string::npos;
+      if (useLibuv != -1 || !noLibuv) throw;
+    }
+    opts.useLibUV = false;
+  } else {
+    (void)useLibuv;
+  }
+  return c10::make_intrusive<c10d::TCPStore>(host, opts);
 }
 
 // What DistributedDataParallel gives c10d's Reducer (distributed_autograd.cc).

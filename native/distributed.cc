@@ -27,6 +27,7 @@
 #endif  // SELFSUP_WITH_C10D
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <chrono>
 #include <functional>
 #include <cstdlib>
@@ -57,6 +58,7 @@ struct InitOptions {
   std::string backend, store, host, path;
   int port = 0, rank = 0, size = 1;
   bool isServer = false;
+  int useLibuv = -1;  // TCPStore's libuv server: 1 asked for, 0 refused, -1 not said (NewTcpStore)
   Ms timeout{1800000};
 };
 
@@ -111,7 +113,7 @@ c10::intrusive_ptr<c10d::Store> MakeStore(const InitOptions& o) {
   opts.waitWorkers = true;
   opts.timeout = o.timeout;
   opts.multiTenant = true;
-  return c10::make_intrusive<c10d::TCPStore>(o.host, opts);
+  return NewTcpStore(o.host, opts, o.useLibuv);
 }
 
 #ifdef SELFSUP_WITH_GLOO
@@ -249,6 +251,7 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   opts.rank = static_cast<int>(IntField(o, "rank", 0));
   opts.size = static_cast<int>(IntField(o, "worldSize", 1));
   opts.isServer = IntField(o, "isServer", 0) != 0;
+  opts.useLibuv = static_cast<int>(IntField(o, "useLibuv", -1));
   opts.timeout = Ms(IntField(o, "timeoutMs", 0));
   // No defaults here: the TypeScript layer passes every field, and an object
   // that lacks them must not start a 30-minute rendezvous with nobody.

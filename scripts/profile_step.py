@@ -53,7 +53,8 @@ def profile_events(fn):
     alloc_bytes = [0] * len(events)
     totals = {'allocs': 0, 'allocBytes': 0, 'frees': 0, 'freeBytes': 0}
     result = prof.profiler.kineto_results
-    origin = result.trace_start_us()
+    ns = hasattr(result, 'trace_start_ns')  # 2.x stamps in ns, 1.13 in us (the FunctionEvents' time ranges: us)
+    origin = result.trace_start_ns() / 1000 if ns else result.trace_start_us()
     starts = [e.time_range.start for e in events]
     for m in result.events():
         if m.name() != '[memory]':
@@ -65,7 +66,7 @@ def profile_events(fn):
             continue
         totals['allocs'] += 1
         totals['allocBytes'] += n
-        t = m.start_us() - origin
+        t = (m.start_ns() / 1000 if ns else m.start_us()) - origin
         i = bisect.bisect_right(starts, t) - 1
         while i >= 0 and events[i].time_range.end < t:
             i = parent[i]

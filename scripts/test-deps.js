@@ -31,6 +31,9 @@ function missingPackages() {
   if (skimage.status !== 0) pkgs.push('python3-skimage');
   if (!fs.existsSync(PHOTOS_DIR)) pkgs.push('mate-backgrounds');
   if (!fs.existsSync('/usr/share/games/fortunes/science')) pkgs.push('fortunes');
+  // test/scripts/cuda-wheels configures the nvcc-less CUDA build with CMake's Ninja generator
+  // (python3-torch only recommends ninja-build).
+  if (childProcess.spawnSync('ninja', ['--version'], { stdio: 'ignore' }).status !== 0) pkgs.push('ninja-build');
   return pkgs;
 }
 

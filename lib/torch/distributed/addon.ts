@@ -16,6 +16,11 @@ export interface NativeInitOptions {
   port?: number;
   /** 1 on the rank that hosts the TCPStore (rank 0), as torch.distributed. */
   isServer?: number;
+  /**
+   * The TCPStore's libuv server (libtorch 2.x): 1 or 0 as the `use_libuv` query or
+   * USE_LIBUV said, -1 when neither did (libuv where the build has it).
+   */
+  useLibuv?: number;
   path?: string;
   rank: number;
   worldSize: number;

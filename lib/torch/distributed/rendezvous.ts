@@ -99,5 +99,17 @@ export function resolveRendezvous(options: InitProcessGroupOptions, env: NodeJS.
     throw new Error(`Expected initMethod 'env://', 'tcp://host:port' or 'file:///path' but received '${method}'`);
   }
   if (port === undefined || port > 65535) throw new Error(`Expected a port from 1 to 65535 but received ${String(port)}`);
-  return { ...base, store: 'tcp', host, port, isServer: r === 0 ? 1 : 0 };
+  return { ...base, store: 'tcp', host, port, isServer: r === 0 ? 1 : 0, useLibuv: useLibuv(q.get('use_libuv') ?? env.USE_LIBUV) };
+}
+
+/**
+ * TCPStore's server as Python's rendezvous picks it (libtorch 2.x): the URL's
+ * `use_libuv` query, else USE_LIBUV; '1' asks for libuv, any other value for the
+ * classic server; -1 when neither is set, where the addon uses libuv if the build
+ * has it and the classic server if not (Debian 13's libtorch 2.6 has none, and its
+ * Python refuses env:// until USE_LIBUV=0). libtorch 1.13 has only the classic one.
+ */
+function useLibuv(value: string | undefined): number {
+  if (value === undefined || value === '') return -1;
+  return value === '1' ? 1 : 0;
 }

@@ -143,8 +143,9 @@ parity('nn.functional activations, similarity, embedding, attention', [
     inputs: [input('q', [2, 3, 4, 8]), input('k', [2, 3, 6, 8]), input('v', [2, 3, 6, 5]), constant('m', [4, 6])],
     js: (q, k, v, m) => F.scaledDotProductAttention(q, k, v, { attnMask: m }),
     py: 'torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(8) + m, -1) @ v' },
-  { name: 'scaledDotProductAttention causal against libtorch 1.13 _scaled_dot_product_attention',
+  { name: 'scaledDotProductAttention causal against PyTorch\'s (2.x F.scaled_dot_product_attention, 1.13 aten::_scaled_dot_product_attention)',
     inputs: [input('q', [2, 3, 5, 8]), input('k', [2, 3, 5, 8]), input('v', [2, 3, 5, 4])],
     js: (q, k, v) => F.scaledDotProductAttention(q, k, v, { isCausal: true }),
-    py: 'torch.ops.aten._scaled_dot_product_attention(q, k, v, None, 0.0, False, True)[0]' },
+    py: 'F.scaled_dot_product_attention(q, k, v, is_causal=True) if hasattr(F, \'scaled_dot_product_attention\') '
+      + 'else torch.ops.aten._scaled_dot_product_attention(q, k, v, None, 0.0, False, True)[0]' },
 ]);

@@ -63,6 +63,28 @@ describe('torch.distributed collectives (2 Node ranks, Gloo)', function () {
     assert.equal(runs[0].code, 0, describeRuns(runs));
     assert.match(String(runs[0].report?.error), /^initProcessGroup: /);
   });
+
+  it('use_libuv reaches the TCPStore: libtorch 2.x without libuv refuses 1 by c10d\'s message, unset falls back', async () => {
+    const join = async (query: string) => {
+      const port = await freePort();
+      const script = `const { torch } = require(${JSON.stringify(path.resolve(__dirname, '../../../lib'))});
+        torch.distributed.initProcessGroup({ initMethod: 'tcp://127.0.0.1:${port}${query}', rank: 0, worldSize: 1, timeout: 20000 })
+          .then(() => torch.distributed.destroyProcessGroup())
+          .then(() => console.log('{"ok":true}'), (e) => console.log(JSON.stringify({ error: e.message })));`;
+      const runs = await runRanks([{ command: process.execPath, args: ['-e', script] }], { USE_LIBUV: '' }, 30000);
+      assert.equal(runs[0].code, 0, describeRuns(runs));
+      return runs[0].report as { ok?: boolean; error?: string };
+    };
+    assert.deepEqual(await join(''), { ok: true });
+    assert.deepEqual(await join('?use_libuv=0'), { ok: true });
+    const asked = await join('?use_libuv=1');
+    // 1.13 has only the classic server and ignores it (as its Python); a 2.x
+    // build with libuv serves with it; one without refuses, as Python does.
+    if (asked.ok !== true) {
+      assert.ok(Number(torch.config().torchVersion.split('.')[0]) >= 2, String(asked.error));
+      assert.match(String(asked.error), /^initProcessGroup: .*use_libuv was requested but PyTorch was build without libuv support/);
+    }
+  });
 });
 
 describe('torch.distributed without a process group', () => {
@@ -74,9 +96,14 @@ describe('torch.distributed without a process group', () => {
   it('resolves env://, tcp:// and file:// like torch.distributed, with clear errors', () => {
     const env = { MASTER_ADDR: '10.0.0.1', MASTER_PORT: '1234', RANK: '1', WORLD_SIZE: '4' };
     assert.deepEqual(torch.distributed.resolveRendezvous({}, env),
-      { backend: 'gloo', rank: 1, worldSize: 4, timeoutMs: 1800000, store: 'tcp', host: '10.0.0.1', port: 1234, isServer: 0 });
+      { backend: 'gloo', rank: 1, worldSize: 4, timeoutMs: 1800000, store: 'tcp', host: '10.0.0.1', port: 1234, isServer: 0, useLibuv: -1 });
     assert.deepEqual(torch.distributed.resolveRendezvous({ initMethod: 'tcp://127.0.0.1:29500?rank=0&world_size=2', timeout: 5 }, {}),
-      { backend: 'gloo', rank: 0, worldSize: 2, timeoutMs: 5, store: 'tcp', host: '127.0.0.1', port: 29500, isServer: 1 });
+      { backend: 'gloo', rank: 0, worldSize: 2, timeoutMs: 5, store: 'tcp', host: '127.0.0.1', port: 29500, isServer: 1, useLibuv: -1 });
+    // TCPStore's libuv server as Python reads it: the use_libuv query, else USE_LIBUV; '1' or any other value.
+    const libuv = (initMethod: string, e: NodeJS.ProcessEnv) => torch.distributed.resolveRendezvous({ initMethod }, { ...env, ...e }).useLibuv;
+    assert.deepEqual([libuv('env://', { USE_LIBUV: '0' }), libuv('env://', { USE_LIBUV: '1' }), libuv('env://', { USE_LIBUV: 'true' }),
+      libuv('env://?use_libuv=1', { USE_LIBUV: '0' }), libuv('tcp://h:1?use_libuv=0&rank=0&world_size=1', { USE_LIBUV: '1' }), libuv('env://', { USE_LIBUV: '' })],
+    [0, 1, 0, 1, 0, -1]);
     assert.deepEqual(torch.distributed.resolveRendezvous({ initMethod: 'file:///tmp/x%20y', rank: 0, worldSize: 1 }, {}),
       { backend: 'gloo', rank: 0, worldSize: 1, timeoutMs: 1800000, store: 'file', path: '/tmp/x y' });
     assert.throws(() => torch.distributed.resolveRendezvous({}, {}), /needs the environment variable RANK/);

@@ -7,6 +7,24 @@ import os
 import torch
 import torch.distributed as dist
 
+
+def libuv_refused():
+    """torch 2.4+ ask for TCPStore's libuv server by default and refuse where the build has none (Debian 13's 2.6);
+    USE_LIBUV=0 then picks the classic one (the selfsup rank does the same without being told). Probed on a store of
+    its own: a failed init_process_group would have used up the default group's name."""
+    try:
+        dist.TCPStore('127.0.0.1', 0, 1, True, timeout=datetime.timedelta(seconds=5), use_libuv=True)
+    except TypeError:  # 1.13: no use_libuv, only the classic server
+        return False
+    except RuntimeError as e:
+        if 'without libuv support' in str(e):
+            return True
+        raise
+    return False
+
+
+if 'USE_LIBUV' not in os.environ and libuv_refused():
+    os.environ['USE_LIBUV'] = '0'
 dist.init_process_group('gloo', init_method=os.environ['INIT_METHOD'], timeout=datetime.timedelta(seconds=30))
 rank = dist.get_rank()
 out = {'rank': rank, 'world': dist.get_world_size()}
