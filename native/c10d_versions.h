@@ -9,11 +9,12 @@
 //  - TCPStore: 2.4 on serve with libuv by default (TCPStoreOptions::useLibUV)
 //    and refuse it where the build has no libuv (Debian 13's libtorch 2.6).
 // The variants are told apart at compile time (`if constexpr` on which
-// constructor exists), so one source builds against each. Only 1.13 is
-// compiled on the development machine; the 2.x branches are compiled by the GPU
-// script's build (scripts/cuda/build-and-test.sh, PyTorch's CUDA wheel) and
-// parsed in CI against declarations of the 2.x API (scripts/cuda/check-syntax.js,
-// scripts/cuda/stub-c10d2). docs/distributed.md, "libtorch 2.x and NCCL".
+// constructor exists), so one source builds against each. CI compiles and tests
+// 1.13 (Debian 12) and 2.6 with Gloo (Debian 13 in a chroot,
+// scripts/debian13/check.sh), and parses the 2.x branches, NCCL included,
+// against declarations of the newer constructors (scripts/cuda/check-syntax.js,
+// scripts/cuda/stub-c10d2); the GPU script's build compiles them against
+// PyTorch's CUDA wheel. docs/distributed.md, "libtorch 2.x and NCCL".
 #pragma once
 
 #include "distributed.h"

@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
-# The install and the test suite on libtorch 2.6: a Debian 13 (trixie) chroot,
-# made with debootstrap from Debian's mirror, where `npm install` finds or
-# installs trixie's libtorch-dev 2.6 and `npm test` compares against trixie's
-# python3-torch 2.6. This runs the libtorch 2.x code (the c10d port of
-# native/c10d_versions.h with Gloo, 2.x's Reducer and rendezvous, interop with
-# Python 2.6 ranks, every version guard) on a CPU machine; see
-# docs/compatibility.md.
+# The install and the test suite on another Debian's libtorch: a chroot of
+# that release, made with debootstrap from Debian's mirror, where `npm install`
+# finds or installs its libtorch-dev and `npm test` compares against its
+# python3-torch. trixie (Debian 13, the default) has libtorch 2.6: this runs
+# the libtorch 2.x code (the c10d port of native/c10d_versions.h with Gloo,
+# 2.x's rendezvous, interop with Python 2.x ranks, every version guard) on a
+# CPU machine; CI runs it (.ci/run). sid (unstable) follows PyTorch's newer
+# releases. See docs/compatibility.md.
 #
-#   sudo bash scripts/debian13/check.sh [--keep]
+#   sudo bash scripts/chroot/check.sh [--suite trixie|sid|...] [--keep]
 #
 # Needs root on a Debian machine that reaches deb.debian.org and the npm
 # registry (as `npm install` does). The chroot is kept in
-# $SELFSUP_DEBIAN13_ROOT (default /var/tmp/selfsup-debian13) and reused by the
-# next run; the repository is cloned into it at HEAD (commit first).
+# $SELFSUP_CHROOT_ROOT (default /var/tmp/selfsup-<suite>) and reused by the
+# next run; the repository is cloned into it at HEAD (commit first); --keep
+# keeps the clone (root/selfsup in the chroot) after the run.
 #
 # Exit status: 0 passed; 3 the chroot could not be set up (no debootstrap, no
 # mirror, no mounts: nothing was tested, the reason is printed); any other:
 # the install, a build or the tests failed (.ci/run fails with it).
 set -uo pipefail
 
+suite=trixie
+keep=no
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --suite) suite=${2:?--suite needs a Debian suite, e.g. trixie or sid}; shift 2 ;;
+    --keep) keep=yes; shift ;;
+    *) echo "chroot/check.sh: unknown argument '$1' (--suite NAME, --keep)" >&2; exit 2 ;;
+  esac
+done
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-root=${SELFSUP_DEBIAN13_ROOT:-/var/tmp/selfsup-debian13}
-mirror=${SELFSUP_DEBIAN13_MIRROR:-http://deb.debian.org/debian}
-say() { echo "debian13: $* ($(date -u +%H:%M:%S))"; }
+root=${SELFSUP_CHROOT_ROOT:-/var/tmp/selfsup-$suite}
+mirror=${SELFSUP_CHROOT_MIRROR:-http://deb.debian.org/debian}
+say() { echo "$suite: $* ($(date -u +%H:%M:%S))"; }
 not_run() { say "NOT RUN: $*"; exit 3; }
 
 [ "$(id -u)" = 0 ] || not_run "needs root (debootstrap, chroot, mounts)"
@@ -38,10 +49,10 @@ fi
 if grep -q " $root/" /proc/mounts; then
   not_run "mounts remain under $root (umount -R -l $root/dev $root/sys $root/proc)"
 fi
-if [ ! -x "$root/usr/bin/node" ]; then
-  say "debootstrap trixie into $root (from $mirror)"
+if [ ! -x "$root/usr/bin/apt-get" ] || [ ! -f "$root/etc/ca-certificates.conf" ]; then
+  say "debootstrap $suite into $root (from $mirror)"
   rm -rf "$root"
-  debootstrap --variant=minbase --include=ca-certificates trixie "$root" "$mirror" > /tmp/selfsup-debootstrap.log 2>&1 \
+  debootstrap --variant=minbase --include=ca-certificates "$suite" "$root" "$mirror" > /tmp/selfsup-debootstrap.log 2>&1 \
     || { tail -n 5 /tmp/selfsup-debootstrap.log; not_run "debootstrap failed (log above)"; }
 fi
 
@@ -65,9 +76,9 @@ mountpoint -q "$root/sys" || mount --rbind /sys "$root/sys" || not_run "cannot b
 
 in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive CI=true HOME=/root bash -c "$1"; }
 
-# A fresh Debian 13 machine as .ci/run expects one: node, npm, g++, cmake,
-# python3 (Debian's own node 20 and npm 9 here), and the Node headers node-gyp
-# reads from /usr (nodedir).
+# A fresh machine as .ci/run expects one: node, npm, g++, cmake, python3
+# (the release's own node and npm: 20 and 9 on trixie), and the Node headers
+# node-gyp reads from /usr (nodedir).
 say "apt-get install node, npm, g++, cmake, python3"
 in_root 'update-ca-certificates > /dev/null && apt-get update -q > /dev/null &&
   apt-get install -y -q --no-install-recommends nodejs npm libnode-dev g++ cmake make python3 git xz-utils > /dev/null' \
@@ -77,18 +88,18 @@ say "clone $(git -C "$repo" rev-parse --short HEAD) into $root/root/selfsup"
 rm -rf "$root/root/selfsup"
 git clone -q --no-hardlinks "$repo" "$root/root/selfsup" || not_run "git clone into the chroot failed"
 
-# .ci/run's stages but the clean-tree check: Debian 13's npm 9 rewrites
+# .ci/run's stages but the clean-tree check: trixie's npm 9 rewrites
 # package-lock.json (it drops the "libc" fields npm 10 writes), which is npm's
 # doing, not the install's.
 status=0
 in_root 'cd /root/selfsup &&
   echo "node $(node --version), npm $(npm --version), $(g++ --version | head -n1), debian $(cat /etc/debian_version)" &&
-  echo "=== debian13: npm install" && npm install &&
-  echo "=== debian13: npm run test:gyp" && npm run test:gyp &&
-  echo "=== debian13: npm run test:cuda-syntax" && npm run test:cuda-syntax &&
-  echo "=== debian13: npm test" && npm test' || status=$?
+  echo "=== '"$suite"': npm install" && npm install &&
+  echo "=== '"$suite"': npm run test:gyp" && npm run test:gyp &&
+  echo "=== '"$suite"': npm run test:cuda-syntax" && npm run test:cuda-syntax &&
+  echo "=== '"$suite"': npm test" && npm test' || status=$?
 if [ "$status" = 0 ]; then say "passed"; else say "FAILED (exit $status)"; fi
-[ "${1:-}" = --keep ] || rm -rf "$root/root/selfsup"
+[ "$keep" = yes ] || rm -rf "$root/root/selfsup"
 # mocha exits with its count of failures: 3 failures must not read as "not run"
 [ "$status" = 3 ] && status=1
 exit "$status"
