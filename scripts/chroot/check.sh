@@ -63,6 +63,9 @@ if compgen -G '/usr/local/share/ca-certificates/*.crt' > /dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
 fi
 [ -f "$HOME/.npmrc" ] && cp "$HOME/.npmrc" "$root/root/.npmrc"
+# A mirror snapshot (or a clock ahead of it) outlives sid's week-long Release
+# validity: take its packages anyway, for every apt-get in the chroot.
+echo 'Acquire::Check-Valid-Until "false";' > "$root/etc/apt/apt.conf.d/99selfsup-snapshot"
 
 unmount() {
   umount -l "$root/proc" 2> /dev/null
