@@ -25,7 +25,7 @@
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-fvisibility=hidden", "-Wno-unused-parameter",
+      "cflags_cc": ["-std=<!(node scripts/find-libtorch.js --cxx-std)", "-fexceptions", "-frtti", "-fvisibility=hidden", "-Wno-unused-parameter",
                     "-idirafter", "<(module_root_dir)/native-compat"],
       "ldflags": ["<!@(node scripts/find-libtorch.js --blas-ldflags)", "-Wl,-rpath,'$$ORIGIN/torch-lib'",
                   "<!@(node scripts/find-libtorch.js --ldflags)"],
@@ -33,7 +33,7 @@
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "GCC_ENABLE_CPP_RTTI": "YES",
-        "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+        "CLANG_CXX_LANGUAGE_STANDARD": "<!(node scripts/find-libtorch.js --cxx-std)"
       }
     }
   ]

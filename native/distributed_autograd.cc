@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "handle.h"
@@ -23,6 +24,28 @@ namespace selfsup {
 namespace {
 
 using torch::autograd::variable_list;
+
+// How a Node is freed where autograd holds Nodes by std::shared_ptr (1.13,
+// 2.6): libtorch's torch::autograd::deleteNode (it frees a long chain of nodes
+// without deep recursion), which the unqualified call in NewNode finds by
+// argument-dependent lookup and prefers to this template; the template is the
+// plain delete left for a libtorch without it.
+template <typename N>
+void deleteNode(N* node) {
+  delete node;
+}
+
+// A new Node in the pointer type this libtorch's autograd holds Nodes by:
+// std::shared_ptr with deleteNode, or c10::intrusive_ptr (libtorch 2.14, where
+// Node is an intrusive_ptr_target and set_history takes one).
+template <typename N>
+auto NewNode() {
+  if constexpr (std::is_base_of_v<c10::intrusive_ptr_target, N>) {
+    return c10::make_intrusive<N>();
+  } else {
+    return std::shared_ptr<N>(new N(), [](N* n) { deleteNode(static_cast<torch::autograd::Node*>(n)); });
+  }
+}
 
 // Backward of an all-gather along dim 0: every rank's output depends on this
 // rank's input, so its gradient is the sum over ranks of their gradients for
@@ -60,7 +83,7 @@ Napi::Value DistAllGatherWithGrad(const Napi::CallbackInfo& info) {
     out = at::cat(outputs[0], 0);
   }
   if (x.requires_grad() && at::GradMode::is_enabled()) {
-    auto node = std::shared_ptr<AllGatherBackward>(new AllGatherBackward(), torch::autograd::deleteNode);
+    auto node = NewNode<AllGatherBackward>();
     node->pg = pg;
     node->rank = pg->getRank();
     node->rows = x.size(0);

@@ -8,7 +8,7 @@
 // As a command (binding.gyp's command expansions use it):
 //   node scripts/find-libtorch.js --json | --include-dirs | --lib-dir |
 //     --libraries | --ldflags | --blas-ldflags | --defines | --cmake-prefix-path | --cmake |
-//     --version | --flavour
+//     --version | --cxx-std | --flavour
 //
 // A "flavour" names what a compiled addon depends on in libtorch: its
 // major.minor version, CPU or CUDA (cuXYZ) and the C++ ABI. Prebuilt addons
@@ -91,6 +91,17 @@ function readVersion(includeDirs) {
 function readCxx11Abi(torchConfig, fallback) {
   const m = /_GLIBCXX_USE_CXX11_ABI=([01])/.exec(readText(torchConfig));
   return m ? m[1] === '1' : fallback;
+}
+
+/**
+ * The C++ standard to compile against libtorch's headers: the CXX_STANDARD its
+ * TorchConfig.cmake gives the torch target (14 on 1.13, 17 on 2.6, 20 on
+ * Debian's 2.14, whose headers use `requires`), and never below the C++17 the
+ * addon's own code is written in. "c++17" or "c++20".
+ */
+function cxxStandard(found) {
+  const m = /\bCXX_STANDARD\s+(\d+)/.exec(found.torchConfig ? readText(found.torchConfig) : '');
+  return `c++${Math.max(17, m ? Number(m[1]) : 17)}`;
 }
 
 function hasCudaLibs(libDir) {
@@ -184,6 +195,7 @@ function cmakeFragment(found) {
     `set(SELFSUP_TORCH_LIB_DIR ${list([found.libDir])})`,
     `set(SELFSUP_TORCH_LIBS ${list(libs)})`,
     `set(SELFSUP_TORCH_DEFINES ${list(defines)})`,
+    `set(SELFSUP_TORCH_CXX_STANDARD ${cxxStandard(found).slice(3)})`,
   ].join('\n');
 }
 
@@ -390,6 +402,7 @@ function cliOutput(flag, found) {
     case '--cmake-prefix-path': return found.cmakePrefixPath || '';
     case '--cmake': return cmakeFragment(found);
     case '--version': return found.version || '';
+    case '--cxx-std': return cxxStandard(found);
     case '--flavour': return flavourOf(found).tag;
     default: return null;
   }
@@ -411,7 +424,7 @@ function main(argv) {
   const out = cliOutput(flag, found);
   if (out === null) {
     process.stderr.write(`find-libtorch: unknown option ${flag}; use --json, --include-dirs, --lib-dir, ` +
-      '--libraries, --ldflags, --blas-ldflags, --defines, --cmake-prefix-path, --cmake, --version or --flavour\n');
+      '--libraries, --ldflags, --blas-ldflags, --defines, --cmake-prefix-path, --cmake, --version, --cxx-std or --flavour\n');
     return 2;
   }
   process.stdout.write(`${out}\n`);
@@ -421,7 +434,7 @@ function main(argv) {
 module.exports = {
   findLibtorch, fromEnv, fromPython, fromSystem, notFoundMessage, LibtorchError, INSTALL_COMMAND,
   readVersion, readCxx11Abi, libraries, openmpBlasDir, flavourOf, prebuiltFileName, parsePrebuiltFileName,
-  findCudaIncludeDirs, hasNvcc, cmakeFragment,
+  findCudaIncludeDirs, hasNvcc, cmakeFragment, cxxStandard,
 };
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

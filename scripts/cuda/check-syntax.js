@@ -27,6 +27,13 @@ function torchIncludes() {
   throw new Error('libtorch headers with ATen/cuda/CUDAGraph.h not found in /usr/include or $LIBTORCH/include');
 }
 
+// The standard the build uses (find-libtorch.js --cxx-std: C++20 where libtorch's headers need it).
+function cxxStandard() {
+  const finder = require('../find-libtorch');
+  const found = finder.findLibtorch();
+  return found ? finder.cxxStandard(found) : 'c++17';
+}
+
 function main() {
   const napi = require(require.resolve('node-addon-api', { paths: [ROOT] })).include_dir.replace(/^"|"$/g, '');
   const nodeApi = path.join(path.dirname(require.resolve('node-api-headers/package.json', { paths: [ROOT] })), 'include');
@@ -35,7 +42,8 @@ function main() {
     .map((f) => path.join('native', f));
   // USE_DISTRIBUTED/USE_C10D_GLOO as libtorch's CMake targets define them (c10d's headers test them).
   // The flags both parses share; the c10d one puts its 2.x declarations first and defines NCCL.
-  const common = (first) => ['-std=c++17', '-fsyntax-only', '-DSELFSUP_WITH_CUDA', '-DNAPI_VERSION=8',
+  const std = cxxStandard();
+  const common = (first) => [`-std=${std}`, '-fsyntax-only', '-DSELFSUP_WITH_CUDA', '-DNAPI_VERSION=8',
     '-DNAPI_CPP_EXCEPTIONS', '-DUSE_DISTRIBUTED', '-DUSE_C10D_GLOO', '-idirafter', path.join(ROOT, 'native-compat'),
     ...first, `-I${path.join(__dirname, 'stub-include')}`, `-I${nodeApi}`, `-I${path.resolve(ROOT, napi)}`,
     ...torchIncludes().map((d) => `-I${d}`)];

@@ -146,6 +146,14 @@ describe('scripts/find-libtorch', () => {
     assert.equal(run('--flavour'), 'torch-2.11.cuda.cxx11abi0');
     fs.writeFileSync(path.join(root, 'build-version'), '2.11.0+cu130\n');
     assert.equal(run('--flavour'), 'torch-2.11.cu130.cxx11abi0');
+    // The C++ standard: the torch target's CXX_STANDARD in TorchConfig.cmake, at least C++17.
+    assert.equal(run('--cxx-std'), 'c++17'); // none given
+    const config = path.join(root, 'share', 'cmake', 'Torch', 'TorchConfig.cmake');
+    fs.appendFileSync(config, 'set_target_properties(torch PROPERTIES\n    CXX_STANDARD 14\n)\n');
+    assert.equal(run('--cxx-std'), 'c++17'); // 1.13's 14 is below the addon's own C++17
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('CXX_STANDARD 14', 'CXX_STANDARD 20'));
+    assert.equal(run('--cxx-std'), 'c++20'); // Debian's 2.14
+    assert.match(run('--cmake'), /^set\(SELFSUP_TORCH_CXX_STANDARD 20\)$/m);
     const bad = childProcess.spawnSync(process.execPath, [script, '--include-dirs'],
       { env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' }, encoding: 'utf8' });
     assert.equal(bad.status, 1);
