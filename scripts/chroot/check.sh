@@ -45,11 +45,11 @@ if ! command -v debootstrap > /dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap > /dev/null || not_run "apt-get could not install debootstrap"
 fi
 
-# Never delete through a bind mount a killed run left behind.
-if grep -q " $root/" /proc/mounts; then
-  not_run "mounts remain under $root (umount -R -l $root/dev $root/sys $root/proc)"
-fi
 if [ ! -x "$root/usr/bin/apt-get" ] || [ ! -f "$root/etc/ca-certificates.conf" ]; then
+  # Never delete through a bind mount a killed run left behind.
+  if grep -q " $root/" /proc/mounts; then
+    not_run "mounts remain under $root (umount -R -l $root/dev $root/sys $root/proc)"
+  fi
   say "debootstrap $suite into $root (from $mirror)"
   rm -rf "$root"
   debootstrap --variant=minbase --include=ca-certificates "$suite" "$root" "$mirror" > /tmp/selfsup-debootstrap.log 2>&1 \
