@@ -73,10 +73,13 @@ function multiarchCandidates() {
   return out;
 }
 
-/** "1.13.0" from include/torch/csrc/api/include/torch/version.h, or null. */
+/**
+ * "1.13.0" from include/torch/csrc/api/include/torch/version.h (or, from about
+ * 2.10 on, the torch/headeronly/version.h it includes), or null.
+ */
 function readVersion(includeDirs) {
   for (const dir of includeDirs) {
-    for (const rel of ['torch/version.h', 'torch/csrc/api/include/torch/version.h']) {
+    for (const rel of ['torch/version.h', 'torch/csrc/api/include/torch/version.h', 'torch/headeronly/version.h']) {
       const text = readText(path.join(dir, rel));
       const m = /#define\s+TORCH_VERSION\s+(?:\\\s*)?"([^"]+)"/.exec(text);
       if (m) return m[1];

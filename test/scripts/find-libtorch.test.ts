@@ -92,6 +92,16 @@ describe('scripts/find-libtorch', () => {
     assert.deepEqual(found.includeDirs, [path.join(root, 'include'), path.join(root, 'include/torch/csrc/api/include')]);
   });
 
+  it('reads the version where newer libtorch keeps it: torch/headeronly/version.h, which version.h includes', () => {
+    const root = fakeLibtorch({ version: '2.14.1', abi: 1, cuda: false });
+    const api = path.join(root, 'include/torch/csrc/api/include/torch/version.h');
+    fs.mkdirSync(path.join(root, 'include/torch/headeronly'), { recursive: true });
+    fs.renameSync(api, path.join(root, 'include/torch/headeronly/version.h'));
+    fs.writeFileSync(api, '#include <torch/headeronly/version.h>\n');
+    const found = finder.findLibtorch({ env: { LIBTORCH: root }, python: false });
+    assert.equal(found?.version, '2.14.1');
+  });
+
   it('uses the torch package of python3 when it has TorchConfig.cmake', () => {
     const root = fakeLibtorch({ version: '2.4.1', abi: 1, cuda: false });
     const found = finder.findLibtorch({ env: {}, python: fakePython(path.join(root, 'share', 'cmake')), ...noSystem });

@@ -21,9 +21,12 @@ describe('nn/functional/normalization', () => {
     // running = 0.9 running + 0.1 batch (unbiased variance 2)
     assertClose(mean, [0.2, 0.3]);
     assertClose(variance, [1.1, 1.1]);
+    // (both running tensors: libtorch 2.14 refuses a mean without a variance, which 1.13 and 2.6 took)
     const slow = torch.zeros([2]);
-    F.batchNorm(x, slow, null, { training: true, momentum: 0.5 });
+    const slowVar = torch.ones([2]);
+    F.batchNorm(x, slow, slowVar, { training: true, momentum: 0.5 });
     assertClose(slow, [1, 1.5]);
+    assertClose(slowVar, [1.5, 1.5]);
     assertClose(F.batchNorm(x, null, null, { training: true, eps: 0 }), [[-1, -1], [1, 1]]);
   });
 

@@ -38,6 +38,7 @@ describe('torch.distributed collectives (2 Node ranks, Gloo)', function () {
     // rank 0 waited ~400 ms in the barrier with 5 ms timers: the loop kept turning
     assert.ok((a.ticksDuringBarrier as number) >= 10, `event loop blocked: ${String(a.ticksDuringBarrier)} ticks`);
     assert.match(String(a.timeout), /^allReduce: .*time/i);
+    assert.match(String(b.lateJoin), /^ok$|^allReduce: .*Connection closed by peer/);
   });
 
   it('meets through file:// (FileStore) too', async () => {
@@ -82,7 +83,7 @@ describe('torch.distributed collectives (2 Node ranks, Gloo)', function () {
     // build with libuv serves with it; one without refuses, as Python does.
     if (asked.ok !== true) {
       assert.ok(Number(torch.config().torchVersion.split('.')[0]) >= 2, String(asked.error));
-      assert.match(String(asked.error), /^initProcessGroup: .*use_libuv was requested but PyTorch was build without libuv support/);
+      assert.match(String(asked.error), /^initProcessGroup: .*use_libuv was requested but PyTorch was buil[dt] without libuv support/);
     }
   });
 });
