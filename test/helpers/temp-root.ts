@@ -17,8 +17,11 @@ process.env.TMPDIR = root;
 process.env.ORT_DISABLE_TELEMETRY = '1';
 process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
 
-// The `npm pack` folder the install tests share is removed at exit, after the last of them.
-const REMOVED_AT_EXIT = /^selfsup-pack-/;
+// The `npm pack` folder the install tests share is removed at exit, after the last of them. So are the caches
+// newer tools keep in TMPDIR, which are not a test's leftovers: npm 12 under node 24 turns on node's compile
+// cache (node-compile-cache), and PyTorch 2.14 makes its inductor cache (torchinductor_<user>) when imported
+// (Debian sid, docs/compatibility.md).
+const REMOVED_AT_EXIT = /^selfsup-pack-|^node-compile-cache$|^torchinductor_/;
 
 export const mochaHooks = {
   afterAll(): void {
