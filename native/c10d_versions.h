@@ -11,7 +11,7 @@
 // The variants are told apart at compile time (`if constexpr` on which
 // constructor exists), so one source builds against each. CI compiles and tests
 // 1.13 (Debian 12) and 2.6 with Gloo (Debian 13 in a chroot,
-// scripts/debian13/check.sh), and parses the 2.x branches, NCCL included,
+// scripts/chroot/check.sh), and parses the 2.x branches, NCCL included,
 // against declarations of the newer constructors (scripts/cuda/check-syntax.js,
 // scripts/cuda/stub-c10d2); the GPU script's build compiles them against
 // PyTorch's CUDA wheel. docs/distributed.md, "libtorch 2.x and NCCL".

@@ -20,7 +20,7 @@ export interface AdamWOptions {
   weightDecay: number;
   amsgrad: boolean;
   /**
-   * Use `aten::_fused_adamw_` (libtorch >= 2.0, CUDA parameters): one kernel
+   * Use `aten::_fused_adamw_` (libtorch >= 2.0 for CUDA parameters, >= 2.4 for CPU ones): one kernel
    * for the whole step. Throws on the first step where it is unavailable.
    */
   fused: boolean;

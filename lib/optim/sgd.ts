@@ -127,7 +127,7 @@ const SGD_STEP_OPTIONS = defineOptions({ fused: option(false, optimizerBoolean) 
 export interface SGDConstructorOptions extends Partial<SGDOptions>, StepOptions {
   lr: number;
   /**
-   * Use `aten::_fused_sgd_` (libtorch >= 2.1, CUDA parameters): one kernel
+   * Use `aten::_fused_sgd_` (libtorch >= 2.1 for CUDA parameters, >= 2.4 for CPU ones): one kernel
    * for the whole step, as PyTorch's `fused=True`. Throws on the first step
    * where this libtorch lacks it (default false).
    */

@@ -52,8 +52,13 @@ if [ ! -x "$root/usr/bin/apt-get" ] || [ ! -f "$root/etc/ca-certificates.conf" ]
   fi
   say "debootstrap $suite into $root (from $mirror)"
   rm -rf "$root"
-  debootstrap --variant=minbase --include=ca-certificates "$suite" "$root" "$mirror" > /tmp/selfsup-debootstrap.log 2>&1 \
-    || { tail -n 5 /tmp/selfsup-debootstrap.log; not_run "debootstrap failed (log above)"; }
+  log=$(mktemp)
+  if ! debootstrap --variant=minbase --include=ca-certificates "$suite" "$root" "$mirror" > "$log" 2>&1; then
+    tail -n 5 "$log"
+    rm -f "$log"
+    not_run "debootstrap failed (log above)"
+  fi
+  rm -f "$log"
 fi
 
 # What the host uses to reach the network: its name, resolver, extra CA

@@ -27,10 +27,11 @@ function torchIncludes() {
   throw new Error('libtorch headers with ATen/cuda/CUDAGraph.h not found in /usr/include or $LIBTORCH/include');
 }
 
-// The standard the build uses (find-libtorch.js --cxx-std: C++20 where libtorch's headers need it).
+// The standard the build uses (find-libtorch.js --cxx-std: C++20 where libtorch's headers need it), for the
+// libtorch of torchIncludes (LIBTORCH or the system's: no python3 probe).
 function cxxStandard() {
   const finder = require('../find-libtorch');
-  const found = finder.findLibtorch();
+  const found = finder.findLibtorch({ python: false });
   return found ? finder.cxxStandard(found) : 'c++17';
 }
 

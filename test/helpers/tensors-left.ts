@@ -28,4 +28,3 @@ export async function settledTensorCount(): Promise<number> {
   for (let i = 0; i < 2; i++) await new Promise<void>((resolve) => setImmediate(resolve));
   return torch.memory().tensors;
 }
-

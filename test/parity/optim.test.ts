@@ -9,6 +9,7 @@ import { SGD } from '../../lib/optim/sgd';
 import { AdamW } from '../../lib/optim/adamw';
 import { LARS } from '../../lib/optim/lars';
 import { clipGradNorm_ } from '../../lib/optim/clip';
+import { hasOp } from '../../lib/torch/foreach';
 import { Optimizer, BaseOptions } from '../../lib/optim/optimizer';
 import { Packed, randomPacked, runOptimRef, seeded } from '../optim/reference';
 
@@ -81,7 +82,7 @@ function inputsOf(c: OptCase, seed: number): { params: Packed[]; grads: (Packed 
 
 const FUSED_KERNEL = { sgd: 'aten::_fused_sgd_', adamw: 'aten::_fused_adamw_', lars: '' };
 /** Whether this libtorch can run the case (a fused case needs its kernel). */
-const runnable = (c: OptCase): boolean => c.defaults.fused !== true || torch.listOps().includes(FUSED_KERNEL[c.optimizer]);
+const runnable = (c: OptCase): boolean => c.defaults.fused !== true || hasOp(FUSED_KERNEL[c.optimizer]);
 
 const make = (p: Packed): Tensor => torch.tensor(Float64Array.from(p.data), { shape: p.shape }).to('float32');
 
@@ -111,8 +112,7 @@ describe('parity: optimisers vs torch.optim', function () {
   before(() => {
     const run = CASES.filter(runnable);
     runOptimRef<Snapshot[] | { error: string }>(run.map((c) => ({
-      optimizer: c.optimizer, params: inputs[CASES.indexOf(c)].params, grads: inputs[CASES.indexOf(c)].grads, record: RECORD,
-      groups: c.groups, defaults: c.defaults,
+      optimizer: c.optimizer, ...inputs[CASES.indexOf(c)], record: RECORD, groups: c.groups, defaults: c.defaults,
     }))).forEach((ref, i) => refs.set(run[i], ref));
   });
 
