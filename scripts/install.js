@@ -327,44 +327,46 @@ function linkTorchLib(dir, libDir) {
   return link;
 }
 
-/** Tries the matching prebuilt binaries; returns { addon, torchVersion, flavour } or null. */
-function usePrebuilt(found) {
+/**
+ * Tries the matching prebuilt binaries; returns { addon, torchVersion, flavour } or null. `say` receives what
+ * was tried ({ log, warn }: the install prints; the loader's adoption (scripts/adopt-prebuilt.js) collects).
+ */
+function usePrebuilt(found, say = { log, warn }) {
   const dir = prebuildsDir();
   const { wanted, all, matches } = matchingPrebuilts(found, dir);
   if (matches.length === 0) {
-    log(`no prebuilt addon for ${wanted.tag}` + (all.length ? ` (prebuilt: ${all.join(', ')})` : '') +
-      '; building from source');
+    say.log(`no prebuilt addon for ${wanted.tag}` + (all.length ? ` (prebuilt: ${all.join(', ')})` : ''));
     return null;
   }
   let link = null;
   try {
     link = linkTorchLib(dir, found.libDir);
   } catch (e) {
-    warn(`could not link ${path.join(dir, TORCH_LIB_LINK)} to ${found.libDir} (${e.message})`);
+    say.warn(`could not link ${path.join(dir, TORCH_LIB_LINK)} to ${found.libDir} (${e.message})`);
   }
   for (const addon of matches) {
     // A binary built before a change to native/ would pair old C++ with this package's JavaScript.
     const stale = staleReason(addon, ROOT);
     if (stale !== null) {
-      warn(`the prebuilt addon ${path.basename(addon)} is not used: ${stale}`);
+      say.warn(`the prebuilt addon ${path.basename(addon)} is not used: ${stale}`);
       continue;
     }
-    log(`testing the prebuilt addon ${path.relative(ROOT, addon)} in a child process`);
+    say.log(`testing the prebuilt addon ${path.relative(ROOT, addon)} in a child process`);
     const r = probeAddon(addon);
     if (r.ok) return { addon, torchVersion: r.torchVersion, flavour: wanted.tag };
-    warn(`the prebuilt addon ${path.basename(addon)} does not work with this libtorch (${r.reason})`);
+    say.warn(`the prebuilt addon ${path.basename(addon)} does not work with this libtorch (${r.reason})`);
   }
   if (link) fs.rmSync(link, { force: true });
-  log('no prebuilt addon works here; building from source');
+  say.log('no prebuilt addon works here');
   return null;
 }
 
 /** Writes native-addon.json: which binary lib/torch/native.ts loads, and what it was checked against. */
-function writeRecord(root, kind, addon, found, torchVersion, flavour) {
+function writeRecord(root, kind, addon, found, torchVersion, flavour, by = 'install') {
   const rel = path.relative(root, addon);
   const shown = rel.startsWith('..') || path.isAbsolute(rel) ? addon : rel;
   const data = { kind, path: shown, flavour, torchVersion, libtorch: { ...record(found), path: found.root },
-    node: process.version, installedAt: new Date().toISOString() };
+    node: process.version, installedAt: new Date().toISOString(), by };
   writeFileAtomic(path.join(root, RECORD_FILE), `${JSON.stringify(data, null, 2)}\n`);
 }
 
@@ -400,6 +402,7 @@ function main(argv) {
       log(`ready: prebuilt ${path.relative(ROOT, pre.addon)} (libtorch ${pre.torchVersion}); nothing compiled`);
       return;
     }
+    log('building from source');
   }
 
   const addon = build(found, outDir, force);
@@ -411,7 +414,8 @@ function main(argv) {
   log(`ready: ${addon} (libtorch ${torchVersion})`);
 }
 
-module.exports = { probeAddon, matchingPrebuilts, prebuildsDir, linkTorchLib, torchCmakeArgs, RECORD_FILE, TORCH_LIB_LINK };
+module.exports = { probeAddon, matchingPrebuilts, prebuildsDir, linkTorchLib, torchCmakeArgs, usePrebuilt, writeRecord,
+  RECORD_FILE, TORCH_LIB_LINK };
 
 if (require.main === module) {
   try {

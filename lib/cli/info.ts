@@ -238,6 +238,7 @@ const ADDON_SOURCES: Record<AddonSource, string> = {
   'prebuilt': 'prebuilt',
   'built': 'built from source at install',
   'build-folder': 'built from source (build/Release, no install record)',
+  'adopted': 'prebuilt, chosen at load (npm did not run the install script)',
 };
 
 function gib(bytes: number): string {

@@ -175,10 +175,12 @@ export interface NativeProfile {
 /**
  * How the addon was chosen: `SELFSUP_ADDON` (the environment variable),
  * `prebuilt` (a binary shipped in prebuilds/ that `npm install` tested and
- * recorded), `built` (compiled from source by `npm install`, recorded), or
- * `build-folder` (build/Release/selfsup.node found without a record).
+ * recorded), `built` (compiled from source by `npm install`, recorded),
+ * `build-folder` (build/Release/selfsup.node found without a record), or
+ * `adopted` (npm did not run the install script: this load chose the prebuilt
+ * binary of the machine's libtorch, tested it and recorded it; scripts/adopt-prebuilt.js).
  */
-export type AddonSource = 'SELFSUP_ADDON' | 'prebuilt' | 'built' | 'build-folder';
+export type AddonSource = 'SELFSUP_ADDON' | 'prebuilt' | 'built' | 'build-folder' | 'adopted';
 
 /** Which addon binary this process loaded, and why. */
 export interface AddonOrigin {
@@ -256,6 +258,24 @@ function withWaitPolicy<T>(loadAddon: () => T): T {
   }
 }
 
+/** scripts/adopt-prebuilt.js (plain JavaScript shipped with the package). */
+type AdoptResult = { ok: true; addon: string; flavour: string; record: string | null } | { ok: false; reason: string };
+interface AdoptScript { adoptPrebuilt(): AdoptResult; REMEDY: string }
+
+/**
+ * When npm did not run the install script (no record, no build): the prebuilt binary of this machine's
+ * libtorch, tested in a child process and recorded, or why there is none.
+ */
+function adopt(): { origin: AddonOrigin } | { reason: string; remedy: string } {
+  const script = path.join(packageRoot(), 'scripts', 'adopt-prebuilt.js');
+  if (!fs.existsSync(script)) return { reason: `${script} is missing`, remedy: '' };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { adoptPrebuilt, REMEDY } = require(script) as AdoptScript;
+  const r = adoptPrebuilt();
+  if (!r.ok) return { reason: r.reason, remedy: REMEDY };
+  return { origin: { source: 'adopted', path: r.addon, flavour: r.flavour, record: r.record } };
+}
+
 /** scripts/native-hash.js (plain JavaScript shipped with the package; install.js uses it too). */
 interface NativeHashScript { staleReason(binary: string, root: string): string | null }
 
@@ -270,9 +290,27 @@ function prebuiltStaleReason(binary: string): string | null {
   return (require(script) as NativeHashScript).staleReason(binary, packageRoot());
 }
 
+/** Loads `origin`'s binary with selfsup's OpenMP wait policy; a binary that exists but does not load is an error. */
+function loadFrom(origin: AddonOrigin): NativeAddon {
+  try {
+    return withWaitPolicy(() => require(origin.path) as NativeAddon);
+  } catch (err) {
+    // A binary that exists but does not load is reported, not skipped: a
+    // silent fallback to another binary would hide a broken install.
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `selfsup: the native addon ${origin.path} (${origin.source}) does not load: ${why}\n` +
+        'If libtorch changed since selfsup was installed, reinstall the addon: `npm rebuild selfsup` ' +
+        '(add SELFSUP_BUILD_FROM_SOURCE=1 to compile it). `LIBTORCH=<folder>` picks another libtorch.',
+    );
+  }
+}
+
 function load(): NativeAddon {
   const tried: string[] = [];
+  let recorded = false;
   for (const origin of candidates()) {
+    if (origin.record !== null) recorded = true;
     if (!fs.existsSync(origin.path)) {
       // An explicit choice that names nothing is a mistake to report, not to route around.
       if (origin.source === 'SELFSUP_ADDON') {
@@ -290,25 +328,27 @@ function load(): NativeAddon {
       tried.push(`${origin.path} (prebuilt, refused: ${stale})`);
       continue;
     }
-    let addon: NativeAddon;
-    try {
-      addon = withWaitPolicy(() => require(origin.path) as NativeAddon);
-    } catch (err) {
-      // A binary that exists but does not load is reported, not skipped: a
-      // silent fallback to another binary would hide a broken install.
-      const why = err instanceof Error ? err.message : String(err);
-      throw new Error(
-        `selfsup: the native addon ${origin.path} (${origin.source}) does not load: ${why}\n` +
-          'If libtorch changed since selfsup was installed, reinstall the addon: `npm rebuild selfsup` ' +
-          '(add SELFSUP_BUILD_FROM_SOURCE=1 to compile it). `LIBTORCH=<folder>` picks another libtorch.',
-      );
-    }
+    const addon = loadFrom(origin);
     addonPath = origin.path;
     addonOrigin = origin;
     return addon;
   }
+  // No install record: npm did not run the install script (npm 12's allowScripts, --ignore-scripts).
+  let remedy = '';
+  if (!recorded) {
+    const adopted = adopt();
+    if ('origin' in adopted) {
+      const addon = loadFrom(adopted.origin);
+      addonPath = adopted.origin.path;
+      addonOrigin = adopted.origin;
+      return addon;
+    }
+    tried.push(`a prebuilt binary for this libtorch (none adopted: ${adopted.reason})`);
+    remedy = adopted.remedy;
+  }
   throw new Error(
-    'selfsup: no usable native addon is installed. Run `npm rebuild selfsup` (or `npm run build:native` in a clone) ' +
+    'selfsup: no usable native addon is installed. ' +
+      (remedy ? `${remedy}. ` : 'Run `npm rebuild selfsup` (or `npm run build:native` in a clone). ') +
       `(looked for: ${tried.join(', ')})`,
   );
 }

@@ -9,6 +9,7 @@ import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { addonPath } from '../../lib/torch/native';
 
 /** The repository root: the folder above this file whose package.json is named "selfsup". */
 export function repoRoot(): string {
@@ -97,12 +98,19 @@ export function packTarball(): { tarball: string; log: string } {
   return packed;
 }
 
-/** Installs `tarball` into a new empty project folder; returns the folder, the installed package and npm's output. */
-export function installTarball(tarball: string, env: NodeJS.ProcessEnv): { dir: string; pkg: string; log: string } {
+/**
+ * Installs `tarball` into a new empty project folder; returns the folder, the installed package and npm's output.
+ * The project allows selfsup's install script (npm 12 runs a dependency's install script only when the
+ * project's allowScripts names it; older npm ignores the field); `ignoreScripts` installs with --ignore-scripts,
+ * as npm 12 does for a project that did not allow it.
+ */
+export function installTarball(tarball: string, env: NodeJS.ProcessEnv, options: { ignoreScripts?: boolean } = {}):
+  { dir: string; pkg: string; log: string } {
   const dir = tempDir('selfsup-install-');
-  fs.writeFileSync(path.join(dir, 'package.json'), '{ "name": "install-test", "version": "1.0.0", "private": true }\n');
-  const log = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', tarball],
-    { cwd: dir, env });
+  const project = { name: 'install-test', version: '1.0.0', private: true, allowScripts: { [`file:${tarball}`]: true } };
+  fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(project, null, 2)}\n`);
+  const log = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts',
+    ...(options.ignoreScripts ? ['--ignore-scripts'] : []), tarball], { cwd: dir, env });
   return { dir, pkg: path.join(dir, 'node_modules', 'selfsup'), log };
 }
 
@@ -125,4 +133,29 @@ export function useSelfsup(dir: string, env: NodeJS.ProcessEnv): UseResult {
   `;
   const out = run(process.execPath, ['-e', code], { cwd: dir, env }).trim();
   return JSON.parse(out.slice(out.lastIndexOf('{"loss"'))) as UseResult;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const findLibtorch = require(path.join(repoRoot(), 'scripts', 'find-libtorch.js')) as {
+  findLibtorch(): unknown; prebuiltFileName(found: unknown): string;
+};
+
+/**
+ * A package-shaped copy of the repository (scripts, native, dist/lib, node_modules linked, no .git, no build,
+ * no install record) whose prebuilt binary, named for this machine's libtorch, is this checkout's addon:
+ * nothing is packed or built.
+ */
+export function packageShapedCopy(): { dir: string; prebuilt: string } {
+  const root = repoRoot();
+  const dir = tempDir('selfsup-pkg-');
+  for (const entry of ['scripts', 'native', 'package.json', 'CMakeLists.txt']) {
+    fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+  }
+  fs.cpSync(path.join(root, 'dist', 'lib'), path.join(dir, 'dist', 'lib'), { recursive: true });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  const prebuilt = path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`,
+    findLibtorch.prebuiltFileName(findLibtorch.findLibtorch()));
+  fs.mkdirSync(path.dirname(prebuilt), { recursive: true });
+  fs.copyFileSync(addonPath, prebuilt);
+  return { dir, prebuilt };
 }

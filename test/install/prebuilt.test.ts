@@ -99,10 +99,26 @@ describe('install: the prebuilt binary from the npm pack tarball', function () {
     const out = `${r.stdout}${r.stderr}`;
     assert.equal(r.signal, null, out);
     assert.match(out, /the prebuilt addon selfsup\..*\.node does not work with this libtorch/);
-    assert.match(out, /no prebuilt addon works here; building from source/);
+    assert.match(out, /no prebuilt addon works here\n(selfsup: )?building from source/);
     assert.equal(r.status, 1, out);
     assert.match(out, /cmake and c\+\+ not found on PATH; the addon is compiled from source/);
     assert.ok(!fs.existsSync(path.join(copy, 'native-addon.json')), 'a failed install wrote a record');
+  });
+
+  it('installed with --ignore-scripts (npm 12 without allowScripts): the first load adopts the prebuilt binary', () => {
+    const callsBefore = shims.calls().length;
+    const bare = installTarball(tarball, env, { ignoreScripts: true });
+    assert.doesNotMatch(bare.log, /selfsup: /, 'the install script ran');
+    assert.ok(!fs.existsSync(path.join(bare.pkg, 'native-addon.json')), 'an install record without the install script');
+    const r = useSelfsup(bare.dir, env);
+    assert.equal(r.loss, 14);
+    assert.deepEqual(r.grad, [2, 4, 6]);
+    assert.equal(r.addon.source, 'adopted');
+    assert.equal(path.dirname(r.addon.path), path.join(fs.realpathSync(bare.pkg), 'prebuilds', 'linux-x64'));
+    const record = JSON.parse(fs.readFileSync(path.join(bare.pkg, 'native-addon.json'), 'utf8')) as { kind: string; by: string };
+    assert.deepEqual([record.kind, record.by], ['prebuilt', 'load']);
+    assert.equal(useSelfsup(bare.dir, env).addon.source, 'prebuilt');
+    assert.deepEqual(shims.calls().slice(callsBefore), [], 'build tools were called');
   });
 
   it('SELFSUP_SKIP_NATIVE=1 skips the native step', () => {

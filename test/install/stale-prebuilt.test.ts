@@ -8,8 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { addonPath } from '../../lib/torch/native';
-import { cleanEnv, cleanUp, repoRoot, tempDir } from './package-fixture';
+import { cleanEnv, cleanUp, packageShapedCopy as fixture, repoRoot, tempDir } from './package-fixture';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hash = require(path.join(repoRoot(), 'scripts', 'native-hash.js')) as {
@@ -17,27 +16,6 @@ const hash = require(path.join(repoRoot(), 'scripts', 'native-hash.js')) as {
   staleReason(binary: string, root: string): string | null;
   writeSourceRecord(binary: string, root: string): { sourceHash: string };
 };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const findLibtorch = require(path.join(repoRoot(), 'scripts', 'find-libtorch.js')) as {
-  findLibtorch(): unknown; prebuiltFileName(found: unknown): string;
-};
-
-/** A package-shaped copy with this checkout's addon as its prebuilt binary. */
-function fixture(): { dir: string; prebuilt: string } {
-  const root = repoRoot();
-  const dir = tempDir('selfsup-stale-');
-  for (const entry of ['scripts', 'native', 'package.json', 'CMakeLists.txt']) {
-    fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
-  }
-  fs.cpSync(path.join(root, 'dist', 'lib'), path.join(dir, 'dist', 'lib'), { recursive: true });
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  const prebuilt = path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`,
-    findLibtorch.prebuiltFileName(findLibtorch.findLibtorch()));
-  fs.mkdirSync(path.dirname(prebuilt), { recursive: true });
-  fs.copyFileSync(addonPath, prebuilt);
-  return { dir, prebuilt };
-}
-
 /** A folder whose cmake and c++ fail: a source build stops at once. */
 function noCompiler(): string {
   const dir = tempDir('selfsup-no-cmake-');
@@ -77,7 +55,7 @@ describe('install and load: a prebuilt binary built from other native sources is
     // No record: refused.
     let r = install(dir);
     assert.match(r.out, /the prebuilt addon selfsup\..*\.node is not used: it has no record of the native sources/);
-    assert.match(r.out, /no prebuilt addon works here; building from source/);
+    assert.match(r.out, /no prebuilt addon works here\n(selfsup: )?building from source/);
     assert.equal(r.status, 1, r.out); // the compiler shims stop the source build
     // A matching record: used, nothing compiled.
     hash.writeSourceRecord(prebuilt, dir);
