@@ -54,15 +54,19 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/** Runs a command; throws with its output when it fails. Returns stdout + stderr. */
-export function run(cmd: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): string {
-  const r = childProcess.spawnSync(cmd, args, { ...options, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+/**
+ * Runs a command; throws with its output when it fails. Returns stdout + stderr, or stdout alone with
+ * `stdoutOnly` (npm 12's npx prints notices on stderr around a command's output).
+ */
+export function run(cmd: string, args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; stdoutOnly?: boolean }): string {
+  const r = childProcess.spawnSync(cmd, args, { cwd: options.cwd, env: options.env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}, signal ${r.signal}) in ${options.cwd}:\n` +
       out.slice(-6000));
   }
-  return out;
+  return options.stdoutOnly ? r.stdout : out;
 }
 
 // What a clean clone lacks: build outputs, installs and local state.

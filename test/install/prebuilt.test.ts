@@ -73,7 +73,7 @@ describe('install: the prebuilt binary from the npm pack tarball', function () {
   });
 
   it('`npx selfsup info --json` names the prebuilt binary and its libtorch', () => {
-    const out = run('npx', ['--no-install', 'selfsup', 'info', '--json'], { cwd: installed.dir, env });
+    const out = run('npx', ['--no-install', 'selfsup', 'info', '--json'], { cwd: installed.dir, env, stdoutOnly: true });
     const info = JSON.parse(out.slice(out.indexOf('{'))) as
       { addon: { source: string; flavour: string }; libtorch: { version: string; path: string | null } };
     assert.equal(info.addon.source, 'prebuilt');
