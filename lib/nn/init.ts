@@ -1,7 +1,7 @@
 // nn.init: in-place parameter initialisation, as torch.nn.init. Every function
 // runs without recording gradients and draws from the same random stream as
 // PyTorch's, so after the same `manualSeed` the values equal PyTorch's.
-import { Tensor, Generator, noGrad, ops } from '../torch';
+import { Tensor, Generator, config, emptyLike, noGrad, ops, where } from '../torch';
 import { checkFinite, checkTensor } from '../torch/arguments';
 import { defineOptions, is, option, optionsKey } from '../torch/option-table';
 
@@ -116,7 +116,17 @@ export interface TruncNormalOptions extends GeneratorOption {
   a?: number;
   /** Upper cut-off. Default 2. */
   b?: number;
+  /**
+   * How to draw, as the `torch.nn.init.trunc_normal_` of a libtorch version: 'inverse-cdf' (up to 2.11: a
+   * uniform draw through erfinv, then a clamp) or 'rejection' (2.12 on, PyTorch PR #174997: normal draws redrawn
+   * until inside [a, b], or, when [a, b] holds at most 0.3 of the mass, uniform draws in [a, b] accepted by the
+   * density). Default: that of the loaded libtorch, so the values equal its Python's after the same seed.
+   */
+  sampler?: TruncNormalSampler;
 }
+
+/** The two algorithms of `torch.nn.init.trunc_normal_` (see `TruncNormalOptions.sampler`). */
+export type TruncNormalSampler = 'inverse-cdf' | 'rejection';
 
 // Double-precision erf: the Maclaurin series where it converges quickly, the
 // continued fraction of erfc further out (JS has no Math.erf).
@@ -144,12 +154,65 @@ function erf(x: number): number {
 // The defaults of TruncNormalOptions, as PyTorch's arguments.
 const TRUNC_NORMAL_OPTIONS = defineOptions({
   mean: option(0, checkFinite), std: option(1, checkFinite), a: option(-2, checkFinite), b: option(2, checkFinite),
+  sampler: option<TruncNormalSampler | undefined>(undefined, (v, what) => {
+    if (v === undefined || v === 'inverse-cdf' || v === 'rejection') return v;
+    throw new TypeError(`Expected 'inverse-cdf' or 'rejection' for ${what} but received '${String(v)}'`);
+  }),
 });
 
 /**
+ * The sampler of the loaded libtorch's `trunc_normal_`: 'rejection' from 2.12 (checked against 2.14's Python),
+ * 'inverse-cdf' before (checked against 1.13 and 2.6).
+ */
+export function defaultTruncNormalSampler(torchVersion = config().torchVersion): TruncNormalSampler {
+  const m = /^(\d+)\.(\d+)/.exec(torchVersion);
+  if (!m) return 'inverse-cdf';
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 2 || (major === 2 && minor >= 12) ? 'rejection' : 'inverse-cdf';
+}
+
+// PyTorch 2.12's sampler (torch/nn/init.py, _no_grad_trunc_normal_), with the same draws in the same order.
+function truncNormalRejection(t: Tensor, mean: number, std: number, a: number, b: number, mass: number,
+  generator: Generator | undefined): void {
+  const g = { generator };
+  if (mass > 0.3) {
+    // Normal draws; the out-of-range ones redrawn (the comparison in t's dtype, as the bounds cast to it).
+    let result = t.normal_(mean, std, g);
+    for (;;) {
+      const outside = result.lt(a).logicalOr(result.gt(b));
+      if (!outside.any().item()) break;
+      result = where(outside, emptyLike(result).normal_(mean, std, g), result);
+    }
+    if (result !== t) t.copy_(result);
+    return;
+  }
+  // Uniform draws in [a, b], accepted with probability pdf(x) / pdf(mode): log(u) <= log pdf(x) - log pdf(mode).
+  const mode = Math.max(a, Math.min(mean, b));
+  const logPeak = -0.5 * ((mode - mean) / std) ** 2;
+  const candidates = emptyLike(t);
+  const acceptBuf = emptyLike(t);
+  const logDensity = (c: Tensor): Tensor => c.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(logPeak);
+  const rejected = (c: Tensor): Tensor => ops.aten.log_(acceptBuf.uniform_(0, 1, g)).gt(c);
+  t.uniform_(a, b, g);
+  candidates.copy_(t);
+  let pending = rejected(logDensity(candidates));
+  if (!pending.any().item()) return;
+  let result: Tensor = t;
+  for (;;) {
+    candidates.uniform_(a, b, g);
+    result = where(pending, candidates, result);
+    pending = where(pending, rejected(logDensity(candidates)), pending);
+    if (!pending.any().item()) break;
+  }
+  t.copy_(result);
+}
+
+/**
  * Fills `tensor` with samples from N(mean, std^2) truncated to [a, b], in
- * place, as `torch.nn.init.trunc_normal_` (and timm's): inverse-CDF sampling
- * of a uniform draw, then a clamp. Defaults as PyTorch: mean 0, std 1, a -2, b 2.
+ * place, as `torch.nn.init.trunc_normal_` (and timm's) of the loaded libtorch:
+ * up to 2.11 inverse-CDF sampling of a uniform draw, then a clamp; from 2.12
+ * rejection sampling (`options.sampler` picks either). Defaults as PyTorch:
+ * mean 0, std 1, a -2, b 2.
  *
  * NOTE: `a` and `b` are absolute bounds, not multiples of `std`: timm and
  * DINO call `truncNormal_(w, { std: 0.02 })`, whose bounds are +-2 (no truncation in practice).
@@ -157,12 +220,16 @@ const TRUNC_NORMAL_OPTIONS = defineOptions({
  */
 export function truncNormal_(tensor: Tensor, options: TruncNormalOptions = {}): Tensor {
   const t = checkTensor(tensor, 'tensor');
-  const { mean, std, a, b } = TRUNC_NORMAL_OPTIONS.resolve(options, optionsKey);
+  const { mean, std, a, b, sampler } = TRUNC_NORMAL_OPTIONS.resolve(options, optionsKey);
   if (!(std > 0)) throw new RangeError(`Expected a positive number for options.std but received ${std}`);
   if (!(a < b)) throw new RangeError(`Expected options.a < options.b but received a ${a}, b ${b}`);
   const cdf = (x: number): number => (1 + erf(x / Math.SQRT2)) / 2;
   const l = cdf((a - mean) / std);
   const u = cdf((b - mean) / std);
+  if ((sampler ?? defaultTruncNormalSampler()) === 'rejection') {
+    noGrad(() => truncNormalRejection(t, mean, std, a, b, u - l, options.generator));
+    return t;
+  }
   noGrad(() => {
     t.uniform_(2 * l - 1, 2 * u - 1, { generator: options.generator });
     ops.aten.erfinv_(t);

@@ -8,6 +8,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from init_ref import trunc_normal_inverse_cdf, trunc_normal_rejection
+
 DTYPES = {
     'float32': torch.float32, 'float64': torch.float64, 'float16': torch.float16,
     'bfloat16': torch.bfloat16, 'int64': torch.int64, 'int32': torch.int32,
@@ -41,7 +43,8 @@ def grad_weights(t):
 
 
 def run_case(case):
-    env = {'torch': torch, 'F': F, 'math': math}
+    env = {'torch': torch, 'F': F, 'math': math, 'trunc_normal_inverse_cdf': trunc_normal_inverse_cdf,
+           'trunc_normal_rejection': trunc_normal_rejection}
     leaves = []
     for spec in case['inputs']:
         t = torch.tensor(spec['data'], dtype=torch.float64).reshape(spec['shape']).to(DTYPES[spec['dtype']])

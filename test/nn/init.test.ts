@@ -39,6 +39,29 @@ describe('nn/init', () => {
     assert.throws(() => nn.init.truncNormal_(torch.empty([2]), { std: 0 }), /Expected a positive number for options.std/);
   });
 
+  it('truncNormal_\'s samplers: both keep [a, b] and the moments; the default follows the libtorch version', () => {
+    for (const sampler of ['inverse-cdf', 'rejection'] as const) {
+      const s = stats(nn.init.truncNormal_(torch.empty([20000]), { std: 1, a: -1, b: 1, sampler }));
+      assert.ok(s.min >= -1 && s.max <= 1, `${sampler}: [${s.min}, ${s.max}]`);
+      assert.ok(Math.abs(s.std - 0.5379) < 0.01, `${sampler}: std ${s.std}`);
+      // Mean outside [a, b] (N(0, 1) on [1, 3]: mean 1.5100, std 0.4166), the rejection sampler's uniform branch.
+      const tail = stats(nn.init.truncNormal_(torch.empty([20000]), { a: 1, b: 3, sampler }));
+      assert.ok(tail.min >= 1 && tail.max <= 3, `${sampler}: [${tail.min}, ${tail.max}]`);
+      assert.ok(Math.abs(tail.mean - 1.51) < 0.01 && Math.abs(tail.std - 0.4166) < 0.01, `${sampler}: ${JSON.stringify(tail)}`);
+    }
+    const byVersion = ['1.13.0', '2.6.0', '2.11.1', '2.12.0', '2.14.1', '3.0.0', 'unknown']
+      .map((v) => nn.init.defaultTruncNormalSampler(v));
+    assert.deepEqual(byVersion, ['inverse-cdf', 'inverse-cdf', 'inverse-cdf', 'rejection', 'rejection', 'rejection', 'inverse-cdf']);
+    assert.equal(nn.init.defaultTruncNormalSampler(), nn.init.defaultTruncNormalSampler(torch.config().torchVersion));
+    // The default is the version's: the same draws as naming it.
+    const draw = (sampler?: nn.init.TruncNormalSampler): number[] =>
+      flat(nn.init.truncNormal_(torch.empty([50]), { a: -1, b: 1, sampler, generator: new torch.Generator().manualSeed(3) }));
+    assert.deepEqual(draw(), draw(nn.init.defaultTruncNormalSampler()));
+    assert.notDeepEqual(draw('inverse-cdf'), draw('rejection'));
+    assert.throws(() => nn.init.truncNormal_(torch.empty([2]), { sampler: 'box-muller' as 'rejection' }),
+      /Expected 'inverse-cdf' or 'rejection' for options.sampler but received 'box-muller'/);
+  });
+
   it('kaiming and xavier scale with fan and gain', () => {
     const k = stats(nn.init.kaimingNormal_(torch.empty([256, 128, 3, 3]), { mode: 'fan_out', nonlinearity: 'relu' }));
     assert.ok(Math.abs(k.std - Math.sqrt(2 / (256 * 9))) < 0.0005, `std ${k.std}`);
