@@ -100,11 +100,16 @@ function readCxx11Abi(torchConfig, fallback) {
  * The C++ standard to compile against libtorch's headers: the CXX_STANDARD its
  * TorchConfig.cmake gives the torch target (14 on 1.13, 17 on 2.6, 20 on
  * Debian's 2.14, whose headers use `requires`), and never below the C++17 the
- * addon's own code is written in. "c++17" or "c++20".
+ * addon's own code is written in. Without a TorchConfig (or a CXX_STANDARD in
+ * it), C++20 from libtorch 2.12 on, whose headers stop with an #error below
+ * it (PyTorch issue #176662). "c++17" or "c++20".
  */
 function cxxStandard(found) {
   const m = /\bCXX_STANDARD\s+(\d+)/.exec(found.torchConfig ? readText(found.torchConfig) : '');
-  return `c++${Math.max(17, m ? Number(m[1]) : 17)}`;
+  if (m) return `c++${Math.max(17, Number(m[1]))}`;
+  const v = /^(\d+)\.(\d+)/.exec(found.version || '');
+  const cxx20 = v !== null && (Number(v[1]) > 2 || (Number(v[1]) === 2 && Number(v[2]) >= 12));
+  return cxx20 ? 'c++20' : 'c++17';
 }
 
 function hasCudaLibs(libDir) {

@@ -164,6 +164,14 @@ describe('scripts/find-libtorch', () => {
     fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('CXX_STANDARD 14', 'CXX_STANDARD 20'));
     assert.equal(run('--cxx-std'), 'c++20'); // Debian's 2.14
     assert.match(run('--cmake'), /^set\(SELFSUP_TORCH_CXX_STANDARD 20\)$/m);
+    // No TorchConfig: by version, C++20 from 2.12 (whose headers refuse less), C++17 before.
+    for (const [version, std] of [['2.11.0', 'c++17'], ['2.12.0', 'c++20'], ['2.14.1', 'c++20'], ['3.0.0', 'c++20']]) {
+      const bare = fakeLibtorch({ version, abi: 1, cuda: false });
+      fs.rmSync(path.join(bare, 'share'), { recursive: true, force: true });
+      const got = childProcess.execFileSync(process.execPath, [script, '--cxx-std'],
+        { env: { ...process.env, LIBTORCH: bare }, encoding: 'utf8' }).trim();
+      assert.equal(got, std, `libtorch ${version} without TorchConfig`);
+    }
     const bad = childProcess.spawnSync(process.execPath, [script, '--include-dirs'],
       { env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' }, encoding: 'utf8' });
     assert.equal(bad.status, 1);
