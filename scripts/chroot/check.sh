@@ -8,7 +8,13 @@
 # CPU machine; CI runs it (.ci/run). sid (unstable) follows PyTorch's newer
 # releases. See docs/compatibility.md.
 #
-#   sudo bash scripts/chroot/check.sh [--suite trixie|sid|...] [--keep]
+#   sudo bash scripts/chroot/check.sh [--suite trixie|sid|...] [--keep] [--prebuild DIR]
+#
+# --prebuild DIR: instead of the tests, build that release's prebuilt addon
+# (scripts/prebuild.js: node-gyp, the child-process load test, the source-hash
+# record) and copy it with its record into DIR, e.g. prebuilds/linux-x64 of
+# this checkout before `npm pack`, so the package installs without a compiler
+# on that release too (docs/shipping.md).
 #
 # Needs root on a Debian machine that reaches deb.debian.org and the npm
 # registry (as `npm install` does). The chroot is kept in
@@ -23,13 +29,19 @@ set -uo pipefail
 
 suite=trixie
 keep=no
+prebuild=
 while [ $# -gt 0 ]; do
   case "$1" in
     --suite) suite=${2:?--suite needs a Debian suite, e.g. trixie or sid}; shift 2 ;;
     --keep) keep=yes; shift ;;
-    *) echo "chroot/check.sh: unknown argument '$1' (--suite NAME, --keep)" >&2; exit 2 ;;
+    --prebuild) prebuild=${2:?--prebuild needs a folder to copy the prebuilt addon into}; shift 2 ;;
+    *) echo "chroot/check.sh: unknown argument '$1' (--suite NAME, --keep, --prebuild DIR)" >&2; exit 2 ;;
   esac
 done
+if [ -n "$prebuild" ]; then
+  mkdir -p "$prebuild" 2> /dev/null && prebuild=$(cd "$prebuild" && pwd) ||
+    { echo "chroot/check.sh: --prebuild $prebuild is not a folder that can be made" >&2; exit 2; }
+fi
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 root=${SELFSUP_CHROOT_ROOT:-/var/tmp/selfsup-$suite}
 mirror=${SELFSUP_CHROOT_MIRROR:-http://deb.debian.org/debian}
@@ -100,6 +112,25 @@ git clone -q --no-hardlinks "$repo" "$root/root/selfsup" || not_run "git clone i
 # package-lock.json (it drops the "libc" fields npm 10 writes), which is npm's
 # doing, not the install's.
 status=0
+if [ -n "$prebuild" ]; then
+  in_root 'cd /root/selfsup &&
+    echo "node $(node --version), npm $(npm --version), $(g++ --version | head -n1), debian $(cat /etc/debian_version)" &&
+    echo "=== '"$suite"': npm install" && npm install &&
+    echo "=== '"$suite"': prebuild" && node scripts/prebuild.js --force' || status=$?
+  if [ "$status" = 0 ]; then
+    built=("$root"/root/selfsup/prebuilds/linux-*/selfsup.*.node)
+    if [ -f "${built[0]}" ] && [ -f "${built[0]}.json" ]; then
+      cp "${built[0]}" "${built[0]}.json" "$prebuild/" && say "prebuilt: $prebuild/$(basename "${built[0]}")" || status=1
+    else
+      say "prebuild.js wrote no binary with a record"
+      status=1
+    fi
+  fi
+  if [ "$status" != 0 ]; then say "prebuild FAILED (exit $status)"; fi
+  [ "$keep" = yes ] || rm -rf "$root/root/selfsup"
+  [ "$status" = 3 ] && status=1
+  exit "$status"
+fi
 in_root 'cd /root/selfsup &&
   echo "node $(node --version), npm $(npm --version), $(g++ --version | head -n1), debian $(cat /etc/debian_version)" &&
   echo "=== '"$suite"': npm install" && npm install &&

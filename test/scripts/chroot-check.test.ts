@@ -23,10 +23,16 @@ describe('scripts/chroot/check.sh: options', function () {
   it('refuses an unknown argument and a --suite without a value, naming them', () => {
     const unknown = check(['--suit', 'sid']);
     assert.equal(unknown.status, 2);
-    assert.match(unknown.out, /chroot\/check\.sh: unknown argument '--suit' \(--suite NAME, --keep\)/);
+    assert.match(unknown.out, /chroot\/check\.sh: unknown argument '--suit' \(--suite NAME, --keep, --prebuild DIR\)/);
     const bare = check(['--suite']);
     assert.notEqual(bare.status, 0);
     assert.match(bare.out, /--suite needs a Debian suite, e.g\. trixie or sid/);
+    const noDir = check(['--prebuild']);
+    assert.notEqual(noDir.status, 0);
+    assert.match(noDir.out, /--prebuild needs a folder to copy the prebuilt addon into/);
+    const badDir = check(['--prebuild', '/dev/null/prebuilds']);
+    assert.equal(badDir.status, 2);
+    assert.match(badDir.out, /chroot\/check\.sh: --prebuild \/dev\/null\/prebuilds is not a folder that can be made/);
   });
 
   it('--suite, SELFSUP_CHROOT_ROOT and SELFSUP_CHROOT_MIRROR reach debootstrap; its failure is "not run" (exit 3)', function () {
