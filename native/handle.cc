@@ -166,13 +166,13 @@ TensorBox* BoxOf(const Napi::Value& value) {
   return BoxOfNumber(env, raw);
 }
 
-const at::Tensor& TensorOf(const Napi::Value& value, const std::string& what) {
+const at::Tensor& TensorOf(const Napi::Value& value, const char* what) {
   TensorBox* box = BoxOf(value);
   if (box == nullptr) {
-    throw Napi::TypeError::New(value.Env(), "Expected a Tensor for " + what);
+    throw Napi::TypeError::New(value.Env(), std::string("Expected a Tensor for ") + what);
   }
   if (box->disposed) {
-    throw Napi::Error::New(value.Env(), "Tensor was disposed and cannot be used (" + what + ")");
+    throw Napi::Error::New(value.Env(), std::string("Tensor was disposed and cannot be used (") + what + ")");
   }
   return box->tensor;
 }

@@ -60,8 +60,13 @@ void WatchBytes(Napi::Env env, TensorBox* box);
 // `disposed` set for a handle whose tensor was disposed.
 TensorBox* BoxOf(const Napi::Value& value);
 // Like BoxOf, but throws a clear error naming `what` when the value is not a
-// live tensor.
-const at::Tensor& TensorOf(const Napi::Value& value, const std::string& what);
+// live tensor. A string literal binds to the `const char*` overload: with only
+// the std::string one, g++ 13+ warned (-Wdangling-reference) at every
+// `const at::Tensor& t = TensorOf(v, "...")` about the temporary string.
+const at::Tensor& TensorOf(const Napi::Value& value, const char* what);
+inline const at::Tensor& TensorOf(const Napi::Value& value, const std::string& what) {
+  return TensorOf(value, what.c_str());
+}
 
 // Names used on the JS side: 'float32', 'cpu', 'cuda:0', ...
 bool ParseDtype(const std::string& name, c10::ScalarType* out);
