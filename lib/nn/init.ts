@@ -1,7 +1,7 @@
 // nn.init: in-place parameter initialisation, as torch.nn.init. Every function
 // runs without recording gradients and draws from the same random stream as
 // PyTorch's, so after the same `manualSeed` the values equal PyTorch's.
-import { Tensor, Generator, config, emptyLike, noGrad, ops, where } from '../torch';
+import { Tensor, Generator, config, emptyLike, noGrad, ops, scope, where } from '../torch';
 import { checkFinite, checkTensor } from '../torch/arguments';
 import { defineOptions, is, option, optionsKey } from '../torch/option-table';
 
@@ -227,7 +227,8 @@ export function truncNormal_(tensor: Tensor, options: TruncNormalOptions = {}): 
   const l = cdf((a - mean) / std);
   const u = cdf((b - mean) / std);
   if ((sampler ?? defaultTruncNormalSampler()) === 'rejection') {
-    noGrad(() => truncNormalRejection(t, mean, std, a, b, u - l, options.generator));
+    // In a scope: the masks, redraws and buffers go at its end (the step-leak checks count them).
+    noGrad(() => scope(() => truncNormalRejection(t, mean, std, a, b, u - l, options.generator)));
     return t;
   }
   noGrad(() => {

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as torch from '../../lib/torch';
 import * as nn from '../../lib/nn';
 import { flat } from '../helpers/assert-close';
+import { tensorsLeftBy } from '../helpers/tensors-left';
 
 const stats = (t: torch.Tensor): { mean: number; std: number; min: number; max: number } => {
   const v = flat(t);
@@ -58,6 +59,11 @@ describe('nn/init', () => {
       flat(nn.init.truncNormal_(torch.empty([50]), { a: -1, b: 1, sampler, generator: new torch.Generator().manualSeed(3) }));
     assert.deepEqual(draw(), draw(nn.init.defaultTruncNormalSampler()));
     assert.notDeepEqual(draw('inverse-cdf'), draw('rejection'));
+    // Neither sampler leaves a tensor behind (the rejection one makes masks, redraws and buffers; both branches).
+    const t = torch.empty([400]);
+    for (const options of [{ sampler: 'inverse-cdf' }, { a: -1, b: 1, sampler: 'rejection' }, { a: 1, b: 3, sampler: 'rejection' }] as const) {
+      assert.equal(tensorsLeftBy(() => nn.init.truncNormal_(t, options)), 0, JSON.stringify(options));
+    }
     assert.throws(() => nn.init.truncNormal_(torch.empty([2]), { sampler: 'box-muller' as 'rejection' }),
       /Expected 'inverse-cdf' or 'rejection' for options.sampler but received 'box-muller'/);
   });
