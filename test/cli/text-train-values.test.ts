@@ -12,10 +12,12 @@ import { messageOf } from '../helpers/refuses';
 import * as torch from '../../lib/torch';
 import { buildClip, disposeClipData, formatClipReport, loadClipData } from '../../lib/cli/clip-run';
 import { captured } from '../helpers/captured-output';
+import { settledTensorCount } from '../helpers/tensors-left';
 
 /** Live tensors `fn` leaves behind. */
 async function leftBy(fn: () => unknown): Promise<number> {
-  const before = torch.memory().tensors;
+  // Settled first: garbage of earlier tests finalized during the awaits would make the count drop (-110 in sid).
+  const before = await settledTensorCount();
   await fn();
   return torch.memory().tensors - before;
 }

@@ -18,6 +18,7 @@ import { extractFeatures } from '../../../lib/eval/features';
 import { exactCosineTopK } from '../../../lib/export/vector-index';
 import * as embeddingMapModule from '../../../lib/train/pictures/embedding-map';
 import { writeEndPictures } from '../../../lib/train/pictures/end-pictures';
+import { settledTensorCount } from '../../helpers/tensors-left';
 
 /** The grid PNG (16 px cells, padding 2, magnified 3x) back at scale 1: (H, W) uint8 of the gray channel. */
 async function grid(file: string): Promise<Tensor> {
@@ -51,7 +52,8 @@ describe('train/pictures: writeEndPictures by value', function () {
       calls.push(args);
       return { width: 0, height: 0 };
     };
-    const live = torch.memory().tensors;
+    // Settled first: garbage of earlier tests finalized during the awaits would make the count drop (seen in sid).
+    const live = await settledTensorCount();
     let result;
     try {
       result = await writeEndPictures(dir, method, test, { maxImages: 20, queries: 6, neighbors: 3, seed: 9 });
