@@ -24,16 +24,16 @@ const ROOT = path.resolve(__dirname, '..');
 
 /**
  * Adopts the prebuilt binary of this package (prebuilds/) that matches this
- * machine's libtorch (`options.findOptions`: find-libtorch's, for tests). Returns { ok: true, addon, flavour, torchVersion,
- * record (its path, or null when it could not be written), notes } or
- * { ok: false, reason }. Never throws for a missing libtorch or binary.
+ * machine's libtorch. Returns { ok: true, addon, flavour, record (its path, or
+ * null when it could not be written) } or { ok: false, reason }. Never throws
+ * for a missing libtorch or binary.
  */
-function adoptPrebuilt(options = {}) {
+function adoptPrebuilt() {
   const notes = [];
   const say = { log: (m) => notes.push(m), warn: (m) => notes.push(m) };
   let found;
   try {
-    found = findLibtorch(options.findOptions || {});
+    found = findLibtorch();
   } catch (e) {
     if (!(e instanceof LibtorchError)) throw e;
     return { ok: false, reason: e.message };
@@ -47,12 +47,11 @@ function adoptPrebuilt(options = {}) {
   let record = path.join(ROOT, RECORD_FILE);
   try {
     writeRecord(ROOT, 'prebuilt', pre.addon, found, pre.torchVersion, pre.flavour, 'load');
-  } catch (e) {
+  } catch {
     // A read-only package folder: the binary still loads; the next process adopts it again.
-    notes.push(`could not write ${record} (${e.message})`);
     record = null;
   }
-  return { ok: true, addon: pre.addon, flavour: pre.flavour, torchVersion: pre.torchVersion, record, notes };
+  return { ok: true, addon: pre.addon, flavour: pre.flavour, record };
 }
 
 module.exports = { adoptPrebuilt, REMEDY };

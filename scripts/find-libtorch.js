@@ -107,9 +107,8 @@ function readCxx11Abi(torchConfig, fallback) {
 function cxxStandard(found) {
   const m = /\bCXX_STANDARD\s+(\d+)/.exec(found.torchConfig ? readText(found.torchConfig) : '');
   if (m) return `c++${Math.max(17, Number(m[1]))}`;
-  const v = /^(\d+)\.(\d+)/.exec(found.version || '');
-  const cxx20 = v !== null && (Number(v[1]) > 2 || (Number(v[1]) === 2 && Number(v[2]) >= 12));
-  return cxx20 ? 'c++20' : 'c++17';
+  const [major, minor] = flavourOf(found).torch.split('.').map(Number); // NaN for an unknown version: C++17
+  return major > 2 || (major === 2 && minor >= 12) ? 'c++20' : 'c++17';
 }
 
 function hasCudaLibs(libDir) {

@@ -290,10 +290,16 @@ function prebuiltStaleReason(binary: string): string | null {
   return (require(script) as NativeHashScript).staleReason(binary, packageRoot());
 }
 
-/** Loads `origin`'s binary with selfsup's OpenMP wait policy; a binary that exists but does not load is an error. */
+/**
+ * Loads `origin`'s binary with selfsup's OpenMP wait policy and makes it this process's addon (addonPath,
+ * addonOrigin); a binary that exists but does not load is an error.
+ */
 function loadFrom(origin: AddonOrigin): NativeAddon {
   try {
-    return withWaitPolicy(() => require(origin.path) as NativeAddon);
+    const addon = withWaitPolicy(() => require(origin.path) as NativeAddon);
+    addonPath = origin.path;
+    addonOrigin = origin;
+    return addon;
   } catch (err) {
     // A binary that exists but does not load is reported, not skipped: a
     // silent fallback to another binary would hide a broken install.
@@ -328,21 +334,13 @@ function load(): NativeAddon {
       tried.push(`${origin.path} (prebuilt, refused: ${stale})`);
       continue;
     }
-    const addon = loadFrom(origin);
-    addonPath = origin.path;
-    addonOrigin = origin;
-    return addon;
+    return loadFrom(origin);
   }
   // No install record: npm did not run the install script (npm 12's allowScripts, --ignore-scripts).
   let remedy = '';
   if (!recorded) {
     const adopted = adopt();
-    if ('origin' in adopted) {
-      const addon = loadFrom(adopted.origin);
-      addonPath = adopted.origin.path;
-      addonOrigin = adopted.origin;
-      return addon;
-    }
+    if ('origin' in adopted) return loadFrom(adopted.origin);
     tried.push(`a prebuilt binary for this libtorch (none adopted: ${adopted.reason})`);
     remedy = adopted.remedy;
   }

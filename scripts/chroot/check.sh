@@ -111,32 +111,27 @@ git clone -q --no-hardlinks "$repo" "$root/root/selfsup" || not_run "git clone i
 # .ci/run's stages but the clean-tree check: trixie's npm 9 rewrites
 # package-lock.json (it drops the "libc" fields npm 10 writes), which is npm's
 # doing, not the install's.
-status=0
+# After npm install: the prebuilt addon (--prebuild), or the tests.
 if [ -n "$prebuild" ]; then
-  in_root 'cd /root/selfsup &&
-    echo "node $(node --version), npm $(npm --version), $(g++ --version | head -n1), debian $(cat /etc/debian_version)" &&
-    echo "=== '"$suite"': npm install" && npm install &&
-    echo "=== '"$suite"': prebuild" && node scripts/prebuild.js --force' || status=$?
-  if [ "$status" = 0 ]; then
-    built=("$root"/root/selfsup/prebuilds/linux-*/selfsup.*.node)
-    if [ -f "${built[0]}" ] && [ -f "${built[0]}.json" ]; then
-      cp "${built[0]}" "${built[0]}.json" "$prebuild/" && say "prebuilt: $prebuild/$(basename "${built[0]}")" || status=1
-    else
-      say "prebuild.js wrote no binary with a record"
-      status=1
-    fi
-  fi
-  if [ "$status" != 0 ]; then say "prebuild FAILED (exit $status)"; fi
-  [ "$keep" = yes ] || rm -rf "$root/root/selfsup"
-  [ "$status" = 3 ] && status=1
-  exit "$status"
+  stages='echo "=== '"$suite"': prebuild" && node scripts/prebuild.js --force'
+else
+  stages='echo "=== '"$suite"': npm run test:gyp" && npm run test:gyp &&
+  echo "=== '"$suite"': npm run test:cuda-syntax" && npm run test:cuda-syntax &&
+  echo "=== '"$suite"': npm test" && npm test'
 fi
+status=0
 in_root 'cd /root/selfsup &&
   echo "node $(node --version), npm $(npm --version), $(g++ --version | head -n1), debian $(cat /etc/debian_version)" &&
-  echo "=== '"$suite"': npm install" && npm install &&
-  echo "=== '"$suite"': npm run test:gyp" && npm run test:gyp &&
-  echo "=== '"$suite"': npm run test:cuda-syntax" && npm run test:cuda-syntax &&
-  echo "=== '"$suite"': npm test" && npm test' || status=$?
+  echo "=== '"$suite"': npm install" && npm install && '"$stages" || status=$?
+if [ -n "$prebuild" ] && [ "$status" = 0 ]; then
+  built=("$root"/root/selfsup/prebuilds/linux-*/selfsup.*.node)
+  if [ -f "${built[0]}" ] && [ -f "${built[0]}.json" ]; then
+    cp "${built[0]}" "${built[0]}.json" "$prebuild/" && say "prebuilt: $prebuild/$(basename "${built[0]}")" || status=1
+  else
+    say "prebuild.js wrote no binary with a record"
+    status=1
+  fi
+fi
 if [ "$status" = 0 ]; then say "passed"; else say "FAILED (exit $status)"; fi
 [ "$keep" = yes ] || rm -rf "$root/root/selfsup"
 # mocha exits with its count of failures: 3 failures must not read as "not run"

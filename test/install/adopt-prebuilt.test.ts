@@ -11,16 +11,15 @@ import * as assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cleanEnv, cleanUp, packageShapedCopy, repoRoot } from './package-fixture';
+import { cleanEnv, cleanUp, findLibtorch, packageShapedCopy, repoRoot } from './package-fixture';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hash = require(path.join(repoRoot(), 'scripts', 'native-hash.js')) as {
   writeSourceRecord(binary: string, root: string): { sourceHash: string };
 };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const find = require(path.join(repoRoot(), 'scripts', 'find-libtorch.js')) as {
-  findLibtorch(): { libDir: string }; flavourOf(found: unknown): { tag: string };
-};
+/** This machine's libtorch and its flavour, as the loader finds them. */
+const here = findLibtorch.findLibtorch();
+const flavour = findLibtorch.flavourOf(here).tag;
 
 interface Origin { source: string; path: string; flavour: string | null; record: string | null }
 
@@ -54,13 +53,13 @@ describe('load: without the install script, the prebuilt binary of this libtorch
     assert.ok(!fs.existsSync(path.join(dir, 'native-addon.json')));
     const first = load(dir);
     assert.equal(first.status, 0, first.out);
-    assert.deepEqual(first.origin, { source: 'adopted', path: prebuilt, flavour: find.flavourOf(find.findLibtorch()).tag,
+    assert.deepEqual(first.origin, { source: 'adopted', path: prebuilt, flavour,
       record: path.join(dir, 'native-addon.json') });
     const rec = readRecord(dir);
     assert.equal(rec.kind, 'prebuilt');
     assert.equal(rec.by, 'load');
     assert.equal(rec.path, path.relative(dir, prebuilt));
-    assert.equal(fs.readlinkSync(path.join(path.dirname(prebuilt), 'torch-lib')), find.findLibtorch().libDir);
+    assert.equal(fs.readlinkSync(path.join(path.dirname(prebuilt), 'torch-lib')), here.libDir);
     // The second load takes the record as an install's: not adopted again, the record untouched.
     const second = load(dir);
     assert.equal(second.status, 0, second.out);
@@ -76,7 +75,7 @@ describe('load: without the install script, the prebuilt binary of this libtorch
     assert.equal(r.status, 1, r.out);
     assert.match(r.out, /no usable native addon is installed\. npm did not run selfsup's install script \(npm 12 runs a dependency's install script only when the project's allowScripts names it; --ignore-scripts skips it\)/);
     assert.match(r.out, /`npm install-scripts approve selfsup` \(npm 12\) and then `npm rebuild selfsup`/);
-    assert.match(r.out, new RegExp(`none adopted: no prebuilt addon for ${find.flavourOf(find.findLibtorch()).tag.replace(/\./g, '\\.')}\\)`));
+    assert.match(r.out, new RegExp(`none adopted: no prebuilt addon for ${flavour.replace(/\./g, '\\.')}\\)`));
     assert.ok(!fs.existsSync(path.join(dir, 'native-addon.json')), 'a failed adoption wrote a record');
     assert.doesNotMatch(r.out, /Segmentation|Aborted/);
   });

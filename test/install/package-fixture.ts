@@ -139,9 +139,10 @@ export function useSelfsup(dir: string, env: NodeJS.ProcessEnv): UseResult {
   return JSON.parse(out.slice(out.lastIndexOf('{"loss"'))) as UseResult;
 }
 
+/** scripts/find-libtorch.js, as the install tests use it. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const findLibtorch = require(path.join(repoRoot(), 'scripts', 'find-libtorch.js')) as {
-  findLibtorch(): unknown; prebuiltFileName(found: unknown): string;
+export const findLibtorch = require(path.join(repoRoot(), 'scripts', 'find-libtorch.js')) as {
+  findLibtorch(): { libDir: string }; prebuiltFileName(found: unknown): string; flavourOf(found: unknown): { tag: string };
 };
 
 /**
