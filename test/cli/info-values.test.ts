@@ -86,6 +86,8 @@ describe('cli: selfsup info by value', () => {
     assert.match(text, /\nCUDA      built with CUDA, runtime not loaded\n/);
     assert.match(text, /\naddon     named by SELFSUP_ADDON: \/x\/build\/Release\/selfsup\.node\n/);
     assert.match(formatInfo({ ...cpu, addon: { ...cpu.addon, source: 'built' } }), /\naddon     built from source at install: /);
+    assert.match(formatInfo({ ...cpu, addon: { ...cpu.addon, source: 'adopted' } }),
+      /\naddon     prebuilt, chosen at load \(npm did not run the install script\): \/x\/build\/Release\/selfsup\.node\n/);
     // Lines of the encoder list hold at most 90 characters: two of 44 fit on one line (90), a third goes on the next.
     const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(44));
     assert.ok(formatInfo({ ...cpu, encoders: [a, b, c] }).endsWith(`encoders  ${a}, ${b},\n          ${c}\nWARNING: first warning\nWARNING: second warning\n`));

@@ -56,8 +56,9 @@ describe('install: the prebuilt binary from the npm pack tarball', function () {
     assert.deepEqual(shims.calls(), [], `build tools were called during npm install:\n${installed.log.slice(-3000)}`);
     assert.ok(!fs.existsSync(path.join(installed.pkg, 'build')), 'npm install created a build/ folder');
     const record = JSON.parse(fs.readFileSync(path.join(installed.pkg, 'native-addon.json'), 'utf8')) as
-      { kind: string; path: string; flavour: string };
+      { kind: string; path: string; flavour: string; by: string };
     assert.equal(record.kind, 'prebuilt');
+    assert.equal(record.by, 'install');
     assert.match(record.path, /^prebuilds\/linux-x64\/selfsup\..*\.node$/);
     assert.match(installed.log, /testing the prebuilt addon .* in a child process/);
     assert.match(installed.log, /nothing compiled/);

@@ -24,8 +24,9 @@ describe('install: a forced source build from the npm pack tarball', function ()
     const addon = path.join(installed.pkg, 'build', 'Release', 'selfsup.node');
     assert.ok(fs.existsSync(addon), `${addon} is missing:\n${installed.log.slice(-3000)}`);
     const record = JSON.parse(fs.readFileSync(path.join(installed.pkg, 'native-addon.json'), 'utf8')) as
-      { kind: string; path: string; torchVersion: string };
+      { kind: string; path: string; torchVersion: string; by: string };
     assert.equal(record.kind, 'built');
+    assert.equal(record.by, 'install');
     assert.equal(record.path, path.join('build', 'Release', 'selfsup.node'));
     assert.match(record.torchVersion, /^\d+\.\d+\.\d+/);
     const libtorch = JSON.parse(fs.readFileSync(path.join(installed.pkg, 'build', 'libtorch.json'), 'utf8')) as
