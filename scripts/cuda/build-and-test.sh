@@ -242,6 +242,7 @@ stage_tests() {
     > "$OUT_DIR/tests.log" 2>&1
   local rc=$?
   grep -E '^tests: [0-9]+ passed' "$OUT_DIR/tests.log" | tail -n 1
+  grep -E '^failed: ' "$OUT_DIR/tests.log" | head -n 20
   exit $rc
 }
 
@@ -316,7 +317,8 @@ done
   printf '  %s\n' "${TIMELINE[@]}"
   echo "  total ${SECONDS}s"
   if [ -f "$OUT_DIR/build.log" ]; then echo; grep -E '^(torch |check-binary:|load test:|c10d: )' "$OUT_DIR/build.log" | tail -n 8; fi
-  if [ -f "$OUT_DIR/tests.log" ]; then echo; echo "tests: $(grep -E '^tests: [0-9]+ passed' "$OUT_DIR/tests.log" | tail -n 1)"; fi
+  if [ -f "$OUT_DIR/tests.log" ]; then echo; echo "tests: $(grep -E '^tests: [0-9]+ passed' "$OUT_DIR/tests.log" | tail -n 1)"
+    grep -E '^failed: ' "$OUT_DIR/tests.log" | head -n 20; fi
   if [ -f "$OUT_DIR/bench.txt" ]; then echo; grep -E '^(## |Node v|Math modes|Reserved GPU memory)' "$OUT_DIR/bench.txt"; sed -n '/### Best against best/,/^$/p' "$OUT_DIR/bench.txt"; fi
   if [ -f "$OUT_DIR/recipe.log" ]; then echo; echo "recipe (last lines of recipe.log):"; tail -n 14 "$OUT_DIR/recipe.log"; fi
   if [ -f "$OUT_DIR/profile.txt" ]; then

@@ -39,7 +39,14 @@ b = torch.full([3], 7.5 if rank == 1 else 0.0, dtype=torch.float32)
 dist.broadcast(b, src=1)
 out['broadcast'] = b.tolist()
 parts = [torch.empty(2) for _ in range(dist.get_world_size())]
-dist.all_gather(parts, torch.tensor([rank, 10 + rank], dtype=torch.float32))
+# Every tensor given to a collective stays referenced from Python until after destroy_process_group. Gloo's worker
+# thread drops its reference when a work ends, which may be after wait() returned; if that is the last reference to a
+# tensor whose Python object was freed, the worker needs the GIL to free it, while the main thread holds the GIL in
+# ~ProcessGroupGloo joining that worker: a deadlock, about 1 run in 12 on Debian 13's torch 2.6 (gdb: main thread in
+# ~ProcessGroupGloo -> thread::join, worker in runLoop -> ~TensorImpl -> PyObjectSlot::maybe_destroy_pyobj).
+# PyTorch releases the GIL in that destructor from 2.8 (PR #154976).
+mine = torch.tensor([rank, 10 + rank], dtype=torch.float32)
+dist.all_gather(parts, mine)
 out['allGather'] = [p.tolist() for p in parts]
 dist.barrier()
 dist.destroy_process_group()
