@@ -157,6 +157,20 @@ Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Starts the caching allocator's peak counters (allocated and reserved bytes)
+// again from their current values, as torch.cuda.reset_peak_memory_stats():
+// a later cudaMemoryStats' peaks are those since this call. Throws without a
+// GPU, as cudaMemoryStats.
+Napi::Value CudaResetPeakMemoryStats(const Napi::CallbackInfo& info) {
+  int64_t index = DeviceIndex(info);
+#ifdef SELFSUP_WITH_CUDA
+  c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(index));
+#else
+  (void)index;
+#endif
+  return info.Env().Undefined();
+}
+
 // One entry per visible GPU, as torch.cuda.get_device_properties(i); empty
 // on a CPU build or when no GPU is visible. `selfsup info` prints these.
 Napi::Value CudaDevices(const Napi::CallbackInfo& info) {
@@ -268,6 +282,7 @@ void InitRuntime(Napi::Env env, Napi::Object exports) {
   Export<CudaMemoryStats>(env, exports, "cudaMemoryStats");
   Export<CudaDevices>(env, exports, "cudaDevices");
   Export<CudaEmptyCache>(env, exports, "cudaEmptyCache");
+  Export<CudaResetPeakMemoryStats>(env, exports, "cudaResetPeakMemoryStats");
   Export<GetNumThreads>(env, exports, "getNumThreads");
   Export<SetNumThreads>(env, exports, "setNumThreads");
   Export<Config>(env, exports, "config");

@@ -9,7 +9,7 @@ namespace selfsup {
 // autocastIncrementNesting(), autocastDecrementNesting(), clearAutocastCache(),
 // autocastCacheEnabled(), setAutocastCacheEnabled(enabled),
 // cudaIsAvailable(), cudaDeviceCount(), cudaSynchronize(index),
-// cudaMemoryStats(index), cudaDevices(), cudaEmptyCache(), getNumThreads(), setNumThreads(n), config(),
+// cudaMemoryStats(index), cudaDevices(), cudaEmptyCache(), cudaResetPeakMemoryStats(index), getNumThreads(), setNumThreads(n), config(),
 // memoryCounters(), setMallocThresholds(mmapBytes, trimBytes).
 void InitRuntime(Napi::Env env, Napi::Object exports);
 

@@ -27,7 +27,9 @@ import { writeFileAtomic } from '../lib/torch';
 import * as torch from '../lib/torch';
 import { WorkloadName, parseWorkloads, workload } from '../lib/bench/workloads';
 import { workloadFlops, FlopCount } from '../lib/bench/flops';
-import { BenchResult, benchConfigs, benchPlan, runBench, reservedBytes } from '../lib/bench/runner';
+import {
+  BenchResult, benchConfigs, benchPlan, runBench, reservedBytes, resetPeakReserved, peakReservedBytes,
+} from '../lib/bench/runner';
 import { Comparison, PythonResult, benchEnvironment, compare, formatComparison, formatBestOf } from '../lib/bench/report';
 import { PYTHON, median, pythonScript, referenceProcessEnv } from './bench-python';
 import { WorkloadOptions, readWorkloadFlags } from './workload-flags';
@@ -122,11 +124,13 @@ function main(): void {
     const out: BenchResult[] = [];
     const start = reservedBytes(o.device);
     for (const { w, configs } of plan) {
+      resetPeakReserved(o.device);
       for (const config of configs) {
         out.push(runBench(w, config, { device: o.device, steps: o.steps, warmup: o.warmup, flopsPerStep: flops.get(w.name)!.total }));
       }
       // Every configuration frees what it built and releases the allocator's cache: the next workload starts from here.
-      memory.push({ round, workload: w.name, startBytes: start, reservedBytes: reservedBytes(o.device) });
+      memory.push({ round, workload: w.name, startBytes: start, reservedBytes: reservedBytes(o.device),
+        peakReservedBytes: peakReservedBytes(o.device) });
     }
     nodeRounds.push(out);
   };
@@ -163,8 +167,8 @@ function main(): void {
   console.log(formatBestOf(comparisons));
   const leaks = memory.filter((m) => m.reservedBytes > m.startBytes + RESERVED_SLACK);
   if (o.device === 'cuda') {
-    console.log(`Reserved GPU memory after each workload (Node side; start ${mib(memory[0]?.startBytes ?? 0)}): ` +
-      memory.map((m) => `${m.workload} ${mib(m.reservedBytes)}`).join(', '));
+    console.log(`Reserved GPU memory after each workload (Node side; start ${mib(memory[0]?.startBytes ?? 0)}; ` +
+      `the peak during it in brackets): ${memory.map((m) => `${m.workload} ${mib(m.reservedBytes)} (${mib(m.peakReservedBytes)})`).join(', ')}`);
   }
   if (o.json !== undefined) {
     writeFileAtomic(o.json, `${JSON.stringify({ options: o, node: env, python: py.env, comparisons, memory }, null, 2)}\n`);
@@ -178,7 +182,7 @@ function main(): void {
 }
 
 /** Reserved bytes of the caching allocator after a workload, against the Node side's start. */
-interface MemoryRecord { round: number; workload: string; startBytes: number; reservedBytes: number }
+interface MemoryRecord { round: number; workload: string; startBytes: number; reservedBytes: number; peakReservedBytes: number }
 
 /**
  * What may stay reserved after a workload: cuBLAS/cuDNN workspaces that

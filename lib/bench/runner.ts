@@ -240,3 +240,18 @@ export function reservedBytes(device: 'cpu' | 'cuda'): number {
   if (device !== 'cuda') return 0;
   return torch.cuda.memoryStats().reservedBytes ?? 0;
 }
+
+/**
+ * Starts the CUDA caching allocator's peak counters again (nothing without
+ * CUDA), so that `peakReservedBytes` reads the peak of what runs after.
+ * @example resetPeakReserved('cuda'); runBench(...); peakReservedBytes('cuda');
+ */
+export function resetPeakReserved(device: 'cpu' | 'cuda'): void {
+  if (device === 'cuda') torch.cuda.resetPeakMemoryStats();
+}
+
+/** The CUDA caching allocator's peak reserved bytes since `resetPeakReserved` (0 without CUDA). @example peakReservedBytes('cuda') */
+export function peakReservedBytes(device: 'cpu' | 'cuda'): number {
+  if (device !== 'cuda') return 0;
+  return torch.cuda.memoryStats().peakReservedBytes ?? 0;
+}

@@ -37,6 +37,17 @@ export function emptyCache(): void {
 }
 
 /**
+ * Starts the peak counters of `memoryStats` (peakAllocatedBytes,
+ * peakReservedBytes) again from the current values, as
+ * torch.cuda.reset_peak_memory_stats(): the peaks read later are those since
+ * this call. Throws without a GPU, as `memoryStats`.
+ * @example torch.cuda.resetPeakMemoryStats(); runWorkload(); torch.cuda.memoryStats().peakReservedBytes;
+ */
+export function resetPeakMemoryStats(device?: number): void {
+  native.cudaResetPeakMemoryStats(device);
+}
+
+/**
  * The state of a GPU's default random generator (device 0 by default)
  * as a uint8 CPU tensor, as torch.cuda.get_rng_state: checkpoints save it so
  * that a run drawing random numbers on the GPU (MAE's masks) resumes exactly.

@@ -131,6 +131,7 @@ export interface NativeAddon {
   cudaMemoryStats(index?: number): Record<string, number>;
   cudaDevices(): CudaDeviceProperties[];
   cudaEmptyCache(): void;
+  cudaResetPeakMemoryStats(device?: number): void;
   backendsGet(): BackendFlags;
   backendsSet(name: keyof BackendFlags, value: boolean | string): void;
   installWarningHandler(onWarning: () => void): void;

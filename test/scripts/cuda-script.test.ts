@@ -62,8 +62,11 @@ const { nativeSourceHash } = require(path.join(root, 'scripts', 'native-hash.js'
   it('runs the device tests, the bench (best against best, memory) and the recipe with its table', () => {
     const summary = fs.readFileSync(path.join(out, 'summary.txt'), 'utf8');
     assert.match(summary, /tests: tests: \d+ passed, 0 failed/, summary);
-    const bench = JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8')) as { comparisons: { best: unknown }[] };
+    const bench = JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8')) as
+      { comparisons: { best: unknown }[]; memory: { workload: string; reservedBytes: number; peakReservedBytes: number }[] };
     assert.ok(bench.comparisons.length >= 1 && bench.comparisons.every((c) => c.best !== null));
+    // Per workload, reserved bytes after it and the peak during it (both 0 without CUDA; the GPU run's are in bench.txt).
+    assert.deepEqual(bench.memory.map((m) => [m.workload, m.reservedBytes, m.peakReservedBytes]), [['simclr', 0, 0], ['mae', 0, 0]]);
     assert.match(summary, /### Best against best/);
     assert.match(fs.readFileSync(path.join(out, 'recipe.log'), 'utf8'), /k-NN@20/);
   });

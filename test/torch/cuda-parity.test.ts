@@ -155,6 +155,25 @@ const cases: Case[] = [
     assert.equal(torch.memory().cuda!.allocatedBytes, before);
   });
 
+  it('resetPeakMemoryStats restarts the peaks from the current values (torch.cuda.reset_peak_memory_stats)', () => {
+    torch.cuda.synchronize();
+    torch.cuda.resetPeakMemoryStats();
+    const start = torch.cuda.memoryStats();
+    assert.equal(start.peakAllocatedBytes, start.allocatedBytes);
+    assert.equal(start.peakReservedBytes, start.reservedBytes);
+    const t = torch.empty([16 << 20], { device: 'cuda' }); // 64 MiB
+    t.dispose();
+    const after = torch.cuda.memoryStats();
+    assert.equal(after.allocatedBytes, start.allocatedBytes);
+    assert.ok(after.peakAllocatedBytes >= start.allocatedBytes + 64 * 2 ** 20, JSON.stringify(after));
+    assert.ok(after.peakReservedBytes >= start.reservedBytes + 64 * 2 ** 20, JSON.stringify(after));
+    torch.cuda.emptyCache();
+    torch.cuda.resetPeakMemoryStats();
+    const again = torch.cuda.memoryStats();
+    assert.equal(again.peakAllocatedBytes, again.allocatedBytes);
+    assert.ok(again.peakReservedBytes < after.peakReservedBytes, JSON.stringify(again));
+  });
+
   it('the Loader delivers the same batches on CUDA (pinned gather, non-blocking copy) without leaking', async () => {
     const ds = data.synthetic({ n: 64, channels: 3, size: 8, classes: 4, seed: 1 });
     const onCpu = new data.Loader(ds, { batchSize: 16, seed: 3 });

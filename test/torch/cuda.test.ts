@@ -26,6 +26,14 @@ describe('cuda', () => {
     assert.ok((torch.memory().cuda?.allocatedBytes ?? 0) > 0);
   });
 
+  it('without a GPU, memoryStats and resetPeakMemoryStats are refused by name; emptyCache is a no-op', () => {
+    if (torch.cuda.isAvailable()) return; // test/torch/cuda-parity checks them on a GPU
+    for (const f of [() => torch.cuda.memoryStats(), () => torch.cuda.resetPeakMemoryStats()]) {
+      assert.throws(f, /^Error: CUDA is not available: this libtorch \d+\.\d+\.\d+\S* build has no CUDA support or no GPU is visible$/);
+    }
+    torch.cuda.emptyCache();
+  });
+
   it('knows the libtorch version it runs on', () => {
     assert.match(torch.config().torchVersion, /^\d+\.\d+\.\d+/);
   });
