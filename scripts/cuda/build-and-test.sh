@@ -140,7 +140,16 @@ for d in .carry/base/include-node "$(dirname "$(dirname "$(readlink -f "$NODE_BI
 done
 if [ -n "$NODE_HEADERS" ]; then mkdir -p "$CARRY/include-node" && cp "$NODE_HEADERS"/*.h "$CARRY/include-node/"; fi
 NODE_HEADERS="$CARRY/include-node"
-if [ -d .carry/data/fashion-mnist ]; then mkdir -p "$CARRY/fashion-mnist" && cp -u .carry/data/fashion-mnist/* "$CARRY/fashion-mnist/"
+if [ -d .carry/data/fashion-mnist ]; then
+  [ -L "$CARRY/fashion-mnist" ] && rm "$CARRY/fashion-mnist"  # an earlier run's link to Debian's copy: unpack beside it
+  mkdir -p "$CARRY/fashion-mnist"
+  for f in .carry/data/fashion-mnist/*; do
+    case "$f" in
+      *.xz) t="$CARRY/fashion-mnist/$(basename "$f" .xz)"  # make-carry.sh's xz-recompressed IDX files, unpacked raw
+        if [ ! -f "$t" ] || [ "$f" -nt "$t" ]; then xz -dc "$f" > "$t.tmp" && mv "$t.tmp" "$t" || die "cannot unpack $f"; fi ;;
+      *) cp -u "$f" "$CARRY/fashion-mnist/" ;;
+    esac
+  done
 elif [ ! -d "$CARRY/fashion-mnist" ] && [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   ln -sfn /usr/share/datasets/fashion-mnist "$CARRY/fashion-mnist"  # a development machine with Debian's package
 fi
@@ -261,7 +270,8 @@ stage_bench() {
 
 stage_recipe() {
   [ -f "$ADDON" ] || { echo "no $ADDON: run the build stage first"; exit 1; }
-  [ -f "$CARRY/fashion-mnist/train-images-idx3-ubyte.gz" ] || { echo "no Fashion-MNIST: carry .carry/data"; exit 1; }
+  [ -f "$CARRY/fashion-mnist/train-images-idx3-ubyte.gz" ] || [ -f "$CARRY/fashion-mnist/train-images-idx3-ubyte" ] ||
+    { echo "no Fashion-MNIST: carry .carry/data"; exit 1; }
   export SELFSUP_ADDON="$ADDON"
   local run="$BUILD/recipe-run"
   rm -rf "$run"

@@ -3,15 +3,15 @@
 # packs into .carry/ what scripts/cuda/build-and-test.sh needs on a GPU
 # machine that has no Node and no network. .carry/ is git-ignored; name its
 # parts in the device tool's carry list. Two parts, so that each call stays
-# under the tool's 64 MiB (with the source tree, ~5 MiB):
-#   .carry/base/   (~35 MiB; every stage)
-#     node.xz               this machine's node binary (official/nodesource builds need only glibc)
+# under the tool's 64 MiB with the tracked files (~9 MiB): call 2 carries both, 63.6 MiB in all at session 18 (the script prints the sum and warns past 64):
+#   .carry/base/   (~29 MiB; every stage)
+#     node.xz               this machine's node binary, stripped (official/nodesource builds need only glibc)
 #     include-node/         the four N-API headers (node_api.h, node_api_types.h, js_native_api*.h)
 #     node_modules.tar.xz   the packages the GPU stages load (runtime dependencies that they
 #                           reach, mocha), not the whole node_modules
 #     dist.tar.xz           the compiled JavaScript (dist/): no TypeScript compiler needed there
-#   .carry/data/   (~30 MiB; the recipe stage)
-#     fashion-mnist/        the four IDX files of Fashion-MNIST (Debian's dataset-fashion-mnist)
+#   .carry/data/   (~25 MiB; the recipe stage)
+#     fashion-mnist/        the four IDX files of Fashion-MNIST (Debian's dataset-fashion-mnist), as .xz
 #
 #   scripts/cuda/make-carry.sh [--node PATH] [--no-data]
 set -euo pipefail
@@ -45,7 +45,11 @@ for h in node_api.h node_api_types.h js_native_api.h js_native_api_types.h; do
   cp "$HEADERS/$h" .carry/base/include-node/
 done
 
-xz -T0 -6 -c "$NODE_BIN" > .carry/base/node.xz
+# Stripped (the symbols are a tenth of the binary; node runs the same), at xz's best ratio: call 2 carries base
+# and data together, and every megabyte counts against the tool's 64 MiB.
+strip -o .carry/node.stripped "$NODE_BIN" 2> /dev/null || cp "$NODE_BIN" .carry/node.stripped
+xz -T0 -9e -c .carry/node.stripped > .carry/base/node.xz
+rm -f .carry/node.stripped
 # The packages the stages load and what they depend on (dependencies and the
 # optional ones installed here, e.g. sharp's @img/* binaries for this platform).
 PACKAGES="$("$NODE_BIN" - <<'JS'
@@ -73,7 +77,10 @@ if [ "$DATA" = 1 ]; then
   FMNIST=/usr/share/datasets/fashion-mnist
   if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
     mkdir -p .carry/data/fashion-mnist
-    cp "$FMNIST"/*-ubyte.gz .carry/data/fashion-mnist/
+    # Recompressed with xz (26.4 MB against gzip's 30.9): build-and-test.sh unpacks them to raw IDX files.
+    for f in "$FMNIST"/*-ubyte.gz; do
+      gzip -dc "$f" | xz -T0 -9e > ".carry/data/fashion-mnist/$(basename "$f" .gz).xz"
+    done
   else
     echo "make-carry.sh: $FMNIST is missing (apt-get install dataset-fashion-mnist): the recipe stage will not run" >&2
   fi
@@ -83,4 +90,11 @@ du -sh .carry/*/* | sed 's/^/make-carry.sh: /'
 for part in .carry/*; do
   echo "make-carry.sh: $part is $(( $(du -sk "$part" | cut -f1) / 1024 )) MiB"
 done
-echo "make-carry.sh: the device tool carries at most 64 MiB per call, source tree included (~5 MiB)"
+tree=$(git ls-files -z | xargs -0 stat -c %s 2> /dev/null | awk '{ s += $1 } END { print s + 0 }')
+both=$(( tree + $(du -sb .carry/base | cut -f1) + $(du -sb .carry/data 2> /dev/null | cut -f1 || echo 0) ))
+echo "make-carry.sh: the device tool carries at most 64 MiB per call, tracked files included ($(( tree / 1048576 )) MiB);" \
+  "tracked files + base + data = $(( both / 1048576 )) MiB ($both bytes)"
+if [ "$both" -gt $(( 64 * 1048576 )) ]; then
+  echo "make-carry.sh: WARNING: a call carrying base and data would be refused; carry .carry/data alone in the" \
+    "call right after one that carried .carry/base (the warm machine keeps it), or shrink the tree" >&2
+fi
