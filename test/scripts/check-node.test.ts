@@ -1,9 +1,11 @@
 // scripts/check-node.sh (the suite under another Node.js release, by hand):
 // its arguments are refused by name, and a checkout without an install to
-// borrow is "not run" (exit 3) before anything is fetched. The whole run
-// (docs/compatibility.md: Node 22 and 26 on this machine) is what proves the rest.
+// borrow is "not run" (exit 3) before anything is fetched; with npm and the
+// cached node replaced by stand-ins, VERSION and SELFSUP_NODE_CACHE choose the
+// node that npm test runs under, its exit status is the script's, and --keep
+// keeps the clone. The real runs are in docs/compatibility.md.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,6 +31,47 @@ describe('scripts/check-node.sh: arguments', () => {
       const r = run(script, args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.out}`);
       assert.match(r.out, message);
+    }
+  });
+
+  it('VERSION and SELFSUP_NODE_CACHE pick the node npm test runs under; its status is returned; --keep keeps the clone', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfsup-check-node-'));
+    try {
+      // A checkout with an install to borrow (the script finds the repository from its own place).
+      const repo = path.join(dir, 'repo');
+      fs.mkdirSync(path.join(repo, 'scripts'), { recursive: true });
+      fs.copyFileSync(script, path.join(repo, 'scripts', 'check-node.sh'));
+      fs.mkdirSync(path.join(repo, 'node_modules'));
+      fs.writeFileSync(path.join(repo, 'native-addon.json'), '{}\n');
+      execFileSync('git', ['init', '-q'], { cwd: repo });
+      execFileSync('git', ['add', 'scripts'], { cwd: repo });
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'x'], { cwd: repo });
+      // npm: `view` resolves 9 to 9.1.2 (a list, not in order), `pack` must not be needed, `test` reports its node.
+      const stubs = path.join(dir, 'stubs');
+      fs.mkdirSync(stubs);
+      fs.writeFileSync(path.join(stubs, 'npm'), '#!/bin/sh\ncase "$1" in\n  view) echo \'["9.1.2", "9.0.10"]\' ;;\n' +
+        '  test) echo "npm test under $(node --version) in $PWD"; exit 7 ;;\n  *) exit 1 ;;\nesac\n', { mode: 0o755 });
+      // The cached release: a stand-in node that only says its version.
+      const cache = path.join(dir, 'cache');
+      fs.mkdirSync(path.join(cache, '9.1.2', 'package', 'bin'), { recursive: true });
+      fs.writeFileSync(path.join(cache, '9.1.2', 'package', 'bin', 'node'), '#!/bin/sh\necho v9.1.2-stand-in\n', { mode: 0o755 });
+      const env = { ...process.env, PATH: `${stubs}:${process.env.PATH}`, SELFSUP_NODE_CACHE: cache };
+      const r = spawnSync('bash', [path.join(repo, 'scripts', 'check-node.sh'), '9', '--keep'], { encoding: 'utf8', env, timeout: 60_000 });
+      const out = `${r.stdout}${r.stderr}`;
+      assert.equal(r.status, 7, out);
+      const ran = /^npm test under v9\.1\.2-stand-in in (\S+)$/m.exec(out);
+      assert.ok(ran, out);
+      assert.match(out, /^node 9: npm test exited 7/m);
+      assert.match(out, new RegExp(`^node 9: clone kept in ${ran[1].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
+      assert.ok(fs.existsSync(path.join(ran[1], 'native-addon.json')), 'the install record was borrowed');
+      fs.rmSync(path.dirname(ran[1]), { recursive: true, force: true });
+      // Without --keep the clone goes.
+      const again = spawnSync('bash', [path.join(repo, 'scripts', 'check-node.sh'), '9.1.2'], { encoding: 'utf8', env, timeout: 60_000 });
+      const where = /^npm test under v9\.1\.2-stand-in in (\S+)$/m.exec(again.stdout);
+      assert.ok(where, again.stdout + again.stderr);
+      assert.equal(fs.existsSync(where[1]), false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
